@@ -1,0 +1,62 @@
+"""annotator: a Flask app for annotating satellite imagery and tying it to news reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from annotations.db import Database
+from annotator import auth, errors, images, pages, sites, tiles
+from annotator.config import resolve
+from imagery.gdal import configure_gdal
+from imagery.tiles import TileRenderer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides the ANNOTATOR_* environment (tests use it)."""
+    settings = resolve(config)
+    configure_gdal(int(settings["GDAL_CACHE_MB"]))
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(settings)
+    app.config.update(
+        MAX_CONTENT_LENGTH=int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings["SECURE_COOKIES"]),
+        SESSION_COOKIE_NAME="annotator_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        JSON_SORT_KEYS=False,
+    )
+    for folder in (settings["DATA_DIR"], settings["IMAGES_DIR"], settings["TMP_DIR"]):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    app.extensions["annotator.database"] = Database(str(settings["DATABASE_URL"]))
+    app.extensions["annotator.renderer"] = TileRenderer()
+    errors.init_app(app)
+    auth.init_app(app)
+    tiles.init_app(app)
+    for blueprint in (sites.bp, images.bp, pages.bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
+            )
+        return response
+
+    return app

@@ -1,0 +1,289 @@
+"""The `annotator` command line.
+
+Every command prints one clear line on stderr and exits non-zero on bad input, and
+changes nothing when it fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+
+from annotations.errors import AnnotationError
+from annotations.geo import area_polygon, geodesic_circle
+from annotations.images import Provenance, list_images
+from annotations.schema import upgrade
+from annotations.sites import add_site, list_sites
+from annotations.users import Role, add_user, create_token, get_user
+from annotator.config import ConfigError
+from imagery.errors import ImageryError
+from imagery.ingest import parse_captured
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _app() -> Flask:
+    from annotator import create_app  # noqa: PLC0415  (keep --help fast)
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def friendly(command: F) -> F:
+    """Turn domain errors into one line on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (AnnotationError, ImageryError, ValueError) as exc:
+            message = " ".join(str(exc).split())
+            raise click.ClickException(message) from exc
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _emit(as_json: bool, payload: Any, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@click.group()
+def main() -> None:
+    """Annotate satellite imagery and tie it to news reports."""
+
+
+@main.command()
+@friendly
+def init() -> None:
+    """Create or upgrade the data folder and database (idempotent)."""
+    app = _app()
+    revision = upgrade(app.extensions["annotator.database"])
+    click.echo(f"data folder {app.config['DATA_DIR']} ready (schema {revision})")
+
+
+@main.command()
+@friendly
+def demo() -> None:
+    """Load the demo: synthetic Hmeimim scene, the real sample rasters, demo users."""
+    from annotator.demo import load_demo  # noqa: PLC0415
+
+    app = _app()
+    upgrade(app.extensions["annotator.database"])
+    with app.app_context():
+        for line in load_demo(app):
+            click.echo(line)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app with gunicorn (production server)."""
+    _app()  # fail here, with one line, on bad configuration
+    argv = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--worker-class", "gthread",
+        "--access-logfile", "-",
+        "--timeout", "120",
+        "annotator.wsgi:app",
+    ]  # fmt: skip
+    os.execv(sys.executable, argv)  # noqa: S606
+
+
+@main.group()
+def sites() -> None:
+    """Areas of interest such as an air base or a port."""
+
+
+@sites.command("add")
+@click.argument("name")
+@click.option("--lon", type=float, help="Longitude of the centre (WGS 84).")
+@click.option("--lat", type=float, help="Latitude of the centre (WGS 84).")
+@click.option("--radius-m", type=float, default=3000.0, show_default=True)
+@click.option("--geojson", "geojson_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--slug", help="URL name; made from NAME when omitted.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def sites_add(
+    name: str,
+    lon: float | None,
+    lat: float | None,
+    radius_m: float,
+    geojson_file: Path | None,
+    slug: str | None,
+    as_json: bool,
+) -> None:
+    """Add a site, as a circle around --lon/--lat or a polygon from --geojson."""
+    if geojson_file is not None:
+        try:
+            data = json.loads(geojson_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {geojson_file}: {exc.strerror}") from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{geojson_file} is not valid JSON: {exc}") from exc
+        area = area_polygon(data)
+    elif lon is not None and lat is not None:
+        area = geodesic_circle(lon, lat, radius_m)
+    else:
+        raise click.ClickException("give --lon and --lat (and --radius-m), or --geojson FILE")
+    app = _app()
+    with app.extensions["annotator.database"].write() as session:
+        site = add_site(session, name, area, slug=slug)
+        payload = site.to_dict()
+    _emit(
+        as_json,
+        payload,
+        [f"added site {payload['slug']} ({len(payload['image_ids'])} images attached)"],
+    )
+
+
+@sites.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def sites_list(as_json: bool) -> None:
+    """List sites."""
+    app = _app()
+    with app.extensions["annotator.database"].read() as session:
+        payload = [site.to_dict() for site in list_sites(session)]
+    _emit(
+        as_json,
+        payload,
+        [f"{s['slug']}\t{s['name']}\t{len(s['image_ids'])} images" for s in payload],
+    )
+
+
+@main.group()
+def images() -> None:
+    """The image catalogue."""
+
+
+@images.command("import")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--site", "site_slugs", multiple=True, help="Attach to this site (repeatable).")
+@click.option("--captured", help="Capture time, ISO 8601, when the TIFF has no date tag.")
+@click.option("--provider")
+@click.option("--sensor")
+@click.option("--licence")
+@click.option("--attribution")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def images_import(
+    paths: tuple[Path, ...],
+    site_slugs: tuple[str, ...],
+    captured: str | None,
+    provider: str | None,
+    sensor: str | None,
+    licence: str | None,
+    attribution: str | None,
+    as_json: bool,
+) -> None:
+    """Import GeoTIFFs / COGs: all of them, or none if one fails."""
+    from annotator.importing import Upload, import_images  # noqa: PLC0415
+
+    for path in paths:
+        if not path.is_file():
+            raise click.ClickException(f"{path}: no such file")
+    when = parse_captured(captured) if captured else None
+    provenance = Provenance(
+        provider=provider, sensor=sensor, licence=licence, attribution=attribution
+    )
+    app = _app()
+    results = import_images(
+        app.extensions["annotator.database"],
+        app.config["IMAGES_DIR"],
+        [Upload(path, path.name) for path in paths],
+        provenance,
+        sites=site_slugs,
+        captured=when,
+        max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
+    )
+    payload = [r.image.to_dict() | {"created": r.created} for r in results]
+    _emit(
+        as_json,
+        payload,
+        [
+            f"{'imported' if p['created'] else 'already had'} {p['original_filename']} "
+            f"as {p['id']} ({p['width']}x{p['height']}, GSD {p['gsd_m']} m, "
+            f"captured {p['captured_at'] or 'unknown'}, sites: {', '.join(p['sites']) or '-'})"
+            for p in payload
+        ],
+    )
+
+
+@images.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def images_list(as_json: bool) -> None:
+    """List catalogued images."""
+    app = _app()
+    with app.extensions["annotator.database"].read() as session:
+        payload = [image.to_dict() for image in list_images(session)]
+    _emit(
+        as_json,
+        payload,
+        [
+            f"{p['id']}\t{p['captured_at'] or 'unknown'}\t{p['gsd_m']} m\t"
+            f"{p['provider'] or '-'}\t{p['original_filename']}"
+            for p in payload
+        ],
+    )
+
+
+@main.group()
+def users() -> None:
+    """People who sign in."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.name for r in Role]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Add a user; without --password-stdin the password is asked for."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = _app()
+    with app.extensions["annotator.database"].write() as session:
+        add_user(session, name, Role.parse(role), password)
+    click.echo(f"added {role} {name}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for scripts."""
+
+
+@tokens.command("create")
+@click.argument("user")
+@click.option("--name", "label", default="cli", show_default=True, help="What the token is for.")
+@friendly
+def tokens_create(user: str, label: str) -> None:
+    """Print a new bearer token for USER, once; only its hash is stored."""
+    app = _app()
+    with app.extensions["annotator.database"].write() as session:
+        token = create_token(session, get_user(session, user), label)
+    click.echo(token)

@@ -1,0 +1,93 @@
+"""Configuration read once from ANNOTATOR_* environment variables.
+
+Tests pass a mapping to `create_app` instead; its keys override the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from annotations.db import sqlite_url
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": "instance",
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    "MAX_UPLOAD_MB": 2048,
+    "MAX_IMAGE_PIXELS": 2_000_000_000,
+    "TILE_CACHE_MB": 64,
+    "GDAL_CACHE_MB": 256,
+    "SECURE_COOKIES": False,
+    "SAMPLE_DATA_DIR": None,
+}
+INTEGERS = {"MAX_UPLOAD_MB", "MAX_IMAGE_PIXELS", "TILE_CACHE_MB", "GDAL_CACHE_MB"}
+BOOLEANS = {"SECURE_COOKIES"}
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names the variable."""
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key in DEFAULTS:
+        raw = environ.get(f"ANNOTATOR_{key}")
+        if raw is None or raw == "":
+            continue
+        settings[key] = _convert(key, raw)
+    return settings
+
+
+def _convert(key: str, raw: str) -> Any:
+    if key in INTEGERS:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"ANNOTATOR_{key}={raw!r} is not a whole number") from None
+        if value <= 0:
+            raise ConfigError(f"ANNOTATOR_{key} must be positive")
+        return value
+    if key in BOOLEANS:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw
+
+
+def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Environment, then overrides, then values derived from the data folder."""
+    settings = from_environment()
+    if overrides:
+        settings.update(overrides)
+    data_dir = Path(settings["DATA_DIR"]).resolve()
+    settings["DATA_DIR"] = data_dir
+    settings["IMAGES_DIR"] = data_dir / "images"
+    settings["TMP_DIR"] = data_dir / "tmp"
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = sqlite_url(data_dir / "annotator.db")
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _stored_secret(data_dir)
+    return settings
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """A key kept in the data folder, so every worker and restart signs alike."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    try:
+        os.link(tmp, path)  # fails if another process won the race; then use theirs
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -1,0 +1,172 @@
+"""`annotator demo`: the synthetic Hmeimim scene, the real sample rasters, demo accounts.
+
+Idempotent: a second run finds everything in place and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from shapely.geometry import shape
+
+from annotations.db import Database
+from annotations.images import Provenance, find_by_sha256
+from annotations.sites import Site, add_site
+from annotations.users import Role, User, add_user
+from annotator.importing import Upload, import_images
+from imagery import demo as scene
+from imagery.ingest import sha256_file
+
+ROOT = Path(__file__).resolve().parent.parent
+HMEIMIM = ("hmeimim", "Hmeimim air base")
+SYNTHETIC = Provenance(
+    provider="annotator demo (synthetic)",
+    sensor="synthetic 0.5 m RGB",
+    licence="CC0-1.0",
+    attribution="Synthetic scene made by annotator; not a real satellite image",
+    description=scene.SYNTHETIC_NOTE,
+    synthetic=True,
+)
+DEMO_USERS = (("analyst", Role.analyst), ("editor", Role.editor))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One of the real rasters in shared/data, with what SOURCES.md says of it."""
+
+    filename: str
+    site_slug: str
+    site_name: str
+    provenance: Provenance
+
+
+SAMPLES = (
+    Sample(
+        "RGB.byte.tif",
+        "landsat-sample",
+        "Landsat 7 sample (Bahamas)",
+        Provenance(
+            provider="USGS Landsat 7 ETM+ (via rasterio test data)",
+            sensor="Landsat 7 ETM+",
+            licence="CC0-1.0",
+            attribution="USGS Landsat 7; sample from rasterio/rasterio tests/data",
+        ),
+    ),
+    Sample(
+        "201404_13SED190110_201404_0x1500m_CL_1.tif",
+        "colorado-springs-aerial",
+        "Colorado Springs aerial sample",
+        Provenance(
+            provider="USGS HRO orthophoto (via rio-tiler test fixtures)",
+            sensor="aerial camera, 15 cm",
+            licence="BSD-3-Clause repository; imagery source undocumented",
+            attribution="USGS High Resolution Orthoimagery (unverified); cogeotiff/rio-tiler",
+        ),
+    ),
+    Sample(
+        "sample_geotiff.tif",
+        "atlanta-spacenet",
+        "Atlanta (SpaceNet sample)",
+        Provenance(
+            provider="SpaceNet / CosmiQ Works (via solaris)",
+            sensor="0.5 m panchromatic",
+            licence="CC BY-SA 4.0",
+            attribution="SpaceNet / CosmiQ Works",
+        ),
+    ),
+)
+
+
+def sample_dir(app: Flask) -> Path:
+    configured = app.config.get("SAMPLE_DATA_DIR")
+    return Path(configured) if configured else ROOT.parent / "shared" / "data"
+
+
+def load_demo(app: Flask) -> list[str]:
+    database: Database = app.extensions["annotator.database"]
+    store = Path(app.config["IMAGES_DIR"])
+    max_pixels = int(app.config["MAX_IMAGE_PIXELS"])
+    lines: list[str] = []
+    _ensure_site(database, HMEIMIM[0], HMEIMIM[1], scene.aoi_polygon())
+    folder = Path(app.config["DATA_DIR"]) / "demo"
+    captures = _demo_files(folder)
+    results = import_images(
+        database, store, [Upload(p, p.name) for p in captures], SYNTHETIC,
+        sites=(HMEIMIM[0],), max_pixels=max_pixels,
+    )  # fmt: skip
+    made = sum(r.created for r in results)
+    lines.append(
+        f"Hmeimim synthetic scene: {len(results)} captures ({made} new); "
+        "SYNTHETIC demo imagery, not a real satellite image"
+    )
+    samples = sample_dir(app)
+    if samples.is_dir():
+        for sample in SAMPLES:
+            path = samples / sample.filename
+            if not path.is_file():
+                lines.append(f"sample {sample.filename} missing from {samples}; skipped")
+                continue
+            result = import_images(
+                database, store, [Upload(path, path.name)], sample.provenance,
+                max_pixels=max_pixels,
+            )[0]  # fmt: skip
+            _ensure_site(
+                database, sample.site_slug, sample.site_name, shape(result.image.to_dict()["footprint"])
+            )
+            lines.append(f"sample {sample.filename}: {'imported' if result.created else 'present'}")
+    else:
+        lines.append(f"sample rasters not found at {samples}; only the synthetic scene loaded")
+    lines.extend(_ensure_users(database, Path(app.config["DATA_DIR"])))
+    return lines
+
+
+def _demo_files(folder: Path) -> list[Path]:
+    expected = [folder / f"hmeimim-synthetic-{date}.tif" for date in scene.DEMO_CAPTURES]
+    if not all(p.is_file() for p in expected):
+        folder.mkdir(parents=True, exist_ok=True)
+        written = scene.write_demo_scene(folder)
+        return [capture.path for capture in written]
+    return expected
+
+
+def _ensure_site(database: Database, slug: str, name: str, area: object) -> None:
+    with database.write() as session:
+        if session.query(Site).filter_by(slug=slug).first() is None:
+            add_site(session, name, area, slug=slug)  # type: ignore[arg-type]
+
+
+def _ensure_users(database: Database, data_dir: Path) -> list[str]:
+    """Demo accounts with random passwords, kept (mode 600) in the data folder."""
+    logins_path = data_dir / "demo-logins.json"
+    logins: dict[str, str] = {}
+    if logins_path.exists():
+        logins = json.loads(logins_path.read_text())
+    lines = []
+    with database.write() as session:
+        for name, role in DEMO_USERS:
+            exists = session.query(User).filter_by(name=name).first() is not None
+            if not exists:
+                logins[name] = secrets.token_urlsafe(12)
+                add_user(session, name, role, logins[name])
+            password = logins.get(name, "(set before; see demo-logins.json)")
+            lines.append(f"demo {role.name}: name {name!r} password {password!r}")
+        fd = os.open(logins_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(logins, handle, indent=2)
+    return lines
+
+
+def demo_image_ids(database: Database, folder: Path) -> list[str]:
+    """Ids of the demo captures, by content hash (for tests and tools)."""
+    with database.read() as session:
+        ids = []
+        for path in sorted(folder.glob("hmeimim-synthetic-*.tif")):
+            image = find_by_sha256(session, sha256_file(path))
+            if image is not None:
+                ids.append(image.id)
+        return ids

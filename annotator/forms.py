@@ -1,0 +1,61 @@
+"""Parsing request bodies into plain values, with 4xx errors for anything malformed."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from flask import request
+
+from annotator.errors import RequestError
+
+
+def _reject_constant(name: str) -> float:
+    raise RequestError(f"{name} is not a JSON number; send finite numbers only")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; NaN and Infinity are refused, not read as floats."""
+    if not request.is_json:
+        raise RequestError(
+            "send the body as JSON with 'Content-Type: application/json'",
+            status=415,
+            code="unsupported_media_type",
+        )
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestError(f"the body is not valid JSON: {exc}", code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise RequestError("the JSON body must be an object")
+    return data
+
+
+def text_field(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise RequestError(f"'{name}' is required", status=422, code="invalid")
+        return None
+    if not isinstance(value, str):
+        raise RequestError(f"'{name}' must be a string", status=422, code="invalid")
+    return value
+
+
+def number_field(data: dict[str, Any], name: str, *, required: bool = False) -> float | None:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise RequestError(f"'{name}' is required", status=422, code="invalid")
+        return None
+    if isinstance(value, bool):
+        raise RequestError(f"'{name}' must be a number", status=422, code="invalid")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RequestError(f"'{name}' must be a number", status=422, code="invalid") from None
+    if not math.isfinite(number):
+        raise RequestError(f"'{name}' must be a finite number", status=422, code="invalid")
+    return number

@@ -1,0 +1,85 @@
+"""Images API: list the catalogue and upload new captures."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from annotations.images import Provenance, get_image, list_images
+from annotations.users import Role
+from annotator.auth import current_user, login_required, role_required
+from annotator.errors import RequestError
+from annotator.extensions import database
+from annotator.importing import Upload, import_images
+from imagery.ingest import parse_captured
+
+bp = Blueprint("images", __name__, url_prefix="/api/v1/images")
+PROVENANCE_FIELDS = ("provider", "sensor", "licence", "attribution", "description")
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    with database().read() as session:
+        return jsonify({"images": [image.to_dict() for image in list_images(session)]})
+
+
+@bp.get("/<image_id>")
+@login_required
+def show(image_id: str) -> Response:
+    with database().read() as session:
+        return jsonify(get_image(session, image_id).to_dict())
+
+
+def _provenance(form: Any) -> Provenance:
+    values = {name: (form.get(name) or None) for name in PROVENANCE_FIELDS}
+    return Provenance(**values)
+
+
+@bp.post("")
+@role_required(Role.analyst)
+def upload() -> tuple[Response, int, dict[str, str]]:
+    files = request.files.getlist("file")
+    if not files or not any(f.filename for f in files):
+        raise RequestError(
+            "attach the GeoTIFF as a multipart form field named 'file'", status=400
+        )
+    captured_text = request.form.get("captured")
+    try:
+        captured = parse_captured(captured_text) if captured_text else None
+    except ValueError as exc:
+        raise RequestError(str(exc), status=422, code="invalid") from exc
+    sites = tuple(s for s in request.form.getlist("site") if s)
+    provenance = _provenance(request.form)
+    tmp_root = Path(current_app.config["TMP_DIR"])
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="upload-", dir=tmp_root))
+    try:
+        uploads = []
+        for index, storage in enumerate(files):
+            # never trust the client's file name for a path: store under our own name
+            target = workdir / f"{index}.tif"
+            storage.save(target)
+            uploads.append(Upload(target, storage.filename or target.name))
+        user = current_user()
+        results = import_images(
+            database(),
+            current_app.config["IMAGES_DIR"],
+            uploads,
+            provenance,
+            sites=sites,
+            captured=captured,
+            created_by=user.name if user else None,
+            max_pixels=int(current_app.config["MAX_IMAGE_PIXELS"]),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    created = any(r.created for r in results)
+    body = [r.image.to_dict() | {"created": r.created} for r in results]
+    location = url_for("images.show", image_id=body[0]["id"])
+    payload: Any = body[0] if len(body) == 1 else {"images": body}
+    return jsonify(payload), 201 if created else 200, {"Location": location}

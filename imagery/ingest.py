@@ -1,0 +1,408 @@
+"""Turn any georeferenced GeoTIFF into a stored Cloud-Optimized GeoTIFF and describe it.
+
+The original is checked before a single pixel is read (magic bytes, driver, size,
+georeference); the COG is written by rio-cogeo to a temporary file beside the store and
+moved into place under the sha256 of the original only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.features
+import shapely
+from affine import Affine
+from pyproj import Geod, Transformer
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.vrt import WarpedVRT
+from rio_cogeo.cogeo import cog_translate
+from rio_cogeo.profiles import cog_profiles
+from shapely.geometry import mapping, shape
+from shapely.geometry.polygon import orient
+
+from imagery.display import Display
+from imagery.errors import (
+    ImageTooLarge,
+    NotAGeoTIFF,
+    NotGeoreferenced,
+    UnreadableImage,
+    UnsupportedImage,
+)
+
+#: Default ceiling on width x height; a header claiming more is refused before reading.
+DEFAULT_MAX_PIXELS = 2_000_000_000
+#: The side, in pixels, of the decimated read used for footprint and stretch.
+SAMPLE_SIZE = 1024
+#: Signatures of classic TIFF and BigTIFF, little and big endian.
+TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+SUPPORTED_DTYPES = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64"}
+DATE_TAGS = ("TIFFTAG_DATETIME", "ACQUISITION_DATETIME", "ACQUISITIONDATETIME", "DATETIME")
+GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What ingest learned about one capture; the catalogue stores it as it is."""
+
+    sha256: str
+    cog_path: Path
+    original_filename: str
+    crs: str
+    width: int
+    height: int
+    band_count: int
+    dtype: str
+    nodata: float | None
+    mask: str
+    gsd_m: float
+    footprint: dict[str, Any]
+    bounds: tuple[float, float, float, float]
+    captured_at: datetime | None
+    captured_source: str
+    display: Display
+    warped: bool
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def sha256_file(path: Path) -> str:
+    """Hash a file in 1 MiB chunks, so a large scene never sits in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_signature(path: Path) -> None:
+    """Refuse empty files and anything whose first bytes are not a TIFF header."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise NotAGeoTIFF(f"cannot read {path.name}: {exc.strerror}") from exc
+    if size == 0:
+        raise NotAGeoTIFF(f"{path.name} is empty (0 bytes); expected a GeoTIFF")
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head not in TIFF_MAGIC:
+        raise NotAGeoTIFF(
+            f"{path.name} is not a TIFF (it starts with {head!r}); "
+            "export the image as GeoTIFF or Cloud-Optimized GeoTIFF"
+        )
+
+
+@contextlib.contextmanager
+def open_geotiff(path: Path) -> Iterator[rasterio.DatasetReader]:
+    """Open with the GTiff driver only, so no VRT, URL or sidecar trick is followed."""
+    check_signature(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            dataset = rasterio.open(path, driver="GTiff")
+    except RasterioError as exc:
+        raise NotAGeoTIFF(f"{path.name} could not be opened as a GeoTIFF: {exc}") from exc
+    try:
+        if dataset.driver != "GTiff":
+            raise NotAGeoTIFF(f"{path.name} is read by GDAL's {dataset.driver} driver, not GTiff")
+        yield dataset
+    finally:
+        dataset.close()
+
+
+def check_dataset(dataset: rasterio.DatasetReader, name: str, max_pixels: int) -> None:
+    """Everything decidable from the header, before any pixel is read."""
+    pixels = dataset.width * dataset.height
+    if pixels > max_pixels:
+        raise ImageTooLarge(
+            f"{name} claims {dataset.width} x {dataset.height} pixels "
+            f"({pixels:,}), over the limit of {max_pixels:,}; "
+            "cut it into smaller scenes or raise ANNOTATOR_MAX_IMAGE_PIXELS"
+        )
+    if dataset.count < 1:
+        raise UnsupportedImage(f"{name} has no bands")
+    dtypes = set(dataset.dtypes)
+    if not dtypes <= SUPPORTED_DTYPES:
+        raise UnsupportedImage(
+            f"{name} has data type {', '.join(sorted(dtypes - SUPPORTED_DTYPES))}; "
+            "supported are integer and floating-point bands"
+        )
+    if dataset.crs is None:
+        if dataset.gcps[0]:
+            raise NotGeoreferenced(
+                f"{name} is georeferenced only by ground control points; "
+                "warp it to a map projection first (gdalwarp) and import the result"
+            )
+        raise NotGeoreferenced(
+            f"{name} has no coordinate reference system (CRS); "
+            "it cannot be placed on the map. Export it as a GeoTIFF with its CRS"
+        )
+    if dataset.transform == Affine.identity():
+        raise NotGeoreferenced(
+            f"{name} has a CRS but no geotransform (pixel-to-map mapping is the identity); "
+            "export it with its georeference"
+        )
+    if dataset.transform.determinant == 0:
+        raise NotGeoreferenced(f"{name} has a degenerate geotransform (zero pixel size)")
+
+
+def is_rotated(transform: Affine) -> bool:
+    return transform.b != 0 or transform.d != 0
+
+
+def read_date(tags: dict[str, str]) -> datetime | None:
+    """Parse the TIFF date tags ('YYYY:MM:DD HH:MM:SS', taken as UTC) or ISO 8601."""
+    for key in DATE_TAGS:
+        raw = tags.get(key)
+        if not raw:
+            continue
+        match = re.fullmatch(r"\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})\S*\s*", raw)
+        if match:
+            with contextlib.suppress(ValueError):
+                return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
+    return None
+
+
+def parse_captured(value: str) -> datetime:
+    """Parse a user's ISO 8601 capture time; naive values are taken as UTC."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(
+            f"capture time {value!r} is not ISO 8601 (e.g. 2024-12-13T08:21:00Z)"
+        ) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def display_bands(dataset: rasterio.DatasetReader) -> tuple[int, ...]:
+    """Red, green, blue by colour interpretation when present, else the first band."""
+    interp = list(dataset.colorinterp)
+    colour = [b for b in range(1, dataset.count + 1) if interp[b - 1] != ColorInterp.alpha]
+    wanted = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+    if all(c in interp for c in wanted):
+        return tuple(interp.index(c) + 1 for c in wanted)
+    if len(colour) >= 3:
+        return tuple(colour[:3])
+    return (colour[0] if colour else 1,)
+
+
+def mask_kind(dataset: rasterio.DatasetReader) -> str:
+    flags = dataset.mask_flag_enums[0]
+    if MaskFlags.alpha in flags:
+        return "alpha"
+    if MaskFlags.nodata in flags:
+        return "nodata"
+    if MaskFlags.per_dataset in flags:
+        return "mask"
+    return "none"
+
+
+def sample_shape(dataset: rasterio.DatasetReader) -> tuple[int, int]:
+    scale = max(dataset.width, dataset.height) / SAMPLE_SIZE
+    if scale <= 1:
+        return dataset.height, dataset.width
+    return max(1, round(dataset.height / scale)), max(1, round(dataset.width / scale))
+
+
+def percentile_stretch(
+    dataset: rasterio.DatasetReader, bands: tuple[int, ...]
+) -> tuple[tuple[float, float], ...] | None:
+    """A 2-98 % stretch per band, from a decimated read of the valid pixels."""
+    if all(dataset.dtypes[b - 1] == "uint8" for b in bands):
+        return None
+    out_h, out_w = sample_shape(dataset)
+    data = dataset.read(list(bands), out_shape=(len(bands), out_h, out_w), masked=True)
+    ranges = []
+    for band in data:
+        valid = band.compressed()
+        valid = valid[np.isfinite(valid)]
+        if valid.size == 0:
+            raise UnsupportedImage("the image has no valid pixels to display")
+        low, high = (float(v) for v in np.percentile(valid, [2, 98]))
+        if high <= low:
+            high = low + 1.0
+        ranges.append((round(low, 6), round(high, 6)))
+    return tuple(ranges)
+
+
+def gsd_metres(dataset: rasterio.DatasetReader) -> float:
+    """Nominal pixel size in metres: from the CRS units if projected, geodesic if not."""
+    transform = dataset.transform
+    size_x = abs(transform.a)
+    size_y = abs(transform.e)
+    if dataset.crs.is_projected:
+        _, factor = dataset.crs.linear_units_factor
+        return round((size_x + size_y) / 2 * factor, 4)
+    to_wgs84 = Transformer.from_crs(dataset.crs, "EPSG:4326", always_xy=True)
+    col, row = dataset.width / 2, dataset.height / 2
+    xs, ys = zip(*(transform @ (c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))), strict=True)
+    lons, lats = to_wgs84.transform(xs, ys)
+    _, _, dx = GEOD.inv(lons[0], lats[0], lons[1], lats[1])
+    _, _, dy = GEOD.inv(lons[0], lats[0], lons[2], lats[2])
+    return round((dx + dy) / 2, 4)
+
+
+def footprint_wgs84(dataset: rasterio.DatasetReader) -> shapely.Geometry:
+    """The outline of the valid pixels in WGS 84, densified so it follows the projection."""
+    out_h, out_w = sample_shape(dataset)
+    mask = dataset.dataset_mask(out_shape=(out_h, out_w))
+    scale = Affine.scale(dataset.width / out_w, dataset.height / out_h)
+    transform = dataset.transform @ scale
+    polygons = [
+        shape(geom)
+        for geom, value in rasterio.features.shapes(
+            (mask > 0).astype("uint8"), mask=mask > 0, transform=transform
+        )
+        if value
+    ]
+    if not polygons:
+        raise UnsupportedImage("the image has no valid pixels (everything is nodata or masked)")
+    outline = _without_specks(shapely.union_all(polygons))
+    pixel = max(abs(transform.a), abs(transform.e))
+    outline = outline.simplify(pixel, preserve_topology=True)
+    span = max(dataset.bounds.right - dataset.bounds.left, dataset.bounds.top - dataset.bounds.bottom)
+    outline = shapely.segmentize(outline, max_segment_length=span / 32)
+    to_wgs84 = Transformer.from_crs(dataset.crs, "EPSG:4326", always_xy=True)
+    lonlat = shapely.transform(
+        outline, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
+    )
+    lonlat = shapely.set_precision(lonlat, 1e-7)
+    if lonlat.geom_type == "Polygon":
+        return orient(lonlat)
+    return shapely.MultiPolygon([orient(p) for p in getattr(lonlat, "geoms", [])])
+
+
+def _without_specks(outline: shapely.Geometry, share: float = 0.005) -> shapely.Geometry:
+    """Drop islands and holes under `share` of the area: dark pixels, not the image edge."""
+    parts = list(getattr(outline, "geoms", [outline]))
+    total = sum(part.area for part in parts)
+    kept = []
+    for part in parts:
+        if part.area < share * total:
+            continue
+        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= share * total]
+        kept.append(shapely.Polygon(part.exterior, holes))
+    return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
+
+
+def write_cog(source: rasterio.DatasetReader | WarpedVRT, destination: Path) -> None:
+    profile = dict(cog_profiles.get("deflate"))
+    profile["predictor"] = 2 if np.dtype(source.dtypes[0]).kind in "iu" else 3
+    profile["BIGTIFF"] = "IF_SAFER"
+    cog_translate(
+        source,
+        str(destination),
+        profile,
+        overview_resampling="average",
+        in_memory=False,
+        quiet=True,
+        use_cog_driver=False,
+        config={"GDAL_NUM_THREADS": "ALL_CPUS", "GDAL_TIFF_OVR_BLOCKSIZE": "512"},
+    )
+
+
+def ingest(
+    path: Path,
+    store: Path,
+    *,
+    original_filename: str | None = None,
+    sha256: str | None = None,
+    captured: datetime | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> ImageFacts:
+    """Validate `path`, write `<store>/<sha256>.tif` as a COG and describe it.
+
+    Nothing is left in `store` when this raises.
+    """
+    name = original_filename or path.name
+    digest = sha256 or sha256_file(path)
+    store.mkdir(parents=True, exist_ok=True)
+    final = store / f"{digest}.tif"
+    handle, tmp_name = tempfile.mkstemp(prefix=".ingest-", suffix=".tif", dir=store)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        with open_geotiff(path) as src:
+            check_dataset(src, name, max_pixels)
+            tags = {k: v for k, v in src.tags().items() if isinstance(v, str)}
+            rotated = is_rotated(src.transform)
+            try:
+                if rotated:
+                    with WarpedVRT(src, crs=src.crs, resampling=Resampling.nearest) as vrt:
+                        write_cog(vrt, tmp)
+                else:
+                    write_cog(src, tmp)
+            except (RasterioError, OSError, ValueError) as exc:
+                raise UnreadableImage(
+                    f"{name} opened but its pixels could not be read ({_first_line(exc)}); "
+                    "the file may be truncated or corrupt"
+                ) from exc
+        facts = describe(tmp, final, name, digest, tags, captured, rotated)
+        os.replace(tmp, final)
+        return facts
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def describe(
+    cog: Path,
+    final: Path,
+    name: str,
+    digest: str,
+    tags: dict[str, str],
+    captured: datetime | None,
+    warped: bool,
+) -> ImageFacts:
+    with rasterio.open(cog, driver="GTiff") as dataset:
+        bands = display_bands(dataset)
+        footprint = footprint_wgs84(dataset)
+        tag_time = read_date(tags)
+        if tag_time is not None:
+            captured_at, captured_source = tag_time, "tiff-tag"
+        elif captured is not None:
+            captured_at, captured_source = captured.astimezone(UTC), "user"
+        else:
+            captured_at, captured_source = None, "unknown"
+        epsg = dataset.crs.to_epsg()
+        west, south, east, north = footprint.bounds
+        return ImageFacts(
+            sha256=digest,
+            cog_path=final,
+            original_filename=name,
+            crs=f"EPSG:{epsg}" if epsg else dataset.crs.to_wkt(),
+            width=dataset.width,
+            height=dataset.height,
+            band_count=dataset.count,
+            dtype=dataset.dtypes[0],
+            nodata=None if dataset.nodata is None else float(dataset.nodata),
+            mask=mask_kind(dataset),
+            gsd_m=gsd_metres(dataset),
+            footprint=mapping(footprint),
+            bounds=(west, south, east, north),
+            captured_at=captured_at,
+            captured_source=captured_source,
+            display=Display(bands=bands, rescale=percentile_stretch(dataset, bands)),
+            warped=warped,
+            tags=tags,
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

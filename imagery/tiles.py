@@ -1,0 +1,290 @@
+"""XYZ WebMercator tiles from stored COGs, rendered with rio-tiler and encoded by Pillow.
+
+A `TileRenderer` keeps one open rio-tiler `Reader` per image per thread (GDAL dataset
+handles must not be shared across threads), so a tile costs one overview-aware windowed
+read plus an encode, not an open, a header parse and a read.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rasterio
+from morecantile import tms as tile_matrix_sets
+from PIL import Image
+from pyproj import Transformer
+from rasterio.enums import ColorInterp
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.windows import Window
+from rio_tiler.io import Reader
+
+from imagery.display import Display
+from imagery.errors import BadTileAddress, TileOutsideImage
+from imagery.ingest import mask_kind
+
+TILE_SIZE = 256
+MAX_ZOOM = 30
+WEB_MERCATOR = tile_matrix_sets.get("WebMercatorQuad")
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+#: Bumped whenever rendering changes, so cached tiles and ETags change with it.
+RENDER_VERSION = "1"
+#: Like GDAL, take an overview up to 20 % coarser than the tile, for less aliasing.
+OVERSAMPLING_TOLERANCE = 1.2
+
+
+@dataclass(frozen=True)
+class TileSource:
+    """A stored COG and how to show it."""
+
+    path: str
+    display: Display
+
+
+@dataclass(frozen=True)
+class TileSetInfo:
+    bounds: tuple[float, float, float, float]
+    minzoom: int
+    maxzoom: int
+
+
+def check_address(z: int, x: int, y: int) -> None:
+    if not 0 <= z <= MAX_ZOOM:
+        raise BadTileAddress(f"zoom {z} is outside 0..{MAX_ZOOM}")
+    limit = 1 << z
+    if not (0 <= x < limit and 0 <= y < limit):
+        raise BadTileAddress(f"tile {x}/{y} does not exist at zoom {z} (0..{limit - 1})")
+
+
+def to_rgb8(data: np.ndarray[Any, Any], display: Display) -> np.ndarray[Any, Any]:
+    """Apply the stored stretch (or none, for 8-bit data) and return uint8 bands."""
+    if display.rescale is None and data.dtype == np.uint8:
+        return data
+    if display.rescale is None:
+        return np.clip(data, 0, 255).astype(np.uint8)
+    out = np.empty(data.shape, dtype=np.uint8)
+    for i, (low, high) in enumerate(display.rescale):
+        band = (data[i].astype(np.float32) - low) * (255.0 / (high - low))
+        np.clip(band, 0, 255, out=band)
+        out[i] = band
+    return out
+
+
+def encode(bands: np.ndarray[Any, Any], mask: np.ndarray[Any, Any], fmt: str) -> bytes:
+    """Encode uint8 bands (1 or 3) with their 0/255 mask; transparent where masked."""
+    pixels = bands[0] if bands.shape[0] == 1 else np.moveaxis(bands, 0, -1)
+    opaque = bool(mask.all())
+    buffer = io.BytesIO()
+    if fmt == "jpg":
+        if not opaque:
+            pixels = pixels.copy()
+            pixels[mask == 0] = 0
+        Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, "JPEG", quality=85)
+        return buffer.getvalue()
+    if not opaque:
+        alpha = mask[..., np.newaxis] if pixels.ndim == 3 else mask[..., np.newaxis]
+        base = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
+        pixels = np.concatenate([base, alpha], axis=2)
+    image = Image.fromarray(np.ascontiguousarray(pixels))
+    if fmt == "png":
+        image.save(buffer, "PNG", compress_level=1)
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=85, method=0)
+    else:
+        raise BadTileAddress(f"unknown tile format {fmt!r}; use png, jpg or webp")
+    return buffer.getvalue()
+
+
+class OpenImage:
+    """One thread's open handles on a COG: the full-resolution dataset and its overviews.
+
+    A tile is read as GDAL's warper would with nearest resampling, but without building a
+    warped VRT per request: the tile's pixel centres are projected into the image on a
+    coarse grid (exactly), interpolated in between (sub-pixel error at tile scale, as GDAL's
+    approximate transformer does), and looked up in one windowed read of the overview whose
+    resolution is just finer than the tile's.
+    """
+
+    GRID = 9
+
+    def __init__(self, path: str) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            self.dataset = rasterio.open(path, driver="GTiff")
+        self.path = path
+        self.factors: list[int] = list(self.dataset.overviews(1))
+        self._overviews: dict[int, Any] = {}
+        self.mask_kind = mask_kind(self.dataset)
+        self.nodata = self.dataset.nodata
+        self.alpha_band = _alpha_band(self.dataset)
+        self.inverse = ~self.dataset.transform
+        self.to_image = Transformer.from_crs("EPSG:3857", self.dataset.crs, always_xy=True)
+        self.to_mercator = Transformer.from_crs(self.dataset.crs, "EPSG:3857", always_xy=True)
+        left, bottom, right, top = self.dataset.bounds
+        xs, ys = self.to_mercator.transform(
+            np.array([left, right, right, left, (left + right) / 2, (left + right) / 2, left, right]),
+            np.array([top, top, bottom, bottom, top, bottom, (top + bottom) / 2, (top + bottom) / 2]),
+        )
+        self.mercator_bounds = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+        self._weights = _bilinear_weights(self.GRID, TILE_SIZE)
+
+    def _level(self, factor: int) -> Any:
+        if factor == 1:
+            return self.dataset
+        index = self.factors.index(factor)
+        handle = self._overviews.get(index)
+        if handle is None:
+            handle = rasterio.open(self.path, driver="GTiff", overview_level=index)
+            self._overviews[index] = handle
+        return handle
+
+    def intersects(self, z: int, x: int, y: int) -> bool:
+        west, south, east, north = WEB_MERCATOR.xy_bounds(x, y, z)
+        left, bottom, right, top = self.mercator_bounds
+        return west < right and east > left and south < top and north > bottom
+
+    def read_tile(
+        self, z: int, x: int, y: int, bands: tuple[int, ...]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
+        """Return (bands x 256 x 256 data, 256 x 256 uint8 mask) or None if outside."""
+        west, south, east, north = WEB_MERCATOR.xy_bounds(x, y, z)
+        step = (east - west) / TILE_SIZE
+        # pixel-centre coordinates of a GRID x GRID lattice spanning the tile
+        ticks = (np.linspace(0.5, TILE_SIZE - 0.5, self.GRID)) * step
+        gx, gy = np.meshgrid(west + ticks, north - ticks)
+        ix, iy = self.to_image.transform(gx.ravel(), gy.ravel())
+        cols_g, rows_g = self.inverse @ (np.asarray(ix), np.asarray(iy))
+        w = self._weights
+        cols = w @ np.asarray(cols_g).reshape(self.GRID, self.GRID) @ w.T
+        rows = w @ np.asarray(rows_g).reshape(self.GRID, self.GRID) @ w.T
+        # source pixels per tile pixel, and the coarsest overview that is still finer
+        scale = max(float(np.ptp(cols[0])), float(np.ptp(rows[:, 0]))) / (TILE_SIZE - 1)
+        factor = 1
+        for candidate in self.factors:
+            if candidate <= scale * OVERSAMPLING_TOLERANCE:
+                factor = candidate
+        level = self._level(factor)
+        sx = level.width / self.dataset.width
+        sy = level.height / self.dataset.height
+        cols = np.floor(cols * sx).astype(np.int64)
+        rows = np.floor(rows * sy).astype(np.int64)
+        inside = (cols >= 0) & (cols < level.width) & (rows >= 0) & (rows < level.height)
+        if not inside.any():
+            # the square touches the image but no pixel centre falls on it
+            empty = np.zeros((len(bands), TILE_SIZE, TILE_SIZE), dtype=self.dataset.dtypes[0])
+            return empty, np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.uint8)
+        c0, c1 = int(cols[inside].min()), int(cols[inside].max()) + 1
+        r0, r1 = int(rows[inside].min()), int(rows[inside].max()) + 1
+        window = Window(c0, r0, c1 - c0, r1 - r0)
+        block = level.read(list(bands), window=window)
+        np.clip(cols - c0, 0, c1 - c0 - 1, out=cols)
+        np.clip(rows - r0, 0, r1 - r0 - 1, out=rows)
+        data = block[:, rows, cols]
+        mask = np.where(inside, np.uint8(255), np.uint8(0))
+        if self.mask_kind == "nodata" and self.nodata is not None:
+            if np.isnan(self.nodata):
+                valid = ~np.isnan(data).all(axis=0)
+            else:
+                valid = ~(data == self.nodata).all(axis=0)
+            mask[~valid] = 0
+        elif self.mask_kind == "alpha" and self.alpha_band is not None:
+            alpha = level.read(self.alpha_band, window=window)[rows, cols]
+            mask[alpha == 0] = 0
+        elif self.mask_kind == "mask":
+            dmask = level.dataset_mask(window=window)[rows, cols]
+            mask[dmask == 0] = 0
+        return data, mask
+
+    def close(self) -> None:
+        for handle in self._overviews.values():
+            handle.close()
+        self.dataset.close()
+
+
+def _bilinear_weights(grid: int, size: int) -> np.ndarray[Any, Any]:
+    """A (size x grid) matrix interpolating a grid of samples to every pixel centre."""
+    positions = np.linspace(0, grid - 1, size)
+    lower = np.clip(np.floor(positions).astype(int), 0, grid - 2)
+    frac = positions - lower
+    weights = np.zeros((size, grid))
+    weights[np.arange(size), lower] = 1 - frac
+    weights[np.arange(size), lower + 1] = frac
+    return weights
+
+
+def _alpha_band(dataset: Any) -> int | None:
+    for index, interp in enumerate(dataset.colorinterp, start=1):
+        if interp == ColorInterp.alpha:
+            return index
+    return None
+
+
+class TileRenderer:
+    """Renders tiles, keeping up to `max_open` images open per thread."""
+
+    def __init__(self, max_open: int = 32) -> None:
+        self.max_open = max_open
+        self._local = threading.local()
+
+    def _open(self, path: str) -> OpenImage:
+        images: OrderedDict[str, OpenImage] | None = getattr(self._local, "images", None)
+        if images is None:
+            images = OrderedDict()
+            self._local.images = images
+        image = images.get(path)
+        if image is not None:
+            images.move_to_end(path)
+            return image
+        image = OpenImage(path)
+        images[path] = image
+        while len(images) > self.max_open:
+            _, old = images.popitem(last=False)
+            old.close()
+        return image
+
+    def covers(self, source: TileSource, z: int, x: int, y: int) -> bool:
+        """Whether the tile's square meets the image's extent (cheap, no pixel read)."""
+        check_address(z, x, y)
+        return self._open(source.path).intersects(z, x, y)
+
+    def tile(self, source: TileSource, z: int, x: int, y: int, fmt: str) -> bytes:
+        check_address(z, x, y)
+        if fmt not in MEDIA_TYPES:
+            raise BadTileAddress(f"unknown tile format {fmt!r}; use png, jpg or webp")
+        image = self._open(source.path)
+        result = image.read_tile(z, x, y, source.display.bands) if image.intersects(z, x, y) else None
+        if result is None:
+            raise TileOutsideImage(f"tile {z}/{x}/{y} does not intersect the image")
+        data, mask = result
+        return encode(to_rgb8(data, source.display), mask, fmt)
+
+    def close(self) -> None:
+        images = getattr(self._local, "images", None)
+        while images:
+            _, image = images.popitem()
+            image.close()
+
+
+def tileset_info(path: str) -> TileSetInfo:
+    """Geographic bounds and the zoom range rio-tiler derives from the resolution."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with Reader(path, tms=WEB_MERCATOR) as reader:
+            west, south, east, north = reader.get_geographic_bounds("EPSG:4326")
+            return TileSetInfo(
+                bounds=(west, south, east, north), minzoom=reader.minzoom, maxzoom=reader.maxzoom
+            )
+
+
+def thumbnail(source: TileSource, max_size: int = 256) -> bytes:
+    """A small PNG of the whole image, read from its coarsest useful overview."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with Reader(source.path, tms=WEB_MERCATOR) as reader:
+            image = reader.preview(indexes=source.display.bands, max_size=max_size)
+    return encode(to_rgb8(image.array.data, source.display), image.mask, "png")

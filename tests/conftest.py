@@ -1,0 +1,120 @@
+"""Shared fixtures: real GeoTIFFs (shared/data and generated), a real SQLite app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from flask import Flask
+from flask.testing import FlaskClient
+from rasterio.transform import from_origin
+
+from annotations.schema import upgrade
+from annotations.users import Role, add_user, create_token
+from annotator import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct horse battery"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip on a user's machine; under CI=true a missing prerequisite fails the run."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    require(SHARED_DATA.is_dir(), f"the sample rasters folder {SHARED_DATA} is absent")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def make_geotiff(tmp_path: Path) -> Callable[..., Path]:
+    """Write a small real GeoTIFF; keyword arguments override the profile."""
+
+    def make(
+        name: str = "scene.tif",
+        data: np.ndarray[Any, Any] | None = None,
+        tags: dict[str, str] | None = None,
+        **profile: Any,
+    ) -> Path:
+        if data is None:
+            rng = np.random.default_rng(7)
+            data = rng.integers(1, 255, (3, 300, 400), dtype=np.uint8)
+        base: dict[str, Any] = {
+            "driver": "GTiff",
+            "count": data.shape[0],
+            "height": data.shape[1],
+            "width": data.shape[2],
+            "dtype": str(data.dtype),
+            "crs": "EPSG:32636",
+            "transform": from_origin(790000, 3922000, 0.5, 0.5),
+        }
+        base.update(profile)
+        path = tmp_path / name
+        with rasterio.open(path, "w", **base) as dataset:
+            dataset.write(data)
+            if tags:
+                dataset.update_tags(**tags)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    application = create_app(
+        {"DATA_DIR": str(tmp_path / "instance"), "SECRET_KEY": "test-secret", "TESTING": True}
+    )
+    database = application.extensions["annotator.database"]
+    upgrade(database)
+    with database.write() as session:
+        for role in Role:
+            add_user(session, role.name, role, PASSWORD)
+    yield application
+    database.dispose()
+
+
+def token_for(app: Flask, user: str) -> str:
+    database = app.extensions["annotator.database"]
+    with database.write() as session:
+        from annotations.users import get_user
+
+        return create_token(session, get_user(session, user), "tests")
+
+
+@pytest.fixture
+def auth_header(app: Flask) -> Callable[[str], dict[str, str]]:
+    def header(user: str = "analyst") -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(app, user)}"}
+
+    return header
+
+
+def login(client: FlaskClient, user: str) -> str:
+    """Sign in through the form, as a browser would; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = _csrf_from(page.get_data(as_text=True))
+    response = client.post(
+        "/login", data={"name": user, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    home = client.get("/")
+    return _csrf_from(home.get_data(as_text=True))
+
+
+def _csrf_from(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
