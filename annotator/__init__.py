@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(settings)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(
         MAX_CONTENT_LENGTH=int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
@@ -35,7 +36,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=bool(settings["SECURE_COOKIES"]),
         SESSION_COOKIE_NAME="annotator_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        JSON_SORT_KEYS=False,
     )
     for folder in (settings["DATA_DIR"], settings["IMAGES_DIR"], settings["TMP_DIR"]):
         Path(folder).mkdir(parents=True, exist_ok=True)

@@ -121,6 +121,8 @@ def check_csrf() -> None:
         return
     if bearer_token() is not None:
         return
+    if session.get("uid") is None and request.endpoint != "auth.login":
+        return  # not signed in: the view's role check answers 401
     expected = session.get("csrf")
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
     if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):

@@ -6,6 +6,7 @@ row is written and every COG made for the batch is removed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,14 @@ class Upload:
 
     path: Path
     original_filename: str
+
+
+def display_name(name: str) -> str:
+    """The file name a user sees: last path component, no leading dots or control
+    characters. It is a label only; files are always stored under their sha256."""
+    last = re.split(r"[/\\]", name)[-1]
+    clean = "".join(ch for ch in last if ch.isprintable()).lstrip(". ").strip()
+    return clean[:255] or "upload.tif"
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def import_images(
             facts = ingest(
                 upload.path,
                 store,
-                original_filename=Path(upload.original_filename).name or upload.path.name,
+                original_filename=display_name(upload.original_filename),
                 sha256=digest,
                 captured=captured,
                 max_pixels=max_pixels,
