@@ -9,6 +9,7 @@ from typing import Any
 import shapely
 from pyproj import Geod
 from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from annotations.errors import InvalidInput
@@ -65,12 +66,13 @@ def area_polygon(data: Any) -> shapely.Polygon | shapely.MultiPolygon:
         raise InvalidInput("the area is empty")
     if isinstance(geometry, shapely.Polygon):
         return orient(geometry)
+    assert isinstance(geometry, shapely.MultiPolygon)
     return shapely.MultiPolygon([orient(p) for p in geometry.geoms])
 
 
-def to_geojson_text(geometry: shapely.Geometry) -> str:
+def to_geojson_text(geometry: BaseGeometry) -> str:
     return json.dumps(mapping(geometry), separators=(",", ":"))
 
 
-def from_geojson_text(text: str) -> shapely.Geometry:
+def from_geojson_text(text: str) -> BaseGeometry:
     return shape(json.loads(text))

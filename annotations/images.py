@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Boolean, Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -79,7 +79,7 @@ class Image(Base):
     )
 
     @property
-    def footprint(self) -> shapely.Geometry:
+    def footprint(self) -> BaseGeometry:
         return from_geojson_text(self.footprint_geojson)
 
     @property

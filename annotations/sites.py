@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -24,7 +25,9 @@ class SiteImage(Base):
     """Which images show which site; `reason` is 'footprint' or 'explicit'."""
 
     __tablename__ = "site_images"
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
     image_id: Mapped[str] = mapped_column(
         ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
     )
@@ -48,7 +51,7 @@ class Site(Base):
     )
 
     @property
-    def area(self) -> shapely.Geometry:
+    def area(self) -> BaseGeometry:
         return from_geojson_text(self.area_geojson)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,7 +81,7 @@ def add_site(
     created_by: str | None = None,
 ) -> Site:
     """Create a site and attach every catalogued image whose footprint meets its area."""
-    from annotations.images import Image  # noqa: PLC0415  (the two models refer to each other)
+    from annotations.images import Image
 
     name = name.strip()
     if not name or len(name) > 200:
@@ -128,7 +131,7 @@ def list_sites(session: Session) -> list[Site]:
     return list(session.scalars(select(Site).order_by(Site.name)))
 
 
-def sites_meeting(session: Session, footprint: shapely.Geometry) -> list[Site]:
+def sites_meeting(session: Session, footprint: BaseGeometry) -> list[Site]:
     west, south, east, north = footprint.bounds
     candidates = session.scalars(
         select(Site).where(

@@ -21,7 +21,7 @@ from annotations.db import Base, UTCDateTime, utcnow
 from annotations.errors import AlreadyExists, InvalidInput, NotFound
 
 MIN_PASSWORD = 10
-TOKEN_PREFIX = "ann_"
+TOKEN_PREFIX = "ann_"  # noqa: S105  (a visible prefix, not a secret)
 # a hash to compare against when the user does not exist, so timing does not tell
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
@@ -72,9 +72,7 @@ class ApiToken(Base):
 
 def check_user_name(name: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}", name):
-        raise InvalidInput(
-            f"user name {name!r} must be 1-80 letters, digits, '.', '_' or '-'"
-        )
+        raise InvalidInput(f"user name {name!r} must be 1-80 letters, digits, '.', '_' or '-'")
     return name
 
 

@@ -54,7 +54,7 @@ def bearer_token() -> str | None:
 def current_user() -> User | None:
     """The user behind this request, looked up once per request."""
     if "user" in g:
-        return g.user  # type: ignore[no-any-return]
+        return g.user
     user: User | None = None
     token = bearer_token()
     with database().read() as db_session:

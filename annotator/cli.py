@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _app() -> Flask:
-    from annotator import create_app  # noqa: PLC0415  (keep --help fast)
+    from annotator import create_app
 
     try:
         return create_app()
@@ -79,7 +79,7 @@ def init() -> None:
 @friendly
 def demo() -> None:
     """Load the demo: synthetic Hmeimim scene, the real sample rasters, demo users."""
-    from annotator.demo import load_demo  # noqa: PLC0415
+    from annotator.demo import load_demo
 
     app = _app()
     upgrade(app.extensions["annotator.database"])
@@ -177,9 +177,7 @@ def images() -> None:
 
 
 @images.command("import")
-@click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
-)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--site", "site_slugs", multiple=True, help="Attach to this site (repeatable).")
 @click.option("--captured", help="Capture time, ISO 8601, when the TIFF has no date tag.")
 @click.option("--provider")
@@ -199,7 +197,7 @@ def images_import(
     as_json: bool,
 ) -> None:
     """Import GeoTIFFs / COGs: all of them, or none if one fails."""
-    from annotator.importing import Upload, import_images  # noqa: PLC0415
+    from annotator.importing import Upload, import_images
 
     for path in paths:
         if not path.is_file():

@@ -116,7 +116,10 @@ def load_demo(app: Flask) -> list[str]:
                 max_pixels=max_pixels,
             )[0]  # fmt: skip
             _ensure_site(
-                database, sample.site_slug, sample.site_name, shape(result.image.to_dict()["footprint"])
+                database,
+                sample.site_slug,
+                sample.site_name,
+                shape(result.image.to_dict()["footprint"]),
             )
             lines.append(f"sample {sample.filename}: {'imported' if result.created else 'present'}")
     else:

@@ -18,7 +18,6 @@ from annotator.importing import Upload, import_images
 from imagery.ingest import parse_captured
 
 bp = Blueprint("images", __name__, url_prefix="/api/v1/images")
-PROVENANCE_FIELDS = ("provider", "sensor", "licence", "attribution", "description")
 
 
 @bp.get("")
@@ -36,8 +35,17 @@ def show(image_id: str) -> Response:
 
 
 def _provenance(form: Any) -> Provenance:
-    values = {name: (form.get(name) or None) for name in PROVENANCE_FIELDS}
-    return Provenance(**values)
+    def text(name: str) -> str | None:
+        value = form.get(name)
+        return str(value) if value else None
+
+    return Provenance(
+        provider=text("provider"),
+        sensor=text("sensor"),
+        licence=text("licence"),
+        attribution=text("attribution"),
+        description=text("description"),
+    )
 
 
 @bp.post("")
@@ -45,9 +53,7 @@ def _provenance(form: Any) -> Provenance:
 def upload() -> tuple[Response, int, dict[str, str]]:
     files = request.files.getlist("file")
     if not files or not any(f.filename for f in files):
-        raise RequestError(
-            "attach the GeoTIFF as a multipart form field named 'file'", status=400
-        )
+        raise RequestError("attach the GeoTIFF as a multipart form field named 'file'", status=400)
     captured_text = request.form.get("captured")
     try:
         captured = parse_captured(captured_text) if captured_text else None

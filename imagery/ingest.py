@@ -31,6 +31,7 @@ from rasterio.vrt import WarpedVRT
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from imagery.display import Display
@@ -167,10 +168,13 @@ def read_date(tags: dict[str, str]) -> datetime | None:
         raw = tags.get(key)
         if not raw:
             continue
-        match = re.fullmatch(r"\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})\S*\s*", raw)
+        match = re.fullmatch(
+            r"\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})\S*\s*", raw
+        )
         if match:
             with contextlib.suppress(ValueError):
-                return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
+                year, month, day, hour, minute, second = (int(p) for p in match.groups())
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return None
 
 
@@ -251,14 +255,16 @@ def gsd_metres(dataset: rasterio.DatasetReader) -> float:
         return round((size_x + size_y) / 2 * factor, 4)
     to_wgs84 = Transformer.from_crs(dataset.crs, "EPSG:4326", always_xy=True)
     col, row = dataset.width / 2, dataset.height / 2
-    xs, ys = zip(*(transform @ (c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))), strict=True)
+    xs, ys = zip(
+        *(transform @ (c, r) for c, r in ((col, row), (col + 1, row), (col, row + 1))), strict=True
+    )
     lons, lats = to_wgs84.transform(xs, ys)
     _, _, dx = GEOD.inv(lons[0], lats[0], lons[1], lats[1])
     _, _, dy = GEOD.inv(lons[0], lats[0], lons[2], lats[2])
     return round((dx + dy) / 2, 4)
 
 
-def footprint_wgs84(dataset: rasterio.DatasetReader) -> shapely.Geometry:
+def footprint_wgs84(dataset: rasterio.DatasetReader) -> BaseGeometry:
     """The outline of the valid pixels in WGS 84, densified so it follows the projection."""
     out_h, out_w = sample_shape(dataset)
     mask = dataset.dataset_mask(out_shape=(out_h, out_w))
@@ -276,7 +282,9 @@ def footprint_wgs84(dataset: rasterio.DatasetReader) -> shapely.Geometry:
     outline = _without_specks(shapely.union_all(polygons))
     pixel = max(abs(transform.a), abs(transform.e))
     outline = outline.simplify(pixel, preserve_topology=True)
-    span = max(dataset.bounds.right - dataset.bounds.left, dataset.bounds.top - dataset.bounds.bottom)
+    span = max(
+        dataset.bounds.right - dataset.bounds.left, dataset.bounds.top - dataset.bounds.bottom
+    )
     outline = shapely.segmentize(outline, max_segment_length=span / 32)
     to_wgs84 = Transformer.from_crs(dataset.crs, "EPSG:4326", always_xy=True)
     lonlat = shapely.transform(
@@ -288,7 +296,7 @@ def footprint_wgs84(dataset: rasterio.DatasetReader) -> shapely.Geometry:
     return shapely.MultiPolygon([orient(p) for p in getattr(lonlat, "geoms", [])])
 
 
-def _without_specks(outline: shapely.Geometry, share: float = 0.005) -> shapely.Geometry:
+def _without_specks(outline: BaseGeometry, share: float = 0.005) -> BaseGeometry:
     """Drop islands and holes under `share` of the area: dark pixels, not the image edge."""
     parts = list(getattr(outline, "geoms", [outline]))
     total = sum(part.area for part in parts)

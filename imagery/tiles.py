@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+from morecantile import Tile
 from morecantile import tms as tile_matrix_sets
 from PIL import Image
 from pyproj import Transformer
@@ -87,7 +88,7 @@ def encode(bands: np.ndarray[Any, Any], mask: np.ndarray[Any, Any], fmt: str) ->
         Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, "JPEG", quality=85)
         return buffer.getvalue()
     if not opaque:
-        alpha = mask[..., np.newaxis] if pixels.ndim == 3 else mask[..., np.newaxis]
+        alpha = mask[..., np.newaxis]
         base = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
         pixels = np.concatenate([base, alpha], axis=2)
     image = Image.fromarray(np.ascontiguousarray(pixels))
@@ -127,8 +128,12 @@ class OpenImage:
         self.to_mercator = Transformer.from_crs(self.dataset.crs, "EPSG:3857", always_xy=True)
         left, bottom, right, top = self.dataset.bounds
         xs, ys = self.to_mercator.transform(
-            np.array([left, right, right, left, (left + right) / 2, (left + right) / 2, left, right]),
-            np.array([top, top, bottom, bottom, top, bottom, (top + bottom) / 2, (top + bottom) / 2]),
+            np.array(
+                [left, right, right, left, (left + right) / 2, (left + right) / 2, left, right]
+            ),
+            np.array(
+                [top, top, bottom, bottom, top, bottom, (top + bottom) / 2, (top + bottom) / 2]
+            ),
         )
         self.mercator_bounds = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
         self._weights = _bilinear_weights(self.GRID, TILE_SIZE)
@@ -144,7 +149,7 @@ class OpenImage:
         return handle
 
     def intersects(self, z: int, x: int, y: int) -> bool:
-        west, south, east, north = WEB_MERCATOR.xy_bounds(x, y, z)
+        west, south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
         left, bottom, right, top = self.mercator_bounds
         return west < right and east > left and south < top and north > bottom
 
@@ -152,7 +157,7 @@ class OpenImage:
         self, z: int, x: int, y: int, bands: tuple[int, ...]
     ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
         """Return (bands x 256 x 256 data, 256 x 256 uint8 mask) or None if outside."""
-        west, south, east, north = WEB_MERCATOR.xy_bounds(x, y, z)
+        west, _south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
         step = (east - west) / TILE_SIZE
         # pixel-centre coordinates of a GRID x GRID lattice spanning the tile
         ticks = (np.linspace(0.5, TILE_SIZE - 0.5, self.GRID)) * step
@@ -257,7 +262,9 @@ class TileRenderer:
         if fmt not in MEDIA_TYPES:
             raise BadTileAddress(f"unknown tile format {fmt!r}; use png, jpg or webp")
         image = self._open(source.path)
-        result = image.read_tile(z, x, y, source.display.bands) if image.intersects(z, x, y) else None
+        result = (
+            image.read_tile(z, x, y, source.display.bands) if image.intersects(z, x, y) else None
+        )
         if result is None:
             raise TileOutsideImage(f"tile {z}/{x}/{y} does not intersect the image")
         data, mask = result

@@ -106,9 +106,7 @@ def login(client: FlaskClient, user: str) -> str:
     """Sign in through the form, as a browser would; returns the session's CSRF token."""
     page = client.get("/login")
     token = _csrf_from(page.get_data(as_text=True))
-    response = client.post(
-        "/login", data={"name": user, "password": PASSWORD, "csrf_token": token}
-    )
+    response = client.post("/login", data={"name": user, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     home = client.get("/")
     return _csrf_from(home.get_data(as_text=True))

@@ -209,8 +209,9 @@ def test_writes_need_a_role_and_browser_writes_need_csrf(
     assert accepted.status_code == 201
 
 
-def test_missing_file_field_and_bad_capture_time(app: Flask, auth_header: Header,
-                                                 make_geotiff: Callable[..., Path]) -> None:
+def test_missing_file_field_and_bad_capture_time(
+    app: Flask, auth_header: Header, make_geotiff: Callable[..., Path]
+) -> None:
     client = app.test_client()
     headers = auth_header("analyst")
     response = multipart(client, headers, [("site", "hmeimim")])

@@ -1,0 +1,61 @@
+"""`annotator demo`: the synthetic Hmeimim scene, the samples, and demo logins."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from annotator import create_app
+from annotator.cli import main
+from imagery import demo as scene
+
+
+def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
+    env = {
+        "ANNOTATOR_DATA_DIR": str(tmp_path / "data"),
+        "ANNOTATOR_SAMPLE_DATA_DIR": str(shared_data),
+    }
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "SYNTHETIC" in first.stdout
+    password = re.search(r"demo analyst: name 'analyst' password '([^']+)'", first.stdout)
+    assert password, first.stdout
+    listed = json.loads(runner.invoke(main, ["images", "list", "--json"], env=env).stdout)
+    assert len(listed) == 5
+    synthetic = [image for image in listed if image["synthetic"]]
+    assert [image["captured_at"] for image in synthetic] == [
+        "2024-12-10T08:21:00Z",
+        "2024-12-13T08:21:00Z",
+    ]
+    for image in synthetic:
+        assert image["sites"] == ["hmeimim"]
+        assert image["description"] == scene.SYNTHETIC_NOTE
+        assert image["gsd_m"] == 0.5 and image["crs"] == "EPSG:32636"
+        west, south, east, north = image["bbox"]
+        assert west < 35.94861 < east and south < 35.40083 < north
+    samples = {image["original_filename"]: image for image in listed if not image["synthetic"]}
+    assert samples["sample_geotiff.tif"]["attribution"] == "SpaceNet / CosmiQ Works"
+    assert samples["sample_geotiff.tif"]["sites"] == ["atlanta-spacenet"]
+
+    second = runner.invoke(main, ["demo"], env=env)
+    assert second.exit_code == 0, second.output
+    assert "(0 new)" in second.stdout
+    assert password.group(1) in second.stdout, "the same login is printed again"
+    again = json.loads(runner.invoke(main, ["images", "list", "--json"], env=env).stdout)
+    assert [i["id"] for i in again] == [i["id"] for i in listed]
+
+    app = create_app({"DATA_DIR": str(tmp_path / "data")})
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    response = client.post("/login", data={"name": "analyst", "password": password.group(1),
+                                           "csrf_token": token.group(1)})  # fmt: skip
+    assert response.status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "Hmeimim air base" in home and "synthetic" in home
+    app.extensions["annotator.database"].dispose()
