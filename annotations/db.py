@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import ColumnElement, DateTime, Engine, Float, and_, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 BUSY_TIMEOUT_MS = 30_000
@@ -22,6 +22,29 @@ BUSY_TIMEOUT_MS = 30_000
 
 class Base(DeclarativeBase):
     pass
+
+
+class BoundingBox:
+    """WGS 84 bounding-box columns, for a cheap overlap pre-filter before exact geometry."""
+
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+
+    def set_bounds(self, bounds: tuple[float, float, float, float]) -> None:
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = bounds
+
+    @property
+    def bbox(self) -> list[float]:
+        return [self.min_lon, self.min_lat, self.max_lon, self.max_lat]
+
+    @classmethod
+    def overlapping(cls, bounds: tuple[float, float, float, float]) -> ColumnElement[bool]:
+        west, south, east, north = bounds
+        return and_(
+            cls.min_lon <= east, cls.max_lon >= west, cls.min_lat <= north, cls.max_lat >= south
+        )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Boolean, Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from annotations.db import Base, UTCDateTime, utcnow
+from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
 from annotations.errors import InvalidInput, NotFound
 from annotations.geo import from_geojson_text
 from annotations.sites import SiteImage, get_site, sites_meeting
@@ -42,7 +42,7 @@ class Provenance:
                 raise InvalidInput(f"{name} is longer than {TEXT_LIMIT} characters")
 
 
-class Image(Base):
+class Image(Base, BoundingBox):
     __tablename__ = "images"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
@@ -57,10 +57,6 @@ class Image(Base):
     mask: Mapped[str] = mapped_column(String(16))
     gsd_m: Mapped[float] = mapped_column(Float)
     footprint_geojson: Mapped[str] = mapped_column(Text)
-    min_lon: Mapped[float] = mapped_column(Float)
-    min_lat: Mapped[float] = mapped_column(Float)
-    max_lon: Mapped[float] = mapped_column(Float)
-    max_lat: Mapped[float] = mapped_column(Float)
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     captured_source: Mapped[str] = mapped_column(String(16))
     provider: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
@@ -108,7 +104,7 @@ class Image(Base):
             "nodata": self.nodata,
             "mask": self.mask,
             "gsd_m": self.gsd_m,
-            "bbox": [self.min_lon, self.min_lat, self.max_lon, self.max_lat],
+            "bbox": self.bbox,
             "footprint": json.loads(self.footprint_geojson),
             "display": self.display,
             "warped": self.warped,
@@ -147,7 +143,6 @@ def add_image(
 ) -> Image:
     """Catalogue an ingested image (an `imagery.ingest.ImageFacts`) and attach its sites."""
     explicit = [get_site(session, slug) for slug in site_slugs]
-    west, south, east, north = facts.bounds
     nodata = facts.nodata
     image = Image(
         id=uuid.uuid4().hex,
@@ -163,10 +158,6 @@ def add_image(
         mask=facts.mask,
         gsd_m=facts.gsd_m,
         footprint_geojson=json.dumps(facts.footprint, separators=(",", ":")),
-        min_lon=west,
-        min_lat=south,
-        max_lon=east,
-        max_lat=north,
         captured_at=facts.captured_at,
         captured_source=facts.captured_source,
         provider=provenance.provider,
@@ -180,6 +171,7 @@ def add_image(
         tags_json=json.dumps(facts.tags),
         created_by=created_by,
     )
+    image.set_bounds(facts.bounds)
     session.add(image)
     session.flush()
     attached: dict[int, str] = {site.id: "explicit" for site in explicit}

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from annotations.db import Base, UTCDateTime, utcnow
+from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
 from annotations.errors import AlreadyExists, InvalidInput, NotFound
 from annotations.geo import from_geojson_text, to_geojson_text
 
@@ -34,16 +34,12 @@ class SiteImage(Base):
     reason: Mapped[str] = mapped_column(String(16), default="footprint")
 
 
-class Site(Base):
+class Site(Base, BoundingBox):
     __tablename__ = "sites"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(200))
     area_geojson: Mapped[str] = mapped_column(Text)
-    min_lon: Mapped[float] = mapped_column(Float)
-    min_lat: Mapped[float] = mapped_column(Float)
-    max_lon: Mapped[float] = mapped_column(Float)
-    max_lat: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     images: Mapped[list[Image]] = relationship(
@@ -59,7 +55,7 @@ class Site(Base):
             "slug": self.slug,
             "name": self.name,
             "area": json.loads(self.area_geojson),
-            "bbox": [self.min_lon, self.min_lat, self.max_lon, self.max_lat],
+            "bbox": self.bbox,
             "image_ids": [image.id for image in self.images],
             "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
             "created_by": self.created_by,
@@ -91,28 +87,11 @@ def add_site(
         raise InvalidInput(f"cannot make a URL slug from {name!r}; pass a slug in Latin letters")
     if session.scalar(select(Site).where(Site.slug == slug)) is not None:
         raise AlreadyExists(f"a site with slug {slug!r} exists already")
-    west, south, east, north = area.bounds
-    site = Site(
-        slug=slug,
-        name=name,
-        area_geojson=to_geojson_text(area),
-        min_lon=west,
-        min_lat=south,
-        max_lon=east,
-        max_lat=north,
-        created_by=created_by,
-    )
+    site = Site(slug=slug, name=name, area_geojson=to_geojson_text(area), created_by=created_by)
+    site.set_bounds(area.bounds)
     session.add(site)
     session.flush()
-    candidates = session.scalars(
-        select(Image).where(
-            Image.min_lon <= east,
-            Image.max_lon >= west,
-            Image.min_lat <= north,
-            Image.max_lat >= south,
-        )
-    )
-    for image in candidates:
+    for image in session.scalars(select(Image).where(Image.overlapping(area.bounds))):
         if image.footprint.intersects(area):
             session.add(SiteImage(site_id=site.id, image_id=image.id, reason="footprint"))
     session.flush()
@@ -132,13 +111,5 @@ def list_sites(session: Session) -> list[Site]:
 
 
 def sites_meeting(session: Session, footprint: BaseGeometry) -> list[Site]:
-    west, south, east, north = footprint.bounds
-    candidates = session.scalars(
-        select(Site).where(
-            Site.min_lon <= east,
-            Site.max_lon >= west,
-            Site.min_lat <= north,
-            Site.max_lat >= south,
-        )
-    )
+    candidates = session.scalars(select(Site).where(Site.overlapping(footprint.bounds)))
     return [site for site in candidates if site.area.intersects(footprint)]
