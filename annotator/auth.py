@@ -7,8 +7,10 @@ CSRF token with every write; scripts send `Authorization: Bearer <token>` instea
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -68,11 +70,41 @@ def current_user() -> User | None:
     return user
 
 
-def signed_in_quickly() -> bool:
-    """For tiles: a session cookie is proof enough without a database round trip."""
-    if bearer_token() is None and session.get("uid") is not None:
+class RecentTokens:
+    """Bearer tokens seen valid in the last `ttl` seconds, for read-only tile requests.
+
+    A tile costs a few milliseconds; a token lookup would add about two. A revoked
+    token therefore keeps reading tiles for at most `ttl` seconds on a worker that saw it.
+    """
+
+    def __init__(self, ttl: float = 30.0, limit: int = 1024) -> None:
+        self.ttl = ttl
+        self.limit = limit
+        self._seen: dict[str, float] = {}
+
+    def valid(self, token: str) -> bool:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        expires = self._seen.get(key)
+        now = time.monotonic()
+        if expires is not None and expires > now:
+            return True
+        if current_user() is None:
+            return False
+        if len(self._seen) >= self.limit:
+            self._seen.clear()
+        self._seen[key] = now + self.ttl
         return True
-    return current_user() is not None
+
+
+_recent_tokens = RecentTokens()
+
+
+def signed_in_quickly() -> bool:
+    """For tiles: a signed session cookie, or a token seen valid moments ago, is enough."""
+    token = bearer_token()
+    if token is None:
+        return session.get("uid") is not None
+    return _recent_tokens.valid(token)
 
 
 def refuse_anonymous() -> BaseResponse:

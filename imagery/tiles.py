@@ -7,7 +7,6 @@ read plus an encode, not an open, a header parse and a read.
 
 from __future__ import annotations
 
-import io
 import threading
 import warnings
 from collections import OrderedDict
@@ -18,13 +17,13 @@ import numpy as np
 import rasterio
 from morecantile import Tile
 from morecantile import tms as tile_matrix_sets
-from PIL import Image
 from pyproj import Transformer
 from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 from rio_tiler.io import Reader
 
+from imagery import encode as encoders
 from imagery.display import Display
 from imagery.errors import BadTileAddress, TileOutsideImage
 from imagery.ingest import mask_kind
@@ -80,25 +79,22 @@ def encode(bands: np.ndarray[Any, Any], mask: np.ndarray[Any, Any], fmt: str) ->
     """Encode uint8 bands (1 or 3) with their 0/255 mask; transparent where masked."""
     pixels = bands[0] if bands.shape[0] == 1 else np.moveaxis(bands, 0, -1)
     opaque = bool(mask.all())
-    buffer = io.BytesIO()
     if fmt == "jpg":
         if not opaque:
             pixels = pixels.copy()
             pixels[mask == 0] = 0
-        Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, "JPEG", quality=85)
-        return buffer.getvalue()
+        return encoders.jpeg(pixels)
     if not opaque:
-        alpha = mask[..., np.newaxis]
         base = pixels if pixels.ndim == 3 else pixels[..., np.newaxis]
-        pixels = np.concatenate([base, alpha], axis=2)
-    image = Image.fromarray(np.ascontiguousarray(pixels))
+        pixels = np.concatenate([base, mask[..., np.newaxis]], axis=2)
     if fmt == "png":
-        image.save(buffer, "PNG", compress_level=1)
-    elif fmt == "webp":
-        image.save(buffer, "WEBP", quality=85, method=0)
-    else:
-        raise BadTileAddress(f"unknown tile format {fmt!r}; use png, jpg or webp")
-    return buffer.getvalue()
+        return encoders.png(pixels)
+    if fmt == "webp":
+        if pixels.ndim == 2 or pixels.shape[2] == 2:  # WebP has no grey: widen to RGB(A)
+            grey = pixels if pixels.ndim == 2 else pixels[..., 0]
+            pixels = np.stack([grey] * 3 + ([] if pixels.ndim == 2 else [pixels[..., 1]]), axis=2)
+        return encoders.webp(pixels)
+    raise BadTileAddress(f"unknown tile format {fmt!r}; use png, jpg or webp")
 
 
 class OpenImage:

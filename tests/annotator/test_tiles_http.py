@@ -89,6 +89,11 @@ def test_unknown_image_and_anonymous(app: Flask, image_id: str, auth_header: Hea
     unknown = client.get("/tiles/deadbeef/1/0/0.png", headers=auth_header("viewer"))
     assert unknown.status_code == 404 and unknown.get_json()["error"] == "not_found"
     assert client.get(f"/tiles/{image_id}/9/140/218.png").status_code == 401
+    for bogus in ("ann_not-a-real-token", "garbage"):
+        refused = client.get(
+            f"/tiles/{image_id}/9/140/218.png", headers={"Authorization": f"Bearer {bogus}"}
+        )
+        assert refused.status_code == 401, bogus
 
 
 def test_tilejson(app: Flask, image_id: str, auth_header: Header) -> None:
