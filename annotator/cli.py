@@ -106,6 +106,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "--timeout", "120",
         "annotator.wsgi:app",
     ]  # fmt: skip
+    # each worker renders on one core; BLAS thread pools would only fight the other workers
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     os.execv(sys.executable, argv)  # noqa: S606
 
 

@@ -19,6 +19,9 @@ GDAL_SETTINGS: dict[str, str] = {
     "VSI_CACHE_SIZE": "5000000",
     "GDAL_INGESTED_BYTES_AT_OPEN": "32768",
     "PROJ_NETWORK": "OFF",
+    # one tile is a few small blocks: decoding them on other threads only adds contention
+    # between the workers (ingest asks for ALL_CPUS explicitly)
+    "GDAL_NUM_THREADS": "1",
     "CPL_LOG_ERRORS": "OFF",
 }
 

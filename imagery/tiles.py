@@ -144,6 +144,14 @@ class OpenImage:
             self._overviews[index] = handle
         return handle
 
+    def _interpolate(self, grid: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Bilinear GRID x GRID -> 256 x 256. einsum, not '@': a BLAS product this size
+        wakes OpenBLAS's thread pool, which under concurrent requests costs more than
+        the product itself."""
+        w = self._weights
+        return np.einsum("ik,kj->ij", w, np.einsum("kl,jl->kj", grid, w, optimize=False),
+                         optimize=False)  # fmt: skip
+
     def intersects(self, z: int, x: int, y: int) -> bool:
         west, south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
         left, bottom, right, top = self.mercator_bounds
@@ -160,9 +168,8 @@ class OpenImage:
         gx, gy = np.meshgrid(west + ticks, north - ticks)
         ix, iy = self.to_image.transform(gx.ravel(), gy.ravel())
         cols_g, rows_g = self.inverse @ (np.asarray(ix), np.asarray(iy))
-        w = self._weights
-        cols = w @ np.asarray(cols_g).reshape(self.GRID, self.GRID) @ w.T
-        rows = w @ np.asarray(rows_g).reshape(self.GRID, self.GRID) @ w.T
+        cols = self._interpolate(np.asarray(cols_g).reshape(self.GRID, self.GRID))
+        rows = self._interpolate(np.asarray(rows_g).reshape(self.GRID, self.GRID))
         # source pixels per tile pixel, and the coarsest overview that is still finer
         scale = max(float(np.ptp(cols[0])), float(np.ptp(rows[:, 0]))) / (TILE_SIZE - 1)
         factor = 1
