@@ -133,6 +133,8 @@ class OpenImage:
         )
         self.mercator_bounds = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
         self._weights = _bilinear_weights(self.GRID, TILE_SIZE)
+        # pixel centres of a GRID x GRID lattice spanning a tile, in tile pixels
+        self._ticks = np.linspace(0.5, TILE_SIZE - 0.5, self.GRID)
 
     def _level(self, factor: int) -> Any:
         if factor == 1:
@@ -162,9 +164,7 @@ class OpenImage:
     ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
         """Return (bands x 256 x 256 data, 256 x 256 uint8 mask) or None if outside."""
         west, _south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
-        step = (east - west) / TILE_SIZE
-        # pixel-centre coordinates of a GRID x GRID lattice spanning the tile
-        ticks = (np.linspace(0.5, TILE_SIZE - 0.5, self.GRID)) * step
+        ticks = self._ticks * ((east - west) / TILE_SIZE)
         gx, gy = np.meshgrid(west + ticks, north - ticks)
         ix, iy = self.to_image.transform(gx.ravel(), gy.ravel())
         cols_g, rows_g = self.inverse @ (np.asarray(ix), np.asarray(iy))
@@ -177,23 +177,25 @@ class OpenImage:
             if candidate <= scale * OVERSAMPLING_TOLERANCE:
                 factor = candidate
         level = self._level(factor)
-        sx = level.width / self.dataset.width
-        sy = level.height / self.dataset.height
-        cols = np.floor(cols * sx).astype(np.int64)
-        rows = np.floor(rows * sy).astype(np.int64)
-        inside = (cols >= 0) & (cols < level.width) & (rows >= 0) & (rows < level.height)
-        if not inside.any():
+        width, height = level.width, level.height
+        cols = np.floor(cols * (width / self.dataset.width)).astype(np.intp)
+        rows = np.floor(rows * (height / self.dataset.height)).astype(np.intp)
+        inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+        c0, c1 = max(0, int(cols.min())), min(width, int(cols.max()) + 1)
+        r0, r1 = max(0, int(rows.min())), min(height, int(rows.max()) + 1)
+        if c0 >= c1 or r0 >= r1 or not inside.any():
             # the square touches the image but no pixel centre falls on it
             empty = np.zeros((len(bands), TILE_SIZE, TILE_SIZE), dtype=self.dataset.dtypes[0])
             return empty, np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.uint8)
-        c0, c1 = int(cols[inside].min()), int(cols[inside].max()) + 1
-        r0, r1 = int(rows[inside].min()), int(rows[inside].max()) + 1
         window = Window(c0, r0, c1 - c0, r1 - r0)
         block = level.read(list(bands), window=window)
+        # one flat index per tile pixel: np.take is several times faster than [:, rows, cols]
         np.clip(cols - c0, 0, c1 - c0 - 1, out=cols)
         np.clip(rows - r0, 0, r1 - r0 - 1, out=rows)
-        data = block[:, rows, cols]
-        mask = np.where(inside, np.uint8(255), np.uint8(0))
+        flat = (rows * (c1 - c0) + cols).ravel()
+        data = np.take(block.reshape(len(bands), -1), flat, axis=1)
+        data = data.reshape(len(bands), TILE_SIZE, TILE_SIZE)
+        mask = inside.astype(np.uint8) * np.uint8(255)
         if self.mask_kind == "nodata" and self.nodata is not None:
             if np.isnan(self.nodata):
                 valid = ~np.isnan(data).all(axis=0)
@@ -201,11 +203,11 @@ class OpenImage:
                 valid = ~(data == self.nodata).all(axis=0)
             mask[~valid] = 0
         elif self.mask_kind == "alpha" and self.alpha_band is not None:
-            alpha = level.read(self.alpha_band, window=window)[rows, cols]
-            mask[alpha == 0] = 0
+            alpha = np.take(level.read(self.alpha_band, window=window).ravel(), flat)
+            mask[alpha.reshape(TILE_SIZE, TILE_SIZE) == 0] = 0
         elif self.mask_kind == "mask":
-            dmask = level.dataset_mask(window=window)[rows, cols]
-            mask[dmask == 0] = 0
+            dmask = np.take(level.dataset_mask(window=window).ravel(), flat)
+            mask[dmask.reshape(TILE_SIZE, TILE_SIZE) == 0] = 0
         return data, mask
 
     def close(self) -> None:
