@@ -7,7 +7,6 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
-export ANNOTATOR_DATA_DIR ?= $(CURDIR)/instance
 
 .PHONY: run test lint typecheck pytest bench system-deps clean
 
