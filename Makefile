@@ -27,12 +27,20 @@ run: $(STAMP)
 	@echo "Serving on http://$(HOST):$(PORT)/ (sign in with a demo login printed above)"
 	$(VENV)/bin/annotator serve --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests, installed when missing and we are root.
+# Debian's Chromium for the browser tests and PostgreSQL + PostGIS for the storage tests
+# (they start their own throwaway cluster), installed when missing and we are root.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@need=""; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  need="$$need postgresql postgresql-postgis"; \
+	elif ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
+	  need="$$need postgresql-postgis"; \
+	fi; \
+	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
-	  else echo "chromium is missing: install Debian's 'chromium' package (browser tests will skip)"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$need; \
+	  else echo "missing Debian packages:$$need (install them as root; their tests skip, or fail under CI=true)"; fi; \
 	fi
 
 lint: $(DEV_STAMP)

@@ -22,3 +22,7 @@ class AlreadyExists(AnnotationError):
 
 class InvalidInput(AnnotationError):
     """Well-formed input whose content is wrong (bad geometry, coordinates, role)."""
+
+
+class Malformed(AnnotationError):
+    """Input that is not the shape asked for at all (not GeoJSON, wrong JSON types)."""

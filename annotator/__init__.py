@@ -10,7 +10,8 @@ from typing import Any
 from flask import Flask
 
 from annotations.db import Database
-from annotator import auth, errors, images, pages, sites, tiles
+from annotations.labels import load_taxonomy
+from annotator import annotations_api, auth, errors, images, pages, sites, tiles
 from annotator.config import resolve
 from imagery.gdal import configure_gdal
 from imagery.tiles import TileRenderer
@@ -41,10 +42,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         Path(folder).mkdir(parents=True, exist_ok=True)
     app.extensions["annotator.database"] = Database(str(settings["DATABASE_URL"]))
     app.extensions["annotator.renderer"] = TileRenderer()
+    app.extensions["annotator.labels"] = load_taxonomy(Path(settings["DATA_DIR"]))
     errors.init_app(app)
     auth.init_app(app)
     tiles.init_app(app)
-    for blueprint in (sites.bp, images.bp, pages.bp):
+    for blueprint in (sites.bp, images.bp, pages.bp, annotations_api.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -35,7 +35,7 @@ def _app() -> Flask:
 
     try:
         return create_app()
-    except ConfigError as exc:
+    except (ConfigError, AnnotationError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from annotations.errors import AlreadyExists, AnnotationError, InvalidInput, NotFound
+from annotations.annotation import Forbidden, PreconditionRequired, VersionConflict
+from annotations.errors import AlreadyExists, AnnotationError, InvalidInput, Malformed, NotFound
 from imagery.errors import (
     BadTileAddress,
     ImageryError,
@@ -38,9 +39,13 @@ class RequestError(Exception):
 
 #: exception class -> (HTTP status, short error code); the first matching row wins.
 STATUS_TABLE: list[tuple[type[Exception], int, str]] = [
+    (Forbidden, 403, "forbidden"),
+    (VersionConflict, 412, "precondition_failed"),
+    (PreconditionRequired, 428, "precondition_required"),
     (NotFound, 404, "not_found"),
     (AlreadyExists, 409, "conflict"),
     (InvalidInput, 422, "invalid"),
+    (Malformed, 400, "malformed"),
     (NotAGeoTIFF, 415, "not_a_geotiff"),
     (NotGeoreferenced, 422, "not_georeferenced"),
     (ImageTooLarge, 413, "image_too_large"),

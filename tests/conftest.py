@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from rasterio.transform import from_origin
 from annotations.schema import upgrade
 from annotations.users import Role, add_user, create_token
 from annotator import create_app
+from tests.postgis import ThrowawayCluster, missing
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -72,11 +74,29 @@ def make_geotiff(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+def make_app(tmp_path: Path, database_url: str | None = None) -> Flask:
+    config: dict[str, Any] = {
+        "DATA_DIR": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+    }
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    return create_app(config)
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    application = create_app(
-        {"DATA_DIR": str(tmp_path / "instance"), "SECRET_KEY": "test-secret", "TESTING": True}
-    )
+    yield from _app_with_users(make_app(tmp_path))
+
+
+@pytest.fixture
+def app_on_each_backend(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """The app on SQLite and on PostGIS in turn."""
+    yield from _app_with_users(make_app(tmp_path, database_url))
+
+
+def _app_with_users(application: Flask) -> Iterator[Flask]:
     database = application.extensions["annotator.database"]
     upgrade(database)
     with database.write() as session:
@@ -116,3 +136,26 @@ def _csrf_from(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+@pytest.fixture(scope="session")
+def postgis_cluster() -> Iterator[ThrowawayCluster]:
+    """A real PostgreSQL + PostGIS server for the whole session, removed afterwards."""
+    problem = missing()
+    require(problem is None, problem or "")
+    cluster = ThrowawayCluster().start()
+    timings = ", ".join(f"{key} {value:.2f}" for key, value in cluster.timings.items())
+    sys.stderr.write(f"\nthrowaway PostGIS cluster on port {cluster.port}: {timings}\n")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgis"], ids=["sqlite", "postgis"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database for one test, on each storage backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/db.sqlite"
+    cluster: ThrowawayCluster = request.getfixturevalue("postgis_cluster")
+    return cluster.create_database()

@@ -2,16 +2,16 @@
 
 from alembic import context
 
+import annotations.models  # noqa: F401  (every table registered)
 from annotations.db import Base
-from annotations.images import Image  # noqa: F401  (register the tables)
-from annotations.sites import Site  # noqa: F401
-from annotations.users import User  # noqa: F401
+from annotations.schema import include_object
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,430 @@
+"""Annotations: what an analyst saw on one image, as a GeoJSON Feature with provenance.
+
+GeoJSON appears only at the edges (`parse_feature`, `to_feature`); in between an
+annotation is a typed row. Every change goes through the functions here, which check
+the actor's role, the version the actor last saw, and append a revision.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import shapely
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
+from annotations.errors import AnnotationError, InvalidInput, Malformed, NotFound
+from annotations.geometry import parse_geometry
+from annotations.history import record
+from annotations.images import Image, get_image
+from annotations.measure import measure
+from annotations.times import parse_time
+from annotations.users import Role
+
+SHAPES = ("point", "box", "rotated-box", "polygon", "line")
+CONFIDENCES = ("confirmed", "probable", "possible")
+STATUSES = ("draft", "in_review", "approved", "rejected")
+#: status -> statuses it may move to, and the least role that may move it there
+TRANSITIONS: dict[str, dict[str, Role]] = {
+    "draft": {"in_review": Role.analyst},
+    "in_review": {"approved": Role.editor, "rejected": Role.editor, "draft": Role.analyst},
+    "rejected": {"draft": Role.analyst, "in_review": Role.analyst},
+    "approved": {"in_review": Role.editor},
+}
+GEOMETRY_TYPES_BY_SHAPE = {
+    "point": ("Point", "MultiPoint"),
+    "box": ("Polygon",),
+    "rotated-box": ("Polygon",),
+    "polygon": ("Polygon", "MultiPolygon"),
+    "line": ("LineString", "MultiLineString"),
+}
+NOTES_LIMIT = 10_000
+
+
+class Forbidden(AnnotationError):
+    """The actor's role or ownership does not allow this change."""
+
+
+class VersionConflict(AnnotationError):
+    """The change was made against an older version; `details` holds the current one."""
+
+
+class Labels(Protocol):
+    """What annotations need of the label taxonomy."""
+
+    def get(self, label_id: str) -> Any: ...
+
+    def validate_attributes(self, label_id: str, attributes: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: Role
+
+
+@dataclass
+class AnnotationInput:
+    """A validated Feature, before it becomes a row."""
+
+    geometry: BaseGeometry
+    label: str
+    image_id: str
+    shape: str
+    confidence: str = "probable"
+    count: int = 1
+    attributes: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+    observed_at: datetime | None = None
+
+
+class Annotation(Base, BoundingBox):
+    __tablename__ = "annotations"
+    __table_args__ = (Index("ix_annotations_page", "created_at", "id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id"), index=True)
+    label: Mapped[str] = mapped_column(String(120), index=True)
+    shape: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    attributes_json: Mapped[str] = mapped_column(Text, default="{}")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    geometry_geojson: Mapped[str] = mapped_column(Text)
+    measurements_json: Mapped[str] = mapped_column(Text, default="{}")
+    source_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_by: Mapped[str] = mapped_column(String(80), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+    @property
+    def geometry(self) -> BaseGeometry:
+        return shape(json.loads(self.geometry_geojson))
+
+    @property
+    def etag(self) -> str:
+        return f"{self.id}-v{self.version}"
+
+    def to_feature(self, label_name: str | None = None, reports: list[str] | None = None
+                   ) -> dict[str, Any]:  # fmt: skip
+        return {
+            "type": "Feature",
+            "id": self.id,
+            "geometry": json.loads(self.geometry_geojson),
+            "properties": {
+                "label": self.label,
+                "label_name": label_name,
+                "shape": self.shape,
+                "confidence": self.confidence,
+                "count": self.count,
+                "attributes": json.loads(self.attributes_json),
+                "notes": self.notes,
+                "image_id": self.image_id,
+                "observed_at": _iso(self.observed_at),
+                "status": self.status,
+                "version": self.version,
+                "created_by": self.created_by,
+                "created_at": _iso(self.created_at),
+                "updated_by": self.updated_by,
+                "updated_at": _iso(self.updated_at),
+                "deleted": self.deleted_at is not None,
+                "measurements": json.loads(self.measurements_json),
+                "source": json.loads(self.source_json),
+                "reports": reports or [],
+            },
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def parse_feature(data: Any, labels: Labels, *, base: AnnotationInput | None = None
+                  ) -> AnnotationInput:  # fmt: skip
+    """Validate a GeoJSON Feature. With `base`, fields absent from `data` keep their
+    current values (PATCH); without it every required field must be there."""
+    if not isinstance(data, dict) or data.get("type") != "Feature":
+        raise Malformed("the body must be a GeoJSON Feature ({'type': 'Feature', ...})")
+    if "crs" in data:
+        raise InvalidInput("the Feature carries a 'crs' member; send RFC 7946 WGS 84 lon/lat")
+    properties = data.get("properties")
+    if properties is None and base is not None:
+        properties = {}
+    if not isinstance(properties, dict):
+        raise Malformed("'properties' must be an object")
+    if "geometry" in data:
+        geometry = parse_geometry(data["geometry"])
+    elif base is not None:
+        geometry = base.geometry
+    else:
+        raise Malformed("the Feature has no 'geometry'")
+
+    def pick(name: str, default: Any = None) -> Any:
+        if name in properties:
+            return properties[name]
+        if base is not None:
+            return getattr(base, name)
+        return default
+
+    label = pick("label")
+    if not isinstance(label, str) or not label:
+        raise InvalidInput("properties.label is required: a label id such as "
+                           "'aircraft.transport.an-124' (see GET /api/v1/labels)")  # fmt: skip
+    labels.get(label)  # UnknownLabel lists the closest
+    image_id = pick("image_id")
+    if not isinstance(image_id, str) or not image_id:
+        raise InvalidInput("properties.image_id is required: the image it was seen on")
+    shape_name = pick("shape", _default_shape(geometry))
+    if shape_name not in SHAPES:
+        raise InvalidInput(f"properties.shape {shape_name!r} is not one of {', '.join(SHAPES)}")
+    if geometry.geom_type not in GEOMETRY_TYPES_BY_SHAPE[shape_name]:
+        wanted = " or ".join(GEOMETRY_TYPES_BY_SHAPE[shape_name])
+        raise InvalidInput(f"a {shape_name} needs a {wanted} geometry, not {geometry.geom_type}")
+    if shape_name in ("box", "rotated-box") and not _is_quadrilateral(geometry):
+        raise InvalidInput(f"a {shape_name} is a polygon of 4 corners (5 positions)")
+    confidence = pick("confidence", "probable")
+    if confidence not in CONFIDENCES:
+        raise InvalidInput(f"properties.confidence must be one of {', '.join(CONFIDENCES)}")
+    count = pick("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100_000:
+        raise InvalidInput("properties.count must be a whole number from 1 to 100000")
+    attributes = pick("attributes", {}) or {}
+    if not isinstance(attributes, dict):
+        raise InvalidInput("properties.attributes must be an object")
+    attributes = labels.validate_attributes(label, attributes)
+    notes = pick("notes", "") or ""
+    if not isinstance(notes, str) or len(notes) > NOTES_LIMIT:
+        raise InvalidInput(f"properties.notes must be text of at most {NOTES_LIMIT} characters")
+    observed = pick("observed_at")
+    observed_at = _parse_time(observed) if isinstance(observed, str) else observed
+    if observed is not None and not isinstance(observed_at, datetime):
+        raise InvalidInput("properties.observed_at must be an ISO 8601 time")
+    return AnnotationInput(
+        geometry=geometry, label=label, image_id=image_id, shape=shape_name,
+        confidence=confidence, count=count, attributes=attributes, notes=notes,
+        observed_at=observed_at,
+    )  # fmt: skip
+
+
+def _default_shape(geometry: BaseGeometry) -> str:
+    kind = geometry.geom_type
+    if kind in ("Point", "MultiPoint"):
+        return "point"
+    if kind in ("LineString", "MultiLineString"):
+        return "line"
+    return "polygon"
+
+
+def _is_quadrilateral(geometry: BaseGeometry) -> bool:
+    return isinstance(geometry, shapely.Polygon) and len(geometry.exterior.coords) == 5
+
+
+def _parse_time(value: str) -> datetime:
+    return parse_time(value, "properties.observed_at")
+
+
+# ---- changes, each checked and recorded --------------------------------------------
+
+
+def _snapshot(annotation: Annotation) -> dict[str, Any]:
+    return annotation.to_feature()
+
+
+def _source_of(image: Image) -> dict[str, Any]:
+    return {
+        "image_sha256": image.sha256,
+        "provider": image.provider,
+        "licence": image.licence,
+        "attribution": image.attribution,
+        "gsd_m": image.gsd_m,
+        "captured_at": _iso(image.captured_at),
+        "synthetic": image.synthetic,
+    }
+
+
+def _apply(session: Session, annotation: Annotation, data: AnnotationInput) -> None:
+    image = get_image(session, data.image_id)
+    if not data.geometry.intersects(image.footprint):
+        raise InvalidInput(
+            "the geometry does not meet the footprint of image "
+            f"{image.id} (lon {image.min_lon:.4f}..{image.max_lon:.4f}, "
+            f"lat {image.min_lat:.4f}..{image.max_lat:.4f}); are lon and lat swapped?",
+            details={"where": "geometry", "image_bbox": image.bbox},
+        )
+    annotation.image_id = image.id
+    annotation.label = data.label
+    annotation.shape = data.shape
+    annotation.confidence = data.confidence
+    annotation.count = data.count
+    annotation.attributes_json = json.dumps(data.attributes, ensure_ascii=False, sort_keys=True)
+    annotation.notes = data.notes
+    annotation.observed_at = data.observed_at or image.captured_at
+    annotation.geometry_geojson = json.dumps(mapping(data.geometry), separators=(",", ":"))
+    annotation.set_bounds(data.geometry.bounds)
+    annotation.measurements_json = json.dumps(measure(data.geometry).to_dict())
+    annotation.source_json = json.dumps(_source_of(image), ensure_ascii=False)
+
+
+def as_input(annotation: Annotation) -> AnnotationInput:
+    return AnnotationInput(
+        geometry=annotation.geometry, label=annotation.label, image_id=annotation.image_id,
+        shape=annotation.shape, confidence=annotation.confidence, count=annotation.count,
+        attributes=json.loads(annotation.attributes_json), notes=annotation.notes,
+        observed_at=annotation.observed_at,
+    )  # fmt: skip
+
+
+def create(session: Session, data: AnnotationInput, actor: Actor, comment: str | None = None
+           ) -> Annotation:  # fmt: skip
+    if actor.role < Role.analyst:
+        raise Forbidden(f"creating annotations needs the analyst role; {actor.name} is a viewer")
+    now = utcnow()
+    annotation = Annotation(
+        id=uuid.uuid4().hex, status="draft", version=1, created_by=actor.name,
+        created_at=now, updated_by=actor.name, updated_at=now,
+    )  # fmt: skip
+    _apply(session, annotation, data)
+    session.add(annotation)
+    session.flush()
+    record(session, annotation.id, 1, "create", actor.name, None, _snapshot(annotation), comment)
+    return annotation
+
+
+def get(session: Session, annotation_id: str, *, include_deleted: bool = False) -> Annotation:
+    annotation = session.get(Annotation, annotation_id) if len(annotation_id) <= 32 else None
+    if annotation is None or (annotation.deleted_at is not None and not include_deleted):
+        raise NotFound(f"no annotation {annotation_id!r}")
+    return annotation
+
+
+def check_version(annotation: Annotation, expected: int | None) -> None:
+    if expected is None:
+        raise PreconditionRequired(
+            "send If-Match with the annotation's current ETag, so a stale edit cannot "
+            "overwrite someone else's", details={"current": annotation.to_feature()}
+        )  # fmt: skip
+    if expected != annotation.version:
+        raise VersionConflict(
+            f"annotation {annotation.id} is at version {annotation.version}, you edited "
+            f"version {expected}; merge with the current version and try again",
+            details={"current": annotation.to_feature()},
+        )
+
+
+def may_edit(annotation: Annotation, actor: Actor) -> None:
+    if actor.role >= Role.editor:
+        return
+    if actor.role < Role.analyst:
+        raise Forbidden("editing needs the analyst role")
+    if annotation.created_by != actor.name:
+        raise Forbidden(
+            f"analysts edit only their own annotations; this is {annotation.created_by}'s"
+        )
+    if annotation.status not in ("draft", "rejected"):
+        raise Forbidden(f"analysts edit only drafts; this one is {annotation.status}")
+
+
+def update(session: Session, annotation: Annotation, data: AnnotationInput, actor: Actor,
+           expected_version: int | None, comment: str | None = None) -> Annotation:  # fmt: skip
+    check_version(annotation, expected_version)
+    may_edit(annotation, actor)
+    before = _snapshot(annotation)
+    _apply(session, annotation, data)
+    _bump(annotation, actor)
+    record(session, annotation.id, annotation.version, "edit", actor.name, before,
+           _snapshot(annotation), comment)  # fmt: skip
+    return annotation
+
+
+def delete(session: Session, annotation: Annotation, actor: Actor,
+           expected_version: int | None, comment: str | None = None) -> Annotation:  # fmt: skip
+    check_version(annotation, expected_version)
+    may_edit(annotation, actor)
+    before = _snapshot(annotation)
+    annotation.deleted_at = utcnow()
+    annotation.deleted_by = actor.name
+    _bump(annotation, actor)
+    record(session, annotation.id, annotation.version, "delete", actor.name, before,
+           _snapshot(annotation), comment)  # fmt: skip
+    return annotation
+
+
+def restore(session: Session, annotation: Annotation, actor: Actor,
+            expected_version: int | None, to_version: int | None = None,
+            comment: str | None = None) -> Annotation:  # fmt: skip
+    """Undelete, and with `to_version` bring back the content of an earlier version."""
+    check_version(annotation, expected_version)
+    may_edit(annotation, actor)
+    before = _snapshot(annotation)
+    if to_version is not None:
+        from annotations.history import revisions_of
+
+        old = next((r for r in revisions_of(session, annotation.id)
+                    if r.version == to_version and r.after_json), None)  # fmt: skip
+        if old is None:
+            raise NotFound(f"annotation {annotation.id} has no version {to_version}")
+        feature = json.loads(old.after_json or "{}")
+        _apply(session, annotation, _input_from_snapshot(feature))
+    annotation.deleted_at = None
+    annotation.deleted_by = None
+    _bump(annotation, actor)
+    why = comment or (f"restored version {to_version}" if to_version else None)
+    record(session, annotation.id, annotation.version, "restore", actor.name, before,
+           _snapshot(annotation), why)  # fmt: skip
+    return annotation
+
+
+def set_status(session: Session, annotation: Annotation, status: str, actor: Actor,
+               expected_version: int | None, comment: str | None = None) -> Annotation:  # fmt: skip
+    check_version(annotation, expected_version)
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+    allowed = TRANSITIONS[annotation.status]
+    if status not in allowed:
+        options = ", ".join(allowed) or "nothing"
+        raise InvalidInput(f"an annotation {annotation.status} can move to {options}, not {status}")
+    needed = allowed[status]
+    if actor.role < needed:
+        raise Forbidden(f"moving to {status} needs the {needed.name} role")
+    if needed == Role.analyst and actor.role < Role.editor and annotation.created_by != actor.name:
+        raise Forbidden("analysts submit only their own annotations")
+    if status == "rejected" and not (comment and comment.strip()):
+        raise InvalidInput("say why: rejecting needs a comment")
+    before = _snapshot(annotation)
+    annotation.status = status
+    _bump(annotation, actor)
+    record(session, annotation.id, annotation.version, "status", actor.name, before,
+           _snapshot(annotation), comment)  # fmt: skip
+    return annotation
+
+
+def _bump(annotation: Annotation, actor: Actor) -> None:
+    annotation.version += 1
+    annotation.updated_by = actor.name
+    annotation.updated_at = utcnow()
+
+
+def _input_from_snapshot(feature: dict[str, Any]) -> AnnotationInput:
+    props = feature["properties"]
+    return AnnotationInput(
+        geometry=shape(feature["geometry"]), label=props["label"], image_id=props["image_id"],
+        shape=props["shape"], confidence=props["confidence"], count=props["count"],
+        attributes=props["attributes"], notes=props["notes"],
+        observed_at=parse_time(props["observed_at"]) if props.get("observed_at") else None,
+    )  # fmt: skip
+
+
+class PreconditionRequired(AnnotationError):
+    """A write without If-Match."""

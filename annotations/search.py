@@ -1,0 +1,147 @@
+"""Finding annotations: filters, a spatial index per backend, keyset pagination.
+
+The bounding-box test uses the backend's index: an R*Tree virtual table on SQLite, the
+GiST index of the `geom` column on PostGIS (both kept in step by triggers made in the
+migration); then the exact geometry is checked in Python for the few candidates left.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import shapely
+from sqlalchemy import ColumnElement, Select, and_, or_, select, text
+from sqlalchemy.orm import Session
+
+from annotations.annotation import STATUSES, Annotation
+from annotations.errors import InvalidInput
+from annotations.sites import Site, SiteImage
+
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 1_000
+
+
+@dataclass(frozen=True)
+class Filters:
+    bbox: tuple[float, float, float, float] | None = None
+    site: str | None = None
+    image: str | None = None
+    label: str | None = None
+    status: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    author: str | None = None
+    include_deleted: bool = False
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    try:
+        parts = [float(p) for p in value.split(",")]
+    except ValueError:
+        raise InvalidInput("bbox must be four numbers: west,south,east,north") from None
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
+        raise InvalidInput("bbox must be four numbers: west,south,east,north")
+    west, south, east, north = parts
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise InvalidInput("bbox is west,south,east,north in degrees, lon in -180..180")
+    if west > east:
+        raise InvalidInput("bbox crossing the antimeridian is not supported; split it in two")
+    return west, south, east, north
+
+
+def label_branch(prefix: str) -> ColumnElement[bool]:
+    """`aircraft.transport` matches itself and every id below it, never `aircraft.transports`."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(Annotation.label == prefix, Annotation.label.like(f"{escaped}.%", escape="\\"))
+
+
+def _spatial(session: Session, bbox: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    west, south, east, north = bbox
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return text(
+            "annotations.rowid IN (SELECT id FROM annotations_rtree WHERE min_lon <= :east "
+            "AND max_lon >= :west AND min_lat <= :north AND max_lat >= :south)"
+        ).bindparams(west=west, south=south, east=east, north=north)  # type: ignore[return-value]
+    if dialect == "postgresql":
+        return text(
+            "annotations.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
+        ).bindparams(west=west, south=south, east=east, north=north)  # type: ignore[return-value]
+    return Annotation.overlapping(bbox)
+
+
+def encode_cursor(annotation: Annotation) -> str:
+    raw = f"{annotation.created_at.isoformat()}|{annotation.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, identifier = raw.partition("|")
+        return datetime.fromisoformat(stamp), identifier
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("cursor is not one this server gave out; start without it") from None
+
+
+def statement(session: Session, filters: Filters) -> Select[Any]:
+    query = select(Annotation)
+    if not filters.include_deleted:
+        query = query.where(Annotation.deleted_at.is_(None))
+    if filters.image:
+        query = query.where(Annotation.image_id == filters.image)
+    if filters.site:
+        query = query.where(
+            Annotation.image_id.in_(
+                select(SiteImage.image_id)
+                .join(Site, Site.id == SiteImage.site_id)
+                .where(Site.slug == filters.site)
+            )
+        )
+    if filters.label:
+        query = query.where(label_branch(filters.label))
+    if filters.status:
+        unknown = set(filters.status) - set(STATUSES)
+        if unknown:
+            raise InvalidInput(f"status must be among {', '.join(STATUSES)}")
+        query = query.where(Annotation.status.in_(filters.status))
+    if filters.start is not None:
+        query = query.where(Annotation.observed_at >= filters.start)
+    if filters.end is not None:
+        query = query.where(Annotation.observed_at <= filters.end)
+    if filters.author:
+        query = query.where(Annotation.created_by == filters.author)
+    if filters.bbox is not None:
+        query = query.where(_spatial(session, filters.bbox))
+    if filters.cursor:
+        created, identifier = _decode_cursor(filters.cursor)
+        query = query.where(
+            or_(
+                Annotation.created_at > created,
+                and_(Annotation.created_at == created, Annotation.id > identifier),
+            )
+        )
+    return query.order_by(Annotation.created_at, Annotation.id)
+
+
+def search(session: Session, filters: Filters) -> tuple[list[Annotation], str | None]:
+    """One page of matches, and the cursor of the next page (None on the last)."""
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+    rows: list[Annotation] = list(
+        session.scalars(statement(session, filters).limit(filters.limit + 1))
+    )
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    cursor = encode_cursor(rows[-1]) if more and rows else None
+    if filters.bbox is not None:
+        box = shapely.box(*filters.bbox)
+        rows = [row for row in rows if row.geometry.intersects(box)]
+    return rows, cursor

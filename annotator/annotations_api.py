@@ -1,0 +1,226 @@
+"""Annotations API: GeoJSON Features in and out, with versions, history and review."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from annotations import annotation as store
+from annotations.annotation import Actor, Annotation, parse_feature
+from annotations.errors import AnnotationError, Malformed
+from annotations.history import revisions_of
+from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search
+from annotations.times import parse_interval
+from annotations.users import Role
+from annotator.auth import current_user, login_required, role_required
+from annotator.errors import RequestError
+from annotator.extensions import database
+from annotator.forms import json_body
+
+bp = Blueprint("annotations", __name__, url_prefix="/api/v1")
+ETAG = re.compile(r'^(W/)?"(?P<id>[0-9a-f]{1,32})-v(?P<version>\d{1,9})"$')
+
+
+def taxonomy() -> Any:
+    return current_app.extensions["annotator.labels"]
+
+
+def actor() -> Actor:
+    user = current_user()
+    if user is None:  # the decorators stop anonymous requests first
+        raise RequestError("sign in first", status=401, code="unauthorized")
+    return Actor(user.name, user.role)
+
+
+def expected_version(annotation_id: str) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    for part in header.split(","):
+        match = ETAG.match(part.strip())
+        if match and match["id"] == annotation_id:
+            return int(match["version"])
+    return -1  # an ETag, but not one of this annotation: stale by definition
+
+
+def feature_of(annotation: Annotation) -> dict[str, Any]:
+    label = taxonomy().get(annotation.label)
+    return annotation.to_feature(label_name=label.name)
+
+
+def one(annotation: Annotation, status: int = 200) -> Response:
+    response = jsonify(feature_of(annotation))
+    response.status_code = status
+    response.set_etag(annotation.etag)
+    response.headers["Location"] = url_for("annotations.show", annotation_id=annotation.id)
+    return response
+
+
+@bp.get("/labels")
+@login_required
+def labels() -> Response:
+    return jsonify(taxonomy().to_dict())
+
+
+def filters_from_query() -> Filters:
+    args = request.args
+    try:
+        limit = int(args.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise RequestError("limit must be a whole number", status=400) from None
+    start = end = None
+    if args.get("datetime"):
+        start, end = parse_interval(args["datetime"])
+    statuses = tuple(s for s in args.get("status", "").split(",") if s)
+    return Filters(
+        bbox=parse_bbox(args["bbox"]) if args.get("bbox") else None,
+        site=args.get("site") or None,
+        image=args.get("image") or None,
+        label=args.get("label") or None,
+        status=statuses,
+        start=start,
+        end=end,
+        author=args.get("author") or None,
+        limit=limit,
+        cursor=args.get("cursor") or None,
+    )
+
+
+@bp.get("/annotations")
+@login_required
+def index() -> Response:
+    filters = filters_from_query()
+    with database().read() as session:
+        rows, cursor = search(session, filters)
+        features = [feature_of(row) for row in rows]
+    body: dict[str, Any] = {"type": "FeatureCollection", "features": features,
+                            "numberReturned": len(features), "links": []}  # fmt: skip
+    if cursor:
+        args: dict[str, Any] = request.args.to_dict() | {"cursor": cursor}
+        body["links"].append({"rel": "next", "type": "application/geo+json",
+                              "href": url_for("annotations.index", **args)})  # fmt: skip
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = 'attachment; filename="annotations.geojson"'
+    return response
+
+
+@bp.post("/annotations")
+@role_required(Role.analyst)
+def create() -> Response:
+    body = json_body()
+    who = actor()
+    kind = body.get("type")
+    if kind == "Feature":
+        items = [body]
+    elif kind == "FeatureCollection" and isinstance(body.get("features"), list):
+        items = body["features"]
+        if not items:
+            raise Malformed("the FeatureCollection is empty")
+    else:
+        raise Malformed("send a GeoJSON Feature or FeatureCollection")
+    parsed = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append(parse_feature(item, taxonomy()))
+        except AnnotationError as exc:
+            if len(items) == 1:
+                raise
+            # the same kind of error, saying which feature of the collection it is about
+            raise type(exc)(f"features[{index}]: {exc.message}", exc.details) from exc
+    with database().write() as session:
+        made = [store.create(session, data, who) for data in parsed]
+        features = [feature_of(a) for a in made]
+        etags = [a.etag for a in made]
+    if kind == "Feature":
+        response = jsonify(features[0])
+        response.set_etag(etags[0])
+        response.headers["Location"] = url_for("annotations.show", annotation_id=features[0]["id"])
+    else:
+        response = jsonify({"type": "FeatureCollection", "features": features})
+    response.status_code = 201
+    return response
+
+
+@bp.get("/annotations/<annotation_id>")
+@login_required
+def show(annotation_id: str) -> Response:
+    with database().read() as session:
+        annotation = store.get(session, annotation_id)
+        if request.if_none_match.contains(annotation.etag):
+            response = Response(status=304)
+            response.set_etag(annotation.etag)
+            return response
+        return one(annotation)
+
+
+@bp.route("/annotations/<annotation_id>", methods=["PUT", "PATCH"])
+@role_required(Role.analyst)
+def edit(annotation_id: str) -> Response:
+    body = json_body()
+    with database().write() as session:
+        annotation = store.get(session, annotation_id)
+        base = store.as_input(annotation) if request.method == "PATCH" else None
+        data = parse_feature(body, taxonomy(), base=base)
+        store.update(session, annotation, data, actor(), expected_version(annotation_id),
+                     comment=_comment(body))  # fmt: skip
+        return one(annotation)
+
+
+@bp.delete("/annotations/<annotation_id>")
+@role_required(Role.analyst)
+def remove(annotation_id: str) -> Response:
+    with database().write() as session:
+        annotation = store.get(session, annotation_id)
+        store.delete(session, annotation, actor(), expected_version(annotation_id),
+                     comment=request.args.get("comment"))  # fmt: skip
+        return one(annotation)
+
+
+@bp.post("/annotations/<annotation_id>/status")
+@role_required(Role.analyst)
+def status(annotation_id: str) -> Response:
+    body = json_body()
+    wanted = body.get("status")
+    if not isinstance(wanted, str):
+        raise RequestError("send {'status': 'in_review' | 'approved' | 'rejected' | 'draft'}",
+                           status=422, code="invalid")  # fmt: skip
+    with database().write() as session:
+        annotation = store.get(session, annotation_id)
+        store.set_status(session, annotation, wanted, actor(), expected_version(annotation_id),
+                         comment=_comment(body))  # fmt: skip
+        return one(annotation)
+
+
+@bp.post("/annotations/<annotation_id>/restore")
+@role_required(Role.analyst)
+def restore(annotation_id: str) -> Response:
+    body = json_body() if request.data else {}
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise RequestError("'version' must be a whole number", status=422, code="invalid")
+    with database().write() as session:
+        annotation = store.get(session, annotation_id, include_deleted=True)
+        store.restore(session, annotation, actor(), expected_version(annotation_id),
+                      to_version=version, comment=_comment(body))  # fmt: skip
+        return one(annotation)
+
+
+@bp.get("/annotations/<annotation_id>/history")
+@login_required
+def history(annotation_id: str) -> Response:
+    with database().read() as session:
+        store.get(session, annotation_id, include_deleted=True)
+        revisions = [r.to_dict() for r in revisions_of(session, annotation_id)]
+        return jsonify({"annotation": annotation_id, "revisions": revisions})
+
+
+def _comment(body: dict[str, Any]) -> str | None:
+    comment = body.get("comment")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
+        raise RequestError("'comment' must be text of at most 2000 characters", status=422,
+                           code="invalid")  # fmt: skip
+    return comment
