@@ -22,10 +22,10 @@ from annotations.geo import area_polygon, geodesic_circle
 from annotations.images import Provenance, list_images
 from annotations.schema import upgrade
 from annotations.sites import add_site, list_sites
+from annotations.times import parse_time
 from annotations.users import Role, add_user, create_token, get_user
 from annotator.config import ConfigError
 from imagery.errors import ImageryError
-from imagery.ingest import parse_captured
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,7 +205,7 @@ def images_import(
     for path in paths:
         if not path.is_file():
             raise click.ClickException(f"{path}: no such file")
-    when = parse_captured(captured) if captured else None
+    when = parse_time(captured, "--captured") if captured else None
     provenance = Provenance(
         provider=provider, sensor=sensor, licence=licence, attribution=attribution
     )

@@ -10,12 +10,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from annotations.images import Provenance, get_image, list_images
+from annotations.times import parse_time
 from annotations.users import Role
 from annotator.auth import current_user, login_required, role_required
 from annotator.errors import RequestError
 from annotator.extensions import database
 from annotator.importing import Upload, import_images
-from imagery.ingest import parse_captured
 
 bp = Blueprint("images", __name__, url_prefix="/api/v1/images")
 
@@ -55,10 +55,7 @@ def upload() -> tuple[Response, int, dict[str, str]]:
     if not files or not any(f.filename for f in files):
         raise RequestError("attach the GeoTIFF as a multipart form field named 'file'", status=400)
     captured_text = request.form.get("captured")
-    try:
-        captured = parse_captured(captured_text) if captured_text else None
-    except ValueError as exc:
-        raise RequestError(str(exc), status=422, code="invalid") from exc
+    captured = parse_time(captured_text, "captured") if captured_text else None
     sites = tuple(s for s in request.form.getlist("site") if s)
     provenance = _provenance(request.form)
     tmp_root = Path(current_app.config["TMP_DIR"])

@@ -180,22 +180,6 @@ def read_date(tags: dict[str, str]) -> datetime | None:
     return None
 
 
-def parse_captured(value: str) -> datetime:
-    """Parse a user's ISO 8601 capture time; naive values are taken as UTC."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(
-            f"capture time {value!r} is not ISO 8601 (e.g. 2024-12-13T08:21:00Z)"
-        ) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def display_bands(dataset: rasterio.DatasetReader) -> tuple[int, ...]:
     """Red, green, blue by colour interpretation when present, else the first band."""
     interp = list(dataset.colorinterp)

@@ -102,3 +102,14 @@ def test_line_and_point_measurements() -> None:
     # 0.1 degree of latitude at 33.45 N is about 11.09 km on the WGS 84 ellipsoid
     assert measure(route).length_m == pytest.approx(11_090, rel=0.002)
     assert measure(parse_geometry({"type": "Point", "coordinates": [1, 1]})).to_dict() == {}
+
+
+def test_times_are_iso_8601_and_utc() -> None:
+    from datetime import UTC, datetime
+
+    from annotations.times import parse_interval, parse_time
+
+    assert parse_time("2024-12-10T09:00:00+02:00") == datetime(2024, 12, 10, 7, tzinfo=UTC)
+    assert parse_interval("2024-12-10/..") == (datetime(2024, 12, 10, tzinfo=UTC), None)
+    with pytest.raises(InvalidInput, match="ISO 8601"):
+        parse_time("13/12/2024")
