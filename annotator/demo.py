@@ -10,12 +10,18 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from shapely.geometry import shape
+from sqlalchemy import func, select
 
+from annotations import annotation as store
+from annotations.annotation import Actor, Annotation, AnnotationInput
 from annotations.db import Database
+from annotations.geometry import normalise
 from annotations.images import Provenance, find_by_sha256
+from annotations.measure import box_polygon
 from annotations.sites import Site, add_site
 from annotations.users import Role, User, add_user
 from annotator.importing import Upload, import_images
@@ -125,6 +131,13 @@ def load_demo(app: Flask) -> list[str]:
     else:
         lines.append(f"sample rasters not found at {samples}; only the synthetic scene loaded")
     lines.extend(_ensure_users(database, Path(app.config["DATA_DIR"])))
+    by_date = {
+        r.image.captured_at.date().isoformat(): r.image.id
+        for r in results
+        if r.image.captured_at is not None
+    }
+    made_notes = _ensure_annotations(database, app.extensions["annotator.labels"], by_date)
+    lines.append(f"reference annotations on the Hmeimim scene: {made_notes} new")
     return lines
 
 
@@ -162,6 +175,75 @@ def _ensure_users(database: Database, data_dir: Path) -> list[str]:
         with os.fdopen(fd, "w") as handle:
             json.dump(logins, handle, indent=2)
     return lines
+
+
+#: the review state each demo aircraft is left in, by kind, in stand order
+REVIEW_PLAN = {
+    "an-124": ("approved", "approved"),
+    "il-76": ("approved", "in_review", "draft"),
+    "fighter": ("in_review", "draft", "rejected", "approved"),
+}
+
+
+def _ensure_annotations(database: Database, labels: Any, images: dict[str, str]) -> int:
+    """The aircraft of both demo captures as annotations, each in a review state.
+
+    Made through the same checked functions as the API (analyst creates and submits,
+    editor reviews), so each has a full history. Skipped if the demo images already
+    carry annotations."""
+    analyst = Actor("analyst", Role.analyst)
+    editor = Actor("editor", Role.editor)
+    made = 0
+    with database.write() as session:
+        existing = session.scalar(
+            select(func.count())
+            .select_from(Annotation)
+            .where(Annotation.image_id.in_(list(images.values())))
+        )
+        if existing:
+            return 0
+        for date, image_id in sorted(images.items()):
+            seen: dict[str, int] = {}
+            for aircraft in scene.demo_aircraft(date):
+                index = seen.get(aircraft.kind, 0)
+                seen[aircraft.kind] = index + 1
+                plan = REVIEW_PLAN[aircraft.kind]
+                target = plan[index % len(plan)]
+                annotation = store.create(session, _aircraft_input(aircraft, image_id, labels),
+                                          analyst, comment="demo reference annotation")  # fmt: skip
+                if target != "draft":
+                    store.set_status(session, annotation, "in_review", analyst,
+                                     annotation.version)  # fmt: skip
+                if target in ("approved", "rejected"):
+                    why = (
+                        "matches the reference size"
+                        if target == "approved"
+                        else ("type not clear at this resolution; mark as unknown-small?")
+                    )
+                    store.set_status(session, annotation, target, editor, annotation.version,
+                                     comment=why)  # fmt: skip
+                made += 1
+    return made
+
+
+def _aircraft_input(aircraft: scene.DemoAircraft, image_id: str, labels: Any) -> AnnotationInput:
+    if aircraft.kind == "fighter":
+        ranked = labels.rank_by_size(aircraft.length_m, aircraft.span_m, 0.5,
+                                     branch="aircraft.combat")  # fmt: skip
+        label, confidence = ranked[0][0].id, "probable"
+    else:
+        label, confidence = f"aircraft.transport.{aircraft.kind}", "confirmed"
+    # the box runs nose to tail along the heading, wing tip to wing tip across it
+    box = box_polygon(aircraft.lon, aircraft.lat, aircraft.length_m, aircraft.span_m,
+                      aircraft.heading_deg)  # fmt: skip
+    attributes: dict[str, Any] = {"heading_deg": aircraft.heading_deg % 360}
+    attributes["state"] = "nose door open" if aircraft.nose_open else "parked"
+    return AnnotationInput(
+        geometry=normalise(box), label=label, image_id=image_id, shape="rotated-box",
+        confidence=confidence, count=1,
+        attributes=labels.validate_attributes(label, attributes),
+        notes="nose visor raised, ramp down, trucks alongside" if aircraft.nose_open else "",
+    )  # fmt: skip
 
 
 def demo_image_ids(database: Database, folder: Path) -> list[str]:

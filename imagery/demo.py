@@ -1034,3 +1034,11 @@ def write_demo_scene(directory: Path) -> tuple[DemoCapture, ...]:
         del pixels
         captures.append(DemoCapture(date=date, path=path, aircraft=tuple(aircraft)))
     return tuple(captures)
+
+
+def demo_aircraft(date: str) -> tuple[DemoAircraft, ...]:
+    """The aircraft drawn on one demo capture, without rendering it (for reference
+    annotations and tests)."""
+    if date not in PARKING:
+        raise ValueError(f"no demo capture on {date}; dates are {', '.join(DEMO_CAPTURES)}")
+    return tuple(_aircraft(date)[0])

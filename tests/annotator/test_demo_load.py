@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from annotator import create_app
@@ -41,9 +42,11 @@ def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
     assert samples["sample_geotiff.tif"]["attribution"] == "SpaceNet / CosmiQ Works"
     assert samples["sample_geotiff.tif"]["sites"] == ["atlanta-spacenet"]
 
+    assert "reference annotations on the Hmeimim scene: 16 new" in first.stdout
     second = runner.invoke(main, ["demo"], env=env)
     assert second.exit_code == 0, second.output
     assert "(0 new)" in second.stdout
+    assert "reference annotations on the Hmeimim scene: 0 new" in second.stdout
     assert password.group(1) in second.stdout, "the same login is printed again"
     again = json.loads(runner.invoke(main, ["images", "list", "--json"], env=env).stdout)
     assert [i["id"] for i in again] == [i["id"] for i in listed]
@@ -58,4 +61,21 @@ def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
     assert response.status_code == 302
     home = client.get("/").get_data(as_text=True)
     assert "Hmeimim air base" in home and "synthetic" in home
+    an_124s = client.get("/api/v1/annotations?label=aircraft.transport.an-124").get_json()
+    features = an_124s["features"]
+    assert len(features) == 2
+    assert {f["properties"]["status"] for f in features} == {"approved"}
+    for feature in features:
+        measured = feature["properties"]["measurements"]
+        assert measured["length_m"] == pytest.approx(73.3, abs=0.1)
+        assert measured["width_m"] == pytest.approx(68.96, abs=0.1)
+        assert feature["properties"]["observed_at"] == "2024-12-13T08:21:00Z"
+        assert feature["properties"]["attributes"]["state"] == "nose door open"
+    statuses = {
+        f["properties"]["status"]
+        for f in client.get("/api/v1/annotations?label=aircraft").get_json()["features"]
+    }
+    assert statuses == {"draft", "in_review", "approved", "rejected"}
+    history = client.get(f"/api/v1/annotations/{features[0]['id']}/history").get_json()
+    assert [r["actor"] for r in history["revisions"]] == ["analyst", "analyst", "editor"]
     app.extensions["annotator.database"].dispose()
