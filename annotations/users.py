@@ -99,6 +99,10 @@ def get_user(session: Session, name: str) -> User:
     return user
 
 
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.name == name))
     if user is None or user.password_hash is None:

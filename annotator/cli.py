@@ -23,7 +23,7 @@ from annotations.images import Provenance, list_images
 from annotations.schema import upgrade
 from annotations.sites import add_site, list_sites
 from annotations.times import parse_time
-from annotations.users import Role, add_user, create_token, get_user
+from annotations.users import Role, add_user, create_token, get_user, revoke_tokens
 from annotator.config import ConfigError
 from imagery.errors import ImageryError
 
@@ -288,3 +288,15 @@ def tokens_create(user: str, label: str) -> None:
     with app.extensions["annotator.database"].write() as session:
         token = create_token(session, get_user(session, user), label)
     click.echo(token)
+
+
+@tokens.command("revoke")
+@click.argument("user")
+@click.option("--name", "label", help="Only tokens with this name; all of USER's otherwise.")
+@friendly
+def tokens_revoke(user: str, label: str | None) -> None:
+    """Revoke USER's tokens (all, or those named --name); they stop working at once."""
+    app = _app()
+    with app.extensions["annotator.database"].write() as session:
+        count = revoke_tokens(session, get_user(session, user), label)
+    click.echo(f"revoked {count} token{'' if count == 1 else 's'} of {user}")

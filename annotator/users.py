@@ -1,0 +1,65 @@
+"""Users API: admins add people, change roles, and switch accounts off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, url_for
+
+from annotations.users import Role, User, add_user, get_user, list_users, revoke_tokens
+from annotator.auth import current_user, role_required
+from annotator.errors import RequestError
+from annotator.extensions import database
+from annotator.forms import json_body, text_field
+
+bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
+
+
+def _public(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": user.role.name,
+        "active": user.active,
+        "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+@bp.get("")
+@role_required(Role.admin)
+def index() -> Response:
+    with database().read() as session:
+        return jsonify({"users": [_public(u) for u in list_users(session)]})
+
+
+@bp.post("")
+@role_required(Role.admin)
+def create() -> tuple[Response, int, dict[str, str]]:
+    body = json_body()
+    name = text_field(body, "name", required=True) or ""
+    role = Role.parse(text_field(body, "role", required=True) or "")
+    password = text_field(body, "password", required=True)
+    with database().write() as session:
+        user = add_user(session, name, role, password)
+        payload = _public(user)
+    return jsonify(payload), 201, {"Location": url_for("users.index") + f"/{name}"}
+
+
+@bp.patch("/<name>")
+@role_required(Role.admin)
+def change(name: str) -> Response:
+    body = json_body()
+    me = current_user()
+    with database().write() as session:
+        user = get_user(session, name)
+        if "role" in body:
+            user.role_name = Role.parse(text_field(body, "role", required=True) or "").name
+        if "active" in body:
+            if not isinstance(body["active"], bool):
+                raise RequestError("'active' must be true or false", status=422, code="invalid")
+            if me is not None and me.name == name and not body["active"]:
+                raise RequestError("you cannot switch off your own account", status=422,
+                                   code="invalid")  # fmt: skip
+            user.active = body["active"]
+            if not user.active:
+                revoke_tokens(session, user)
+        return jsonify(_public(user))
