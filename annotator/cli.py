@@ -300,3 +300,7 @@ def tokens_revoke(user: str, label: str | None) -> None:
     with app.extensions["annotator.database"].write() as session:
         count = revoke_tokens(session, get_user(session, user), label)
     click.echo(f"revoked {count} token{'' if count == 1 else 's'} of {user}")
+
+
+if __name__ == "__main__":
+    main()
