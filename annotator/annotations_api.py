@@ -198,7 +198,7 @@ def status(annotation_id: str) -> Response:
 @bp.post("/annotations/<annotation_id>/restore")
 @role_required(Role.analyst)
 def restore(annotation_id: str) -> Response:
-    body = json_body() if request.data else {}
+    body = json_body() if request.content_length else {}
     version = body.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise RequestError("'version' must be a whole number", status=422, code="invalid")

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
 from annotator.errors import RequestError
 
@@ -23,7 +23,19 @@ def json_body() -> dict[str, Any]:
             status=415,
             code="unsupported_media_type",
         )
-    raw = request.get_data(cache=True)
+    limit = int(current_app.config["MAX_JSON_MB"]) * 1024 * 1024
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestError(
+            f"the JSON body is larger than {limit // (1024 * 1024)} MB; send fewer features "
+            "per request", status=413, code="request_entity_too_large",
+        )  # fmt: skip
+    # a declared length is checked above; a chunked body is read no further than the limit
+    raw = request.get_data(cache=True) if request.content_length else request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise RequestError(
+            f"the JSON body is larger than {limit // (1024 * 1024)} MB; send fewer features "
+            "per request", status=413, code="request_entity_too_large",
+        )  # fmt: skip
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:

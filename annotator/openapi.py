@@ -17,8 +17,8 @@ from http import HTTPStatus
 from importlib import metadata
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
-from flask import url_for as flask_url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from annotations import annotation as annotation_rules
 from annotations import geometry as geometry_rules
@@ -41,6 +41,7 @@ CSRF_HEADER = "X-CSRF-Token"  # what annotator.auth.check_csrf reads
 COUNT_MAX = 100_000  # properties.count, as parse_feature checks it
 COMMENT_MAX = 2000  # 'comment' of an edit, as annotations_api._comment checks it
 SITE_NAME_MAX = 200  # as annotations.sites.add_site checks it
+QUADRILATERAL_SHAPES = ("box", "rotated-box")  # 4 corners, 5 positions, as parse_feature checks
 ID_PATTERN = "^[0-9a-f]{32}$"
 SITE_EXAMPLE = {"name": "Hmeimim air base", "lon": 35.948, "lat": 35.405, "radius_m": 3000}
 
@@ -83,7 +84,7 @@ def page_login_required(view: F) -> F:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return redirect(flask_url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -91,7 +92,7 @@ def page_login_required(view: F) -> F:
 
 @bp.get("/openapi.json")
 @login_required
-def spec() -> Response:
+def spec() -> BaseResponse:
     document = build(
         current_app.extensions["annotator.labels"],
         cookie_name=str(current_app.config.get("SESSION_COOKIE_NAME") or "session"),
@@ -106,7 +107,9 @@ def spec() -> Response:
 @bp.get("/docs")
 @page_login_required
 def docs() -> str:
-    return render_template("api_docs.html", spec_url=flask_url_for("openapi.spec"))
+    return render_template(
+        "api_docs.html", spec_url=url_for("openapi.spec"), openapi_version=OPENAPI_VERSION
+    )
 
 
 # --- the document -------------------------------------------------------------------------------
@@ -135,8 +138,8 @@ def build(
             "version": _version(),
             "summary": "Satellite-imagery annotation: sites, images, labels, annotations, tiles.",
             "description": (
-                "Every error is JSON `{\"error\": \"<code>\", \"message\": \"<what was wrong "
-                "and how to fix it>\", \"details\": ...}` with a 4xx status. Browsers sign in "
+                'Every error is JSON `{"error": "<code>", "message": "<what was wrong '
+                'and how to fix it>", "details": ...}` with a 4xx status. Browsers sign in '
                 f"at /login and send the session's CSRF token in `{CSRF_HEADER}` with every "
                 "write; scripts send `Authorization: Bearer <token>` instead. Annotation "
                 "writes need `If-Match` with the ETag last read (428 without it, 412 when "
@@ -198,10 +201,7 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
             ),
             "oneOf": [schema_ref(kind) for kind in geometry_rules.DEPTHS],
         },
-        **{
-            kind: _geometry_schema(kind, depth)
-            for kind, depth in geometry_rules.DEPTHS.items()
-        },
+        **{kind: _geometry_schema(kind, depth) for kind, depth in geometry_rules.DEPTHS.items()},
         "Shape": {
             "type": "string",
             "enum": list(annotation_rules.SHAPES),
@@ -566,32 +566,7 @@ def _properties_input(taxonomy: Taxonomy, *, required: bool) -> dict[str, Any]:
 
 def _feature_input(*, required: bool) -> dict[str, Any]:
     properties = "AnnotationPropertiesInput" if required else "AnnotationPropertiesPatch"
-    shape_rules = [
-        {
-            "if": {
-                "properties": {
-                    "properties": {
-                        "type": "object",
-                        "properties": {"shape": {"const": shape}},
-                        "required": ["shape"],
-                    }
-                },
-                "required": ["properties"],
-            },
-            "then": {
-                "properties": {
-                    "geometry": {
-                        "properties": {
-                            "type": {
-                                "enum": list(annotation_rules.GEOMETRY_TYPES_BY_SHAPE[shape])
-                            }
-                        }
-                    }
-                }
-            },
-        }
-        for shape in annotation_rules.SHAPES
-    ]
+    shape_rules = [_shape_rule(shape) for shape in annotation_rules.SHAPES]
     schema: dict[str, Any] = {
         "type": "object",
         "required": ["type", "geometry", "properties"] if required else ["type"],
@@ -608,6 +583,28 @@ def _feature_input(*, required: bool) -> dict[str, Any]:
         "allOf": shape_rules,
     }
     return schema
+
+
+def _shape_rule(shape: str) -> dict[str, Any]:
+    """If properties.shape is `shape`, the geometry must be of a type that shape takes."""
+    geometry: dict[str, Any] = {
+        "type": {"enum": list(annotation_rules.GEOMETRY_TYPES_BY_SHAPE[shape])}
+    }
+    if shape in QUADRILATERAL_SHAPES:
+        geometry["coordinates"] = {"prefixItems": [{"minItems": 5, "maxItems": 5}]}
+    return {
+        "if": {
+            "properties": {
+                "properties": {
+                    "type": "object",
+                    "properties": {"shape": {"const": shape}},
+                    "required": ["shape"],
+                }
+            },
+            "required": ["properties"],
+        },
+        "then": {"properties": {"geometry": {"properties": geometry}}},
+    }
 
 
 def _annotation_schema() -> dict[str, Any]:
@@ -866,9 +863,7 @@ def _parameters() -> dict[str, Any]:
         ),
         "site": query("site", "Annotations on the images of this site (slug).", {"type": "string"}),
         "image": query("image", "Annotations on this image (id).", {"type": "string"}),
-        "label": query(
-            "label", "This label and every label below it.", schema_ref("LabelId")
-        ),
+        "label": query("label", "This label and every label below it.", schema_ref("LabelId")),
         "status": query(
             "status",
             "Any of these statuses (comma-separated).",
@@ -908,14 +903,14 @@ def _parameters() -> dict[str, Any]:
 def _headers() -> dict[str, Any]:
     return {
         "ETag": {
-            "description": "The annotation's version, `\"<id>-v<version>\"`: send it back in "
+            "description": 'The annotation\'s version, `"<id>-v<version>"`: send it back in '
             "If-Match with the next write.",
             "schema": {"type": "string"},
         },
         "Location": {"description": "Where the resource is.", "schema": {"type": "string"}},
         "CacheControl": {"schema": {"type": "string"}},
         "ContentDisposition": {
-            "description": "With `download`: `attachment; filename=\"annotations.geojson\"`.",
+            "description": 'With `download`: `attachment; filename="annotations.geojson"`.',
             "schema": {"type": "string"},
         },
     }
@@ -973,7 +968,10 @@ def _security_schemes(cookie_name: str) -> dict[str, Any]:
 
 # --- paths --------------------------------------------------------------------------------------
 
-WRITE_SECURITY = [{"sessionCookie": [], "csrfToken": []}, {"bearerToken": []}]
+WRITE_SECURITY: list[dict[str, list[str]]] = [
+    {"sessionCookie": [], "csrfToken": []},
+    {"bearerToken": []},
+]
 
 
 def errors(*statuses: int) -> dict[str, Any]:
@@ -1100,7 +1098,7 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
                 "operationId": "uploadImages",
                 "summary": "Upload GeoTIFFs (analyst)",
                 "description": "Each file is checked and stored as a Cloud-Optimized GeoTIFF "
-                "under its sha256. One file answers the image, several `{\"images\": [...]}`; "
+                'under its sha256. One file answers the image, several `{"images": [...]}`; '
                 "all are imported or none.",
                 "security": WRITE_SECURITY,
                 "requestBody": {
@@ -1354,8 +1352,7 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": {
-                        "description": "The tile; transparent where there is no data "
-                        "(PNG, WebP).",
+                        "description": "The tile; transparent where there is no data (PNG, WebP).",
                         "headers": {
                             "ETag": {"schema": {"type": "string"}},
                             "Cache-Control": ref("headers", "CacheControl"),

@@ -299,3 +299,23 @@ def test_labels_endpoint(app: Flask, auth_header: Header) -> None:
     body = app.test_client().get("/api/v1/labels", headers=auth_header("viewer")).get_json()
     ids = {label["id"] for label in body["labels"]}
     assert {"aircraft.transport.an-124", "vehicle.convoy", "activity.crater"} <= ids
+
+
+def test_huge_bodies_fail_fast_and_the_worker_survives(
+    app: Flask, image_id: str, auth_header: Header
+) -> None:
+    client = app.test_client()
+    analyst = auth_header("analyst")
+    ring = [[-84.479 + i * 1e-7, 33.638 + (i % 2) * 1e-7] for i in range(20_001)]
+    line = an_124(image_id, shape="line")
+    line["geometry"] = {"type": "LineString", "coordinates": ring}
+    response = post(client, analyst, line)
+    assert response.status_code == 422 and "10,000 vertices" in response.get_json()["message"]
+    app.config["MAX_JSON_MB"] = 1
+    big = json.dumps({"type": "FeatureCollection", "features": [an_124(image_id)] * 4000})
+    assert len(big) > 1024 * 1024
+    too_big = client.post(
+        "/api/v1/annotations", data=big, headers=analyst, content_type="application/json"
+    )
+    assert too_big.status_code == 413
+    assert post(client, analyst, an_124(image_id)).status_code == 201, "still serving"
