@@ -302,8 +302,17 @@ def create(session: Session, data: AnnotationInput, actor: Actor, comment: str |
     return annotation
 
 
-def get(session: Session, annotation_id: str, *, include_deleted: bool = False) -> Annotation:
-    annotation = session.get(Annotation, annotation_id) if len(annotation_id) <= 32 else None
+def get(
+    session: Session, annotation_id: str, *, include_deleted: bool = False, for_update: bool = False
+) -> Annotation:
+    """One annotation. `for_update` locks its row until the transaction ends (PostgreSQL;
+    SQLite's BEGIN IMMEDIATE already serialises writers), so two edits made against the
+    same version cannot both pass the version check."""
+    annotation = (
+        session.get(Annotation, annotation_id, with_for_update=for_update)
+        if len(annotation_id) <= 32
+        else None
+    )
     if annotation is None or (annotation.deleted_at is not None and not include_deleted):
         raise NotFound(f"no annotation {annotation_id!r}")
     return annotation

@@ -162,7 +162,7 @@ def show(annotation_id: str) -> Response:
 def edit(annotation_id: str) -> Response:
     body = json_body()
     with database().write() as session:
-        annotation = store.get(session, annotation_id)
+        annotation = store.get(session, annotation_id, for_update=True)
         base = store.as_input(annotation) if request.method == "PATCH" else None
         data = parse_feature(body, taxonomy(), base=base)
         store.update(session, annotation, data, actor(), expected_version(annotation_id),
@@ -174,7 +174,7 @@ def edit(annotation_id: str) -> Response:
 @role_required(Role.analyst)
 def remove(annotation_id: str) -> Response:
     with database().write() as session:
-        annotation = store.get(session, annotation_id)
+        annotation = store.get(session, annotation_id, for_update=True)
         store.delete(session, annotation, actor(), expected_version(annotation_id),
                      comment=request.args.get("comment"))  # fmt: skip
         return one(annotation)
@@ -189,7 +189,7 @@ def status(annotation_id: str) -> Response:
         raise RequestError("send {'status': 'in_review' | 'approved' | 'rejected' | 'draft'}",
                            status=422, code="invalid")  # fmt: skip
     with database().write() as session:
-        annotation = store.get(session, annotation_id)
+        annotation = store.get(session, annotation_id, for_update=True)
         store.set_status(session, annotation, wanted, actor(), expected_version(annotation_id),
                          comment=_comment(body))  # fmt: skip
         return one(annotation)
@@ -203,7 +203,7 @@ def restore(annotation_id: str) -> Response:
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise RequestError("'version' must be a whole number", status=422, code="invalid")
     with database().write() as session:
-        annotation = store.get(session, annotation_id, include_deleted=True)
+        annotation = store.get(session, annotation_id, include_deleted=True, for_update=True)
         store.restore(session, annotation, actor(), expected_version(annotation_id),
                       to_version=version, comment=_comment(body))  # fmt: skip
         return one(annotation)

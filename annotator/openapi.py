@@ -145,7 +145,7 @@ def build(
                 "writes need `If-Match` with the ETag last read (428 without it, 412 when "
                 "stale). Geometries are RFC 7946 GeoJSON in WGS 84 longitude, latitude."
             ),
-            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+            "license": {"name": "Apache-2.0"},
         },
         "servers": [{"url": server}],
         "security": [{"sessionCookie": []}, {"bearerToken": []}],

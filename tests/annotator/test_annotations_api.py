@@ -319,3 +319,44 @@ def test_huge_bodies_fail_fast_and_the_worker_survives(
     )
     assert too_big.status_code == 413
     assert post(client, analyst, an_124(image_id)).status_code == 201, "still serving"
+
+
+def race(app: Flask, url: str, etag: str, headers: dict[str, str]) -> list[int]:
+    """Two PATCHes against the same version, released at the same instant."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def edit(count: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.patch(
+            url,
+            json={"type": "Feature", "properties": {"count": count}},
+            headers={**headers, "If-Match": etag},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in (2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+def test_two_simultaneous_edits_exactly_one_wins(
+    app: Flask, image_id: str, auth_header: Header
+) -> None:
+    """Both edits start from version 1 at the same moment; one must get 412."""
+    analyst = auth_header("analyst")
+    for round_ in range(5):
+        created = post(app.test_client(), analyst, an_124(image_id))
+        url, etag = created.headers["Location"], created.headers["ETag"]
+        statuses = race(app, url, etag, analyst)
+        assert sorted(statuses) == [200, 412], (round_, statuses)
+        final = app.test_client().get(url, headers=analyst).get_json()["properties"]
+        assert final["version"] == 2
+        history = app.test_client().get(f"{url}/history", headers=analyst).get_json()
+        assert [r["action"] for r in history["revisions"]] == ["create", "edit"]
