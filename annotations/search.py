@@ -131,6 +131,19 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
     return query.order_by(Annotation.created_at, Annotation.id)
 
 
+def _meets(row: Annotation, bbox: tuple[float, float, float, float]) -> bool:
+    """Exact test, needed only for features reaching outside the box (most are inside)."""
+    west, south, east, north = bbox
+    if (
+        west <= row.min_lon
+        and row.max_lon <= east
+        and south <= row.min_lat
+        and row.max_lat <= north
+    ):
+        return True
+    return bool(row.geometry.intersects(shapely.box(*bbox)))
+
+
 def search(session: Session, filters: Filters) -> tuple[list[Annotation], str | None]:
     """One page of matches, and the cursor of the next page (None on the last)."""
     if not 1 <= filters.limit <= MAX_LIMIT:
@@ -142,6 +155,5 @@ def search(session: Session, filters: Filters) -> tuple[list[Annotation], str | 
     rows = rows[: filters.limit]
     cursor = encode_cursor(rows[-1]) if more and rows else None
     if filters.bbox is not None:
-        box = shapely.box(*filters.bbox)
-        rows = [row for row in rows if row.geometry.intersects(box)]
+        rows = [row for row in rows if _meets(row, filters.bbox)]
     return rows, cursor
