@@ -34,7 +34,7 @@ def test_image_page_shows_tiles_scale_and_cursor(
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/images/{image.id}")
-    page.wait_for_function("document.body.dataset.tilesLoaded === 'yes'", timeout=15000)
+    page.wait_for_selector("body[data-tiles-loaded='yes']", state="attached", timeout=15000)
     tiles = page.eval_on_selector_all(
         ".leaflet-tile-pane img.leaflet-tile-loaded",
         "els => els.map(e => [e.src, e.naturalWidth])",
