@@ -15,6 +15,15 @@ def _reject_constant(name: str) -> float:
     raise RequestError(f"{name} is not a JSON number; send finite numbers only")
 
 
+def _finite_float(text: str) -> float:
+    """1e309 is valid JSON but overflows to infinity: refuse it like NaN."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise RequestError(f"the number {text[:40]} is out of range; send finite numbers only",
+                           code="malformed_json")  # fmt: skip
+    return value
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; NaN and Infinity are refused, not read as floats."""
     if not request.is_json:
@@ -37,7 +46,7 @@ def json_body() -> dict[str, Any]:
             "per request", status=413, code="request_entity_too_large",
         )  # fmt: skip
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"the body is not valid JSON: {exc}", code="malformed_json") from exc
     if not isinstance(data, dict):

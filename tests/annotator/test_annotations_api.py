@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,17 @@ def test_validation(
 
 def test_nan_and_open_rings(app: Flask, image_id: str, auth_header: Header) -> None:
     client = app.test_client()
+    for constant in ("Infinity", "-Infinity", "1e309"):
+        raw = re.sub(r"33\.6[0-9]*", constant, json.dumps(an_124(image_id)), count=1)
+        json.loads(raw)  # Python's own parser takes all three as floats; the API must not
+        refused = client.post(
+            "/api/v1/annotations",
+            data=raw,
+            headers=auth_header("analyst"),
+            content_type="application/json",
+        )
+        assert refused.status_code == 400, constant
+        assert "finite" in refused.get_json()["message"], constant
     raw = json.dumps(an_124(image_id)).replace("33.6", "NaN", 1)
     nan = client.post(
         "/api/v1/annotations",

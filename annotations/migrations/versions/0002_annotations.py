@@ -10,6 +10,7 @@ Revises: 0001
 
 import sqlalchemy as sa
 from alembic import op
+from geoalchemy2 import Geometry
 
 revision = "0002"
 down_revision = "0001"
@@ -33,7 +34,6 @@ SQLITE_RTREE = [
 ]
 POSTGIS_GEOM = [
     "CREATE EXTENSION IF NOT EXISTS postgis",
-    "ALTER TABLE annotations ADD COLUMN geom geometry(Geometry, 4326)",
     """CREATE FUNCTION annotations_set_geom() RETURNS trigger AS $$
        BEGIN
          NEW.geom := ST_SetSRID(ST_GeomFromGeoJSON(NEW.geometry_geojson), 4326);
@@ -41,7 +41,6 @@ POSTGIS_GEOM = [
        END $$ LANGUAGE plpgsql""",
     """CREATE TRIGGER annotations_geom BEFORE INSERT OR UPDATE OF geometry_geojson
          ON annotations FOR EACH ROW EXECUTE FUNCTION annotations_set_geom()""",
-    "CREATE INDEX ix_annotations_geom ON annotations USING gist (geom)",
 ]
 
 
@@ -90,7 +89,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_revisions_annotation_id", "revisions", ["annotation_id"])
     dialect = op.get_bind().dialect.name
-    for statement in SQLITE_RTREE if dialect == "sqlite" else POSTGIS_GEOM:
+    if dialect == "sqlite":
+        for statement in SQLITE_RTREE:
+            op.execute(statement)
+        return
+    op.execute(POSTGIS_GEOM[0])  # the extension, before its type is used
+    op.add_column(
+        "annotations",
+        sa.Column("geom", Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True),
+    )
+    op.create_index("ix_annotations_geom", "annotations", ["geom"], postgresql_using="gist")
+    for statement in POSTGIS_GEOM[1:]:
         op.execute(statement)
 
 
