@@ -46,3 +46,15 @@ def browser() -> Iterator[Any]:
         )
         yield instance
         instance.close()
+
+
+def open_signed_in(page: Any, live_server: str, path: str, user: str) -> None:
+    """Open `path`, be sent to the login form, sign in as `user`, land back on `path`."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{live_server}{path}")
+    assert "/login" in page.url, "pages need a signed-in user"
+    page.fill("input[name=name]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}{path}")

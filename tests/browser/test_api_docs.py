@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from annotator import openapi
-from tests.conftest import PASSWORD
+from tests.browser.conftest import open_signed_in
 
 OPERATIONS = {"get", "put", "post", "delete", "patch"}
 # a listener added before any page script runs, so it sees every violation of the policy
@@ -31,12 +31,7 @@ def test_api_docs_page_renders_every_operation_offline(
     page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: console.append(f"page error: {e}"))
 
-    page.goto(f"{live_server}/api/v1/docs")
-    assert "/login" in page.url
-    page.fill("input[name=name]", "analyst")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/api/v1/docs")
+    open_signed_in(page, live_server, "/api/v1/docs", "analyst")
     # a selector, not wait_for_function("..."): Playwright evaluates an expression string with
     # eval(), which this page's CSP (rightly) refuses whenever the first check has to poll
     page.wait_for_selector("body[data-api-docs=ready]", state="attached", timeout=20000)

@@ -10,7 +10,7 @@ from flask import Flask
 
 from annotations.images import Provenance
 from annotator.importing import Upload, import_images
-from tests.conftest import PASSWORD
+from tests.browser.conftest import open_signed_in
 
 AERIAL = "201404_13SED190110_201404_0x1500m_CL_1.tif"
 
@@ -28,12 +28,7 @@ def test_image_page_shows_tiles_scale_and_cursor(
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     outside: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(live_server) else outside.append(r.url))
-    page.goto(f"{live_server}/images/{image.id}")
-    assert "/login" in page.url
-    page.fill("input[name=name]", "viewer")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/images/{image.id}")
+    open_signed_in(page, live_server, f"/images/{image.id}", "viewer")
     page.wait_for_selector("body[data-tiles-loaded='yes']", state="attached", timeout=15000)
     tiles = page.eval_on_selector_all(
         ".leaflet-tile-pane img.leaflet-tile-loaded",
