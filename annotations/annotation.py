@@ -147,6 +147,38 @@ class Annotation(Base, BoundingBox):
         }
 
 
+def feature_text(row: Any, label_name: str | None, reports: list[str] | None = None) -> str:
+    """The same Feature as `Annotation.to_feature`, as JSON text, from an Annotation or a
+    result row: the JSON columns are spliced in as stored, never parsed and re-encoded."""
+    scalars = {
+        "label": row.label,
+        "label_name": label_name,
+        "shape": row.shape,
+        "confidence": row.confidence,
+        "count": row.count,
+    }
+    middle = {
+        "notes": row.notes,
+        "image_id": row.image_id,
+        "observed_at": _iso(row.observed_at),
+        "status": row.status,
+        "version": row.version,
+        "created_by": row.created_by,
+        "created_at": _iso(row.created_at),
+        "updated_by": row.updated_by,
+        "updated_at": _iso(row.updated_at),
+        "deleted": row.deleted_at is not None,
+    }
+    dump = json.dumps
+    return (
+        f'{{"type":"Feature","id":{dump(row.id)},"geometry":{row.geometry_geojson},'
+        f'"properties":{dump(scalars, ensure_ascii=False)[:-1]},'
+        f'"attributes":{row.attributes_json},{dump(middle, ensure_ascii=False)[1:-1]},'
+        f'"measurements":{row.measurements_json},"source":{row.source_json},'
+        f'"reports":{dump(reports or [])}}}}}'
+    )
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import shapely
+from shapely.geometry import shape
 from sqlalchemy import ColumnElement, Select, and_, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -77,7 +79,7 @@ def _spatial(session: Session, bbox: tuple[float, float, float, float]) -> Colum
     return Annotation.overlapping(bbox)
 
 
-def encode_cursor(annotation: Annotation) -> str:
+def encode_cursor(annotation: Any) -> str:
     raw = f"{annotation.created_at.isoformat()}|{annotation.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -131,17 +133,20 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
     return query.order_by(Annotation.created_at, Annotation.id)
 
 
-def _meets(row: Annotation, bbox: tuple[float, float, float, float]) -> bool:
-    """Exact test, needed only for features reaching outside the box (most are inside)."""
+def _meets(row: Any, bbox: tuple[float, float, float, float]) -> bool:
+    """Exact test, needed only for features reaching outside the box (most are inside).
+    `row` is an Annotation or a result row of its columns."""
     west, south, east, north = bbox
-    if (
+    inside = (
         west <= row.min_lon
         and row.max_lon <= east
         and south <= row.min_lat
         and row.max_lat <= north
-    ):
+    )
+    if inside:
         return True
-    return bool(row.geometry.intersects(shapely.box(*bbox)))
+    geometry = shape(json.loads(row.geometry_geojson))
+    return bool(geometry.intersects(shapely.box(*bbox)))
 
 
 def search(session: Session, filters: Filters) -> tuple[list[Annotation], str | None]:
@@ -151,6 +156,23 @@ def search(session: Session, filters: Filters) -> tuple[list[Annotation], str | 
     rows: list[Annotation] = list(
         session.scalars(statement(session, filters).limit(filters.limit + 1))
     )
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    cursor = encode_cursor(rows[-1]) if more and rows else None
+    if filters.bbox is not None:
+        rows = [row for row in rows if _meets(row, filters.bbox)]
+    return rows, cursor
+
+
+def search_rows(session: Session, filters: Filters) -> tuple[list[Any], str | None]:
+    """Like `search`, but plain result rows of the table's columns: no ORM objects, for
+    lists that are only serialised (about half the cost per feature)."""
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+    query = statement(session, filters).with_only_columns(
+        *Annotation.__table__.columns, maintain_column_froms=True
+    )
+    rows = list(session.execute(query.limit(filters.limit + 1)))
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     cursor = encode_cursor(rows[-1]) if more and rows else None

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from annotations import annotation as store
-from annotations.annotation import Actor, Annotation, parse_feature
+from annotations.annotation import Actor, Annotation, feature_text, parse_feature
 from annotations.errors import AnnotationError, Malformed
 from annotations.history import revisions_of
-from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search
+from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search_rows
 from annotations.times import parse_interval
 from annotations.users import Role
 from annotator.auth import current_user, login_required, role_required
@@ -93,16 +93,21 @@ def filters_from_query() -> Filters:
 @login_required
 def index() -> Response:
     filters = filters_from_query()
+    names = {label.id: label.name for label in taxonomy()}
     with database().read() as session:
-        rows, cursor = search(session, filters)
-        features = [feature_of(row) for row in rows]
-    body: dict[str, Any] = {"type": "FeatureCollection", "features": features,
-                            "numberReturned": len(features), "links": []}  # fmt: skip
+        rows, cursor = search_rows(session, filters)
+        features = [feature_text(row, names.get(row.label)) for row in rows]
+    links: list[dict[str, Any]] = []
     if cursor:
         args: dict[str, Any] = request.args.to_dict() | {"cursor": cursor}
-        body["links"].append({"rel": "next", "type": "application/geo+json",
-                              "href": url_for("annotations.index", **args)})  # fmt: skip
-    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")
+        links.append({"rel": "next", "type": "application/geo+json",
+                      "href": url_for("annotations.index", **args)})  # fmt: skip
+    # the features are JSON text already: join them rather than parse and re-encode
+    body = (
+        '{"type":"FeatureCollection","features":[' + ",".join(features) + "],"
+        f'"numberReturned":{len(features)},"links":{json.dumps(links)}}}'
+    )
+    response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = 'attachment; filename="annotations.geojson"'
     return response

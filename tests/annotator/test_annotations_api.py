@@ -372,3 +372,25 @@ def test_two_simultaneous_edits_exactly_one_wins(
         assert final["version"] == 2
         history = app.test_client().get(f"{url}/history", headers=analyst).get_json()
         assert [r["action"] for r in history["revisions"]] == ["create", "edit"]
+
+
+def test_list_features_equal_single_features(
+    app: Flask, image_id: str, auth_header: Header
+) -> None:
+    """The list splices stored JSON; it must say exactly what GET of one Feature says."""
+    client = app.test_client()
+    analyst = auth_header("analyst")
+    text = "«Руслан» في المطار <b>"
+    made = post(client, analyst, an_124(image_id, notes=text, attributes={"state": "parked"}))
+    url = made.headers["Location"]
+    client.post(
+        f"{url}/status",
+        json={"status": "in_review"},
+        headers={**analyst, "If-Match": made.headers["ETag"]},
+    )
+    listed = client.get("/api/v1/annotations", headers=analyst)
+    assert listed.mimetype == "application/geo+json"
+    features = listed.get_json()["features"]
+    assert len(features) == 1
+    assert features[0] == client.get(url, headers=analyst).get_json()
+    assert features[0]["properties"]["notes"] == text
