@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -149,33 +150,37 @@ class Annotation(Base, BoundingBox):
 
 def feature_text(row: Any, label_name: str | None, reports: list[str] | None = None) -> str:
     """The same Feature as `Annotation.to_feature`, as JSON text, from an Annotation or a
-    result row: the JSON columns are spliced in as stored, never parsed and re-encoded."""
-    scalars = {
-        "label": row.label,
-        "label_name": label_name,
-        "shape": row.shape,
-        "confidence": row.confidence,
-        "count": row.count,
-    }
-    middle = {
-        "notes": row.notes,
-        "image_id": row.image_id,
-        "observed_at": _iso(row.observed_at),
-        "status": row.status,
-        "version": row.version,
-        "created_by": row.created_by,
-        "created_at": _iso(row.created_at),
-        "updated_by": row.updated_by,
-        "updated_at": _iso(row.updated_at),
-        "deleted": row.deleted_at is not None,
-    }
-    dump = json.dumps
+    result row: the JSON columns are spliced in as stored, never parsed and re-encoded,
+    and the rest is encoded by orjson (datetimes as RFC 3339 with 'Z')."""
+    head = orjson.dumps(
+        {
+            "label": row.label,
+            "label_name": label_name,
+            "shape": row.shape,
+            "confidence": row.confidence,
+            "count": row.count,
+        }
+    )[:-1].decode()
+    middle = orjson.dumps(
+        {
+            "notes": row.notes,
+            "image_id": row.image_id,
+            "observed_at": row.observed_at,
+            "status": row.status,
+            "version": row.version,
+            "created_by": row.created_by,
+            "created_at": row.created_at,
+            "updated_by": row.updated_by,
+            "updated_at": row.updated_at,
+            "deleted": row.deleted_at is not None,
+        },
+        option=orjson.OPT_UTC_Z,
+    )[1:-1].decode()
     return (
-        f'{{"type":"Feature","id":{dump(row.id)},"geometry":{row.geometry_geojson},'
-        f'"properties":{dump(scalars, ensure_ascii=False)[:-1]},'
-        f'"attributes":{row.attributes_json},{dump(middle, ensure_ascii=False)[1:-1]},'
+        f'{{"type":"Feature","id":"{row.id}","geometry":{row.geometry_geojson},'
+        f'"properties":{head},"attributes":{row.attributes_json},{middle},'
         f'"measurements":{row.measurements_json},"source":{row.source_json},'
-        f'"reports":{dump(reports or [])}}}}}'
+        f'"reports":{orjson.dumps(reports or []).decode()}}}}}'
     )
 
 
