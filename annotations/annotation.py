@@ -120,38 +120,15 @@ class Annotation(Base, BoundingBox):
 
     def to_feature(self, label_name: str | None = None, reports: list[str] | None = None
                    ) -> dict[str, Any]:  # fmt: skip
-        return {
-            "type": "Feature",
-            "id": self.id,
-            "geometry": json.loads(self.geometry_geojson),
-            "properties": {
-                "label": self.label,
-                "label_name": label_name,
-                "shape": self.shape,
-                "confidence": self.confidence,
-                "count": self.count,
-                "attributes": json.loads(self.attributes_json),
-                "notes": self.notes,
-                "image_id": self.image_id,
-                "observed_at": _iso(self.observed_at),
-                "status": self.status,
-                "version": self.version,
-                "created_by": self.created_by,
-                "created_at": _iso(self.created_at),
-                "updated_by": self.updated_by,
-                "updated_at": _iso(self.updated_at),
-                "deleted": self.deleted_at is not None,
-                "measurements": json.loads(self.measurements_json),
-                "source": json.loads(self.source_json),
-                "reports": reports or [],
-            },
-        }
+        """The Feature as a dict: one definition, `feature_text`, for both forms."""
+        result: dict[str, Any] = orjson.loads(feature_text(self, label_name, reports))
+        return result
 
 
 def feature_text(row: Any, label_name: str | None, reports: list[str] | None = None) -> str:
-    """The same Feature as `Annotation.to_feature`, as JSON text, from an Annotation or a
-    result row: the JSON columns are spliced in as stored, never parsed and re-encoded,
-    and the rest is encoded by orjson (datetimes as RFC 3339 with 'Z')."""
+    """An annotation as GeoJSON Feature text, from an Annotation or a result row: the JSON
+    columns are spliced in as stored, never parsed and re-encoded, and the rest is encoded
+    by orjson (datetimes as RFC 3339 with 'Z')."""
     head = orjson.dumps(
         {
             "label": row.label,

@@ -149,33 +149,33 @@ def _meets(row: Any, bbox: tuple[float, float, float, float]) -> bool:
     return bool(geometry.intersects(shapely.box(*bbox)))
 
 
-def search(session: Session, filters: Filters) -> tuple[list[Annotation], str | None]:
-    """One page of matches, and the cursor of the next page (None on the last)."""
-    if not 1 <= filters.limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
-    rows: list[Annotation] = list(
-        session.scalars(statement(session, filters).limit(filters.limit + 1))
-    )
+def _page(rows: list[Any], filters: Filters) -> tuple[list[Any], str | None]:
+    """Cut the one-extra row that tells whether another page follows, then the exact test."""
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     cursor = encode_cursor(rows[-1]) if more and rows else None
     if filters.bbox is not None:
         rows = [row for row in rows if _meets(row, filters.bbox)]
     return rows, cursor
+
+
+def _check_limit(filters: Filters) -> None:
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+
+
+def search(session: Session, filters: Filters) -> tuple[list[Annotation], str | None]:
+    """One page of matching Annotation objects, and the next page's cursor (None on the last)."""
+    _check_limit(filters)
+    query = statement(session, filters).limit(filters.limit + 1)
+    return _page(list(session.scalars(query)), filters)
 
 
 def search_rows(session: Session, filters: Filters) -> tuple[list[Any], str | None]:
     """Like `search`, but plain result rows of the table's columns: no ORM objects, for
     lists that are only serialised (about half the cost per feature)."""
-    if not 1 <= filters.limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+    _check_limit(filters)
     query = statement(session, filters).with_only_columns(
         *Annotation.__table__.columns, maintain_column_froms=True
     )
-    rows = list(session.execute(query.limit(filters.limit + 1)))
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    cursor = encode_cursor(rows[-1]) if more and rows else None
-    if filters.bbox is not None:
-        rows = [row for row in rows if _meets(row, filters.bbox)]
-    return rows, cursor
+    return _page(list(session.execute(query.limit(filters.limit + 1))), filters)
