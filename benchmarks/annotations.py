@@ -37,17 +37,13 @@ import contextlib
 import cProfile
 import gc
 import hashlib
-import http.client
 import io
 import json
-import os
 import platform
 import pstats
 import random
 import resource
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -60,6 +56,29 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from common import (
+    DISTURBED,
+    NPROC,
+    REQUEST_TIMEOUT_S,
+    TRACKED_CLUSTERS,
+    TRACKED_GROUPS,
+    Client,
+    CpuMeter,
+    Noise,
+    Reply,
+    base_env,
+    free_port,
+    group_pids,
+    log,
+    machine,
+    percentile,
+    process_cpu_s,
+    pss_kb,
+    status_kb,
+    stop_group,
+    verdict,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -72,7 +91,6 @@ BOXES_FILE = OUT / "boxes.json"
 CATALOGUE_FILE = OUT / "catalogue.json"
 RESULTS_FILE = OUT / "results.json"
 DOC = ROOT / "docs" / "benchmarks-annotations.md"
-INDEX_DOC = ROOT / "docs" / "benchmarks.md"
 INDEX_LINE = (
     "Annotation storage (1,000,000 annotations, SQLite and PostGIS, bbox queries over HTTP): "
     "see [benchmarks-annotations.md](benchmarks-annotations.md), written by "
@@ -108,25 +126,17 @@ USER = "bench"
 PASSWORD = "benchpassword1"
 PROVIDER = "annotator benchmark (synthetic)"
 EPOCH = datetime(2025, 1, 6, tzinfo=UTC)
-REQUEST_TIMEOUT_S = 120.0
 START_TIMEOUT_S = 90.0
 
 TARGET_P50_MS = 50.0
 TARGET_FLOOR_RATIO = 3.0
 TARGET_RSS_MB = 400.0
 
-NPROC = os.cpu_count() or 1
 NAN = float("nan")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS")
-#: A query run during which other processes used more than this share of the machine is
-#: taken again (at most MAX_ATTEMPTS times) while the run is younger than RETRY_BUDGET_S.
-DISTURBED = 0.10
+#: A disturbed query run (see common.Noise) is taken again (at most MAX_ATTEMPTS times)
+#: while the run is younger than RETRY_BUDGET_S.
 MAX_ATTEMPTS = 2
 RETRY_BUDGET_S = 900.0
-QUIET_SHARE = 0.25
-QUIET_WAIT_S = 10.0
-QUIET_BUDGET_S = 45.0
 
 COLUMNS = (
     "id",
@@ -214,14 +224,6 @@ NOTES = (
 )
 DELETED_SHARE = 0.01
 NOTES_SHARE = 0.15
-
-
-def log(message: str) -> None:
-    print(f"[bench-annotations {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else NAN
 
 
 def digest(ids: Sequence[str]) -> str:
@@ -619,118 +621,6 @@ def feature_for_api(row: tuple) -> dict[str, Any]:
 # ------------------------------------------------------------------ CPU and memory
 
 
-def machine_busy_s() -> float:
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields)
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
-def own_cpu_s() -> float:
-    me, children = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
-
-
-def group_pids(pgid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[2]) == pgid:
-                    found.append(int(entry.name))
-    return found
-
-
-def process_cpu_s(pid: int) -> float:
-    with contextlib.suppress(OSError, IndexError, ValueError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return 0.0
-
-
-def status_kb(pid: int, key: str) -> int:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def pss_kb(pid: int) -> int:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
-
-
-#: process groups of the servers we run, and the PostgreSQL cluster folders we started: their
-#: CPU is ours, though they are not children we have waited for
-TRACKED_GROUPS: set[int] = set()
-TRACKED_CLUSTERS: list[Path] = []
-
-
-def tracked_pids() -> list[int]:
-    postmasters = set()
-    for folder in TRACKED_CLUSTERS:
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            postmasters.add(int((folder / "postmaster.pid").read_text().splitlines()[0]))
-    if not TRACKED_GROUPS and not postmasters:
-        return []
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                pid, ppid, pgid = int(entry.name), int(fields[1]), int(fields[2])
-                if pgid in TRACKED_GROUPS or pid in postmasters or ppid in postmasters:
-                    found.append(pid)
-    return found
-
-
-class CpuMeter:
-    """The share of the machine that processes other than ours used while it ran. Ours are
-    this process, its waited-for children, our servers and the PostgreSQL cluster."""
-
-    def __init__(self) -> None:
-        self.busy = machine_busy_s()
-        self.own = own_cpu_s()
-        self.tracked = {pid: process_cpu_s(pid) for pid in tracked_pids()}
-        self.started = time.monotonic()
-
-    def other_share(self) -> float:
-        wall = time.monotonic() - self.started
-        tracked = sum(process_cpu_s(pid) - self.tracked.get(pid, 0.0) for pid in tracked_pids())
-        other = (machine_busy_s() - self.busy) - (own_cpu_s() - self.own) - tracked
-        return max(0.0, other / (wall * NPROC)) if wall > 0 else 0.0
-
-
-class Noise:
-    def __init__(self, began: float) -> None:
-        self.began = began
-        self.waited = 0.0
-        self.retries = 0
-
-    def wait_for_quiet(self) -> None:
-        deadline = time.monotonic() + QUIET_WAIT_S
-        while time.monotonic() < deadline and self.waited < QUIET_BUDGET_S:
-            busy = machine_busy_s()
-            time.sleep(0.5)
-            if (machine_busy_s() - busy) / (0.5 * NPROC) < QUIET_SHARE:
-                return
-            self.waited += 0.5
-
-    def again(self, share: float, what: str) -> bool:
-        if share <= DISTURBED or time.perf_counter() - self.began > RETRY_BUDGET_S:
-            return False
-        self.retries += 1
-        log(f"{what}: other processes took {share:.0%} of the CPU; measuring again")
-        return True
-
-
 class MemorySampler:
     """RSS of every process of a server (master and workers), sampled every 50 ms by phase;
     VmHWM (the kernel's exact per-process peak) is read at the end."""
@@ -773,58 +663,6 @@ class MemorySampler:
 
 
 # ---------------------------------------------------------------------- HTTP harness
-
-
-def base_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    ms: float
-    error: str | None = None
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection to 127.0.0.1."""
-
-    def __init__(self, port: int, headers: dict[str, str]) -> None:
-        self.headers = {"Accept-Encoding": "identity", **headers}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
-
-    def request(
-        self, method: str, path: str, body: bytes | None = None, extra: dict[str, str] | None = None
-    ) -> Reply:
-        headers = self.headers if extra is None else {**self.headers, **extra}
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            ms = (time.perf_counter() - started) * 1000
-            return Reply(0, b"", ms, error=f"{type(exc).__name__}: {exc}")
-        return Reply(response.status, data, (time.perf_counter() - started) * 1000)
-
-    def get(self, path: str) -> Reply:
-        return self.request("GET", path)
-
-    def post_json(self, path: str, payload: Any) -> Reply:
-        body = json.dumps(payload).encode()
-        return self.request("POST", path, body, {"Content-Type": "application/json"})
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 @dataclass
@@ -882,15 +720,7 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=20)
+        stop_group(process, 20)
         if self.log_file is not None:
             self.log_file.close()
             self.log_file = None
@@ -1837,26 +1667,6 @@ def versions() -> dict[str, str]:
     return found
 
 
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = "unknown"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    return {
-        "nproc": str(NPROC),
-        "CPU": cpu,
-        "RAM": ram,
-        "OS": f"{platform.system()} {platform.release()}",
-    }
-
-
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -1875,10 +1685,6 @@ def mb(kb: float) -> str:
 
 def pct(value: float) -> str:
     return f"{value:.0%}"
-
-
-def verdict(met: bool) -> str:
-    return "**met**" if met else "**not met**"
 
 
 @dataclass
@@ -2481,12 +2287,8 @@ def observations_for(res: dict[str, Any], sums: dict[str, Summary], floor_p50: f
 
 
 def ensure_index_link() -> None:
-    """docs/benchmarks.md is rewritten by benchmarks/tiles.py: append the link when missing."""
-    if not INDEX_DOC.exists():
-        return
-    text = INDEX_DOC.read_text()
-    if "benchmarks-annotations.md" not in text:
-        INDEX_DOC.write_text(text.rstrip("\n") + "\n\n" + INDEX_LINE + "\n")
+    """docs/benchmarks.md holds a short section pointing at this benchmark's own page."""
+    write_section("annotations", "# Annotation storage\n\n" + INDEX_LINE)
 
 
 def raw_results(res: dict[str, Any]) -> dict[str, Any]:
@@ -2542,7 +2344,7 @@ def main() -> int:
 
     began = time.perf_counter()
     when = datetime.now(UTC)
-    noise = Noise(began)
+    noise = Noise(began, RETRY_BUDGET_S)
     OUT.mkdir(parents=True, exist_ok=True)
     LOGS.mkdir(parents=True, exist_ok=True)
     wanted = [name.strip() for name in args.backends.split(",") if name.strip()]

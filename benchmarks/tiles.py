@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import io
 import json
 import os
@@ -34,7 +33,6 @@ import platform
 import random
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -47,6 +45,24 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from common import (
+    BLAS_VARS,
+    DISTURBED,
+    REQUEST_TIMEOUT_S,
+    Client,
+    CpuMeter,
+    Noise,
+    Reply,
+    base_env,
+    free_port,
+    group_cpu_s,
+    log,
+    machine,
+    percentile,
+    stop_group,
+    verdict,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -55,7 +71,6 @@ LOGS = OUT / "logs"
 SOURCE = OUT / "bench-8000px-0.5m-utm36n.tif"
 STATE = OUT / "state.json"
 TILES_FILE = OUT / "tiles.json"
-DOC = ROOT / "docs" / "benchmarks.md"
 APP_BIN = ROOT / ".venv" / "bin"
 BENCH_VENV = ROOT / ".venv-bench"
 
@@ -76,7 +91,6 @@ FORMATS = ("png", "jpg")
 CONCURRENCY = (1, 4)
 WORKERS = 2
 CACHE_REPEATS = 50
-REQUEST_TIMEOUT_S = 60.0
 RUN_DEADLINE_S = 240.0
 START_TIMEOUT_S = 90.0
 USER = "bench"
@@ -87,34 +101,16 @@ TARGET_RATIO = {"png": 3.0, "jpg": 5.0}
 TARGET_CACHE_MS = 2.0
 PIL_FORMAT = {"png": "PNG", "jpg": "JPEG"}
 
-NPROC = os.cpu_count() or 1
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-#: Removed from every environment unless a run sets one on purpose.
-BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS")
-#: A measurement during which other processes used more than this share of the machine is
-#: taken again, up to MAX_ATTEMPTS times, while the whole run is younger than RETRY_BUDGET_S.
-DISTURBED = 0.10
+#: A disturbed measurement (see common.Noise) is taken again, up to MAX_ATTEMPTS times, while
+#: the whole run is younger than RETRY_BUDGET_S.
 MAX_ATTEMPTS = 3
 RETRY_BUDGET_S = 360.0
-#: Before each measurement wait up to QUIET_WAIT_S (QUIET_BUDGET_S in all) for the machine to
-#: be less than QUIET_SHARE busy.
-QUIET_SHARE = 0.25
-QUIET_WAIT_S = 10.0
-QUIET_BUDGET_S = 45.0
 
 
 class Tile(NamedTuple):
     z: int
     x: int
     y: int
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
 
 
 # --------------------------------------------------------------------------- test image
@@ -373,80 +369,6 @@ def select_tiles(cog: Path) -> dict[str, Any]:
 # ----------------------------------------------------------------- CPU accounting
 
 
-def machine_busy_s() -> float:
-    """CPU-seconds the machine has been busy (steal included) since boot, from /proc/stat."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:9]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields)
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
-def own_cpu_s() -> float:
-    """CPU-seconds of this process and of every child it has waited for."""
-    me, children = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
-
-
-def group_cpu_s(pgid: int) -> dict[int, float]:
-    """CPU-seconds of each live process in a process group (a server and its workers)."""
-    found: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return found
-
-
-class CpuMeter:
-    """The share of the machine that processes other than ours used while it ran.
-
-    Other sessions may run tests on the same machine; a measurement they disturbed is taken
-    again (see Noise), and the share is reported next to every figure.
-    """
-
-    def __init__(self) -> None:
-        self.busy = machine_busy_s()
-        self.own = own_cpu_s()
-        self.started = time.monotonic()
-
-    def other_share(self) -> float:
-        wall = time.monotonic() - self.started
-        other = (machine_busy_s() - self.busy) - (own_cpu_s() - self.own)
-        return max(0.0, other / (wall * NPROC)) if wall > 0 else 0.0
-
-
-class Noise:
-    """Waits (a bounded time) for a quiet machine and decides whether to measure again."""
-
-    def __init__(self, began: float) -> None:
-        self.began = began
-        self.waited = 0.0
-        self.retries = 0
-
-    def wait_for_quiet(self) -> None:
-        deadline = time.monotonic() + QUIET_WAIT_S
-        while time.monotonic() < deadline and self.waited < QUIET_BUDGET_S:
-            busy = machine_busy_s()
-            time.sleep(0.5)
-            if (machine_busy_s() - busy) / (0.5 * NPROC) < QUIET_SHARE:
-                return
-            self.waited += 0.5
-
-    def again(self, share: float, what: str) -> bool:
-        if share <= DISTURBED or time.perf_counter() - self.began > RETRY_BUDGET_S:
-            return False
-        self.retries += 1
-        log(f"{what}: other processes took {share:.0%} of the CPU; measuring again")
-        return True
-
-
 # ----------------------------------------------------------------- in-process workers
 
 
@@ -588,55 +510,6 @@ def run_inprocess(kind: str, fmt: str, noise: Noise) -> dict[str, Any]:
 # ---------------------------------------------------------------------- HTTP harness
 
 
-def base_env() -> dict[str, str]:
-    """This environment without BLAS/OpenMP thread settings, so defaults are measured."""
-    return {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    ms: float
-    etag: str | None = None
-    error: str | None = None
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection to 127.0.0.1."""
-
-    def __init__(self, port: int, headers: dict[str, str]) -> None:
-        self.headers = {"Accept-Encoding": "identity", **headers}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
-
-    def connect(self) -> None:
-        self.conn.connect()
-
-    def get(self, path: str, extra: dict[str, str] | None = None) -> Reply:
-        headers = self.headers if extra is None else {**self.headers, **extra}
-        started = time.perf_counter()
-        try:
-            self.conn.request("GET", path, headers=headers)
-            response = self.conn.getresponse()
-            body = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            ms = (time.perf_counter() - started) * 1000
-            return Reply(0, b"", ms, error=f"{type(exc).__name__}: {exc}")
-        ms = (time.perf_counter() - started) * 1000
-        return Reply(response.status, body, ms, etag=response.getheader("ETag"))
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 @dataclass
 class Server:
     name: str
@@ -676,15 +549,7 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
+        stop_group(process, 15)
         if self.log_file is not None:
             self.log_file.close()
             self.log_file = None
@@ -921,30 +786,6 @@ def versions() -> dict[str, str]:
     if probe.returncode == 0:
         found.update(json.loads(probe.stdout))
     return found
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    ram = "unknown"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    return {
-        "nproc": str(NPROC),
-        "CPU": cpu,
-        "RAM": ram,
-        "OS": f"{platform.system()} {platform.release()}",
-    }
-
-
-def verdict(met: bool) -> str:
-    return "**met**" if met else "**not met**"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -1268,7 +1109,7 @@ def render_report(res: Results) -> str:
     return f"""# Tile-serving benchmark
 
 Written by `make bench` (`benchmarks/tiles.py`) on {res.when:%Y-%m-%d %H:%M} UTC; the run took
-{res.elapsed_s / 60:.1f} min. Re-run it rather than editing this file: it is overwritten.
+{res.elapsed_s / 60:.1f} min. Re-run it rather than editing this section: it is rewritten.
 
 ## Targets
 
@@ -1404,7 +1245,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
     began = time.perf_counter()
     when = datetime.now(UTC)
-    noise = Noise(began)
+    noise = Noise(began, RETRY_BUDGET_S)
     prepared = prepare()
     spec = select_tiles(prepared.cog)
     TILES_FILE.write_text(json.dumps(spec))
@@ -1452,8 +1293,7 @@ def main() -> int:
         noise=noise,
     )
     report = render_report(results)
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(report)
+    write_section("tiles", report)
     print(report)
     (OUT / "results.json").write_text(
         json.dumps(
@@ -1464,7 +1304,7 @@ def main() -> int:
             }
         )
     )
-    log(f"done in {results.elapsed_s / 60:.1f} min; wrote {DOC.relative_to(ROOT)}")
+    log(f"done in {results.elapsed_s / 60:.1f} min; wrote its section of docs/benchmarks.md")
     return 0
 
 
