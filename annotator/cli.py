@@ -302,5 +302,23 @@ def tokens_revoke(user: str, label: str | None) -> None:
     click.echo(f"revoked {count} token{'' if count == 1 else 's'} of {user}")
 
 
+@main.command()
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print {bundle, ok, problems} as JSON.")
+def verify(bundle: Path, as_json: bool) -> None:
+    """Re-check every sha256 in an evidence BUNDLE: OK, or one line per problem (exit 1)."""
+    from annotations.bundle import verify_bundle
+
+    problems = verify_bundle(bundle)
+    if as_json:
+        _emit(True, {"bundle": str(bundle), "ok": not problems, "problems": problems}, [])
+    elif not problems:
+        click.echo(f"OK {bundle}: every hash checks out")
+    for problem in problems if not as_json else []:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -34,3 +34,7 @@ class BadTileAddress(ImageryError):
 
 class TileOutsideImage(ImageryError):
     """The tile does not intersect the image."""
+
+
+class BadFigureRequest(ImageryError):
+    """A figure size, resolution or caption that cannot be laid out."""

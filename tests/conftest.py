@@ -41,35 +41,40 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def write_geotiff(
+    path: Path,
+    data: np.ndarray[Any, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    **profile: Any,
+) -> Path:
+    """Write a small real GeoTIFF at `path`; keyword arguments override the profile."""
+    if data is None:
+        rng = np.random.default_rng(7)
+        data = rng.integers(1, 255, (3, 300, 400), dtype=np.uint8)
+    base: dict[str, Any] = {
+        "driver": "GTiff",
+        "count": data.shape[0],
+        "height": data.shape[1],
+        "width": data.shape[2],
+        "dtype": str(data.dtype),
+        "crs": "EPSG:32636",
+        "transform": from_origin(790000, 3922000, 0.5, 0.5),
+    }
+    base.update(profile)
+    with rasterio.open(path, "w", **base) as dataset:
+        dataset.write(data)
+        if tags:
+            dataset.update_tags(**tags)
+    return path
+
+
 @pytest.fixture
 def make_geotiff(tmp_path: Path) -> Callable[..., Path]:
-    """Write a small real GeoTIFF; keyword arguments override the profile."""
+    """Write a small real GeoTIFF in the test's folder (see `write_geotiff`)."""
 
-    def make(
-        name: str = "scene.tif",
-        data: np.ndarray[Any, Any] | None = None,
-        tags: dict[str, str] | None = None,
-        **profile: Any,
-    ) -> Path:
-        if data is None:
-            rng = np.random.default_rng(7)
-            data = rng.integers(1, 255, (3, 300, 400), dtype=np.uint8)
-        base: dict[str, Any] = {
-            "driver": "GTiff",
-            "count": data.shape[0],
-            "height": data.shape[1],
-            "width": data.shape[2],
-            "dtype": str(data.dtype),
-            "crs": "EPSG:32636",
-            "transform": from_origin(790000, 3922000, 0.5, 0.5),
-        }
-        base.update(profile)
-        path = tmp_path / name
-        with rasterio.open(path, "w", **base) as dataset:
-            dataset.write(data)
-            if tags:
-                dataset.update_tags(**tags)
-        return path
+    def make(name: str = "scene.tif", data: np.ndarray[Any, Any] | None = None,
+             tags: dict[str, str] | None = None, **profile: Any) -> Path:  # fmt: skip
+        return write_geotiff(tmp_path / name, data, tags, **profile)
 
     return make
 
