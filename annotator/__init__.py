@@ -11,7 +11,19 @@ from flask import Flask
 
 from annotations.db import Database
 from annotations.labels import load_taxonomy
-from annotator import annotations_api, auth, errors, images, openapi, pages, sites, tiles, users
+from annotator import (
+    annotations_api,
+    auth,
+    compare,
+    errors,
+    images,
+    openapi,
+    pages,
+    sites,
+    tiles,
+    timeline,
+    users,
+)
 from annotator.config import resolve
 from imagery.gdal import configure_gdal
 from imagery.tiles import TileRenderer
@@ -46,7 +58,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     tiles.init_app(app)
-    for blueprint in (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp):
+    blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
+                  timeline.bp, compare.bp)  # fmt: skip
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -24,6 +24,7 @@ from annotations import annotation as annotation_rules
 from annotations import geometry as geometry_rules
 from annotations import history as history_rules
 from annotations import search as search_rules
+from annotations import timeline as timeline_rules
 from annotations.images import TEXT_LIMIT
 from annotations.labels import ATTRIBUTE_TYPES, AttributeSpec, Taxonomy
 from annotations.measure import Measurements
@@ -158,9 +159,9 @@ def build(
             {"name": "users", "description": "Accounts and roles (admin)."},
             {"name": "meta", "description": "This description of the API."},
         ],
-        "paths": _paths(taxonomy),
+        "paths": {**_paths(taxonomy), **_workspace_paths()},
         "components": {
-            "schemas": _schemas(taxonomy),
+            "schemas": {**_schemas(taxonomy), **_workspace_schemas()},
             "parameters": _parameters(),
             "headers": _headers(),
             "responses": _responses(),
@@ -1464,6 +1465,89 @@ def _user_paths() -> dict[str, Any]:
                 "responses": {
                     "200": ok("The account as it is now.", schema_ref("User")),
                     **errors(400, 401, 403, 404, 415, 422),
+                },
+            }
+        },
+    }
+
+
+# --- the analyst workspace: site timeline, copy to another capture, review ------------------
+
+
+def _workspace_schemas() -> dict[str, Any]:
+    count = {
+        "type": "object",
+        "required": ["label", "annotations", "objects"],
+        "properties": {
+            "label": schema_ref("LabelId"),
+            "label_name": {"type": ["string", "null"]},
+            "annotations": {"type": "integer", "minimum": 1},
+            "objects": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The sum of the annotations' `count` (a convoy of 40 is 40).",
+            },
+        },
+    }
+    capture = {
+        "type": "object",
+        "required": ["image_id", "captured_at", "objects", "counts"],
+        "properties": {
+            "image_id": {"type": "string", "pattern": ID_PATTERN},
+            "captured_at": {"type": ["string", "null"], "format": "date-time"},
+            "provider": {"type": ["string", "null"]},
+            "gsd_m": {"type": "number"},
+            "synthetic": {"type": "boolean"},
+            "objects": {"type": "integer", "minimum": 0},
+            "counts": {
+                "type": "array",
+                "items": count,
+                "description": "Per label, most objects first.",
+            },
+        },
+    }
+    return {
+        "Timeline": {
+            "type": "object",
+            "required": ["site", "statuses", "captures"],
+            "properties": {
+                "site": {"type": "string"},
+                "name": {"type": "string"},
+                "statuses": {"type": "array", "items": schema_ref("Status")},
+                "captures": {
+                    "type": "array",
+                    "items": capture,
+                    "description": "Oldest first; captures of unknown date last.",
+                },
+            },
+        },
+    }
+
+
+def _workspace_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/sites/{slug}/timeline": {
+            "get": {
+                "tags": ["sites"],
+                "operationId": "siteTimeline",
+                "summary": "The site's captures by date, with objects counted per label",
+                "description": "Counted: annotations not deleted whose status is among `status` "
+                f"(default {', '.join(timeline_rules.COUNTED_STATUSES)}: everything but "
+                "rejected).",
+                "parameters": [
+                    ref("parameters", "SiteSlug"),
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "description": "Count annotations in any of these statuses.",
+                        "schema": {"type": "array", "items": schema_ref("Status")},
+                        "style": "form",
+                        "explode": False,
+                    },
+                ],
+                "responses": {
+                    "200": ok("The timeline.", schema_ref("Timeline")),
+                    **errors(401, 404, 422),
                 },
             }
         },

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from annotations.geo import area_polygon, geodesic_circle
 from annotations.sites import add_site, get_site, list_sites
+from annotations.timeline import parse_statuses, site_timeline
 from annotations.users import Role
 from annotator.auth import current_user, login_required, role_required
 from annotator.errors import RequestError
@@ -28,6 +29,15 @@ def index() -> Response:
 def show(slug: str) -> Response:
     with database().read() as session:
         return jsonify(get_site(session, slug).to_dict())
+
+
+@bp.get("/<slug>/timeline")
+@login_required
+def timeline(slug: str) -> Response:
+    statuses = parse_statuses(request.args.get("status"))
+    names = {label.id: label.name for label in current_app.extensions["annotator.labels"]}
+    with database().read() as session:
+        return jsonify(site_timeline(session, slug, statuses).to_dict(names))
 
 
 @bp.post("")

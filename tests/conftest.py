@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -109,6 +110,29 @@ def _app_with_users(application: Flask) -> Iterator[Flask]:
             add_user(session, role.name, role, PASSWORD)
     yield application
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with `annotator demo` loaded once per session (the synthetic Hmeimim
+    scene and its 16 reference annotations; not the sample rasters) and the test users."""
+    from annotator.demo import load_demo
+
+    folder = tmp_path_factory.mktemp("demo-template") / "instance"
+    application = create_app({"DATA_DIR": str(folder), "SECRET_KEY": "test-secret",
+                              "SAMPLE_DATA_DIR": str(folder / "no-samples")})  # fmt: skip
+    for _ in _app_with_users(application):
+        load_demo(application)
+    return folder
+
+
+@pytest.fixture
+def demo_app(tmp_path: Path, demo_template: Path) -> Iterator[Flask]:
+    """A fresh copy of the demo data folder for one test, with the app on it."""
+    shutil.copytree(demo_template, tmp_path / "instance")
+    application = make_app(tmp_path)
+    yield application
+    application.extensions["annotator.database"].dispose()
 
 
 def token_for(app: Flask, user: str) -> str:

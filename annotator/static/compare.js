@@ -1,0 +1,236 @@
+// The compare view: two captures side by side with pan and zoom in step, or one map
+// with a swipe divider. Each side shows its own annotations, read-only; "Still there on
+// this date" copies one to the other capture as a new draft. User text goes in as text.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("compare-data").textContent);
+  var SIDES = ["left", "right"];
+  var message = document.getElementById("message");
+  var layers = {};  // side -> L.GeoJSON of its annotations
+
+  function say(text, isError) {
+    message.textContent = text;
+    message.classList.toggle("error", Boolean(isError));
+  }
+
+  function other(side) { return side === "left" ? "right" : "left"; }
+
+  function boundsOf(side) {
+    var b = data[side].bounds;
+    return L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
+  }
+
+  function dateOf(side) {
+    var when = data[side].captured_at;
+    return when ? when.slice(0, 10) : "the other capture";
+  }
+
+  function tiles(side, pane) {
+    var info = data[side];
+    return L.tileLayer(info.tiles, {
+      pane: pane, minZoom: 0, maxZoom: info.maxzoom + 3, maxNativeZoom: info.maxzoom,
+      bounds: boundsOf(side), tileSize: 256, attribution: ""
+    });
+  }
+
+  function makeMap(element) {
+    var map = L.map(element, { zoomSnap: 1, maxZoom: 22 });
+    map.attributionControl.setPrefix(false);
+    L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
+    // the view in the DOM, so tests and tools can read it without running script
+    map.on("moveend zoomend", function () {
+      var c = map.getCenter();
+      element.dataset.zoom = String(map.getZoom());
+      element.dataset.center = c.lat.toFixed(6) + "," + c.lng.toFixed(6);
+    });
+    return map;
+  }
+
+  function popupFor(side, feature) {
+    var p = feature.properties;
+    var box = document.createElement("div");
+    box.className = "annotation-popup";
+    var title = document.createElement("strong");
+    title.textContent = p.label_name || p.label;
+    box.appendChild(title);
+    var facts = document.createElement("span");
+    facts.textContent = p.status.replace("_", " ") + " · " + p.confidence + " · by " +
+      p.created_by + (p.count > 1 ? " · count " + p.count : "");
+    box.appendChild(facts);
+    if (p.derived_from) {
+      var from = document.createElement("div");
+      from.className = "muted";
+      from.textContent = "copied from annotation " + p.derived_from;
+      box.appendChild(from);
+    }
+    if (p.notes) {
+      var notes = document.createElement("div");
+      notes.className = "notes";
+      notes.textContent = p.notes;
+      box.appendChild(notes);
+    }
+    if (data.canCopy) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-to-other";
+      button.textContent = "Still there on " + dateOf(other(side));
+      button.addEventListener("click", function () { copy(side, feature, button); });
+      box.appendChild(button);
+    }
+    return box;
+  }
+
+  function annotationLayer(side, map, pane) {
+    var renderer = L.svg({ pane: pane, padding: 0.5 });
+    var layer = L.geoJSON(null, {
+      pane: pane,
+      renderer: renderer,
+      style: function (feature) {
+        var colour = data.colours[feature.properties.label] || "#ff00ff";
+        var dashed = feature.properties.status === "draft" || feature.properties.status === "rejected";
+        return { color: colour, weight: 2, fillOpacity: 0.12, dashArray: dashed ? "5 4" : null };
+      },
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, { radius: 6, renderer: renderer, pane: pane });
+      },
+      onEachFeature: function (feature, path) {
+        var tip = document.createElement("span");
+        tip.textContent = feature.properties.label_name || feature.properties.label;
+        path.bindTooltip(tip, { sticky: true });
+        path.bindPopup(function () { return popupFor(side, feature); });
+        path.on("add", function () {
+          var element = path.getElement && path.getElement();
+          if (element) {
+            element.setAttribute("data-annotation-id", feature.id);
+            element.setAttribute("data-side", side);
+            element.classList.add("annotation", "annotation-" + side);
+          }
+        });
+      }
+    });
+    layers[side] = layer;
+    layer.addTo(map);
+    return layer;
+  }
+
+  function showCount(side) {
+    var count = layers[side].getLayers().length;
+    var element = document.getElementById(side + "-count");
+    element.textContent = count + " annotation" + (count === 1 ? "" : "s");
+    element.dataset.count = String(count);
+  }
+
+  function load(side, cursorUrl) {
+    var url = cursorUrl || data.annotations + "?image=" + encodeURIComponent(data[side].id) +
+      "&limit=10000";
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("annotations of the " + side + " capture: HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (collection) {
+        layers[side].addData(collection);
+        var next = (collection.links || []).filter(function (l) { return l.rel === "next"; })[0];
+        if (next) { return load(side, next.href); }
+        showCount(side);
+        document.body.dataset[side + "Annotations"] = "loaded";
+      })
+      .catch(function (error) { say(error.message, true); });
+  }
+
+  function copy(side, feature, button) {
+    var target = other(side);
+    button.disabled = true;
+    fetch(data.annotations + "/" + encodeURIComponent(feature.id) + "/copy", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": data.csrf },
+      body: JSON.stringify({ image: data[target].id })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      if (!result.ok) {
+        button.disabled = false;
+        say("Not copied: " + (result.body.message || result.body.error), true);
+        return;
+      }
+      layers[target].addData(result.body);
+      showCount(target);
+      say("Copied to " + dateOf(target) + " as a new draft (" + result.body.id + "), linked to the original.");
+      document.body.dataset.lastCopy = result.body.id;
+    }).catch(function (error) {
+      button.disabled = false;
+      say("Not copied: " + error.message, true);
+    });
+  }
+
+  function sideBySide() {
+    var maps = {};
+    SIDES.forEach(function (side) {
+      var element = document.getElementById("map-" + side);
+      var map = makeMap(element);
+      tiles(side, "tilePane").addTo(map);
+      annotationLayer(side, map, "overlayPane");
+      maps[side] = map;
+    });
+    var following = false;
+    SIDES.forEach(function (side) {
+      var source = maps[side], target = maps[other(side)];
+      source.on("move zoomend", function () {
+        if (following) { return; }
+        following = true;
+        target.setView(source.getCenter(), source.getZoom(), { animate: false });
+        following = false;
+      });
+    });
+    maps.left.fitBounds(boundsOf("left").extend(boundsOf("right")));
+    return maps;
+  }
+
+  function swipe() {
+    var element = document.getElementById("map-swipe");
+    var map = makeMap(element);
+    var range = document.getElementById("swipe-range");
+    var divider = document.getElementById("swipe-divider");
+    var panes = {};
+    SIDES.forEach(function (side, index) {
+      var imagePane = map.createPane(side + "Image");
+      imagePane.style.zIndex = String(200 + index);
+      var vectorPane = map.createPane(side + "Vectors");
+      vectorPane.style.zIndex = String(400 + index);
+      panes[side] = [imagePane, vectorPane];
+      tiles(side, side + "Image").addTo(map);
+      annotationLayer(side, map, side + "Vectors");
+    });
+    function clip() {
+      var size = map.getSize();
+      var nw = map.containerPointToLayerPoint([0, 0]);
+      var se = map.containerPointToLayerPoint(size);
+      var x = nw.x + size.x * Number(range.value) / 100;
+      function rect(x0, x1) {
+        return "polygon(" + [[x0, nw.y], [x1, nw.y], [x1, se.y], [x0, se.y]].map(function (p) {
+          return p[0] + "px " + p[1] + "px";
+        }).join(", ") + ")";
+      }
+      panes.left.forEach(function (pane) { pane.style.clipPath = rect(nw.x, x); });
+      panes.right.forEach(function (pane) { pane.style.clipPath = rect(x, se.x); });
+      divider.style.left = range.value + "%";
+      element.dataset.swipe = range.value;
+    }
+    range.addEventListener("input", clip);
+    ["mousedown", "touchstart", "pointerdown"].forEach(function (name) {
+      range.addEventListener(name, function (event) { event.stopPropagation(); map.dragging.disable(); });
+    });
+    ["mouseup", "touchend", "pointerup", "change"].forEach(function (name) {
+      range.addEventListener(name, function () { map.dragging.enable(); });
+    });
+    map.on("move zoom zoomend resize viewreset", clip);
+    map.fitBounds(boundsOf("left").extend(boundsOf("right")));
+    clip();
+    return { swipe: map };
+  }
+
+  var maps = data.mode === "side" ? sideBySide() : swipe();
+  SIDES.forEach(function (side) { load(side); });
+  window.annotatorCompare = maps;
+})();

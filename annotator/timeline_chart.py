@@ -1,0 +1,118 @@
+"""A small line chart of objects counted per label over time, drawn as SVG on the server.
+
+No chart library and no script: the page's template writes the SVG from these numbers.
+Time runs left to right in proportion to the capture dates; captures of unknown date
+are left out of the chart (they are still listed on the page).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from annotations.timeline import Capture, Timeline
+
+WIDTH = 640
+HEIGHT = 220
+MARGIN_LEFT = 44
+MARGIN_RIGHT = 16
+MARGIN_TOP = 14
+MARGIN_BOTTOM = 40
+MAX_SERIES = 8
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    value: int
+    date: str
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    name: str
+    colour: str
+    points: tuple[Point, ...]
+
+    @property
+    def path(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    series: tuple[Series, ...]
+    y_ticks: tuple[Tick, ...]
+    x_ticks: tuple[Tick, ...]
+    left_out: int  # labels not drawn (beyond MAX_SERIES)
+
+
+def _nice_step(top: int) -> int:
+    """1, 2 or 5 times a power of ten, giving about four gridlines."""
+    raw = max(1.0, top / 4)
+    power = 10 ** math.floor(math.log10(raw))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+def timeline_chart(timeline: Timeline, names: dict[str, str], colours: dict[str, str]) -> Chart:
+    dated = [c for c in timeline.captures if c.image.captured_at is not None]
+    labels = timeline.labels
+    drawn = labels[:MAX_SERIES]
+    right, bottom = WIDTH - MARGIN_RIGHT, HEIGHT - MARGIN_BOTTOM
+    if not dated:
+        return Chart(WIDTH, HEIGHT, MARGIN_LEFT, right, MARGIN_TOP, bottom, (), (), (), 0)
+    stamps = [c.image.captured_at.timestamp() for c in dated if c.image.captured_at]
+    first, last = min(stamps), max(stamps)
+    span = last - first
+
+    def x_of(stamp: float) -> float:
+        if span == 0:
+            return (MARGIN_LEFT + right) / 2
+        return MARGIN_LEFT + (stamp - first) / span * (right - MARGIN_LEFT)
+
+    counts = [{count.label: count.objects for count in c.counts} for c in dated]
+    peak = max([value for row in counts for value in row.values()] or [0])
+    step = _nice_step(peak)
+    top_value = max(step, math.ceil(peak / step) * step)
+
+    def y_of(value: int) -> float:
+        return bottom - value / top_value * (bottom - MARGIN_TOP)
+
+    series = tuple(
+        Series(
+            label=label,
+            name=names.get(label, label),
+            colour=colours.get(label, "#555555"),
+            points=tuple(
+                Point(x_of(stamp), y_of(row.get(label, 0)), row.get(label, 0), _day(capture))
+                for stamp, row, capture in zip(stamps, counts, dated, strict=True)
+            ),
+        )
+        for label in drawn
+    )
+    y_ticks = tuple(Tick(y_of(v), str(v)) for v in range(0, top_value + 1, step))
+    days: dict[str, float] = {}
+    for stamp, capture in zip(stamps, dated, strict=True):
+        days.setdefault(_day(capture), x_of(stamp))
+    x_ticks = tuple(Tick(x, day) for day, x in days.items())
+    return Chart(WIDTH, HEIGHT, MARGIN_LEFT, right, MARGIN_TOP, bottom, series, y_ticks,
+                 x_ticks, len(labels) - len(drawn))  # fmt: skip
+
+
+def _day(capture: Capture) -> str:
+    captured = capture.image.captured_at
+    return captured.date().isoformat() if captured else ""

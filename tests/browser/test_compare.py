@@ -1,0 +1,114 @@
+"""The site page and the compare view in a real browser, on the demo's two Hmeimim dates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.browser.conftest import open_signed_in
+from tests.browser.screens import screenshot_on_failure, watch_origin
+from tests.conftest import token_for
+
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def app(demo_app: Flask) -> Flask:
+    """The live server runs on a copy of the demo."""
+    return demo_app
+
+
+def api(app: Flask, user: str = "viewer") -> Callable[[str], Any]:
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token_for(app, user)}"}
+
+    def get(path: str) -> Any:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+        return response.get_json()
+
+    return get
+
+
+def hmeimim_dates(app: Flask) -> dict[str, str]:
+    """Capture date -> image id of the demo's Hmeimim captures."""
+    timeline = api(app)("/api/v1/sites/hmeimim/timeline")
+    return {c["captured_at"][:10]: c["image_id"] for c in timeline["captures"]}
+
+
+def annotation_ids(app: Flask, image_id: str) -> set[str]:
+    features = api(app)(f"/api/v1/annotations?image={image_id}&limit=10000")["features"]
+    return {feature["id"] for feature in features}
+
+
+def drawn_ids(page: Any, side: str) -> set[str]:
+    return set(
+        page.eval_on_selector_all(
+            f"path.annotation-{side}", "els => els.map(e => e.getAttribute('data-annotation-id'))"
+        )
+    )
+
+
+def test_swipe_compare_shows_each_capture_with_its_own_annotations(
+    app: Flask, live_server: str, browser: Any
+) -> None:
+    dates = hmeimim_dates(app)
+    left, right = dates["2024-12-10"], dates["2024-12-13"]
+    page = browser.new_page(viewport=VIEWPORT)
+    outside = watch_origin(page, live_server)
+    with screenshot_on_failure(page, "compare-swipe"):
+        # from the site page: pick the two dates and the swipe mode
+        open_signed_in(page, live_server, "/sites/hmeimim", "analyst")
+        page.select_option("select[name=left]", left)
+        page.select_option("select[name=right]", right)
+        page.select_option("select[name=mode]", "swipe")
+        page.click(".compare-form button[type=submit]")
+        page.wait_for_selector("body[data-left-annotations=loaded]", state="attached")
+        page.wait_for_selector("body[data-right-annotations=loaded]", state="attached")
+        assert f"left={left}" in page.url and f"right={right}" in page.url
+
+        expected_left, expected_right = annotation_ids(app, left), annotation_ids(app, right)
+        assert expected_left and expected_right and not expected_left & expected_right
+        assert drawn_ids(page, "left") == expected_left
+        assert drawn_ids(page, "right") == expected_right
+        assert page.get_attribute("#left-count", "data-count") == str(len(expected_left))
+        # both sides' tiles come from the app, each from its own capture
+        for side, image_id in (("left", left), ("right", right)):
+            page.wait_for_selector(
+                f".leaflet-{side}Image-pane img.leaflet-tile-loaded", state="attached"
+            )
+            sources = page.eval_on_selector_all(
+                f".leaflet-{side}Image-pane img.leaflet-tile", "els => els.map(e => e.src)"
+            )
+            prefix = f"{live_server}/tiles/{image_id}/"
+            assert sources and all(source.startswith(prefix) for source in sources)
+
+        # the divider clips the panes: the left capture left of it, the right one right of it
+        def clip_of(pane: str) -> str:
+            return str(page.eval_on_selector(f".leaflet-{pane}-pane", "e => e.style.clipPath"))
+
+        before_left, before_right = clip_of("leftImage"), clip_of("rightImage")
+        assert before_left.startswith("polygon(") and before_left != before_right
+        page.focus("#swipe-range")
+        for _ in range(10):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_selector("#map-swipe[data-swipe='55']", state="attached")
+        assert clip_of("leftImage") != before_left and clip_of("rightImage") != before_right
+        assert clip_of("leftVectors") == clip_of("leftImage")
+        assert clip_of("rightVectors") == clip_of("rightImage")
+
+        # with the divider at the left edge the right capture shows whole; its annotations
+        # open a popup with their label, as text
+        page.keyboard.press("Home")
+        page.wait_for_selector("#map-swipe[data-swipe='0']", state="attached")
+        first = page.locator("path.annotation-right").first
+        first_id = first.get_attribute("data-annotation-id")
+        first.click(force=True)
+        popup = page.wait_for_selector(".annotation-popup strong")
+        feature = api(app)(f"/api/v1/annotations/{first_id}")
+        assert popup.inner_text() == feature["properties"]["label_name"]
+        assert outside == [], f"requests left the app's origin: {outside}"
+    page.close()
