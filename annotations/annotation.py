@@ -109,6 +109,8 @@ class Annotation(Base, BoundingBox):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    #: the annotation this one was copied from, on another capture ("still there")
+    derived_from: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
     @property
     def geometry(self) -> BaseGeometry:
@@ -150,6 +152,7 @@ def feature_text(row: Any, label_name: str | None, reports: list[str] | None = N
             "updated_by": row.updated_by,
             "updated_at": row.updated_at,
             "deleted": row.deleted_at is not None,
+            "derived_from": row.derived_from,
         },
         option=orjson.OPT_UTC_Z,
     )[1:-1].decode()
@@ -300,20 +303,40 @@ def as_input(annotation: Annotation) -> AnnotationInput:
     )  # fmt: skip
 
 
-def create(session: Session, data: AnnotationInput, actor: Actor, comment: str | None = None
-           ) -> Annotation:  # fmt: skip
+def create(session: Session, data: AnnotationInput, actor: Actor, comment: str | None = None,
+           *, derived_from: str | None = None) -> Annotation:  # fmt: skip
     if actor.role < Role.analyst:
         raise Forbidden(f"creating annotations needs the analyst role; {actor.name} is a viewer")
     now = utcnow()
     annotation = Annotation(
         id=uuid.uuid4().hex, status="draft", version=1, created_by=actor.name,
-        created_at=now, updated_by=actor.name, updated_at=now,
+        created_at=now, updated_by=actor.name, updated_at=now, derived_from=derived_from,
     )  # fmt: skip
     _apply(session, annotation, data)
     session.add(annotation)
     session.flush()
     record(session, annotation.id, 1, "create", actor.name, None, _snapshot(annotation), comment)
     return annotation
+
+
+def copy_to(session: Session, source: Annotation, image_id: str, actor: Actor) -> Annotation:
+    """ "Still there on this date": the same object on another capture, as a new draft by
+    `actor` with the same label, shape, geometry, confidence, count, attributes and notes,
+    observed at that capture's time and linked back to `source` (`derived_from`)."""
+    if image_id == source.image_id:
+        raise InvalidInput("the annotation is on that capture already; pick another image")
+    image = get_image(session, image_id)
+    data = as_input(source)
+    if not image.footprint.covers(data.geometry):
+        raise InvalidInput(
+            f"the annotation reaches outside the footprint of image {image.id} "
+            f"(lon {image.min_lon:.4f}..{image.max_lon:.4f}, lat {image.min_lat:.4f}.."
+            f"{image.max_lat:.4f}); that capture does not show it whole",
+            details={"where": "geometry", "image_bbox": image.bbox},
+        )
+    data.image_id, data.observed_at = image.id, None
+    why = f"still there: copied from annotation {source.id} on image {source.image_id}"
+    return create(session, data, actor, comment=why, derived_from=source.id)
 
 
 def get(

@@ -229,3 +229,18 @@ def _comment(body: dict[str, Any]) -> str | None:
         raise RequestError("'comment' must be text of at most 2000 characters", status=422,
                            code="invalid")  # fmt: skip
     return comment
+
+
+@bp.post("/annotations/<annotation_id>/copy")
+@role_required(Role.analyst)
+def copy(annotation_id: str) -> Response:
+    """ "Still there on this date": a new draft on another capture, linked to this one."""
+    body = json_body()
+    image_id = body.get("image")
+    if not isinstance(image_id, str) or not image_id:
+        raise RequestError("send {'image': '<id of the capture to copy the annotation to>'}",
+                           status=422, code="invalid")  # fmt: skip
+    with database().write() as session:
+        source = store.get(session, annotation_id)
+        made = store.copy_to(session, source, image_id, actor())
+        return one(made, status=201)

@@ -637,6 +637,11 @@ def _annotation_schema() -> dict[str, Any]:
                     "updated_by": {"type": "string"},
                     "updated_at": {"type": "string", "format": "date-time"},
                     "deleted": {"type": "boolean"},
+                    "derived_from": {
+                        "type": ["string", "null"],
+                        "description": "The annotation this one was copied from, on another "
+                        "capture (POST /api/v1/annotations/{annotation_id}/copy).",
+                    },
                     "measurements": schema_ref("Measurements"),
                     "source": schema_ref("AnnotationSource"),
                     "reports": {"type": "array", "items": {"type": "string"}},
@@ -1507,6 +1512,17 @@ def _workspace_schemas() -> dict[str, Any]:
         },
     }
     return {
+        "CopyRequest": {
+            "type": "object",
+            "required": ["image"],
+            "properties": {
+                "image": {
+                    "type": "string",
+                    "pattern": ID_PATTERN,
+                    "description": "The capture to copy the annotation to.",
+                }
+            },
+        },
         "Timeline": {
             "type": "object",
             "required": ["site", "statuses", "captures"],
@@ -1525,7 +1541,35 @@ def _workspace_schemas() -> dict[str, Any]:
 
 
 def _workspace_paths() -> dict[str, Any]:
+    annotation_id = ref("parameters", "AnnotationId")
     return {
+        "/api/v1/annotations/{annotation_id}/copy": {
+            "parameters": [annotation_id],
+            "post": {
+                "tags": ["annotations"],
+                "operationId": "copyAnnotation",
+                "summary": "Still there on this date: copy to another capture (analyst)",
+                "description": "Makes a NEW annotation on `image`: same label, shape, geometry, "
+                "confidence, count, attributes and notes; status draft; author you; observed at "
+                "that capture's time; `derived_from` the original. 422 when the geometry is not "
+                "inside that image's footprint or it is the same image; 404 for an unknown "
+                "annotation or image.",
+                "security": WRITE_SECURITY,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": schema_ref("CopyRequest"),
+                            "example": {"image": "0123456789abcdef0123456789abcdef"},
+                        }
+                    },
+                },
+                "responses": {
+                    "201": annotation_ok("The new annotation, with its ETag."),
+                    **errors(400, 401, 403, 404, 415, 422),
+                },
+            },
+        },
         "/api/v1/sites/{slug}/timeline": {
             "get": {
                 "tags": ["sites"],

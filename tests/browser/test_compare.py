@@ -112,3 +112,117 @@ def test_swipe_compare_shows_each_capture_with_its_own_annotations(
         assert popup.inner_text() == feature["properties"]["label_name"]
         assert outside == [], f"requests left the app's origin: {outside}"
     page.close()
+
+
+def centre(page: Any, selector: str) -> tuple[float, float]:
+    lat, lon = (float(v) for v in page.get_attribute(selector, "data-center").split(","))
+    return lat, lon
+
+
+def assert_in_step(page: Any) -> None:
+    zoom = page.get_attribute("#map-left", "data-zoom")
+    assert zoom == page.get_attribute("#map-right", "data-zoom")
+    pixel = 360 / (256 * 2 ** int(zoom))  # degrees of longitude per pixel at this zoom
+    (lat_a, lon_a), (lat_b, lon_b) = centre(page, "#map-left"), centre(page, "#map-right")
+    assert abs(lat_a - lat_b) <= pixel and abs(lon_a - lon_b) <= pixel
+
+
+def moved(page: Any, selector: str, before: str) -> None:
+    page.wait_for_selector(f"{selector}:not([data-center='{before}'])", state="attached")
+
+
+def test_side_by_side_keeps_zoom_and_pan_in_step(
+    app: Flask, live_server: str, browser: Any
+) -> None:
+    dates = hmeimim_dates(app)
+    left, right = dates["2024-12-10"], dates["2024-12-13"]
+    page = browser.new_page(viewport=VIEWPORT)
+    outside = watch_origin(page, live_server)
+    with screenshot_on_failure(page, "compare-side-by-side"):
+        open_signed_in(page, live_server, f"/compare?left={left}&right={right}&mode=side",
+                       "viewer")  # fmt: skip
+        page.wait_for_selector("#map-right[data-zoom]", state="attached")
+        page.wait_for_selector("body[data-right-annotations=loaded]", state="attached")
+        assert drawn_ids(page, "left") == annotation_ids(app, left)
+        assert drawn_ids(page, "right") == annotation_ids(app, right)
+        assert_in_step(page)
+        # zoom in on the left map: the right one follows
+        zoom = int(page.get_attribute("#map-left", "data-zoom"))
+        page.click("#map-left .leaflet-control-zoom-in")
+        page.wait_for_selector(f"#map-left[data-zoom='{zoom + 1}']", state="attached")
+        page.wait_for_selector(f"#map-right[data-zoom='{zoom + 1}']", state="attached")
+        assert_in_step(page)
+        # drag the right map with the mouse: the left one follows
+        before = page.get_attribute("#map-right", "data-center")
+        box = page.locator("#map-right").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x - 150, y + 90, steps=12)
+        page.mouse.up()
+        moved(page, "#map-right", before)
+        assert_in_step(page)
+        # pan the left map from the keyboard: the right one follows
+        before = page.get_attribute("#map-left", "data-center")
+        page.focus("#map-left")
+        page.keyboard.press("ArrowDown")
+        moved(page, "#map-left", before)
+        assert_in_step(page)
+        # zoom out on the right map with the keyboard
+        zoom = int(page.get_attribute("#map-right", "data-zoom"))
+        page.focus("#map-right")
+        page.keyboard.press("Minus")
+        page.wait_for_selector(f"#map-left[data-zoom='{zoom - 1}']", state="attached")
+        assert_in_step(page)
+        assert outside == [], f"requests left the app's origin: {outside}"
+    page.close()
+
+
+def test_still_there_copies_an_annotation_to_the_other_date(
+    app: Flask, live_server: str, browser: Any
+) -> None:
+    dates = hmeimim_dates(app)
+    left, right = dates["2024-12-10"], dates["2024-12-13"]
+    page = browser.new_page(viewport=VIEWPORT)
+    outside = watch_origin(page, live_server)
+    with screenshot_on_failure(page, "compare-still-there"):
+        open_signed_in(page, live_server, f"/compare?left={left}&right={right}&mode=side",
+                       "analyst")  # fmt: skip
+        page.wait_for_selector("body[data-left-annotations=loaded]", state="attached")
+        page.wait_for_selector("body[data-right-annotations=loaded]", state="attached")
+        count = int(page.get_attribute("#right-count", "data-count"))
+        source = page.locator("path.annotation-left").first
+        source_id = source.get_attribute("data-annotation-id")
+        source.click(force=True)
+        button = page.wait_for_selector(".annotation-popup button.copy-to-other")
+        assert button.inner_text() == "Still there on 2024-12-13"
+        button.click()
+        page.wait_for_selector("body[data-last-copy]", state="attached")
+        copy_id = page.get_attribute("body", "data-last-copy")
+        page.wait_for_selector(f"#right-count[data-count='{count + 1}']", state="attached")
+        assert copy_id in drawn_ids(page, "right")
+        assert "linked to the original" in page.inner_text("#message")
+
+        original = api(app)(f"/api/v1/annotations/{source_id}")
+        copy = api(app)(f"/api/v1/annotations/{copy_id}")
+        assert copy["properties"]["derived_from"] == source_id
+        assert copy["properties"]["image_id"] == right
+        assert copy["properties"]["status"] == "draft"
+        assert copy["properties"]["created_by"] == "analyst"
+        assert copy["properties"]["label"] == original["properties"]["label"]
+        assert copy["geometry"] == original["geometry"]
+        assert outside == [], f"requests left the app's origin: {outside}"
+    page.close()
+
+
+def test_viewers_get_no_copy_button(app: Flask, live_server: str, browser: Any) -> None:
+    dates = hmeimim_dates(app)
+    page = browser.new_page(viewport=VIEWPORT)
+    with screenshot_on_failure(page, "compare-viewer"):
+        path = f"/compare?left={dates['2024-12-10']}&right={dates['2024-12-13']}&mode=side"
+        open_signed_in(page, live_server, path, "viewer")
+        page.wait_for_selector("body[data-left-annotations=loaded]", state="attached")
+        page.locator("path.annotation-left").first.click(force=True)
+        page.wait_for_selector(".annotation-popup strong")
+        assert page.locator(".annotation-popup button").count() == 0
+    page.close()
