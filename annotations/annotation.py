@@ -320,7 +320,7 @@ def create(session: Session, data: AnnotationInput, actor: Actor, comment: str |
 
 
 def copy_to(session: Session, source: Annotation, image_id: str, actor: Actor) -> Annotation:
-    """ "Still there on this date": the same object on another capture, as a new draft by
+    """Still there on this date: the same object on another capture, as a new draft by
     `actor` with the same label, shape, geometry, confidence, count, attributes and notes,
     observed at that capture's time and linked back to `source` (`derived_from`)."""
     if image_id == source.image_id:

@@ -19,6 +19,7 @@ from annotator import (
     images,
     openapi,
     pages,
+    review,
     sites,
     tiles,
     timeline,
@@ -59,7 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     tiles.init_app(app)
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
-                  timeline.bp, compare.bp)  # fmt: skip
+                  timeline.bp, compare.bp, review.bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -12,6 +12,7 @@ from annotations import annotation as store
 from annotations.annotation import Actor, Annotation, feature_text, parse_feature
 from annotations.errors import AnnotationError, Malformed
 from annotations.history import revisions_of
+from annotations.review import DECISIONS, Item, review
 from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search_rows
 from annotations.times import parse_interval
 from annotations.users import Role
@@ -233,8 +234,8 @@ def _comment(body: dict[str, Any]) -> str | None:
 
 @bp.post("/annotations/<annotation_id>/copy")
 @role_required(Role.analyst)
-def copy(annotation_id: str) -> Response:
-    """ "Still there on this date": a new draft on another capture, linked to this one."""
+def copy_to_image(annotation_id: str) -> Response:
+    """Still there on this date: a new draft on another capture, linked to this one."""
     body = json_body()
     image_id = body.get("image")
     if not isinstance(image_id, str) or not image_id:
@@ -244,3 +245,35 @@ def copy(annotation_id: str) -> Response:
         source = store.get(session, annotation_id)
         made = store.copy_to(session, source, image_id, actor())
         return one(made, status=201)
+
+
+def _review_items(body: dict[str, Any]) -> list[Item]:
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise RequestError("send 'ids': a list of annotation ids", status=422, code="invalid")
+    versions = body.get("versions", {})
+    if not isinstance(versions, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in versions.values()
+    ):
+        raise RequestError("'versions' maps annotation ids to the version you saw (numbers)",
+                           status=422, code="invalid")  # fmt: skip
+    unknown = set(versions) - set(ids)
+    if unknown:
+        raise RequestError(f"'versions' names ids not in 'ids': {', '.join(sorted(unknown))}",
+                           status=422, code="invalid")  # fmt: skip
+    return [Item(annotation_id, versions.get(annotation_id)) for annotation_id in ids]
+
+
+@bp.post("/annotations/review")
+@role_required(Role.editor)
+def review_many() -> Response:
+    """Approve or reject many annotations at once, all or nothing."""
+    body = json_body()
+    action = body.get("action")
+    if not isinstance(action, str):
+        raise RequestError(f"send 'action': one of {', '.join(DECISIONS)}", status=422,
+                           code="invalid")  # fmt: skip
+    items = _review_items(body)
+    with database().write() as session:
+        done = review(session, items, action, actor(), comment=_comment(body))
+        return jsonify({"action": action, "annotations": [feature_of(a) for a in done]})

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from annotations import annotation as annotation_rules
 from annotations import geometry as geometry_rules
 from annotations import history as history_rules
+from annotations import review as review_rules
 from annotations import search as search_rules
 from annotations import timeline as timeline_rules
 from annotations.images import TEXT_LIMIT
@@ -1512,6 +1513,33 @@ def _workspace_schemas() -> dict[str, Any]:
         },
     }
     return {
+        "ReviewRequest": {
+            "type": "object",
+            "required": ["ids", "action"],
+            "properties": {
+                "ids": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": ID_PATTERN},
+                    "minItems": 1,
+                    "maxItems": review_rules.MAX_BATCH,
+                    "uniqueItems": True,
+                },
+                "action": {"type": "string", "enum": list(review_rules.DECISIONS)},
+                "comment": schema_ref("Comment"),
+                "versions": {
+                    "type": "object",
+                    "description": "Annotation id -> the version you reviewed (from its ETag).",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+        "ReviewResult": {
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": list(review_rules.DECISIONS)},
+                "annotations": {"type": "array", "items": schema_ref("Annotation")},
+            },
+        },
         "CopyRequest": {
             "type": "object",
             "required": ["image"],
@@ -1543,6 +1571,39 @@ def _workspace_schemas() -> dict[str, Any]:
 def _workspace_paths() -> dict[str, Any]:
     annotation_id = ref("parameters", "AnnotationId")
     return {
+        "/api/v1/annotations/review": {
+            "post": {
+                "tags": ["annotations"],
+                "operationId": "reviewAnnotations",
+                "summary": "Approve or reject annotations in review, in bulk (editor)",
+                "description": "All or nothing: if any item cannot move (unknown id 404, not in "
+                "review 422, changed since the version you give 412), nothing in the batch "
+                "changes and the error names that item. Each annotation gets its own revision "
+                "with the comment. Rule for versions: an id listed in `versions` is refused when "
+                "the annotation has changed since that version; an id without one is reviewed "
+                "as it stands (only annotations in review can be approved or rejected). "
+                "Rejecting needs a comment.",
+                "security": WRITE_SECURITY,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": schema_ref("ReviewRequest"),
+                            "example": {
+                                "ids": ["0123456789abcdef0123456789abcdef"],
+                                "action": "reject",
+                                "comment": "type not clear at this resolution",
+                                "versions": {"0123456789abcdef0123456789abcdef": 2},
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "200": ok("The annotations in their new status.", schema_ref("ReviewResult")),
+                    **errors(400, 401, 403, 404, 412, 415, 422),
+                },
+            },
+        },
         "/api/v1/annotations/{annotation_id}/copy": {
             "parameters": [annotation_id],
             "post": {

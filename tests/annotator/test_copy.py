@@ -21,16 +21,21 @@ def bearer(app: Flask, user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(app, user)}"}
 
 
-def capture(app: Flask, make_geotiff: Callable[..., Path], name: str, day: int, east_m: float = 0
-            ) -> Any:  # fmt: skip
+def capture(
+    app: Flask, make_geotiff: Callable[..., Path], name: str, day: int, east_m: float = 0
+) -> Any:
     """A 200 x 150 m real GeoTIFF near Hmeimim, `east_m` metres east of the first one."""
     data = np.full((3, 300, 400), day, dtype=np.uint8)
     path = make_geotiff(name, data=data, transform=from_origin(790000 + east_m, 3922000, 0.5, 0.5))
     database = app.extensions["annotator.database"]
     return import_images(
-        database, app.config["IMAGES_DIR"], [Upload(path, path.name)], Provenance(),
-        captured=datetime(2024, 12, day, 8, 21, tzinfo=UTC), max_pixels=10**9,
-    )[0].image  # fmt: skip
+        database,
+        app.config["IMAGES_DIR"],
+        [Upload(path, path.name)],
+        Provenance(),
+        captured=datetime(2024, 12, day, 8, 21, tzinfo=UTC),
+        max_pixels=10**9,
+    )[0].image
 
 
 @pytest.fixture
@@ -48,16 +53,25 @@ def scene(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) -> dict
         "type": "Feature",
         "geometry": {"type": "Polygon", "coordinates": [ring]},
         "properties": {
-            "label": "aircraft.transport.il-76", "image_id": first.id, "shape": "box",
-            "confidence": "confirmed", "count": 2, "notes": "<b>two</b> on the apron",
+            "label": "aircraft.transport.il-76",
+            "image_id": first.id,
+            "shape": "box",
+            "confidence": "confirmed",
+            "count": 2,
+            "notes": "<b>two</b> on the apron",
             "attributes": {"heading_deg": 172, "state": "parked"},
         },
-    }  # fmt: skip
+    }
     client = app.test_client()
     made = client.post("/api/v1/annotations", json=feature, headers=bearer(app, "analyst"))
     assert made.status_code == 201, made.get_json()
-    return {"app": app, "first": first, "second": second, "shifted": shifted,
-            "source": made.get_json()}  # fmt: skip
+    return {
+        "app": app,
+        "first": first,
+        "second": second,
+        "shifted": shifted,
+        "source": made.get_json(),
+    }
 
 
 def count_rows(app: Flask) -> tuple[int, int]:
@@ -76,8 +90,11 @@ def count_rows(app: Flask) -> tuple[int, int]:
 def test_copy_makes_a_new_draft_linked_to_the_original(scene: dict[str, Any]) -> None:
     app, source, second = scene["app"], scene["source"], scene["second"]
     client = app.test_client()
-    response = client.post(f"/api/v1/annotations/{source['id']}/copy",
-                           json={"image": second.id}, headers=bearer(app, "editor"))  # fmt: skip
+    response = client.post(
+        f"/api/v1/annotations/{source['id']}/copy",
+        json={"image": second.id},
+        headers=bearer(app, "editor"),
+    )
     assert response.status_code == 201, response.get_json()
     copy = response.get_json()
     assert response.headers["Location"].endswith(f"/api/v1/annotations/{copy['id']}")
@@ -154,8 +171,9 @@ def test_copy_refuses_bad_requests_and_writes_nothing(
     elif case == "viewer":
         user = "viewer"
     before = count_rows(app)
-    response = client.post(f"/api/v1/annotations/{target}/copy", headers=bearer(app, user),
-                           **kwargs)  # fmt: skip
+    response = client.post(
+        f"/api/v1/annotations/{target}/copy", headers=bearer(app, user), **kwargs
+    )
     assert response.status_code == status, response.get_json()
     assert response.get_json()["error"] == code
     assert count_rows(app) == before, "nothing written"

@@ -139,8 +139,7 @@ def test_side_by_side_keeps_zoom_and_pan_in_step(
     page = browser.new_page(viewport=VIEWPORT)
     outside = watch_origin(page, live_server)
     with screenshot_on_failure(page, "compare-side-by-side"):
-        open_signed_in(page, live_server, f"/compare?left={left}&right={right}&mode=side",
-                       "viewer")  # fmt: skip
+        open_signed_in(page, live_server, f"/compare?left={left}&right={right}&mode=side", "viewer")
         page.wait_for_selector("#map-right[data-zoom]", state="attached")
         page.wait_for_selector("body[data-right-annotations=loaded]", state="attached")
         assert drawn_ids(page, "left") == annotation_ids(app, left)
@@ -186,8 +185,9 @@ def test_still_there_copies_an_annotation_to_the_other_date(
     page = browser.new_page(viewport=VIEWPORT)
     outside = watch_origin(page, live_server)
     with screenshot_on_failure(page, "compare-still-there"):
-        open_signed_in(page, live_server, f"/compare?left={left}&right={right}&mode=side",
-                       "analyst")  # fmt: skip
+        open_signed_in(
+            page, live_server, f"/compare?left={left}&right={right}&mode=side", "analyst"
+        )
         page.wait_for_selector("body[data-left-annotations=loaded]", state="attached")
         page.wait_for_selector("body[data-right-annotations=loaded]", state="attached")
         count = int(page.get_attribute("#right-count", "data-count"))

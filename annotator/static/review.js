@@ -1,0 +1,68 @@
+// The review queue: approve or reject one annotation, or the selected ones, through
+// POST /api/v1/annotations/review (all or nothing). Only editors get this script.
+(function () {
+  "use strict";
+  var root = document.getElementById("review");
+  var message = document.getElementById("review-message");
+  var selectAll = document.getElementById("select-all");
+
+  function say(text, isError) {
+    message.textContent = text;
+    message.classList.toggle("error", Boolean(isError));
+  }
+
+  function rows() { return Array.prototype.slice.call(root.querySelectorAll("tr.item")); }
+
+  function send(chosen, action, comment, buttons) {
+    if (!chosen.length) { say("Select at least one annotation first.", true); return; }
+    if (action === "reject" && !comment.trim()) {
+      say("Say why: rejecting needs a comment.", true);
+      return;
+    }
+    var versions = {};
+    chosen.forEach(function (row) { versions[row.dataset.id] = Number(row.dataset.version); });
+    buttons.forEach(function (b) { b.disabled = true; });
+    fetch(root.dataset.api, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf },
+      body: JSON.stringify({ ids: Object.keys(versions), action: action, comment: comment || undefined, versions: versions })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      buttons.forEach(function (b) { b.disabled = false; });
+      if (!result.ok) {
+        say("Nothing changed: " + (result.body.message || result.body.error), true);
+        return;
+      }
+      chosen.forEach(function (row) { row.remove(); });
+      var done = action === "approve" ? "Approved " : "Rejected ";
+      say(done + result.body.annotations.length + " annotation" +
+          (result.body.annotations.length === 1 ? "" : "s") + ".");
+      root.dataset.reviewed = String(Number(root.dataset.reviewed || 0) + result.body.annotations.length);
+      if (selectAll) { selectAll.checked = false; }
+    }).catch(function (error) {
+      buttons.forEach(function (b) { b.disabled = false; });
+      say("Nothing changed: " + error.message, true);
+    });
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-action]");
+    if (!button) { return; }
+    var action = button.dataset.action;
+    var row = button.closest("tr.item");
+    if (row) {
+      send([row], action, row.querySelector("input.comment").value, [button]);
+      return;
+    }
+    var picked = rows().filter(function (r) { return r.querySelector("input.pick").checked; });
+    send(picked, action, document.getElementById("bulk-comment").value, [button]);
+  });
+
+  if (selectAll) {
+    selectAll.addEventListener("change", function () {
+      rows().forEach(function (r) { r.querySelector("input.pick").checked = selectAll.checked; });
+    });
+  }
+})();
