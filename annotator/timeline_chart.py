@@ -19,6 +19,7 @@ MARGIN_RIGHT = 16
 MARGIN_TOP = 14
 MARGIN_BOTTOM = 40
 MAX_SERIES = 8
+MIN_TICK_GAP = 72  # pixels between date labels
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,12 @@ def timeline_chart(timeline: Timeline, names: dict[str, str], colours: dict[str,
     days: dict[str, float] = {}
     for stamp, capture in zip(stamps, dated, strict=True):
         days.setdefault(_day(capture), x_of(stamp))
-    x_ticks = tuple(Tick(x, day) for day, x in days.items())
+    x_ticks: list[Tick] = []
+    for day, x in days.items():  # in date order; a label only where it has room
+        if not x_ticks or x - x_ticks[-1].at >= MIN_TICK_GAP:
+            x_ticks.append(Tick(x, day))
     return Chart(WIDTH, HEIGHT, MARGIN_LEFT, right, MARGIN_TOP, bottom, series, y_ticks,
-                 x_ticks, len(labels) - len(drawn))  # fmt: skip
+                 tuple(x_ticks), len(labels) - len(drawn))  # fmt: skip
 
 
 def _day(capture: Capture) -> str:

@@ -236,3 +236,34 @@ def test_site_name_is_escaped(app: Flask) -> None:
     html = client.get("/sites/base", headers=bearer(app, "viewer")).get_data(as_text=True)
     assert "&lt;b&gt;Base&lt;/b&gt;" in html and "<b>Base</b>" not in html
     assert "No imagery of this site yet." in html
+
+
+def test_chart_scales_time_and_counts_and_spaces_its_date_labels() -> None:
+    from annotations.images import Image
+    from annotations.sites import Site
+    from annotations.timeline import Capture, LabelCount, Timeline
+    from annotator.timeline_chart import MIN_TICK_GAP, timeline_chart
+
+    days = [1, 2, 3, 10, 30]
+    captures = tuple(
+        Capture(
+            Image(id=f"{day:032x}", captured_at=datetime(2024, 12, day, tzinfo=UTC)),
+            (LabelCount("vehicle.truck", 1, day), LabelCount("vehicle.tank", 1, 1)),
+        )
+        for day in days
+    )
+    undated = Capture(Image(id="f" * 32, captured_at=None), (LabelCount("vehicle.tank", 1, 99),))
+    timeline = Timeline(Site(slug="s", name="S"), COUNTED_STATUSES, (*captures, undated))
+    chart = timeline_chart(timeline, {"vehicle.truck": "Truck"}, {"vehicle.truck": "#123456"})
+    tank, truck = chart.series  # the most counted label first (99 tanks undated)
+    assert (truck.name, truck.colour, tank.name) == ("Truck", "#123456", "vehicle.tank")
+    assert [p.value for p in truck.points] == days, "the undated capture is left out"
+    xs = [p.x for p in truck.points]
+    assert xs[0] == chart.left and xs[-1] == chart.right
+    # proportional to time: 1 -> 10 is 9 of the 29 days
+    assert abs((xs[3] - xs[0]) / (xs[-1] - xs[0]) - 9 / 29) < 1e-9
+    assert truck.points[-1].y < truck.points[0].y, "more objects, higher up"
+    assert chart.y_ticks[0].text == "0" and int(chart.y_ticks[-1].text) >= 30
+    gaps = [b.at - a.at for a, b in zip(chart.x_ticks, chart.x_ticks[1:], strict=False)]
+    assert gaps and min(gaps) >= MIN_TICK_GAP
+    assert chart.x_ticks[0].text == "2024-12-01" and len(chart.x_ticks) < len(days)
