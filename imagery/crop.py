@@ -25,9 +25,9 @@ from rio_tiler.io import Reader
 
 from imagery import encode
 from imagery.display import Display
-from imagery.errors import UnreadableImage
+from imagery.errors import UnreadableImage, UnsupportedImage
 from imagery.ingest import display_bands, percentile_stretch
-from imagery.tiles import to_rgb8
+from imagery.tiles import tileset_info, to_rgb8
 
 #: Largest side, in pixels, of a crop embedded in a standalone map.
 MAP_CROP_MAX = 1600
@@ -43,6 +43,10 @@ class Crop:
 
     def png(self) -> bytes:
         return encode.png(self.pixels)
+
+    def webp(self) -> bytes:
+        """Lossy but small, with the transparency kept: for maps embedded in a page."""
+        return encode.webp(self.pixels, quality=88)
 
 
 def display_of(path: Path) -> Display:
@@ -107,11 +111,17 @@ def map_crop(
     lonlat_bounds: tuple[float, float, float, float],
     gsd_m: float,
     max_size: int = MAP_CROP_MAX,
-) -> Crop:
-    """The area in WGS 84 `lonlat_bounds`, warped to Web Mercator for a Leaflet image overlay,
-    at the image's own resolution or coarser so its longer side is at most `max_size`."""
+) -> tuple[Crop, tuple[float, float, float, float]]:
+    """The area in WGS 84 `lonlat_bounds` that the image covers, warped to Web Mercator for a
+    Leaflet image overlay, at the image's own resolution or coarser so that its longer side is
+    at most `max_size`; with the overlay's (west, south, east, north)."""
     to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    image_west, image_south, image_east, image_north = tileset_info(str(path)).bounds
     west, south, east, north = lonlat_bounds
+    west, south = max(west, image_west), max(south, image_south)
+    east, north = min(east, image_east), min(north, image_north)
+    if west >= east or south >= north:
+        raise UnsupportedImage(f"the image {path.name} does not cover the area asked for")
     left, bottom = to_mercator.transform(west, south)
     right, top = to_mercator.transform(east, north)
     # Mercator metres are 1/cos(lat) ground metres
@@ -119,7 +129,8 @@ def map_crop(
     pixel = max(gsd_m * stretch, max(right - left, top - bottom) / max_size)
     width = max(1, round((right - left) / pixel))
     height = max(1, round((top - bottom) / pixel))
-    return read_crop(path, (left, bottom, right, top), "EPSG:3857", width, height)
+    crop = read_crop(path, (left, bottom, right, top), "EPSG:3857", width, height)
+    return crop, (west, south, east, north)
 
 
 @contextlib.contextmanager

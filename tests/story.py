@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,15 @@ def ingest_scene(make_geotiff: Callable[..., Path], store: Path, name: str = "sc
     seed = 11 + captured.toordinal() - CAPTURED.toordinal()  # one scene per capture date
     path = make_geotiff(name, data=scene_data(seed), transform=from_origin(*ORIGIN, GSD, GSD))
     return ingest(path, store, captured=captured)
+
+
+def two_captures(folder: Path) -> list[ImageFacts]:
+    """The scene on 2024-12-13 and (other pixels) on 2024-12-10, written and ingested in folder."""
+    write = functools.partial(in_folder, folder)
+    return [
+        ingest_scene(write, folder / "store", "after.tif"),
+        ingest_scene(write, folder / "store", "before.tif", captured=CAPTURED.replace(day=10)),
+    ]
 
 
 def utm_box(col: float, row: float, width_m: float, height_m: float) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import io
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -19,25 +18,14 @@ from annotations.evidence import Evidence
 from annotations.figure import figure_png, figure_spec, figure_svg
 from imagery.errors import BadFigureRequest
 from imagery.figure import layout, render_png
-from imagery.ingest import ImageFacts
-from tests.story import CAPTURED, HOSTILE, in_folder, ingest_scene, make_evidence
+from tests.story import HOSTILE, make_evidence, two_captures
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def scenes(tmp_path_factory: pytest.TempPathFactory) -> list[ImageFacts]:
-    tmp = tmp_path_factory.mktemp("figure")
-    write = functools.partial(in_folder, tmp)
-    return [
-        ingest_scene(write, tmp / "store", "after.tif"),
-        ingest_scene(write, tmp / "store", "before.tif", captured=CAPTURED.replace(day=10)),
-    ]
-
-
-@pytest.fixture(scope="module")
-def evidence(scenes: list[ImageFacts]) -> Evidence:
-    return make_evidence(scenes, hostile=True)
+def evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
+    return make_evidence(two_captures(tmp_path_factory.mktemp("figure")), hostile=True)
 
 
 def test_png_has_the_asked_size_and_dpi(evidence: Evidence) -> None:

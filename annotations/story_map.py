@@ -1,0 +1,229 @@
+"""The interactive map of a published report: one standalone HTML file made with folium.
+
+Everything it needs is inside it: Leaflet's script and stylesheet (the vendored copy, its
+images as data: URIs), each capture as a Web Mercator image overlay (a WebP data: URI cut
+around the annotations), the annotations as GeoJSON. It makes no request at all, so it works
+offline, from a file, and in a CMS iframe.
+
+All user-written text (labels, quotes, notes, titles, providers) is HTML-escaped here before
+folium or Leaflet sees it: folium's GeoJSON popups, Leaflet's layer names and attribution all
+set innerHTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import folium
+from jinja2 import Environment
+from markupsafe import escape
+from shapely.geometry import shape
+from shapely.ops import unary_union
+
+from annotations.errors import InvalidInput
+from annotations.evidence import Evidence, EvidenceAnnotation, EvidenceImage
+from annotations.figure import COLOUR, FALLBACK_COLOUR, SYNTHETIC_NOTE, capture_date
+from imagery.crop import map_crop
+
+LEAFLET_DIR = Path(__file__).resolve().parent.parent / "annotator" / "static" / "vendor" / "leaflet"
+#: Imagery shown around the annotations, on each side: this share of their extent, at least
+#: MIN_CONTEXT_M metres.
+CONTEXT_SHARE = 1.0
+MIN_CONTEXT_M = 150.0
+METRES_PER_DEGREE = 111_320.0
+STANCE_WORDS = {"supports": "Supports", "contradicts": "Contradicts", "context": "Context for"}
+SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
+
+_templates = Environment(autoescape=True)
+POPUP = _templates.from_string(
+    """<div class="evidence-popup"><strong>{{ a.label_name }}</strong>
+<div>Confidence: {{ a.confidence }}</div>
+<div>Captured: {{ captured }}{% if image.provider %} &middot; {{ image.provider }}{% endif %}</div>
+{% for stance, quote, note in links %}<div class="evidence-claim"><em>{{ stance }}</em>
+{% if quote %}&ldquo;{{ quote }}&rdquo;{% else %}the report as a whole{% endif %}
+{% if note %}<span class="evidence-note">({{ note }})</span>{% endif %}</div>{% endfor %}
+</div>"""
+)
+PANEL = _templates.from_string(
+    """<div class="story-panel">
+<div class="story-title">{% if url %}<a href="{{ url }}" target="_blank" rel="noopener">{{
+ title }}</a>{% else %}{{ title }}{% endif %}</div>
+<ul class="story-legend">{% for name, colour in legend %}<li><span class="story-swatch"
+ style="border-color: {{ colour }}; background: {{ colour }}40"></span>{{ name }}</li>{% endfor %}
+</ul>
+{% for line in credits %}<div class="story-credit">{{ line }}</div>{% endfor %}
+</div>"""
+)
+STYLE = """<style>
+.story-panel { position: absolute; left: 10px; top: 84px; z-index: 1000; max-width: 22rem;
+  background: rgba(255, 255, 255, 0.92); padding: 6px 9px; border-radius: 4px;
+  font: 12px/1.4 system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.35); }
+.story-title { font-weight: 600; margin-bottom: 3px; }
+.story-legend { list-style: none; margin: 0 0 4px; padding: 0; }
+.story-swatch { display: inline-block; width: 12px; height: 12px; border: 2px solid;
+  margin-right: 6px; vertical-align: -2px; }
+.story-credit { color: #333; font-size: 11px; }
+.evidence-popup { font: 13px/1.4 system-ui, sans-serif; max-width: 20rem; }
+.evidence-claim { margin-top: 4px; }
+.evidence-note { color: #555; }
+.leaflet-control-attribution { font-size: 11px; }
+</style>"""
+
+
+def story_map_html(evidence: Evidence) -> str:
+    if not evidence.annotations:
+        raise InvalidInput("the report's evidence has no annotations to put on a map")
+    story = folium.Map(tiles=None, control_scale=True, max_zoom=22, zoom_start=16)
+    story.default_js, story.default_css = [], []  # no CDN: Leaflet is inlined below
+    page = story.get_root()
+    assert isinstance(page, folium.Figure)
+    page.title = str(escape(evidence.report.title))
+    page.header.add_child(folium.Element(_leaflet_inline()), name="leaflet")
+    page.header.add_child(folium.Element(STYLE), name="story_style")
+    for image, shown in _by_image(evidence):
+        _add_capture(story, evidence, image, shown)
+    folium.LayerControl(collapsed=False).add_to(story)
+    page.html.add_child(folium.Element(_panel(evidence)), name="story_panel")
+    west, south, east, north = _bounds(evidence.annotations)
+    story.fit_bounds([[south, west], [north, east]], padding=(30, 30))
+    html: str = page.render()
+    return html
+
+
+def story_map_csp(html: str) -> str:
+    """A Content-Security-Policy under which this map runs and nothing else does: its own
+    inline scripts by hash, inline styles, data: images, no connection anywhere. For a page
+    that serves the map (an embed), in place of the app's 'self'-only policy."""
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in dict.fromkeys(scripts)
+    )
+    return (
+        f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
+    """What a click on the annotation shows; every piece of user text escaped."""
+    image = evidence.image(annotation.image_id)
+    links = []
+    for link in annotation.links:
+        quote = evidence.claim(link.claim_id).exact if link.claim_id is not None else None
+        links.append((STANCE_WORDS.get(link.stance, link.stance), quote, link.note))
+    return POPUP.render(a=annotation, image=image, captured=capture_date(image), links=links)
+
+
+def _add_capture(story: folium.Map, evidence: Evidence, image: EvidenceImage,
+                 annotations: list[EvidenceAnnotation]) -> None:  # fmt: skip
+    """One capture: its image around these annotations, and the annotations over it."""
+    west, south, east, north = _bounds(annotations)
+    margin_lat = max(CONTEXT_SHARE * (north - south), MIN_CONTEXT_M / METRES_PER_DEGREE)
+    margin_lon = max(CONTEXT_SHARE * (east - west), margin_lat)
+    crop, (w, s, e, n) = map_crop(
+        image.cog_path,
+        (west - margin_lon, south - margin_lat, east + margin_lon, north + margin_lat),
+        image.gsd_m,
+    )
+    name = f"Image {capture_date(image)}" + (f", {image.provider}" if image.provider else "")
+    folium.raster_layers.ImageOverlay(
+        image="data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
+        bounds=[[s, w], [n, e]],
+        name=str(escape(name)),
+        attribution=str(escape(_credit(image))),
+        alt=f"{name} (synthetic demo imagery)" if image.synthetic else name,
+    ).add_to(story)
+    group = folium.FeatureGroup(name=str(escape(f"Annotations on {capture_date(image)}")))
+    for annotation in annotations:
+        colour = annotation.colour if COLOUR.match(annotation.colour) else FALLBACK_COLOUR
+        feature = {
+            "type": "Feature",
+            "id": annotation.id,
+            "geometry": annotation.feature["geometry"],
+            "properties": {"popup": popup_html(evidence, annotation)},
+        }
+        layer = folium.GeoJson(
+            {"type": "FeatureCollection", "features": [feature]},
+            name=annotation.id,
+            style_function=_style(colour),
+            marker=folium.CircleMarker(radius=6, color=colour, fill=True),
+            control=False,
+        )
+        folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False).add_to(layer)
+        layer.add_to(group)
+    group.add_to(story)
+
+
+def _panel(evidence: Evidence) -> str:
+    legend: dict[str, str] = {}
+    for annotation in evidence.annotations:
+        colour = annotation.colour if COLOUR.match(annotation.colour) else FALLBACK_COLOUR
+        legend.setdefault(annotation.label_name, colour)
+    credits = [f"Imagery: {_credit(image)}" for image, _ in _by_image(evidence)]
+    credits += [SYNTHETIC_NOTE for image, _ in _by_image(evidence) if image.synthetic][:1]
+    if evidence.coarsening:
+        credits.append(f"Positions coarsened: {evidence.coarsening}.")
+    published = evidence.published_at.strftime("%Y-%m-%d")
+    credits.append(f"Evidence published {published} by {evidence.published_by}.")
+    url = (
+        evidence.report.url if evidence.report.url and SAFE_URL.match(evidence.report.url) else None
+    )
+    return str(
+        PANEL.render(
+            title=evidence.report.title, url=url, legend=list(legend.items()), credits=credits
+        )
+    )
+
+
+def _credit(image: EvidenceImage) -> str:
+    parts = [capture_date(image), image.provider or "provider unknown",
+             image.licence or "licence unknown"]  # fmt: skip
+    if image.attribution:
+        parts.append(image.attribution)
+    return " \u00b7 ".join(parts)
+
+
+def _by_image(evidence: Evidence) -> list[tuple[EvidenceImage, list[EvidenceAnnotation]]]:
+    """Captures in time order (unknown dates last), each with its annotations."""
+    groups: dict[str, list[EvidenceAnnotation]] = {}
+    for annotation in evidence.annotations:
+        groups.setdefault(annotation.image_id, []).append(annotation)
+    images = [evidence.image(image_id) for image_id in groups]
+    images.sort(key=lambda image: (image.captured_at is None, image.captured_at or 0, image.id))
+    return [(image, groups[image.id]) for image in images]
+
+
+def _bounds(annotations: Iterable[EvidenceAnnotation]) -> tuple[float, float, float, float]:
+    shapes = unary_union([shape(a.feature["geometry"]) for a in annotations])
+    west, south, east, north = shapes.bounds
+    return float(west), float(south), float(east), float(north)
+
+
+def _style(colour: str) -> Any:
+    def style(_feature: dict[str, Any]) -> dict[str, Any]:
+        return {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": 0.15}
+
+    return style
+
+
+def _leaflet_inline(folder: Path = LEAFLET_DIR) -> str:
+    """Leaflet's script and stylesheet as inline elements; the stylesheet's images as data:
+    URIs; the source-map comment dropped (there is no map to fetch)."""
+    script = (folder / "leaflet.js").read_text(encoding="utf-8")
+    script = re.sub(r"//# sourceMappingURL=\S+\s*$", "", script)
+    if "</script" in script.lower():
+        raise ValueError("leaflet.js holds '</script' and cannot be inlined as it is")
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        data = (folder / "images" / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
+
+    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", inline, css)
+    return f"<style>{css}</style>\n<script>{script}</script>"
