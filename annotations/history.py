@@ -4,10 +4,11 @@ links) is a revision saying who, when, what before, what after, and why."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from annotations.db import Base, UTCDateTime, utcnow
@@ -63,6 +64,28 @@ def record(
     )
     session.add(revision)
     return revision
+
+
+@dataclass(frozen=True)
+class Creation:
+    """A new annotation's first revision: its id, its Feature as JSON text, and why."""
+
+    annotation_id: str
+    after_text: str
+    comment: str | None = None
+
+
+def record_creations(session: Session, created: list[Creation], actor: str, at: datetime
+                     ) -> None:  # fmt: skip
+    """The `create` revisions of many new annotations, inserted at once (for imports)."""
+    session.execute(
+        insert(Revision),
+        [
+            {"annotation_id": c.annotation_id, "version": 1, "action": "create", "actor": actor,
+             "at": at, "comment": c.comment, "before_json": None, "after_json": c.after_text}
+            for c in created
+        ],
+    )  # fmt: skip
 
 
 def revisions_of(session: Session, annotation_id: str) -> list[Revision]:

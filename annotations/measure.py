@@ -7,6 +7,7 @@ to wing tip are its length and span in some order.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +51,7 @@ def rectangle_sides(geometry: BaseGeometry) -> tuple[float, float, float]:
     """(long side m, short side m, azimuth of the long side 0-180 deg) of the minimum
     rotated rectangle, found in a local equidistant plane and measured geodesically."""
     centre = geometry.centroid
-    # a Proj is cheap to make (a Transformer between two CRSs costs ~7 ms each)
-    local = Proj(f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m +no_defs")
+    local = _local_plane(round(centre.x, 1), round(centre.y, 1))
     flat = shapely.transform(geometry, lambda xy: np.column_stack(local(xy[:, 0], xy[:, 1])))
     rectangle = shapely.minimum_rotated_rectangle(flat)
     if not isinstance(rectangle, shapely.Polygon):  # a degenerate (collinear) shape
@@ -69,6 +69,14 @@ def rectangle_sides(geometry: BaseGeometry) -> tuple[float, float, float]:
     if first >= second:
         return first, second, first_az
     return second, first, second_az
+
+
+@functools.lru_cache(maxsize=1024)
+def _local_plane(lon: float, lat: float) -> Proj:
+    """An azimuthal equidistant plane centred within 0.05 degrees of the shape: its scale
+    error there is below 1e-6, and one plane serves every shape nearby (making a Proj costs
+    about 1 ms, more than the rest of a measurement; a Transformer ~7 ms)."""
+    return Proj(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
 
 
 def box_polygon(lon: float, lat: float, length_m: float, width_m: float, heading_deg: float

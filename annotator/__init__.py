@@ -17,6 +17,7 @@ from annotator import (
     compare,
     errors,
     images,
+    imports,
     openapi,
     pages,
     review,
@@ -60,7 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     tiles.init_app(app)
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
-                  timeline.bp, compare.bp, review.bp)  # fmt: skip
+                  timeline.bp, compare.bp, review.bp, imports.bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 import click
 from flask import Flask
 
+from annotations.annotation import Actor
 from annotations.errors import AnnotationError
+from annotations.exchange.imports import ImportOptions, ImportRequest, import_file, read_label_map
+from annotations.exchange.safety import check_regular_file
 from annotations.geo import area_polygon, geodesic_circle
 from annotations.images import Provenance, list_images
 from annotations.schema import upgrade
@@ -249,6 +252,76 @@ def images_list(as_json: bool) -> None:
             for p in payload
         ],
     )
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--image", "image_id", help="Put every feature on this image (id).")
+@click.option("--label-field", help="The field holding each feature's label [label].")
+@click.option("--label-map", "label_map_path", type=click.Path(path_type=Path),
+              help="JSON or CSV file mapping the field's values to label ids.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Report what would be made; change nothing.")
+@click.option("--user", "user_name", help="The analyst who authors the annotations.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def import_annotations(
+    path: Path,
+    image_id: str | None,
+    label_field: str | None,
+    label_map_path: Path | None,
+    dry_run: bool,
+    user_name: str | None,
+    as_json: bool,
+) -> None:
+    """Import annotations from GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ or a STAC
+    label item: all of them, or none if one is invalid; importing again adds nothing."""
+    app = _app()
+    max_bytes = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    check_regular_file(path, max_bytes)
+    label_map = read_label_map(label_map_path) if label_map_path else {}
+    database = app.extensions["annotator.database"]
+    actor = None
+    if not dry_run:
+        if not user_name:
+            raise click.ClickException("give --user NAME: the analyst who authors the import")
+        with database.read() as session:
+            user = get_user(session, user_name)
+            if not user.can(Role.analyst):
+                raise click.ClickException(f"{user_name} is not an active analyst, editor "
+                                           "or admin")  # fmt: skip
+            actor = Actor(user.name, user.role)
+    request = ImportRequest(
+        name=path.name,
+        options=ImportOptions(image_id=image_id, label_field=label_field, label_map=label_map),
+        dry_run=dry_run,
+        actor=actor,
+        tmp_dir=Path(app.config["TMP_DIR"]),
+        max_bytes=max_bytes,
+        origin=path.resolve().parent,
+    )
+    with path.open("rb") as stream:
+        report = import_file(database, app.extensions["annotator.labels"], stream, request)
+    _emit(as_json, report, _import_lines(report))
+
+
+def _import_lines(report: dict[str, Any]) -> list[str]:
+    source = report["source"]
+    verb = "would create" if report["dry_run"] else "created"
+    count = report["would_create"] if report["dry_run"] else report["created"]
+    lines = [
+        f"{source['name']} ({source['format']}, {source['features']} features, sha256 "
+        f"{source['sha256'][:12]}): {verb} {count}, already imported "
+        f"{report['already_imported']}, outside every image {report['outside_every_image']}, "
+        f"invalid {report['invalid']}"
+    ]
+    lines += [f"  {label}: {n}" for label, n in report["by_label"].items()]
+    if report["unknown_labels"]:
+        lines.append("  unknown labels: " + ", ".join(report["unknown_labels"]))
+    lines += [
+        f"  not imported: {r['layer']} #{r['number']} (id {r['feature_id']}): {r['reason']}"
+        for r in report["not_imported"]
+    ]
+    return lines
 
 
 @main.group()

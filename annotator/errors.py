@@ -12,6 +12,12 @@ from werkzeug.exceptions import HTTPException
 
 from annotations.annotation import Forbidden, PreconditionRequired, VersionConflict
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput, Malformed, NotFound
+from annotations.exchange.safety import (
+    SourceTooLarge,
+    UnreadableSource,
+    UnsafeFile,
+    UnsupportedSource,
+)
 from imagery.errors import (
     BadTileAddress,
     ImageryError,
@@ -44,6 +50,10 @@ STATUS_TABLE: list[tuple[type[Exception], int, str]] = [
     (PreconditionRequired, 428, "precondition_required"),
     (NotFound, 404, "not_found"),
     (AlreadyExists, 409, "conflict"),
+    (SourceTooLarge, 413, "too_large"),
+    (UnsupportedSource, 415, "unsupported_format"),
+    (UnsafeFile, 422, "unsafe_file"),
+    (UnreadableSource, 422, "unreadable_file"),
     (InvalidInput, 422, "invalid"),
     (Malformed, 400, "malformed"),
     (NotAGeoTIFF, 415, "not_a_geotiff"),

@@ -158,6 +158,7 @@ def build(
             {"name": "annotations", "description": "GeoJSON annotations, versions and review."},
             {"name": "tiles", "description": "XYZ tiles and TileJSON."},
             {"name": "users", "description": "Accounts and roles (admin)."},
+            {"name": "imports", "description": "Annotations from GIS files."},
             {"name": "meta", "description": "This description of the API."},
         ],
         "paths": {**_paths(taxonomy), **_workspace_paths()},
@@ -380,6 +381,8 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
             ]
         },
         "ImageUpload": _image_upload(),
+        "ImportUpload": _import_upload(),
+        "ImportReport": _import_report(),
         "TileJSON": _tilejson_schema(),
         "Role": {
             "type": "string",
@@ -1384,6 +1387,7 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
             }
         },
         **_user_paths(),
+        **_import_paths(),
         "/api/v1/openapi.json": {
             "get": {
                 "tags": ["meta"],
@@ -1655,5 +1659,102 @@ def _workspace_paths() -> dict[str, Any]:
                     **errors(401, 404, 422),
                 },
             }
+        },
+    }
+
+
+def _import_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/imports": {
+            "post": {
+                "tags": ["imports"],
+                "operationId": "importAnnotations",
+                "summary": "Import annotations from a GIS file (analyst)",
+                "description": "GeoJSON (2008-style `crs` reprojected), GeoPackage, zipped "
+                "Shapefile, KML, KMZ, or a zip of a STAC label item with its files; the format "
+                "is told by content. A dry run reports what would be made and every feature "
+                "left out with its reason. A real run imports every feature or none (one "
+                "invalid feature refuses it all; features outside every image are listed and "
+                "left out); importing the same features again makes nothing new.",
+                "security": WRITE_SECURITY,
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": schema_ref("ImportUpload")}},
+                },
+                "responses": {
+                    "201": ok("Annotations were made.", schema_ref("ImportReport")),
+                    "200": ok("A dry run, or nothing new to make.", schema_ref("ImportReport")),
+                    **errors(400, 401, 403, 404, 409, 413, 415, 422),
+                },
+            }
+        }
+    }
+
+
+def _import_upload() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": "The GIS file."},
+            "image": {"type": "string", "description": "Put every feature on this image."},
+            "label_field": {
+                "type": "string",
+                "description": "The field holding labels (default `label`, or the STAC "
+                "item's `label:properties`).",
+            },
+            "label_map": {
+                "type": "string",
+                "description": "Value -> label id, as a JSON object or two-column CSV (text "
+                "or a file part).",
+            },
+            "dry_run": {"type": "string", "enum": ["1", "true", "yes", "on", "0", "false"]},
+        },
+    }
+
+
+def _import_report() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    return {
+        "type": "object",
+        "required": ["source", "dry_run", "would_create", "created", "not_imported"],
+        "properties": {
+            "source": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "sha256": {"type": "string"},
+                    "format": {
+                        "type": "string",
+                        "enum": ["geojson", "gpkg", "shapefile", "kml", "kmz", "stac"],
+                    },
+                    "layers": {"type": "array", "items": {"type": "string"}},
+                    "features": count,
+                },
+            },
+            "dry_run": {"type": "boolean"},
+            "label_field": {"type": "string"},
+            "would_create": count,
+            "created": count,
+            "already_imported": count,
+            "outside_every_image": count,
+            "invalid": count,
+            "unknown_labels": {"type": "array", "items": {"type": "string"}},
+            "by_label": {"type": "object", "additionalProperties": count},
+            "by_image": {"type": "object", "additionalProperties": count},
+            "not_imported": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "layer": {"type": "string"},
+                        "number": count,
+                        "feature_id": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["invalid", "outside", "duplicate"]},
+                        "reason": {"type": "string"},
+                    },
+                },
+            },
+            "annotation_ids": {"type": "array", "items": {"type": "string"}},
         },
     }

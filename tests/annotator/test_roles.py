@@ -68,6 +68,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", "/api/v1/users", "admin"),
     ("POST", "/api/v1/users", "admin"),
     ("PATCH", "/api/v1/users/<name>", "admin"),
+    ("POST", "/api/v1/imports", "analyst"),
 ]
 PUBLIC = {
     ("GET", "/login"),
@@ -92,6 +93,7 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/api/v1/annotations",
         "/api/v1/users",
         "/api/v1/labels",
+        "/api/v1/imports",
         "/tiles",
         "/images",
     )
@@ -134,6 +136,12 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
     if rule == "/api/v1/images":
         fields: MultiDict[str, Any] = MultiDict()
         fields.add("file", FileStorage(io.BytesIO(b"not a tiff"), filename="x.tif"))
+        boundary, body = encode_multipart(fields)
+        kwargs.update(data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    elif rule == "/api/v1/imports":
+        layer = {"type": "FeatureCollection", "features": [feature(image.id)]}
+        fields = MultiDict({"dry_run": "1"})
+        fields.add("file", FileStorage(io.BytesIO(json.dumps(layer).encode()), filename="a.json"))
         boundary, body = encode_multipart(fields)
         kwargs.update(data=body, content_type=f"multipart/form-data; boundary={boundary}")
     elif method in ("POST", "PUT", "PATCH"):

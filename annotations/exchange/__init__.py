@@ -1,0 +1,1 @@
+"""GIS exchange: annotations out to the formats analysts use, and back in from them."""

@@ -1,0 +1,376 @@
+"""Importing annotations from a GIS file: plan (what would be made, what is refused and
+why), then make them all in one transaction, or none.
+
+Each feature goes onto the image given, else the image its own `image_id` names, else
+the one image whose footprint holds it; a feature that meets no image is listed and
+left out. Its label comes from a field of the file, through an optional map of values
+to label ids. Any other fault (no geometry, a geometry that does not validate, an
+unknown label, a mix of CRSs, a layer with no CRS) refuses the whole import, so nothing
+is half-imported. Each source feature gets a key (its id, geometry and image); importing
+the same features again finds their keys and makes nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import shapely
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from annotations.annotation import Actor, Annotation, AnnotationInput, Origin, create_many
+from annotations.annotation import parse_feature as parse_annotation
+from annotations.db import Database
+from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
+from annotations.exchange.safety import (
+    UnreadableSource,
+    check_regular_file,
+    fresh_folder,
+    remove_folder,
+    stage,
+)
+from annotations.exchange.sources import Source, SourceFeature, Workspace, read_source
+from annotations.images import get_image, list_images
+from annotations.labels import Taxonomy
+
+DEFAULT_LABEL_FIELD = "label"
+#: properties of an annotation read back from a file when present (as exported)
+KNOWN_PROPERTIES = ("shape", "confidence", "count", "attributes", "notes", "observed_at")
+LABEL_MAP_LIMIT = 1024 * 1024
+KEY_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    image_id: str | None = None
+    label_field: str | None = None
+    label_map: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A feature left out, and why."""
+
+    feature: SourceFeature
+    reason: str
+    #: "invalid" refuses a real import; "outside" (no image) and "duplicate" are left out
+    kind: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.feature.layer, "number": self.feature.number,
+                "feature_id": self.feature.feature_id, "kind": self.kind,
+                "reason": self.reason}  # fmt: skip
+
+
+@dataclass
+class ImportPlan:
+    source: Source
+    label_field: str
+    to_create: list[tuple[AnnotationInput, Origin]] = field(default_factory=list)
+    already_imported: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    unknown_labels: list[str] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> list[Refusal]:
+        return [r for r in self.refused if r.kind == "invalid"]
+
+    @property
+    def outside(self) -> list[Refusal]:
+        return [r for r in self.refused if r.kind == "outside"]
+
+    def report(self, dry_run: bool, created: list[str] | None = None) -> dict[str, Any]:
+        planned = [data for data, _ in self.to_create]
+        return {
+            "source": self.source.summary(),
+            "dry_run": dry_run,
+            "label_field": self.label_field,
+            "would_create": len(planned),
+            "created": len(created or []),
+            "already_imported": self.already_imported,
+            "outside_every_image": len(self.outside),
+            "invalid": len(self.invalid),
+            "unknown_labels": self.unknown_labels,
+            "by_label": dict(Counter(d.label for d in planned).most_common()),
+            "by_image": dict(Counter(d.image_id for d in planned).most_common()),
+            "not_imported": [r.to_dict() for r in self.refused],
+            "annotation_ids": created or [],
+        }  # fmt: skip
+
+
+# ---- the label map ---------------------------------------------------------------------
+
+
+def read_label_map(path: Path) -> dict[str, str]:
+    """Source value -> label id, from a JSON object or a two-column CSV (header optional)."""
+    check_regular_file(path, LABEL_MAP_LIMIT)
+    return parse_label_map(path.read_bytes(), path.name)
+
+
+def parse_label_map(raw: bytes, name: str) -> dict[str, str]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the label map {name} is not UTF-8 text") from exc
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"the label map {name} is not valid JSON: {exc}") from exc
+        if not all(isinstance(v, str) for v in data.values()):
+            raise InvalidInput(f"the label map {name} must map each value to a label id string")
+        return {str(k): v for k, v in data.items()}
+    mapping_: dict[str, str] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != 2:
+            raise InvalidInput(
+                f"the label map {name}, line {number}: give two columns, value and label id"
+            )
+        value, label = row[0].strip(), row[1].strip()
+        if number == 1 and value.lower() in ("value", "source") and label.lower() == "label":
+            continue
+        mapping_[value] = label
+    if not mapping_:
+        raise InvalidInput(f"the label map {name} is empty")
+    return mapping_
+
+
+# ---- planning ------------------------------------------------------------------------------
+
+
+def plan_import(session: Session, source: Source, taxonomy: Taxonomy, options: ImportOptions
+                ) -> ImportPlan:  # fmt: skip
+    placement = Placement(session, options.image_id or None, source.image_hint)
+    label_field = options.label_field or source.label_field or DEFAULT_LABEL_FIELD
+    if source.features and label_field not in source.fields:
+        known = ", ".join(source.fields[:40]) or "none"
+        raise InvalidInput(
+            f"{source.name} has no field {label_field!r} to take labels from; its fields "
+            f"are: {known}. Choose one with --label-field (label_field in the API)",
+            details={"fields": source.fields},
+        )
+    bad_targets = sorted({v for v in options.label_map.values() if v not in taxonomy})
+    if bad_targets:
+        raise InvalidInput(
+            f"the label map names labels not in the taxonomy: {', '.join(bad_targets)}",
+            details={"unknown_targets": bad_targets},
+        )
+    plan = ImportPlan(source, label_field)
+    unknown: Counter[str] = Counter()
+    keys: dict[str, tuple[AnnotationInput, Origin]] = {}
+    for feature in source.features:
+        outcome = _plan_feature(feature, taxonomy, placement, label_field, options.label_map)
+        if isinstance(outcome, Refusal):
+            plan.refused.append(outcome)
+            if outcome.kind == "invalid" and outcome.reason.startswith("unknown label"):
+                unknown[str(feature.properties.get(label_field))] += 1
+            continue
+        origin = Origin(source.name, source.sha256, feature.layer, feature.feature_id,
+                        _key(feature.feature_id, outcome.geometry, outcome.image_id))  # fmt: skip
+        if origin.key in keys:
+            plan.refused.append(Refusal(feature, "the same feature appears twice in the file;"
+                                        " it is imported once", "duplicate"))  # fmt: skip
+            continue
+        keys[origin.key] = (outcome, origin)
+    existing = _existing_keys(session, list(keys))
+    plan.already_imported = len(existing)
+    plan.to_create = [item for key, item in keys.items() if key not in existing]
+    plan.unknown_labels = sorted(unknown)
+    return plan
+
+
+class Placement:
+    """Which image a feature goes on: the one given, the one it names, the one holding it."""
+
+    def __init__(self, session: Session, image_id: str | None, hint: str | None) -> None:
+        self.fixed = get_image(session, image_id) if image_id else None
+        self.images = [self.fixed] if self.fixed else list_images(session)
+        self.by_id = {image.id: image for image in self.images}
+        self.index = {image.id: i for i, image in enumerate(self.images)}
+        self.footprints = [image.footprint for image in self.images]
+        for footprint in self.footprints:
+            shapely.prepare(footprint)
+        self.tree = shapely.STRtree(self.footprints)
+        self.hint = hint if hint in self.by_id else None
+
+    def place(self, geometry: BaseGeometry, named: Any) -> tuple[str | None, str]:
+        """The image id, or None and the reason."""
+        chosen = self.fixed
+        if chosen is None and isinstance(named, str):
+            chosen = self.by_id.get(named)
+        if chosen is None and self.hint:
+            chosen = self.by_id[self.hint]
+        if chosen is not None:
+            if self.footprints[self.index[chosen.id]].intersects(geometry):
+                return chosen.id, ""
+            return None, f"it lies outside image {chosen.id}"
+        if not self.images:
+            return None, "there are no images to put it on; import the image first"
+        meeting = [int(i) for i in self.tree.query(geometry, predicate="intersects")]
+        if len(meeting) > 1:
+            holding = [i for i in meeting if self.footprints[i].contains(geometry)]
+            meeting = holding if holding else meeting
+        if len(meeting) == 1:
+            return self.images[meeting[0]].id, ""
+        if not meeting:
+            return None, "it lies outside every image"
+        ids = ", ".join(sorted(self.images[i].id for i in meeting))
+        return None, f"it lies on {len(meeting)} images ({ids}); choose one with --image"
+
+
+def _plan_feature(
+    feature: SourceFeature,
+    taxonomy: Taxonomy,
+    placement: Placement,
+    label_field: str,
+    label_map: dict[str, str],
+) -> AnnotationInput | Refusal:
+    if feature.problem:
+        return Refusal(feature, feature.problem, "invalid")
+    assert feature.geometry is not None
+    raw = feature.properties.get(label_field)
+    if raw is None or raw == "":
+        return Refusal(feature, f"the label field {label_field!r} is empty", "invalid")
+    value = _as_text(raw)
+    label_id = label_map.get(value, value)
+    if label_id not in taxonomy:
+        return Refusal(feature, f"unknown label {value!r}: not in the taxonomy and not in "
+                       "the label map", "invalid")  # fmt: skip
+    image_id, why = placement.place(feature.geometry, feature.properties.get("image_id"))
+    if image_id is None:
+        kind = "invalid" if "choose one" in why else "outside"
+        return Refusal(feature, why, kind)
+    properties: dict[str, Any] = {"label": label_id, "image_id": image_id}
+    for name in KNOWN_PROPERTIES:
+        value_ = feature.properties.get(name)
+        if value_ is not None and value_ != "":
+            properties[name] = _decoded(name, value_)
+    try:
+        return parse_annotation(
+            {"type": "Feature", "geometry": mapping(feature.geometry), "properties": properties},
+            taxonomy,
+        )
+    except AnnotationError as exc:
+        return Refusal(feature, exc.message, "invalid")
+
+
+def _decoded(name: str, value: Any) -> Any:
+    """GeoPackage and Shapefile hold objects as JSON text; counts may come back as floats."""
+    if name == "attributes" and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    if name == "count" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _key(feature_id: str, geometry: BaseGeometry, image_id: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{feature_id}\n{image_id}\n".encode())
+    digest.update(shapely.to_wkb(geometry, output_dimension=2, byte_order=1))
+    return digest.hexdigest()
+
+
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        query = select(Annotation.import_key).where(Annotation.import_key.in_(chunk))
+        found.update(key for key in session.scalars(query) if key)
+    return found
+
+
+# ---- running -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """One import as a user asks for it: where the file is, what to do with it."""
+
+    name: str
+    options: ImportOptions
+    dry_run: bool
+    actor: Actor | None
+    tmp_dir: Path
+    max_bytes: int
+    #: the folder the file came from, where a STAC item's linked files may be (CLI only)
+    origin: Path | None = None
+
+
+def import_file(database: Database, taxonomy: Taxonomy, stream: IO[bytes],
+                request: ImportRequest) -> dict[str, Any]:  # fmt: skip
+    """Read the file into a private folder, plan, and (unless a dry run) import it all."""
+    folder = fresh_folder(request.tmp_dir, "import-")
+    try:
+        staged = stage(stream, folder, "source", request.max_bytes)
+        workspace = Workspace(folder, request.max_bytes * 4, request.origin)
+        source = read_source(staged.path, request.name, staged.sha256, workspace)
+        if not source.features:
+            raise UnreadableSource(f"{request.name} holds no features")
+        return run_import(database, taxonomy, source, request)
+    finally:
+        remove_folder(folder)
+
+
+def run_import(database: Database, taxonomy: Taxonomy, source: Source, request: ImportRequest
+               ) -> dict[str, Any]:  # fmt: skip
+    with database.read() as session:
+        plan = plan_import(session, source, taxonomy, request.options)
+    if request.dry_run:
+        return plan.report(dry_run=True)
+    _refuse_if_invalid(plan)
+    if request.actor is None:
+        raise InvalidInput("say who imports: an analyst account authors the annotations")
+    try:
+        with database.write() as session:
+            # another import may have landed since the plan: skip what it made
+            existing = _existing_keys(session, [origin.key for _, origin in plan.to_create])
+            items = [(d, o) for d, o in plan.to_create if o.key not in existing]
+            plan.already_imported += len(plan.to_create) - len(items)
+            created = create_many(session, items, request.actor)
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            "another import of the same features finished meanwhile; run the import again "
+            "to see what is left"
+        ) from exc
+    return plan.report(dry_run=False, created=created)
+
+
+def _refuse_if_invalid(plan: ImportPlan) -> None:
+    if plan.unknown_labels:
+        values = ", ".join(repr(v) for v in plan.unknown_labels[:50])
+        raise InvalidInput(
+            f"the field {plan.label_field!r} holds values that are not labels of the "
+            f"taxonomy: {values}; map them to label ids with --label-map (value -> label "
+            "id, JSON or CSV); nothing was imported",
+            details=plan.report(dry_run=False),
+        )
+    invalid = plan.invalid
+    if invalid:
+        first = invalid[0]
+        raise InvalidInput(
+            f"{len(invalid)} feature{'s' if len(invalid) != 1 else ''} cannot be imported, "
+            f"e.g. {first.feature.where}: {first.reason}; nothing was imported (a dry run "
+            "lists them all)",
+            details=plan.report(dry_run=False),
+        )
