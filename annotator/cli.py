@@ -376,7 +376,7 @@ def tokens_revoke(user: str, label: str | None) -> None:
 
 
 @main.command()
-@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("bundle", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print {bundle, ok, problems} as JSON.")
 def verify(bundle: Path, as_json: bool) -> None:
     """Re-check every sha256 in an evidence BUNDLE: OK, or one line per problem (exit 1)."""

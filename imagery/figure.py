@@ -167,10 +167,15 @@ def render_png(spec: FigureSpec) -> bytes:
     fills = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
     fill_draw = ImageDraw.Draw(fills)
     for overlay in spec.overlays:
-        for ring, hole in _rings(figure.to_pixels(overlay.geometry)):
+        shape = figure.to_pixels(overlay.geometry)
+        tint = (*_rgb(overlay.colour), round(255 * FILL_OPACITY))
+        for ring, hole in _rings(shape):
             if len(ring) > 2:
-                alpha = 0 if hole else round(255 * FILL_OPACITY)
-                fill_draw.polygon(ring, fill=(*_rgb(overlay.colour), alpha))
+                fill_draw.polygon(ring, fill=(0, 0, 0, 0) if hole else tint)
+        for part in _parts(shape):
+            if isinstance(part, shapely.Point):
+                r = figure.px(4)
+                fill_draw.ellipse((part.x - r, part.y - r, part.x + r, part.y + r), fill=tint)
     canvas.alpha_composite(fills)
     draw = ImageDraw.Draw(canvas)
     line = figure.px(1.25)
@@ -229,8 +234,9 @@ def render_svg(spec: FigureSpec) -> str:
             ET.SubElement(group, "path", d=_path(string, closed=False), fill="none")
         for part in _parts(shape):
             if isinstance(part, shapely.Point):
-                ET.SubElement(group, "circle", cx=_n(part.x), cy=_n(part.y),
-                              r=str(figure.px(4)), fill="none")  # fmt: skip
+                ET.SubElement(group, "circle", {"cx": _n(part.x), "cy": _n(part.y),
+                              "r": str(figure.px(4)), "fill": overlay.colour,
+                              "fill-opacity": str(FILL_OPACITY)})  # fmt: skip
     for text, x, y, colour in _label_positions(figure, spec.overlays):
         label = ET.SubElement(svg, "text", {
             "x": _n(x), "y": _n(y), "fill": colour, "font-weight": "bold",

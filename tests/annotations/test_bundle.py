@@ -239,3 +239,8 @@ class _Tags(html.parser.HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.text += data
+
+
+def test_a_folder_gives_one_clear_line(tmp_path: Path) -> None:
+    code, _, err = verify(tmp_path)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "not a readable zip" in err

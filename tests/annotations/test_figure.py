@@ -140,3 +140,28 @@ def test_coarsened_and_synthetic_evidence_say_so(evidence: Evidence) -> None:
 def test_the_shape_drawn_is_the_published_geometry(evidence: Evidence) -> None:
     spec = figure_spec(evidence, annotation_ids=["a1"])
     assert spec.overlays[0].geometry.equals(shape(evidence.annotations[0].feature["geometry"]))
+
+
+def test_points_and_lines_are_drawn_too(evidence: Evidence) -> None:
+    """A convoy drawn as a line and a vehicle as a point: outlined, and their pixels change."""
+    box = shape(evidence.annotations[1].feature["geometry"])
+    line = {"type": "LineString", "coordinates": [list(c) for c in box.exterior.coords[:3]]}
+    point = {"type": "Point", "coordinates": list(box.centroid.coords[0])}
+    shapes = [
+        dataclasses.replace(a, id=f"{a.id}-{kind}", feature={**a.feature, "geometry": geometry})
+        for a, kind, geometry in ((evidence.annotations[1], "line", line),
+                                  (evidence.annotations[1], "point", point))
+    ]  # fmt: skip
+    marked = dataclasses.replace(evidence, annotations=(*evidence.annotations, *shapes))
+    spec = figure_spec(marked, annotation_ids=["a2-line", "a2-point"], width_px=800)
+    figure = layout(spec)
+    drawn = np.asarray(Image.open(io.BytesIO(render_png(spec))).convert("RGB"), dtype=int)
+    bare_spec = dataclasses.replace(spec, overlays=())
+    bare = np.asarray(Image.open(io.BytesIO(render_png(bare_spec))).convert("RGB"), dtype=int)
+    for overlay in spec.overlays:
+        x, y = figure.to_pixels(overlay.geometry).representative_point().coords[0]
+        near = (slice(round(y) - 3, round(y) + 4), slice(round(x) - 3, round(x) + 4))
+        assert np.abs(drawn[near] - bare[near]).sum() > 0, overlay.label
+    svg = ET.fromstring(figure_svg(marked, annotation_ids=["a2-line", "a2-point"], width_px=800))  # noqa: S314
+    assert len(list(svg.iter(f"{SVG}circle"))) == 1
+    assert any(p.get("fill") == "none" for p in svg.iter(f"{SVG}path"))

@@ -163,3 +163,14 @@ def scripts_of(text: str) -> list[str]:
     parsed = Page()
     parsed.feed(text)
     return parsed.scripts
+
+
+def test_points_are_circle_markers_not_icons_to_fetch(evidence: Evidence) -> None:
+    point = {"type": "Point", "coordinates": [36.1957, 35.3973]}
+    first = evidence.annotations[0]
+    marked = dataclasses.replace(
+        evidence,
+        annotations=(dataclasses.replace(first, feature={**first.feature, "geometry": point}),),
+    )
+    [ours] = [s for s in scripts_of(story_map_html(marked)) if "L.map(" in s]
+    assert "L.CircleMarker(" in ours and "L.marker(" not in ours
