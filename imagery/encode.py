@@ -26,8 +26,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png(pixels: np.ndarray[Any, Any]) -> bytes:
-    """Encode an (h, w) or (h, w, c) uint8 array, c in 1..4, as an 8-bit PNG."""
+def png(pixels: np.ndarray[Any, Any], dpi: int | None = None) -> bytes:
+    """Encode an (h, w) or (h, w, c) uint8 array, c in 1..4, as an 8-bit PNG; with `dpi`,
+    the resolution is recorded (pHYs, in pixels per metre as PNG keeps it)."""
     if pixels.dtype != np.uint8:
         raise ValueError("PNG tiles are 8-bit")
     if pixels.ndim == 2:
@@ -39,10 +40,15 @@ def png(pixels: np.ndarray[Any, Any]) -> bytes:
     rows[0, 1:] = raw[0]
     np.subtract(raw[1:], raw[:-1], out=rows[1:, 1:])  # uint8 wraps modulo 256, as PNG wants
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0)
+    density = b""
+    if dpi is not None:
+        per_metre = round(dpi / 0.0254)
+        density = _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
     return b"".join(
         (
             PNG_SIGNATURE,
             _chunk(b"IHDR", header),
+            density,
             _chunk(b"IDAT", isal_zlib.compress(rows.tobytes(), 1)),
             _chunk(b"IEND", b""),
         )

@@ -10,7 +10,6 @@ legible 10 pt captions whatever its pixel size.
 from __future__ import annotations
 
 import base64
-import io
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from imagery import encode
 from imagery.crop import Crop, metric_crs, read_crop
 from imagery.errors import BadFigureRequest
 
@@ -197,9 +197,8 @@ def render_png(spec: FigureSpec) -> bytes:
     _draw_north_arrow(draw, figure)
     for text, x, y, size, bold, colour in _footer_lines(figure):
         draw.text((x, y), text, font=_font(size, bold), fill=colour, anchor="ls")
-    out = io.BytesIO()
-    canvas.convert("RGB").save(out, "PNG", dpi=(spec.dpi, spec.dpi))
-    return out.getvalue()
+    # ISA-L's deflate, not Pillow's zlib: 2400 px of imagery in 0.1 s rather than several
+    return encode.png(np.asarray(canvas.convert("RGB")), dpi=spec.dpi)
 
 
 def render_svg(spec: FigureSpec) -> str:
