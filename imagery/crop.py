@@ -102,7 +102,8 @@ def read_crop(
     rgb = to_rgb8(image.array.data, display)
     if rgb.shape[0] == 1:
         rgb = np.repeat(rgb, 3, axis=0)
-    pixels = np.concatenate([np.moveaxis(rgb, 0, -1), image.mask[..., np.newaxis]], axis=2)
+    mask = image.mask.astype(np.uint8)  # rio-tiler gives it in the data type (uint16 here)
+    pixels = np.concatenate([np.moveaxis(rgb, 0, -1), mask[..., np.newaxis]], axis=2)
     return Crop(pixels=np.ascontiguousarray(pixels), bounds=bounds, crs=crs)
 
 

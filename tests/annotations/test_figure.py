@@ -7,18 +7,20 @@ import io
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import geopandas
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from pyproj import Proj
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 
 from annotations.errors import InvalidInput, NotFound
 from annotations.evidence import Evidence
 from annotations.figure import figure_png, figure_spec, figure_svg
 from imagery.errors import BadFigureRequest
 from imagery.figure import layout, render_png
-from tests.story import HOSTILE, make_evidence, two_captures
+from imagery.ingest import ingest
+from tests.story import HOSTILE, annotation, evidence_image, make_evidence, two_captures
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -165,3 +167,35 @@ def test_points_and_lines_are_drawn_too(evidence: Evidence) -> None:
     svg = ET.fromstring(figure_svg(marked, annotation_ids=["a2-line", "a2-point"], width_px=800))  # noqa: S314
     assert len(list(svg.iter(f"{SVG}circle"))) == 1
     assert any(p.get("fill") == "none" for p in svg.iter(f"{SVG}path"))
+
+
+def test_real_16_bit_capture_with_its_real_building_outlines(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """SpaceNet's 0.5 m panchromatic uint16 Atlanta scene and three of its building polygons
+    (UTM, reprojected here): the stored stretch is used and the outlines land on the image."""
+    facts = ingest(shared_data / "sample_geotiff.tif", tmp_path / "store")
+    buildings = geopandas.read_file(shared_data / "geotiff_labels.geojson").to_crs("EPSG:4326")
+    image = evidence_image(facts, provider="SpaceNet / CosmiQ Works", licence="CC BY-SA 4.0")
+    chosen = [
+        annotation(f"b{i}", image, dict(mapping(geometry)), label_name="Building", colour="#f97316")
+        for i, geometry in enumerate(buildings.geometry.iloc[:3])
+    ]
+    evidence = dataclasses.replace(
+        make_evidence([facts]), images=(image,), annotations=tuple(chosen)
+    )
+    spec = figure_spec(evidence, width_px=900, dpi=150)
+    figure = layout(spec)
+    assert figure.crs == "EPSG:32616"
+    drawn = np.asarray(Image.open(io.BytesIO(render_png(spec))).convert("RGB"), dtype=int)
+    bare_spec = dataclasses.replace(spec, overlays=())
+    bare = np.asarray(Image.open(io.BytesIO(render_png(bare_spec))).convert("RGB"), dtype=int)
+    panel = bare[: figure.panel_height]
+    assert panel.std() > 10, "the stretched image, not a flat grey"
+    for overlay in spec.overlays:
+        mask = Image.new("1", (figure.width, figure.height))
+        ImageDraw.Draw(mask).polygon(
+            list(figure.to_pixels(overlay.geometry).exterior.coords), fill=1
+        )
+        inside = np.asarray(mask, dtype=bool)
+        assert (np.abs(drawn - bare).sum(axis=2)[inside] > 0).mean() > 0.95
