@@ -126,6 +126,8 @@ def manifest_of(evidence: Evidence, files: dict[str, str]) -> dict[str, Any]:
             for annotation in evidence.annotations
         ],
         "claims": claims,
+        # whatever publishing recorded beside (e.g. the published revision and its sha256)
+        "publication": json.loads(json.dumps(evidence.extra, default=_plain, sort_keys=True)),
         "files": [{"name": name, "sha256": digest} for name, digest in sorted(files.items())],
     }
 
@@ -290,6 +292,11 @@ def _json_bytes(value: Any) -> bytes:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _plain(value: Any) -> str:
+    """JSON for what json cannot encode: times as RFC 3339, anything else as its text."""
+    return _iso(value) or "" if isinstance(value, datetime) else str(value)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import html.parser
@@ -28,7 +29,7 @@ from annotations.bundle import (
 )
 from annotations.evidence import Evidence
 from annotator.cli import main
-from tests.story import HOSTILE, in_folder, ingest_scene, make_evidence
+from tests.story import HOSTILE, PUBLISHED, in_folder, ingest_scene, make_evidence
 
 KML_NS = {"kml": "http://www.opengis.net/kml/2.2"}
 
@@ -89,6 +90,14 @@ def test_bundle_holds_geojson_kml_figure_and_a_manifest_of_everything(
     assert "crs" not in json.loads(archive.read(GEOJSON))
     figure = Image.open(io.BytesIO(archive.read(FIGURE)))
     assert figure.format == "PNG" and figure.size[0] == 2400
+
+
+def test_what_publishing_adds_is_carried_in_the_manifest(hostile_evidence: Evidence) -> None:
+    extra = {"revision": 4, "content_sha256": "ab" * 32, "frozen_at": PUBLISHED}
+    bundle = evidence_bundle(dataclasses.replace(hostile_evidence, extra=extra))
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read(MANIFEST))
+    expected = {"revision": 4, "content_sha256": "ab" * 32, "frozen_at": "2026-05-25T09:00:00Z"}
+    assert manifest["publication"] == expected
 
 
 def test_the_same_evidence_gives_the_same_bundle(
