@@ -23,8 +23,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from annotations.credits import image_credit
 from annotations.evidence import Evidence, EvidenceAnnotation
-from annotations.figure import capture_date, figure_png
+from annotations.figure import figure_png
 
 FORMAT = "annotator-evidence-bundle/1"
 MANIFEST = "manifest.json"
@@ -225,8 +226,7 @@ def _kml_description(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
     image = evidence.image(annotation.image_id)
     lines = [
         f"Confidence: {annotation.confidence}",
-        f"Capture: {capture_date(image)}",
-        f"Image: {image.provider or 'provider unknown'}, {image.licence or 'licence unknown'}",
+        image_credit(image),
     ]
     for link in annotation.links:
         if link.claim_id is None:

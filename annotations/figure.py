@@ -7,7 +7,6 @@ only chooses them from the `Evidence`, so the figure shows exactly what was publ
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,14 +14,10 @@ from dataclasses import dataclass
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
+from annotations.credits import capture_date, evidence_notes, image_credit, label_colour
 from annotations.errors import InvalidInput, NotFound
 from annotations.evidence import Evidence, EvidenceAnnotation, EvidenceImage
 from imagery.figure import FigureSpec, Overlay, render_png, render_svg
-
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-#: Drawn for a label whose colour is not a plain #rrggbb.
-FALLBACK_COLOUR = "#ff00ff"
-SYNTHETIC_NOTE = "Synthetic demo imagery: not a real capture."
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,7 @@ def figure_spec(
     overlays = tuple(
         Overlay(
             geometry=shape(annotation.feature["geometry"]),
-            colour=annotation.colour if COLOUR.match(annotation.colour) else FALLBACK_COLOUR,
+            colour=label_colour(annotation),
             label=_label(annotation),
         )
         for annotation in choice.annotations
@@ -132,25 +127,8 @@ def default_caption(evidence: Evidence, choice: FigureChoice) -> str:
     return f"{things}{where}{when}. Evidence for \u201c{evidence.report.title}\u201d."
 
 
-def capture_date(image: EvidenceImage) -> str:
-    if image.captured_at is None:
-        return "capture date unknown"
-    return image.captured_at.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def credit_lines(evidence: Evidence, image: EvidenceImage) -> tuple[str, ...]:
-    """Capture time, provider, licence and attribution; what was coarsened; synthetic or not."""
-    parts = [f"Captured {capture_date(image)}" if image.captured_at else capture_date(image)]
-    parts.append(f"Image \u00a9 {image.provider}" if image.provider else "Provider unknown")
-    parts.append(f"Licence: {image.licence}" if image.licence else "Licence unknown")
-    if image.attribution:
-        parts.append(image.attribution)
-    lines = [" \u00b7 ".join(parts)]
-    if evidence.coarsening:
-        lines.append(f"Positions coarsened: {evidence.coarsening}.")
-    if image.synthetic:
-        lines.append(SYNTHETIC_NOTE)
-    return tuple(lines)
+    return (image_credit(image), *evidence_notes(evidence, [image]))
 
 
 def _label(annotation: EvidenceAnnotation) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,9 +26,9 @@ from markupsafe import escape
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
+from annotations.credits import capture_date, evidence_notes, image_credit, label_colour
 from annotations.errors import InvalidInput
 from annotations.evidence import Evidence, EvidenceAnnotation, EvidenceImage
-from annotations.figure import COLOUR, FALLBACK_COLOUR, SYNTHETIC_NOTE, capture_date
 from imagery.crop import map_crop
 
 LEAFLET_DIR = Path(__file__).resolve().parent.parent / "annotator" / "static" / "vendor" / "leaflet"
@@ -124,8 +125,9 @@ def _add_capture(story: folium.Map, evidence: Evidence, image: EvidenceImage,
                  annotations: list[EvidenceAnnotation]) -> None:  # fmt: skip
     """One capture: its image around these annotations, and the annotations over it."""
     west, south, east, north = _bounds(annotations)
+    shrink = max(math.cos(math.radians((south + north) / 2)), 0.01)  # a degree of longitude
     margin_lat = max(CONTEXT_SHARE * (north - south), MIN_CONTEXT_M / METRES_PER_DEGREE)
-    margin_lon = max(CONTEXT_SHARE * (east - west), margin_lat)
+    margin_lon = max(CONTEXT_SHARE * (east - west), MIN_CONTEXT_M / METRES_PER_DEGREE / shrink)
     crop, (w, s, e, n) = map_crop(
         image.cog_path,
         (west - margin_lon, south - margin_lat, east + margin_lon, north + margin_lat),
@@ -136,12 +138,12 @@ def _add_capture(story: folium.Map, evidence: Evidence, image: EvidenceImage,
         image="data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
         bounds=[[s, w], [n, e]],
         name=str(escape(name)),
-        attribution=str(escape(_credit(image))),
+        attribution=str(escape(image_credit(image))),
         alt=f"{name} (synthetic demo imagery)" if image.synthetic else name,
     ).add_to(story)
     group = folium.FeatureGroup(name=str(escape(f"Annotations on {capture_date(image)}")))
     for annotation in annotations:
-        colour = annotation.colour if COLOUR.match(annotation.colour) else FALLBACK_COLOUR
+        colour = label_colour(annotation)
         feature = {
             "type": "Feature",
             "id": annotation.id,
@@ -163,12 +165,10 @@ def _add_capture(story: folium.Map, evidence: Evidence, image: EvidenceImage,
 def _panel(evidence: Evidence) -> str:
     legend: dict[str, str] = {}
     for annotation in evidence.annotations:
-        colour = annotation.colour if COLOUR.match(annotation.colour) else FALLBACK_COLOUR
+        colour = label_colour(annotation)
         legend.setdefault(annotation.label_name, colour)
-    credits = [f"Imagery: {_credit(image)}" for image, _ in _by_image(evidence)]
-    credits += [SYNTHETIC_NOTE for image, _ in _by_image(evidence) if image.synthetic][:1]
-    if evidence.coarsening:
-        credits.append(f"Positions coarsened: {evidence.coarsening}.")
+    images = [image for image, _ in _by_image(evidence)]
+    credits = [image_credit(image) for image in images] + evidence_notes(evidence, images)
     published = evidence.published_at.strftime("%Y-%m-%d")
     credits.append(f"Evidence published {published} by {evidence.published_by}.")
     url = (
@@ -179,14 +179,6 @@ def _panel(evidence: Evidence) -> str:
             title=evidence.report.title, url=url, legend=list(legend.items()), credits=credits
         )
     )
-
-
-def _credit(image: EvidenceImage) -> str:
-    parts = [capture_date(image), image.provider or "provider unknown",
-             image.licence or "licence unknown"]  # fmt: skip
-    if image.attribution:
-        parts.append(image.attribution)
-    return " \u00b7 ".join(parts)
 
 
 def _by_image(evidence: Evidence) -> list[tuple[EvidenceImage, list[EvidenceAnnotation]]]:

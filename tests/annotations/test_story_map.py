@@ -111,7 +111,10 @@ def test_legend_title_and_credits_are_text(page: Page) -> None:
     text = " ".join("".join(page.text).split())
     assert f"The situation of the Russian forces in Syria{HOSTILE}" in text
     assert f"Antonov An-124 Ruslan{HOSTILE}" in text
-    assert "2024-12-13 08:21 UTC \u00b7 Demo Provider \u00b7 CC BY 4.0" in text
+    assert (
+        "Captured 2024-12-13 08:21 UTC \u00b7 Image: Demo Provider \u00b7 Licence: CC BY 4.0"
+        in text
+    )
     assert "2024-12-10 08:21 UTC" in text
     tags = {tag for tag, _ in page.tags}
     assert "img" not in tags
