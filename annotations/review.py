@@ -52,16 +52,20 @@ def review(session: Session, items: Sequence[Item], decision: str, actor: Actor,
             raise InvalidInput(f"annotation {item.annotation_id} is named twice")
         seen.add(item.annotation_id)
     status = DECISIONS[decision]
-    done = []
-    for index, item in enumerate(items):
+    done: dict[int, Annotation] = {}
+    # rows are locked in id order, so two batches naming the same annotations in a different
+    # order queue behind each other instead of deadlocking (PostgreSQL)
+    for index in sorted(range(len(items)), key=lambda i: items[i].annotation_id):
+        item = items[index]
         try:
             annotation = get(session, item.annotation_id, for_update=True)
             if annotation.status != "in_review":
                 raise InvalidInput(
-                    f"it is {annotation.status.replace('_', ' ')}, not in review; reload the queue"
+                    f"it is {annotation.status.replace('_', ' ')}, not in review; "
+                    "reload the queue"
                 )
             expected = annotation.version if item.version is None else item.version
-            done.append(set_status(session, annotation, status, actor, expected, comment))
+            done[index] = set_status(session, annotation, status, actor, expected, comment)
         except AnnotationError as exc:
             # the same kind of error, saying which item of the batch it is about
             raise type(exc)(
@@ -69,4 +73,4 @@ def review(session: Session, items: Sequence[Item], decision: str, actor: Actor,
                 "nothing in this batch was changed",
                 exc.details,
             ) from exc
-    return done
+    return [done[index] for index in range(len(items))]

@@ -80,6 +80,7 @@ def state(queue: dict[str, Any]) -> list[tuple[str, int, int]]:
 def test_editor_approves_many_each_with_its_own_revision(queue: dict[str, Any]) -> None:
     app, client, items = queue["app"], queue["client"], queue["items"]
     ids = [item["id"] for item in items[:2]]
+    ids.sort(reverse=True)  # answered in the order asked, whatever order rows are locked in
     versions = {item["id"]: item["properties"]["version"] for item in items[:2]}
     body = {"ids": ids, "action": "approve", "comment": "sizes match", "versions": versions}
     response = client.post(URL, json=body, headers=bearer(app, "editor"))
@@ -231,3 +232,30 @@ def test_queue_page_controls_only_for_editors(queue: dict[str, Any]) -> None:
     client.post(URL, json={"ids": ids, "action": "approve"}, headers=bearer(app, "editor"))
     empty = client.get("/review", headers=bearer(app, "editor")).get_data(as_text=True)
     assert "Nothing is waiting for review." in empty and "Approve selected" not in empty
+
+
+def test_two_editors_reviewing_the_same_items_at_once(queue: dict[str, Any]) -> None:
+    """Opposite orders, same rows: one batch wins whole, the other is refused whole."""
+    import threading
+
+    app, items = queue["app"], queue["items"]
+    ids = [item["id"] for item in items]
+    editor = bearer(app, "editor")
+    answers: list[Any] = []
+
+    def send(order: list[str], action: str) -> None:
+        body = {"ids": order, "action": action, "comment": "checked"}
+        answers.append(app.test_client().post(URL, json=body, headers=editor))
+
+    threads = [
+        threading.Thread(target=send, args=(ids, "approve")),
+        threading.Thread(target=send, args=(ids[::-1], "reject")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(a.status_code for a in answers) == [200, 422], [a.get_json() for a in answers]
+    winner = next(a for a in answers if a.status_code == 200).get_json()
+    final = "approved" if winner["action"] == "approve" else "rejected"
+    assert state(queue) == [(final, 3, 3)] * 3
