@@ -46,6 +46,7 @@ class Series:
 class Tick:
     at: float
     text: str
+    anchor: str = "middle"  # SVG text-anchor: the outermost dates stay inside the chart
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,17 @@ def timeline_chart(timeline: Timeline, names: dict[str, str], colours: dict[str,
     x_ticks: list[Tick] = []
     for day, x in days.items():  # in date order; a label only where it has room
         if not x_ticks or x - x_ticks[-1].at >= MIN_TICK_GAP:
-            x_ticks.append(Tick(x, day))
+            x_ticks.append(Tick(x, day, _anchor(x, right)))
     return Chart(WIDTH, HEIGHT, MARGIN_LEFT, right, MARGIN_TOP, bottom, series, y_ticks,
                  tuple(x_ticks), len(labels) - len(drawn))  # fmt: skip
+
+
+def _anchor(x: float, right: float) -> str:
+    if x - MARGIN_LEFT < MIN_TICK_GAP / 2:
+        return "start"
+    if right - x < MIN_TICK_GAP / 2:
+        return "end"
+    return "middle"
 
 
 def _day(capture: Capture) -> str:

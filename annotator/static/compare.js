@@ -7,6 +7,8 @@
   var SIDES = ["left", "right"];
   var message = document.getElementById("message");
   var layers = {};  // side -> L.GeoJSON of its annotations
+  var mapOf = {};  // side -> the Leaflet map it is drawn on
+  var reveal = function () {};  // swipe mode: move the divider so a side shows
 
   function say(text, isError) {
     message.textContent = text;
@@ -118,6 +120,34 @@
     var element = document.getElementById(side + "-count");
     element.textContent = count + " annotation" + (count === 1 ? "" : "s");
     element.dataset.count = String(count);
+    showList(side);
+  }
+
+  // the same annotations as a list of buttons, so the keyboard reaches each one
+  function showList(side) {
+    var list = document.getElementById(side + "-list");
+    list.textContent = "";
+    layers[side].eachLayer(function (path) {
+      var p = path.feature.properties;
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.dataset.annotationId = path.feature.id;
+      button.textContent = (p.label_name || p.label) + " · " + p.status.replace("_", " ");
+      button.addEventListener("click", function () { focusOn(side, path); });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+  }
+
+  function focusOn(side, path) {
+    var map = mapOf[side];
+    reveal(side);
+    var where = path.getBounds ? path.getBounds() : L.latLngBounds([path.getLatLng()]);
+    map.fitBounds(where, { maxZoom: Math.max(map.getZoom(), 17), animate: false });
+    path.openPopup(where.getCenter());
+    var button = document.querySelector(".leaflet-popup .copy-to-other");
+    if (button) { button.focus(); }
   }
 
   function load(side, cursorUrl) {
@@ -172,6 +202,7 @@
       tiles(side, "tilePane").addTo(map);
       annotationLayer(side, map, "overlayPane");
       maps[side] = map;
+      mapOf[side] = map;
     });
     var following = false;
     SIDES.forEach(function (side) {
@@ -201,6 +232,7 @@
       panes[side] = [imagePane, vectorPane];
       tiles(side, side + "Image").addTo(map);
       annotationLayer(side, map, side + "Vectors");
+      mapOf[side] = map;
     });
     function clip() {
       var size = map.getSize();
@@ -218,6 +250,10 @@
       element.dataset.swipe = range.value;
     }
     range.addEventListener("input", clip);
+    reveal = function (side) {
+      range.value = side === "left" ? "100" : "0";
+      clip();
+    };
     ["mousedown", "touchstart", "pointerdown"].forEach(function (name) {
       range.addEventListener(name, function (event) { event.stopPropagation(); map.dragging.disable(); });
     });

@@ -267,3 +267,4 @@ def test_chart_scales_time_and_counts_and_spaces_its_date_labels() -> None:
     gaps = [b.at - a.at for a, b in zip(chart.x_ticks, chart.x_ticks[1:], strict=False)]
     assert gaps and min(gaps) >= MIN_TICK_GAP
     assert chart.x_ticks[0].text == "2024-12-01" and len(chart.x_ticks) < len(days)
+    assert (chart.x_ticks[0].anchor, chart.x_ticks[-1].anchor) == ("start", "end")

@@ -226,3 +226,33 @@ def test_viewers_get_no_copy_button(app: Flask, live_server: str, browser: Any) 
         page.wait_for_selector(".annotation-popup strong")
         assert page.locator(".annotation-popup button").count() == 0
     page.close()
+
+
+def test_keyboard_alone_reaches_an_annotation_and_copies_it(
+    app: Flask, live_server: str, browser: Any
+) -> None:
+    dates = hmeimim_dates(app)
+    left, right = dates["2024-12-10"], dates["2024-12-13"]
+    page = browser.new_page(viewport=VIEWPORT)
+    outside = watch_origin(page, live_server)
+    with screenshot_on_failure(page, "compare-keyboard"):
+        open_signed_in(page, live_server, f"/compare?left={left}&right={right}", "analyst")
+        page.wait_for_selector("body[data-right-annotations=loaded]", state="attached")
+        page.focus(".compare-list summary")
+        page.keyboard.press("Enter")
+        first = page.locator("#right-list button").first
+        source_id = first.get_attribute("data-annotation-id")
+        first.focus()
+        page.keyboard.press("Enter")
+        # the divider moves so the right capture shows, and the popup's button has the focus
+        page.wait_for_selector("#map-swipe[data-swipe='0']", state="attached")
+        page.wait_for_selector(".annotation-popup button.copy-to-other:focus")
+        assert page.inner_text(".annotation-popup button:focus") == "Still there on 2024-12-10"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-last-copy]", state="attached")
+        copy = api(app)(f"/api/v1/annotations/{page.get_attribute('body', 'data-last-copy')}")
+        assert copy["properties"]["derived_from"] == source_id
+        assert copy["properties"]["image_id"] == left
+        page.wait_for_selector(f"#left-list button[data-annotation-id='{copy['id']}']")
+        assert outside == [], f"requests left the app's origin: {outside}"
+    page.close()
