@@ -36,7 +36,9 @@
   }
 
   function makeMap(element) {
-    var map = L.map(element, { zoomSnap: 1, maxZoom: 22 });
+    // no deeper than the sharper capture can be magnified (its tiles' zoom plus three)
+    var maxZoom = Math.max(data.left.maxzoom, data.right.maxzoom) + 3;
+    var map = L.map(element, { zoomSnap: 1, maxZoom: maxZoom });
     map.attributionControl.setPrefix(false);
     L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
     // the view in the DOM, so tests and tools can read it without running script
