@@ -61,8 +61,7 @@ def review(session: Session, items: Sequence[Item], decision: str, actor: Actor,
             annotation = get(session, item.annotation_id, for_update=True)
             if annotation.status != "in_review":
                 raise InvalidInput(
-                    f"it is {annotation.status.replace('_', ' ')}, not in review; "
-                    "reload the queue"
+                    f"it is {annotation.status.replace('_', ' ')}, not in review; reload the queue"
                 )
             expected = annotation.version if item.version is None else item.version
             done[index] = set_status(session, annotation, status, actor, expected, comment)
