@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest bench bench-annotations system-deps clean
+.PHONY: run test lint typecheck pytest bench bench-annotations bench-import system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,12 +56,16 @@ pytest: $(DEV_STAMP) system-deps
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py
+	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py
 
 # 1,000,000 annotations in SQLite and in PostGIS (a throwaway cluster, as in the tests: needs
 # Debian's postgresql and postgresql-postgis); results in docs/benchmarks-annotations.md
 bench-annotations: $(STAMP)
 	$(PY) benchmarks/annotations.py
+
+# importing a 100,000-feature GeoPackage into SQLite and PostGIS; results in docs/benchmarks.md
+bench-import: $(STAMP)
+	$(PY) benchmarks/exchange_import.py
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .mypy_cache .ruff_cache
