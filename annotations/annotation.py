@@ -127,14 +127,14 @@ class Annotation(Base, BoundingBox):
     def etag(self) -> str:
         return f"{self.id}-v{self.version}"
 
-    def to_feature(self, label_name: str | None = None, reports: list[str] | None = None
+    def to_feature(self, label_name: str | None = None, reports: list[int] | None = None
                    ) -> dict[str, Any]:  # fmt: skip
         """The Feature as a dict: one definition, `feature_text`, for both forms."""
         result: dict[str, Any] = orjson.loads(feature_text(self, label_name, reports))
         return result
 
 
-def feature_text(row: Any, label_name: str | None, reports: list[str] | None = None) -> str:
+def feature_text(row: Any, label_name: str | None, reports: list[int] | None = None) -> str:
     """An annotation as GeoJSON Feature text, from an Annotation or a result row: the JSON
     columns are spliced in as stored, never parsed and re-encoded, and the rest is encoded
     by orjson (datetimes as RFC 3339 with 'Z')."""

@@ -1,5 +1,8 @@
-"""Append-only history: every change to an annotation (and later events and report
-links) is a revision saying who, when, what before, what after, and why."""
+"""Append-only history: every change to an annotation, a report, a claim, an event or a
+link is a revision saying who, when, what before, what after, and why.
+
+Annotations keep their versioned `Revision` rows; reports, claims, events, links and
+publications share one `Change` table keyed by what changed (`subject`, `subject_id`)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, insert, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from annotations.db import Base, UTCDateTime, utcnow
@@ -16,29 +19,39 @@ from annotations.db import Base, UTCDateTime, utcnow
 ACTIONS = ("create", "edit", "status", "delete", "restore")
 
 
-class Revision(Base):
-    __tablename__ = "revisions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    annotation_id: Mapped[str] = mapped_column(ForeignKey("annotations.id"), index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    action: Mapped[str] = mapped_column(String(16))
+class Trail:
+    """Who changed what, when and why: the columns every kind of revision shares."""
+
     actor: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     before_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     after_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    def to_dict(self) -> dict[str, Any]:
+    def trail(self) -> dict[str, Any]:
         return {
-            "revision": self.id,
-            "version": self.version,
-            "action": self.action,
             "actor": self.actor,
             "at": self.at.isoformat().replace("+00:00", "Z"),
             "comment": self.comment,
             "before": None if self.before_json is None else json.loads(self.before_json),
             "after": None if self.after_json is None else json.loads(self.after_json),
         }
+
+
+def _encoded(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+class Revision(Base, Trail):
+    __tablename__ = "revisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    annotation_id: Mapped[str] = mapped_column(ForeignKey("annotations.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"revision": self.id, "version": self.version, "action": self.action,
+                **self.trail()}  # fmt: skip
 
 
 def record(
@@ -59,8 +72,8 @@ def record(
         action=action,
         actor=actor,
         comment=comment,
-        before_json=None if before is None else json.dumps(before, ensure_ascii=False),
-        after_json=None if after is None else json.dumps(after, ensure_ascii=False),
+        before_json=_encoded(before),
+        after_json=_encoded(after),
     )
     session.add(revision)
     return revision
@@ -92,5 +105,62 @@ def revisions_of(session: Session, annotation_id: str) -> list[Revision]:
     return list(
         session.scalars(
             select(Revision).where(Revision.annotation_id == annotation_id).order_by(Revision.id)
+        )
+    )
+
+
+SUBJECTS = ("report", "claim", "event", "link", "publication")
+CHANGE_ACTIONS = ("create", "edit", "delete", "link", "unlink", "add", "remove", "publish")
+
+
+class Change(Base, Trail):
+    """One change to a report, claim, event, link or publication (never updated or deleted)."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_subject", "subject", "subject_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"change": self.id, "subject": self.subject, "subject_id": self.subject_id,
+                "action": self.action, **self.trail()}  # fmt: skip
+
+
+def record_change(
+    session: Session,
+    subject: str,
+    subject_id: int,
+    action: str,
+    actor: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    comment: str | None = None,
+) -> Change:
+    if subject not in SUBJECTS or action not in CHANGE_ACTIONS:
+        raise ValueError(f"unknown change {subject!r} {action!r}")
+    change = Change(
+        subject=subject,
+        subject_id=subject_id,
+        action=action,
+        actor=actor,
+        at=utcnow(),
+        comment=comment,
+        before_json=_encoded(before),
+        after_json=_encoded(after),
+    )
+    session.add(change)
+    return change
+
+
+def changes_of(session: Session, subject: str, subject_ids: list[int]) -> list[Change]:
+    if not subject_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Change)
+            .where(Change.subject == subject, Change.subject_id.in_(subject_ids))
+            .order_by(Change.id)
         )
     )

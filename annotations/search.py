@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from annotations.annotation import STATUSES, Annotation
 from annotations.errors import InvalidInput
+from annotations.links import linked_annotation_ids
 from annotations.sites import Site, SiteImage
 
 MAX_LIMIT = 10_000
@@ -38,6 +39,8 @@ class Filters:
     start: datetime | None = None
     end: datetime | None = None
     author: str | None = None
+    report: int | None = None  # linked to this report (directly, by a claim or an event)
+    event: int | None = None  # grouped into this event
     include_deleted: bool = False
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
@@ -120,6 +123,10 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
         query = query.where(Annotation.observed_at <= filters.end)
     if filters.author:
         query = query.where(Annotation.created_by == filters.author)
+    if filters.report is not None:
+        query = query.where(Annotation.id.in_(linked_annotation_ids(report_id=filters.report)))
+    if filters.event is not None:
+        query = query.where(Annotation.id.in_(linked_annotation_ids(event_id=filters.event)))
     if filters.bbox is not None:
         query = query.where(_spatial(session, filters.bbox))
     if filters.cursor:

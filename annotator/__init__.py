@@ -15,11 +15,15 @@ from annotator import (
     annotations_api,
     auth,
     compare,
+    embed,
     errors,
+    events_api,
     images,
     imports,
+    links_api,
     openapi,
     pages,
+    reports_api,
     review,
     sites,
     tiles,
@@ -61,14 +65,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     tiles.init_app(app)
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
-                  timeline.bp, compare.bp, review.bp, imports.bp)  # fmt: skip
+                  timeline.bp, compare.bp, review.bp, imports.bp, reports_api.bp, events_api.bp,
+                  links_api.bp, embed.bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
             response.headers.setdefault(

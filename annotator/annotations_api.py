@@ -7,11 +7,13 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy.orm import Session
 
 from annotations import annotation as store
 from annotations.annotation import Actor, Annotation, feature_text, parse_feature
 from annotations.errors import AnnotationError, Malformed
 from annotations.history import revisions_of
+from annotations.links import reports_by_annotation
 from annotations.review import DECISIONS, Item, review
 from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search_rows
 from annotations.times import parse_interval
@@ -47,13 +49,14 @@ def expected_version(annotation_id: str) -> int | None:
     return -1  # an ETag, but not one of this annotation: stale by definition
 
 
-def feature_of(annotation: Annotation) -> dict[str, Any]:
+def feature_of(annotation: Annotation, session: Session) -> dict[str, Any]:
     label = taxonomy().get(annotation.label)
-    return annotation.to_feature(label_name=label.name)
+    reports = reports_by_annotation(session, [annotation.id], actor().role)
+    return annotation.to_feature(label_name=label.name, reports=reports.get(annotation.id))
 
 
-def one(annotation: Annotation, status: int = 200) -> Response:
-    response = jsonify(feature_of(annotation))
+def one(annotation: Annotation, session: Session, status: int = 200) -> Response:
+    response = jsonify(feature_of(annotation, session))
     response.status_code = status
     response.set_etag(annotation.etag)
     response.headers["Location"] = url_for("annotations.show", annotation_id=annotation.id)
@@ -85,9 +88,20 @@ def filters_from_query() -> Filters:
         start=start,
         end=end,
         author=args.get("author") or None,
+        report=_number(args, "report"),
+        event=_number(args, "event"),
         limit=limit,
         cursor=args.get("cursor") or None,
     )
+
+
+def _number(args: Any, name: str) -> int | None:
+    value = args.get(name)
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise RequestError(f"{name} must be a {name} id (a whole number)", status=400)
+    return int(value)
 
 
 @bp.get("/annotations")
@@ -97,7 +111,8 @@ def index() -> Response:
     names = {label.id: label.name for label in taxonomy()}
     with database().read() as session:
         rows, cursor = search_rows(session, filters)
-        features = [feature_text(row, names.get(row.label)) for row in rows]
+        reports = reports_by_annotation(session, [row.id for row in rows], actor().role)
+        features = [feature_text(row, names.get(row.label), reports.get(row.id)) for row in rows]
     links: list[dict[str, Any]] = []
     if cursor:
         args: dict[str, Any] = request.args.to_dict() | {"cursor": cursor}
@@ -139,7 +154,7 @@ def create() -> Response:
             raise type(exc)(f"features[{index}]: {exc.message}", exc.details) from exc
     with database().write() as session:
         made = [store.create(session, data, who) for data in parsed]
-        features = [feature_of(a) for a in made]
+        features = [feature_of(a, session) for a in made]
         etags = [a.etag for a in made]
     if kind == "Feature":
         response = jsonify(features[0])
@@ -160,7 +175,7 @@ def show(annotation_id: str) -> Response:
             response = Response(status=304)
             response.set_etag(annotation.etag)
             return response
-        return one(annotation)
+        return one(annotation, session)
 
 
 @bp.route("/annotations/<annotation_id>", methods=["PUT", "PATCH"])
@@ -173,7 +188,7 @@ def edit(annotation_id: str) -> Response:
         data = parse_feature(body, taxonomy(), base=base)
         store.update(session, annotation, data, actor(), expected_version(annotation_id),
                      comment=_comment(body))  # fmt: skip
-        return one(annotation)
+        return one(annotation, session)
 
 
 @bp.delete("/annotations/<annotation_id>")
@@ -183,7 +198,7 @@ def remove(annotation_id: str) -> Response:
         annotation = store.get(session, annotation_id, for_update=True)
         store.delete(session, annotation, actor(), expected_version(annotation_id),
                      comment=request.args.get("comment"))  # fmt: skip
-        return one(annotation)
+        return one(annotation, session)
 
 
 @bp.post("/annotations/<annotation_id>/status")
@@ -198,7 +213,7 @@ def status(annotation_id: str) -> Response:
         annotation = store.get(session, annotation_id, for_update=True)
         store.set_status(session, annotation, wanted, actor(), expected_version(annotation_id),
                          comment=_comment(body))  # fmt: skip
-        return one(annotation)
+        return one(annotation, session)
 
 
 @bp.post("/annotations/<annotation_id>/restore")
@@ -212,7 +227,7 @@ def restore(annotation_id: str) -> Response:
         annotation = store.get(session, annotation_id, include_deleted=True, for_update=True)
         store.restore(session, annotation, actor(), expected_version(annotation_id),
                       to_version=version, comment=_comment(body))  # fmt: skip
-        return one(annotation)
+        return one(annotation, session)
 
 
 @bp.get("/annotations/<annotation_id>/history")

@@ -18,6 +18,7 @@ from annotations.exchange.safety import (
     UnsafeFile,
     UnsupportedSource,
 )
+from annotations.publishing import NotPublishable
 from imagery.errors import (
     BadTileAddress,
     ImageryError,
@@ -54,6 +55,7 @@ STATUS_TABLE: list[tuple[type[Exception], int, str]] = [
     (UnsupportedSource, 415, "unsupported_format"),
     (UnsafeFile, 422, "unsafe_file"),
     (UnreadableSource, 422, "unreadable_file"),
+    (NotPublishable, 409, "not_publishable"),
     (InvalidInput, 422, "invalid"),
     (Malformed, 400, "malformed"),
     (NotAGeoTIFF, 415, "not_a_geotiff"),

@@ -133,6 +133,8 @@ def build(
     taxonomy: Taxonomy, *, cookie_name: str = "annotator_session", server: str = "/"
 ) -> dict[str, Any]:
     """The whole OpenAPI document for this taxonomy."""
+    from annotator import openapi_reports  # it builds on the helpers of this module
+
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -160,11 +162,12 @@ def build(
             {"name": "users", "description": "Accounts and roles (admin)."},
             {"name": "imports", "description": "Annotations from GIS files."},
             {"name": "meta", "description": "This description of the API."},
+            *openapi_reports.TAGS,
         ],
-        "paths": {**_paths(taxonomy), **_workspace_paths()},
+        "paths": {**_paths(taxonomy), **_workspace_paths(), **openapi_reports.paths()},
         "components": {
-            "schemas": {**_schemas(taxonomy), **_workspace_schemas()},
-            "parameters": _parameters(),
+            "schemas": {**_schemas(taxonomy), **_workspace_schemas(), **openapi_reports.schemas()},
+            "parameters": _parameters() | openapi_reports.parameters(),
             "headers": _headers(),
             "responses": _responses(),
             "securitySchemes": _security_schemes(cookie_name),
@@ -1050,8 +1053,8 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
     annotation_id = ref("parameters", "AnnotationId")
     if_match = ref("parameters", "IfMatch")
     example = example_feature(taxonomy)
-    list_params = ["bbox", "site", "image", "label", "status", "datetime", "author", "limit",
-                   "cursor", "download"]  # fmt: skip
+    list_params = ["bbox", "site", "image", "label", "status", "datetime", "author", "report",
+                   "event", "limit", "cursor", "download"]  # fmt: skip
     tile_path = openapi_path("/tiles/<image_id>/<z>/<x>/<y>.<fmt>")
     return {
         "/api/v1/sites": {

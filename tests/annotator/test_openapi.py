@@ -143,8 +143,8 @@ def test_security_schemes_errors_and_etags(document: dict[str, Any]) -> None:
 def test_search_parameters(document: dict[str, Any]) -> None:
     operation = document["paths"]["/api/v1/annotations"]["get"]
     names = [p["$ref"].rsplit("/", 1)[1] for p in operation["parameters"]]
-    assert names == ["bbox", "site", "image", "label", "status", "datetime", "author", "limit",
-                     "cursor", "download"]  # fmt: skip
+    assert names == ["bbox", "site", "image", "label", "status", "datetime", "author", "report",
+                     "event", "limit", "cursor", "download"]  # fmt: skip
     parameters = document["components"]["parameters"]
     assert parameters["limit"]["schema"]["maximum"] == MAX_LIMIT
     assert parameters["limit"]["schema"]["default"] == DEFAULT_LIMIT

@@ -69,7 +69,40 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/users", "admin"),
     ("PATCH", "/api/v1/users/<name>", "admin"),
     ("POST", "/api/v1/imports", "analyst"),
+    ("GET", "/api/v1/reports", "viewer"),
+    ("POST", "/api/v1/reports", "editor"),
+    ("GET", "/api/v1/reports/<report_id>", "analyst"),  # a draft: viewers see published ones
+    ("PUT", "/api/v1/reports/<report_id>", "editor"),
+    ("PATCH", "/api/v1/reports/<report_id>", "editor"),
+    ("DELETE", "/api/v1/reports/<report_id>", "editor"),
+    ("GET", "/api/v1/reports/<report_id>/history", "analyst"),
+    ("GET", "/api/v1/reports/<report_id>/claims", "analyst"),
+    ("POST", "/api/v1/reports/<report_id>/claims", "editor"),
+    ("GET", "/api/v1/reports/<report_id>/claims/<claim_id>", "analyst"),
+    ("DELETE", "/api/v1/reports/<report_id>/claims/<claim_id>", "editor"),
+    ("POST", "/api/v1/reports/<report_id>/publish", "editor"),
+    ("GET", "/api/v1/reports/<report_id>/publications", "analyst"),
+    ("GET", "/api/v1/reports/<report_id>/publications/<int:number>", "analyst"),
+    ("GET", "/api/v1/reports/<report_id>/map.html", "analyst"),
+    ("GET", "/api/v1/reports/<report_id>/figure.<any(png, svg):fmt>", "analyst"),
+    ("GET", "/api/v1/reports/<report_id>/bundle.zip", "analyst"),
+    ("GET", "/api/v1/events", "viewer"),
+    ("POST", "/api/v1/events", "analyst"),
+    ("GET", "/api/v1/events/<event_id>", "viewer"),
+    ("PUT", "/api/v1/events/<event_id>", "analyst"),
+    ("PATCH", "/api/v1/events/<event_id>", "analyst"),
+    ("DELETE", "/api/v1/events/<event_id>", "editor"),
+    ("POST", "/api/v1/events/<event_id>/annotations", "analyst"),
+    ("DELETE", "/api/v1/events/<event_id>/annotations/<annotation_id>", "analyst"),
+    ("GET", "/api/v1/events/<event_id>/history", "viewer"),
+    ("GET", "/api/v1/links", "viewer"),
+    ("POST", "/api/v1/links", "analyst"),
+    ("GET", "/api/v1/links/<link_id>", "analyst"),  # on a draft report
+    ("DELETE", "/api/v1/links/<link_id>", "analyst"),
 ]
+#: where the least role is refused with 404 rather than 403: the thing is hidden from it
+#: (besides every GET under a draft report)
+HIDDEN_BELOW = {"/api/v1/links/<link_id>"}
 PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
@@ -92,6 +125,9 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/api/v1/images",
         "/api/v1/annotations",
         "/api/v1/users",
+        "/api/v1/reports",
+        "/api/v1/events",
+        "/api/v1/links",
         "/api/v1/labels",
         "/api/v1/imports",
         "/tiles",
@@ -121,6 +157,16 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
     )
     draft = client.post("/api/v1/annotations", json=feature(image.id), headers=analyst)
     annotation_id, etag = draft.get_json()["id"], draft.headers["ETag"]
+    editor = {"Authorization": f"Bearer {token_for(app, 'editor')}"}
+    report = client.post("/api/v1/reports", json={"title": "r", "text": "a quote here"},
+                         headers=editor).get_json()  # fmt: skip
+    claim = client.post(f"/api/v1/reports/{report['id']}/claims", json={"exact": "quote"},
+                        headers=editor).get_json()  # fmt: skip
+    event = client.post("/api/v1/events", json={"site": "atlanta", "title": "e", "start":
+                        "2024-12-10", "end": "2024-12-14", "annotation_ids": [annotation_id]},
+                        headers=analyst).get_json()  # fmt: skip
+    link = client.post("/api/v1/links", json={"annotation_id": annotation_id, "claim_id":
+                       claim["id"], "stance": "supports"}, headers=analyst).get_json()  # fmt: skip
     tile = "16/17046/26205.png"
     path = (
         rule.replace("<image_id>", image.id)
@@ -128,6 +174,12 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
         .replace("<slug>", "atlanta")
         .replace("<name>", "viewer")
         .replace("<z>/<x>/<y>.<fmt>", tile)
+        .replace("<report_id>", str(report["id"]))
+        .replace("<claim_id>", str(claim["id"]))
+        .replace("<event_id>", str(event["id"]))
+        .replace("<link_id>", str(link["id"]))
+        .replace("<int:number>", "1")
+        .replace("<any(png, svg):fmt>", "png")
     )
     headers: dict[str, str] = {"If-Match": etag}
     if role != "anonymous":
@@ -159,13 +211,32 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
                 "password": "a long password",
             },
             "/api/v1/users/<name>": {"role": "viewer"},
+            "/api/v1/reports": {"title": f"report of {role}"},
+            "/api/v1/reports/<report_id>": {"title": f"report of {role}"},
+            "/api/v1/reports/<report_id>/claims": {"exact": "a quote"},
+            "/api/v1/reports/<report_id>/publish": {},
+            "/api/v1/events": {
+                "site": "atlanta",
+                "title": "e",
+                "start": "2024-12-10",
+                "end": "2024-12-11",
+            },
+            "/api/v1/events/<event_id>": {"title": f"event of {role}"},
+            "/api/v1/events/<event_id>/annotations": {"annotation_ids": [annotation_id]},
+            "/api/v1/links": {
+                "annotation_id": annotation_id,
+                "report_id": report["id"],
+                "stance": "context",
+            },
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)
     if role == "anonymous":
         assert response.status_code in (401, 302), (response.status_code, response.data[:200])
     elif RANK[role] < RANK[least]:
-        assert response.status_code == 403, (response.status_code, response.get_json())
+        hidden = method == "GET" and (rule in HIDDEN_BELOW or "<report_id>" in rule)
+        refused = 404 if hidden else 403
+        assert response.status_code == refused, (response.status_code, response.get_json())
     else:
         assert response.status_code not in (401, 403), (response.status_code, response.data[:300])
         assert response.status_code < 500

@@ -1,0 +1,130 @@
+"""The story outputs of a publication as HTTP responses: the map, the figure, the bundle.
+
+Each is drawn from the publication's frozen Evidence only. The map of a publication never
+changes, so it is kept on disk under its sha256 after the first request.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app
+
+from annotations.evidence import Evidence
+from annotations.publishing import Publication
+from annotator.errors import RequestError
+
+FIGURE_MIN_PX = 100
+FIGURE_MAX_PX = 8000
+FIGURE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _output(module: str, name: str) -> Any:
+    """One of the story-output functions (annotations.story_map, .figure, .bundle)."""
+    try:
+        return getattr(importlib.import_module(f"annotations.{module}"), name)
+    except (ImportError, AttributeError):
+        raise RequestError(
+            f"this server cannot make the {module.replace('_', ' ')} output yet",
+            status=501,
+            code="not_implemented",
+        ) from None
+
+
+def map_html(evidence: Evidence) -> str:
+    html: str = _output("story_map", "story_map_html")(evidence)
+    return html
+
+
+def figure_bytes(
+    evidence: Evidence,
+    fmt: str,
+    *,
+    width_px: int,
+    height_px: int | None,
+    annotation_ids: list[str] | None = None,
+) -> bytes:
+    if fmt == "svg":
+        svg: str = _output("figure", "figure_svg")(
+            evidence, width_px=width_px, height_px=height_px, annotation_ids=annotation_ids
+        )
+        return svg.encode()
+    png: bytes = _output("figure", "figure_png")(
+        evidence, width_px=width_px, height_px=height_px, annotation_ids=annotation_ids
+    )
+    return png
+
+
+def bundle_bytes(evidence: Evidence) -> bytes:
+    data: bytes = _output("bundle", "evidence_bundle")(evidence)
+    return data
+
+
+def cached_map(publication: Publication, evidence: Evidence) -> str:
+    folder = Path(current_app.config["DATA_DIR"]) / "published" / publication.sha256
+    path = folder / "map.html"
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    html = map_html(evidence)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".map.html.{os.getpid()}"
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(path)  # atomic: a reader sees the old file or the whole new one
+    return html
+
+
+def map_policy(frame_ancestors: str) -> str:
+    """The map is one self-contained page of inline scripts and data: URIs. It may run its own
+    scripts but fetch nothing, and runs sandboxed (an opaque origin: no cookies, no API)."""
+    return (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "img-src data: blob:; font-src data:; sandbox allow-scripts allow-popups "
+        f"allow-popups-to-escape-sandbox; frame-ancestors {frame_ancestors}"
+    )
+
+
+def map_response(
+    publication: Publication,
+    evidence: Evidence,
+    *,
+    download: bool = False,
+    frame_ancestors: str = "'self'",
+) -> Response:
+    response = Response(cached_map(publication, evidence), mimetype="text/html")
+    response.set_etag(publication.sha256)
+    response.headers["Content-Security-Policy"] = map_policy(frame_ancestors)
+    if download:
+        name = f"report-{publication.report_id}-{publication.number}-map.html"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _size(args: Mapping[str, str], name: str) -> int | None:
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or not FIGURE_MIN_PX <= int(value) <= FIGURE_MAX_PX:
+        raise RequestError(
+            f"{name} must be a whole number of pixels from {FIGURE_MIN_PX} to {FIGURE_MAX_PX}",
+            status=400,
+        )
+    return int(value)
+
+
+def figure_response(evidence: Evidence, fmt: str, args: Mapping[str, str]) -> Response:
+    width = _size(args, "width") or 2400
+    height = _size(args, "height")
+    ids = [i for i in (args.get("annotations") or "").split(",") if i] or None
+    data = figure_bytes(evidence, fmt, width_px=width, height_px=height, annotation_ids=ids)
+    return Response(data, mimetype=FIGURE_TYPES[fmt])
+
+
+def bundle_response(publication: Publication, evidence: Evidence) -> Response:
+    response = Response(bundle_bytes(evidence), mimetype="application/zip")
+    name = f"report-{publication.report_id}-{publication.number}-evidence.zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
