@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -427,14 +428,22 @@ def coarsen(
     centre = geometry.centroid
     zone = int((centre.x + 180) // 6) % 60 + 1
     utm = CRS.from_epsg((32600 if centre.y >= 0 else 32700) + zone)
-    forward = Transformer.from_crs("EPSG:4326", utm, always_xy=True).transform
-    back = Transformer.from_crs(utm, "EPSG:4326", always_xy=True).transform
-    projected = transform(forward, geometry)
+    forward = Transformer.from_crs("EPSG:4326", utm, always_xy=True)
+    back = Transformer.from_crs(utm, "EPSG:4326", always_xy=True)
+    projected = _reproject(geometry, forward)
     snapped = shapely.set_precision(projected, float(metres))
     if snapped.is_empty or (snapped.area == 0 and projected.area > 0):
         # smaller than the grid: one grid point stands for it
         snapped = shapely.set_precision(projected.centroid, float(metres))
-    return transform(back, snapped)
+    return _reproject(snapped, back)
+
+
+def _reproject(geometry: BaseGeometry, transformer: Transformer) -> BaseGeometry:
+    def move(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometry, move)
 
 
 def _rounded(geometry: BaseGeometry) -> dict[str, Any]:

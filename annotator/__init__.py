@@ -23,6 +23,7 @@ from annotator import (
     links_api,
     openapi,
     pages,
+    report_pages,
     reports_api,
     review,
     sites,
@@ -66,7 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     tiles.init_app(app)
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
                   timeline.bp, compare.bp, review.bp, imports.bp, reports_api.bp, events_api.bp,
-                  links_api.bp, embed.bp)  # fmt: skip
+                  links_api.bp, report_pages.bp, embed.bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -395,3 +395,47 @@ def verify(bundle: Path, as_json: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.argument("report", type=click.IntRange(1))
+@click.option("--by", "editor", required=True, help="The editor who publishes (a user name).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Folder for the map, the figure and the bundle.")  # fmt: skip
+@click.option("--width", default=2400, show_default=True, type=click.IntRange(100, 8000),
+              help="Figure width in pixels.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -> None:
+    """Publish REPORT's evidence and write its map, figure (PNG, SVG) and evidence bundle.
+
+    Refused, with nothing written, when a linked annotation is not approved or was deleted."""
+    from annotations import publishing, reports
+    from annotations.annotation import Actor
+    from annotator import story
+    from annotator.errors import RequestError
+
+    app = _app()
+    missing = story.missing_outputs()
+    if missing:
+        raise click.ClickException(f"this install cannot make {', '.join(missing)}; nothing done")
+    database = app.extensions["annotator.database"]
+    images_dir = Path(app.config["IMAGES_DIR"])
+    with app.app_context(), database.write() as session:
+        user = get_user(session, editor)
+        found = reports.get_report(session, report)
+        publication = publishing.publish(session, found, Actor(user.name, user.role), images_dir,
+                                         app.extensions["annotator.labels"])  # fmt: skip
+        evidence = publishing.frozen_evidence(publication, images_dir)
+        try:  # still inside the transaction: if an output fails, nothing is published
+            written = story.write_outputs(evidence, publication, output, width)
+        except RequestError as exc:
+            raise click.ClickException(exc.message) from exc
+        payload = publication.to_dict() | {
+            "embed_path": f"/embed/{found.embed_token}",
+            "files": [str(path) for path in written],
+        }
+    lines = [f"published report {report} as publication {payload['number']} "
+             f"(sha256 {payload['sha256']})", f"embed: {payload['embed_path']}",
+             *(f"wrote {path}" for path in payload["files"])]  # fmt: skip
+    _emit(as_json, payload, lines)

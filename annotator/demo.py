@@ -138,6 +138,7 @@ def load_demo(app: Flask) -> list[str]:
     }
     made_notes = _ensure_annotations(database, app.extensions["annotator.labels"], by_date)
     lines.append(f"reference annotations on the Hmeimim scene: {made_notes} new")
+    lines.append(_ensure_report(app, list(by_date.values())))
     return lines
 
 
@@ -255,3 +256,61 @@ def demo_image_ids(database: Database, folder: Path) -> list[str]:
             if image is not None:
                 ids.append(image.id)
         return ids
+
+
+# ---- the seed report ----------------------------------------------------------------------------
+
+SEED_TITLE = "The situation of the Russian forces in Syria"
+SEED_CLAIMS = (
+    "Satellite images captured two Antonov AN-124 aircraft \u2026 at the Hmeimim base, with the "
+    "noses of the two aircraft open in preparation for loading",
+    "a Russian convoy heading from the south of the capital towards the coast",
+)
+#: Only the two passages the claims quote are pasted; [\u2026] marks what is left out.
+SEED_TEXT = f"[\u2026] {SEED_CLAIMS[0]}. [\u2026]\n\n[\u2026] {SEED_CLAIMS[1]} [\u2026]"
+SEED_EVENT = ("An-124 airlift at Hmeimim", "2024-12-10", "2024-12-14")
+
+
+def _ensure_report(app: Flask, image_ids: list[str]) -> str:
+    """The seed report with its two claims, the An-124s linked to the first, the airlift
+    event, and one publication. Skipped when a report of that title exists."""
+    from annotations import events, links, publishing, reports
+
+    database: Database = app.extensions["annotator.database"]
+    editor = Actor("editor", Role.editor)
+    analyst = Actor("analyst", Role.analyst)
+    with database.write() as session:
+        if session.scalar(select(reports.Report.id).where(reports.Report.title == SEED_TITLE)):
+            return f"seed report {SEED_TITLE!r}: present"
+        report = reports.create_report(session, reports.parse_report({
+            "title": SEED_TITLE, "published_at": "2026-05-25", "language": "en",
+            "text": SEED_TEXT,
+            "summary": "Excerpt pasted for the demo: only the two passages the claims quote.",
+        }), editor)  # fmt: skip
+        claims = [reports.create_claim(session, report, quote, "", "", editor)
+                  for quote in SEED_CLAIMS]  # fmt: skip
+        an_124s = list(session.scalars(select(Annotation).where(
+            Annotation.image_id.in_(image_ids), Annotation.label == "aircraft.transport.an-124",
+            Annotation.status == "approved", Annotation.deleted_at.is_(None),
+        ).order_by(Annotation.observed_at, Annotation.id)))  # fmt: skip
+        for annotation in an_124s:
+            nose_open = "nose door open" in annotation.attributes_json
+            links.create_link(session, links.LinkInput(
+                annotation_id=annotation.id, event_id=None, report_id=report.id,
+                claim_id=claims[0].id, stance="supports" if nose_open else "context",
+                note="nose visor raised, ramp down" if nose_open else "parked, nose closed",
+            ), analyst)  # fmt: skip
+        title, start, end = SEED_EVENT
+        event = events.create_event(session, events.parse_event(
+            {"site": HMEIMIM[0], "title": title, "start": start, "end": end,
+             "description": "Two An-124 transports seen on the apron, noses open on 13 Dec."}),
+            analyst)  # fmt: skip
+        if an_124s:
+            events.add_annotations(session, event, [a.id for a in an_124s], analyst)
+            images = Path(app.config["IMAGES_DIR"])
+            labels = app.extensions["annotator.labels"]
+            publication = publishing.publish(session, report, editor, images, labels)
+            published = f", published (sha256 {publication.sha256[:12]}\u2026)"
+        else:
+            published = ", not published: no approved An-124 annotations"
+    return f"seed report {SEED_TITLE!r}: 2 claims, {len(an_124s)} links, 1 event{published}"

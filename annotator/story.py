@@ -35,6 +35,42 @@ def _output(module: str, name: str) -> Any:
         ) from None
 
 
+OUTPUTS = (("story_map", "story_map_html"), ("figure", "figure_png"), ("figure", "figure_svg"),
+           ("bundle", "evidence_bundle"))  # fmt: skip
+
+
+def missing_outputs() -> list[str]:
+    """The output functions this server cannot import (empty when all are there)."""
+    missing = []
+    for module, name in OUTPUTS:
+        try:
+            _output(module, name)
+        except RequestError:
+            missing.append(f"annotations.{module}.{name}")
+    return missing
+
+
+def write_outputs(evidence: Evidence, publication: Publication, folder: Path,
+                  width_px: int = 2400) -> list[Path]:  # fmt: skip
+    """The three outputs (map, figure as PNG and SVG, bundle) as files in `folder`."""
+    stem = f"report-{publication.report_id}-{publication.number}"
+    files = {
+        f"{stem}-map.html": map_html(evidence).encode(),
+        f"{stem}-figure.png": figure_bytes(evidence, "png", width_px=width_px, height_px=None),
+        f"{stem}-figure.svg": figure_bytes(evidence, "svg", width_px=width_px, height_px=None),
+        f"{stem}-evidence.zip": bundle_bytes(evidence),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        path = folder / name
+        partial = folder / f".{name}.{os.getpid()}"
+        partial.write_bytes(data)
+        partial.replace(path)
+        written.append(path)
+    return written
+
+
 def map_html(evidence: Evidence) -> str:
     html: str = _output("story_map", "story_map_html")(evidence)
     return html

@@ -1,0 +1,146 @@
+// The report page: make a claim from selected text, link evidence, unlink, publish.
+// Every write goes to the JSON API with the session's CSRF token; user text is only ever
+// set with textContent.
+(function () {
+  "use strict";
+  var root = document.getElementById("report");
+  if (!root) { return; }
+  var api = root.dataset.api;
+  var linksApi = root.dataset.linksApi;
+  var csrf = root.dataset.csrfToken;
+  var reportId = Number(root.dataset.reportId);
+  var CONTEXT = 32;  // characters of prefix and suffix, as the server keeps them
+
+  function send(method, url, body) {
+    var options = { method: method, credentials: "same-origin",
+                    headers: { "X-CSRF-Token": csrf, "Accept": "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  function say(id, text, isError) {
+    var element = document.getElementById(id);
+    if (!element) { return; }
+    element.textContent = text;
+    element.classList.toggle("error", Boolean(isError));
+  }
+
+  // ---- a claim from the selection: W3C TextQuoteSelector (exact, prefix, suffix)
+  var textElement = document.getElementById("report-text");
+  var claimButton = document.getElementById("make-claim");
+
+  function offsetIn(container, node, offset) {
+    var range = document.createRange();
+    range.selectNodeContents(container);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  }
+
+  function selector() {
+    var selection = window.getSelection();
+    if (!textElement || !selection || selection.rangeCount === 0 || selection.isCollapsed) {
+      return null;
+    }
+    var range = selection.getRangeAt(0);
+    if (!textElement.contains(range.startContainer) || !textElement.contains(range.endContainer)) {
+      return null;
+    }
+    var full = textElement.textContent;
+    var start = offsetIn(textElement, range.startContainer, range.startOffset);
+    var end = offsetIn(textElement, range.endContainer, range.endOffset);
+    var exact = full.slice(start, end);
+    if (!exact.trim()) { return null; }
+    return { type: "TextQuoteSelector", exact: exact,
+             prefix: full.slice(Math.max(0, start - CONTEXT), start),
+             suffix: full.slice(end, end + CONTEXT) };
+  }
+
+  if (claimButton) {
+    document.addEventListener("selectionchange", function () {
+      claimButton.disabled = selector() === null;
+    });
+    claimButton.addEventListener("click", function () {
+      var quote = selector();
+      if (!quote) { say("claim-message", "Select some text of the report first.", true); return; }
+      claimButton.disabled = true;
+      send("POST", api + "/claims", { selector: quote }).then(function (result) {
+        if (result.ok) { window.location.reload(); return; }
+        say("claim-message", result.data.message || "The claim was not saved.", true);
+      });
+    });
+  }
+
+  // ---- links: an annotation or an event supports / contradicts / gives context
+  Array.prototype.forEach.call(document.querySelectorAll("form.link-form"), function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var fields = form.elements;
+      var body = { stance: fields.stance.value, note: fields.note.value };
+      var target = fields.target.value.trim();
+      if (fields.kind.value === "event") { body.event_id = Number(target); }
+      else { body.annotation_id = target; }
+      if (form.dataset.claim) { body.claim_id = Number(form.dataset.claim); }
+      else { body.report_id = reportId; }
+      send("POST", linksApi, body).then(function (result) {
+        if (result.ok) { window.location.reload(); return; }
+        say("link-message", result.data.message || "The link was not saved.", true);
+      });
+    });
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("button.unlink"), function (button) {
+    button.addEventListener("click", function () {
+      send("DELETE", linksApi + "/" + encodeURIComponent(button.dataset.link)).then(
+        function (result) {
+          if (result.ok) { window.location.reload(); return; }
+          say("link-message", result.data.message || "The link was not removed.", true);
+        });
+    });
+  });
+
+  // a picker: the approved annotations, offered as the id field's choices
+  var choices = document.getElementById("annotation-choices");
+  if (choices && document.querySelector("form.link-form")) {
+    fetch(root.dataset.annotationsApi + "?status=approved&limit=500",
+          { credentials: "same-origin", headers: { "Accept": "application/geo+json" } })
+      .then(function (response) { return response.ok ? response.json() : { features: [] }; })
+      .then(function (collection) {
+        collection.features.forEach(function (feature) {
+          var option = document.createElement("option");
+          var props = feature.properties;
+          option.value = feature.id;
+          option.label = (props.label_name || props.label) + " · " +
+            (props.observed_at || "date unknown").slice(0, 10) + " · " + feature.id.slice(0, 8);
+          choices.appendChild(option);
+        });
+      });
+  }
+
+  // ---- publishing
+  var publishButton = document.getElementById("publish");
+  if (publishButton) {
+    publishButton.addEventListener("click", function () {
+      publishButton.disabled = true;
+      var list = document.getElementById("publish-problems");
+      list.textContent = "";
+      send("POST", api + "/publish", {}).then(function (result) {
+        if (result.ok) { window.location.reload(); return; }
+        publishButton.disabled = false;
+        say("publish-message", result.data.message || "Not published.", true);
+        var items = (result.data.details && result.data.details.annotations) || [];
+        items.forEach(function (item) {
+          var li = document.createElement("li");
+          li.textContent = item.annotation_id + ": " + item.problem;
+          list.appendChild(li);
+        });
+      });
+    });
+  }
+})();

@@ -1,0 +1,59 @@
+"""`annotator demo` adds the seed report: two claims, the An-124s linked, the airlift event,
+one publication; a second run changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from annotator import create_app
+from annotator.cli import main
+from annotator.demo import SEED_CLAIMS, SEED_TITLE
+from tests.conftest import token_for
+
+
+def test_the_seed_report(tmp_path: Path) -> None:
+    env = {"ANNOTATOR_DATA_DIR": str(tmp_path / "data"),
+           "ANNOTATOR_SAMPLE_DATA_DIR": str(tmp_path / "no-samples")}  # fmt: skip
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo"], env=env)
+    assert first.exit_code == 0, first.output
+    assert f"seed report {SEED_TITLE!r}: 2 claims, 2 links, 1 event, published" in first.stdout
+    second = runner.invoke(main, ["demo"], env=env)
+    assert second.exit_code == 0, second.output
+    assert f"seed report {SEED_TITLE!r}: present" in second.stdout
+
+    app = create_app({"DATA_DIR": str(tmp_path / "data")})
+    client = app.test_client()
+    viewer = {"Authorization": f"Bearer {token_for(app, 'editor')}"}
+    listed = client.get("/api/v1/reports", headers=viewer).get_json()["reports"]
+    assert [r["title"] for r in listed] == [SEED_TITLE], "one report, however many runs"
+    report = client.get(f"/api/v1/reports/{listed[0]['id']}", headers=viewer).get_json()
+    assert report["status"] == "published" and report["published_at"] == "2026-05-25T00:00:00Z"
+    assert [c["exact"] for c in report["claims"]] == list(SEED_CLAIMS)
+    for claim in report["claims"]:
+        assert claim["prefix"] + claim["exact"] + claim["suffix"] in report["text"]
+    first_claim = report["claims"][0]["id"]
+    on_claim = [link for link in report["links"] if link["claim_id"] == first_claim]
+    assert [link["stance"] for link in on_claim] == ["supports", "supports"]
+    an_124s = client.get("/api/v1/annotations?label=aircraft.transport.an-124",
+                         headers=viewer).get_json()["features"]  # fmt: skip
+    assert {link["annotation_id"] for link in on_claim} == {f["id"] for f in an_124s}
+    assert all(f["properties"]["reports"] == [report["id"]] for f in an_124s)
+    events = client.get("/api/v1/events", headers=viewer).get_json()["events"]
+    assert [(e["title"], e["start"], e["end"]) for e in events] == [
+        ("An-124 airlift at Hmeimim", "2024-12-10T00:00:00Z", "2024-12-14T00:00:00Z")
+    ]
+    event = client.get(f"/api/v1/events/{events[0]['id']}", headers=viewer).get_json()
+    assert event["summary"]["counts"] == {"2024-12-13": {"aircraft.transport.an-124": 2}}
+    assert len(event["summary"]["captures"]) == 2, "both demo captures fall in the window"
+    [publication] = report["publications"]
+    frozen = client.get(f"/api/v1/reports/{report['id']}/publications/1", headers=viewer)
+    assert hashlib.sha256(frozen.data).hexdigest() == publication["sha256"]
+    evidence = json.loads(frozen.data)
+    assert {a["id"] for a in evidence["annotations"]} == {f["id"] for f in an_124s}
+    assert "SYNTHETIC" in evidence["caption"]
+    app.extensions["annotator.database"].dispose()
