@@ -259,7 +259,7 @@ def copy_to_image(annotation_id: str) -> Response:
     with database().write() as session:
         source = store.get(session, annotation_id)
         made = store.copy_to(session, source, image_id, actor())
-        return one(made, status=201)
+        return one(made, session, status=201)
 
 
 def _review_items(body: dict[str, Any]) -> list[Item]:
@@ -291,4 +291,4 @@ def review_many() -> Response:
     items = _review_items(body)
     with database().write() as session:
         done = review(session, items, action, actor(), comment=_comment(body))
-        return jsonify({"action": action, "annotations": [feature_of(a) for a in done]})
+        return jsonify({"action": action, "annotations": [feature_of(a, session) for a in done]})

@@ -413,12 +413,8 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
     from annotations import publishing, reports
     from annotations.annotation import Actor
     from annotator import story
-    from annotator.errors import RequestError
 
     app = _app()
-    missing = story.missing_outputs()
-    if missing:
-        raise click.ClickException(f"this install cannot make {', '.join(missing)}; nothing done")
     database = app.extensions["annotator.database"]
     images_dir = Path(app.config["IMAGES_DIR"])
     with app.app_context(), database.write() as session:
@@ -427,10 +423,8 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
         publication = publishing.publish(session, found, Actor(user.name, user.role), images_dir,
                                          app.extensions["annotator.labels"])  # fmt: skip
         evidence = publishing.frozen_evidence(publication, images_dir)
-        try:  # still inside the transaction: if an output fails, nothing is published
-            written = story.write_outputs(evidence, publication, output, width)
-        except RequestError as exc:
-            raise click.ClickException(exc.message) from exc
+        # still inside the transaction: if an output fails, nothing is published
+        written = story.write_outputs(evidence, publication, output, width)
         payload = publication.to_dict() | {
             "embed_path": f"/embed/{found.embed_token}",
             "files": [str(path) for path in written],

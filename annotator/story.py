@@ -6,48 +6,22 @@ changes, so it is kept on disk under its sha256 after the first request.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from flask import Response, current_app
 
+from annotations.bundle import evidence_bundle
 from annotations.evidence import Evidence
+from annotations.figure import figure_png, figure_svg
 from annotations.publishing import Publication
+from annotations.story_map import story_map_csp, story_map_html
 from annotator.errors import RequestError
 
 FIGURE_MIN_PX = 100
 FIGURE_MAX_PX = 8000
 FIGURE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
-
-
-def _output(module: str, name: str) -> Any:
-    """One of the story-output functions (annotations.story_map, .figure, .bundle)."""
-    try:
-        return getattr(importlib.import_module(f"annotations.{module}"), name)
-    except (ImportError, AttributeError):
-        raise RequestError(
-            f"this server cannot make the {module.replace('_', ' ')} output yet",
-            status=501,
-            code="not_implemented",
-        ) from None
-
-
-OUTPUTS = (("story_map", "story_map_html"), ("figure", "figure_png"), ("figure", "figure_svg"),
-           ("bundle", "evidence_bundle"))  # fmt: skip
-
-
-def missing_outputs() -> list[str]:
-    """The output functions this server cannot import (empty when all are there)."""
-    missing = []
-    for module, name in OUTPUTS:
-        try:
-            _output(module, name)
-        except RequestError:
-            missing.append(f"annotations.{module}.{name}")
-    return missing
 
 
 def write_outputs(evidence: Evidence, publication: Publication, folder: Path,
@@ -72,8 +46,7 @@ def write_outputs(evidence: Evidence, publication: Publication, folder: Path,
 
 
 def map_html(evidence: Evidence) -> str:
-    html: str = _output("story_map", "story_map_html")(evidence)
-    return html
+    return story_map_html(evidence)
 
 
 def figure_bytes(
@@ -85,19 +58,17 @@ def figure_bytes(
     annotation_ids: list[str] | None = None,
 ) -> bytes:
     if fmt == "svg":
-        svg: str = _output("figure", "figure_svg")(
+        svg = figure_svg(
             evidence, width_px=width_px, height_px=height_px, annotation_ids=annotation_ids
         )
         return svg.encode()
-    png: bytes = _output("figure", "figure_png")(
+    return figure_png(
         evidence, width_px=width_px, height_px=height_px, annotation_ids=annotation_ids
     )
-    return png
 
 
 def bundle_bytes(evidence: Evidence) -> bytes:
-    data: bytes = _output("bundle", "evidence_bundle")(evidence)
-    return data
+    return evidence_bundle(evidence)
 
 
 def cached_map(publication: Publication, evidence: Evidence) -> str:
@@ -113,12 +84,11 @@ def cached_map(publication: Publication, evidence: Evidence) -> str:
     return html
 
 
-def map_policy(frame_ancestors: str) -> str:
-    """The map is one self-contained page of inline scripts and data: URIs. It may run its own
-    scripts but fetch nothing, and runs sandboxed (an opaque origin: no cookies, no API)."""
+def map_policy(html: str, frame_ancestors: str) -> str:
+    """The map's own policy (its inline scripts by hash, data: images, no connection), run
+    sandboxed in an opaque origin (no cookies, no API), framed only where allowed."""
     return (
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        "img-src data: blob:; font-src data:; sandbox allow-scripts allow-popups "
+        f"{story_map_csp(html)}; sandbox allow-scripts allow-popups "
         f"allow-popups-to-escape-sandbox; frame-ancestors {frame_ancestors}"
     )
 
@@ -130,9 +100,10 @@ def map_response(
     download: bool = False,
     frame_ancestors: str = "'self'",
 ) -> Response:
-    response = Response(cached_map(publication, evidence), mimetype="text/html")
+    html = cached_map(publication, evidence)
+    response = Response(html, mimetype="text/html")
     response.set_etag(publication.sha256)
-    response.headers["Content-Security-Policy"] = map_policy(frame_ancestors)
+    response.headers["Content-Security-Policy"] = map_policy(html, frame_ancestors)
     if download:
         name = f"report-{publication.report_id}-{publication.number}-map.html"
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -263,3 +263,87 @@ def test_coarsening_to_the_site_area(room: Newsroom) -> None:
     site = shape(room.call("GET", "/api/v1/sites/hmeimim-apron").get_json()["area"])
     assert geometry.normalize().equals_exact(site.normalize(), 1e-6)
     assert geometry.contains(shapely.Point(CENTRE))
+
+
+def test_the_outputs_of_a_publication_and_its_embed(room: Newsroom, tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from annotations.bundle import verify_bundle
+
+    report = room.report(title="Airlift <script>alert(1)</script>")
+    claim = room.claim(report["id"])
+    annotation = room.annotation("approved")
+    room.link(annotation_id=annotation["id"], claim_id=claim["id"])
+    base = f"/api/v1/reports/{report['id']}"
+    assert room.call("GET", f"{base}/map.html").status_code == 404, "nothing published yet"
+    publication = room.call("POST", f"{base}/publish").get_json()
+    shown = room.call("GET", f"{base}/map.html", "analyst")
+    assert shown.status_code == 200 and shown.mimetype == "text/html"
+    html = shown.get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    policy = shown.headers["Content-Security-Policy"]
+    assert "'sha256-" in policy and "frame-ancestors 'self'" in policy and "sandbox" in policy
+    assert room.call("GET", f"{base}/map.html").get_data(as_text=True) == html, "kept as made"
+    png = room.call("GET", f"{base}/figure.png?width=800&height=600")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert Image.open(io.BytesIO(png.data)).size == (800, 600)
+    svg = room.call("GET", f"{base}/figure.svg?width=640")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    assert room.call("GET", f"{base}/figure.png?width=5").status_code == 400
+    assert room.call("GET", f"{base}/figure.png?width=abc").status_code == 400
+    bundle = room.call("GET", f"{base}/bundle.zip")
+    assert bundle.mimetype == "application/zip"
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(bundle.data)
+    assert verify_bundle(path) == []
+    names = zipfile.ZipFile(path).namelist()
+    assert "manifest.json" in names
+    # the embed: public, framable from anywhere, the same map
+    embed = room.app.test_client().get(publication["embed_url"])
+    assert embed.status_code == 200, embed.get_data(as_text=True)[:300]
+    assert embed.get_data(as_text=True) == html
+    assert "frame-ancestors *" in embed.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in embed.headers
+    assert room.app.test_client().get("/embed/" + "x" * 32).status_code == 404
+    page = room.call("GET", f"/reports/{report['id']}")
+    assert page.headers["X-Frame-Options"] == "SAMEORIGIN", "only the embed may be framed"
+
+
+def test_annotator_publish_writes_the_three_outputs(room: Newsroom, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from annotator.cli import main
+
+    report = room.report()
+    claim = room.claim(report["id"])
+    waiting = room.annotation("in_review")
+    room.link(annotation_id=waiting["id"], claim_id=claim["id"])
+    env = {"ANNOTATOR_DATA_DIR": str(room.app.config["DATA_DIR"]),
+           "ANNOTATOR_DATABASE_URL": str(room.app.config["DATABASE_URL"])}  # fmt: skip
+    out = tmp_path / "story"
+    runner = CliRunner()
+    refused = runner.invoke(main, ["publish", str(report["id"]), "--by", "editor", "-o", str(out)],
+                            env=env)  # fmt: skip
+    assert refused.exit_code == 1 and waiting["id"] in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not out.exists(), "nothing written"
+    by_analyst = runner.invoke(main, ["publish", str(report["id"]), "--by", "analyst"], env=env)
+    assert by_analyst.exit_code == 1 and "editor" in by_analyst.stderr
+    version = waiting["properties"]["version"]
+    etag = f'"{waiting["id"]}-v{version}"'
+    room.call("POST", f"/api/v1/annotations/{waiting['id']}/status", "editor",
+              json={"status": "approved"}, headers={"If-Match": etag})  # fmt: skip
+    done = runner.invoke(main, ["publish", str(report["id"]), "--by", "editor", "-o", str(out),
+                                "--width", "600", "--json"], env=env)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.stdout)
+    assert payload["number"] == 1
+    written = sorted(Path(f).name for f in payload["files"])
+    stem = f"report-{report['id']}-1"
+    assert written == [f"{stem}-evidence.zip", f"{stem}-figure.png", f"{stem}-figure.svg",
+                       f"{stem}-map.html"]  # fmt: skip
+    verified = runner.invoke(main, ["verify", str(out / f"{stem}-evidence.zip")], env=env)
+    assert verified.exit_code == 0, verified.output
