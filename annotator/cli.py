@@ -417,18 +417,22 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
     app = _app()
     database = app.extensions["annotator.database"]
     images_dir = Path(app.config["IMAGES_DIR"])
-    with app.app_context(), database.write() as session:
-        user = get_user(session, editor)
-        found = reports.get_report(session, report)
-        publication = publishing.publish(session, found, Actor(user.name, user.role), images_dir,
-                                         app.extensions["annotator.labels"])  # fmt: skip
-        evidence = publishing.frozen_evidence(publication, images_dir)
-        # still inside the transaction: if an output fails, nothing is published
-        written = story.write_outputs(evidence, publication, output, width)
-        payload = publication.to_dict() | {
-            "embed_path": f"/embed/{found.embed_token}",
-            "files": [str(path) for path in written],
-        }
+    try:
+        with app.app_context(), database.write() as session:
+            user = get_user(session, editor)
+            found = reports.get_report(session, report)
+            who = Actor(user.name, user.role)
+            labels = app.extensions["annotator.labels"]
+            publication = publishing.publish(session, found, who, images_dir, labels)
+            evidence = publishing.frozen_evidence(publication, images_dir)
+            # still inside the transaction: if an output fails, nothing is published
+            written = story.write_outputs(evidence, publication, output, width)
+            payload = publication.to_dict() | {
+                "embed_path": f"/embed/{found.embed_token}",
+                "files": [str(path) for path in written],
+            }
+    finally:
+        database.dispose()
     lines = [f"published report {report} as publication {payload['number']} "
              f"(sha256 {payload['sha256']})", f"embed: {payload['embed_path']}",
              *(f"wrote {path}" for path in payload["files"])]  # fmt: skip

@@ -1,0 +1,96 @@
+"""The report page in Debian's Chromium: an editor selects a quote, makes it a claim, links an
+annotation to it, is refused while other evidence is unapproved, unlinks it, publishes; then
+the embed page, opened by someone not signed in, shows the map with that annotation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.browser.conftest import open_signed_in
+from tests.browser.screens import screenshot_on_failure, watch_origin
+from tests.newsroom import CLAIM, newsroom
+
+SELECT = """([quote]) => {
+  const text = document.getElementById("report-text");
+  const node = text.firstChild;
+  const start = node.textContent.indexOf(quote);
+  const range = document.createRange();
+  range.setStart(node, start);
+  range.setEnd(node, start + quote.length);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}"""
+
+
+@pytest.mark.browser
+def test_an_editor_quotes_links_and_publishes(
+    app: Flask, live_server: str, browser: Any, make_geotiff: Callable[..., Path]
+) -> None:
+    room = newsroom(app, make_geotiff(), datetime(2024, 12, 13, 8, 21, tzinfo=UTC))
+    approved = room.annotation("approved")
+    waiting = room.annotation("in_review", offset_m=40)
+    report = room.report()
+    room.link(annotation_id=waiting["id"], report_id=report["id"], note="not yet reviewed")
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    outside = watch_origin(page, live_server)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    path = f"/reports/{report['id']}"
+    with screenshot_on_failure(page, "report-page"):
+        open_signed_in(page, live_server, path, "editor")
+        page.wait_for_selector("#report-text")
+        assert page.locator("#make-claim").is_disabled()
+        page.evaluate(SELECT, [CLAIM])
+        page.wait_for_selector("#make-claim:enabled")
+        page.click("#make-claim")
+        page.wait_for_selector("#report-text mark")
+        assert page.inner_text("#report-text mark") == CLAIM
+        assert page.inner_text(".claim blockquote") == CLAIM
+
+        form = page.locator(".claim form.link-form")
+        form.locator("input[name=target]").fill(approved["id"])
+        form.locator("select[name=stance]").select_option("supports")
+        form.locator("input[name=note]").fill("both noses open")
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector(".claim li.link")
+        assert "supports" in page.inner_text(".claim li.link").lower()
+        assert "both noses open" in page.inner_text(".claim li.link")
+
+        page.click("#publish")
+        page.wait_for_selector("#publish-problems li")
+        assert waiting["id"] in page.inner_text("#publish-problems")
+        assert "not approved" in page.inner_text("#publish-message")
+        page.locator(f"li.link:has-text('{waiting['id'][:8]}') button.unlink").click()
+        page.wait_for_selector(f"li.link:has-text('{waiting['id'][:8]}')", state="detached")
+
+        page.click("#publish")
+        page.wait_for_selector("#embed-link")
+        embed = page.get_attribute("#embed-link", "href")
+        assert embed and embed.startswith("/embed/")
+        assert page.locator("table.publications tbody tr").count() == 1
+    assert outside == [], f"requests left the app's origin: {outside}"
+    assert dialogs == []
+    page.close()
+
+    evidence = room.call("GET", f"/api/v1/reports/{report['id']}/publications/1").get_json()
+    assert [a["id"] for a in evidence["annotations"]] == [approved["id"]]
+    assert evidence["claims"][0]["exact"] == CLAIM
+
+    reader = browser.new_page(viewport={"width": 1100, "height": 750})  # not signed in
+    outside = watch_origin(reader, live_server)
+    with screenshot_on_failure(reader, "report-embed"):
+        reader.goto(f"{live_server}{embed}")
+        reader.wait_for_selector("path.leaflet-interactive")
+        assert reader.locator("path.leaflet-interactive").count() == 1
+        reader.locator("path.leaflet-interactive").first.click()
+        popup = reader.wait_for_selector(".leaflet-popup-content")
+        assert popup is not None and "Antonov An-124" in popup.inner_text()
+    assert outside == [], f"requests left the app's origin: {outside}"
+    reader.close()
