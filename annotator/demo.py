@@ -275,6 +275,7 @@ def _ensure_report(app: Flask, image_ids: list[str]) -> str:
     """The seed report with its two claims, the An-124s linked to the first, the airlift
     event, and one publication. Skipped when a report of that title exists."""
     from annotations import events, links, publishing, reports
+    from annotator import story
 
     database: Database = app.extensions["annotator.database"]
     editor = Actor("editor", Role.editor)
@@ -311,6 +312,11 @@ def _ensure_report(app: Flask, image_ids: list[str]) -> str:
             labels = app.extensions["annotator.labels"]
             publication = publishing.publish(session, report, editor, images, labels)
             published = f", published (sha256 {publication.sha256[:12]}\u2026)"
+            # the three outputs, made once now; written only if the publication is committed
+            folder = Path(app.config["DATA_DIR"]) / "demo" / "story"
+            outputs = story.write_outputs(publishing.frozen_evidence(publication, images),
+                                          publication, folder)  # fmt: skip
+            published += f"; its map, figure and bundle in {folder} ({len(outputs)} files)"
         else:
             published = ", not published: no approved An-124 annotations"
     return f"seed report {SEED_TITLE!r}: 2 claims, {len(an_124s)} links, 1 event{published}"

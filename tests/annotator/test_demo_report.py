@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from annotations.bundle import verify_bundle
 from annotator import create_app
 from annotator.cli import main
 from annotator.demo import SEED_CLAIMS, SEED_TITLE
@@ -22,6 +23,9 @@ def test_the_seed_report(tmp_path: Path) -> None:
     first = runner.invoke(main, ["demo"], env=env)
     assert first.exit_code == 0, first.output
     assert f"seed report {SEED_TITLE!r}: 2 claims, 2 links, 1 event, published" in first.stdout
+    story = tmp_path / "data" / "demo" / "story"
+    assert sorted(p.suffix for p in story.iterdir()) == [".html", ".png", ".svg", ".zip"]
+    assert verify_bundle(next(story.glob("*.zip"))) == []
     second = runner.invoke(main, ["demo"], env=env)
     assert second.exit_code == 0, second.output
     assert f"seed report {SEED_TITLE!r}: present" in second.stdout
@@ -56,4 +60,6 @@ def test_the_seed_report(tmp_path: Path) -> None:
     evidence = json.loads(frozen.data)
     assert {a["id"] for a in evidence["annotations"]} == {f["id"] for f in an_124s}
     assert "SYNTHETIC" in evidence["caption"]
+    embed = client.get(f"/embed/{report['embed_url'].rsplit('/', 1)[1]}")
+    assert embed.status_code == 200 and "An-124" in embed.get_data(as_text=True)
     app.extensions["annotator.database"].dispose()
