@@ -18,7 +18,7 @@ from annotations.db import Base, UTCDateTime, utcnow
 from annotations.errors import AlreadyExists, InvalidInput, Malformed, NotFound
 from annotations.events import Event, EventAnnotation, get_event
 from annotations.evidence import Stance
-from annotations.history import record_change
+from annotations.history import Change, changes_of, record_change
 from annotations.reports import Report, clean_text, find_claim, get_report, iso, parse_id
 from annotations.users import Role
 
@@ -190,6 +190,12 @@ def find_links(
     if event_id is not None:
         query = query.where(Link.event_id == event_id)
     return list(session.scalars(query.order_by(Link.id)))
+
+
+def link_changes(session: Session, annotation_id: str) -> list[Change]:
+    """Every link and unlink of this annotation, oldest first (its side of the history)."""
+    ids = list(session.scalars(select(Link.id).where(Link.annotation_id == annotation_id)))
+    return changes_of(session, "link", ids)
 
 
 # ---- the annotation side: which reports rest on which annotations

@@ -13,7 +13,7 @@ from annotations import annotation as store
 from annotations.annotation import Actor, Annotation, feature_text, parse_feature
 from annotations.errors import AnnotationError, Malformed
 from annotations.history import revisions_of
-from annotations.links import reports_by_annotation
+from annotations.links import link_changes, reports_by_annotation
 from annotations.review import DECISIONS, Item, review
 from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search_rows
 from annotations.times import parse_interval
@@ -236,7 +236,8 @@ def history(annotation_id: str) -> Response:
     with database().read() as session:
         store.get(session, annotation_id, include_deleted=True)
         revisions = [r.to_dict() for r in revisions_of(session, annotation_id)]
-        return jsonify({"annotation": annotation_id, "revisions": revisions})
+        linked = [c.to_dict() for c in link_changes(session, annotation_id)]
+        return jsonify({"annotation": annotation_id, "revisions": revisions, "links": linked})
 
 
 def _comment(body: dict[str, Any]) -> str | None:

@@ -63,7 +63,8 @@ ERROR_MEANINGS: dict[int, str] = {
     "`Authorization: Bearer <token>` (`annotator tokens create USER`).",
     403: "Signed in, but the role or ownership does not allow this.",
     404: "No such site, image, annotation or tile.",
-    409: "A unique name (a site slug) is taken.",
+    409: "A unique name (a site slug) is taken, something is linked already, or (publishing) "
+    "linked evidence is not approved: `details.annotations` lists each item.",
     412: "`If-Match` names an older version; `details.current` holds the current annotation.",
     413: "The upload or the image is larger than the configured limit.",
     415: "The body is not of the media type asked for (JSON, or a GeoTIFF in an upload).",
@@ -339,6 +340,12 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
             "properties": {
                 "annotation": {"type": "string"},
                 "revisions": {"type": "array", "items": schema_ref("Revision")},
+                "links": {
+                    "type": "array",
+                    "description": "Every link of this annotation to a report or claim, and "
+                    "every unlink (the changes of /api/v1/links).",
+                    "items": {"type": "object"},
+                },
             },
         },
         "AttributeSpec": {

@@ -59,6 +59,8 @@ def test_a_link_shows_from_both_sides_and_in_the_history(room: Newsroom) -> None
     actions = [(c["subject"], c["action"], c["actor"]) for c in history if c["subject"] == "link"]
     assert actions == [("link", "link", "analyst"), ("link", "unlink", "analyst")]
     assert history[-1]["before"]["note"] == "both noses"
+    own = room.call("GET", f"/api/v1/annotations/{annotation['id']}/history").get_json()
+    assert [c["action"] for c in own["links"]] == ["link", "unlink"], "seen from both sides"
 
 
 def test_links_to_what_is_missing_or_hidden_are_not_found(room: Newsroom) -> None:
