@@ -71,6 +71,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
+    # a configured basemap's origin is the one place images may come from besides the app
+    basemap = f" {settings['BASEMAP_ORIGIN']}" if settings["BASEMAP_ORIGIN"] else ""
+    policy = (
+        f"default-src 'self'; img-src 'self' data: blob:{basemap}; style-src 'self' 'unsafe-inline'"
+    )
+
     @app.after_request
     def _security_headers(response: Any) -> Any:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -78,10 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
-            )
+            response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
     return app

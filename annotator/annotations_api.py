@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 from annotations import annotation as store
 from annotations.annotation import Actor, Annotation, feature_text, parse_feature
 from annotations.errors import AnnotationError, Malformed
+from annotations.geometry import parse_geometry
 from annotations.history import revisions_of
+from annotations.identify import identify
+from annotations.images import get_image
 from annotations.links import link_changes, reports_by_annotation
 from annotations.review import DECISIONS, Item, review
 from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search_rows
@@ -66,7 +69,31 @@ def one(annotation: Annotation, session: Session, status: int = 200) -> Response
 @bp.get("/labels")
 @login_required
 def labels() -> Response:
-    return jsonify(taxonomy().to_dict())
+    text = request.args.get("q")
+    if text is None:
+        return jsonify(taxonomy().to_dict())
+    try:
+        limit = int(request.args.get("limit", 10))
+    except ValueError:
+        raise RequestError("limit must be a whole number", status=400) from None
+    if not 1 <= limit <= 100:
+        raise RequestError("limit must be between 1 and 100", status=400)
+    return jsonify({"labels": [label.to_dict() for label in taxonomy().search(text, limit)]})
+
+
+@bp.post("/measure")
+@login_required
+def measure() -> Response:
+    """Measure a shape on an image and rank the aircraft types its size fits."""
+    body = json_body()
+    image_id = body.get("image_id")
+    if not isinstance(image_id, str) or not image_id:
+        raise RequestError("send {'geometry': GeoJSON geometry, 'image_id': the image's id}",
+                           status=422, code="invalid")  # fmt: skip
+    geometry = parse_geometry(body.get("geometry"))
+    with database().read() as session:
+        gsd_m = get_image(session, image_id).gsd_m
+    return jsonify(identify(geometry, gsd_m, taxonomy()).to_dict())
 
 
 def filters_from_query() -> Filters:

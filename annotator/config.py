@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from annotations.db import sqlite_url
 
@@ -24,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "GDAL_CACHE_MB": 256,
     "SECURE_COOKIES": False,
     "SAMPLE_DATA_DIR": None,
+    "BASEMAP_URL": None,
+    "BASEMAP_ATTRIBUTION": None,
 }
 INTEGERS = {"MAX_JSON_MB", "MAX_UPLOAD_MB", "MAX_IMAGE_PIXELS", "TILE_CACHE_MB", "GDAL_CACHE_MB"}
 BOOLEANS = {"SECURE_COOKIES"}
@@ -71,7 +74,22 @@ def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
         settings["DATABASE_URL"] = sqlite_url(data_dir / "annotator.db")
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _stored_secret(data_dir)
+    settings["BASEMAP_ORIGIN"] = basemap_origin(settings["BASEMAP_URL"])
     return settings
+
+
+def basemap_origin(url: str | None) -> str | None:
+    """The origin the CSP must allow for a configured basemap; the URL is checked at start."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"ANNOTATOR_BASEMAP_URL={url!r} must be an http(s) URL")
+    if not all(f"{{{key}}}" in url for key in "zxy"):
+        raise ConfigError("ANNOTATOR_BASEMAP_URL must hold {z}, {x} and {y} (an XYZ tile URL)")
+    if any(c in parts.netloc for c in "{}@ ;'\""):
+        raise ConfigError("ANNOTATOR_BASEMAP_URL: the host part must be a plain host[:port]")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _stored_secret(data_dir: Path) -> str:

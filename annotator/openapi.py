@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from annotations import annotation as annotation_rules
 from annotations import geometry as geometry_rules
 from annotations import history as history_rules
+from annotations import identify as identify_rules
 from annotations import review as review_rules
 from annotations import search as search_rules
 from annotations import timeline as timeline_rules
@@ -365,6 +366,15 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
             "type": "object",
             "properties": {"labels": {"type": "array", "items": schema_ref("Label")}},
         },
+        "MeasureRequest": {
+            "type": "object",
+            "required": ["geometry", "image_id"],
+            "properties": {
+                "geometry": schema_ref("Geometry"),
+                "image_id": {"type": "string", "description": "The image it is drawn on."},
+            },
+        },
+        "Measurement": _measurement_schema(),
         "Site": _site_schema(),
         "SiteInput": _site_input(),
         "SiteList": {
@@ -691,6 +701,41 @@ def _label_schema() -> dict[str, Any]:
                     "source": {"type": "string"},
                     "checked": {"type": "boolean"},
                     "note": {"type": "string"},
+                },
+            },
+        },
+    }
+
+
+def _measurement_schema() -> dict[str, Any]:
+    number = {"type": "number"}
+    return {
+        "type": "object",
+        "properties": {
+            "measurements": schema_ref("Measurements"),
+            "aircraft": {
+                "type": ["object", "null"],
+                "description": "The sides as length and span, in the order the best fit takes.",
+                "properties": {"length_m": number, "span_m": number},
+            },
+            "gsd_m": number,
+            "tolerance_m": {"type": "number", "description": "2 image pixels."},
+            "candidates": {
+                "type": "array",
+                "description": "Aircraft types with a reference size, best fit first (at most "
+                f"{identify_rules.CANDIDATE_COUNT}); score is in units of tolerance, "
+                "1 or less fits.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "label": schema_ref("LabelId"),
+                        "name": {"type": "string"},
+                        "colour": {"type": "string"},
+                        "score": number,
+                        "fits": {"type": "boolean"},
+                        "length_m": number,
+                        "span_m": number,
+                    },
                 },
             },
         },
@@ -1160,8 +1205,43 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
             "get": {
                 "tags": ["labels"],
                 "operationId": "listLabels",
-                "summary": "The label taxonomy",
-                "responses": {"200": ok("Every label.", schema_ref("Taxonomy")), **errors(401)},
+                "summary": "The label taxonomy, or the labels matching a type-ahead search",
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "description": "Words typed: whole matches of id, name or alias first, "
+                        "then prefixes, then substrings ('124' finds the An-124). Absent: "
+                        "every label.",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "description": "Most labels matching `q`.",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                    },
+                ],
+                "responses": {
+                    "200": ok("Every label, or the best matches.", schema_ref("Taxonomy")),
+                    **errors(400, 401),
+                },
+            }
+        },
+        "/api/v1/measure": {
+            "post": {
+                "tags": ["labels"],
+                "operationId": "measureAndIdentify",
+                "summary": "Measure a shape on an image; rank the aircraft types its size fits",
+                "security": WRITE_SECURITY,
+                "requestBody": {
+                    "required": True,
+                    "content": json_content(schema_ref("MeasureRequest")),
+                },
+                "responses": {
+                    "200": ok("Measurements and candidates.", schema_ref("Measurement")),
+                    **errors(400, 401, 404, 415, 422),
+                },
             }
         },
         "/api/v1/annotations": {

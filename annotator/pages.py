@@ -8,7 +8,8 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from annotations.images import get_image, list_images
 from annotations.sites import list_sites
-from annotator.auth import login_required
+from annotations.users import Role
+from annotator.auth import current_user, login_required
 from annotator.extensions import database
 from imagery.display import Display
 from imagery.tiles import TileSource, thumbnail, tileset_info
@@ -31,7 +32,20 @@ def image(image_id: str) -> str:
     with database().read() as session:
         record = get_image(session, image_id)
         info = tileset_info(str(current_app.config["IMAGES_DIR"] / record.cog_name))
-        return render_template("image.html", image=record.to_dict(), tiles=info)
+        user = current_user()
+        basemap = None
+        if current_app.config["BASEMAP_URL"]:
+            basemap = {
+                "url": current_app.config["BASEMAP_URL"],
+                "attribution": current_app.config["BASEMAP_ATTRIBUTION"] or "",
+            }
+        return render_template(
+            "image.html",
+            image=record.to_dict(),
+            tiles=info,
+            basemap=basemap,
+            can_edit=user is not None and user.role >= Role.analyst,
+        )
 
 
 @bp.get("/images/<image_id>/thumbnail.png")

@@ -53,6 +53,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", "/api/v1/images/<image_id>", "viewer"),
     ("POST", "/api/v1/images", "analyst"),
     ("GET", "/api/v1/labels", "viewer"),
+    ("POST", "/api/v1/measure", "viewer"),
     ("GET", "/api/v1/annotations", "viewer"),
     ("POST", "/api/v1/annotations", "analyst"),
     ("GET", "/api/v1/annotations/<annotation_id>", "viewer"),
@@ -139,6 +140,7 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/api/v1/links",
         "/api/v1/labels",
         "/api/v1/imports",
+        "/api/v1/measure",
         "/tiles",
         "/images",
     )
@@ -239,6 +241,7 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
                 "report_id": report["id"],
                 "stance": "context",
             },
+            "/api/v1/measure": {"geometry": feature(image.id)["geometry"], "image_id": image.id},
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)

@@ -1,0 +1,163 @@
+// Saving: a new shape is POSTed when it has a label and the analyst saves; every change to
+// a saved annotation is PUT at once with If-Match. A failure leaves the annotation marked
+// "unsaved" with the server's words; a 412 opens the conflict dialog.
+(function () {
+  "use strict";
+  var AW = window.AW;
+  var FIELDS = ["label", "shape", "confidence", "count", "attributes", "notes"];
+
+  function body(item) {
+    var properties = { image_id: AW.data.id };
+    FIELDS.forEach(function (name) { properties[name] = item.feature.properties[name]; });
+    return { type: "Feature", geometry: item.feature.geometry, properties: properties };
+  }
+
+  AW.save = function (item) {
+    if (!item || !AW.data.can_edit) return Promise.resolve(false);
+    if (item.saving) {  // one request at a time per annotation; the latest change follows
+      item.again = true;
+      return item.saving;
+    }
+    if (!item.feature.properties.label) {
+      AW.setState(item, "unsaved", "not saved: pick a label first");
+      return Promise.resolve(false);
+    }
+    var isNew = Boolean(item.isNew);
+    var fromVersion = item.feature.properties.version;
+    var request = isNew
+      ? AW.request("POST", AW.data.api.annotations, body(item))
+      : AW.request("PUT", AW.annotationUrl(item.id), body(item), AW.etagOf(item.feature));
+    AW.setState(item, "saving", "saving…");
+    item.saving = request.then(function (answer) {
+      item.saving = null;
+      if (answer.ok) {
+        var oldId = item.id;
+        var saved = AW.upsert(answer.data, oldId);
+        saved.isNew = false;
+        if (isNew) AW.record({ kind: "create", id: saved.id });
+        else AW.record({ kind: "edit", id: saved.id, from: fromVersion, to: answer.data.properties.version });
+        if (AW.selectedId === oldId) AW.selectedId = saved.id;
+        AW.emit("saved", saved);
+        AW.emit("changed", saved);
+        if (item.again) {
+          item.again = false;
+          return AW.save(saved);
+        }
+        return true;
+      }
+      item.again = false;
+      if (answer.status === 412 && answer.data && answer.data.details) {
+        AW.setState(item, "conflict", answer.message);
+        AW.conflict(item, answer.data.details.current);
+      } else {
+        AW.setState(item, "unsaved", "not saved: " + answer.message);
+      }
+      return false;
+    });
+    return item.saving;
+  };
+
+  // Change fields or the geometry of an annotation, then save (a new one waits for Save).
+  AW.change = function (item, properties, geometry) {
+    Object.keys(properties || {}).forEach(function (name) {
+      item.feature.properties[name] = properties[name];
+    });
+    if (geometry) item.feature.geometry = geometry;
+    AW.redraw(item);
+    if (item.isNew) {
+      AW.setState(item, "unsaved", item.feature.properties.label
+        ? "not saved yet: Save (Enter) to store it" : "not saved yet: pick a label, then Save (Enter)");
+      return Promise.resolve(false);
+    }
+    return AW.save(item);
+  };
+
+  AW.remove = function (item) {
+    if (!item) return;
+    if (item.isNew) {  // never reached the server: nothing to record
+      AW.forget(item);
+      AW.select(null);
+      AW.emit("changed", item);
+      return;
+    }
+    AW.setState(item, "saving", "deleting…");
+    AW.request("DELETE", AW.annotationUrl(item.id), undefined, AW.etagOf(item.feature)).then(function (answer) {
+      if (!answer.ok) {
+        AW.setState(item, "unsaved", "not deleted: " + answer.message);
+        if (answer.status === 412 && answer.data && answer.data.details) {
+          AW.conflict(item, answer.data.details.current);
+        }
+        return;
+      }
+      AW.upsert(answer.data);
+      AW.record({ kind: "delete", id: item.id });
+      AW.select(null);
+      AW.emit("changed", item);
+      AW.emit("mode", "Deleted (Ctrl+Z brings it back).");
+    });
+  };
+
+  // --- the conflict dialog: the other version next to yours; keep yours or take theirs ---
+  var dialog = document.getElementById("conflict-dialog");
+  var theirsOutline = null;
+  var open = null;
+
+  function describe(list, feature) {
+    var p = feature.properties;
+    var rows = [
+      ["label", AW.labelName(p.label)], ["confidence", p.confidence], ["count", p.count],
+      ["notes", p.notes || "—"], ["status", p.status]
+    ];
+    if (p.updated_by) rows.push(["changed by", p.updated_by + " at " + (p.updated_at || "").slice(0, 19)]);
+    var nodes = [];
+    rows.forEach(function (row) {
+      nodes.push(AW.el("dt", null, row[0]));
+      nodes.push(AW.el("dd", null, row[1]));
+    });
+    list.replaceChildren.apply(list, nodes);
+  }
+
+  function close() {
+    if (theirsOutline) AW.map.removeLayer(theirsOutline);
+    theirsOutline = null;
+    open = null;
+    if (dialog.open) dialog.close();
+  }
+
+  AW.conflict = function (item, theirs) {
+    open = { item: item, theirs: theirs };
+    describe(document.getElementById("conflict-mine"), item.feature);
+    describe(document.getElementById("conflict-theirs"), theirs);
+    document.getElementById("conflict-version").textContent = "(version " + theirs.properties.version + ")";
+    document.getElementById("conflict-text").textContent =
+      "You edited version " + item.feature.properties.version + "; the server has version " +
+      theirs.properties.version + ". Keep yours (it replaces theirs, which stays in the history) or take theirs.";
+    if (theirsOutline) AW.map.removeLayer(theirsOutline);
+    theirsOutline = L.geoJSON(theirs, {
+      pmIgnore: true, interactive: false,
+      style: { color: "#ff2d55", weight: 2, dashArray: "8 6", fill: false },
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 9, pmIgnore: true }); }
+    }).addTo(AW.map);
+    if (!dialog.open) dialog.showModal();
+  };
+
+  document.getElementById("conflict-keep").addEventListener("click", function () {
+    if (!open) return;
+    var item = open.item;
+    item.feature.properties.version = open.theirs.properties.version;
+    close();
+    AW.save(item);
+  });
+  document.getElementById("conflict-take").addEventListener("click", function () {
+    if (!open) return;
+    var item = AW.upsert(open.theirs, open.item.id);
+    close();
+    AW.emit("changed", item);
+    AW.emit("select", AW.selected());
+  });
+  dialog.addEventListener("cancel", function () {
+    if (open) AW.setState(open.item, "unsaved", "not saved: it conflicts with version " +
+      open.theirs.properties.version + "; save again to choose");
+    close();
+  });
+})();
