@@ -70,13 +70,13 @@ def test_measure_ranks_an_124_first_for_69_by_73(app: Flask, auth_header: Header
     assert result["aircraft"]["length_m"] == pytest.approx(69.0, abs=0.05)
     assert result["aircraft"]["span_m"] == pytest.approx(73.0, abs=0.05)
     # the same numbers the API stores with a saved annotation
-    feature = {"type": "Feature", "geometry": body["geometry"],
-               "properties": {"label": "aircraft.transport.an-124", "image_id": image.id}}  # fmt: skip
+    properties = {"label": "aircraft.transport.an-124", "image_id": image.id}
+    feature = {"type": "Feature", "geometry": body["geometry"], "properties": properties}
     saved = client.post("/api/v1/annotations", json=feature, headers=auth_header("analyst"))
     assert saved.status_code == 201, saved.get_json()
     assert saved.get_json()["properties"]["measurements"] == result["measurements"]
-    il_76 = client.post("/api/v1/measure", headers=auth_header("viewer"),
-                        json={"geometry": box(image, 46.6, 50.5), "image_id": image.id})  # fmt: skip
+    body = {"geometry": box(image, 46.6, 50.5), "image_id": image.id}
+    il_76 = client.post("/api/v1/measure", json=body, headers=auth_header("viewer"))
     assert il_76.get_json()["candidates"][0]["label"] == "aircraft.transport.il-76"
 
 

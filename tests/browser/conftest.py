@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,14 +28,38 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` on a free local port, in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(page: Any, name: str) -> Iterator[None]:
+    """Save the page as <screenshots>/<name>.png when the block fails, and say where."""
+    try:
+        yield
+    except BaseException as exc:
+        folder = Path(os.environ.get("ANNOTATOR_TEST_SCREENSHOTS", tempfile.gettempdir()))
+        path = folder / f"{name}.png"
+        with contextlib.suppress(Exception):
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(path))
+            exc.add_note(f"screenshot of the page: {path}")
+        raise
 
 
 @pytest.fixture(scope="session")

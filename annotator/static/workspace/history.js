@@ -57,7 +57,8 @@
       refreshButtons();
       var feature = answer.data;  // the server says whether it is deleted now
       var item = AW.upsert(feature);
-      if (feature.properties.deleted && AW.selectedId === item.id) AW.select(null);
+      if (feature.properties.deleted) { if (AW.selectedId === item.id) AW.select(null); }
+      else AW.select(item.id, false);  // show what came back
       AW.emit("changed", item);
       AW.emit("mode", verb === "undo" ? "Undone (the server keeps the record)." : "Redone.");
     });

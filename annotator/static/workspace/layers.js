@@ -130,7 +130,7 @@
       if (item.layer && item.layer.bringToFront) item.layer.bringToFront();
       if (zoom && item.layer) {
         var bounds = item.layer.getBounds ? item.layer.getBounds() : L.latLngBounds([item.layer.getLatLng()]);
-        AW.map.fitBounds(bounds.pad(1.5), { maxZoom: AW.map.getMaxZoom() - 1 });
+        AW.map.fitBounds(bounds.pad(1.5), { maxZoom: AW.map.getMaxZoom() - 1, animate: false });
       }
     }
     AW.emit("select", item || null);
