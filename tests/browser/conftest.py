@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,21 +43,6 @@ def serving(app: Flask) -> Iterator[str]:
 def live_server(app: Flask) -> Iterator[str]:
     with serving(app) as url:
         yield url
-
-
-@contextlib.contextmanager
-def screenshot_on_failure(page: Any, name: str) -> Iterator[None]:
-    """Save the page as <screenshots>/<name>.png when the block fails, and say where."""
-    try:
-        yield
-    except BaseException as exc:
-        folder = Path(os.environ.get("ANNOTATOR_TEST_SCREENSHOTS", tempfile.gettempdir()))
-        path = folder / f"{name}.png"
-        with contextlib.suppress(Exception):
-            folder.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(path))
-            exc.add_note(f"screenshot of the page: {path}")
-        raise
 
 
 @pytest.fixture(scope="session")

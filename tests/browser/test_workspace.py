@@ -5,6 +5,7 @@ user text kept as text, a stale edit's conflict dialog, and nothing fetched from
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,11 @@ from flask import Flask
 from pyproj import Geod
 
 from annotations.measure import box_polygon
-from annotator.demo import demo_image_ids, load_demo
+from annotator.demo import demo_image_ids
 from imagery.demo import DemoAircraft, demo_aircraft
-from tests.browser.conftest import open_signed_in, screenshot_on_failure, serving
-from tests.conftest import _app_with_users, make_app, token_for
+from tests.browser.conftest import open_signed_in, serving
+from tests.browser.screens import screenshot_on_failure
+from tests.conftest import make_app, token_for
 
 GEOD = Geod(ellps="WGS84")
 DEGREE_TOLERANCE = 1e-6
@@ -39,17 +41,17 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Demo]:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Iterator[Demo]:
+    """One copy of the demo for this module's tests; each draws its own annotations."""
     folder = tmp_path_factory.mktemp("workspace")
-    for app in _app_with_users(make_app(folder)):
-        app.config["SAMPLE_DATA_DIR"] = str(folder / "no-samples")  # the synthetic scene only
-        load_demo(app)
-        database = app.extensions["annotator.database"]
-        ids = demo_image_ids(database, Path(app.config["DATA_DIR"]) / "demo")
-        with serving(app) as url:
-            state = Demo(app, url, ids[1])
-            yield state
-        assert state.outside == [], f"requests left the app's origin: {state.outside}"
+    shutil.copytree(demo_template, folder / "instance")
+    app = make_app(folder)
+    ids = demo_image_ids(app.extensions["annotator.database"], folder / "instance" / "demo")
+    with serving(app) as url:
+        state = Demo(app, url, ids[1])
+        yield state
+    app.extensions["annotator.database"].dispose()
+    assert state.outside == [], f"requests left the app's origin: {state.outside}"
 
 
 @pytest.fixture
@@ -142,6 +144,14 @@ def save(page: Any) -> str:
     return str(selected.get_attribute("data-id"))
 
 
+def boxed(page: Any, aircraft: DemoAircraft, typed: str, label_id: str) -> str:
+    """Go to the aircraft, box it north-up with the mouse, label it through the search, save."""
+    go_to(page, aircraft.lat, aircraft.lon)
+    draw_box(page, *north_up_box(aircraft))
+    pick_label(page, typed, label_id)
+    return save(page)
+
+
 def page_geometry(page: Any, annotation_id: str) -> Any:
     return page.evaluate("id => AW.items.get(id).layer.toGeoJSON().geometry", annotation_id)
 
@@ -201,10 +211,7 @@ def test_draw_label_save_reload_and_identify(demo: Demo, page: Any) -> None:
 
 def test_undo_and_redo_are_server_changes(demo: Demo, page: Any) -> None:
     aircraft = an_124(1)
-    go_to(page, aircraft.lat, aircraft.lon)
-    draw_box(page, *north_up_box(aircraft))
-    pick_label(page, "ruslan", "aircraft.transport.an-124")
-    annotation_id = save(page)
+    annotation_id = boxed(page, aircraft, "ruslan", "aircraft.transport.an-124")
     before = demo.api("GET", f"/api/v1/annotations/{annotation_id}").get_json()
     page.locator("#map").focus()
 
@@ -262,10 +269,7 @@ def test_notes_are_text_and_no_dialog_fires(demo: Demo, page: Any) -> None:
 
 def test_a_stale_edit_raises_the_conflict_dialog(demo: Demo, page: Any) -> None:
     aircraft = [a for a in demo_aircraft("2024-12-13") if a.kind == "il-76"][1]
-    go_to(page, aircraft.lat, aircraft.lon)
-    draw_box(page, *north_up_box(aircraft))
-    pick_label(page, "76", "aircraft.transport.il-76")
-    annotation_id = save(page)
+    annotation_id = boxed(page, aircraft, "76", "aircraft.transport.il-76")
     path = f"/api/v1/annotations/{annotation_id}"
     etag = demo.api("GET", path).headers["ETag"]
     change = {"type": "Feature", "properties": {"notes": "editor: wing tips cut"}}
@@ -355,6 +359,27 @@ def test_label_search_help_and_keyboard(demo: Demo, page: Any) -> None:
     options = page.eval_on_selector_all("#label-results li", "els => els.map(e => e.dataset.label)")
     assert {"aircraft.transport.il-76", "aircraft.transport.il-62"} <= set(options)
 
+    # and draw without a mouse: arrows pan, Space puts a corner at the crosshair, Enter saves
+    page.keyboard.press("Escape")
+    page.locator("#map").focus()
+    page.keyboard.press("b")
+    page.keyboard.press(" ")
+    for key in ("ArrowRight", "ArrowDown"):
+        page.keyboard.press(key)
+    page.keyboard.press(" ")
+    page.wait_for_selector("#label-search:focus")
+    page.keyboard.type("124")
+    page.wait_for_selector("#label-results li[data-label='aircraft.transport.an-124']")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#save-state.saved")
+    annotation_id = page.locator(".annotation-list button[aria-current='true']").get_attribute(
+        "data-id"
+    )
+    feature = demo.api("GET", f"/api/v1/annotations/{annotation_id}").get_json()
+    assert feature["properties"]["shape"] == "box"
+    assert feature["properties"]["measurements"]["area_m2"] > 0
+
 
 def test_a_viewer_gets_no_drawing_tools(demo: Demo, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1366, "height": 768})
@@ -369,3 +394,144 @@ def test_a_viewer_gets_no_drawing_tools(demo: Demo, browser: Any) -> None:
         page.click(".annotation-list button.entry >> nth=0")
         assert page.locator("#save").is_disabled()
     page.close()
+
+
+def drag(page: Any, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*start, steps=2)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, steps=4)
+    page.mouse.move(*end, steps=4)
+    page.mouse.up()
+
+
+def test_point_polygon_and_line_by_keyboard_and_clicks(demo: Demo, page: Any) -> None:
+    fighter = next(a for a in demo_aircraft("2024-12-13") if a.kind == "fighter")
+    go_to(page, fighter.lat, fighter.lon, zoom=18)
+    x, y = screen(page, fighter.lat, fighter.lon)
+    made = {}
+    page.locator("#map").focus()
+    page.keyboard.press("g")  # a polygon: four clicks, Enter closes it
+    for dx, dy in ((-30, -20), (30, -25), (35, 20), (-25, 25)):
+        page.mouse.click(x + dx, y + dy)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#label-search:focus")
+    pick_label(page, "su-30", "aircraft.combat.su-30sm")
+    made["polygon"] = save(page)
+    page.locator("#map").focus()
+    page.keyboard.press("l")  # a convoy's route
+    for dx, dy in ((-200, 150), (-100, 180), (0, 160), (120, 200)):
+        page.mouse.click(x + dx, y + dy)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#label-search:focus")
+    pick_label(page, "convoy", "vehicle.convoy")
+    page.wait_for_selector("#measure-values dt:text-is('length')")
+    made["line"] = save(page)
+    page.locator("#map").focus()
+    page.keyboard.press("p")
+    page.mouse.click(x - 150, y - 120)
+    page.wait_for_selector("#label-search:focus")
+    pick_label(page, "truck", "vehicle.truck")
+    made["point"] = save(page)
+    kinds = {"polygon": "Polygon", "line": "LineString", "point": "Point"}
+    for shape, annotation_id in made.items():
+        feature = demo.api("GET", f"/api/v1/annotations/{annotation_id}").get_json()
+        assert feature["properties"]["shape"] == shape
+        assert feature["geometry"]["type"] == kinds[shape]
+    polygon = demo.api("GET", f"/api/v1/annotations/{made['polygon']}").get_json()
+    assert len(polygon["geometry"]["coordinates"][0]) == 5
+    line = demo.api("GET", f"/api/v1/annotations/{made['line']}").get_json()
+    assert len(line["geometry"]["coordinates"]) == 4
+    assert line["properties"]["measurements"]["length_m"] > 0
+
+
+def test_move_edit_vertices_rotate_delete_each_saved_and_undone(demo: Demo, page: Any) -> None:
+    aircraft = [a for a in demo_aircraft("2024-12-13") if a.kind == "il-76"][2]
+    go_to(page, aircraft.lat, aircraft.lon)
+    west, south, east, north = north_up_box(aircraft)
+    draw_box(page, west, south, east, north)
+    pick_label(page, "il-76", "aircraft.transport.il-76")
+    annotation_id = save(page)
+    path = f"/api/v1/annotations/{annotation_id}"
+    original = demo.api("GET", path).get_json()["geometry"]
+
+    page.locator("#map").focus()
+    page.keyboard.press("m")  # move: drag the shape 40 px to the right
+    x, y = screen(page, (south + north) / 2, (west + east) / 2)
+    page.wait_for_selector("[data-edit='move'][aria-pressed='true']")
+    drag(page, (x, y), (x + 40, y))
+    page.wait_for_selector("#save-state.saved:has-text('version 2')")
+    moved = demo.api("GET", path).get_json()
+    shift = moved["geometry"]["coordinates"][0][0][0] - original["coordinates"][0][0][0]
+    assert shift > 1e-5, "moved east"
+    assert moved["properties"]["measurements"]["width_m"] == pytest.approx(
+        demo.api("GET", f"{path}/history").get_json()["revisions"][0]["after"]["properties"][
+            "measurements"
+        ]["width_m"],
+        abs=0.05,
+    ), "a move keeps the size"
+
+    page.keyboard.press("e")  # vertices: drag one corner outwards
+    page.wait_for_selector(".leaflet-marker-pane .marker-icon")
+    corner = page.locator(".leaflet-marker-pane .marker-icon:not(.marker-icon-middle)").first
+    box = corner.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    drag(page, (cx, cy), (cx - 25, cy - 25))
+    page.wait_for_selector("#save-state.saved:has-text('version 3')")
+    assert demo.api("GET", path).get_json()["geometry"] != moved["geometry"]
+
+    page.keyboard.press("Escape")  # end editing, keep the selection
+    page.keyboard.press("t")  # rotate: drag a corner handle around the centre
+    page.wait_for_selector(".leaflet-marker-pane .marker-icon")
+    handle = page.locator(".leaflet-marker-pane .marker-icon").first.bounding_box()
+    hx, hy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    drag(page, (hx, hy), (hx + 60, hy - 40))
+    page.wait_for_selector("#save-state.saved:has-text('version 4')")
+    rotated = demo.api("GET", path).get_json()
+    assert rotated["properties"]["shape"] == "rotated-box"
+    page.keyboard.press("Escape")
+
+    page.locator("#map").focus()
+    page.keyboard.press("Control+z")  # back to version 3's content, as version 5
+    page.wait_for_selector("body[data-redo='1']", state="attached")
+    undone = demo.api("GET", path).get_json()
+    assert undone["properties"]["version"] == 5 and undone["properties"]["shape"] == "box"
+
+    page.click(f".annotation-list button[data-id='{annotation_id}']")
+    page.locator("#map").focus()
+    page.keyboard.press("Delete")
+    page.wait_for_selector(f".annotation-list button[data-id='{annotation_id}']", state="detached")
+    assert demo.api("GET", path).status_code == 404
+    page.keyboard.press("Control+z")
+    page.wait_for_selector(f".annotation-list button[data-id='{annotation_id}']")
+    assert demo.api("GET", path).get_json()["geometry"] == undone["geometry"]
+    actions = [r["action"] for r in demo.api("GET", f"{path}/history").get_json()["revisions"]]
+    assert actions == ["create", "edit", "edit", "edit", "restore", "delete", "restore"]
+
+
+def test_attributes_and_filters(demo: Demo, page: Any) -> None:
+    aircraft = an_124(0)
+    annotation_id = boxed(page, aircraft, "condor", "aircraft.transport.an-124")
+    page.select_option("[data-attribute='state']", "nose door open")
+    page.wait_for_selector("#save-state.saved:has-text('version 2')")
+    page.fill("[data-attribute='heading_deg']", "262")
+    page.locator("[data-attribute='heading_deg']").press("Tab")
+    page.wait_for_selector("#save-state.saved:has-text('version 3')")
+    page.fill("[data-attribute='heading_deg']", "400")  # above the schema's maximum
+    page.locator("[data-attribute='heading_deg']").press("Tab")
+    refused = page.wait_for_selector("#save-state.unsaved")
+    assert "heading_deg" in refused.inner_text() and "maximum" in refused.inner_text()
+    stored = demo.api("GET", f"/api/v1/annotations/{annotation_id}").get_json()["properties"]
+    assert stored["attributes"] == {"state": "nose door open", "heading_deg": 262}
+    assert stored["version"] == 3
+
+    page.select_option("#filter-status", "approved")
+    page.wait_for_selector(f".annotation-list button[data-id='{annotation_id}']", state="detached")
+    statuses = page.eval_on_selector_all(
+        ".annotation-list .meta", "els => els.map(e => e.textContent)"
+    )
+    assert statuses and all(s.startswith("approved") for s in statuses)
+    page.select_option("#filter-status", "unsaved")
+    page.wait_for_selector(f".annotation-list button[data-id='{annotation_id}']")
+    page.select_option("#filter-status", "")
+    page.select_option("#filter-author", "analyst")
+    assert page.locator(".annotation-list button.entry").count() >= 9

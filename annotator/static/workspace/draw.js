@@ -39,7 +39,8 @@
     } else {
       map.pm.enableDraw(GEOMAN[name], DRAW_OPTIONS);
       say("Drawing a " + NAMES[name] + ". " + (name === "polygon" || name === "line"
-        ? "Click each vertex; Enter finishes, Esc cancels." : "Esc cancels."));
+        ? "Click each vertex; Enter finishes, Esc cancels." : "Esc cancels.") +
+        " By keyboard: arrows pan, Space puts a vertex at the crosshair.");
     }
     map.getContainer().focus();
     markTools();
@@ -54,6 +55,8 @@
 
   AW.cancel = function () {
     if (tool && tool !== "rotated-box") map.pm.disableDraw();
+    if (typed && typed.preview) map.removeLayer(typed.preview);
+    typed = null;
     if (rotated && rotated.preview) map.removeLayer(rotated.preview);
     rotated = null;
     if (tool) say("Drawing cancelled.");
@@ -62,6 +65,7 @@
 
   // Enter: close the polygon or line being drawn.
   AW.finishShape = function () {
+    if (typed) { finishTyped(); return true; }
     if (tool === "polygon" || tool === "line") {
       var handler = map.pm.Draw[GEOMAN[tool]];
       if (handler && handler._finishShape) handler._finishShape();
@@ -85,7 +89,7 @@
     map.removeLayer(event.layer);
     created(geometry, tool || (event.shape === "Rectangle" ? "box" : "polygon"));
   });
-  map.on("pm:drawend", function () { if (tool && tool !== "rotated-box") finishDrawing(); });
+  map.on("pm:drawend", function () { if (tool && tool !== "rotated-box" && !typed) finishDrawing(); });
 
   // --- live measurement of the shape being drawn ---
   function ring(latlngs) {
@@ -143,15 +147,65 @@
     }
   }
 
-  map.on("click", function (event) {
-    if (!rotated) return;
-    rotated.points.push(event.latlng);
-    if (rotated.points.length < 3) { preview(event.latlng); return; }
+  function rotatedClick(latlng) {
+    rotated.points.push(latlng);
+    if (rotated.points.length < 3) { preview(latlng); return; }
     var corners = rotatedCorners(rotated.points);
     map.removeLayer(rotated.preview);
     rotated = null;
     created({ type: "Polygon", coordinates: [ring(corners)] }, "rotated-box");
+  }
+
+  map.on("click", function (event) {
+    if (rotated) rotatedClick(event.latlng);
   });
+
+  // --- drawing by keyboard: pan with the arrows, Space puts a vertex under the crosshair ---
+  var typed = null;  // {points, preview} once Space has been used for a Geoman tool
+
+  function typedShape(points) {
+    if (tool === "box" && points.length === 2) {
+      var b = L.latLngBounds(points);
+      return [b.getNorthWest(), b.getNorthEast(), b.getSouthEast(), b.getSouthWest()];
+    }
+    return points;
+  }
+
+  AW.placeAtCentre = function () {
+    if (!tool) return false;
+    var centre = map.getCenter();
+    if (tool === "rotated-box") { rotatedClick(centre); return true; }
+    if (tool === "point") {
+      map.pm.disableDraw();
+      created({ type: "Point", coordinates: [centre.lng, centre.lat] }, "point");
+      return true;
+    }
+    if (!typed) {
+      typed = { points: [], preview: null };
+      map.pm.disableDraw();  // the mouse's half-drawn shape, if any, gives way to the keys
+    }
+    typed.points.push(centre);
+    var shape = typedShape(typed.points);
+    var Kind = tool === "line" || shape.length < 3 ? L.polyline : L.polygon;
+    if (typed.preview) map.removeLayer(typed.preview);
+    typed.preview = Kind(shape, { color: "#ffd400", weight: 2, pmIgnore: true, interactive: false,
+                                  renderer: editRenderer }).addTo(map);
+    if (tool === "box" && typed.points.length === 2) finishTyped();
+    else say(typed.points.length + " vertices; Space adds one at the crosshair, Enter finishes.");
+    return true;
+  };
+
+  function finishTyped() {
+    var shape = typedShape(typed.points);
+    map.removeLayer(typed.preview);
+    typed = null;
+    var needed = tool === "line" ? 2 : 3;
+    if (shape.length < needed) { say("Too few vertices; the shape was dropped."); finishDrawing(); return; }
+    var geometry = tool === "line"
+      ? { type: "LineString", coordinates: shape.map(function (ll) { return [ll.lng, ll.lat]; }) }
+      : { type: "Polygon", coordinates: [ring(shape)] };
+    created(geometry, tool);
+  }
 
   // --- editing the selected shape: vertices, move, rotate ---
   function editLayer(item) {

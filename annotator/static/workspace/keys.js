@@ -56,6 +56,7 @@
       if (item && AW.data.can_edit) { event.preventDefault(); AW.stopEdit(); AW.remove(item); }
       return;
     }
+    if (key === " " && AW.drawing) { event.preventDefault(); AW.placeAtCentre(); return; }
     if (key === "?") { event.preventDefault(); AW.toggleHelp(); return; }
     if (key === "/") { event.preventDefault(); document.getElementById("label-search").focus(); return; }
     var lower = key.toLowerCase();

@@ -154,6 +154,12 @@
     }).then(function () {
       document.body.dataset.annotationsShown = String(shown);
       AW.emit("loaded", shown);
+      // the canvas draws on the next animation frame; the frame after that has painted it
+      window.requestAnimationFrame(function () {
+        window.requestAnimationFrame(function () {
+          document.body.dataset.annotationsRendered = String(Math.round(performance.now()));
+        });
+      });
     }, function (error) {
       AW.emit("mode", "Could not load the annotations: " + error.message);
     });
