@@ -140,7 +140,7 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
     return query.order_by(Annotation.created_at, Annotation.id)
 
 
-def _meets(row: Any, bbox: tuple[float, float, float, float]) -> bool:
+def meets(row: Any, bbox: tuple[float, float, float, float]) -> bool:
     """Exact test, needed only for features reaching outside the box (most are inside).
     `row` is an Annotation or a result row of its columns."""
     west, south, east, north = bbox
@@ -162,7 +162,7 @@ def _page(rows: list[Any], filters: Filters) -> tuple[list[Any], str | None]:
     rows = rows[: filters.limit]
     cursor = encode_cursor(rows[-1]) if more and rows else None
     if filters.bbox is not None:
-        rows = [row for row in rows if _meets(row, filters.bbox)]
+        rows = [row for row in rows if meets(row, filters.bbox)]
     return rows, cursor
 
 

@@ -18,6 +18,7 @@ from annotator import (
     embed,
     errors,
     events_api,
+    exports,
     images,
     imports,
     links_api,
@@ -67,7 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     tiles.init_app(app)
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
                   timeline.bp, compare.bp, review.bp, imports.bp, reports_api.bp, events_api.bp,
-                  links_api.bp, report_pages.bp, embed.bp)  # fmt: skip
+                  links_api.bp, report_pages.bp, embed.bp, exports.bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

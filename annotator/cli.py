@@ -393,6 +393,68 @@ def verify(bundle: Path, as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.command("export")
+@click.option(
+    "--format",
+    "format_name",
+    required=True,
+    metavar="FORMAT",
+    help="One of: geojson, gpkg, shp, kml, kmz, csv, fgb, stac (see README).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The file (or, for stac, the folder) to write; never overwritten.",
+)
+@click.option("--site", help="Only annotations on images of this site (slug).")
+@click.option("--image", help="Only annotations on this image (id).")
+@click.option("--label", help="A label branch: aircraft.transport takes every transport.")
+@click.option("--status", help="Comma-separated review states, e.g. approved,in_review.")
+@click.option(
+    "--datetime",
+    "interval",
+    metavar="START/END",
+    help="Observation (capture) time: an instant or START/END, either side '..'.",
+)
+@click.option("--bbox", metavar="W,S,E,N", help="Only annotations meeting this box (degrees).")
+@click.option("--author", help="Only annotations drawn by this user.")
+@click.option("--include-deleted", is_flag=True, help="Also deleted annotations.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def export_command(format_name: str, output: Path, site: str | None, image: str | None,
+                   label: str | None, status: str | None, interval: str | None,
+                   bbox: str | None, author: str | None, include_deleted: bool,
+                   as_json: bool) -> None:  # fmt: skip
+    """Export annotations to a GIS format (or a STAC catalogue), with their provenance."""
+    from annotations.exchange import Selection, export, get_format
+    from annotations.search import Filters, parse_bbox
+    from annotations.times import parse_interval
+
+    fmt = get_format(format_name)
+    start, end = parse_interval(interval) if interval else (None, None)
+    filters = Filters(
+        bbox=parse_bbox(bbox) if bbox else None, site=site, image=image, label=label,
+        status=tuple(s for s in (status or "").split(",") if s), start=start, end=end,
+        author=author, include_deleted=include_deleted,
+    )  # fmt: skip
+    app = _app()
+    selection = Selection(
+        database=app.extensions["annotator.database"], filters=filters,
+        taxonomy=app.extensions["annotator.labels"], images_dir=app.config["IMAGES_DIR"],
+    )  # fmt: skip
+    if label:
+        selection.taxonomy.get(label)  # an unknown label is an error, not an empty file
+    written = export(selection, fmt.name, output)
+    plural = "" if written == 1 else "s"
+    _emit(
+        as_json,
+        {"format": fmt.name, "path": str(output), "annotations": written},
+        [f"wrote {written} annotation{plural} to {output} ({fmt.title})"],
+    )
+
+
 if __name__ == "__main__":
     main()
 

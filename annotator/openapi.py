@@ -27,6 +27,7 @@ from annotations import identify as identify_rules
 from annotations import review as review_rules
 from annotations import search as search_rules
 from annotations import timeline as timeline_rules
+from annotations.exchange import FORMATS
 from annotations.images import TEXT_LIMIT
 from annotations.labels import ATTRIBUTE_TYPES, AttributeSpec, Taxonomy
 from annotations.measure import Measurements
@@ -1477,6 +1478,7 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
             }
         },
         **_user_paths(),
+        **_export_paths(),
         **_import_paths(),
         "/api/v1/openapi.json": {
             "get": {
@@ -1847,4 +1849,43 @@ def _import_report() -> dict[str, Any]:
             },
             "annotation_ids": {"type": "array", "items": {"type": "string"}},
         },
+    }
+
+
+def _export_paths() -> dict[str, Any]:
+    filters = ["bbox", "site", "image", "label", "status", "datetime", "author"]
+    formats = {
+        "name": "format",
+        "in": "query",
+        "required": True,
+        "description": "; ".join(f"`{f.name}`: {f.title}" for f in FORMATS.values()),
+        "schema": {"type": "string", "enum": list(FORMATS)},
+    }
+    media = {f.media_type: {"schema": {"type": "string", "format": "binary"}}
+             for f in FORMATS.values()}  # fmt: skip
+    return {
+        "/api/v1/exports": {
+            "get": {
+                "tags": ["exports"],
+                "operationId": "exportAnnotations",
+                "summary": "The annotations a search selects, as a GIS file",
+                "description": "Every feature carries its provenance (image, capture time, "
+                "provider, licence, GSD, analyst, status, confidence, version, reports). "
+                "Written to a temporary file and streamed; at most "
+                "ANNOTATOR_EXPORT_MAX_FEATURES annotations (413 above it: use "
+                "`annotator export`). X-Annotation-Count says how many were written.",
+                "parameters": [formats, *(ref("parameters", name) for name in filters)],
+                "responses": {
+                    "200": {
+                        "description": "The file, as an attachment.",
+                        "content": media,
+                        "headers": {
+                            "X-Annotation-Count": {"schema": {"type": "integer"}},
+                            "Content-Disposition": {"schema": {"type": "string"}},
+                        },
+                    },
+                    **errors(400, 401, 404, 413, 422),
+                },
+            }
+        }
     }

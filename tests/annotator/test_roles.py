@@ -108,6 +108,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", "/reports/<report_id>/edit", "editor"),
     ("GET", "/events", "viewer"),
     ("GET", "/events/<event_id>", "viewer"),
+    ("GET", "/api/v1/exports", "viewer"),  # a read, like GET /api/v1/annotations
 ]
 #: where the least role is refused with 404 rather than 403: the thing is hidden from it
 #: (besides every GET under a draft report)
@@ -141,6 +142,7 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/api/v1/labels",
         "/api/v1/imports",
         "/api/v1/measure",
+        "/api/v1/exports",
         "/tiles",
         "/images",
     )

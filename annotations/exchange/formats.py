@@ -1,0 +1,127 @@
+"""The export formats: ONE table from format name to writer, GDAL driver and options.
+
+A format written through GDAL names its driver and options and uses `write_gdal`; a format
+GDAL cannot write the way analysts need (KML styled per label, a STAC catalogue, the
+machine-learning sets) names its own writer. Every writer takes the same arguments:
+(selection, format, target path) and returns how many annotations it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotations.errors import AnnotationError, InvalidInput
+from annotations.exchange import gdal, kml
+from annotations.exchange.selection import Selection, check
+
+Writer = Callable[[Selection, "Format", Path], int]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    title: str
+    extension: str  # of the file, or of the zip the HTTP API sends for a folder format
+    media_type: str
+    writer: Writer
+    driver: str | None = None  # the GDAL driver that writes it (or reads it back)
+    dataset_options: Mapping[str, str] = field(default_factory=dict)
+    layer_options: Mapping[str, str] = field(default_factory=dict)
+    layer: str | None = None
+    folder: bool = False  # writes a folder (a catalogue, image chips); sent zipped over HTTP
+    centroid: bool = False  # add centroid_lon / centroid_lat columns
+    times_as_text: bool = False  # ISO 8601 text rather than the driver's own time format
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("geojson", "GeoJSON (RFC 7946)", ".geojson", "application/geo+json",
+               gdal.write_gdal, "GeoJSON",
+               layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7",
+                              "ID_FIELD": "id", "WRITE_NAME": "NO"}),
+        Format("gpkg", "GeoPackage", ".gpkg", "application/geopackage+sqlite3",
+               gdal.write_gdal, "GPKG", layer_options={"SPATIAL_INDEX": "YES"}),
+        Format("shp", "Shapefile (zip: one .shp per geometry type, .prj, .cpg, fields.txt)",
+               ".zip", "application/zip", gdal.write_shapefile, "ESRI Shapefile"),
+        Format("kml", "KML (styled by label colour, TimeStamp = capture time)", ".kml",
+               "application/vnd.google-earth.kml+xml", kml.export_kml, "LIBKML"),
+        Format("kmz", "KMZ (zipped KML)", ".kmz", "application/vnd.google-earth.kmz",
+               kml.export_kmz, "LIBKML"),
+        Format("csv", "CSV (geometry as WKT, centroid lon/lat)", ".csv", "text/csv",
+               gdal.write_gdal, "CSV", layer_options={"GEOMETRY": "AS_WKT"}, centroid=True,
+               times_as_text=True),
+        Format("fgb", "FlatGeobuf", ".fgb", "application/vnd.flatgeobuf",
+               gdal.write_gdal, "FlatGeobuf", layer_options={"SPATIAL_INDEX": "YES"}),
+    )
+}  # fmt: skip
+
+
+class UnknownFormat(InvalidInput):
+    """A format name not in the table; the message lists the formats."""
+
+
+class TargetExists(AnnotationError):
+    """The output path is taken: exports never overwrite."""
+
+
+def get_format(name: str) -> Format:
+    found = FORMATS.get(name.strip().lower())
+    if found is None:
+        raise UnknownFormat(
+            f"unknown export format {name!r}; formats: {', '.join(FORMATS)}",
+            details={"formats": list(FORMATS)},
+        )
+    return found
+
+
+def export(selection: Selection, format_name: str, target: Path) -> int:
+    """Write the selection to `target` in the named format; returns how many annotations.
+
+    Written beside the target under a temporary name and renamed when complete, so a
+    failed export leaves nothing behind and a reader never sees half a file.
+    """
+    fmt = get_format(format_name)
+    check(selection)
+    if target.exists():
+        raise TargetExists(f"{target} exists; choose another path or remove it first")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{target.parent} is not a folder")
+    # the partial name keeps the extension: GDAL's CSV and FlatGeobuf drivers write a folder
+    # for a path without theirs, and GeoPackage warns
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial{fmt.extension}")
+    if fmt.folder:
+        partial.mkdir()
+    try:
+        written = fmt.writer(selection, fmt, partial)
+        os.replace(partial, target)
+    except BaseException:
+        if partial.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def export_file(selection: Selection, format_name: str, folder: Path) -> tuple[Path, int]:
+    """Export into `folder` as ONE file (a folder format zipped), for sending over HTTP."""
+    fmt = get_format(format_name)
+    target = folder / f"annotations{fmt.extension}"
+    if not fmt.folder:
+        return target, export(selection, fmt.name, target)
+    inside = folder / "annotations"
+    written = export(selection, fmt.name, inside)
+    archive = folder / f"annotations{fmt.extension}"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
+        for path in sorted(inside.rglob("*")):
+            if path.is_file():
+                out.write(path, path.relative_to(folder).as_posix())
+    shutil.rmtree(inside)
+    return archive, written

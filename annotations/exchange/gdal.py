@@ -1,0 +1,158 @@
+"""Writing through GDAL (pyogrio), driven by the format table.
+
+Batches become Arrow record batches (geometry as WKB) and one Arrow stream is handed to
+`pyogrio.raw.write_arrow`, which writes them as they come: the whole export is never in
+memory. The Shapefile, which needs one file per geometry type, appends batch by batch.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import shapely
+from pyogrio.raw import write_arrow
+
+from annotations.exchange.columns import COLUMNS, SHORT_NAMES, field_mapping_text
+from annotations.exchange.selection import Batch, Selection, batches
+
+if TYPE_CHECKING:
+    from annotations.exchange.formats import Format
+
+WGS84 = "OGC:CRS84"  # lon/lat order, as RFC 7946 and every GIS expects
+LAYER = "annotations"
+_ARROW_KIND = {
+    "text": pa.string(),
+    "integer": pa.int32(),
+    "real": pa.float64(),
+    "time": pa.timestamp("ms", tz="UTC"),
+}
+#: Shapefile geometry families: one layer (.shp) each
+SHAPEFILE_LAYERS = {
+    "Point": "points",
+    "MultiPoint": "multipoints",
+    "LineString": "lines",
+    "MultiLineString": "lines",
+    "Polygon": "polygons",
+    "MultiPolygon": "polygons",
+}
+SHAPEFILE_TYPES = {
+    "points": "Point",
+    "multipoints": "MultiPoint",
+    "lines": "MultiLineString",
+    "polygons": "MultiPolygon",
+}
+
+
+def schema(*, times_as_text: bool = False, short_names: bool = False,
+           centroid: bool = False) -> pa.Schema:  # fmt: skip
+    fields = [
+        pa.field(
+            SHORT_NAMES[c.name] if short_names else c.name,
+            pa.string() if times_as_text and c.kind == "time" else _ARROW_KIND[c.kind],
+        )
+        for c in COLUMNS
+    ]
+    if centroid:
+        fields += [pa.field("centroid_lon", pa.float64()), pa.field("centroid_lat", pa.float64())]
+    fields.append(pa.field("geometry", pa.binary(), metadata={"ARROW:extension:name": "ogc.wkb"}))
+    return pa.schema(fields)
+
+
+def geometries(batch: Batch) -> np.ndarray:
+    return shapely.from_geojson(np.asarray(batch.geometry, dtype=object))
+
+
+def record_batch(
+    batch: Batch,
+    target: pa.Schema,
+    geometry: np.ndarray | None = None,
+    *,
+    centroid: bool = False,
+    times_as_text: bool = False,
+) -> pa.RecordBatch:
+    if geometry is None:
+        geometry = geometries(batch)
+    arrays: list[Any] = []
+    for column in COLUMNS:
+        values = batch.columns[column.name]
+        if times_as_text and column.kind == "time":
+            values = [None if v is None else v.isoformat().replace("+00:00", "Z") for v in values]
+        arrays.append(values)
+    if centroid:
+        middle = shapely.centroid(geometry)
+        arrays += [shapely.get_x(middle), shapely.get_y(middle)]
+    arrays.append(shapely.to_wkb(geometry))
+    return pa.RecordBatch.from_arrays(
+        [pa.array(a, type=f.type) for a, f in zip(arrays, target, strict=True)], schema=target
+    )
+
+
+def write_gdal(selection: Selection, fmt: Format, target: Path) -> int:
+    """One layer, every geometry type, streamed into the format's GDAL driver."""
+    centroid, as_text = fmt.centroid, fmt.times_as_text
+    target_schema = schema(centroid=centroid, times_as_text=as_text)
+    written = 0
+    failure: list[BaseException] = []
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        nonlocal written
+        try:
+            for batch in batches(selection):
+                written += len(batch)
+                yield record_batch(batch, target_schema, centroid=centroid, times_as_text=as_text)
+        except BaseException as exc:  # Arrow would turn it into a bare RuntimeError
+            failure.append(exc)
+            raise
+
+    reader = pa.RecordBatchReader.from_batches(target_schema, stream())
+    try:
+        write_arrow(
+            reader, str(target), layer=fmt.layer or LAYER, driver=fmt.driver,
+            geometry_name="geometry", geometry_type="Unknown", crs=WGS84,
+            dataset_options=dict(fmt.dataset_options) or None,
+            layer_options=dict(fmt.layer_options) or None,
+        )  # fmt: skip
+    except Exception:
+        if failure:
+            raise failure[0] from None
+        raise
+    return written
+
+
+def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
+    """A zip of one Shapefile per geometry type (points, multipoints, lines, polygons), each
+    with .prj and .cpg (UTF-8), plus fields.txt mapping the long column names to DBF's."""
+    folder = target.with_name(target.name + ".parts")
+    folder.mkdir()
+    target_schema = schema(times_as_text=True, short_names=True)
+    written = 0
+    try:
+        for batch in batches(selection):
+            geometry = geometries(batch)
+            kinds = np.array([SHAPEFILE_LAYERS[g.geom_type] for g in geometry])
+            table = pa.Table.from_batches(
+                [record_batch(batch, target_schema, geometry, times_as_text=True)]
+            )
+            for layer in np.unique(kinds):
+                path = folder / f"{LAYER}_{layer}.shp"
+                write_arrow(
+                    table.filter(pa.array(kinds == layer)), str(path), layer=path.stem,
+                    driver=fmt.driver, geometry_name="geometry",
+                    geometry_type=SHAPEFILE_TYPES[str(layer)], crs=WGS84, encoding="UTF-8",
+                    append=path.exists(), layer_options=dict(fmt.layer_options) or None,
+                )  # fmt: skip
+            written += len(batch)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            for path in sorted(folder.iterdir()):
+                archive.write(path, path.name)
+            archive.writestr("fields.txt", field_mapping_text())
+    finally:
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+    return written

@@ -1,0 +1,77 @@
+"""GET /api/v1/exports: the annotations a search selects, as a file in a GIS format.
+
+The file is written to a temporary folder in the data folder (never built in memory),
+opened, and its name removed at once: the open handle streams it to the client and the
+space is freed when the response closes, whatever happens to the request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import Blueprint, Response, current_app, request
+
+from annotations.exchange import FORMATS, Selection, count, export_file, get_format
+from annotator.annotations_api import filters_from_query, taxonomy
+from annotator.auth import login_required
+from annotator.errors import RequestError
+from annotator.extensions import database
+
+bp = Blueprint("exports", __name__, url_prefix="/api/v1")
+
+
+@bp.app_context_processor
+def _formats() -> dict[str, Any]:
+    """`export_formats()` for templates/_export.html."""
+    return {"export_formats": lambda: list(FORMATS.values())}
+
+
+@bp.get("/exports")
+@login_required
+def export_annotations() -> Response:
+    name = request.args.get("format", "")
+    if not name:
+        raise RequestError(
+            f"say which format: ?format= one of {', '.join(FORMATS)}",
+            status=422, code="invalid", details={"formats": list(FORMATS)},
+        )  # fmt: skip
+    fmt = get_format(name)
+    filters = filters_from_query()
+    if filters.label:
+        taxonomy().get(filters.label)
+    selection = Selection(
+        database=database(), filters=filters, taxonomy=taxonomy(),
+        images_dir=Path(current_app.config["IMAGES_DIR"]),
+    )  # fmt: skip
+    limit = int(current_app.config["EXPORT_MAX_FEATURES"])
+    total = count(selection)
+    if total > limit:
+        raise RequestError(
+            f"{total} annotations match; an export over HTTP holds at most {limit} "
+            "(ANNOTATOR_EXPORT_MAX_FEATURES): narrow the filters or use 'annotator export'",
+            status=413, code="too_large", details={"matched": total, "limit": limit},
+        )  # fmt: skip
+    folder = Path(tempfile.mkdtemp(prefix="export-", dir=current_app.config["TMP_DIR"]))
+    try:
+        path, written = export_file(selection, fmt.name, folder)
+        handle = path.open("rb")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    size = os.fstat(handle.fileno()).st_size
+    response = Response(_stream(handle), mimetype=fmt.media_type)
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = f'attachment; filename="annotations{fmt.extension}"'
+    response.headers["X-Annotation-Count"] = str(written)
+    return response
+
+
+def _stream(handle: BinaryIO) -> Iterator[bytes]:
+    """The file in 1 MiB blocks; closed when sent, or when the client goes away."""
+    with handle:
+        while block := handle.read(1 << 20):
+            yield block

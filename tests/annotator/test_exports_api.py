@@ -1,0 +1,133 @@
+"""GET /api/v1/exports and `annotator export`: formats, filters, refusals, roles."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from annotations.exchange import FORMATS
+from annotator.cli import main
+from tests.conftest import login
+from tests.exchange_world import ARABIC, World, build_world
+
+Header = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture
+def world(app: Flask, make_geotiff: Callable[..., Path]) -> World:
+    return build_world(app, make_geotiff)
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_each_format_downloads(world: World, auth_header: Header, name: str,
+                               tmp_path: Path) -> None:  # fmt: skip
+    fmt = FORMATS[name]
+    response = world.app.test_client().get(
+        f"/api/v1/exports?format={name}&site=hmeimim", headers=auth_header("viewer")
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.mimetype == fmt.media_type
+    assert f'filename="annotations{fmt.extension}"' in response.headers["Content-Disposition"]
+    assert response.headers["X-Annotation-Count"] == "6"
+    path = tmp_path / f"download{fmt.extension}"
+    path.write_bytes(response.get_data())
+    if name == "shp":
+        layers = pyogrio.list_layers(f"/vsizip/{path}")
+        total = sum(len(pyogrio.read_dataframe(f"/vsizip/{path}", layer=lyr)) for lyr, _ in layers)
+    elif name == "csv":
+        total = len(pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="WKT"))
+    else:
+        total = len(pyogrio.read_dataframe(path))
+    assert total == 6
+    # nothing is left in the data folder's temporary space
+    assert list(Path(world.app.config["TMP_DIR"]).iterdir()) == []
+
+
+def test_filters_narrow_the_download(world: World, auth_header: Header) -> None:
+    client = world.app.test_client()
+    response = client.get("/api/v1/exports?format=geojson&status=approved&label=aircraft",
+                          headers=auth_header("viewer"))  # fmt: skip
+    features = json.loads(response.get_data())["features"]
+    assert [f["id"] for f in features] == [world.ids["an124"]]
+    assert features[0]["properties"]["notes"] == ARABIC
+    assert features[0]["properties"]["provider"] == "وكالة الصور الفضائية"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "says"),
+    [
+        ("format=dxf", 422, "geojson, gpkg, shp"),
+        ("", 422, "format"),
+        ("format=gpkg&bbox=1,2,3", 422, "bbox"),
+        ("format=gpkg&bbox=10,50,5,60", 422, "antimeridian"),
+        ("format=gpkg&status=lost", 422, "status"),
+        ("format=gpkg&datetime=yesterday", 422, "ISO 8601"),
+        ("format=gpkg&label=aircraft.zeppelin", 422, "unknown label"),
+    ],
+)
+def test_bad_requests_are_4xx_json(world: World, auth_header: Header, query: str, status: int,
+                                   says: str) -> None:  # fmt: skip
+    response = world.app.test_client().get(f"/api/v1/exports?{query}", headers=auth_header())
+    assert response.status_code == status
+    body = response.get_json()
+    assert says in body["message"]
+    if "dxf" in query:
+        assert body["details"]["formats"] == list(FORMATS)
+
+
+def test_too_many_for_http_is_413(tmp_path: Path, make_geotiff: Callable[..., Path],
+                                  app: Flask, auth_header: Header) -> None:  # fmt: skip
+    app.config["EXPORT_MAX_FEATURES"] = 5
+    build_world(app, make_geotiff)
+    response = app.test_client().get("/api/v1/exports?format=gpkg", headers=auth_header())
+    assert response.status_code == 413
+    assert "annotator export" in response.get_json()["message"]
+
+
+def test_anonymous_is_refused(world: World) -> None:
+    response = world.app.test_client().get("/api/v1/exports?format=geojson")
+    assert response.status_code == 401
+
+
+def test_the_site_list_has_an_export_button(world: World) -> None:
+    client = world.app.test_client()
+    login(client, "viewer")
+    html = client.get("/").get_data(as_text=True)
+    assert 'action="/api/v1/exports"' in html
+    assert 'name="site" value="hmeimim"' in html
+    for name in FORMATS:
+        assert f'<option value="{name}">' in html
+
+
+def test_cli_exports_and_refuses_in_one_line(world: World, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("ANNOTATOR_DATA_DIR", str(world.app.config["DATA_DIR"]))
+    runner = CliRunner()
+    target = tmp_path / "hmeimim.kmz"
+    result = runner.invoke(main, ["export", "--format", "kmz", "--site", "hmeimim",
+                                  "-o", str(target), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["annotations"] == 6
+    with zipfile.ZipFile(io.BytesIO(target.read_bytes())) as archive:
+        assert archive.namelist() == ["doc.kml"]
+    for args, says in [
+        (["--format", "dxf"], "unknown export format 'dxf'; formats: geojson"),
+        (["--format", "gpkg", "--bbox", "a,b"], "bbox must be four numbers"),
+        (["--format", "gpkg", "--status", "lost"], "status must be among"),
+        (["--format", "gpkg", "--label", "nothing.here"], "unknown label"),
+        (["--format", "kmz"], "exists"),
+    ]:
+        out = tmp_path / ("hmeimim.kmz" if args == ["--format", "kmz"] else "x.gpkg")
+        result = runner.invoke(main, ["export", *args, "-o", str(out)])
+        assert result.exit_code != 0
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0], (result.stderr, result.exception)
+        assert not (tmp_path / "x.gpkg").exists()
