@@ -421,12 +421,17 @@ def verify(bundle: Path, as_json: bool) -> None:
 @click.option("--bbox", metavar="W,S,E,N", help="Only annotations meeting this box (degrees).")
 @click.option("--author", help="Only annotations drawn by this user.")
 @click.option("--include-deleted", is_flag=True, help="Also deleted annotations.")
+@click.option(
+    "--copy-images",
+    is_flag=True,
+    help="stac: copy each COG into the catalogue rather than link to the data folder.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def export_command(format_name: str, output: Path, site: str | None, image: str | None,
                    label: str | None, status: str | None, interval: str | None,
                    bbox: str | None, author: str | None, include_deleted: bool,
-                   as_json: bool) -> None:  # fmt: skip
+                   copy_images: bool, as_json: bool) -> None:  # fmt: skip
     """Export annotations to a GIS format (or a STAC catalogue), with their provenance."""
     from annotations.exchange import Selection, export, get_format
     from annotations.search import Filters, parse_bbox
@@ -443,6 +448,7 @@ def export_command(format_name: str, output: Path, site: str | None, image: str 
     selection = Selection(
         database=app.extensions["annotator.database"], filters=filters,
         taxonomy=app.extensions["annotator.labels"], images_dir=app.config["IMAGES_DIR"],
+        options={"images": "copy"} if copy_images else {},
     )  # fmt: skip
     if label:
         selection.taxonomy.get(label)  # an unknown label is an error, not an empty file

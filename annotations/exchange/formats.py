@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotations.errors import AnnotationError, InvalidInput
-from annotations.exchange import gdal, kml
+from annotations.exchange import gdal, kml, stac
 from annotations.exchange.selection import Selection, check
 
 Writer = Callable[[Selection, "Format", Path], int]
@@ -59,6 +59,8 @@ FORMATS: dict[str, Format] = {
                times_as_text=True),
         Format("fgb", "FlatGeobuf", ".fgb", "application/vnd.flatgeobuf",
                gdal.write_gdal, "FlatGeobuf", layer_options={"SPATIAL_INDEX": "YES"}),
+        Format("stac", "STAC catalogue (images, label items, a collection per site)", ".zip",
+               "application/zip", stac.write_stac, folder=True),
     )
 }  # fmt: skip
 
@@ -95,7 +97,8 @@ def export(selection: Selection, format_name: str, target: Path) -> int:
         raise InvalidInput(f"{target.parent} is not a folder")
     # the partial name keeps the extension: GDAL's CSV and FlatGeobuf drivers write a folder
     # for a path without theirs, and GeoPackage warns
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial{fmt.extension}")
+    suffix = "" if fmt.folder else fmt.extension
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial{suffix}")
     if fmt.folder:
         partial.mkdir()
     try:

@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
 import xml.etree.ElementTree as ET
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyogrio
+import pystac
 import pytest
 import shapely
+from pystac.extensions.label import LabelExtension
+from pystac.extensions.projection import ProjectionExtension
+from pystac.extensions.raster import RasterExtension
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -23,12 +30,21 @@ from annotations.exchange import FORMATS, Selection, export
 from annotations.exchange.columns import COLUMNS, SHORT_NAMES
 from annotations.exchange.formats import TargetExists, UnknownFormat
 from annotations.exchange.kml import KML_NS, kml_colour
+from annotations.exchange.stac import validate_catalogue
 from annotations.images import get_image
 from annotations.search import Filters
 from tests.conftest import make_app
-from tests.exchange_world import ARABIC, CYRILLIC, MARKUP, World, build_world
+from tests.exchange_world import (
+    ARABIC,
+    CAPTURED,
+    CYRILLIC,
+    MARKUP,
+    PROVIDER,
+    World,
+    build_world,
+)
 
-GDAL_FORMATS = ("geojson", "gpkg", "shp", "kml", "kmz", "csv", "fgb")
+GDAL_FORMATS = tuple(name for name, fmt in FORMATS.items() if not fmt.folder)
 K = "{" + KML_NS + "}"
 
 
@@ -282,3 +298,88 @@ def test_the_readme_documents_every_column_and_format() -> None:
         assert f"| `{column.name}` | `{column.short}` |" in readme
     for name in FORMATS:
         assert f"| `{name}` |" in readme
+
+
+# ---- STAC ----------------------------------------------------------------------------
+
+EXTENSIONS = {
+    "https://stac-extensions.github.io/label/v1.0.1/schema.json",
+    "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+    "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
+}
+
+
+def extension_schemas() -> Path | None:
+    """Where published extension schema files are, when the tester has them (no package
+    ships them and the tests never fetch): ANNOTATOR_STAC_SCHEMAS."""
+    folder = os.environ.get("ANNOTATOR_STAC_SCHEMAS")
+    return Path(folder) if folder else None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_stac_catalogue_validates_and_holds_label_items(world: World, tmp_path: Path) -> None:
+    root = tmp_path / "catalogue"
+    assert export(selection(world), "stac", root) == 6
+    unchecked = validate_catalogue(root, extension_schemas())
+    assert unchecked <= EXTENSIONS
+    if extension_schemas() is not None:
+        assert unchecked == set()
+
+    catalog = pystac.Catalog.from_file(str(root / "catalog.json"))
+    [collection] = list(catalog.get_children())
+    assert isinstance(collection, pystac.Collection)
+    assert collection.id == "hmeimim" and collection.title == "Hmeimim air base"
+    assert collection.license == "CC-BY-4.0"
+    assert PROVIDER in [p.name for p in collection.providers or []]
+    items = {item.id: item for item in collection.get_items()}
+    image_item = items[world.image_id]
+    projection = ProjectionExtension.ext(image_item)
+    assert projection.code == "EPSG:32636" and projection.shape == [300, 400]
+    asset = image_item.assets["image"]
+    assert (
+        asset.media_type == pystac.MediaType.COG and Path(asset.get_absolute_href() or "").is_file()
+    )
+    bands = RasterExtension.ext(asset).bands or []
+    assert [b.data_type for b in bands] == ["uint8"] * 3
+    assert image_item.datetime == CAPTURED
+
+    labels_item = items[f"{world.image_id}-labels"]
+    label = LabelExtension.ext(labels_item)
+    truth = expected(world)
+    wanted = Counter(row["label"] for row in truth.values())
+    assert label.label_tasks == ["detection"] and label.label_methods == ["manual"]
+    assert label.label_properties == ["label"]
+    assert (label.label_classes or [])[0].classes == sorted(wanted)
+    [overview] = label.label_overviews or []
+    assert {c.name: c.count for c in overview.counts or []} == dict(wanted)
+    [source] = labels_item.get_links("source")
+    assert (
+        Path(source.get_absolute_href() or "").resolve()
+        == Path(image_item.get_self_href() or "").resolve()
+    )
+    geojson = labels_item.assets["labels"]
+    frame = pyogrio.read_dataframe(geojson.get_absolute_href())
+    assert sorted(frame["id"]) == sorted(truth)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_offline_validator_does_refuse(world: World, tmp_path: Path) -> None:
+    root = tmp_path / "catalogue"
+    export(selection(world), "stac", root)
+    path = next(root.glob(f"*/{world.image_id}/{world.image_id}.json"))
+    item = json.loads(path.read_text())
+    del item["properties"]["datetime"]
+    path.write_text(json.dumps(item))
+    with pytest.raises(pystac.errors.STACValidationError):
+        validate_catalogue(root, extension_schemas())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_stac_can_carry_its_images(world: World, tmp_path: Path) -> None:
+    root = tmp_path / "catalogue"
+    chosen = dataclasses.replace(selection(world), options={"images": "copy"})
+    export(chosen, "stac", root)
+    [copied] = list(root.glob("*/*/*.tif"))
+    item = pystac.Item.from_file(str(next(root.glob(f"*/{world.image_id}/{world.image_id}.json"))))
+    assert item.assets["image"].href == f"./{copied.name}"
+    assert copied.stat().st_size > 0

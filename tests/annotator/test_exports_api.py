@@ -39,7 +39,13 @@ def test_each_format_downloads(world: World, auth_header: Header, name: str,
     assert response.headers["X-Annotation-Count"] == "6"
     path = tmp_path / f"download{fmt.extension}"
     path.write_bytes(response.get_data())
-    if name == "shp":
+    if name == "stac":
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        assert "annotations/catalog.json" in names
+        labels = [n for n in names if n.endswith("/labels.geojson")]
+        total = sum(len(pyogrio.read_dataframe(f"/vsizip/{path}/{n}")) for n in labels)
+    elif name == "shp":
         layers = pyogrio.list_layers(f"/vsizip/{path}")
         total = sum(len(pyogrio.read_dataframe(f"/vsizip/{path}", layer=lyr)) for lyr, _ in layers)
     elif name == "csv":
