@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest bench bench-annotations bench-import system-deps clean
+.PHONY: run test lint typecheck pytest bench bench-annotations bench-import bench-exchange system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,7 +56,7 @@ pytest: $(DEV_STAMP) system-deps
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py
+	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py && $(PY) benchmarks/exchange.py
 
 # 1,000,000 annotations in SQLite and in PostGIS (a throwaway cluster, as in the tests: needs
 # Debian's postgresql and postgresql-postgis); results in docs/benchmarks-annotations.md
@@ -66,6 +66,11 @@ bench-annotations: $(STAMP)
 # importing a 100,000-feature GeoPackage into SQLite and PostGIS; results in docs/benchmarks.md
 bench-import: $(STAMP)
 	$(PY) benchmarks/exchange_import.py
+
+# export of 100,000 and 1,000,000 annotations to every format against a pyogrio floor (about
+# 30 minutes on 2 cores); its section of docs/benchmarks.md
+bench-exchange: $(STAMP)
+	$(PY) benchmarks/exchange.py
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,369 @@
+"""GIS exchange benchmark: export 100,000 and 1,000,000 annotations to every format, next to
+pyogrio writing the same GeoDataFrame straight to disk (the floor).
+
+`make bench-exchange` (and `make bench`) runs this file with the app's venv. It:
+
+1. writes the 100 synthetic captures of benchmarks/annotations.py (50 sites x 2) and imports
+   them with the app's CLI into benchmarks/out/exchange/base (`annotator init`,
+   `images import`), then, for each size, copies that database and bulk-loads the same
+   realistic annotation rows (benchmarks/annotations.py's Generator, fixed seed);
+2. for each size and format, does what `annotator export --format F -o FILE` does in its own
+   process, timing the export (not the interpreter's start and imports), and reads that
+   process's peak RSS (`os.wait4`: that child's own ru_maxrss);
+3. for the floor, loads the same annotations once into a GeoDataFrame (the columns the export
+   writes, geometry from the stored GeoJSON) and keeps it as GeoParquet; then for each format
+   a fresh process reads it back (not timed) and times `pyogrio.write_dataframe` with the
+   same driver and options; its peak RSS includes the GeoDataFrame it writes from;
+4. times the import of the 100,000-feature GeoPackage (see `time_import`);
+5. prints the report and writes it to its own section of docs/benchmarks.md.
+
+Targets: export time <= 1.5 x the floor's; peak RSS for 1,000,000 <= 1.5 x that for
+100,000 (the export streams). The machine may be shared: the CPU share other processes used
+during each measurement is reported beside it. Linux only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# the app's packages before this folder, whose annotations.py would shadow `annotations`
+sys.path.insert(0, str(ROOT))
+
+from common import CpuMeter, log, machine, verdict, write_section  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out" / "exchange"
+SIZES = (100_000, 1_000_000)
+FORMATS = ("geojson", "gpkg", "shp", "kml", "kmz", "csv", "fgb", "stac")
+TARGET_TIME_RATIO = 1.5
+TARGET_RSS_RATIO = 1.5
+
+
+def _annotations_bench() -> Any:
+    """benchmarks/annotations.py (its image layout, CLI import and row generator)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_annotations", ROOT / "benchmarks" / "annotations.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_annotations"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------------------------- the data
+
+
+def prepare(sizes: tuple[int, ...]) -> dict[int, Path]:
+    """A data folder per size holding that many annotations (reused when already there)."""
+    bench = _annotations_bench()
+    base = bench.Backend("sqlite", "SQLite", OUT / "base")
+    folders: dict[int, Path] = {}
+    catalogue_file = OUT / "catalogue.json"
+    for size in sizes:
+        folder = OUT / f"data-{size}"
+        folders[size] = folder
+        done = folder / "loaded.json"
+        if done.exists() and json.loads(done.read_text()).get("count") == size:
+            continue
+        if not base.catalogue:
+            if catalogue_file.exists() and (base.sqlite_path).exists():
+                base.catalogue = [bench.CatalogueImage(**c)
+                                  for c in json.loads(catalogue_file.read_text())]  # fmt: skip
+            else:
+                bench.prepare(base, bench.write_images(bench.site_layout()))
+                catalogue_file.write_text(json.dumps([c.__dict__ for c in base.catalogue]))
+        log(f"loading {size:,} annotations into {folder}")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        shutil.copyfile(base.sqlite_path, folder / "annotator.db")
+        shutil.copyfile(base.data_dir / "secret_key", folder / "secret_key")
+        (folder / "images").symlink_to(base.data_dir / "images")
+        target = bench.Backend("sqlite", "SQLite", folder, catalogue=base.catalogue)
+        loaded = bench.load_sqlite(target, size)
+        done.write_text(json.dumps({"count": size, **loaded}))
+    return folders
+
+
+# ---------------------------------------------------------------------- one measured child
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    other_cpu: float
+    output_mb: float
+
+
+def measured(argv: list[str], env: dict[str, str], output: Path, *, timed: bool = False) -> Run:
+    """Run a child to completion; its own wall time and peak RSS (not its siblings'). With
+    `timed`, the child prints {"seconds": ...} for the part that counts."""
+    meter = CpuMeter()
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)  # fmt: skip
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    stdout = process.stdout.read().decode() if process.stdout else ""
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed: {stderr.strip()[-500:]}")
+    reported = json.loads(stdout.strip().splitlines()[-1]) if timed else {}
+    seconds = float(reported.get("seconds", seconds))
+    return Run(seconds=seconds, peak_mb=usage.ru_maxrss / 1024, other_cpu=meter.other_share(),
+               output_mb=_size(output) / 1e6)  # fmt: skip
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+def _clear(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def export_worker(folder: Path, name: str, target: Path) -> dict[str, Any]:
+    """In a fresh process: what `annotator export --format NAME -o TARGET` does, timing the
+    export itself (not the interpreter's start and imports, as the floor's timing does not)."""
+    from annotations.exchange import Selection, export
+    from annotations.search import Filters
+    from annotator import create_app
+
+    app = create_app({"DATA_DIR": str(folder)})
+    selection = Selection(database=app.extensions["annotator.database"], filters=Filters(),
+                          taxonomy=app.extensions["annotator.labels"],
+                          images_dir=app.config["IMAGES_DIR"])  # fmt: skip
+    started = time.perf_counter()
+    written = export(selection, name, target)
+    return {"seconds": time.perf_counter() - started, "written": written}
+
+
+def export_run(folder: Path, name: str, size: int) -> Run:
+    from annotations.exchange import FORMATS as TABLE
+
+    target = OUT / f"out-{size}" / f"annotations{'' if name == 'stac' else TABLE[name].extension}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _clear(target)
+    env = {**os.environ, "ANNOTATOR_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT)}
+    env.pop("ANNOTATOR_DATABASE_URL", None)
+    argv = [sys.executable, str(Path(__file__)), "--export-worker", str(folder), name,
+            str(target)]  # fmt: skip
+    run = measured(argv, env, target, timed=True)
+    if name not in ("stac", "gpkg") or size != min(SIZES):
+        _clear(target)  # keep only the 100,000-feature GeoPackage, for the import timing
+    return run
+
+
+# -------------------------------------------------------------------------------- the floor
+
+
+def floor_frame(folder: Path, size: int) -> Path:
+    """The annotations as a GeoDataFrame with the export's columns, kept as GeoParquet."""
+    path = OUT / f"floor-{size}.parquet"
+    if path.exists():
+        return path
+    import geopandas as gpd
+    import pandas as pd
+
+    from annotations.exchange import Selection
+    from annotations.exchange.gdal import geometries
+    from annotations.search import Filters
+    from annotator import create_app
+
+    app = create_app({"DATA_DIR": str(folder)})
+    selection = Selection(database=app.extensions["annotator.database"], filters=Filters(),
+                          taxonomy=app.extensions["annotator.labels"],
+                          images_dir=app.config["IMAGES_DIR"])  # fmt: skip
+    from annotations.exchange.selection import batches
+
+    frames = []
+    for batch in batches(selection):
+        frames.append(gpd.GeoDataFrame(pd.DataFrame(batch.columns),
+                                       geometry=geometries(batch), crs="OGC:CRS84"))  # fmt: skip
+    frame = pd.concat(frames, ignore_index=True)
+    frame.to_parquet(path)
+    return path
+
+
+FLOOR_OPTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
+    # format: (driver, file name, options), as the export's format table has them
+    "geojson": ("GeoJSON", "floor.geojson", {"RFC7946": "YES", "COORDINATE_PRECISION": "7"}),
+    "gpkg": ("GPKG", "floor.gpkg", {"SPATIAL_INDEX": "YES"}),
+    "shp": ("ESRI Shapefile", "floor-shp", {"ENCODING": "UTF-8"}),
+    "kml": ("LIBKML", "floor.kml", {}),
+    "kmz": ("LIBKML", "floor.kmz", {}),
+    "csv": ("CSV", "floor.csv", {"GEOMETRY": "AS_WKT"}),
+    "fgb": ("FlatGeobuf", "floor.fgb", {"SPATIAL_INDEX": "YES"}),
+    "stac": ("GeoJSON", "floor-stac.geojson", {"RFC7946": "YES", "COORDINATE_PRECISION": "7"}),
+}
+
+
+def floor_worker(parquet: Path, name: str, target: Path) -> dict[str, Any]:
+    """In a fresh process: read the GeoDataFrame (not timed), write it (timed)."""
+    import geopandas as gpd
+    import pyogrio
+
+    frame = gpd.read_parquet(parquet)
+    driver, _, options = FLOOR_OPTIONS[name]
+    started = time.perf_counter()
+    if driver == "ESRI Shapefile":  # one file per geometry type, as the export does
+        target.mkdir(parents=True, exist_ok=True)
+        kinds = frame.geom_type.str.replace("Multi", "", regex=False)
+        for kind in sorted(kinds.unique()):
+            pyogrio.write_dataframe(frame[kinds == kind], target / f"{kind}.shp",
+                                    driver=driver, **options)  # fmt: skip
+    else:
+        pyogrio.write_dataframe(frame, target, driver=driver, **options)
+    return {"seconds": time.perf_counter() - started}
+
+
+def floor_run(parquet: Path, name: str, size: int) -> Run:
+    target = OUT / f"out-{size}" / FLOOR_OPTIONS[name][1]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _clear(target)
+    argv = [sys.executable, str(Path(__file__)), "--floor-worker", str(parquet), name,
+            str(target)]  # fmt: skip
+    run = measured(argv, dict(os.environ), target, timed=True)
+    _clear(target)
+    return run
+
+
+# ------------------------------------------------------------------------ the import (timed)
+
+
+def time_import(gpkg: Path, folder: Path) -> dict[str, Any] | None:
+    """Import of the 100,000-feature GeoPackage the export just wrote.
+
+    Left for the import work (issue 6, item 3) to fill in: run `annotator import` on `gpkg`
+    into a copy of `folder` in a measured child (see `measured`) and return
+    {"seconds": ..., "peak_mb": ..., "imported": ...}. None until `annotator import` exists.
+    """
+    return None
+
+
+# ------------------------------------------------------------------------------- the report
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [
+        "# GIS exchange benchmark",
+        "",
+        f"Written by `make bench-exchange` (`benchmarks/exchange.py`) on "
+        f"{results['when']:%Y-%m-%d %H:%M} UTC; the run took {results['elapsed_s'] / 60:.1f} min. "
+        "The machine was shared with other work (five other sessions running their test suites); "
+        "'other CPU' is the share of the machine other processes used during each measurement, "
+        "so times are noisy and comparable only side by side.",
+        "",
+        "Each export is what `annotator export --format F -o FILE` does, in its own process, "
+        "timing the export (not the interpreter's start and imports), reading the "
+        "annotations from SQLite 20,000 at a time; the floor is `pyogrio.write_dataframe` of the "
+        "same annotations (same columns) already in a GeoDataFrame, in its own process, timing "
+        "only the write (its RSS includes the GeoDataFrame). Peak RSS is each process's own "
+        "`ru_maxrss`. For `stac` the floor is the GeoJSON write of the same annotations (the "
+        "catalogue's labels are GeoJSON).",
+        "",
+    ]
+    for size in results["sizes"]:
+        lines += [f"## {size:,} annotations", "",
+                  "| format | export s | floor s | ratio | time target | export peak MB | "
+                  "floor peak MB | output MB | other CPU (export / floor) |",
+                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for name, row in results["runs"][str(size)].items():
+            export, floor = row["export"], row["floor"]
+            ratio = export["seconds"] / floor["seconds"]
+            lines.append(
+                f"| {name} | {export['seconds']:.1f} | {floor['seconds']:.1f} | {ratio:.2f} | "
+                f"{verdict(ratio <= TARGET_TIME_RATIO)} | {export['peak_mb']:.0f} | "
+                f"{floor['peak_mb']:.0f} | {export['output_mb']:.0f} | "
+                f"{export['other_cpu']:.0%} / {floor['other_cpu']:.0%} |"
+            )
+        lines.append("")
+    if len(results["sizes"]) > 1:
+        small, large = (str(s) for s in results["sizes"][:2])
+        lines += ["## Streaming: peak RSS of the export, 1,000,000 against 100,000", "",
+                  "| format | 100,000 MB | 1,000,000 MB | ratio | target ≤ 1.5 |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for name in results["runs"][small]:
+            a = results["runs"][small][name]["export"]["peak_mb"]
+            b = results["runs"][large][name]["export"]["peak_mb"]
+            lines.append(f"| {name} | {a:.0f} | {b:.0f} | {b / a:.2f} | "
+                         f"{verdict(b / a <= TARGET_RSS_RATIO)} |")  # fmt: skip
+        lines.append("")
+    imported = results.get("import")
+    lines += ["## Import of the 100,000-feature GeoPackage", ""]
+    if imported:
+        lines.append(f"{imported['seconds']:.1f} s, peak RSS {imported['peak_mb']:.0f} MB, "
+                     f"{imported.get('imported', '?')} annotations.")  # fmt: skip
+    else:
+        lines.append("Not measured yet: `annotator import` is not in this build.")
+    lines += ["", "## Machine", "", "|  |  |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in results["machine"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--no-doc", action="store_true", help="do not write the docs")
+    parser.add_argument("--floor-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--export-worker", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.export_worker:
+        folder, name, target = args.export_worker
+        print(json.dumps(export_worker(Path(folder), name, Path(target))))
+        return 0
+    if args.floor_worker:
+        parquet, name, target = args.floor_worker
+        print(json.dumps(floor_worker(Path(parquet), name, Path(target))))
+        return 0
+    began = time.perf_counter()
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    formats = [f for f in args.formats.split(",") if f]
+    OUT.mkdir(parents=True, exist_ok=True)
+    folders = prepare(sizes)
+    results: dict[str, Any] = {"when": datetime.now(UTC), "sizes": list(sizes), "runs": {},
+                               "machine": machine()}  # fmt: skip
+    for size in sizes:
+        parquet = floor_frame(folders[size], size)
+        runs: dict[str, Any] = {}
+        for name in formats:
+            log(f"{size:,} annotations: {name} export, then its floor")
+            export = export_run(folders[size], name, size)
+            floor = floor_run(parquet, name, size)
+            runs[name] = {"export": export.__dict__, "floor": floor.__dict__}
+            log(f"  export {export.seconds:.1f} s {export.peak_mb:.0f} MB; "
+                f"floor {floor.seconds:.1f} s {floor.peak_mb:.0f} MB")  # fmt: skip
+        results["runs"][str(size)] = runs
+    gpkg = OUT / f"out-{min(sizes)}" / "annotations.gpkg"
+    if gpkg.exists():
+        results["import"] = time_import(gpkg, folders[min(sizes)])
+    results["elapsed_s"] = time.perf_counter() - began
+    report = render(results)
+    print(report)
+    (OUT / "results.json").write_text(json.dumps(results, default=str, indent=2))
+    if not args.no_doc:
+        write_section("exchange", report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
