@@ -103,10 +103,11 @@ def test_anonymous_is_refused(world: World) -> None:
     assert response.status_code == 401
 
 
-def test_the_site_list_has_an_export_button(world: World) -> None:
+@pytest.mark.parametrize("page", ["/", "/sites/hmeimim"])
+def test_site_pages_have_an_export_button(world: World, page: str) -> None:
     client = world.app.test_client()
     login(client, "viewer")
-    html = client.get("/").get_data(as_text=True)
+    html = client.get(page).get_data(as_text=True)
     assert 'action="/api/v1/exports"' in html
     assert 'name="site" value="hmeimim"' in html
     for name in FORMATS:
