@@ -399,14 +399,14 @@ def verify(bundle: Path, as_json: bool) -> None:
     "format_name",
     required=True,
     metavar="FORMAT",
-    help="One of: geojson, gpkg, shp, kml, kmz, csv, fgb, stac (see README).",
+    help="One of: geojson, gpkg, shp, kml, kmz, csv, fgb, stac, coco, yolo (see README).",
 )
 @click.option(
     "-o",
     "--output",
     required=True,
     type=click.Path(path_type=Path),
-    help="The file (or, for stac, the folder) to write; never overwritten.",
+    help="The file (or, for stac, coco and yolo, the folder) to write; never overwritten.",
 )
 @click.option("--site", help="Only annotations on images of this site (slug).")
 @click.option("--image", help="Only annotations on this image (id).")
@@ -426,12 +426,16 @@ def verify(bundle: Path, as_json: bool) -> None:
     is_flag=True,
     help="stac: copy each COG into the catalogue rather than link to the data folder.",
 )
+@click.option("--chip-size", type=int, help="coco, yolo: chip width and height in pixels [512].")
+@click.option("--overlap", type=int, help="coco, yolo: pixels shared by neighbouring chips [64].")
+@click.option("--empty-chips", is_flag=True, help="coco, yolo: also chips with no annotation.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def export_command(format_name: str, output: Path, site: str | None, image: str | None,
                    label: str | None, status: str | None, interval: str | None,
                    bbox: str | None, author: str | None, include_deleted: bool,
-                   copy_images: bool, as_json: bool) -> None:  # fmt: skip
+                   copy_images: bool, chip_size: int | None, overlap: int | None,
+                   empty_chips: bool, as_json: bool) -> None:  # fmt: skip
     """Export annotations to a GIS format (or a STAC catalogue), with their provenance."""
     from annotations.exchange import Selection, export, get_format
     from annotations.search import Filters, parse_bbox
@@ -444,11 +448,14 @@ def export_command(format_name: str, output: Path, site: str | None, image: str 
         status=tuple(s for s in (status or "").split(",") if s), start=start, end=end,
         author=author, include_deleted=include_deleted,
     )  # fmt: skip
+    options = {"images": "copy"} if copy_images else {}
+    chips = {"chip_size": chip_size, "overlap": overlap, "empty_chips": empty_chips or None}
+    options |= {name: str(value) for name, value in chips.items() if value is not None}
     app = _app()
     selection = Selection(
         database=app.extensions["annotator.database"], filters=filters,
         taxonomy=app.extensions["annotator.labels"], images_dir=app.config["IMAGES_DIR"],
-        options={"images": "copy"} if copy_images else {},
+        options=options,
     )  # fmt: skip
     if label:
         selection.taxonomy.get(label)  # an unknown label is an error, not an empty file

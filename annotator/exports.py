@@ -23,6 +23,8 @@ from annotator.errors import RequestError
 from annotator.extensions import database
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1")
+#: query parameters handed to a format's writer (the training-set formats' chips)
+FORMAT_OPTIONS = ("chip_size", "overlap", "empty_chips")
 
 
 @bp.app_context_processor
@@ -47,6 +49,7 @@ def export_annotations() -> Response:
     selection = Selection(
         database=database(), filters=filters, taxonomy=taxonomy(),
         images_dir=Path(current_app.config["IMAGES_DIR"]),
+        options={k: request.args[k] for k in FORMAT_OPTIONS if request.args.get(k)},
     )  # fmt: skip
     limit = int(current_app.config["EXPORT_MAX_FEATURES"])
     total = count(selection)

@@ -35,6 +35,7 @@ from annotations.users import Role
 from annotator.auth import current_user, login_required
 from annotator.errors import STATUS_TABLE
 from annotator.sites import DEFAULT_RADIUS_M
+from imagery.chips import MAX_CHIP, MIN_CHIP
 from imagery.tiles import MEDIA_TYPES
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -1874,7 +1875,11 @@ def _export_paths() -> dict[str, Any]:
                 "Written to a temporary file and streamed; at most "
                 "ANNOTATOR_EXPORT_MAX_FEATURES annotations (413 above it: use "
                 "`annotator export`). X-Annotation-Count says how many were written.",
-                "parameters": [formats, *(ref("parameters", name) for name in filters)],
+                "parameters": [
+                    formats,
+                    *(ref("parameters", name) for name in filters),
+                    *_chip_parameters(),
+                ],
                 "responses": {
                     "200": {
                         "description": "The file, as an attachment.",
@@ -1889,3 +1894,20 @@ def _export_paths() -> dict[str, Any]:
             }
         }
     }
+
+
+def _chip_parameters() -> list[dict[str, Any]]:
+    """The training-set formats' options (coco, yolo); other formats ignore them."""
+
+    def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": schema}  # fmt: skip
+
+    return [
+        query("chip_size", "coco, yolo: chip width and height in pixels (default 512).",
+              {"type": "integer", "minimum": MIN_CHIP, "maximum": MAX_CHIP}),
+        query("overlap", "coco, yolo: pixels shared by neighbouring chips (default 64, at "
+              "most half a chip).", {"type": "integer", "minimum": 0}),
+        query("empty_chips", "coco, yolo: also write chips that show no annotation.",
+              {"type": "string", "enum": ["1", "true", "yes"]}),
+    ]  # fmt: skip

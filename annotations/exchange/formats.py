@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotations.errors import AnnotationError, InvalidInput
-from annotations.exchange import gdal, kml, stac
+from annotations.exchange import gdal, kml, ml, stac
 from annotations.exchange.selection import Selection, check
 
 Writer = Callable[[Selection, "Format", Path], int]
@@ -61,6 +61,10 @@ FORMATS: dict[str, Format] = {
                gdal.write_gdal, "FlatGeobuf", layer_options={"SPATIAL_INDEX": "YES"}),
         Format("stac", "STAC catalogue (images, label items, a collection per site)", ".zip",
                "application/zip", stac.write_stac, folder=True),
+        Format("coco", "COCO JSON with PNG image chips (training set)", ".zip",
+               "application/zip", ml.write_coco, folder=True),
+        Format("yolo", "YOLO labels (oriented boxes for rotated boxes) with PNG image chips",
+               ".zip", "application/zip", ml.write_yolo, folder=True),
     )
 }  # fmt: skip
 

@@ -32,6 +32,7 @@ from annotations.annotation import Actor, Annotation, AnnotationInput, Origin, c
 from annotations.annotation import parse_feature as parse_annotation
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
+from annotations.exchange.columns import SHORT_NAMES
 from annotations.exchange.safety import (
     UnreadableSource,
     check_regular_file,
@@ -44,7 +45,8 @@ from annotations.images import get_image, list_images
 from annotations.labels import Taxonomy
 
 DEFAULT_LABEL_FIELD = "label"
-#: properties of an annotation read back from a file when present (as exported)
+#: properties of an annotation read back from a file when present (as exported; in a
+#: Shapefile under their short names, `columns.SHORT_NAMES`)
 KNOWN_PROPERTIES = ("shape", "confidence", "count", "attributes", "notes", "observed_at")
 LABEL_MAP_LIMIT = 1024 * 1024
 KEY_CHUNK = 500
@@ -255,6 +257,8 @@ def _plan_feature(
     properties: dict[str, Any] = {"label": label_id, "image_id": image_id}
     for name in KNOWN_PROPERTIES:
         value_ = feature.properties.get(name)
+        if value_ is None:  # a Shapefile of ours names the field by its DBF short name
+            value_ = feature.properties.get(SHORT_NAMES.get(name, name))
         if value_ is not None and value_ != "":
             properties[name] = _decoded(name, value_)
     try:

@@ -79,3 +79,24 @@ def test_bad_paths_and_users(ready: Run, tmp_path: Path) -> None:
         code, out, err = ready(*args)
         assert code == 1, (args, out)
         assert message in err and err.count("\n") == 1, (args, err)
+
+
+def test_import_then_export_a_coco_training_set(ready: Run, shared_data: Path, tmp_path: Path
+                                                ) -> None:  # fmt: skip
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"yes": "structure"}')
+    code, _, err = ready("import", str(shared_data / "geotiff_labels.geojson"), "--label-field",
+                         "building", "--label-map", str(label_map), "--user", "ana")  # fmt: skip
+    assert code == 0, err
+    out = tmp_path / "coco"
+    code, _, err = ready("export", "--format", "coco", "-o", str(out), "--chip-size", "256",
+                         "--overlap", "32")  # fmt: skip
+    assert code == 0, err
+    document = json.loads((out / "annotations.json").read_text())
+    assert {c["name"] for c in document["categories"]} == {"structure"}
+    assert all(c["width"] == c["height"] == 256 for c in document["images"])
+    assert len({a["attributes"]["annotation_id"] for a in document["annotations"]}) == 43
+    assert any(a["attributes"]["truncated"] for a in document["annotations"])
+    code, _, err = ready("export", "--format", "yolo", "-o", str(tmp_path / "y"),
+                         "--chip-size", "20")  # fmt: skip
+    assert code == 1 and "chip size" in err and not (tmp_path / "y").exists()
