@@ -420,6 +420,8 @@ def verify(bundle: Path, as_json: bool) -> None:
 )
 @click.option("--bbox", metavar="W,S,E,N", help="Only annotations meeting this box (degrees).")
 @click.option("--author", help="Only annotations drawn by this user.")
+@click.option("--report", type=int, help="Only annotations a report (its id) rests on.")
+@click.option("--event", type=int, help="Only annotations grouped into an event (its id).")
 @click.option("--include-deleted", is_flag=True, help="Also deleted annotations.")
 @click.option(
     "--copy-images",
@@ -433,9 +435,10 @@ def verify(bundle: Path, as_json: bool) -> None:
 @friendly
 def export_command(format_name: str, output: Path, site: str | None, image: str | None,
                    label: str | None, status: str | None, interval: str | None,
-                   bbox: str | None, author: str | None, include_deleted: bool,
-                   copy_images: bool, chip_size: int | None, overlap: int | None,
-                   empty_chips: bool, as_json: bool) -> None:  # fmt: skip
+                   bbox: str | None, author: str | None, report: int | None,
+                   event: int | None, include_deleted: bool, copy_images: bool,
+                   chip_size: int | None, overlap: int | None, empty_chips: bool,
+                   as_json: bool) -> None:  # fmt: skip
     """Export annotations to a GIS format (or a STAC catalogue), with their provenance."""
     from annotations.exchange import Selection, export, get_format
     from annotations.search import Filters, parse_bbox
@@ -446,7 +449,7 @@ def export_command(format_name: str, output: Path, site: str | None, image: str 
     filters = Filters(
         bbox=parse_bbox(bbox) if bbox else None, site=site, image=image, label=label,
         status=tuple(s for s in (status or "").split(",") if s), start=start, end=end,
-        author=author, include_deleted=include_deleted,
+        author=author, report=report, event=event, include_deleted=include_deleted,
     )  # fmt: skip
     options = {"images": "copy"} if copy_images else {}
     chips = {"chip_size": chip_size, "overlap": overlap, "empty_chips": empty_chips or None}

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from flask import Blueprint, Response, current_app, request
 
 from annotations.exchange import FORMATS, Selection, count, export_file, get_format
-from annotator.annotations_api import filters_from_query, taxonomy
+from annotator.annotations_api import actor, filters_from_query, taxonomy
 from annotator.auth import login_required
 from annotator.errors import RequestError
 from annotator.extensions import database
@@ -48,7 +48,7 @@ def export_annotations() -> Response:
         taxonomy().get(filters.label)
     selection = Selection(
         database=database(), filters=filters, taxonomy=taxonomy(),
-        images_dir=Path(current_app.config["IMAGES_DIR"]),
+        images_dir=Path(current_app.config["IMAGES_DIR"]), role=actor().role,
         options={k: request.args[k] for k in FORMAT_OPTIONS if request.args.get(k)},
     )  # fmt: skip
     limit = int(current_app.config["EXPORT_MAX_FEATURES"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,11 @@ SHAPEFILE_LAYERS = {
     "Polygon": "polygons",
     "MultiPolygon": "polygons",
 }
+#: shapely's geometry type ids (Point 0 ... MultiPolygon 6) -> Shapefile layer
+_LAYER_BY_TYPE_ID = np.array(
+    [SHAPEFILE_LAYERS.get(name, "") for name in ("Point", "LineString", "LinearRing", "Polygon",
+                                                "MultiPoint", "MultiLineString", "MultiPolygon")]
+)  # fmt: skip
 SHAPEFILE_TYPES = {
     "points": "Point",
     "multipoints": "MultiPoint",
@@ -81,7 +87,7 @@ def record_batch(
     for column in COLUMNS:
         values = batch.columns[column.name]
         if times_as_text and column.kind == "time":
-            values = [None if v is None else v.isoformat().replace("+00:00", "Z") for v in values]
+            values = [None if v is None else _iso(v) for v in values]
         arrays.append(values)
     if centroid:
         middle = shapely.centroid(geometry)
@@ -134,7 +140,7 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
     try:
         for batch in batches(selection):
             geometry = geometries(batch)
-            kinds = np.array([SHAPEFILE_LAYERS[g.geom_type] for g in geometry])
+            kinds = _LAYER_BY_TYPE_ID[shapely.get_type_id(geometry)]
             table = pa.Table.from_batches(
                 [record_batch(batch, target_schema, geometry, times_as_text=True)]
             )
@@ -156,3 +162,8 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
             path.unlink()
         folder.rmdir()
     return written
+
+
+def _iso(value: datetime) -> str:
+    text = value.isoformat()
+    return text.replace("+00:00", "Z") if value.tzinfo is not None else text + "Z"

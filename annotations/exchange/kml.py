@@ -70,6 +70,9 @@ def kml_colour(colour: str, alpha: str = "ff") -> str:
 
 
 def iso(value: datetime) -> str:
+    """RFC 3339 UTC; a naive time is taken as UTC (as the database stores times)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

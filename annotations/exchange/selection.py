@@ -10,20 +10,23 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from annotations.annotation import Annotation
 from annotations.db import Database
 from annotations.images import Image
 from annotations.labels import Taxonomy
+from annotations.links import reports_by_annotation
 from annotations.search import Filters, meets, statement
+from annotations.users import Role
 
 BATCH = 20_000
+LINKS_CHUNK = 5_000
 
 #: the Annotation columns an export reads (never the history or the stored `source` JSON)
 _READ = (
@@ -31,6 +34,9 @@ _READ = (
     "observed_at", "status", "version", "geometry_geojson", "measurements_json",
     "created_by", "updated_by", "updated_at", "min_lon", "min_lat", "max_lon", "max_lat",
 )  # fmt: skip
+
+
+_TIMES = ("observed_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Selection:
     #: format-specific options, e.g. chip size for the machine-learning formats
     options: Mapping[str, str] = field(default_factory=dict)
     batch_size: int = BATCH  # annotations held at once
+    role: Role = Role.admin  # whose view of linked reports (viewers: published ones only)
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,8 @@ class ImageFacts:
 
 @dataclass
 class Batch:
-    """Up to BATCH annotations, column by column (names as in `columns.COLUMNS`)."""
+    """Up to BATCH annotations, column by column (names as in `columns.COLUMNS`). Times
+    are UTC; `observed_at` and `updated_at` come naive (read as stored, see `utc`)."""
 
     columns: dict[str, list[Any]]
     geometry: list[str]  # GeoJSON geometry text, as stored (RFC 7946, 7 decimals)
@@ -73,7 +81,12 @@ def _statement(session: Session, filters: Filters) -> Any:
     everything = dataclasses.replace(filters, cursor=None)
     query = statement(session, everything)
     table = Annotation.__table__.columns
-    return query.with_only_columns(*(table[name] for name in _READ), maintain_column_froms=True)
+    columns = [
+        # plain DateTime: naive UTC, without a timezone object made per value
+        type_coerce(table[name], DateTime()).label(name) if name in _TIMES else table[name]
+        for name in _READ
+    ]
+    return query.with_only_columns(*columns, maintain_column_froms=True)
 
 
 def check(selection: Selection) -> None:
@@ -104,9 +117,15 @@ def image_facts(session: Session) -> dict[str, ImageFacts]:
     return {row.id: ImageFacts(*row) for row in rows}
 
 
-def report_links(session: Session, annotation_ids: list[str]) -> dict[str, list[str]]:
-    """Report ids linked to each annotation. Empty until reports and their links exist."""
-    return {}
+def report_links(session: Session, annotation_ids: list[str], role: Role) -> dict[str, list[int]]:
+    """The reports each annotation is evidence for, among those `role` may see (asked a few
+    thousand ids at a time: SQLite takes at most 32,766 parameters a statement)."""
+    found: dict[str, list[int]] = {}
+    for start in range(0, len(annotation_ids), LINKS_CHUNK):
+        found.update(
+            reports_by_annotation(session, annotation_ids[start : start + LINKS_CHUNK], role)
+        )
+    return found
 
 
 def batches(selection: Selection) -> Iterator[Batch]:
@@ -116,21 +135,22 @@ def batches(selection: Selection) -> Iterator[Batch]:
     bbox = selection.filters.bbox
     with selection.database.read() as session:
         images = image_facts(session)
-        query = _statement(session, selection.filters).execution_options(yield_per=size)
-        for rows in session.execute(query).partitions(size):
+        query = _statement(session, selection.filters)
+        # Core rows through the session's connection: no ORM row processing per row
+        result = session.connection().execution_options(yield_per=size).execute(query)
+        for rows in result.partitions(size):
             if bbox is not None:
                 rows = [row for row in rows if meets(row, bbox)]
             if rows:
-                yield _columns(
-                    list(rows), names, images, report_links(session, [r.id for r in rows])
-                )
+                reports = report_links(session, [r.id for r in rows], selection.role)
+                yield _columns(list(rows), names, images, reports)
 
 
 def _columns(
     rows: list[Any],
     names: dict[str, str],
     images: dict[str, ImageFacts],
-    reports: dict[str, list[str]],
+    reports: dict[str, list[int]],
 ) -> Batch:
     facts = [images.get(row.image_id) for row in rows]
     return Batch(
@@ -156,7 +176,14 @@ def _columns(
             "analyst": [row.created_by for row in rows],
             "updated_by": [row.updated_by for row in rows],
             "updated_at": [row.updated_at for row in rows],
-            "reports": [",".join(reports.get(row.id, ())) for row in rows],
+            "reports": [",".join(map(str, reports.get(row.id, ()))) for row in rows],
         },
         geometry=[row.geometry_geojson for row in rows],
     )
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A batch's time as an aware UTC datetime."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -17,6 +17,7 @@ from annotations.exchange import FORMATS
 from annotator.cli import main
 from tests.conftest import login
 from tests.exchange_world import ARABIC, World, build_world
+from tests.newsroom import newsroom
 
 Header = Callable[[str], dict[str, str]]
 
@@ -142,3 +143,36 @@ def test_cli_exports_and_refuses_in_one_line(world: World, tmp_path: Path,
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and says in lines[0], (result.stderr, result.exception)
         assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_report_filter_and_linked_report_ids(app: Flask, make_geotiff: Callable[..., Path],
+                                             tmp_path: Path) -> None:  # fmt: skip
+    room = newsroom(app, make_geotiff())
+    linked = room.annotation("approved")
+    room.annotation("approved", offset_m=60)  # not linked
+    report = room.report()
+    made = room.link(annotation_id=linked["id"], report_id=report["id"])
+    assert made.status_code == 201, made.get_json()
+
+    def export(user: str, query: str) -> list[dict[str, object]]:
+        response = room.call("GET", f"/api/v1/exports?format=geojson&{query}", user)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return [
+            f["properties"] | {"id": f["id"]} for f in json.loads(response.get_data())["features"]
+        ]
+
+    only = export("analyst", f"report={report['id']}")
+    assert [f["id"] for f in only] == [linked["id"]]
+    assert only[0]["reports"] == str(report["id"])
+    # a viewer sees links to published reports only; this one is a draft
+    assert {f["reports"] for f in export("viewer", "")} == {""}
+    html = room.call("GET", f"/reports/{report['id']}", "editor").get_data(as_text=True)
+    assert f'name="report" value="{report["id"]}"' in html and 'action="/api/v1/exports"' in html
+    event = room.call("POST", "/api/v1/events", "analyst", json={
+        "site": "hmeimim-apron", "title": "Drawdown", "start": "2024-12-01T00:00:00Z",
+        "end": "2024-12-31T00:00:00Z", "annotation_ids": [linked["id"]]})  # fmt: skip
+    assert event.status_code == 201, event.get_json()
+    event_id = event.get_json()["id"]
+    assert [f["id"] for f in export("viewer", f"event={event_id}")] == [linked["id"]]
+    html = room.call("GET", f"/events/{event_id}", "viewer").get_data(as_text=True)
+    assert f'name="event" value="{event_id}"' in html
