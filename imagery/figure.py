@@ -368,7 +368,8 @@ def _label_positions(
         if not overlay.label:
             continue
         left, top, _right, bottom = figure.to_pixels(overlay.geometry).bounds
-        text_width = font.getlength(overlay.label)
+        label = _shortened(overlay.label, font, figure.width - 2 * gap)
+        text_width = font.getlength(label)
         x = min(max(gap, left), max(gap, figure.width - text_width - gap))
         y = top - gap
         if y - size < 0:
@@ -379,7 +380,17 @@ def _label_positions(
                 break
             y -= _line_height(size)
         placed.append((x, y - size, x + text_width, y + 0.25 * size))
-        yield overlay.label, x, y, overlay.colour
+        yield label, x, y, overlay.colour
+
+
+def _shortened(text: str, font: Any, width: float) -> str:
+    """`text`, cut with an ellipsis where it would run off the figure (a caption, not a label,
+    is the place for long text)."""
+    if font.getlength(text) <= width:
+        return text
+    while len(text) > 1 and font.getlength(text + "\u2026") > width:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"
 
 
 def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:

@@ -91,7 +91,10 @@ def test_svg_shows_markup_as_text(evidence: Evidence) -> None:
     texts = [element.text or "" for element in root.iter(f"{SVG}text")]
     caption = " ".join(t for t in texts if t.startswith("Two An-124s") or "onerror" in t)
     assert f"Two An-124s{HOSTILE}" in caption
-    assert f"Antonov An-124 Ruslan{HOSTILE}" in texts
+    [label] = [t for t in texts if t.startswith("Antonov An-124 Ruslan<script>")]
+    assert f"Antonov An-124 Ruslan{HOSTILE}".startswith(label.removesuffix("\u2026")), label
+    [title] = [t.text for t in root.iter(f"{SVG}title") if "<script>" in (t.text or "")]
+    assert title == f"Antonov An-124 Ruslan{HOSTILE}"
     assert any("Demo Provider" in t and "CC BY 4.0" in t and "2024-12-13" in t for t in texts)
     assert "<script" not in svg and "<img" not in svg
     [image] = root.iter(f"{SVG}image")
