@@ -56,7 +56,7 @@ pytest: $(DEV_STAMP) system-deps
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py && $(PY) benchmarks/exchange.py && $(PY) benchmarks/story_outputs.py
+	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py && $(PY) benchmarks/exchange.py && $(PY) benchmarks/story_outputs.py && $(PY) benchmarks/timeline.py
 
 # 1,000,000 annotations in SQLite and in PostGIS (a throwaway cluster, as in the tests: needs
 # Debian's postgresql and postgresql-postgis); results in docs/benchmarks-annotations.md

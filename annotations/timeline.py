@@ -120,7 +120,7 @@ def site_timeline(
         select(
             Annotation.image_id,
             Annotation.label,
-            func.count(Annotation.id),
+            func.count(),
             func.coalesce(func.sum(Annotation.count), 0),
         )
         .join(SiteImage, SiteImage.image_id == Annotation.image_id)
