@@ -102,3 +102,12 @@ def test_a_capture_alone_at_its_site_cannot_be_paired(app: Flask, make_geotiff: 
     response = app.test_client().get(f"/compare?left={image.id}", headers=bearer(app, "viewer"))
     assert response.status_code == 422
     assert "pick two images" in response.get_data(as_text=True)
+
+
+def test_the_image_page_links_to_its_site_timeline_and_compare(demo_app: Flask) -> None:
+    dates = demo_dates(demo_app)
+    image_id = dates["2024-12-13"]
+    html = demo_app.test_client().get(f"/images/{image_id}", headers=bearer(demo_app, "viewer"))
+    text = html.get_data(as_text=True)
+    assert 'href="/sites/hmeimim"' in text
+    assert f'href="/compare?left={image_id}"' in text
