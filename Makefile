@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest bench bench-annotations bench-import bench-exchange system-deps clean
+.PHONY: run test lint typecheck pytest bench bench-annotations bench-import bench-exchange bench-workspace system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,7 +56,7 @@ pytest: $(DEV_STAMP) system-deps
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py && $(PY) benchmarks/exchange.py && $(PY) benchmarks/story_outputs.py && $(PY) benchmarks/timeline.py
+	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py && $(PY) benchmarks/exchange.py && $(PY) benchmarks/story_outputs.py && $(PY) benchmarks/timeline.py && $(PY) benchmarks/workspace.py
 
 # 1,000,000 annotations in SQLite and in PostGIS (a throwaway cluster, as in the tests: needs
 # Debian's postgresql and postgresql-postgis); results in docs/benchmarks-annotations.md
@@ -71,6 +71,10 @@ bench-import: $(STAMP)
 # 30 minutes on 2 cores); its section of docs/benchmarks.md
 bench-exchange: $(STAMP)
 	$(PY) benchmarks/exchange.py
+
+# the image workspace with 5,000 annotations in view, in Debian's headless Chromium
+bench-workspace: $(STAMP) system-deps
+	$(PY) benchmarks/workspace.py
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .mypy_cache .ruff_cache
