@@ -354,7 +354,7 @@ def run() -> dict[str, Any]:
     server = start_server(port)
     TRACKED_GROUPS.add(server.pid)  # started in its own session: its pid is its group
     base = f"http://127.0.0.1:{port}"
-    noise = Noise(began, retry_budget_s=240.0)
+    noise = Noise(began, retry_budget_s=90.0)
     results: dict[str, Any] = {"loads": [], "pan": {}, "saves": []}
     meter = Meter()
     try:
@@ -389,7 +389,7 @@ def run() -> dict[str, Any]:
                 log(f"pan {name}: p95 {percentile(intervals, 95):.1f} ms, {len(intervals)} frames")
             first_render(page, url)
             page.evaluate(
-                "() => annotatorMap.setZoom(annotatorMap.getZoom() + 1, {animate: false})"
+                "() => { annotatorMap.setZoom(annotatorMap.getZoom() + 1, {animate: false}); }"
             )
             noise.wait_for_quiet()
             save_meter = Meter()
