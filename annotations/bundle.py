@@ -12,20 +12,21 @@ The zip is reproducible: members in a fixed order, all dated at the publication 
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import json
 import re
 import zipfile
 import zlib
 from datetime import datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from annotations.credits import image_credit
 from annotations.evidence import Evidence, EvidenceAnnotation
+from annotations.exchange.kml import KmlStyle, Placemark, write_kml
 from annotations.figure import figure_png
+from annotations.times import parse_time
 
 FORMAT = "annotator-evidence-bundle/1"
 MANIFEST = "manifest.json"
@@ -33,7 +34,6 @@ MANIFEST_HASH = "manifest.json.sha256"
 GEOJSON = "evidence.geojson"
 KML = "evidence.kml"
 FIGURE = "figure.png"
-KML_NS = "http://www.opengis.net/kml/2.2"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: A bundle bigger than this (uncompressed) is not one this tool made.
 MAX_MEMBER_BYTES = 2 << 30
@@ -134,28 +134,35 @@ def manifest_of(evidence: Evidence, files: dict[str, str]) -> dict[str, Any]:
 
 
 def kml(evidence: Evidence) -> str:
-    """KML 2.2: one Placemark per annotation, styled in its label colour, with a TimeStamp.
-    ElementTree escapes every name and description as XML."""
-    root = ET.Element("kml", xmlns=KML_NS)
-    document = ET.SubElement(root, "Document")
-    ET.SubElement(document, "name").text = evidence.report.title
-    for colour in sorted({annotation.colour for annotation in evidence.annotations}):
-        style = ET.SubElement(document, "Style", id=_style_id(colour))
-        line = ET.SubElement(style, "LineStyle")
-        ET.SubElement(line, "color").text = _kml_colour(colour, "ff")
-        ET.SubElement(line, "width").text = "2"
-        poly = ET.SubElement(style, "PolyStyle")
-        ET.SubElement(poly, "color").text = _kml_colour(colour, "40")
-    for annotation in evidence.annotations:
-        placemark = ET.SubElement(document, "Placemark", id=f"annotation-{annotation.id}")
-        ET.SubElement(placemark, "name").text = annotation.label_name
-        ET.SubElement(placemark, "description").text = _kml_description(evidence, annotation)
-        observed = annotation.feature.get("properties", {}).get("observed_at")
-        if isinstance(observed, str):
-            ET.SubElement(ET.SubElement(placemark, "TimeStamp"), "when").text = observed
-        ET.SubElement(placemark, "styleUrl").text = f"#{_style_id(annotation.colour)}"
-        _kml_geometry(placemark, annotation.feature["geometry"])
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+    """KML 2.2 through the export's writer: one Placemark per annotation, styled in its label
+    colour, with a TimeStamp at its capture time and the text shown as typed."""
+    styles = {a.label: KmlStyle(id=a.label, colour=a.colour) for a in evidence.annotations}
+    out = io.BytesIO()
+    write_kml(out, map(partial(_placemark, evidence), evidence.annotations), styles.values(),
+              name=evidence.report.title)  # fmt: skip
+    return out.getvalue().decode("utf-8")
+
+
+def _placemark(evidence: Evidence, annotation: EvidenceAnnotation) -> Placemark:
+    observed = annotation.feature.get("properties", {}).get("observed_at")
+    when = evidence.image(annotation.image_id).captured_at or (
+        parse_time(observed) if isinstance(observed, str) else None
+    )
+    return Placemark(
+        id=f"annotation-{annotation.id}",
+        name=annotation.label_name,
+        geometry=annotation.feature["geometry"],
+        style=annotation.label,
+        description=_kml_description(evidence, annotation),
+        when=when,
+        data={
+            "id": annotation.id,
+            "version": annotation.version,
+            "label": annotation.label,
+            "confidence": annotation.confidence,
+            "image_id": annotation.image_id,
+        },
+    )
 
 
 def verify_bundle(path: Path) -> list[str]:
@@ -236,54 +243,7 @@ def _kml_description(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
         else:
             claim = evidence.claim(link.claim_id)
             lines.append(f"{link.stance.capitalize()} \u201c{claim.exact}\u201d")
-    # Google Earth shows a description as HTML: escape it as HTML too (ElementTree escapes
-    # it again as XML), so markup in a label or quote is shown as text
-    return "<br>".join(html.escape(line) for line in lines)
-
-
-def _kml_geometry(parent: ET.Element, geometry: dict[str, Any]) -> None:
-    kind = geometry["type"]
-    if kind.startswith("Multi") or kind == "GeometryCollection":
-        multi = ET.SubElement(parent, "MultiGeometry")
-        parts = geometry.get("geometries") or [
-            {"type": kind.removeprefix("Multi"), "coordinates": c} for c in geometry["coordinates"]
-        ]
-        for part in parts:
-            _kml_geometry(multi, part)
-    elif kind == "Point":
-        ET.SubElement(ET.SubElement(parent, "Point"), "coordinates").text = _kml_coords(
-            [geometry["coordinates"]]
-        )
-    elif kind == "LineString":
-        ET.SubElement(ET.SubElement(parent, "LineString"), "coordinates").text = _kml_coords(
-            geometry["coordinates"]
-        )
-    elif kind == "Polygon":
-        polygon = ET.SubElement(parent, "Polygon")
-        for index, ring in enumerate(geometry["coordinates"]):
-            boundary = ET.SubElement(
-                polygon, "outerBoundaryIs" if index == 0 else "innerBoundaryIs"
-            )
-            ET.SubElement(ET.SubElement(boundary, "LinearRing"), "coordinates").text = _kml_coords(
-                ring
-            )
-
-
-def _kml_coords(points: list[list[float]]) -> str:
-    return " ".join(",".join(f"{value:.7f}".rstrip("0").rstrip(".") for value in point[:2])
-                    for point in points)  # fmt: skip
-
-
-def _kml_colour(colour: str, alpha: str) -> str:
-    """#rrggbb -> KML's aabbggrr."""
-    value = colour.lstrip("#").lower()
-    if not re.fullmatch(r"[0-9a-f]{6}", value):
-        value = "ff00ff"
-    return f"{alpha}{value[4:6]}{value[2:4]}{value[0:2]}"
-
-
-def _style_id(colour: str) -> str:
-    return "label-" + re.sub(r"[^0-9a-zA-Z]", "", colour)
+    return "\n".join(lines)
 
 
 def _json_bytes(value: Any) -> bytes:

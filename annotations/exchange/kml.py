@@ -9,6 +9,7 @@ its labels as `KmlStyle`s gets a KML file (the annotation export, the evidence b
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -46,7 +47,7 @@ class Placemark:
     name: str
     geometry: Mapping[str, Any]  # GeoJSON geometry, WGS 84 lon/lat
     style: str | None = None  # a KmlStyle id
-    description: str = ""  # plain text: escaped, shown as typed
+    description: str = ""  # plain text: shown as typed (see balloon_html)
     when: datetime | None = None  # <TimeStamp>: Google Earth's time slider
     data: Mapping[str, Any] = field(default_factory=dict)  # <ExtendedData>, read by GDAL as fields
     id: str | None = None
@@ -55,6 +56,13 @@ class Placemark:
 def text(value: Any) -> str:
     """Text safe inside an XML element: escaped, and characters XML 1.0 forbids replaced."""
     return escape(_NOT_XML.sub("\ufffd", str(value)))
+
+
+def balloon_html(value: str) -> str:
+    """Google Earth renders a <description> as HTML: plain text is escaped as HTML first (and
+    then as XML by `text`), so markup in a note or quote is shown as typed, never run; line
+    breaks become <br>."""
+    return "<br>".join(html.escape(line) for line in value.split("\n"))
 
 
 def attribute(value: str) -> str:
@@ -122,7 +130,7 @@ def placemark_kml(placemark: Placemark) -> str:
     parts = [f"<Placemark id={attribute(placemark.id)}>" if placemark.id else "<Placemark>"]
     parts.append(f"<name>{text(placemark.name)}</name>")
     if placemark.description:
-        parts.append(f"<description>{text(placemark.description)}</description>")
+        parts.append(f"<description>{text(balloon_html(placemark.description))}</description>")
     if placemark.when is not None:
         parts.append(f"<TimeStamp><when>{iso(placemark.when)}</when></TimeStamp>")
     if placemark.style:
@@ -144,7 +152,7 @@ def write_kml(out: IO[bytes], placemarks: Iterable[Placemark], styles: Iterable[
     out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
     head = f'<kml xmlns="{KML_NS}"><Document><name>{text(name)}</name>'
     if description:
-        head += f"<description>{text(description)}</description>"
+        head += f"<description>{text(balloon_html(description))}</description>"
     out.write((head + "\n").encode())
     for style in styles:
         out.write((_style(style) + "\n").encode())

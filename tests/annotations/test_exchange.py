@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import math
 import os
@@ -211,7 +212,9 @@ def test_kml_is_styled_escaped_and_timed(world: World, tmp_path: Path) -> None:
         want = truth[data["id"] or ""]
         assert placemark.findtext(f"{K}name") == want["label_name"]
         assert placemark.findtext(f"{K}TimeStamp/{K}when") == "2024-12-13T08:21:00Z"
-        assert want["notes"] in (placemark.findtext(f"{K}description") or "")
+        # the balloon is HTML to Google Earth: the notes arrive escaped, as text
+        shown = html.escape(want["notes"]).replace("\n", "<br>")
+        assert shown in (placemark.findtext(f"{K}description") or "")
         style = styles[(placemark.findtext(f"{K}styleUrl") or "").lstrip("#")]
         colour = kml_colour(taxonomy.get(want["label"]).colour)
         assert style.findtext(f"{K}LineStyle/{K}color") == colour
