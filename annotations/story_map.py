@@ -123,24 +123,12 @@ def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
 
 def _add_capture(story: folium.Map, evidence: Evidence, image: EvidenceImage,
                  annotations: list[EvidenceAnnotation]) -> None:  # fmt: skip
-    """One capture: its image around these annotations, and the annotations over it."""
-    west, south, east, north = _bounds(annotations)
-    shrink = max(math.cos(math.radians((south + north) / 2)), 0.01)  # a degree of longitude
-    margin_lat = max(CONTEXT_SHARE * (north - south), MIN_CONTEXT_M / METRES_PER_DEGREE)
-    margin_lon = max(CONTEXT_SHARE * (east - west), MIN_CONTEXT_M / METRES_PER_DEGREE / shrink)
-    crop, (w, s, e, n) = map_crop(
-        image.cog_path,
-        (west - margin_lon, south - margin_lat, east + margin_lon, north + margin_lat),
-        image.gsd_m,
-    )
-    name = f"Image {capture_date(image)}" + (f", {image.provider}" if image.provider else "")
-    folium.raster_layers.ImageOverlay(
-        image="data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
-        bounds=[[s, w], [n, e]],
-        name=str(escape(name)),
-        attribution=str(escape(image_credit(image))),
-        alt=f"{name} (synthetic demo imagery)" if image.synthetic else name,
-    ).add_to(story)
+    """One capture: its image around these annotations, and the annotations over it.
+
+    When the report coarsens its coordinates the imagery is left out: placed at its true
+    position, the picture would show every object exactly where coarsening hides it."""
+    if not evidence.coarsening:
+        _add_image(story, image, annotations)
     group = folium.FeatureGroup(name=str(escape(f"Annotations on {capture_date(image)}")))
     for annotation in annotations:
         colour = label_colour(annotation)
@@ -162,6 +150,28 @@ def _add_capture(story: folium.Map, evidence: Evidence, image: EvidenceImage,
     group.add_to(story)
 
 
+def _add_image(story: folium.Map, image: EvidenceImage,
+               annotations: list[EvidenceAnnotation]) -> None:  # fmt: skip
+    """The capture cut around these annotations (with some context), as an embedded overlay."""
+    west, south, east, north = _bounds(annotations)
+    shrink = max(math.cos(math.radians((south + north) / 2)), 0.01)  # a degree of longitude
+    margin_lat = max(CONTEXT_SHARE * (north - south), MIN_CONTEXT_M / METRES_PER_DEGREE)
+    margin_lon = max(CONTEXT_SHARE * (east - west), MIN_CONTEXT_M / METRES_PER_DEGREE / shrink)
+    crop, (w, s, e, n) = map_crop(
+        image.cog_path,
+        (west - margin_lon, south - margin_lat, east + margin_lon, north + margin_lat),
+        image.gsd_m,
+    )
+    name = f"Image {capture_date(image)}" + (f", {image.provider}" if image.provider else "")
+    folium.raster_layers.ImageOverlay(
+        image="data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
+        bounds=[[s, w], [n, e]],
+        name=str(escape(name)),
+        attribution=str(escape(image_credit(image))),
+        alt=f"{name} (synthetic demo imagery)" if image.synthetic else name,
+    ).add_to(story)
+
+
 def _panel(evidence: Evidence) -> str:
     legend: dict[str, str] = {}
     for annotation in evidence.annotations:
@@ -170,6 +180,8 @@ def _panel(evidence: Evidence) -> str:
     images = [image for image, _ in _by_image(evidence)]
     credits = [image_credit(image) for image in images] + evidence_notes(evidence, images)
     published = evidence.published_at.strftime("%Y-%m-%d")
+    if evidence.coarsening:
+        credits.append("The imagery is left off this map so that it cannot show exact positions.")
     credits.append(f"Evidence published {published} by {evidence.published_by}.")
     url = (
         evidence.report.url if evidence.report.url and SAFE_URL.match(evidence.report.url) else None

@@ -91,6 +91,16 @@ def test_every_capture_is_an_embedded_overlay_of_the_image(page: Page) -> None:
         assert colours is None or len(colours) > 1000, "real pixels, not a blank"
 
 
+def test_a_coarsened_report_leaves_the_imagery_off_the_map(evidence: Evidence) -> None:
+    """Placed at its true position, the picture would undo the coarsening."""
+    coarse = dataclasses.replace(evidence, coarsening="rounded to 1000 m")
+    html = story_map_html(coarse)
+    assert "L.imageOverlay(" not in html and "data:image/webp" not in html
+    assert "Positions coarsened: rounded to 1000 m." in html
+    assert "left off this map" in html
+    assert html.count("L.geoJson(") == len(evidence.annotations)  # the annotations still are
+
+
 def test_popups_hold_escaped_text_only(page: Page, evidence: Evidence) -> None:
     scripts = "".join(page.scripts)
     assert "<script>alert" not in scripts and "<img src=x" not in scripts
