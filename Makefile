@@ -55,7 +55,7 @@ pytest: $(DEV_STAMP) system-deps
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(DEV_STAMP) system-deps
 	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py && $(PY) benchmarks/exchange.py && $(PY) benchmarks/story_outputs.py && $(PY) benchmarks/timeline.py && $(PY) benchmarks/workspace.py
 
 # 1,000,000 annotations in SQLite and in PostGIS (a throwaway cluster, as in the tests: needs
@@ -73,7 +73,7 @@ bench-exchange: $(STAMP)
 	$(PY) benchmarks/exchange.py
 
 # the image workspace with 5,000 annotations in view, in Debian's headless Chromium
-bench-workspace: $(STAMP) system-deps
+bench-workspace: $(DEV_STAMP) system-deps
 	$(PY) benchmarks/workspace.py
 
 clean:
