@@ -16,16 +16,18 @@ from tests.browser.conftest import open_signed_in
 from tests.browser.screens import screenshot_on_failure, watch_origin
 from tests.newsroom import CLAIM, newsroom
 
-SELECT = """([quote]) => {
-  const text = document.getElementById("report-text");
-  const node = text.firstChild;
+#: Where the quote's first and last characters are on screen, for a real mouse drag over it.
+QUOTE_ENDS = """([quote]) => {
+  const node = document.getElementById("report-text").firstChild;
   const start = node.textContent.indexOf(quote);
-  const range = document.createRange();
-  range.setStart(node, start);
-  range.setEnd(node, start + quote.length);
-  const selection = window.getSelection();
-  selection.removeAllRanges();
-  selection.addRange(range);
+  const char = (at) => {
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + 1);
+    return range.getClientRects()[0];
+  };
+  const first = char(start), last = char(start + quote.length - 1);
+  return [first.left + 1, first.top + first.height / 2, last.right - 1, last.top + last.height / 2];
 }"""
 
 
@@ -47,7 +49,13 @@ def test_an_editor_quotes_links_and_publishes(
         open_signed_in(page, live_server, path, "editor")
         page.wait_for_selector("#report-text")
         assert page.locator("#make-claim").is_disabled()
-        page.evaluate(SELECT, [CLAIM])
+        # the editor drags the mouse over the sentence, as over any text
+        x0, y0, x1, y1 = page.evaluate(QUOTE_ENDS, [CLAIM])
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+        page.mouse.move(x1, y1, steps=5)
+        page.mouse.up()
         page.wait_for_selector("#make-claim:enabled")
         page.click("#make-claim")
         page.wait_for_selector("#report-text mark")
