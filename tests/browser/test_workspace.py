@@ -366,6 +366,8 @@ def test_label_search_help_and_keyboard(demo: Demo, page: Any) -> None:
     page.keyboard.press(" ")
     for key in ("ArrowRight", "ArrowDown"):
         page.keyboard.press(key)
+        # Leaflet ignores an arrow key while the previous pan is still animating (0.25 s)
+        page.wait_for_timeout(600)
     page.keyboard.press(" ")
     page.wait_for_selector("#label-search:focus")
     page.keyboard.type("124")
