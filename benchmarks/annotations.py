@@ -76,6 +76,7 @@ from common import (
     pss_kb,
     status_kb,
     stop_group,
+    table,
     verdict,
     write_section,
 )
@@ -1665,12 +1666,6 @@ def versions() -> dict[str, str]:
         found[name] = version(name)
     found["GEOS (shapely)"] = shapely.geos_version_string
     return found
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def ms(value: float) -> str:

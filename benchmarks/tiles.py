@@ -60,6 +60,7 @@ from common import (
     machine,
     percentile,
     stop_group,
+    table,
     verdict,
     write_section,
 )
@@ -786,12 +787,6 @@ def versions() -> dict[str, str]:
     if probe.returncode == 0:
         found.update(json.loads(probe.stdout))
     return found
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def ms(value: float) -> str:
