@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from pyproj import Geod
 
 from annotations.measure import box_polygon
@@ -140,7 +141,15 @@ def save(page: Any) -> str:
     """Click Save; wait until the server has it; the new annotation's id."""
     page.click("#save")
     page.wait_for_selector("#save-state.saved")
-    selected = page.locator(".annotation-list button[aria-current='true']")
+    return selected_id(page)
+
+
+def selected_id(page: Any) -> str:
+    """The id of the list's current entry once the list shows the stored annotation: the list
+    redraws on the next animation frame, and until then its entry has the temporary id."""
+    selected = page.wait_for_selector(
+        ".annotation-list button[aria-current='true']:not([data-id^='new-'])"
+    )
     return str(selected.get_attribute("data-id"))
 
 
@@ -218,7 +227,7 @@ def test_undo_and_redo_are_server_changes(demo: Demo, page: Any) -> None:
     page.keyboard.press("Control+z")
     page.wait_for_selector("body[data-redo='1']", state="attached")
     assert demo.api("GET", f"/api/v1/annotations/{annotation_id}").status_code == 404
-    assert page.locator(f".annotation-list button[data-id='{annotation_id}']").count() == 0
+    expect(page.locator(f".annotation-list button[data-id='{annotation_id}']")).to_have_count(0)
 
     page.keyboard.press("Control+Shift+Z")
     page.wait_for_selector("body[data-redo='0']", state="attached")
@@ -333,8 +342,7 @@ def test_a_refused_save_stays_unsaved_with_the_reason(demo: Demo, page: Any) -> 
     page.click("#save")
     state = page.wait_for_selector("#save-state.unsaved")
     assert "does not meet the footprint" in state.inner_text()
-    entry = page.locator(".annotation-list .meta.problem")
-    assert entry.count() >= 1 and "unsaved" in entry.first.inner_text()
+    expect(page.locator(".annotation-list .meta.problem").first).to_contain_text("unsaved")
 
 
 def test_label_search_help_and_keyboard(demo: Demo, page: Any) -> None:
@@ -375,9 +383,7 @@ def test_label_search_help_and_keyboard(demo: Demo, page: Any) -> None:
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
     page.wait_for_selector("#save-state.saved")
-    annotation_id = page.locator(".annotation-list button[aria-current='true']").get_attribute(
-        "data-id"
-    )
+    annotation_id = selected_id(page)
     feature = demo.api("GET", f"/api/v1/annotations/{annotation_id}").get_json()
     assert feature["properties"]["shape"] == "box"
     assert feature["properties"]["measurements"]["area_m2"] > 0
@@ -536,4 +542,11 @@ def test_attributes_and_filters(demo: Demo, page: Any) -> None:
     page.wait_for_selector(f".annotation-list button[data-id='{annotation_id}']")
     page.select_option("#filter-status", "")
     page.select_option("#filter-author", "analyst")
-    assert page.locator(".annotation-list button.entry").count() >= 9
+    # the list redraws on the next animation frame: wait for the analyst's own entries
+    page.wait_for_function(
+        "() => document.querySelectorAll('.annotation-list button.entry').length >= 9"
+    )
+    authors = page.eval_on_selector_all(
+        ".annotation-list .meta", "els => els.map(e => e.textContent)"
+    )
+    assert all(a.endswith("· analyst") for a in authors), authors
