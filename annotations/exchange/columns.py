@@ -58,5 +58,6 @@ def field_mapping_text() -> str:
     lines += [f"{c.name} -> {c.short}: {c.meaning}" for c in COLUMNS]
     lines.append("")
     lines.append("Times are ISO 8601 text in UTC; DBF text fields hold at most 254 bytes,")
-    lines.append("so longer notes or attributes are cut: use GeoPackage for those.")
+    lines.append("so longer notes or attributes are cut at a character boundary; truncated.csv")
+    lines.append("lists each one (id, field, full length in bytes): use GeoPackage for those.")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyogrio.raw import write_arrow
 
@@ -46,6 +47,8 @@ _LAYER_BY_TYPE_ID = np.array(
     [SHAPEFILE_LAYERS.get(name, "") for name in ("Point", "LineString", "LinearRing", "Polygon",
                                                 "MultiPoint", "MultiLineString", "MultiPolygon")]
 )  # fmt: skip
+#: a DBF text field holds at most this many bytes
+DBF_TEXT_BYTES = 254
 SHAPEFILE_TYPES = {
     "points": "Point",
     "multipoints": "MultiPoint",
@@ -130,19 +133,44 @@ def write_gdal(selection: Selection, fmt: Format, target: Path) -> int:
     return written
 
 
+def cut_for_dbf(table: pa.Table, cut: list[tuple[str, str, int]]) -> pa.Table:
+    """Text longer than a DBF field holds (254 bytes) cut at a character boundary, never in
+    the middle of a UTF-8 sequence; each cut value noted in `cut` as (id, field, bytes)."""
+    ids = table.column("id")
+    for index, name in enumerate(table.column_names):
+        column = table.column(index)
+        if not pa.types.is_string(column.type):
+            continue
+        lengths = pc.binary_length(column)
+        if not pc.any(pc.greater(lengths, DBF_TEXT_BYTES)).as_py():
+            continue
+        values = column.to_pylist()
+        for row in np.flatnonzero(pc.fill_null(pc.greater(lengths, DBF_TEXT_BYTES), False)):
+            raw = values[row].encode("utf-8")
+            values[row] = raw[:DBF_TEXT_BYTES].decode("utf-8", errors="ignore")
+            cut.append((str(ids[int(row)]), name, len(raw)))
+        table = table.set_column(index, table.field(index), pa.array(values, pa.string()))
+    return table
+
+
 def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
     """A zip of one Shapefile per geometry type (points, multipoints, lines, polygons), each
-    with .prj and .cpg (UTF-8), plus fields.txt mapping the long column names to DBF's."""
+    with .prj and .cpg (UTF-8), plus fields.txt mapping the long column names to DBF's, and
+    truncated.csv listing every text value cut to the DBF's 254 bytes."""
     folder = target.with_name(target.name + ".parts")
     folder.mkdir()
     target_schema = schema(times_as_text=True, short_names=True)
     written = 0
+    cut: list[tuple[str, str, int]] = []
     try:
         for batch in batches(selection):
             geometry = geometries(batch)
             kinds = _LAYER_BY_TYPE_ID[shapely.get_type_id(geometry)]
-            table = pa.Table.from_batches(
-                [record_batch(batch, target_schema, geometry, times_as_text=True)]
+            table = cut_for_dbf(
+                pa.Table.from_batches(
+                    [record_batch(batch, target_schema, geometry, times_as_text=True)]
+                ),
+                cut,
             )
             for layer in np.unique(kinds):
                 path = folder / f"{LAYER}_{layer}.shp"
@@ -157,11 +185,19 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
             for path in sorted(folder.iterdir()):
                 archive.write(path, path.name)
             archive.writestr("fields.txt", field_mapping_text())
+            archive.writestr("truncated.csv", truncated_text(cut))
     finally:
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()
     return written
+
+
+def truncated_text(cut: list[tuple[str, str, int]]) -> str:
+    """The text values the Shapefile holds cut, as CSV: annotation id, DBF field, and the
+    value's full length in bytes (the whole value is in every other format)."""
+    lines = ["id,field,bytes"] + [f"{id_},{name},{size}" for id_, name, size in cut]
+    return "\r\n".join(lines) + "\r\n"
 
 
 def _iso(value: datetime) -> str:

@@ -258,6 +258,35 @@ def test_shapefile_zip_layers_prj_cpg_fields(world: World, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_shapefile_cuts_long_text_at_a_character_and_lists_it(world: World, tmp_path: Path) -> None:
+    """DBF text holds 254 bytes: a longer note is cut at a character boundary (3-byte euro
+    signs do not divide 254), listed in truncated.csv; other formats keep it whole."""
+    long_notes = {"an124": "€" * 100, "convoy": CYRILLIC * 10}  # 300 and 440 bytes
+    database = world.app.extensions["annotator.database"]
+    with database.write() as session:
+        for name, notes in long_notes.items():
+            session.get(Annotation, world.ids[name]).notes = notes
+    target = tmp_path / "out.zip"
+    export(selection(world), "shp", target)
+    rows = {str(row["id"]): row for row in read_back(target, "shp")}
+    for name, notes in long_notes.items():
+        got = rows[world.ids[name]]["notes"]
+        assert len(got.encode()) <= 254 and notes.startswith(got), (name, got)
+        assert len(got.encode()) > 254 - 4  # the most a cut at a character boundary loses
+    assert rows[world.ids["an124"]]["notes"] == "€" * 84
+    with zipfile.ZipFile(target) as archive:
+        listed = archive.read("truncated.csv").decode().splitlines()
+    assert listed[0] == "id,field,bytes"
+    assert sorted(listed[1:]) == sorted(
+        f"{world.ids[name]},notes,{len(notes.encode())}" for name, notes in long_notes.items()
+    )
+    whole = tmp_path / "out.gpkg"
+    export(selection(world), "gpkg", whole)
+    kept = pyogrio.read_dataframe(whole).set_index("id")["notes"]
+    assert kept[world.ids["an124"]] == long_notes["an124"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_filters_select_what_the_search_selects(world: World, tmp_path: Path) -> None:
     def ids(**filters: Any) -> set[str]:
         target = tmp_path / f"f{len(list(tmp_path.iterdir()))}.geojson"
