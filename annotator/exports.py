@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 
 from annotations.exchange import FORMATS, Selection, count, export_file, get_format
 from annotator.annotations_api import actor, filters_from_query, taxonomy
@@ -49,7 +49,7 @@ def export_annotations() -> Response:
     selection = Selection(
         database=database(), filters=filters, taxonomy=taxonomy(),
         images_dir=Path(current_app.config["IMAGES_DIR"]), role=actor().role,
-        options={k: request.args[k] for k in FORMAT_OPTIONS if request.args.get(k)},
+        options=_options(fmt.name),
     )  # fmt: skip
     limit = int(current_app.config["EXPORT_MAX_FEATURES"])
     total = count(selection)
@@ -71,6 +71,15 @@ def export_annotations() -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="annotations{fmt.extension}"'
     response.headers["X-Annotation-Count"] = str(written)
     return response
+
+
+def _options(format_name: str) -> dict[str, str]:
+    options = {k: request.args[k] for k in FORMAT_OPTIONS if request.args.get(k)}
+    if format_name == "stac":
+        # the catalogue leaves this server: its image assets point at the COG download here,
+        # never at a path on the server's disk
+        options["image_url"] = url_for("images.cog", image_id="IMAGE-ID", _external=True)
+    return options
 
 
 def _stream(handle: BinaryIO) -> Iterator[bytes]:

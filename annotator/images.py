@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
 
 from annotations.images import Provenance, get_image, list_images
 from annotations.times import parse_time
@@ -18,6 +18,7 @@ from annotator.extensions import database
 from annotator.importing import Upload, import_images
 
 bp = Blueprint("images", __name__, url_prefix="/api/v1/images")
+COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 
 @bp.get("")
@@ -32,6 +33,21 @@ def index() -> Response:
 def show(image_id: str) -> Response:
     with database().read() as session:
         return jsonify(get_image(session, image_id).to_dict())
+
+
+@bp.get("/<image_id>/cog")
+@login_required
+def cog(image_id: str) -> Response:
+    """The stored Cloud-Optimized GeoTIFF itself, with HTTP range requests, so QGIS or GDAL
+    (/vsicurl/) can read it in place, and a STAC export's `image` asset can point here."""
+    with database().read() as session:
+        image = get_image(session, image_id)  # 404 for an unknown id
+        name = image.cog_name
+    path = Path(current_app.config["IMAGES_DIR"]) / name  # the stored name, never the URL's
+    if not path.is_file():
+        raise RequestError(f"image {image_id}'s file is missing from the store", status=404)
+    return send_file(path, mimetype=COG_MEDIA_TYPE, conditional=True,
+                     download_name=f"{image_id}.tif", max_age=0)  # fmt: skip
 
 
 def _provenance(form: Any) -> Provenance:

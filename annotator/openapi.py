@@ -1203,6 +1203,28 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
                 "responses": {"200": ok("The image.", schema_ref("Image")), **errors(401, 404)},
             }
         },
+        "/api/v1/images/{image_id}/cog": {
+            "get": {
+                "tags": ["images"],
+                "operationId": "getImageCog",
+                "summary": "The stored Cloud-Optimized GeoTIFF (range requests answered)",
+                "description": "What a STAC export made over HTTP links each image asset to; "
+                "GDAL's /vsicurl/ and QGIS read it in place with range requests.",
+                "parameters": [ref("parameters", "ImageId")],
+                "responses": {
+                    "200": {
+                        "description": "The COG.",
+                        "content": {
+                            "image/tiff; application=geotiff; profile=cloud-optimized": {
+                                "schema": {"type": "string", "format": "binary"}
+                            }
+                        },
+                    },
+                    "206": {"description": "The byte range asked for (Range header)."},
+                    **errors(401, 404),
+                },
+            }
+        },
         "/api/v1/labels": {
             "get": {
                 "tags": ["labels"],

@@ -98,9 +98,11 @@ def _licence(value: str | None) -> str:
     return text if text and " " not in text and len(text) <= 64 else "other"
 
 
-def image_item(image: Image, cog: Path, *, copy_to: Path | None = None) -> pystac.Item:
-    """The image as a STAC Item, its COG as the `image` asset; projection and raster facts
-    read from the COG's header."""
+def image_item(
+    image: Image, cog: Path, *, copy_to: Path | None = None, url: str | None = None
+) -> pystac.Item:
+    """The image as a STAC Item, its COG as the `image` asset (the stored file, its copy
+    beside the item, or `url`); projection and raster facts read from the COG's header."""
     footprint = image.footprint
     item = pystac.Item(
         id=image.id, geometry=mapping(footprint), bbox=list(footprint.bounds),
@@ -116,7 +118,7 @@ def image_item(image: Image, cog: Path, *, copy_to: Path | None = None) -> pysta
             pystac.Provider(name=image.provider, roles=[pystac.ProviderRole.PRODUCER])
         ]
     item.common_metadata.license = _licence(image.licence)
-    href = str(copy_to) if copy_to is not None else str(cog)
+    href = str(copy_to) if copy_to is not None else url or str(cog)
     asset = pystac.Asset(href=href, media_type=pystac.MediaType.COG, roles=["data"],
                          title=image.attribution or image.original_filename)  # fmt: skip
     item.add_asset("image", asset)
@@ -175,6 +177,8 @@ def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
 
     tally = _tally(selection)
     copy_images = selection.options.get("images") == "copy"
+    # a URL the COG can be fetched from, IMAGE-ID standing for the image's id (the HTTP API)
+    image_url = selection.options.get("image_url")
     catalog = pystac.Catalog(
         id="annotator-export", title="annotator export",
         description="Satellite images and the annotations analysts drew on them.",
@@ -201,7 +205,8 @@ def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
             for image in group:
                 cog = selection.images_dir / image.cog_name
                 copy = Path(f"{image.id}.tif") if copy_images else None
-                source = image_item(image, cog, copy_to=copy)
+                url = image_url.replace("IMAGE-ID", image.id) if image_url else None
+                source = image_item(image, cog, copy_to=copy, url=url)
                 labels = label_item(image, source, tally[image.id])
                 collection.add_items([source, labels])
                 placed.append((source, cog if copy_images else None))

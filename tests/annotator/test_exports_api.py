@@ -62,6 +62,31 @@ def test_each_format_downloads(world: World, auth_header: Header, name: str,
     assert list(Path(world.app.config["TMP_DIR"]).iterdir()) == []
 
 
+def test_the_stac_download_points_its_images_at_the_cog_url(world: World, auth_header: Header,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    """Over HTTP the catalogue leaves the server: an image asset is the app's COG URL (no
+    path on the server's disk), and that URL serves the COG, by ranges too."""
+    client = world.app.test_client()
+    response = client.get("/api/v1/exports?format=stac", headers=auth_header("viewer"))
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith(f"/{world.image_id}.json")]
+        item = json.loads(archive.read(name))
+        every = b"".join(archive.read(n) for n in archive.namelist())
+    href = item["assets"]["image"]["href"]
+    assert href == f"http://localhost/api/v1/images/{world.image_id}/cog"
+    assert str(world.app.config["IMAGES_DIR"]).encode() not in every
+    with client.get(href, headers=auth_header("viewer")) as cog:
+        assert cog.status_code == 200 and cog.mimetype == "image/tiff"
+        stored = Path(world.app.config["IMAGES_DIR"]).glob("*.tif")
+        assert cog.get_data() in {p.read_bytes() for p in stored}
+    with client.get(href, headers={**auth_header("viewer"), "Range": "bytes=0-3"}) as part:
+        assert part.status_code == 206 and part.get_data() in (b"II*\x00", b"MM\x00*")
+    assert client.get(href).status_code == 401
+    missing = client.get("/api/v1/images/nope/cog", headers=auth_header("viewer"))
+    assert missing.status_code == 404 and missing.is_json
+
+
 def test_filters_narrow_the_download(world: World, auth_header: Header) -> None:
     client = world.app.test_client()
     response = client.get("/api/v1/exports?format=geojson&status=approved&label=aircraft",

@@ -51,6 +51,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/sites", "analyst"),
     ("GET", "/api/v1/images", "viewer"),
     ("GET", "/api/v1/images/<image_id>", "viewer"),
+    ("GET", "/api/v1/images/<image_id>/cog", "viewer"),
     ("POST", "/api/v1/images", "analyst"),
     ("GET", "/api/v1/labels", "viewer"),
     ("POST", "/api/v1/measure", "viewer"),
@@ -247,6 +248,7 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)
+    response.close()  # a streamed file (the COG) is read in full by .data; close it after
     if role == "anonymous":
         assert response.status_code in (401, 302), (response.status_code, response.data[:200])
     elif RANK[role] < RANK[least]:
