@@ -219,10 +219,12 @@ def linked_annotation_ids(report_id: int | None = None, event_id: int | None = N
 
 
 def reports_by_annotation(
-    session: Session, annotation_ids: list[str], role: Role = Role.admin
+    session: Session, annotation_ids: list[str] | None, role: Role = Role.admin
 ) -> dict[str, list[int]]:
-    """The reports each annotation is evidence for, in one query for a whole page."""
-    if not annotation_ids:
+    """The reports each annotation is evidence for, in one query for a whole page; with
+    `annotation_ids` None, for every linked annotation (an export's whole selection: links
+    are an editorial set, far smaller than the annotations)."""
+    if annotation_ids is not None and not annotation_ids:
         return {}
     visible: list[ColumnElement[bool]] = [Report.deleted_at.is_(None)]
     if role < Role.analyst:
@@ -230,7 +232,7 @@ def reports_by_annotation(
     direct = (
         select(Link.annotation_id.label("annotation_id"), Link.report_id)
         .join(Report, Report.id == Link.report_id)
-        .where(Link.annotation_id.in_(annotation_ids), Link.removed_at.is_(None), *visible)
+        .where(Link.annotation_id.is_not(None), Link.removed_at.is_(None), *visible)
     )
     through_events = (
         select(EventAnnotation.annotation_id.label("annotation_id"), Link.report_id)
@@ -238,12 +240,14 @@ def reports_by_annotation(
         .join(Event, Event.id == EventAnnotation.event_id)
         .join(Report, Report.id == Link.report_id)
         .where(
-            EventAnnotation.annotation_id.in_(annotation_ids),
             Link.removed_at.is_(None),
             Event.deleted_at.is_(None),
             *visible,
         )
     )
+    if annotation_ids is not None:
+        direct = direct.where(Link.annotation_id.in_(annotation_ids))
+        through_events = through_events.where(EventAnnotation.annotation_id.in_(annotation_ids))
     found: dict[str, set[int]] = defaultdict(set)
     rows: Any = session.execute(union(direct, through_events))
     for annotation_id, report_id in rows:
