@@ -118,8 +118,6 @@ def image_facts(session: Session) -> dict[str, ImageFacts]:
     return {row.id: ImageFacts(*row) for row in rows}
 
 
-
-
 def batches(selection: Selection) -> Iterator[Batch]:
     """The selected annotations in creation order, `selection.batch_size` at a time."""
     size = selection.batch_size
@@ -177,11 +175,14 @@ def _columns(
             "analyst": list(read["created_by"]),
             "updated_by": list(read["updated_by"]),
             "updated_at": _times(read["updated_at"]),
-            "reports": [",".join(map(str, reports[i])) if i in reports else ""
-                        for i in read["id"]],  # fmt: skip
+            "reports": [_joined(reports.get(i)) for i in read["id"]],
         },
         geometry=list(read["geometry_geojson"]),
     )
+
+
+def _joined(report_ids: list[int] | None) -> str:
+    return ",".join(map(str, report_ids)) if report_ids else ""
 
 
 def _times(values: tuple[Any, ...]) -> list[datetime | None]:
