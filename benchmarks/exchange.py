@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,7 +121,9 @@ def measured(argv: list[str], env: dict[str, str], output: Path, *, timed: bool 
     stderr = process.stderr.read().decode() if process.stderr else ""
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:4])} failed: {stderr.strip()[-500:]}")
+        raise RuntimeError(f"{' '.join(argv[2:4])} exited {process.returncode}"
+                           f"{' (killed)' if process.returncode < 0 else ''}: "
+                           f"{stderr.strip()[-300:]}")  # fmt: skip
     reported = json.loads(stdout.strip().splitlines()[-1]) if timed else {}
     seconds = float(reported.get("seconds", seconds))
     peak_kb = int(reported.get("peak_kb", usage.ru_maxrss))
@@ -268,15 +271,50 @@ def floor_run(parquet: Path, name: str, size: int) -> Run:
 # ------------------------------------------------------------------------ the import (timed)
 
 
-def time_import(gpkg: Path, folder: Path) -> dict[str, Any] | None:
-    """Import of the 100,000-feature GeoPackage the export just wrote: the place for it.
+def time_import(gpkg: Path, folder: Path) -> dict[str, Any]:
+    """`annotator import` of the 100,000-feature GeoPackage the export just wrote, into a
+    copy of the catalogue with no annotations (same images, so each feature goes back onto
+    its own `image_id`): one real import, then the same file again (nothing new). Each is a
+    fresh `annotator` process, timed whole (interpreter start included); RSS is its own."""
+    target = OUT / "import-100000"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    shutil.copyfile(OUT / "base" / "annotator.db", target / "annotator.db")
+    shutil.copyfile(folder / "secret_key", target / "secret_key")
+    (target / "images").symlink_to((folder / "images").resolve())
+    env = {**os.environ, "ANNOTATOR_DATA_DIR": str(target), "PYTHONPATH": str(ROOT)}
+    env.pop("ANNOTATOR_DATABASE_URL", None)
+    annotator = str(Path(sys.executable).with_name("annotator"))
+    argv = [annotator, "import", str(gpkg), "--user", "bench", "--json"]
+    results: dict[str, Any] = {}
+    for step in ("import", "again"):
+        log(f"importing {gpkg.name} ({step})")
+        run, stdout = measured_output(argv, env)
+        summary = json.loads(stdout)
+        results[step] = {**run.__dict__, "created": summary["created"],
+                         "already": summary["already_imported"],
+                         "refused": len(summary["not_imported"])}  # fmt: skip
+    shutil.rmtree(target, ignore_errors=True)
+    return results
 
-    The import work timed its own 100,000-feature GeoPackage import in
-    benchmarks/exchange_import.py (`make bench-import`); to time the import of this export
-    instead, run `annotator import` on `gpkg` into a copy of `folder` in a measured child (see
-    `measured`) and return {"seconds": ..., "peak_mb": ..., "imported": ...}.
-    """
-    return None
+
+def measured_output(argv: list[str], env: dict[str, str]) -> tuple[Run, str]:
+    """A child timed whole, with its peak RSS (its own, from wait4) and standard output
+    (through a file: an import's JSON report lists every id it made)."""
+    meter = CpuMeter()
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{' '.join(argv[:3])} failed: {stderr.strip()[-500:]}")
+        out.seek(0)
+        text = out.read()
+    run = Run(seconds=seconds, peak_mb=usage.ru_maxrss / 1024, other_cpu=meter.other_share(),
+              output_mb=0.0)  # fmt: skip
+    return run, text
 
 
 # ------------------------------------------------------------------------------- the report
@@ -288,18 +326,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"Written by `make bench-exchange` (`benchmarks/exchange.py`) on "
         f"{results['when']:%Y-%m-%d %H:%M} UTC; the runs took {results['elapsed_s'] / 60:.1f} min. "
-        "The machine was shared with other work (five other sessions running their test suites); "
-        "'other CPU' is the share of the machine other processes used during each measurement, "
-        "so times are noisy and comparable only side by side.",
-        "",
-        "The figures below come from the run of 2026-11-25, made under a deadline: the "
-        "100,000 and 1,000,000 runs ran at the same time (`--sizes` each), and the "
-        "1,000,000 run covered four formats with two floors (`--formats gpkg,fgb,shp,kml "
-        "--floors gpkg,fgb`). With other CPU over 70 % throughout, the ratios above 1.5 "
-        "(csv, kmz, gpkg at 1,000,000) are not settled either way; rerun "
-        "`make bench-exchange` on a quiet machine. Streaming is settled: the export's "
-        "peak RSS barely moves from 100,000 to 1,000,000, while the floor's grows with "
-        "the GeoDataFrame it writes from.",
+        + load_sentence(results),
         "",
         "Each export is what `annotator export --format F -o FILE` does, in its own process, "
         "timing the export (not the interpreter's start and imports), reading the "
@@ -318,8 +345,9 @@ def render(results: dict[str, Any]) -> str:
         for name, row in results["runs"][str(size)].items():
             export, floor = row["export"], row["floor"]
             if floor is None:
+                why = "failed (see below)" if row.get("floor_failed") else "not run"
                 lines.append(
-                    f"| {name} | {export['seconds']:.1f} | not run | | | "
+                    f"| {name} | {export['seconds']:.1f} | {why} | | | "
                     f"{export['peak_mb']:.0f} | | {export['output_mb']:.0f} | "
                     f"{export['other_cpu']:.0%} / |"
                 )
@@ -331,6 +359,11 @@ def render(results: dict[str, Any]) -> str:
                 f"{floor['peak_mb']:.0f} | {export['output_mb']:.0f} | "
                 f"{export['other_cpu']:.0%} / {floor['other_cpu']:.0%} |"
             )
+        failures = [(n, r["floor_failed"]) for n, r in results["runs"][str(size)].items()
+                    if r.get("floor_failed")]  # fmt: skip
+        if failures:
+            lines.append("")
+            lines += [f"- the {n} floor failed: `{why}`" for n, why in failures]
         lines.append("")
     if len(results["sizes"]) > 1:
         small, large = (str(s) for s in results["sizes"][:2])
@@ -345,17 +378,54 @@ def render(results: dict[str, Any]) -> str:
             lines.append(f"| {name} | {a:.0f} | {b:.0f} | {b / a:.2f} | "
                          f"{verdict(b / a <= TARGET_RSS_RATIO)} |")  # fmt: skip
         lines.append("")
-    imported = results.get("import")
-    lines += ["## Import of the 100,000-feature GeoPackage", ""]
-    if imported:
-        lines.append(f"{imported['seconds']:.1f} s, peak RSS {imported['peak_mb']:.0f} MB, "
-                     f"{imported.get('imported', '?')} annotations.")  # fmt: skip
-    else:
-        lines.append("Timed by `make bench-import` (benchmarks/exchange_import.py), in its own "
-                     "section of this file.")  # fmt: skip
+    lines += import_lines(results.get("import"))
     lines += ["", "## Machine", "", "|  |  |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in results["machine"].items()]
     return "\n".join(lines) + "\n"
+
+
+def load_sentence(results: dict[str, Any]) -> str:
+    """How busy the machine was, from the 'other CPU' read during every measurement."""
+    shares = [run["other_cpu"] for size in results["runs"].values() for row in size.values()
+              for run in (row["export"], row["floor"]) if run]  # fmt: skip
+    if not shares:
+        return ""
+    most = max(shares)
+    if most < 0.15:
+        return (f"The machine was otherwise quiet: other processes used at most {most:.0%} of "
+                "it during any measurement ('other CPU').")  # fmt: skip
+    return (f"The machine was shared with other work: other processes used up to {most:.0%} "
+            "of it during a measurement ('other CPU', beside each figure), so the times are "
+            "comparable side by side (export against floor), not across runs.")  # fmt: skip
+
+
+def import_lines(imported: dict[str, Any] | None) -> list[str]:
+    lines = ["## Import of the 100,000-feature GeoPackage", ""]
+    if not imported:
+        return [*lines, "Not measured in this run (it follows a 100,000 export to gpkg).", ""]
+    first, again = imported["import"], imported["again"]
+    rate = first["created"] / first["seconds"] if first["seconds"] else 0
+    lines += [
+        "`annotator import` of the GeoPackage the export above wrote, into a copy of the "
+        "catalogue holding no annotations (SQLite): each feature goes back onto the image its "
+        "`image_id` names, validated and measured as the API does, in one transaction with "
+        "its revision. Each run is a fresh `annotator` process, timed whole (interpreter start "
+        "included).",
+        "",
+        "| run | time | created | already there | refused | peak RSS | other CPU |",
+        "|---|---|---|---|---|---|---|",
+        f"| import | {first['seconds']:.1f} s ({rate:,.0f} features/s) | {first['created']:,} | "
+        f"{first['already']:,} | {first['refused']:,} | {first['peak_mb']:.0f} MB | "
+        f"{first['other_cpu']:.0%} |",
+        f"| the same file again | {again['seconds']:.1f} s | {again['created']:,} | "
+        f"{again['already']:,} | {again['refused']:,} | {again['peak_mb']:.0f} MB | "
+        f"{again['other_cpu']:.0%} |",
+        "",
+        "`make bench-import` (`benchmarks/exchange_import.py`) times a projected (UTM) "
+        "GeoPackage on SQLite and PostGIS, with a dry run, in its own section.",
+        "",
+    ]
+    return lines
 
 
 def measure_size(size: int, folder: Path, formats: list[str], floors: set[str],
@@ -366,8 +436,15 @@ def measure_size(size: int, folder: Path, formats: list[str], floors: set[str],
     for name in formats:
         log(f"{size:,} annotations: {name} export, then its floor")
         export = export_run(folder, name, size)
-        floor = floor_run(parquet, name, size) if parquet and name in floors else None
-        runs[name] = {"export": export.__dict__, "floor": floor.__dict__ if floor else None}
+        floor, failed = None, None
+        if parquet and name in floors:
+            try:
+                floor = floor_run(parquet, name, size)
+            except RuntimeError as error:  # e.g. killed for memory: LIBKML holds the document
+                failed = str(error)[-200:]
+                log(f"  floor failed: {failed}")
+        runs[name] = {"export": export.__dict__, "floor": floor.__dict__ if floor else None,
+                      "floor_failed": failed}  # fmt: skip
         log(
             f"  export {export.seconds:.1f} s {export.peak_mb:.0f} MB; "
             f"floor {f'{floor.seconds:.1f} s {floor.peak_mb:.0f} MB' if floor else '-'}"
