@@ -20,6 +20,7 @@ from annotator import (
     events_api,
     exports,
     images,
+    import_page,
     imports,
     links_api,
     openapi,
@@ -67,8 +68,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     tiles.init_app(app)
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
-                  timeline.bp, compare.bp, review.bp, imports.bp, reports_api.bp, events_api.bp,
-                  links_api.bp, report_pages.bp, embed.bp, exports.bp)  # fmt: skip
+                  timeline.bp, compare.bp, review.bp, imports.bp, import_page.bp,
+                  reports_api.bp, events_api.bp, links_api.bp, report_pages.bp, embed.bp,
+                  exports.bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

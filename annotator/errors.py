@@ -70,6 +70,17 @@ STATUS_TABLE: list[tuple[type[Exception], int, str]] = [
 ]
 
 
+def status_of(exc: Exception) -> tuple[int, str]:
+    """The HTTP status and error code the table gives an exception (pages that show an
+    error in place, such as the import form, use it too)."""
+    if isinstance(exc, RequestError):
+        return exc.status, exc.code
+    for exc_class, status, code in STATUS_TABLE:
+        if isinstance(exc, exc_class):
+            return status, code
+    raise exc
+
+
 def wants_json() -> bool:
     path = request.path
     if path.startswith(("/api/", "/tiles/")):

@@ -29,6 +29,14 @@ TRUE = ("1", "true", "yes", "on")
 @bp.post("/imports")
 @role_required(Role.analyst)
 def create() -> tuple[Response, int]:
+    dry_run = request.form.get("dry_run", "").strip().lower() in TRUE
+    report = run_import(dry_run)
+    return jsonify(report), 201 if report["created"] else 200
+
+
+def run_import(dry_run: bool) -> dict[str, Any]:
+    """The upload in this request (`file`, with `image`, `label_field`, `label_map`)
+    imported, or checked with `dry_run`; its report. For the API and the import page."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise RequestError("attach the GIS file as a multipart form field named 'file'")
@@ -38,7 +46,6 @@ def create() -> tuple[Response, int]:
         label_field=form.get("label_field") or None,
         label_map=_label_map(),
     )
-    dry_run = form.get("dry_run", "").strip().lower() in TRUE
     import_request = ImportRequest(
         name=display_name(upload.filename),
         options=options,
@@ -47,8 +54,7 @@ def create() -> tuple[Response, int]:
         tmp_dir=Path(current_app.config["TMP_DIR"]),
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
     )
-    report = import_file(database(), taxonomy(), upload.stream, import_request)
-    return jsonify(report), 201 if report["created"] else 200
+    return import_file(database(), taxonomy(), upload.stream, import_request)
 
 
 def _label_map() -> dict[str, str]:

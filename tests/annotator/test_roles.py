@@ -102,6 +102,8 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", "/api/v1/links/<link_id>", "analyst"),  # on a draft report
     ("DELETE", "/api/v1/links/<link_id>", "analyst"),
     ("GET", "/reports", "viewer"),
+    ("GET", "/import", "analyst"),
+    ("POST", "/import", "analyst"),
     ("GET", "/reports/new", "editor"),
     ("POST", "/reports/new", "editor"),
     ("GET", "/reports/<report_id>", "analyst"),
@@ -146,6 +148,7 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/api/v1/exports",
         "/tiles",
         "/images",
+        "/import",
     )
     ours = {r for r in extra if r[1].startswith(prefixes)}
     assert ours == set(), f"add these routes to the role table: {sorted(ours)}"
@@ -230,6 +233,7 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
             "/api/v1/reports/<report_id>/claims": {"exact": "a quote"},
             "/api/v1/reports/<report_id>/publish": {},
             "/reports/new": {},
+            "/import": {},  # no file: the analyst is told to attach one (400)
             "/reports/<report_id>/edit": {},
             "/api/v1/events": {
                 "site": "atlanta",
