@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Engine, Float, and_, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, Engine, Float, and_, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -122,6 +122,19 @@ class Database:
         """A transaction that commits on success and rolls back on any error."""
         with self._write() as session, session.begin():
             yield session
+
+    def refresh_statistics(self, table: str) -> None:
+        """ANALYZE `table` after a bulk write, so the planner knows its new size at once.
+
+        Without it PostgreSQL plans the next queries from the statistics of the table before
+        the write (an empty one: a sequential scan looks cheapest) until autovacuum catches
+        up, and psycopg's prepared statements keep such a plan: importing 100,000 features a
+        second time took 288 s instead of 13. SQLite's planner needs no statistics for that.
+        """
+        if self.is_sqlite:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(text(f'ANALYZE "{table}"'))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -429,7 +429,7 @@ def import_lines(imported: dict[str, Any] | None) -> list[str]:
 
 
 def measure_size(size: int, folder: Path, formats: list[str], floors: set[str],
-                 began: float) -> None:  # fmt: skip
+                 began: float, *, merge: bool = False) -> None:  # fmt: skip
     """Every format's export (and floor) at one size; figures to results-<size>.json."""
     parquet = floor_frame(folder, size) if floors else None
     runs: dict[str, Any] = {}
@@ -452,9 +452,16 @@ def measure_size(size: int, folder: Path, formats: list[str], floors: set[str],
     result: dict[str, Any] = {"size": size, "when": datetime.now(UTC).isoformat(),
                               "elapsed_s": time.perf_counter() - began, "runs": runs}  # fmt: skip
     gpkg = OUT / f"out-{size}" / "annotations.gpkg"
-    if size == min(SIZES) and gpkg.exists():
+    if size == min(SIZES) and "gpkg" in formats and gpkg.exists():
         result["import"] = time_import(gpkg, folder)
-    (OUT / f"results-{size}.json").write_text(json.dumps(result, indent=2))
+    path = OUT / f"results-{size}.json"
+    if merge and path.exists():  # re-measured formats replace theirs; the others stay
+        earlier = json.loads(path.read_text())
+        result = {**earlier, **result, "runs": {**earlier["runs"], **runs},
+                  "elapsed_s": earlier["elapsed_s"] + result["elapsed_s"]}  # fmt: skip
+        if "import" not in result and earlier.get("import"):
+            result["import"] = earlier["import"]
+    path.write_text(json.dumps(result, indent=2))
 
 
 def gather() -> dict[str, Any]:
@@ -482,6 +489,11 @@ def main() -> int:
         help="write the report from the figures already measured",
     )
     parser.add_argument("--no-doc", action="store_true", help="do not write the docs")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the figures of the formats not measured now (re-measure a few)",
+    )
     parser.add_argument("--floor-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--export-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--frame-worker", nargs=2, help=argparse.SUPPRESS)
@@ -505,7 +517,7 @@ def main() -> int:
     if not args.report_only:
         folders = prepare(sizes)
         for size in sizes:
-            measure_size(size, folders[size], formats, floors, began)
+            measure_size(size, folders[size], formats, floors, began, merge=args.merge)
     results = gather()
     report = render(results)
     print(report)

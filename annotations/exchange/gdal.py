@@ -7,6 +7,8 @@ memory. The Shapefile, which needs one file per geometry type, appends batch by 
 
 from __future__ import annotations
 
+import queue
+import threading
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -153,6 +155,57 @@ def cut_for_dbf(table: pa.Table, cut: list[tuple[str, str, int]]) -> pa.Table:
     return table
 
 
+class _LayerWriter:
+    """One Shapefile written by ONE `write_arrow` call on its own thread, fed batch by batch
+    through a short queue. Appending batch by batch instead would reopen the file each time,
+    and the Shapefile driver reads and rewrites its whole .shx index on every open and close:
+    the cost would grow with the square of the export's size."""
+
+    def __init__(self, path: Path, fmt: Format, target_schema: pa.Schema, layer: str) -> None:
+        self._queue: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        options = {"path": str(path), "layer": path.stem, "driver": fmt.driver,
+                   "geometry_name": "geometry", "geometry_type": SHAPEFILE_TYPES[layer],
+                   "crs": WGS84, "encoding": "UTF-8",
+                   "layer_options": dict(fmt.layer_options) or None}  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._run, args=(target_schema, options), name=f"shapefile-{layer}",
+            daemon=True,
+        )  # fmt: skip
+        self._thread.start()
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        while (batch := self._queue.get()) is not None:
+            yield batch
+
+    def _run(self, target_schema: pa.Schema, options: dict[str, Any]) -> None:
+        try:
+            reader = pa.RecordBatchReader.from_batches(target_schema, self._batches())
+            write_arrow(reader, options.pop("path"), **options)
+        except BaseException as error:  # raised in the exporting thread by put/close
+            self.error = error
+
+    def put(self, batch: pa.RecordBatch | None) -> None:
+        while self._thread.is_alive():
+            try:
+                self._queue.put(batch, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        self._raise()
+
+    def close(self) -> None:
+        self.put(None)
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if not self._thread.is_alive() and self._queue.qsize():
+            raise RuntimeError(f"the Shapefile writer {self._thread.name} stopped early")
+
+
 def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
     """A zip of one Shapefile per geometry type (points, multipoints, lines, polygons), each
     with .prj and .cpg (UTF-8), plus fields.txt mapping the long column names to DBF's, and
@@ -162,26 +215,39 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
     target_schema = schema(times_as_text=True, short_names=True)
     written = 0
     cut: list[tuple[str, str, int]] = []
+    writers: dict[str, _LayerWriter] = {}
     try:
-        for batch in batches(selection):
-            geometry = geometries(batch)
-            kinds = _LAYER_BY_TYPE_ID[shapely.get_type_id(geometry)]
-            table = cut_for_dbf(
-                pa.Table.from_batches(
-                    [record_batch(batch, target_schema, geometry, times_as_text=True)]
-                ),
-                cut,
-            )
-            for layer in np.unique(kinds):
-                path = folder / f"{LAYER}_{layer}.shp"
-                write_arrow(
-                    table.filter(pa.array(kinds == layer)), str(path), layer=path.stem,
-                    driver=fmt.driver, geometry_name="geometry",
-                    geometry_type=SHAPEFILE_TYPES[str(layer)], crs=WGS84, encoding="UTF-8",
-                    append=path.exists(), layer_options=dict(fmt.layer_options) or None,
-                )  # fmt: skip
-            written += len(batch)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        failure: BaseException | None = None
+        try:
+            for batch in batches(selection):
+                geometry = geometries(batch)
+                kinds = _LAYER_BY_TYPE_ID[shapely.get_type_id(geometry)]
+                table = cut_for_dbf(
+                    pa.Table.from_batches(
+                        [record_batch(batch, target_schema, geometry, times_as_text=True)]
+                    ),
+                    cut,
+                )
+                for layer in map(str, np.unique(kinds)):
+                    if layer not in writers:
+                        path = folder / f"{LAYER}_{layer}.shp"
+                        writers[layer] = _LayerWriter(path, fmt, target_schema, layer)
+                    for part in table.filter(pa.array(kinds == layer)).to_batches():
+                        writers[layer].put(part)
+                written += len(batch)
+        except BaseException as error:
+            failure = error
+        for writer in writers.values():  # every file finished (or abandoned) and closed
+            try:
+                writer.close()
+            except BaseException as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+        # level 1: the files are large and deflate at its default level 6 would take longer
+        # than writing them; level 1 still makes the DBF's padded text a fraction of its size
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
+                             compresslevel=1) as archive:  # fmt: skip
             for path in sorted(folder.iterdir()):
                 archive.write(path, path.name)
             archive.writestr("fields.txt", field_mapping_text())

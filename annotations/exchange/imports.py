@@ -50,6 +50,8 @@ DEFAULT_LABEL_FIELD = "label"
 KNOWN_PROPERTIES = ("shape", "confidence", "count", "attributes", "notes", "observed_at")
 LABEL_MAP_LIMIT = 1024 * 1024
 KEY_CHUNK = 500
+#: an import this large changes the annotations table enough to refresh the planner's view
+REFRESH_STATISTICS_AFTER = 1_000
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,8 @@ def run_import(database: Database, taxonomy: Taxonomy, source: Source, request: 
             "another import of the same features finished meanwhile; run the import again "
             "to see what is left"
         ) from exc
+    if len(created) >= REFRESH_STATISTICS_AFTER:
+        database.refresh_statistics("annotations")
     return plan.report(dry_run=False, created=created)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyogrio
 import pystac
 import pytest
@@ -415,3 +416,16 @@ def test_stac_can_carry_its_images(world: World, tmp_path: Path) -> None:
     item = pystac.Item.from_file(str(next(root.glob(f"*/{world.image_id}/{world.image_id}.json"))))
     assert item.assets["image"].href == f"./{copied.name}"
     assert copied.stat().st_size > 0
+
+
+def test_a_shapefile_writer_that_fails_raises_in_the_exporter(tmp_path: Path) -> None:
+    """Each Shapefile layer is written on its own thread; its failure is the export's."""
+    from annotations.exchange.gdal import _LayerWriter, schema
+
+    target_schema = schema(times_as_text=True, short_names=True)
+    writer = _LayerWriter(tmp_path / "missing" / "points.shp", FORMATS["shp"], target_schema,
+                          "points")  # fmt: skip
+    with pytest.raises(pyogrio.errors.DataLayerError, match="Failed to create file"):
+        writer.put(pa.RecordBatch.from_pylist([], schema=target_schema))
+        writer.close()
+    assert not (tmp_path / "missing").exists()
