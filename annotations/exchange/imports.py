@@ -231,7 +231,8 @@ class Placement:
         if not meeting:
             return None, "it lies outside every image"
         ids = ", ".join(sorted(self.images[i].id for i in meeting))
-        return None, f"it lies on {len(meeting)} images ({ids}); choose one with --image"
+        return None, (f"it lies on {len(meeting)} images ({ids}); choose one (--image, or "
+                      "the image field of the API and the import page)")  # fmt: skip
 
 
 def _plan_feature(
@@ -369,8 +370,8 @@ def _refuse_if_invalid(plan: ImportPlan) -> None:
         values = ", ".join(repr(v) for v in plan.unknown_labels[:50])
         raise InvalidInput(
             f"the field {plan.label_field!r} holds values that are not labels of the "
-            f"taxonomy: {values}; map them to label ids with --label-map (value -> label "
-            "id, JSON or CSV); nothing was imported",
+            f"taxonomy: {values}; map them to label ids with a label map (--label-map, or the "
+            "label_map field; value -> label id, JSON or CSV); nothing was imported",
             details=plan.report(dry_run=False),
         )
     invalid = plan.invalid

@@ -27,9 +27,8 @@ def api(app: Flask, path: str) -> Any:
     return app.test_client().get(path, headers=headers).get_json()
 
 
-def trucks_file(app: Flask) -> bytes:
-    """Two trucks inside the first demo capture, and one far away, as a GeoJSON upload."""
-    image = api(app, "/api/v1/images")["images"][0]
+def trucks_file(app: Flask, image: dict[str, Any]) -> bytes:
+    """Two trucks inside the capture, and one far away, as a GeoJSON upload."""
     middle = shape(image["footprint"]).centroid
     d = 0.00005
 
@@ -48,8 +47,10 @@ def count(app: Flask) -> int:
 
 
 def test_check_then_import_from_the_site_page(app: Flask, live_server: str, browser: Any) -> None:
+    # the demo's two captures cover the same ground: the analyst picks the later one
+    image = max(api(app, "/api/v1/images")["images"], key=lambda i: i["captured_at"])
     upload = {"name": "trucks.geojson", "mimeType": "application/geo+json",
-              "buffer": trucks_file(app)}  # fmt: skip
+              "buffer": trucks_file(app, image)}  # fmt: skip
     before = count(app)
     page = browser.new_page(viewport=VIEWPORT)
     outside = watch_origin(page, live_server)
@@ -58,6 +59,7 @@ def test_check_then_import_from_the_site_page(app: Flask, live_server: str, brow
         page.click("a.import-link")
         page.wait_for_url(f"{live_server}/import?site=hmeimim")
         page.set_input_files("input[name=file]", upload)
+        page.select_option("select[name=image]", image["id"])
         page.click("button[value=check]")
         page.wait_for_selector(".import-result h2:has-text('Checked: 2 would be made')")
         assert page.inner_text("td.outside") == "1"
@@ -66,12 +68,17 @@ def test_check_then_import_from_the_site_page(app: Flask, live_server: str, brow
         assert count(app) == before
 
         page.set_input_files("input[name=file]", upload)
+        assert page.input_value("select[name=image]") == image["id"]  # kept from the check
         page.click("button[value=import]")
         page.wait_for_selector(".import-result h2:has-text('Imported: 2 made')")
         assert count(app) == before + 2
+        made = api(app, f"/api/v1/annotations?image={image['id']}&limit=10000")["features"]
+        assert sum(f["properties"]["label"] == "vehicle.truck"
+                   and f["properties"]["status"] == "draft" for f in made) >= 2  # fmt: skip
         page.set_input_files("input[name=file]", upload)
         page.click("button[value=import]")
         page.wait_for_selector(".import-result h2:has-text('Imported: 0 made')")
+        assert page.input_value("select[name=image]") == image["id"]
         assert page.inner_text("td.already") == "2"
         assert count(app) == before + 2
     assert outside == []
