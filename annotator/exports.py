@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from annotations.exchange import FORMATS, Selection, count, export_file, get_format
+from annotations.exchange import FORMATS, Selection, count, export_file, get_format, stac
 from annotator.annotations_api import actor, filters_from_query, taxonomy
 from annotator.auth import login_required
 from annotator.errors import RequestError
@@ -78,7 +78,7 @@ def _options(format_name: str) -> dict[str, str]:
     if format_name == "stac":
         # the catalogue leaves this server: its image assets point at the COG download here,
         # never at a path on the server's disk
-        options["image_url"] = url_for("images.cog", image_id="IMAGE-ID", _external=True)
+        options["image_url"] = url_for("images.cog", image_id=stac.IMAGE_ID, _external=True)
     return options
 
 

@@ -108,27 +108,39 @@ class Run:
     output_mb: float
 
 
-def measured(argv: list[str], env: dict[str, str], output: Path, *, timed: bool = False) -> Run:
-    """Run a child to completion; its own wall time and peak RSS (not its siblings'). With
-    `timed`, the child prints {"seconds": ...} for the part that counts."""
+def run_child(argv: list[str], env: dict[str, str]) -> tuple[Run, str]:
+    """Run a child to completion: its wall time, its own peak RSS (from wait4, not its
+    siblings'), and its standard output. Output and errors go through files, so a child that
+    writes a lot (GDAL warnings, an import's JSON listing every id) never blocks on a pipe."""
     meter = CpuMeter()
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)  # fmt: skip
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    stdout = process.stdout.read().decode() if process.stdout else ""
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[2:4])} exited {process.returncode}"
-                           f"{' (killed)' if process.returncode < 0 else ''}: "
-                           f"{stderr.strip()[-300:]}")  # fmt: skip
-    reported = json.loads(stdout.strip().splitlines()[-1]) if timed else {}
-    seconds = float(reported.get("seconds", seconds))
-    peak_kb = int(reported.get("peak_kb", usage.ru_maxrss))
-    return Run(seconds=seconds, peak_mb=peak_kb / 1024, other_cpu=meter.other_share(),
-               output_mb=_size(output) / 1e6)  # fmt: skip
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(argv[1:4])} exited {code}"
+                               f"{' (killed)' if code < 0 else ''}: "
+                               f"{err.read().strip()[-300:]}")  # fmt: skip
+        out.seek(0)
+        stdout = out.read()
+    run = Run(seconds=seconds, peak_mb=usage.ru_maxrss / 1024, other_cpu=meter.other_share(),
+              output_mb=0.0)  # fmt: skip
+    return run, stdout
+
+
+def measured(argv: list[str], env: dict[str, str], output: Path, *, timed: bool = False) -> Run:
+    """A child run to completion (see `run_child`) and the size of what it wrote. With
+    `timed`, the child prints {"seconds": ..., "peak_kb": ...} for the part that counts."""
+    run, stdout = run_child(argv, env)
+    if timed:
+        reported = json.loads(stdout.strip().splitlines()[-1])
+        run.seconds = float(reported.get("seconds", run.seconds))
+        run.peak_mb = int(reported.get("peak_kb", run.peak_mb * 1024)) / 1024
+    run.output_mb = _size(output) / 1e6
+    return run
 
 
 def vm_hwm_kb() -> int:
@@ -289,32 +301,13 @@ def time_import(gpkg: Path, folder: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for step in ("import", "again"):
         log(f"importing {gpkg.name} ({step})")
-        run, stdout = measured_output(argv, env)
+        run, stdout = run_child(argv, env)
         summary = json.loads(stdout)
         results[step] = {**run.__dict__, "created": summary["created"],
                          "already": summary["already_imported"],
                          "refused": len(summary["not_imported"])}  # fmt: skip
     shutil.rmtree(target, ignore_errors=True)
     return results
-
-
-def measured_output(argv: list[str], env: dict[str, str]) -> tuple[Run, str]:
-    """A child timed whole, with its peak RSS (its own, from wait4) and standard output
-    (through a file: an import's JSON report lists every id it made)."""
-    meter = CpuMeter()
-    with tempfile.TemporaryFile("w+") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        stderr = process.stderr.read().decode() if process.stderr else ""
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{' '.join(argv[:3])} failed: {stderr.strip()[-500:]}")
-        out.seek(0)
-        text = out.read()
-    run = Run(seconds=seconds, peak_mb=usage.ru_maxrss / 1024, other_cpu=meter.other_share(),
-              output_mb=0.0)  # fmt: skip
-    return run, text
 
 
 # ------------------------------------------------------------------------------- the report

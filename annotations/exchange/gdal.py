@@ -192,18 +192,14 @@ class _LayerWriter:
                 return
             except queue.Full:
                 continue
-        self._raise()
+        # the writer only stops early when writing failed
+        raise self.error or RuntimeError(f"{self._thread.name} stopped early")
 
     def close(self) -> None:
         self.put(None)
         self._thread.join()
-        self._raise()
-
-    def _raise(self) -> None:
         if self.error is not None:
             raise self.error
-        if not self._thread.is_alive() and self._queue.qsize():
-            raise RuntimeError(f"the Shapefile writer {self._thread.name} stopped early")
 
 
 def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:

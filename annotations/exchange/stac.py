@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from annotations.exchange.formats import Format
 
 UNSITED = "unsited"
+#: stands for each image's id in the `image_url` option (the COG URL an HTTP export links)
+IMAGE_ID = "IMAGE-ID"
 LABELS_FILE = "labels.geojson"
 ANNOTATOR = pystac.Provider(
     name="annotator", roles=[pystac.ProviderRole.PROCESSOR],
@@ -177,7 +179,7 @@ def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
 
     tally = _tally(selection)
     copy_images = selection.options.get("images") == "copy"
-    # a URL the COG can be fetched from, IMAGE-ID standing for the image's id (the HTTP API)
+    # a URL the COG can be fetched from, IMAGE_ID standing for the image's id (the HTTP API)
     image_url = selection.options.get("image_url")
     catalog = pystac.Catalog(
         id="annotator-export", title="annotator export",
@@ -205,7 +207,7 @@ def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
             for image in group:
                 cog = selection.images_dir / image.cog_name
                 copy = Path(f"{image.id}.tif") if copy_images else None
-                url = image_url.replace("IMAGE-ID", image.id) if image_url else None
+                url = image_url.replace(IMAGE_ID, image.id) if image_url else None
                 source = image_item(image, cog, copy_to=copy, url=url)
                 labels = label_item(image, source, tally[image.id])
                 collection.add_items([source, labels])
