@@ -189,6 +189,12 @@ def plan_import(session: Session, source: Source, taxonomy: Taxonomy, options: I
             continue
         keys[origin.key] = (outcome, origin)
     existing = _existing_keys(session, list(keys))
+    # a file exported from this catalogue carries each annotation's own id: those that are
+    # still here, on the same image, are already here, not new ones to duplicate
+    here = _existing_annotations(session, [o.feature_id for _, o in keys.values()])
+    for key, (data, origin) in keys.items():
+        if (origin.feature_id, data.image_id) in here:
+            existing.add(key)
     plan.already_imported = len(existing)
     plan.to_create = [item for key, item in keys.items() if key not in existing]
     plan.unknown_labels = sorted(unknown)
@@ -304,6 +310,17 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
         chunk = keys[start : start + KEY_CHUNK]
         query = select(Annotation.import_key).where(Annotation.import_key.in_(chunk))
         found.update(key for key in session.scalars(query) if key)
+    return found
+
+
+def _existing_annotations(session: Session, ids: list[str]) -> set[tuple[str, str]]:
+    """(id, image id) of the annotations, not deleted, among `ids`."""
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), KEY_CHUNK):
+        query = select(Annotation.id, Annotation.image_id).where(
+            Annotation.id.in_(ids[start : start + KEY_CHUNK]), Annotation.deleted_at.is_(None)
+        )
+        found.update((row.id, row.image_id) for row in session.execute(query))
     return found
 
 

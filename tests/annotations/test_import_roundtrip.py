@@ -13,7 +13,7 @@ from flask import Flask
 from shapely.geometry import mapping
 from sqlalchemy import select
 
-from annotations.annotation import Annotation, create, parse_feature
+from annotations.annotation import Annotation, create, delete, parse_feature
 from annotations.exchange import Selection, export
 from annotations.measure import box_polygon
 from annotations.search import Filters
@@ -70,6 +70,14 @@ def test_an_import_of_an_export_reproduces_the_annotations(
     assert export(selection, fmt, target) == 3
     if fmt == "stac":
         target = next(target.rglob("*-labels.json"))
+    # while the originals are here, the file is theirs: importing it duplicates nothing
+    same = import_path(app, target)
+    assert same["created"] == 0 and same["already_imported"] == 3, same
+    # as into a catalogue without them (a colleague's): the originals deleted, made anew
+    with app.extensions["annotator.database"].write() as session:
+        for annotation_id in first:
+            original = session.get(Annotation, annotation_id)
+            delete(session, original, ANALYST, original.version)
     report = import_path(app, target)
     assert report["created"] == 3, report
     found = rows(app)
