@@ -5,9 +5,16 @@ images as data: URIs), each capture as a Web Mercator image overlay (a WebP data
 around the annotations), the annotations as GeoJSON. It makes no request at all, so it works
 offline, from a file, and in a CMS iframe.
 
-All user-written text (labels, quotes, notes, titles, providers) is HTML-escaped here before
-folium or Leaflet sees it: folium's GeoJSON popups, Leaflet's layer names and attribution all
-set innerHTML.
+No user-written text (labels, quotes, notes, titles, providers) ever reaches folium. folium
+and branca render each element's output a second time as a Jinja template, so text handed to
+them would run as template source (`{{ 7*7 }}` would print 49, and longer payloads run code).
+folium draws only the empty map, with placeholders; the page's text goes in afterwards, in one
+pass that never re-reads what it put in, as data:
+- a JSON block (`<script type="application/json">`) that STORY_SCRIPT reads to add the
+  overlays, outlines, popups and the layer list;
+- the panel (title, legend, credits), rendered by our own template as printed values.
+Leaflet sets popups, layer names and attribution with innerHTML, so those strings are
+HTML-escaped here first.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 
 import folium
 from jinja2 import Environment
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import escape
 from shapely.geometry import shape
 from shapely.ops import unary_union
@@ -39,6 +47,11 @@ MIN_CONTEXT_M = 150.0
 METRES_PER_DEGREE = 111_320.0
 STANCE_WORDS = {"supports": "Supports", "contradicts": "Contradicts", "context": "Context for"}
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
+#: Placeholders that folium renders as they are and `_fill` replaces afterwards.
+TITLE_MARK = "annotator-story-title-0f3c"
+HEAD_MARK = "<!-- annotator-story-head-0f3c -->"
+BODY_MARK = "<!-- annotator-story-body-0f3c -->"
+MAP_NAME = re.compile(r"^map_[0-9a-f]+$")
 
 _templates = Environment(autoescape=True)
 POPUP = _templates.from_string(
@@ -76,6 +89,33 @@ STYLE = """<style>
 </style>"""
 
 
+STORY_SCRIPT = """(function () {
+  var map = %(map)s;
+  var data = JSON.parse(document.getElementById("story-data").textContent);
+  var overlays = {};
+  data.captures.forEach(function (capture) {
+    var image = capture.image;
+    if (image) {
+      overlays[image.name] = L.imageOverlay(image.url, image.bounds, {
+        attribution: image.attribution, alt: image.alt, interactive: false
+      }).addTo(map);
+    }
+    var group = L.featureGroup();
+    capture.annotations.forEach(function (a) {
+      var style = {color: a.colour, weight: 2, fillColor: a.colour, fillOpacity: 0.15};
+      L.geoJSON(a.feature, {
+        style: function () { return style; },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, {radius: 6, color: a.colour, fill: true});
+        }
+      }).bindPopup(a.popup).addTo(group);
+    });
+    overlays[capture.name] = group.addTo(map);
+  });
+  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+})();"""
+
+
 def story_map_html(evidence: Evidence) -> str:
     if not evidence.annotations:
         raise InvalidInput("the report's evidence has no annotations to put on a map")
@@ -83,17 +123,36 @@ def story_map_html(evidence: Evidence) -> str:
     story.default_js, story.default_css = [], []  # no CDN: Leaflet is inlined below
     page = story.get_root()
     assert isinstance(page, folium.Figure)
-    page.title = str(escape(evidence.report.title))
-    page.header.add_child(folium.Element(_leaflet_inline()), name="leaflet")
-    page.header.add_child(folium.Element(STYLE), name="story_style")
-    for image, shown in _by_image(evidence):
-        _add_capture(story, evidence, image, shown)
-    folium.LayerControl(collapsed=False).add_to(story)
-    page.html.add_child(folium.Element(_panel(evidence)), name="story_panel")
+    page.title = TITLE_MARK
+    page.header.add_child(folium.Element(HEAD_MARK), name="story_head")
+    page.html.add_child(folium.Element(BODY_MARK), name="story_body")
     west, south, east, north = _bounds(evidence.annotations)
     story.fit_bounds([[south, west], [north, east]], padding=(30, 30))
-    html: str = page.render()
-    return html
+    skeleton: str = page.render()
+    name = story.get_name()
+    if not MAP_NAME.match(name) or skeleton.count(BODY_MARK) != 1:
+        raise RuntimeError("folium's page no longer has the shape this module fills in")
+    data = {"captures": [_capture(evidence, image, shown) for image, shown in _by_image(evidence)]}
+    body = (
+        _panel(evidence)
+        + '\n<script type="application/json" id="story-data">'
+        + str(htmlsafe_json_dumps(data))
+        + "</script>"
+    )
+    html = _fill(skeleton, {
+        TITLE_MARK: str(escape(evidence.report.title)),
+        HEAD_MARK: _leaflet_inline() + "\n" + STYLE,
+        BODY_MARK: body,
+    })  # fmt: skip
+    head, end, tail = html.rpartition("</html>")
+    return f"{head}<script>\n{STORY_SCRIPT % {'map': name}}\n</script>\n{end}{tail}"
+
+
+def _fill(skeleton: str, values: dict[str, str]) -> str:
+    """Each placeholder replaced by its value in one pass: nothing put in is read again, so
+    text that looks like a placeholder (or like template syntax) stays as it is."""
+    pattern = re.compile("|".join(re.escape(mark) for mark in values))
+    return pattern.sub(lambda match: values[match.group(0)], skeleton)
 
 
 def story_map_csp(html: str) -> str:
@@ -121,37 +180,32 @@ def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
     return POPUP.render(a=annotation, image=image, captured=capture_date(image), links=links)
 
 
-def _add_capture(story: folium.Map, evidence: Evidence, image: EvidenceImage,
-                 annotations: list[EvidenceAnnotation]) -> None:  # fmt: skip
-    """One capture: its image around these annotations, and the annotations over it.
+def _capture(evidence: Evidence, image: EvidenceImage,
+             annotations: list[EvidenceAnnotation]) -> dict[str, Any]:  # fmt: skip
+    """One capture as data: its image around these annotations, and the annotations over it.
 
     When the report coarsens its coordinates the imagery is left out: placed at its true
     position, the picture would show every object exactly where coarsening hides it."""
-    if not evidence.coarsening:
-        _add_image(story, image, annotations)
-    group = folium.FeatureGroup(name=str(escape(f"Annotations on {capture_date(image)}")))
-    for annotation in annotations:
-        colour = label_colour(annotation)
-        feature = {
-            "type": "Feature",
-            "id": annotation.id,
-            "geometry": annotation.feature["geometry"],
-            "properties": {"popup": popup_html(evidence, annotation)},
-        }
-        layer = folium.GeoJson(
-            {"type": "FeatureCollection", "features": [feature]},
-            name=annotation.id,
-            style_function=_style(colour),
-            marker=folium.CircleMarker(radius=6, color=colour, fill=True),
-            control=False,
-        )
-        folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False).add_to(layer)
-        layer.add_to(group)
-    group.add_to(story)
+    return {
+        "name": str(escape(f"Annotations on {capture_date(image)}")),
+        "image": None if evidence.coarsening else _image(image, annotations),
+        "annotations": [
+            {
+                "feature": {
+                    "type": "Feature",
+                    "id": annotation.id,
+                    "geometry": annotation.feature["geometry"],
+                    "properties": {},
+                },
+                "colour": label_colour(annotation),
+                "popup": popup_html(evidence, annotation),
+            }
+            for annotation in annotations
+        ],
+    }
 
 
-def _add_image(story: folium.Map, image: EvidenceImage,
-               annotations: list[EvidenceAnnotation]) -> None:  # fmt: skip
+def _image(image: EvidenceImage, annotations: list[EvidenceAnnotation]) -> dict[str, Any]:
     """The capture cut around these annotations (with some context), as an embedded overlay."""
     west, south, east, north = _bounds(annotations)
     shrink = max(math.cos(math.radians((south + north) / 2)), 0.01)  # a degree of longitude
@@ -163,13 +217,13 @@ def _add_image(story: folium.Map, image: EvidenceImage,
         image.gsd_m,
     )
     name = f"Image {capture_date(image)}" + (f", {image.provider}" if image.provider else "")
-    folium.raster_layers.ImageOverlay(
-        image="data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
-        bounds=[[s, w], [n, e]],
-        name=str(escape(name)),
-        attribution=str(escape(image_credit(image))),
-        alt=f"{name} (synthetic demo imagery)" if image.synthetic else name,
-    ).add_to(story)
+    return {
+        "url": "data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
+        "bounds": [[s, w], [n, e]],
+        "name": str(escape(name)),  # Leaflet's layer list and attribution set innerHTML
+        "attribution": str(escape(image_credit(image))),
+        "alt": f"{name} (synthetic demo imagery)" if image.synthetic else name,  # a DOM property
+    }
 
 
 def _panel(evidence: Evidence) -> str:
@@ -207,13 +261,6 @@ def _bounds(annotations: Iterable[EvidenceAnnotation]) -> tuple[float, float, fl
     shapes = unary_union([shape(a.feature["geometry"]) for a in annotations])
     west, south, east, north = shapes.bounds
     return float(west), float(south), float(east), float(north)
-
-
-def _style(colour: str) -> Any:
-    def style(_feature: dict[str, Any]) -> dict[str, Any]:
-        return {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": 0.15}
-
-    return style
 
 
 def _leaflet_inline(folder: Path = LEAFLET_DIR) -> str:

@@ -8,6 +8,7 @@ import html.parser
 import io
 import json
 import re
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -78,12 +79,24 @@ def test_leaflet_is_inlined_with_its_images(page: Page) -> None:
     assert "sourceMappingURL" not in "".join(page.scripts)
 
 
-def test_every_capture_is_an_embedded_overlay_of_the_image(page: Page) -> None:
-    scripts = "".join(page.scripts)
-    overlays = re.findall(
-        r'L\.imageOverlay\(\s*"(data:image/webp;base64,[A-Za-z0-9+/=]+)"', scripts
-    )
+def story_data(html: str) -> dict[str, Any]:
+    """The map's JSON data block, which its script reads."""
+    [raw] = re.findall(r'<script type="application/json" id="story-data">(.*?)</script>', html,
+                       flags=re.DOTALL)  # fmt: skip
+    assert "<" not in raw, "markup in the data block is escaped as \\u003c"
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+@pytest.fixture(scope="module")
+def data(evidence: Evidence) -> dict[str, Any]:
+    return story_data(story_map_html(evidence))
+
+
+def test_every_capture_is_an_embedded_overlay_of_the_image(data: dict[str, Any]) -> None:
+    overlays = [capture["image"]["url"] for capture in data["captures"]]
     assert len(overlays) == 2
+    assert all(re.fullmatch(r"data:image/webp;base64,[A-Za-z0-9+/=]+", uri) for uri in overlays)
     for uri in overlays:
         image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
         assert image.format == "WEBP" and min(image.size) > 100
@@ -95,18 +108,21 @@ def test_a_coarsened_report_leaves_the_imagery_off_the_map(evidence: Evidence) -
     """Placed at its true position, the picture would undo the coarsening."""
     coarse = dataclasses.replace(evidence, coarsening="rounded to 1000 m")
     html = story_map_html(coarse)
-    assert "L.imageOverlay(" not in html and "data:image/webp" not in html
+    assert "data:image/webp" not in html
     assert "Positions coarsened: rounded to 1000 m." in html
     assert "left off this map" in html
-    assert html.count("L.geoJson(") == len(evidence.annotations)  # the annotations still are
+    captures = story_data(html)["captures"]
+    assert [capture["image"] for capture in captures] == [None, None]
+    shown = sum(len(capture["annotations"]) for capture in captures)
+    assert shown == len(evidence.annotations)  # the annotations still are
 
 
-def test_popups_hold_escaped_text_only(page: Page, evidence: Evidence) -> None:
+def test_popups_hold_escaped_text_only(
+    page: Page, data: dict[str, Any], evidence: Evidence
+) -> None:
     scripts = "".join(page.scripts)
     assert "<script>alert" not in scripts and "<img src=x" not in scripts
-    popups = [
-        json.loads(f'"{raw}"') for raw in re.findall(r'"popup":\s*"((?:[^"\\]|\\.)*)"', scripts)
-    ]
+    popups = [a["popup"] for capture in data["captures"] for a in capture["annotations"]]
     assert len(popups) == len(evidence.annotations)
     first = Page()
     first.feed(next(popup for popup in popups if "Supports" in popup and "Ruslan&lt;" in popup))
@@ -128,23 +144,25 @@ def test_legend_title_and_credits_are_text(page: Page) -> None:
     assert "2024-12-10 08:21 UTC" in text
     tags = {tag for tag, _ in page.tags}
     assert "img" not in tags
-    assert sum(1 for tag, _ in page.tags if tag == "script") == len(page.scripts) == 3
+    # Leaflet, folium's settings and map, the story's script, and the data block
+    assert sum(1 for tag, _ in page.tags if tag == "script") == len(page.scripts) == 5
 
 
 def test_layer_names_and_attribution_are_escaped_for_leaflet(evidence: Evidence) -> None:
     """Leaflet sets layer names and attribution with innerHTML: they must arrive escaped."""
     image = dataclasses.replace(evidence.images[0], provider=f"Sat{HOSTILE}")
     marked = dataclasses.replace(evidence, images=(image, *evidence.images[1:]))
-    scripts = "".join(scripts_of(story_map_html(marked)))
-    attributions = re.findall(r'"attribution": ("(?:[^"\\]|\\.)*")', scripts)
-    names = re.findall(r'^\s*("(?:[^"\\]|\\.)*") : (?:image_overlay|feature_group)_', scripts, re.M)
+    captures = story_data(story_map_html(marked))["captures"]
+    attributions = [capture["image"]["attribution"] for capture in captures]
+    names = [capture["name"] for capture in captures]
+    names += [capture["image"]["name"] for capture in captures]
     assert len(attributions) == 2 and len(names) == 4
     for raw in attributions + names:
         value = Page()
-        value.feed(json.loads(raw))
+        value.feed(raw)
         assert value.tags == [], raw
-    assert any(HOSTILE in "".join(_text(json.loads(raw))) for raw in attributions)
-    assert any(HOSTILE in "".join(_text(json.loads(raw))) for raw in names)
+    assert any(HOSTILE in "".join(_text(raw)) for raw in attributions)
+    assert any(HOSTILE in "".join(_text(raw)) for raw in names)
 
 
 def test_popup_names_the_report_when_no_claim(evidence: Evidence) -> None:
@@ -185,5 +203,8 @@ def test_points_are_circle_markers_not_icons_to_fetch(evidence: Evidence) -> Non
         evidence,
         annotations=(dataclasses.replace(first, feature={**first.feature, "geometry": point}),),
     )
-    [ours] = [s for s in scripts_of(story_map_html(marked)) if "L.map(" in s]
-    assert "L.CircleMarker(" in ours and "L.marker(" not in ours
+    html = story_map_html(marked)
+    [ours] = [s for s in scripts_of(html) if "story-data" in s]
+    assert "L.circleMarker(" in ours and "L.marker(" not in ours
+    [shown] = story_data(html)["captures"][0]["annotations"]
+    assert shown["feature"]["geometry"] == point
