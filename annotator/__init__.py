@@ -70,7 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
                   timeline.bp, compare.bp, review.bp, imports.bp, import_page.bp,
                   reports_api.bp, events_api.bp, links_api.bp, report_pages.bp, embed.bp,
-                  exports.bp)  # fmt: skip
+                  exports.bp, reports_api.signing_bp)  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -29,6 +29,7 @@ from annotations.times import parse_time
 from annotations.users import Role, add_user, create_token, get_user, revoke_tokens
 from annotator.config import ConfigError
 from imagery.errors import ImageryError
+from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -377,20 +378,55 @@ def tokens_revoke(user: str, label: str | None) -> None:
 
 @main.command()
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print {bundle, ok, problems} as JSON.")
-def verify(bundle: Path, as_json: bool) -> None:
-    """Re-check every sha256 in an evidence BUNDLE: OK, or one line per problem (exit 1)."""
+@click.option("--key", "key_file", type=click.Path(path_type=Path), metavar="PUBLIC_KEY",
+              help="The server's public key (PEM: `annotator keys public`, or GET "
+                   "/api/v1/signing-key): also check the manifest's signature, which proves "
+                   "where the bundle came from. Without it only integrity is checked.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {bundle, ok, problems, origin_checked} as JSON.")  # fmt: skip
+@friendly
+def verify(bundle: Path, key_file: Path | None, as_json: bool) -> None:
+    """Re-check every sha256 in an evidence BUNDLE (integrity) and, given --key, its signature
+    (origin): OK, or one line per problem (exit 1). Members are hashed as they stream; a bundle
+    too large or too compressed to be one this server made is refused unread."""
     from annotations.bundle import verify_bundle
+    from annotations.signing import fingerprint, read_public_key
 
-    problems = verify_bundle(bundle)
+    key = read_public_key(key_file) if key_file is not None else None
+    problems = verify_bundle(bundle, public_key=key)
+    if key is None:
+        origin = "integrity only: origin not checked (give --key PUBLIC_KEY to check who signed it)"
+    else:
+        signer = fingerprint(key)[:16]
+        origin = f"and its manifest is signed by the key given (sha256:{signer}\u2026)"
     if as_json:
-        _emit(True, {"bundle": str(bundle), "ok": not problems, "problems": problems}, [])
+        _emit(True, {"bundle": str(bundle), "ok": not problems, "problems": problems,
+                     "origin_checked": key is not None}, [])  # fmt: skip
     elif not problems:
-        click.echo(f"OK {bundle}: every hash checks out")
+        click.echo(f"OK {bundle}: every hash checks out; {origin}")
     for problem in problems if not as_json else []:
         click.echo(problem, err=True)
     if problems:
         sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """The server's Ed25519 key that signs evidence bundles (kept in the data folder)."""
+
+
+@keys.command("public")
+@click.option("--json", "as_json", is_flag=True, help="Print {algorithm, sha256, public_key}.")
+@friendly
+def keys_public(as_json: bool) -> None:
+    """Print the public key (PEM) that checks bundle signatures: save it, hand it to readers,
+    and check a bundle with `annotator verify BUNDLE --key FILE`. The key pair is made the
+    first time it is needed (ANNOTATOR_SIGNING_KEY_FILE, mode 600)."""
+    from annotations.signing import ALGORITHM, stored_key
+
+    key = stored_key(Path(_app().config["SIGNING_KEY_FILE"]))
+    payload = {"algorithm": ALGORITHM, "sha256": key.fingerprint(), "public_key": key.public_pem()}
+    _emit(as_json, payload, [key.public_pem().rstrip("\n")])
 
 
 @main.command("export")
@@ -480,8 +516,8 @@ if __name__ == "__main__":
 @click.option("--by", "editor", required=True, help="The editor who publishes (a user name).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="Folder for the map, the figure and the bundle.")  # fmt: skip
-@click.option("--width", default=2400, show_default=True, type=click.IntRange(100, 8000),
-              help="Figure width in pixels.")  # fmt: skip
+@click.option("--width", default=2400, show_default=True, help="Figure width in pixels.",
+              type=click.IntRange(MIN_SIDE_PX, MAX_SIDE_PX))  # fmt: skip
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -> None:
@@ -504,7 +540,8 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
             publication = publishing.publish(session, found, who, images_dir, labels)
             evidence = publishing.frozen_evidence(publication, images_dir)
             # still inside the transaction: if an output fails, nothing is published
-            written = story.write_outputs(evidence, publication, output, width)
+            written = story.write_outputs(evidence, publication, output, width,
+                                          signing_key=story.signing_key())  # fmt: skip
             payload = publication.to_dict() | {
                 "embed_path": f"/embed/{found.embed_token}",
                 "files": [str(path) for path in written],

@@ -28,8 +28,13 @@ DEFAULTS: dict[str, Any] = {
     "BASEMAP_URL": None,
     "BASEMAP_ATTRIBUTION": None,
     "EXPORT_MAX_FEATURES": 1_000_000,
+    # rendered figures of publications kept on disk (data folder/cache/figures), oldest out
+    "FIGURE_CACHE_MB": 1024,
+    # the Ed25519 key that signs evidence bundles; made there once (mode 600) when missing
+    "SIGNING_KEY_FILE": None,
 }
 INTEGERS = {
+    "FIGURE_CACHE_MB",
     "EXPORT_MAX_FEATURES",
     "MAX_JSON_MB",
     "MAX_UPLOAD_MB",
@@ -78,6 +83,7 @@ def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     settings["DATA_DIR"] = data_dir
     settings["IMAGES_DIR"] = data_dir / "images"
     settings["TMP_DIR"] = data_dir / "tmp"
+    settings["SIGNING_KEY_FILE"] = Path(settings["SIGNING_KEY_FILE"] or data_dir / "signing_key")
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = sqlite_url(data_dir / "annotator.db")
     if not settings["SECRET_KEY"]:

@@ -22,6 +22,7 @@ from annotations.db import Database
 from annotations.geometry import normalise
 from annotations.images import Provenance, find_by_sha256
 from annotations.measure import box_polygon
+from annotations.signing import stored_key
 from annotations.sites import Site, add_site
 from annotations.users import Role, User, add_user
 from annotator.importing import Upload, import_images
@@ -314,8 +315,9 @@ def _ensure_report(app: Flask, image_ids: list[str]) -> str:
             published = f", published (sha256 {publication.sha256[:12]}\u2026)"
             # the three outputs, made once now; written only if the publication is committed
             folder = Path(app.config["DATA_DIR"]) / "demo" / "story"
+            key = stored_key(Path(app.config["SIGNING_KEY_FILE"]))  # signs the bundle
             outputs = story.write_outputs(publishing.frozen_evidence(publication, images),
-                                          publication, folder)  # fmt: skip
+                                          publication, folder, signing_key=key)  # fmt: skip
             published += f"; its map, figure and bundle in {folder} ({len(outputs)} files)"
         else:
             published = ", not published: no approved An-124 annotations"

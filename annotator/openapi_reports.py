@@ -348,7 +348,9 @@ def paths() -> dict[str, Any]:
         {
             "name": name,
             "in": "query",
-            "description": f"Figure {name} in pixels.",
+            "description": f"Figure {name} in pixels, {FIGURE_MIN_PX} to {FIGURE_MAX_PX} "
+            "(400 outside). A publication's figure at a given size is made once and then "
+            "served from a cache on disk (the `X-Cache` header says `hit` or `miss`).",
             "schema": {"type": "integer", "minimum": FIGURE_MIN_PX, "maximum": FIGURE_MAX_PX},
         }
         for name in ("width", "height")
@@ -548,10 +550,47 @@ def paths() -> dict[str, Any]:
                 "tags": ["reports"],
                 "operationId": "reportBundle",
                 "summary": "The evidence bundle: GeoJSON, KML, figure and manifest.json",
+                "description": "`manifest.json` holds the sha256 of every other member, and "
+                "`manifest.json.sig` the server's Ed25519 signature of the manifest "
+                "(`annotator verify BUNDLE --key FILE` checks both; the key is at "
+                "`GET /api/v1/signing-key`). The bundle's own `signing-key.pem` is a "
+                "convenience and proves nothing about its origin.",
                 "parameters": [publication],
                 "responses": {
                     "200": {"description": "A zip file.", "content": {"application/zip": {}}},
                     **errors(400, 401, 404),
+                },
+            },
+        },
+        "/api/v1/signing-key": {
+            "get": {
+                "tags": ["reports"],
+                "operationId": "signingKey",
+                "summary": "The public key that evidence bundles are signed with (no sign-in)",
+                "description": "Save `public_key` as a file and check a bundle with "
+                "`annotator verify BUNDLE --key FILE`. Get it from this server itself: a key "
+                "that came with a bundle proves nothing.",
+                "security": [],
+                "responses": {
+                    "200": ok(
+                        "The key.",
+                        {
+                            "type": "object",
+                            "required": ["algorithm", "sha256", "public_key"],
+                            "properties": {
+                                "algorithm": {"const": "Ed25519"},
+                                "sha256": {
+                                    "type": "string",
+                                    "pattern": "^[0-9a-f]{64}$",
+                                    "description": "sha256 of the raw 32-byte key",
+                                },
+                                "public_key": {
+                                    "type": "string",
+                                    "description": "PEM (SubjectPublicKeyInfo)",
+                                },
+                            },
+                        },
+                    ),
                 },
             },
         },

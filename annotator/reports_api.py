@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from annotations import publishing, reports
+from annotations import publishing, reports, signing
 from annotations.links import find_links
 from annotations.users import Role
 from annotator import story
@@ -18,6 +18,8 @@ from annotator.extensions import database
 from annotator.forms import json_body
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
+#: the public key that checks the evidence bundles' signatures: public, like the key itself
+signing_bp = Blueprint("signing", __name__, url_prefix="/api/v1")
 
 
 def role() -> Role:
@@ -203,8 +205,8 @@ def map_html(report_id: str) -> Response:
 @bp.get("/<report_id>/figure.<any(png, svg):fmt>")
 @login_required
 def figure(report_id: str, fmt: str) -> Response:
-    _, evidence = _frozen(report_id)
-    return story.figure_response(evidence, fmt, request.args)
+    found, evidence = _frozen(report_id)
+    return story.figure_response(found, evidence, fmt, request.args)
 
 
 @bp.get("/<report_id>/bundle.zip")
@@ -212,3 +214,13 @@ def figure(report_id: str, fmt: str) -> Response:
 def bundle(report_id: str) -> Response:
     found, evidence = _frozen(report_id)
     return story.bundle_response(found, evidence)
+
+
+@signing_bp.get("/signing-key")
+def signing_key() -> Response:
+    """The server's Ed25519 public key, which `annotator verify BUNDLE --key FILE` checks a
+    bundle's signature with (save `public_key` as FILE). No sign-in: a reader checking a bundle
+    handed on to them needs it, and it is public by nature."""
+    key = story.signing_key()
+    return jsonify({"algorithm": signing.ALGORITHM, "sha256": key.fingerprint(),
+                    "public_key": key.public_pem()})  # fmt: skip

@@ -1,11 +1,14 @@
 """The story outputs of a publication as HTTP responses: the map, the figure, the bundle.
 
 Each is drawn from the publication's frozen Evidence only. The map of a publication never
-changes, so it is kept on disk under its sha256 after the first request.
+changes, so it is kept on disk under its sha256 after the first request. Figures (by format,
+size and annotations) and bundles (by signing key) are kept too, in a bounded cache in the data
+folder (`cache/figures`, ANNOTATOR_FIGURE_CACHE_MB), since an 8000-pixel figure takes seconds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,23 +19,40 @@ from annotations.bundle import evidence_bundle
 from annotations.evidence import Evidence
 from annotations.figure import figure_png, figure_svg
 from annotations.publishing import Publication
+from annotations.signing import SigningKey, stored_key
 from annotations.story_map import story_map_csp, story_map_html
+from annotator.disk_cache import DiskCache
 from annotator.errors import RequestError
+from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
 
-FIGURE_MIN_PX = 100
-FIGURE_MAX_PX = 8000
+#: one range for every way to ask for a figure (API, OpenAPI, CLI): the renderer's own
+FIGURE_MIN_PX = MIN_SIDE_PX
+FIGURE_MAX_PX = MAX_SIDE_PX
+FIGURE_DEFAULT_PX = 2400
 FIGURE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
+def signing_key() -> SigningKey:
+    """The server's bundle-signing key (made in the data folder the first time)."""
+    return stored_key(Path(current_app.config["SIGNING_KEY_FILE"]))
+
+
+def figure_cache() -> DiskCache:
+    folder = Path(current_app.config["DATA_DIR"]) / "cache" / "figures"
+    return DiskCache(folder, int(current_app.config["FIGURE_CACHE_MB"]) << 20)
+
+
 def write_outputs(evidence: Evidence, publication: Publication, folder: Path,
-                  width_px: int = 2400) -> list[Path]:  # fmt: skip
-    """The three outputs (map, figure as PNG and SVG, bundle) as files in `folder`."""
+                  width_px: int = FIGURE_DEFAULT_PX, *,
+                  signing_key: SigningKey) -> list[Path]:  # fmt: skip
+    """The three outputs (map, figure as PNG and SVG, bundle signed with `signing_key`) as files
+    in `folder`."""
     stem = f"report-{publication.report_id}-{publication.number}"
     files = {
         f"{stem}-map.html": map_html(evidence).encode(),
         f"{stem}-figure.png": figure_bytes(evidence, "png", width_px=width_px, height_px=None),
         f"{stem}-figure.svg": figure_bytes(evidence, "svg", width_px=width_px, height_px=None),
-        f"{stem}-evidence.zip": bundle_bytes(evidence),
+        f"{stem}-evidence.zip": bundle_bytes(evidence, signing_key),
     }
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -67,8 +87,8 @@ def figure_bytes(
     )
 
 
-def bundle_bytes(evidence: Evidence) -> bytes:
-    return evidence_bundle(evidence)
+def bundle_bytes(evidence: Evidence, key: SigningKey) -> bytes:
+    return evidence_bundle(evidence, key)
 
 
 def cached_map(publication: Publication, evidence: Evidence) -> str:
@@ -122,16 +142,39 @@ def _size(args: Mapping[str, str], name: str) -> int | None:
     return int(value)
 
 
-def figure_response(evidence: Evidence, fmt: str, args: Mapping[str, str]) -> Response:
-    width = _size(args, "width") or 2400
+def figure_response(
+    publication: Publication, evidence: Evidence, fmt: str, args: Mapping[str, str]
+) -> Response:
+    """The figure, from the cache when this publication's was made at this size before (a
+    publication never changes); `X-Cache: hit` or `miss` says which."""
+    width = _size(args, "width") or FIGURE_DEFAULT_PX
     height = _size(args, "height")
     ids = [i for i in (args.get("annotations") or "").split(",") if i] or None
-    data = figure_bytes(evidence, fmt, width_px=width, height_px=height, annotation_ids=ids)
-    return Response(data, mimetype=FIGURE_TYPES[fmt])
+    chosen = "" if ids is None else "-" + _sha256(",".join(ids).encode())[:16]
+    name = f"{publication.sha256}-{width}x{height or 'auto'}{chosen}.{fmt}"
+    data, hit = figure_cache().get_or_make(
+        name,
+        lambda: figure_bytes(evidence, fmt, width_px=width, height_px=height, annotation_ids=ids),
+    )
+    return _cached(Response(data, mimetype=FIGURE_TYPES[fmt]), data, hit)
 
 
 def bundle_response(publication: Publication, evidence: Evidence) -> Response:
-    response = Response(bundle_bytes(evidence), mimetype="application/zip")
+    """The bundle signed with the server's key, made once per publication and key."""
+    key = signing_key()
+    name = f"{publication.sha256}-bundle-{key.fingerprint()[:16]}.zip"
+    data, hit = figure_cache().get_or_make(name, lambda: bundle_bytes(evidence, key))
+    response = _cached(Response(data, mimetype="application/zip"), data, hit)
     name = f"report-{publication.report_id}-{publication.number}-evidence.zip"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _cached(response: Response, data: bytes, hit: bool) -> Response:
+    response.headers["X-Cache"] = "hit" if hit else "miss"
+    response.set_etag(_sha256(data))
+    return response
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -122,6 +122,7 @@ PUBLIC = {
     ("POST", "/logout"),
     ("GET", "/static/<path:filename>"),
     ("GET", "/embed/<token>"),  # anyone holding the unguessable token of a published report
+    ("GET", "/api/v1/signing-key"),  # the public key that checks evidence bundles' signatures
 }
 
 
