@@ -8,11 +8,13 @@ from annotations.links import Link
 from annotations.publishing import Publication
 from annotations.reports import Claim, Report
 from annotations.sites import Site, SiteImage
-from annotations.users import ApiToken, User
+from annotations.throttle import RateLimitCounter
+from annotations.users import ApiToken, BrowserSession, User
 
 __all__ = [
     "Annotation",
     "ApiToken",
+    "BrowserSession",
     "Change",
     "Claim",
     "Event",
@@ -20,6 +22,7 @@ __all__ = [
     "Image",
     "Link",
     "Publication",
+    "RateLimitCounter",
     "Report",
     "Revision",
     "Site",

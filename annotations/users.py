@@ -1,7 +1,14 @@
-"""Users, their roles, and API tokens for scripts.
+"""Users, their roles, API tokens for scripts, and browser sessions.
 
 Roles are ordered: a viewer reads; an analyst also adds sites, images and annotations;
 an editor also reviews anyone's work; an admin also manages users.
+
+User names are case-insensitive: "Editor" and "editor" are one account (a unique index on
+lower(name) holds this in the database). At least one active admin always remains.
+
+A browser session is a row here; the cookie holds only a random id whose sha256 is stored,
+so a session ends on the server (sign-out, password change, switch-off, lifetime or idle
+timeout) and a cookie saved earlier stops working.
 """
 
 from __future__ import annotations
@@ -10,10 +17,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import IntEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -59,6 +67,10 @@ class User(Base):
         return self.active and self.role >= role
 
 
+# one account per name in any letter case, held by the database as well
+Index("ix_users_name_lower", func.lower(User.name), unique=True)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -76,27 +88,85 @@ def check_user_name(name: str) -> str:
     return name
 
 
+class LastAdmin(InvalidInput):
+    """A change that would leave no active admin to manage users."""
+
+
 def add_user(session: Session, name: str, role: Role, password: str | None) -> User:
     check_user_name(name)
-    if session.scalar(select(User).where(User.name == name)) is not None:
-        raise AlreadyExists(f"user {name!r} exists already")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password must be at least {MIN_PASSWORD} characters")
-    user = User(
-        name=name,
-        role_name=role.name,
-        password_hash=None if password is None else generate_password_hash(password, "scrypt"),
-    )
+    taken = session.scalar(select(User).where(func.lower(User.name) == name.lower()))
+    if taken is not None:
+        raise AlreadyExists(
+            f"user {name!r} exists already"
+            if taken.name == name
+            else f"user name {name!r} is taken by {taken.name!r} (names ignore letter case)"
+        )
+    user = User(name=name, role_name=role.name, password_hash=_hash(password))
     session.add(user)
     session.flush()
     return user
 
 
+def _hash(password: str | None) -> str | None:
+    if password is None:
+        return None
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must be at least {MIN_PASSWORD} characters")
+    return generate_password_hash(password, "scrypt")
+
+
 def get_user(session: Session, name: str) -> User:
-    user = session.scalar(select(User).where(User.name == name))
+    user = session.scalar(select(User).where(func.lower(User.name) == name.lower()))
     if user is None:
         raise NotFound(f"no user {name!r}")
     return user
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """What `change_user` did, so a web layer can forget cached sign-ins of that user."""
+
+    sessions_ended: int = 0
+    tokens_revoked: int = 0
+
+
+def change_user(
+    session: Session,
+    user: User,
+    *,
+    role: Role | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> UserChange:
+    """Change a user's role, switch them on or off, or set their password.
+
+    Refused (LastAdmin) when it would leave no active admin. Switching off ends the user's
+    browser sessions and revokes their tokens; a new password ends their browser sessions
+    (tokens are separate credentials and stay).
+    """
+    new_role = user.role if role is None else role
+    stays_admin = new_role is Role.admin and (user.active if active is None else active)
+    if user.role is Role.admin and user.active and not stays_admin:
+        admins = session.scalars(
+            select(User.id)
+            .where(User.role_name == Role.admin.name, User.active.is_(True))
+            .with_for_update()  # concurrent demotions on PostgreSQL wait, then recount
+        ).all()
+        if len([i for i in admins if i != user.id]) == 0:
+            raise LastAdmin(f"{user.name} is the last active admin; make another admin first")
+    ended = revoked = 0
+    if password is not None:
+        user.password_hash = _hash(password)
+        ended += end_sessions(session, user)
+    if role is not None:
+        user.role_name = role.name
+    if active is not None:
+        user.active = active
+        if not active:
+            ended += end_sessions(session, user)
+            revoked = revoke_tokens(session, user)
+    session.flush()
+    return UserChange(sessions_ended=ended, tokens_revoked=revoked)
 
 
 def list_users(session: Session) -> list[User]:
@@ -104,7 +174,10 @@ def list_users(session: Session) -> list[User]:
 
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.name == name))
+    """The active user with this name (any case) and password, or None; as slow either way."""
+    user = None
+    if len(name) <= 80:
+        user = session.scalar(select(User).where(func.lower(User.name) == name.lower()))
     if user is None or user.password_hash is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -144,3 +217,96 @@ def revoke_tokens(session: Session, user: User, name: str | None = None) -> int:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class BrowserSession(Base):
+    """A signed-in browser. Only the sha256 of the cookie's random id is stored."""
+
+    __tablename__ = "browser_sessions"
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user: Mapped[User] = relationship()
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    """How long a browser session lives: at most `lifetime` after sign-in, and at most
+    `idle` after its last request (noted at most once per `touch_every`)."""
+
+    lifetime: timedelta
+    idle: timedelta
+
+    @property
+    def touch_every(self) -> timedelta:
+        return min(timedelta(minutes=1), self.idle / 10)
+
+
+def start_session(session: Session, user: User, rules: SessionRules) -> tuple[str, str]:
+    """A new session for `user`: returns (cookie value, CSRF token). Expired rows go."""
+    now = utcnow()
+    session.execute(
+        delete(BrowserSession).where(
+            (BrowserSession.created_at < now - rules.lifetime)
+            | (BrowserSession.last_seen_at < now - rules.idle)
+        )
+    )
+    raw = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    session.add(BrowserSession(id_sha256=_digest(raw), user_id=user.id, csrf_token=csrf,
+                               created_at=now, last_seen_at=now))  # fmt: skip
+    session.flush()
+    return raw, csrf
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    user: User
+    csrf_token: str
+    id_sha256: str
+    needs_touch: bool
+
+
+def find_session(session: Session, raw: str, rules: SessionRules) -> LiveSession | None:
+    """The live session behind a cookie value, or None if it ended, expired or its user
+    was switched off."""
+    if not raw or len(raw) > 100:
+        return None
+    key = _digest(raw)
+    row = session.get(BrowserSession, key)
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.created_at > rules.lifetime or now - row.last_seen_at > rules.idle:
+        return None
+    if not row.user.active:
+        return None
+    needs_touch = now - row.last_seen_at > rules.touch_every
+    return LiveSession(row.user, row.csrf_token, key, needs_touch)
+
+
+def touch_session(session: Session, id_sha256: str) -> None:
+    row = session.get(BrowserSession, id_sha256)
+    if row is not None:
+        row.last_seen_at = utcnow()
+        session.flush()
+
+
+def end_session(session: Session, raw: str) -> int | None:
+    """End the session behind a cookie value; returns its user's id, if there was one."""
+    row = session.get(BrowserSession, _digest(raw))
+    if row is None:
+        return None
+    user_id = row.user_id
+    session.delete(row)
+    session.flush()
+    return user_id
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every browser session of `user`; returns how many."""
+    result = session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)

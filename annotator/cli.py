@@ -6,11 +6,12 @@ changes nothing when it fails.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +27,14 @@ from annotations.images import Provenance, list_images
 from annotations.schema import upgrade
 from annotations.sites import add_site, list_sites
 from annotations.times import parse_time
-from annotations.users import Role, add_user, create_token, get_user, revoke_tokens
+from annotations.users import (
+    Role,
+    add_user,
+    change_user,
+    create_token,
+    get_user,
+    revoke_tokens,
+)
 from annotator.config import ConfigError
 from imagery.errors import ImageryError
 from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
@@ -330,6 +338,17 @@ def users() -> None:
     """People who sign in."""
 
 
+@contextlib.contextmanager
+def _users_write() -> Iterator[Any]:
+    """A write session on the configured database, whose connections close afterwards."""
+    database = _app().extensions["annotator.database"]
+    try:
+        with database.write() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice([r.name for r in Role]))
@@ -341,10 +360,42 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    app = _app()
-    with app.extensions["annotator.database"].write() as session:
+    with _users_write() as session:
         add_user(session, name, Role.parse(role), password)
     click.echo(f"added {role} {name}")
+
+
+@users.command("set")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.name for r in Role]), help="A new role.")
+@click.option("--active/--inactive", default=None, help="Switch the account on or off.")
+@friendly
+def users_set(name: str, role: str | None, active: bool | None) -> None:
+    """Change NAME's role, or switch the account off (ends its sessions, revokes its tokens).
+    The last active admin cannot be demoted or switched off."""
+    if role is None and active is None:
+        raise click.UsageError("give --role, --active or --inactive")
+    with _users_write() as session:
+        user = get_user(session, name)
+        change_user(session, user, role=None if role is None else Role.parse(role), active=active)
+        state = "active" if user.active else "switched off"
+        click.echo(f"{user.name}: {user.role.name}, {state}")
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly
+def users_password(name: str, password_stdin: bool) -> None:
+    """Set NAME's password; their browser sessions end (API tokens stay)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _users_write() as session:
+        change = change_user(session, get_user(session, name), password=password)
+    ended = change.sessions_ended
+    click.echo(f"new password for {name}; {ended} session{'' if ended == 1 else 's'} ended")
 
 
 @main.group()

@@ -28,12 +28,24 @@ DEFAULTS: dict[str, Any] = {
     "BASEMAP_URL": None,
     "BASEMAP_ATTRIBUTION": None,
     "EXPORT_MAX_FEATURES": 1_000_000,
+    # browser sessions: ended this long after sign-in, or after this long without a request
+    "SESSION_LIFETIME_MINUTES": 720,
+    "SESSION_IDLE_MINUTES": 120,
+    # sign-in throttle (`limits` rates), its counters (default: the app's database) and how
+    # many password checks one worker process runs at once
+    "SIGNIN_ACCOUNT_LIMIT": "10 per 15 minutes",
+    "SIGNIN_ADDRESS_LIMIT": "100 per 15 minutes",
+    "SIGNIN_STORAGE_URI": None,
+    "SIGNIN_CONCURRENCY": 2,
     # rendered figures of publications kept on disk (data folder/cache/figures), oldest out
     "FIGURE_CACHE_MB": 1024,
     # the Ed25519 key that signs evidence bundles; made there once (mode 600) when missing
     "SIGNING_KEY_FILE": None,
 }
 INTEGERS = {
+    "SESSION_LIFETIME_MINUTES",
+    "SESSION_IDLE_MINUTES",
+    "SIGNIN_CONCURRENCY",
     "FIGURE_CACHE_MB",
     "EXPORT_MAX_FEATURES",
     "MAX_JSON_MB",

@@ -1,4 +1,8 @@
-"""Users API: admins add people, change roles, and switch accounts off."""
+"""Users API: admins add people, change roles and passwords, and switch accounts off.
+
+A new password ends the user's browser sessions; switching off also revokes their tokens.
+The last active admin cannot be demoted or switched off (422).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, url_for
 
-from annotations.users import Role, User, add_user, get_user, list_users, revoke_tokens
-from annotator.auth import current_user, role_required
+from annotations.users import Role, User, add_user, change_user, get_user, list_users
+from annotator.auth import current_user, forget_user, role_required
 from annotator.errors import RequestError
 from annotator.extensions import database
 from annotator.forms import json_body, text_field
@@ -49,17 +53,21 @@ def create() -> tuple[Response, int, dict[str, str]]:
 def change(name: str) -> Response:
     body = json_body()
     me = current_user()
+    role = None
+    if "role" in body:
+        role = Role.parse(text_field(body, "role", required=True) or "")
+    active = body.get("active")
+    if "active" in body and not isinstance(active, bool):
+        raise RequestError("'active' must be true or false", status=422, code="invalid")
+    password = text_field(body, "password", required=True) if "password" in body else None
     with database().write() as session:
         user = get_user(session, name)
-        if "role" in body:
-            user.role_name = Role.parse(text_field(body, "role", required=True) or "").name
-        if "active" in body:
-            if not isinstance(body["active"], bool):
-                raise RequestError("'active' must be true or false", status=422, code="invalid")
-            if me is not None and me.name == name and not body["active"]:
-                raise RequestError("you cannot switch off your own account", status=422,
-                                   code="invalid")  # fmt: skip
-            user.active = body["active"]
-            if not user.active:
-                revoke_tokens(session, user)
-        return jsonify(_public(user))
+        if me is not None and me.id == user.id and active is False:
+            raise RequestError("you cannot switch off your own account", status=422,
+                               code="invalid")  # fmt: skip
+        change_user(session, user, role=role, active=active, password=password)
+        payload = _public(user)
+        user_id = user.id
+    if active is False or password is not None:
+        forget_user(user_id)  # this worker's tile cache; others forget within seconds
+    return jsonify(payload)
