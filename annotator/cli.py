@@ -36,6 +36,7 @@ from annotations.users import (
     revoke_tokens,
 )
 from annotator.config import ConfigError
+from annotator.serving import CLIENT_TIMEOUT_S, gunicorn_argv
 from imagery.errors import ImageryError
 from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
 
@@ -105,19 +106,18 @@ def demo() -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the app with gunicorn (production server)."""
+@click.option(
+    "--client-timeout",
+    default=CLIENT_TIMEOUT_S,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds a connection may idle, take to send a request's headers, or leave a "
+    "response unread, before it is closed.",
+)
+def serve(host: str, port: int, workers: int, threads: int, client_timeout: int) -> None:
+    """Serve the app: gunicorn processes, each buffering requests with waitress."""
     _app()  # fail here, with one line, on bad configuration
-    argv = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", str(threads),
-        "--worker-class", "gthread",
-        "--access-logfile", "-",
-        "--timeout", "120",
-        "annotator.wsgi:app",
-    ]  # fmt: skip
+    argv = [sys.executable, *gunicorn_argv(host, port, workers, threads, client_timeout)]
     # each worker renders on one core; BLAS thread pools would only fight the other workers
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")

@@ -1,0 +1,264 @@
+"""How `annotator serve` serves the app: gunicorn's processes, waitress's buffering channels.
+
+gunicorn's arbiter keeps the pre-fork model (``--workers`` processes, restarted when they
+die, a heartbeat, graceful stops). Each worker process runs `WaitressWorker`, which serves
+the WSGI app with waitress's channel layer on gunicorn's listening sockets: a single
+poll loop per process reads every connection, and a request reaches one of the
+``--threads`` application threads only once its headers *and* its whole body have
+arrived (bodies spill to an anonymous temporary file past 512 KiB). Responses go the other
+way: the thread writes into the channel's buffer and is free again; the loop sends at the
+client's pace. Files (`send_file`) are sent from the loop and take no thread at all.
+
+So a client that dribbles its request, or reads its response slowly, costs a socket and
+a little memory, never a thread. The sockets are bounded too, by one number, gunicorn's
+``--keep-alive`` (``annotator serve --client-timeout``, `CLIENT_TIMEOUT_S` by default):
+
+- a connection idle between requests (or opened and never used) is closed after it;
+- a request's headers must all arrive within it of its first byte, and its body at
+  `MIN_BODY_BYTES_PER_S` on average after that, or the connection is closed;
+- an application thread that waits for a client to read its response (only a response of
+  more than waitress's 16 MiB buffer mark makes one wait) is freed, by closing the
+  connection, once the client has read nothing for that long.
+
+Request bodies larger than the app's upload limit (``MAX_CONTENT_LENGTH``) are refused
+before they are buffered. Errors found by the server itself (a malformed request, headers
+over 256 KiB, a body over the limit) are answered in the API's JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from gunicorn.workers.base import Worker
+from waitress import create_server, wasyncore  # type: ignore[import-untyped]
+from waitress.channel import HTTPChannel  # type: ignore[import-untyped]
+from waitress.server import BaseWSGIServer  # type: ignore[import-untyped]
+from waitress.task import ErrorTask, WSGITask  # type: ignore[import-untyped]
+
+#: gunicorn's ``--worker-class`` for `annotator serve`.
+WORKER_CLASS = "annotator.serving.WaitressWorker"
+#: Default of ``annotator serve --client-timeout``: seconds a connection may stay idle, take
+#: to send a request's headers, or leave an application thread waiting on an unread response.
+CLIENT_TIMEOUT_S = 30
+#: After the headers, a body must arrive at this many bytes a second on average (a 2 GB
+#: upload may take 24 days at this rate: only clients that all but stop are cut off).
+MIN_BODY_BYTES_PER_S = 1024
+#: Largest request head (request line and headers) accepted; larger ones get a 431.
+MAX_HEADER_BYTES = 256 * 1024
+#: How often the loop wakes to enforce the deadlines, at the latest.
+SWEEP_INTERVAL_S = 1.0
+
+access_log = logging.getLogger("gunicorn.access")
+error_log = logging.getLogger("gunicorn.error")
+
+
+def gunicorn_argv(
+    host: str, port: int, workers: int, threads: int, client_timeout: int
+) -> list[str]:
+    """The command line of `annotator serve`, without the interpreter."""
+    return [
+        "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--worker-class", WORKER_CLASS,
+        "--keep-alive", str(client_timeout),
+        "--access-logfile", "-",
+        "--timeout", "120",
+        "annotator.wsgi:app",
+    ]  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters escaped, so a request cannot forge log lines."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+class _AccessLogged:
+    """Writes one access-log line per request, in gunicorn's default format, once served."""
+
+    channel: Any
+    request: Any
+    status: str
+    content_bytes_written: int
+
+    def service(self) -> None:
+        try:
+            super().service()  # type: ignore[misc]
+        finally:
+            if access_log.isEnabledFor(logging.INFO) and access_log.handlers:
+                access_log.info(self._access_line())
+
+    def _access_line(self) -> str:
+        request = self.request
+        headers = request.headers
+        first_line = f"{request.command} {request.request_uri} HTTP/{request.version}"
+        if not request.command:  # an unparseable request
+            first_line = "-"
+        host = self.channel.addr[0] if isinstance(self.channel.addr, tuple) else "-"
+        when = datetime.now().astimezone().strftime("[%d/%b/%Y:%H:%M:%S %z]")
+        referer = headers.get("REFERER", "-")
+        agent = headers.get("USER_AGENT", "-")
+        status = self.status.split(" ", 1)[0]
+        return _printable(
+            f'{host} - - {when} "{first_line}" {status} {self.content_bytes_written} '
+            f'"{referer}" "{agent}"'
+        )
+
+
+class _Task(_AccessLogged, WSGITask):
+    pass
+
+
+class _ErrorTask(_AccessLogged, ErrorTask):
+    """The server's own refusals (malformed request, too large) in the API's JSON shape."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        message = str(error.body)
+        if error.code == 413:
+            limit = self.channel.adj.max_request_body_size
+            message = f"the upload is larger than the limit of {limit // (1024 * 1024)} MB"
+        code = str(error.reason).lower().replace(" ", "_")
+        body = json.dumps({"error": code, "message": message, "details": None}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class Channel(HTTPChannel):
+    """waitress's channel with the access log and JSON refusals."""
+
+    task_class = _Task
+    error_task_class = _ErrorTask
+
+
+# ----------------------------------------------------------------------- deadlines
+
+
+class Deadlines:
+    """Closes connections whose client is too slow (see the module's docstring)."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        #: channel -> (the partial request seen, when its first byte arrived)
+        self.started: dict[Any, tuple[Any, float]] = {}
+
+    def sweep(self, channels: Iterable[Any], now: float) -> list[tuple[Any, str]]:
+        """Mark the channels to close; return them with the reason."""
+        closed: list[tuple[Any, str]] = []
+        seen: dict[Any, tuple[Any, float]] = {}
+        for channel in channels:
+            why = self._why(channel, now, seen)
+            if why is not None and not channel.will_close:
+                channel.will_close = True  # the loop closes it (and wakes a waiting thread)
+                closed.append((channel, why))
+        self.started = seen
+        return closed
+
+    def _why(self, channel: Any, now: float, seen: dict[Any, tuple[Any, float]]) -> str | None:
+        timeout = self.timeout_s
+        partial = channel.request
+        if partial is not None and not partial.completed:
+            known = self.started.get(channel)
+            began = known[1] if known is not None and known[0] is partial else now
+            seen[channel] = (partial, began)
+            if not partial.headers_finished:
+                if now - began > timeout:
+                    return f"request headers not received within {timeout:g} s"
+            elif now - began > timeout + partial.body_bytes_received / MIN_BODY_BYTES_PER_S:
+                return f"request body slower than {MIN_BODY_BYTES_PER_S} bytes/s"
+            return None
+        idle = now - channel.last_activity > timeout
+        if channel.requests:  # a thread is serving it
+            waiting = channel.total_outbufs_len > channel.adj.outbuf_high_watermark
+            if waiting and idle:
+                return f"response not read for {timeout:g} s"
+            return None
+        if idle:
+            return f"idle for {timeout:g} s"
+        return None
+
+
+# -------------------------------------------------------------------------- worker
+
+
+class WaitressWorker(Worker):
+    """A gunicorn worker process that serves the app with waitress (see the module)."""
+
+    def run(self) -> None:
+        socket_map: dict[int, Any] = {}
+        limit = getattr(self.wsgi, "config", {}).get("MAX_CONTENT_LENGTH") or 1 << 30
+        timeout = float(self.cfg.keepalive) if self.cfg.keepalive > 0 else CLIENT_TIMEOUT_S
+        server = create_server(
+            self.wsgi,
+            map=socket_map,
+            sockets=[listener.sock for listener in self.sockets],
+            threads=self.cfg.threads,
+            backlog=self.cfg.backlog,
+            connection_limit=self.cfg.worker_connections,
+            channel_timeout=int(timeout) + 1,  # ours (`Deadlines`) acts first
+            max_request_header_size=MAX_HEADER_BYTES,
+            max_request_body_size=int(limit),
+            asyncore_use_poll=True,  # select() stops at 1024 descriptors
+            ident="annotator",
+            # as gunicorn's defaults: only a proxy on this machine may say it took HTTPS
+            trusted_proxy="127.0.0.1",
+            trusted_proxy_headers={"x-forwarded-proto"},
+            clear_untrusted_proxy_headers=True,
+        )
+        servers = [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
+        for listener in servers:
+            listener.channel_class = Channel
+        deadlines = Deadlines(timeout)
+        self.log.info(
+            "Serving with waitress: %s threads, client timeout %g s", self.cfg.threads, timeout
+        )
+        try:
+            while self.alive:
+                self.notify()
+                wasyncore.loop(SWEEP_INTERVAL_S, True, socket_map, 1)
+                self._sweep(servers, deadlines)
+                if self.ppid != os.getppid():
+                    self.log.info("Parent changed, shutting down: %s", self)
+                    break
+            self._drain(servers, socket_map, deadlines)
+        finally:
+            server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+            wasyncore.close_all(socket_map)
+
+    def _sweep(self, servers: list[Any], deadlines: Deadlines) -> None:
+        channels = [c for listener in servers for c in list(listener.active_channels.values())]
+        for channel, why in deadlines.sweep(channels, time.time()):
+            peer = channel.addr[0] if isinstance(channel.addr, tuple) else "-"
+            self.log.info("closing a connection from %s: %s", peer, why)
+
+    def _drain(self, servers: list[Any], socket_map: dict[int, Any], deadlines: Deadlines) -> None:
+        """Stop accepting; let requests in progress finish within the graceful timeout."""
+        for listener in servers:
+            listener.accepting = False
+            listener.del_channel()
+        end = time.monotonic() + self.cfg.graceful_timeout
+        while time.monotonic() < end:
+            busy = [
+                c
+                for listener in servers
+                for c in listener.active_channels.values()
+                if c.requests or c.total_outbufs_len
+            ]
+            if not busy:
+                break
+            self.notify()
+            wasyncore.loop(0.2, True, socket_map, 1)
+            self._sweep(servers, deadlines)
