@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from imagery.display import Display
 from imagery.errors import UnreadableImage
-from imagery.tiles import encode, to_rgb8
+from imagery.tiles import encode, finite_mask, to_rgb8
 
 MIN_CHIP = 32
 MAX_CHIP = 4096
@@ -113,4 +113,4 @@ class ChipSource:
         area = Window(window.column, window.row, window.width, window.height)
         bands = self.dataset.read(indexes=list(self.display.bands), window=area)
         mask = self.dataset.dataset_mask(window=area)
-        return encode(to_rgb8(bands, self.display), mask, "png")
+        return encode(to_rgb8(bands, self.display), finite_mask(bands, mask), "png")

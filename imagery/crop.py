@@ -27,7 +27,7 @@ from imagery import encode
 from imagery.display import Display
 from imagery.errors import UnreadableImage, UnsupportedImage
 from imagery.ingest import display_bands, percentile_stretch
-from imagery.tiles import tileset_info, to_rgb8
+from imagery.tiles import finite_mask, tileset_info, to_rgb8
 
 #: Largest side, in pixels, of a crop embedded in a standalone map.
 MAP_CROP_MAX = 1600
@@ -102,7 +102,8 @@ def read_crop(
     rgb = to_rgb8(image.array.data, display)
     if rgb.shape[0] == 1:
         rgb = np.repeat(rgb, 3, axis=0)
-    mask = image.mask.astype(np.uint8)  # rio-tiler gives it in the data type (uint16 here)
+    # rio-tiler gives the mask in the data type (uint16 here); NaN and infinity are nodata
+    mask = finite_mask(image.array.data, image.mask).astype(np.uint8)
     pixels = np.concatenate([np.moveaxis(rgb, 0, -1), mask[..., np.newaxis]], axis=2)
     return Crop(pixels=np.ascontiguousarray(pixels), bounds=bounds, crs=crs)
 

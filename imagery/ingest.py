@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import re
 import tempfile
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import rasterio
@@ -170,6 +171,42 @@ def read_date(tags: dict[str, str]) -> datetime | None:
         raw = tags.get(key)
         if not raw:
             continue
+def longitude_shift(dataset: rasterio.DatasetReader, name: str) -> float:
+    """Degrees to add to the x of a longitude/latitude image so that it lies in -180..180,
+    after refusing latitudes past the poles and extents across the antimeridian.
+
+    Data on a 0..360 grid (west of Greenwich written as 200 rather than -160) is moved by
+    360 degrees to where it is; a raster across 180 degrees cannot be one image on the map
+    or one outline in the catalogue, so it is refused with what to do instead.
+    """
+    crs = dataset.crs
+    if not crs.is_geographic or crs.units_factor[0] not in ("degree", "degrees"):
+        return 0.0
+    west, south, east, north = dataset.bounds
+    west, east = min(west, east), max(west, east)
+    south, north = min(south, north), max(south, north)
+    # half a pixel of slack: grids whose pixel centres sit on the pole or on 180 degrees
+    slack_x = abs(dataset.transform.a) / 2 + 1e-9
+    slack_y = abs(dataset.transform.e) / 2 + 1e-9
+    if north > 90 + slack_y or south < -90 - slack_y:
+        worst = north if north > 90 + slack_y else south
+        raise NotGeoreferenced(
+            f"{name} reaches latitude {worst:.6g}, past the pole (latitudes end at -90 and 90); "
+            "its georeference is wrong: check that x and y are not swapped and that the pixel "
+            "size is in degrees"
+        )
+    if west >= -180 - slack_x and east <= 180 + slack_x:
+        return 0.0
+    shift = -360.0 * math.floor((west + 180 + slack_x) / 360)
+    if west + shift < -180 - slack_x or east + shift > 180 + slack_x:
+        raise UnsupportedImage(
+            f"{name} spans longitudes {west:.6g} to {east:.6g}, across the antimeridian "
+            "(180 degrees), where the map and the catalogue cannot place one image; cut it at "
+            "180 degrees and import the two halves, or reproject it to a CRS it does not cross"
+        )
+    return shift
+
+
         match = re.fullmatch(
             r"\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})\S*\s*", raw
         )
@@ -224,10 +261,12 @@ def percentile_stretch(
         valid = valid[np.isfinite(valid)]
         if valid.size == 0:
             raise UnsupportedImage("the image has no valid pixels to display")
-        low, high = (float(v) for v in np.percentile(valid, [2, 98]))
-        if high <= low:
-            high = low + 1.0
-        ranges.append((round(low, 6), round(high, 6)))
+        with np.errstate(all="ignore"):
+            low, high = (float(v) for v in np.percentile(valid, [2, 98]))
+        if not (math.isfinite(low) and math.isfinite(high)):
+            # interpolating between values near the float limits overflows: take data values
+            low, high = (float(v) for v in np.percentile(valid, [2, 98], method="nearest"))
+        ranges.append(stretch_range(low, high))
     return tuple(ranges)
 
 
@@ -237,6 +276,18 @@ def gsd_metres(dataset: rasterio.DatasetReader) -> float:
     size_x = abs(transform.a)
     size_y = abs(transform.e)
     if dataset.crs.is_projected:
+def stretch_range(low: float, high: float) -> tuple[float, float]:
+    """A (low, high) with high > low, both finite, for any finite pair: a flat band gets a
+    span of 1 (or, where 1 is below the float spacing, as near 1e308, a relative one)."""
+    low, high = round(low, 6), round(high, 6)
+    if high > low:
+        return low, high
+    span = max(1.0, abs(low) * 2.0**-20)
+    if math.isfinite(low + span):
+        return low, low + span
+    return low - span, low
+
+
         _, factor = dataset.crs.linear_units_factor
         return round((size_x + size_y) / 2 * factor, 4)
     to_wgs84 = Transformer.from_crs(dataset.crs, "EPSG:4326", always_xy=True)
@@ -282,6 +333,13 @@ def footprint_wgs84(dataset: rasterio.DatasetReader) -> BaseGeometry:
     return shapely.MultiPolygon([orient(p) for p in getattr(lonlat, "geoms", [])])
 
 
+    if not np.isfinite(shapely.get_coordinates(lonlat)).all():
+        raise NotGeoreferenced(
+            "parts of the image have no longitude and latitude in its CRS (PROJ cannot "
+            "convert them): its CRS or geotransform is wrong"
+        )
+    # the half pixel past the pole or 180 degrees that longitude_shift lets through
+    lonlat = shapely.transform(lonlat, lambda xy: np.clip(xy, [-180, -90], [180, 90]))
 def _without_specks(outline: BaseGeometry, share: float = 0.005) -> BaseGeometry:
     """Drop islands and holes under `share` of the area: dark pixels, not the image edge."""
     parts = list(getattr(outline, "geoms", [outline]))
@@ -295,7 +353,26 @@ def _without_specks(outline: BaseGeometry, share: float = 0.005) -> BaseGeometry
     return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
 
 
-def write_cog(source: rasterio.DatasetReader | WarpedVRT, destination: Path) -> None:
+def overview_resampling(dataset: rasterio.DatasetReader) -> Literal["average", "nearest"]:
+    """'average', unless a sum of pixels could overflow: GDAL averages by summing, so a
+    float image with values near its type's limit (1e308, 3e38) would get overviews of
+    nothing but infinity."""
+    floats = [np.dtype(d) for d in dataset.dtypes if np.dtype(d).kind == "f"]
+    if not floats:
+        return "average"
+    out_h, out_w = sample_shape(dataset)
+    sample = dataset.read(out_shape=(dataset.count, out_h, out_w))
+    finite = np.abs(sample[np.isfinite(sample)])
+    # room for the 256 x 256 pixels one value of the coarsest overview may sum
+    limit = min(float(np.finfo(d).max) for d in floats) / 2**16
+    return "nearest" if finite.size and float(finite.max()) > limit else "average"
+
+
+def write_cog(
+    source: rasterio.DatasetReader | WarpedVRT,
+    destination: Path,
+    overviews: Literal["average", "nearest"] = "average",
+) -> None:
     # ZSTD in 256-pixel blocks: a tile touches few small blocks, and ZSTD inflates several
     # times faster than DEFLATE (measured in docs/benchmarks.md); lossless either way.
     profile = dict(cog_profiles.get("deflate"))
@@ -306,7 +383,7 @@ def write_cog(source: rasterio.DatasetReader | WarpedVRT, destination: Path) -> 
         source,
         str(destination),
         profile,
-        overview_resampling="average",
+        overview_resampling=overviews,
         in_memory=False,
         quiet=True,
         use_cog_driver=False,
@@ -340,11 +417,18 @@ def ingest(
             tags = {k: v for k, v in src.tags().items() if isinstance(v, str)}
             rotated = is_rotated(src.transform)
             try:
-                if rotated:
-                    with WarpedVRT(src, crs=src.crs, resampling=Resampling.nearest) as vrt:
-                        write_cog(vrt, tmp)
+                overviews = overview_resampling(src)
+                if rotated or shift:
+                    # a VRT in the same CRS: north up if rotated, moved by `shift` degrees
+                    placed = Affine.translation(shift, 0) * src.transform
+                    grid = {} if rotated else {"transform": placed, "width": src.width,
+                                               "height": src.height}  # fmt: skip
+                    with WarpedVRT(src, crs=src.crs, src_transform=placed,
+                                   resampling=Resampling.nearest, **grid) as vrt:  # fmt: skip
+                        write_cog(vrt, tmp, overviews)
                 else:
-                    write_cog(src, tmp)
+                    write_cog(src, tmp, overviews)
+            shift = longitude_shift(src, name)
             except (RasterioError, OSError, ValueError) as exc:
                 raise UnreadableImage(
                     f"{name} opened but its pixels could not be read ({_first_line(exc)}); "
@@ -389,7 +473,7 @@ def describe(
             dtype=dataset.dtypes[0],
             nodata=None if dataset.nodata is None else float(dataset.nodata),
             mask=mask_kind(dataset),
-            gsd_m=gsd_metres(dataset),
+            gsd_m=gsd_m,
             footprint=mapping(footprint),
             bounds=(west, south, east, north),
             captured_at=captured_at,
@@ -403,3 +487,9 @@ def describe(
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+        gsd_m = gsd_metres(dataset)
+        if not (math.isfinite(gsd_m) and gsd_m > 0):
+            raise NotGeoreferenced(
+                f"{name}: no pixel size in metres can be worked out from its georeference; "
+                "check its CRS and geotransform"
+            )

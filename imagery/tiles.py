@@ -26,7 +26,7 @@ from rio_tiler.io import Reader
 from imagery import encode as encoders
 from imagery.display import Display
 from imagery.errors import BadTileAddress, TileOutsideImage
-from imagery.ingest import mask_kind
+from imagery.ingest import mask_kind, stretch_range
 
 TILE_SIZE = 256
 MAX_ZOOM = 30
@@ -62,17 +62,41 @@ def check_address(z: int, x: int, y: int) -> None:
 
 
 def to_rgb8(data: np.ndarray[Any, Any], display: Display) -> np.ndarray[Any, Any]:
-    """Apply the stored stretch (or none, for 8-bit data) and return uint8 bands."""
+    """Apply the stored stretch (or none, for 8-bit data) and return uint8 bands.
+
+    Floating-point pixels may be anything a file holds: NaN and infinities come out 0
+    (`finite_mask` hides them), and values near the float limits (1e308) are scaled in
+    halves, so that neither `value - low` nor `high - low` overflows."""
     if display.rescale is None and data.dtype == np.uint8:
         return data
     if display.rescale is None:
-        return np.clip(data, 0, 255).astype(np.uint8)
+        with np.errstate(invalid="ignore"):
+            return np.clip(np.nan_to_num(data), 0, 255).astype(np.uint8)
     out = np.empty(data.shape, dtype=np.uint8)
     for i, (low, high) in enumerate(display.rescale):
-        band = (data[i].astype(np.float32) - low) * (255.0 / (high - low))
+        low, high = stretch_range(low, high)  # a stretch stored before it was made safe
+        if data.dtype.kind == "f":
+            with np.errstate(all="ignore"):
+                band = (data[i].astype(np.float64) * 0.5 - low * 0.5) * (
+                    255.0 / (high * 0.5 - low * 0.5)
+                )
+                np.nan_to_num(band, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
+        else:  # integers: float32 is exact enough and twice as fast
+            band = (data[i].astype(np.float32) - low) * (255.0 / (high - low))
         np.clip(band, 0, 255, out=band)
         out[i] = band
     return out
+
+
+def finite_mask(data: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """`mask` with pixels that are NaN or infinite in any band made transparent (nodata);
+    a changed mask is uint8 0/255 (rio-tiler gives its masks in the data's type)."""
+    if data.dtype.kind != "f":
+        return mask
+    finite = np.isfinite(data).all(axis=0)
+    if finite.all():
+        return mask
+    return ((mask != 0) & finite).astype(np.uint8) * np.uint8(255)
 
 
 def encode(bands: np.ndarray[Any, Any], mask: np.ndarray[Any, Any], fmt: str) -> bytes:
@@ -273,7 +297,7 @@ class TileRenderer:
         if result is None:
             raise TileOutsideImage(f"tile {z}/{x}/{y} does not intersect the image")
         data, mask = result
-        return encode(to_rgb8(data, source.display), mask, fmt)
+        return encode(to_rgb8(data, source.display), finite_mask(data, mask), fmt)
 
     def close(self) -> None:
         images = getattr(self._local, "images", None)
@@ -299,4 +323,5 @@ def thumbnail(source: TileSource, max_size: int = 256) -> bytes:
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with Reader(source.path, tms=WEB_MERCATOR) as reader:
             image = reader.preview(indexes=source.display.bands, max_size=max_size)
-    return encode(to_rgb8(image.array.data, source.display), image.mask, "png")
+    data = image.array.data
+    return encode(to_rgb8(data, source.display), finite_mask(data, image.mask), "png")
