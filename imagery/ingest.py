@@ -165,12 +165,6 @@ def is_rotated(transform: Affine) -> bool:
     return transform.b != 0 or transform.d != 0
 
 
-def read_date(tags: dict[str, str]) -> datetime | None:
-    """Parse the TIFF date tags ('YYYY:MM:DD HH:MM:SS', taken as UTC) or ISO 8601."""
-    for key in DATE_TAGS:
-        raw = tags.get(key)
-        if not raw:
-            continue
 def longitude_shift(dataset: rasterio.DatasetReader, name: str) -> float:
     """Degrees to add to the x of a longitude/latitude image so that it lies in -180..180,
     after refusing latitudes past the poles and extents across the antimeridian.
@@ -207,6 +201,12 @@ def longitude_shift(dataset: rasterio.DatasetReader, name: str) -> float:
     return shift
 
 
+def read_date(tags: dict[str, str]) -> datetime | None:
+    """Parse the TIFF date tags ('YYYY:MM:DD HH:MM:SS', taken as UTC) or ISO 8601."""
+    for key in DATE_TAGS:
+        raw = tags.get(key)
+        if not raw:
+            continue
         match = re.fullmatch(
             r"\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})\S*\s*", raw
         )
@@ -270,12 +270,6 @@ def percentile_stretch(
     return tuple(ranges)
 
 
-def gsd_metres(dataset: rasterio.DatasetReader) -> float:
-    """Nominal pixel size in metres: from the CRS units if projected, geodesic if not."""
-    transform = dataset.transform
-    size_x = abs(transform.a)
-    size_y = abs(transform.e)
-    if dataset.crs.is_projected:
 def stretch_range(low: float, high: float) -> tuple[float, float]:
     """A (low, high) with high > low, both finite, for any finite pair: a flat band gets a
     span of 1 (or, where 1 is below the float spacing, as near 1e308, a relative one)."""
@@ -288,6 +282,12 @@ def stretch_range(low: float, high: float) -> tuple[float, float]:
     return low - span, low
 
 
+def gsd_metres(dataset: rasterio.DatasetReader) -> float:
+    """Nominal pixel size in metres: from the CRS units if projected, geodesic if not."""
+    transform = dataset.transform
+    size_x = abs(transform.a)
+    size_y = abs(transform.e)
+    if dataset.crs.is_projected:
         _, factor = dataset.crs.linear_units_factor
         return round((size_x + size_y) / 2 * factor, 4)
     to_wgs84 = Transformer.from_crs(dataset.crs, "EPSG:4326", always_xy=True)
@@ -327,12 +327,6 @@ def footprint_wgs84(dataset: rasterio.DatasetReader) -> BaseGeometry:
     lonlat = shapely.transform(
         outline, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
     )
-    lonlat = shapely.set_precision(lonlat, 1e-7)
-    if lonlat.geom_type == "Polygon":
-        return orient(lonlat)
-    return shapely.MultiPolygon([orient(p) for p in getattr(lonlat, "geoms", [])])
-
-
     if not np.isfinite(shapely.get_coordinates(lonlat)).all():
         raise NotGeoreferenced(
             "parts of the image have no longitude and latitude in its CRS (PROJ cannot "
@@ -340,6 +334,12 @@ def footprint_wgs84(dataset: rasterio.DatasetReader) -> BaseGeometry:
         )
     # the half pixel past the pole or 180 degrees that longitude_shift lets through
     lonlat = shapely.transform(lonlat, lambda xy: np.clip(xy, [-180, -90], [180, 90]))
+    lonlat = shapely.set_precision(lonlat, 1e-7)
+    if lonlat.geom_type == "Polygon":
+        return orient(lonlat)
+    return shapely.MultiPolygon([orient(p) for p in getattr(lonlat, "geoms", [])])
+
+
 def _without_specks(outline: BaseGeometry, share: float = 0.005) -> BaseGeometry:
     """Drop islands and holes under `share` of the area: dark pixels, not the image edge."""
     parts = list(getattr(outline, "geoms", [outline]))
@@ -416,6 +416,7 @@ def ingest(
             check_dataset(src, name, max_pixels)
             tags = {k: v for k, v in src.tags().items() if isinstance(v, str)}
             rotated = is_rotated(src.transform)
+            shift = longitude_shift(src, name)
             try:
                 overviews = overview_resampling(src)
                 if rotated or shift:
@@ -428,7 +429,6 @@ def ingest(
                         write_cog(vrt, tmp, overviews)
                 else:
                     write_cog(src, tmp, overviews)
-            shift = longitude_shift(src, name)
             except (RasterioError, OSError, ValueError) as exc:
                 raise UnreadableImage(
                     f"{name} opened but its pixels could not be read ({_first_line(exc)}); "
@@ -462,6 +462,12 @@ def describe(
             captured_at, captured_source = None, "unknown"
         epsg = dataset.crs.to_epsg()
         west, south, east, north = footprint.bounds
+        gsd_m = gsd_metres(dataset)
+        if not (math.isfinite(gsd_m) and gsd_m > 0):
+            raise NotGeoreferenced(
+                f"{name}: no pixel size in metres can be worked out from its georeference; "
+                "check its CRS and geotransform"
+            )
         return ImageFacts(
             sha256=digest,
             cog_path=final,
@@ -487,9 +493,3 @@ def describe(
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
-        gsd_m = gsd_metres(dataset)
-        if not (math.isfinite(gsd_m) and gsd_m > 0):
-            raise NotGeoreferenced(
-                f"{name}: no pixel size in metres can be worked out from its georeference; "
-                "check its CRS and geotransform"
-            )
