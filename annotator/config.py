@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "FIGURE_CACHE_MB": 1024,
     # the Ed25519 key that signs evidence bundles; made there once (mode 600) when missing
     "SIGNING_KEY_FILE": None,
+    # what one export over HTTP may spend before it is stopped (see annotations/exchange/budget)
+    "EXPORT_MAX_CHIPS": 20_000,
+    "EXPORT_MAX_MB": 4096,
+    "EXPORT_MAX_SECONDS": 300,
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
@@ -48,6 +52,9 @@ INTEGERS = {
     "SIGNIN_CONCURRENCY",
     "FIGURE_CACHE_MB",
     "EXPORT_MAX_FEATURES",
+    "EXPORT_MAX_CHIPS",
+    "EXPORT_MAX_MB",
+    "EXPORT_MAX_SECONDS",
     "MAX_JSON_MB",
     "MAX_UPLOAD_MB",
     "MAX_IMAGE_PIXELS",

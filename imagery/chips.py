@@ -9,7 +9,9 @@ WGS 84 are placed in the image's pixel space through its CRS and geotransform: p
 
 from __future__ import annotations
 
+import bisect
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -56,22 +58,86 @@ def check_chip_size(size: int, overlap: int) -> None:
         raise ValueError("the overlap must be at least 0 and at most half the chip size")
 
 
+def grid_starts(extent: int, size: int, overlap: int) -> list[int]:
+    """Where chips start along one axis of `extent` pixels; the last one ends at the edge."""
+    check_chip_size(size, overlap)
+    if extent <= size:
+        return [0]
+    return sorted({*range(0, extent - size, size - overlap), extent - size})
+
+
 def chip_grid(width: int, height: int, size: int, overlap: int) -> list[ChipWindow]:
     """Windows of `size` pixels overlapping by `overlap`, covering the whole image."""
-    check_chip_size(size, overlap)
-    stride = size - overlap
+    return list(ChipPlan.every(width, height, size, overlap))
 
-    def starts(extent: int) -> list[int]:
-        if extent <= size:
-            return [0]
-        found = list(range(0, extent - size, stride))
-        return sorted({*found, extent - size})
 
-    return [
-        ChipWindow(column, row, min(size, width), min(size, height))
-        for row in starts(height)
-        for column in starts(width)
-    ]
+@dataclass(frozen=True)
+class ChipPlan:
+    """The chips an image will give, counted before any is cut: the whole grid, or only
+    the windows that overlap given boxes (the annotations' pixel bounds). It holds the
+    grid's start positions and, per row, runs of column indexes, never a window each."""
+
+    width: int
+    height: int
+    size: int
+    columns: list[int]
+    rows: list[int]
+    #: row index -> sorted, disjoint [first, last) column-index runs; None: every window
+    runs: dict[int, list[tuple[int, int]]] | None
+
+    @classmethod
+    def every(cls, width: int, height: int, size: int, overlap: int) -> ChipPlan:
+        return cls(width, height, size, grid_starts(width, size, overlap),
+                   grid_starts(height, size, overlap), None)  # fmt: skip
+
+    @classmethod
+    def touching(cls, width: int, height: int, size: int, overlap: int,
+                 boxes: list[tuple[float, float, float, float]]) -> ChipPlan:  # fmt: skip
+        """The windows whose area overlaps one of `boxes` (minx, miny, maxx, maxy)."""
+        plan = cls.every(width, height, size, overlap)
+        wide, high = min(size, width), min(size, height)
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for minx, miny, maxx, maxy in boxes:
+            c0, c1 = _overlapping(plan.columns, wide, minx, maxx)
+            r0, r1 = _overlapping(plan.rows, high, miny, maxy)
+            if c0 >= c1:
+                continue
+            for row in range(r0, r1):
+                spans.setdefault(row, []).append((c0, c1))
+        runs = {row: _merge(found) for row, found in sorted(spans.items())}
+        return cls(width, height, size, plan.columns, plan.rows, runs)
+
+    def __len__(self) -> int:
+        if self.runs is None:
+            return len(self.columns) * len(self.rows)
+        return sum(last - first for runs in self.runs.values() for first, last in runs)
+
+    def __iter__(self) -> Iterator[ChipWindow]:
+        wide, high = min(self.size, self.width), min(self.size, self.height)
+        if self.runs is None:
+            for row in self.rows:
+                for column in self.columns:
+                    yield ChipWindow(column, row, wide, high)
+            return
+        for row_index, runs in self.runs.items():
+            for first, last in runs:
+                for column_index in range(first, last):
+                    yield ChipWindow(self.columns[column_index], self.rows[row_index], wide, high)
+
+
+def _overlapping(starts: list[int], length: int, low: float, high: float) -> tuple[int, int]:
+    """The indexes [first, last) of windows [start, start + length) overlapping (low, high)."""
+    return bisect.bisect_right(starts, low - length), bisect.bisect_left(starts, high)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 class ChipSource:

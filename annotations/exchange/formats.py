@@ -127,7 +127,9 @@ def export_file(selection: Selection, format_name: str, folder: Path) -> tuple[P
     written = export(selection, fmt.name, inside)
     archive = folder / f"annotations{fmt.extension}"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
-        for path in sorted(inside.rglob("*")):
+        for number, path in enumerate(sorted(inside.rglob("*")), start=1):
+            if selection.budget is not None and number % 100 == 0:
+                selection.budget.check()  # zipping many chips takes a while too
             if path.is_file():
                 out.write(path, path.relative_to(folder).as_posix())
     shutil.rmtree(inside)

@@ -32,10 +32,11 @@ from annotations.exchange.selection import Selection, batches
 from annotations.geo import from_geojson_text
 from annotations.images import Image, get_image
 from annotations.labels import Taxonomy
-from imagery.chips import ChipSource, check_chip_size, chip_grid
+from imagery.chips import ChipPlan, ChipSource, check_chip_size
 from imagery.display import Display
 
 if TYPE_CHECKING:
+    from annotations.exchange.budget import Budget
     from annotations.exchange.formats import Format
 
 AREA_SHAPES = ("box", "rotated-box", "polygon")
@@ -211,10 +212,12 @@ class ChipOptions:
 class TrainingSet:
     """Chips written to `folder/images`, with their objects gathered for the labels."""
 
-    def __init__(self, folder: Path, kind: str, options: ChipOptions) -> None:
+    def __init__(self, folder: Path, kind: str, options: ChipOptions,
+                 budget: Budget | None = None) -> None:  # fmt: skip
         self.folder = folder
         self.kind = kind
         self.options = options
+        self.budget = budget  # checked at every chip and every 1,000 label files
         (folder / "images").mkdir(parents=True, exist_ok=True)
         if kind == "yolo":
             (folder / "labels").mkdir(exist_ok=True)
@@ -223,17 +226,30 @@ class TrainingSet:
         self.annotations: set[str] = set()
         self.left_out = 0
 
-    def add_image(self, image: Image, objects: list[PixelObject], source: ChipSource) -> None:
+    def plan(self, width: int, height: int, objects: list[PixelObject]) -> ChipPlan:
+        """The chips an image will give: every window with empty chips, else only those
+        whose area meets an area object's bounds (a few may then show nothing, and are
+        skipped)."""
+        size, overlap = self.options.size, self.options.overlap
+        if self.options.empty:
+            return ChipPlan.every(width, height, size, overlap)
+        boxes = [obj.geometry.bounds for obj in objects if is_area(obj)]
+        return ChipPlan.touching(width, height, size, overlap, boxes)
+
+    def add_image(self, image: Image, objects: list[PixelObject], source: ChipSource,
+                  plan: ChipPlan) -> None:  # fmt: skip
         areas = [obj for obj in objects if is_area(obj)]
         self.left_out += len(objects) - len(areas)
         tree = shapely.STRtree([obj.geometry for obj in areas])
-        for window in chip_grid(source.width, source.height, self.options.size,
-                                self.options.overlap):  # fmt: skip
+        for window in plan:
             shown = in_chip(areas, tree, window.box)
             if not shown and not self.options.empty:
                 continue
             name = window.name(image.id)
-            (self.folder / "images" / f"{name}.png").write_bytes(source.png(window))
+            png = source.png(window)
+            (self.folder / "images" / f"{name}.png").write_bytes(png)
+            if self.budget is not None:
+                self.budget.add_chip(len(png))
             chip_id = len(self.chips) + 1
             self.chips.append({
                 "id": chip_id, "file_name": f"images/{name}.png",
@@ -282,7 +298,9 @@ class TrainingSet:
             lines[chip_id].append(
                 yolo_line(item, categories.yolo_class(item.source.label), width, height)
             )
-        for chip in self.chips:
+        for number, chip in enumerate(self.chips, start=1):
+            if self.budget is not None and number % 1000 == 0:
+                self.budget.check()
             stem = Path(chip["file_name"]).stem
             text = "".join(f"{line}\n" for line in lines[chip["id"]])
             (self.folder / "labels" / f"{stem}.txt").write_text(text, encoding="utf-8")
@@ -308,7 +326,8 @@ def write_yolo(selection: Selection, fmt: Format, target: Path) -> int:
 
 def _write(selection: Selection, target: Path, kind: str) -> int:
     options = ChipOptions.from_options(selection.options)
-    training = TrainingSet(target, kind, options)
+    budget = selection.budget
+    training = TrainingSet(target, kind, options, budget)
     by_image: dict[str, list[tuple[str, str, str, str]]] = {}
     for batch in batches(selection):
         columns = batch.columns
@@ -317,16 +336,25 @@ def _write(selection: Selection, target: Path, kind: str) -> int:
             by_image.setdefault(values[0], []).append(values[1:])
     with selection.database.read() as session:
         images = {i: get_image(session, i) for i in by_image}
+    # every image's objects placed and its chips counted before the first chip is cut, so
+    # settings that would cut too many are refused up front, with the number
+    placed: list[tuple[Image, list[PixelObject], ChipPlan]] = []
     for image_id, rows in by_image.items():
         image = images[image_id]
-        path = selection.images_dir / image.cog_name
-        with ChipSource(path, Display.from_dict(image.display)) as source:
+        with ChipSource(selection.images_dir / image.cog_name,
+                        Display.from_dict(image.display)) as source:  # fmt: skip
             objects = [
                 PixelObject(annotation_id, label, shape_name,
                             source.to_pixels(from_geojson_text(geometry)))
                 for annotation_id, label, shape_name, geometry in rows
             ]  # fmt: skip
-            training.add_image(image, objects, source)
+            placed.append((image, objects, training.plan(source.width, source.height, objects)))
+    if budget is not None:
+        budget.check_chip_plan(sum(len(plan) for _, _, plan in placed), options.size)
+    for image, objects, plan in placed:
+        with ChipSource(selection.images_dir / image.cog_name,
+                        Display.from_dict(image.display)) as source:  # fmt: skip
+            training.add_image(image, objects, source, plan)
     return training.finish(selection.taxonomy)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, String, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -24,6 +24,9 @@ from annotations.labels import Taxonomy
 from annotations.links import reports_by_annotation
 from annotations.search import Filters, meets, statement
 from annotations.users import Role
+
+if TYPE_CHECKING:
+    from annotations.exchange.budget import Budget
 
 BATCH = 20_000
 
@@ -50,6 +53,8 @@ class Selection:
     options: Mapping[str, str] = field(default_factory=dict)
     batch_size: int = BATCH  # annotations held at once
     role: Role = Role.admin  # whose view of linked reports (viewers: published ones only)
+    #: chips, bytes and seconds the export may spend (over HTTP); checked every batch
+    budget: Budget | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,8 @@ def batches(selection: Selection) -> Iterator[Batch]:
         for rows in result.partitions(size):
             if bbox is not None:
                 rows = [row for row in rows if meets(row, bbox)]
+            if selection.budget is not None:
+                selection.budget.check()
             if rows:
                 yield _columns(list(rows), names, images, reports)
 
