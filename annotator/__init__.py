@@ -32,6 +32,7 @@ from annotator import (
     sites,
     tiles,
     timeline,
+    urls,
     users,
 )
 from annotator.config import resolve
@@ -70,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["annotator.renderer"] = TileRenderer()
     app.extensions["annotator.labels"] = load_taxonomy(Path(settings["DATA_DIR"]))
     errors.init_app(app)
+    urls.init_app(app)
     auth.init_app(app)
     tiles.init_app(app)
     blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,

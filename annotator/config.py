@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_MAX_CHIPS": 20_000,
     "EXPORT_MAX_MB": 4096,
     "EXPORT_MAX_SECONDS": 300,
+    # absolute URLs (TileJSON, STAC, embed links): this base, else an allowed Host header
+    "PUBLIC_URL": None,
+    "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",

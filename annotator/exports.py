@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, request
 
 from annotations.exchange import FORMATS, Selection, count, export_file, get_format, stac
 from annotations.exchange.budget import Budget, ExportStopped, TooManyChips
@@ -29,6 +29,7 @@ from annotator.auth import login_required
 from annotator.connection import client_gone
 from annotator.errors import RequestError
 from annotator.extensions import database
+from annotator.urls import external_url
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1")
 #: query parameters handed to a format's writer (the training-set formats' chips)
@@ -111,7 +112,8 @@ def _options(format_name: str) -> dict[str, str]:
     if format_name == "stac":
         # the catalogue leaves this server: its image assets point at the COG download here,
         # never at a path on the server's disk
-        options["image_url"] = url_for("images.cog", image_id=stac.IMAGE_ID, _external=True)
+        # on the public URL or an allowed host, never on whatever Host the client sent
+        options["image_url"] = external_url("images.cog", image_id=stac.IMAGE_ID)
     return options
 
 

@@ -6,13 +6,14 @@ import hashlib
 import html
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from annotations.images import get_image
 from annotator.auth import refuse_anonymous, signed_in_quickly
 from annotator.errors import RequestError
 from annotator.extensions import database, renderer
 from annotator.tilecache import ImageLookup, TileBytesCache, TiledImage
+from annotator.urls import external_url
 from imagery.display import Display
 from imagery.tiles import MEDIA_TYPES, RENDER_VERSION, TileSource, check_address, tileset_info
 
@@ -80,9 +81,8 @@ def tilejson(image_id: str) -> Response:
     item = _lookup(image_id)
     info = tileset_info(item.source.path)
     west, south, east, north = info.bounds
-    template = url_for(
-        "tiles.tile", image_id=item.image_id, z="Z", x="X", y="Y", fmt="png", _external=True
-    )
+    # on the public URL or an allowed host, never on whatever Host the client sent
+    template = external_url("tiles.tile", image_id=item.image_id, z="Z", x="X", y="Y", fmt="png")
     template = template.replace("/Z/X/Y.png", "/{z}/{x}/{y}.png")
     center_zoom = max(info.minzoom, min(info.maxzoom, (info.minzoom + info.maxzoom) // 2))
     body: dict[str, Any] = {
