@@ -19,7 +19,15 @@ from annotations.errors import AlreadyExists, InvalidInput, Malformed, NotFound
 from annotations.events import Event, EventAnnotation, get_event
 from annotations.evidence import Stance
 from annotations.history import Change, changes_of, record_change
-from annotations.reports import Report, clean_text, find_claim, get_report, iso, parse_id
+from annotations.reports import (
+    Report,
+    clean_text,
+    find_claim,
+    get_report,
+    iso,
+    parse_id,
+    visible_to,
+)
 from annotations.users import Role
 
 STANCES: tuple[str, ...] = get_args(Stance)
@@ -171,16 +179,15 @@ def find_links(
     claim_id: int | None = None,
     annotation_id: str | None = None,
     event_id: int | None = None,
-    role: Role = Role.admin,
+    role: Role,
 ) -> list[Link]:
-    """Active links from either side, on reports the role may see."""
+    """Active links from either side, on reports the role may see (a filter by a hidden
+    report or claim finds nothing, as one by an id that does not exist)."""
     query = (
         select(Link)
         .join(Report, Report.id == Link.report_id)
-        .where(Link.removed_at.is_(None), Report.deleted_at.is_(None))
+        .where(Link.removed_at.is_(None), *visible_to(role))
     )
-    if role < Role.analyst:
-        query = query.where(Report.status == "published")
     if report_id is not None:
         query = query.where(Link.report_id == report_id)
     if claim_id is not None:
@@ -192,43 +199,64 @@ def find_links(
     return list(session.scalars(query.order_by(Link.id)))
 
 
-def link_changes(session: Session, annotation_id: str) -> list[Change]:
-    """Every link and unlink of this annotation, oldest first (its side of the history)."""
-    ids = list(session.scalars(select(Link.id).where(Link.annotation_id == annotation_id)))
+def link_changes(session: Session, annotation_id: str, role: Role) -> list[Change]:
+    """Every link and unlink of this annotation, oldest first (its side of the history),
+    on reports the role may see: a draft's links, with their notes, are not shown to viewers."""
+    ids = list(
+        session.scalars(
+            select(Link.id)
+            .join(Report, Report.id == Link.report_id)
+            .where(Link.annotation_id == annotation_id, *visible_to(role))
+        )
+    )
     return changes_of(session, "link", ids)
 
 
 # ---- the annotation side: which reports rest on which annotations
 
 
-def linked_annotation_ids(report_id: int | None = None, event_id: int | None = None) -> Select[Any]:
+def linked_annotation_ids(
+    report_id: int | None = None, event_id: int | None = None, *, role: Role
+) -> Select[Any]:
     """A sub-select of annotation ids: linked to the report (directly, by a claim, or through
-    a linked event), or grouped into the event."""
+    a linked event) if the role may see it (else none, as for an id that does not exist),
+    or grouped into the event."""
     if event_id is not None:
         return select(EventAnnotation.annotation_id).where(EventAnnotation.event_id == event_id)
-    direct = select(Link.annotation_id).where(
-        Link.report_id == report_id, Link.removed_at.is_(None), Link.annotation_id.is_not(None)
+    direct = (
+        select(Link.annotation_id)
+        .join(Report, Report.id == Link.report_id)
+        .where(
+            Link.report_id == report_id,
+            Link.removed_at.is_(None),
+            Link.annotation_id.is_not(None),
+            *visible_to(role),
+        )
     )
     through_events = (
         select(EventAnnotation.annotation_id)
         .join(Link, Link.event_id == EventAnnotation.event_id)
         .join(Event, Event.id == EventAnnotation.event_id)
-        .where(Link.report_id == report_id, Link.removed_at.is_(None), Event.deleted_at.is_(None))
+        .join(Report, Report.id == Link.report_id)
+        .where(
+            Link.report_id == report_id,
+            Link.removed_at.is_(None),
+            Event.deleted_at.is_(None),
+            *visible_to(role),
+        )
     )
     return select(union(direct, through_events).subquery().c[0])
 
 
 def reports_by_annotation(
-    session: Session, annotation_ids: list[str] | None, role: Role = Role.admin
+    session: Session, annotation_ids: list[str] | None, role: Role
 ) -> dict[str, list[int]]:
     """The reports each annotation is evidence for, in one query for a whole page; with
     `annotation_ids` None, for every linked annotation (an export's whole selection: links
     are an editorial set, far smaller than the annotations)."""
     if annotation_ids is not None and not annotation_ids:
         return {}
-    visible: list[ColumnElement[bool]] = [Report.deleted_at.is_(None)]
-    if role < Role.analyst:
-        visible.append(Report.status == "published")
+    visible: list[ColumnElement[bool]] = visible_to(role)
     direct = (
         select(Link.annotation_id.label("annotation_id"), Link.report_id)
         .join(Report, Report.id == Link.report_id)
@@ -260,7 +288,7 @@ def linked_annotations(session: Session, report_id: int) -> list[Annotation]:
     return list(
         session.scalars(
             select(Annotation)
-            .where(Annotation.id.in_(linked_annotation_ids(report_id)))
+            .where(Annotation.id.in_(linked_annotation_ids(report_id, role=Role.admin)))
             .order_by(Annotation.observed_at, Annotation.id)
         )
     )

@@ -228,7 +228,9 @@ def build_evidence(
     ids = [a.id for a in annotations]
     links = _links_by_annotation(session, report.id, ids)
     approvals = _approvals(session, ids)
-    reports = reports_by_annotation(session, ids)
+    # what the public will read: the published reports each annotation rests on, and this
+    # one (still a draft until this commit); never another report's draft id
+    reports = reports_by_annotation(session, ids, Role.viewer)
     images = {
         i.id: i
         for i in session.scalars(
@@ -239,7 +241,9 @@ def build_evidence(
     published = []
     for annotation in annotations:
         label = labels.get(annotation.label)
-        feature = annotation.to_feature(label.name, reports.get(annotation.id, []))
+        feature = annotation.to_feature(
+            label.name, sorted({*reports.get(annotation.id, []), report.id})
+        )
         geometry = coarsen(
             annotation.geometry,
             report.coarsening,

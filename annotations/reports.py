@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ColumnElement, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from annotations.annotation import Actor, Forbidden
@@ -368,15 +368,24 @@ def delete_report(session: Session, report: Report, actor: Actor) -> Report:
 
 
 def visible(report: Report, role: Role) -> bool:
-    """Viewers read published reports; drafts are for analysts and editors."""
+    """Viewers read published reports; drafts are for analysts and editors. A deleted
+    report is seen by no one. `visible_to` is the same rule as SQL."""
     if report.deleted_at is not None:
         return False
     return report.status == "published" or role >= Role.analyst
 
 
-def get_report(
-    session: Session, report_id: Any, role: Role = Role.admin, *, for_update: bool = False
-) -> Report:
+def visible_to(role: Role) -> list[ColumnElement[bool]]:
+    """The conditions on `Report` of the reports `role` may see (the rule of `visible`).
+    Every read that names, filters by or nests a report, a claim or a link joins `Report`
+    and applies these, so that a hidden report is 'not found' however it is reached."""
+    conditions: list[ColumnElement[bool]] = [Report.deleted_at.is_(None)]
+    if role < Role.analyst:
+        conditions.append(Report.status == "published")
+    return conditions
+
+
+def get_report(session: Session, report_id: Any, role: Role, *, for_update: bool = False) -> Report:
     """A report the role may see; anything else is 'not found', so drafts do not leak."""
     identifier = parse_id(report_id, "report")
     report = session.get(Report, identifier, with_for_update=for_update)
@@ -386,9 +395,7 @@ def get_report(
 
 
 def list_reports(session: Session, role: Role) -> list[Report]:
-    query = select(Report).where(Report.deleted_at.is_(None)).order_by(Report.id.desc())
-    if role < Role.analyst:
-        query = query.where(Report.status == "published")
+    query = select(Report).where(*visible_to(role)).order_by(Report.id.desc())
     return list(session.scalars(query))
 
 

@@ -24,6 +24,7 @@ from annotations.annotation import STATUSES, Annotation
 from annotations.errors import InvalidInput
 from annotations.links import linked_annotation_ids
 from annotations.sites import Site, SiteImage
+from annotations.users import Role
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 1_000
@@ -44,6 +45,10 @@ class Filters:
     include_deleted: bool = False
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    #: whose view: `report` matches only a report this role may see (viewers: published
+    #: ones), so a draft's id selects nothing, as an id that does not exist. The HTTP layer
+    #: sets the signed-in user's role; the default is the CLI's (the server's operator).
+    role: Role = Role.admin
 
 
 def parse_bbox(value: str) -> tuple[float, float, float, float]:
@@ -91,9 +96,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, _, identifier = raw.partition("|")
-        return datetime.fromisoformat(stamp), identifier
+        created = datetime.fromisoformat(stamp)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("cursor is not one this server gave out; start without it") from None
+        created = None
+    # the server writes every cursor with a zone; one without was not made here
+    if created is None or created.tzinfo is None or not identifier:
+        raise InvalidInput("cursor is not one this server gave out; start without it")
+    return created, identifier
 
 
 def statement(session: Session, filters: Filters) -> Select[Any]:
@@ -124,9 +133,11 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
     if filters.author:
         query = query.where(Annotation.created_by == filters.author)
     if filters.report is not None:
-        query = query.where(Annotation.id.in_(linked_annotation_ids(report_id=filters.report)))
+        linked = linked_annotation_ids(report_id=filters.report, role=filters.role)
+        query = query.where(Annotation.id.in_(linked))
     if filters.event is not None:
-        query = query.where(Annotation.id.in_(linked_annotation_ids(event_id=filters.event)))
+        linked = linked_annotation_ids(event_id=filters.event, role=filters.role)
+        query = query.where(Annotation.id.in_(linked))
     if filters.bbox is not None:
         query = query.where(_spatial(session, filters.bbox))
     if filters.cursor:

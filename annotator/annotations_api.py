@@ -119,6 +119,7 @@ def filters_from_query() -> Filters:
         event=_number(args, "event"),
         limit=limit,
         cursor=args.get("cursor") or None,
+        role=actor().role,  # a report filter sees only what the user may see
     )
 
 
@@ -263,7 +264,7 @@ def history(annotation_id: str) -> Response:
     with database().read() as session:
         store.get(session, annotation_id, include_deleted=True)
         revisions = [r.to_dict() for r in revisions_of(session, annotation_id)]
-        linked = [c.to_dict() for c in link_changes(session, annotation_id)]
+        linked = [c.to_dict() for c in link_changes(session, annotation_id, actor().role)]
         return jsonify({"annotation": annotation_id, "revisions": revisions, "links": linked})
 
 

@@ -585,7 +585,7 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
     try:
         with app.app_context(), database.write() as session:
             user = get_user(session, editor)
-            found = reports.get_report(session, report)
+            found = reports.get_report(session, report, Role.admin)
             who = Actor(user.name, user.role)
             labels = app.extensions["annotator.labels"]
             publication = publishing.publish(session, found, who, images_dir, labels)

@@ -33,7 +33,9 @@ def images_dir() -> Path:
 def report_body(report: reports.Report, session: Any) -> dict[str, Any]:
     body = report.to_dict()
     body["claims"] = [c.to_dict() for c in reports.claims_of(session, [report.id])]
-    body["links"] = [link.to_dict() for link in find_links(session, report_id=report.id)]
+    body["links"] = [
+        link.to_dict() for link in find_links(session, report_id=report.id, role=role())
+    ]
     body["publications"] = [p.to_dict() for p in publishing.publications_of(session, report)]
     body["embed_url"] = (
         url_for("embed.embed", token=report.embed_token, _external=False)
@@ -129,7 +131,9 @@ def show_claim(report_id: str, claim_id: str) -> Response:
         report = reports.get_report(session, report_id, role())
         claim = reports.get_claim(session, report, claim_id)
         body = claim.to_dict()
-        body["links"] = [link.to_dict() for link in find_links(session, claim_id=claim.id)]
+        body["links"] = [
+            link.to_dict() for link in find_links(session, claim_id=claim.id, role=role())
+        ]
         return jsonify(body)
 
 
@@ -139,7 +143,7 @@ def remove_claim(report_id: str, claim_id: str) -> Response:
     with database().write() as session:
         report = reports.get_report(session, report_id, role())
         claim = reports.get_claim(session, report, claim_id)
-        if find_links(session, claim_id=claim.id):
+        if find_links(session, claim_id=claim.id, role=role()):
             raise RequestError(
                 "this claim has links; remove them first", status=409, code="conflict"
             )

@@ -81,8 +81,10 @@ class Batch:
         return len(self.geometry)
 
 
-def _statement(session: Session, filters: Filters) -> Any:
-    everything = dataclasses.replace(filters, cursor=None)
+def _statement(session: Session, filters: Filters, role: Role) -> Any:
+    # a report filter sees what the lesser of the two roles may see (the Selection's role
+    # is the user's over HTTP), so a draft's id selects nothing for a viewer
+    everything = dataclasses.replace(filters, cursor=None, role=min(filters.role, role))
     query = statement(session, everything)
     table = Annotation.__table__.columns
     # times as plain DateTime (naive UTC, no timezone object made per value); on SQLite, as
@@ -98,13 +100,13 @@ def _statement(session: Session, filters: Filters) -> Any:
 def check(selection: Selection) -> None:
     """Refuse bad filters (an unknown status, a bad cursor) before anything is written."""
     with selection.database.read() as session:
-        _statement(session, selection.filters)
+        _statement(session, selection.filters, selection.role)
 
 
 def count(selection: Selection) -> int:
     """How many annotations the filters select (before the exact bbox test: an upper bound)."""
     with selection.database.read() as session:
-        query = _statement(session, selection.filters).order_by(None)
+        query = _statement(session, selection.filters, selection.role).order_by(None)
         return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
@@ -133,7 +135,7 @@ def batches(selection: Selection) -> Iterator[Batch]:
         # every link at once: they are what editors curated, a few thousand at most, and one
         # query beats one per batch (SQLite takes 32,766 parameters a statement at most)
         reports = reports_by_annotation(session, None, selection.role)
-        query = _statement(session, selection.filters)
+        query = _statement(session, selection.filters, selection.role)
         # Core rows through the session's connection: no ORM row processing per row
         result = session.connection().execution_options(yield_per=size).execute(query)
         for rows in result.partitions(size):

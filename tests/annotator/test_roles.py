@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +18,13 @@ from shapely.geometry import mapping
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from annotations.exchange import FORMATS
 from annotations.images import Provenance
 from annotations.measure import box_polygon
+from annotations.reports import Claim, Report
 from annotator.importing import Upload, import_images
 from tests.conftest import token_for
+from tests.newsroom import Newsroom, newsroom
 
 ROLES = ("anonymous", "viewer", "analyst", "editor", "admin")
 RANK = {role: index for index, role in enumerate(ROLES)}
@@ -264,3 +272,239 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
     else:
         assert response.status_code not in (401, 403), (response.status_code, response.data[:300])
         assert response.status_code < 500
+
+
+# ---- side doors: filters and nested objects must follow the reports' rule as the routes do
+#
+# A draft report is for analysts and up. A viewer must not learn of it however it is reached:
+# not by a filter (?report=, ?claim=), nor nested in another object (an annotation's `reports`,
+# its history, an event's links, a link listing, a page, an export, a published evidence).
+
+MARK = "QX7Z"  # in every secret below, and in nothing else the app says
+SECRET_TITLE = f"Draft title {MARK} title"
+SECRET_QUOTE = f"hidden quote {MARK} quote"
+SECRET_NOTES = {
+    "claim": f"claim note {MARK} a",
+    "report": f"report note {MARK} b",
+    "event": f"event note {MARK} c",
+    "removed": f"removed note {MARK} d",
+}
+PUBLIC_NOTE = "public note K2W9"
+#: ids no response holds by chance (stored with these ids, see `side_doors`)
+DRAFT_ID, DRAFT_CLAIM_ID = 7_654_321, 7_654_322
+UNKNOWN_ID, UNKNOWN_CLAIM_ID, UNKNOWN_LINK_ID = 7_654_399, 7_654_398, 7_654_397
+SECRETS = (MARK, str(DRAFT_ID), str(DRAFT_CLAIM_ID))
+
+
+@dataclass
+class SideDoors:
+    room: Newsroom
+    annotation: str
+    event: int
+    published: int  # a published report on the same annotation: what a viewer may see
+    published_claim: int
+    published_link: int
+    draft_links: list[int]
+    token: str  # the published report's embed token
+
+    def fill(self, template: str, *, report: int, claim: int, link: int) -> str:
+        return template.format(
+            report=report, claim=claim, link=link, annotation=self.annotation,
+            event=self.event, image=self.room.image_id, slug="hmeimim-apron",
+        )  # fmt: skip
+
+
+@pytest.fixture
+def side_doors(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) -> SideDoors:
+    app = app_on_each_backend
+    room = newsroom(app, make_geotiff(), datetime(2024, 12, 13, 8, 21, tzinfo=UTC))
+    annotation = room.annotation("approved")["id"]
+    # a report a viewer may see, on the same annotation (published below)
+    published = room.report(title="Public report")
+    claim = room.claim(published["id"])
+    link = room.link(annotation_id=annotation, claim_id=claim["id"], note=PUBLIC_NOTE)
+    assert link.status_code == 201, link.get_json()
+    # the draft and its claim are stored with ids of their own, so that a response holding
+    # them is told from one holding some count or size that happens to be small
+    text = f"Before the quote. {SECRET_QUOTE} After the quote."
+    with app.extensions["annotator.database"].write() as session:
+        session.add(Report(id=DRAFT_ID, title=SECRET_TITLE, text=text, status="draft",
+                           created_by="editor", updated_by="editor"))  # fmt: skip
+        session.flush()
+        session.add(Claim(id=DRAFT_CLAIM_ID, report_id=DRAFT_ID, exact=SECRET_QUOTE,
+                          prefix="Before the quote. ", suffix=" After the quote.",
+                          start=text.index(SECRET_QUOTE), created_by="editor"))  # fmt: skip
+    drafts = []
+    removed = room.link(annotation_id=annotation, report_id=DRAFT_ID, stance="contradicts",
+                        note=SECRET_NOTES["removed"])  # fmt: skip
+    assert removed.status_code == 201, removed.get_json()
+    unlinked = room.call("DELETE", f"/api/v1/links/{removed.get_json()['id']}", "analyst")
+    assert unlinked.status_code == 200, unlinked.get_json()
+    for body in (
+        {"claim_id": DRAFT_CLAIM_ID, "note": SECRET_NOTES["claim"]},
+        {"report_id": DRAFT_ID, "stance": "context", "note": SECRET_NOTES["report"]},
+    ):
+        made = room.link(annotation_id=annotation, **body)
+        assert made.status_code == 201, made.get_json()
+        drafts.append(made.get_json()["id"])
+    event = room.call("POST", "/api/v1/events", "analyst", json={
+        "site": "hmeimim-apron", "title": "An-124 airlift", "start": "2024-12-10",
+        "end": "2024-12-14", "annotation_ids": [annotation]}).get_json()["id"]  # fmt: skip
+    made = room.link(event_id=event, report_id=DRAFT_ID, note=SECRET_NOTES["event"])
+    assert made.status_code == 201, made.get_json()
+    drafts.append(made.get_json()["id"])
+    # published after the draft's links were made: its frozen evidence is what viewers and
+    # the public read, so it must not name the draft either
+    done = room.call("POST", f"/api/v1/reports/{published['id']}/publish")
+    assert done.status_code == 201, done.get_json()
+    return SideDoors(room, annotation, event, published["id"], claim["id"], link.get_json()["id"],
+                     drafts, done.get_json()["embed_url"].rsplit("/", 1)[1])  # fmt: skip
+
+
+def readable(body: bytes) -> bytes:
+    """The body, with every member of a zip (a bundle, a zipped export) read out as well."""
+    if not body.startswith(b"PK\x03\x04"):
+        return body
+    parts = [body]
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        parts += [readable(archive.read(member)) for member in archive.namelist()]
+    return b"\n".join(parts)
+
+
+#: reads beyond the bare routes: filters, and the formats of the export
+READS = [
+    "/api/v1/annotations",
+    "/api/v1/annotations?image={image}",
+    "/api/v1/annotations?event={event}",
+    "/api/v1/annotations?site={slug}",
+    "/api/v1/annotations?report={report}",
+    "/api/v1/links?annotation={annotation}",
+    "/api/v1/links?event={event}",
+    "/api/v1/links?report={report}",
+    "/api/v1/links?claim={claim}",
+    "/api/v1/events?site={slug}",
+    "/review?site={slug}",
+    "/compare?left={image}",
+    "/api/v1/reports/{report}/map.html?download=1",
+    "/api/v1/reports/{report}/figure.svg",
+    "/api/v1/exports?format=geojson&event={event}",
+    "/api/v1/exports?format=csv&report={report}",
+    *[f"/api/v1/exports?format={name}" for name in FORMATS],
+]
+
+
+def every_read(app: Flask, doors: SideDoors) -> list[str]:
+    """Every GET route of the app (a new one joins by itself), and the READS."""
+    fixed = {
+        "<image_id>": doors.room.image_id, "<annotation_id>": doors.annotation,
+        "<slug>": "hmeimim-apron", "<name>": "viewer", "<z>/<x>/<y>.<fmt>": "18/156344/103450.png",
+        "<report_id>": str(doors.published), "<claim_id>": str(doors.published_claim),
+        "<event_id>": str(doors.event), "<link_id>": str(doors.published_link),
+        "<int:number>": "1", "<any(png, svg):fmt>": "png", "<token>": doors.token,
+    }  # fmt: skip
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+            continue
+        path = rule.rule
+        for placeholder, value in fixed.items():
+            path = path.replace(placeholder, value)
+        assert "<" not in path, f"say what to put in {path} for the side-door sweep"
+        paths.append(path)
+    filled = [doors.fill(t, report=doors.published, claim=doors.published_claim,
+                         link=doors.published_link) for t in READS]  # fmt: skip
+    return sorted(set(paths)) + filled
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+def test_no_read_shows_a_draft_to_a_viewer(side_doors: SideDoors, role: str) -> None:
+    """A viewer's every read lacks the draft's id, title, quote and notes; an analyst's, the
+    control, shows them where they belong (so the sweep sees a leak when there is one)."""
+    room = side_doors.room
+    leaks, failed, bodies = [], [], {}
+    for path in every_read(room.app, side_doors):
+        response = room.call("GET", path, role)
+        body = readable(response.get_data())
+        response.close()
+        bodies[path] = body
+        if response.status_code >= 500:
+            failed.append((path, response.status_code))
+        found = [s for s in SECRETS if s.encode() in body]
+        if found:
+            leaks.append((path, found))
+    assert failed == []
+    history = f"/api/v1/annotations/{side_doors.annotation}/history"
+    listing = f"/api/v1/links?annotation={side_doors.annotation}"
+    # the routes that show links do show the published report's, to anyone
+    assert PUBLIC_NOTE.encode() in bodies[history] and PUBLIC_NOTE.encode() in bodies[listing]
+    if role == "viewer":
+        assert not leaks, f"a viewer learns of the draft report here: {leaks}"
+        return
+    shown = {path for path, _ in leaks}
+    expected = {history, listing, f"/api/v1/annotations/{side_doors.annotation}",
+                f"/api/v1/events/{side_doors.event}", f"/events/{side_doors.event}",
+                "/api/v1/exports?format=csv", "/api/v1/exports?format=geojson"}  # fmt: skip
+    assert expected <= shown, sorted(expected - shown)
+    assert SECRET_NOTES["removed"].encode() in bodies[history], "an unlink is history too"
+    publication = f"/api/v1/reports/{side_doors.published}/publications/1"
+    assert publication not in shown, "published evidence names no draft, whoever reads it"
+
+
+#: reads that name a report, a claim or a link: for a viewer, a draft's answer must be the
+#: answer to an id that does not exist
+NAMED = [
+    "/api/v1/annotations?report={report}",
+    "/api/v1/annotations?report={report}&image={image}",
+    "/api/v1/links?report={report}",
+    "/api/v1/links?claim={claim}",
+    "/api/v1/links?report={report}&annotation={annotation}",
+    "/api/v1/links/{link}",
+    "/api/v1/reports/{report}",
+    "/api/v1/reports/{report}/history",
+    "/api/v1/reports/{report}/claims",
+    "/api/v1/reports/{report}/claims/{claim}",
+    "/api/v1/reports/{report}/publications",
+    "/api/v1/reports/{report}/publications/1",
+    "/api/v1/reports/{report}/map.html",
+    "/api/v1/reports/{report}/figure.png",
+    "/api/v1/reports/{report}/bundle.zip",
+    "/reports/{report}",
+    "/reports/{report}/edit",
+    *[f"/api/v1/exports?format={name}&report={{report}}" for name in FORMATS],
+]
+#: formats whose file is the same bytes whenever it is written (the others hold a time)
+SAME_BYTES = ("geojson", "csv", "kml")
+
+
+def _answer(response: Any, identifiers: tuple[int, ...], same_bytes: bool) -> tuple[Any, ...]:
+    body = response.get_data(as_text=True) if same_bytes else ""
+    response.close()
+    for identifier in identifiers:
+        body = body.replace(str(identifier), "<id>")
+    body = re.sub(r'name="csrf_token" value="[^"]*"', "", body)
+    count = response.headers.get("X-Annotation-Count")
+    return response.status_code, response.mimetype, count, body
+
+
+@pytest.mark.parametrize("template", NAMED)
+def test_a_draft_named_by_a_viewer_is_an_unknown_id(side_doors: SideDoors, template: str
+                                                    ) -> None:  # fmt: skip
+    room = side_doors.room
+    fmt = template.split("format=")[1].split("&")[0] if "format=" in template else None
+    same_bytes = fmt is None or fmt in SAME_BYTES
+    draft_path = side_doors.fill(template, report=DRAFT_ID, claim=DRAFT_CLAIM_ID,
+                                 link=side_doors.draft_links[0])  # fmt: skip
+    unknown_path = side_doors.fill(template, report=UNKNOWN_ID, claim=UNKNOWN_CLAIM_ID,
+                                   link=UNKNOWN_LINK_ID)  # fmt: skip
+    named = "{link}" in template  # a link's id is small: replaced only where it is named
+    draft_ids = (DRAFT_ID, DRAFT_CLAIM_ID, *side_doors.draft_links[:named])
+    draft = _answer(room.call("GET", draft_path, "viewer"), draft_ids, same_bytes)
+    unknown = _answer(room.call("GET", unknown_path, "viewer"),
+                      (UNKNOWN_ID, UNKNOWN_CLAIM_ID, UNKNOWN_LINK_ID), same_bytes)  # fmt: skip
+    assert draft[:3] == unknown[:3]
+    assert draft[3].splitlines() == unknown[3].splitlines()
+    assert draft[0] < 500 and MARK not in draft[3]
+    if template != "/reports/{report}/edit":  # for editors only, whatever the report
+        # the control: an analyst, who may see drafts, is answered otherwise
+        seen = _answer(room.call("GET", draft_path, "analyst"), draft_ids, same_bytes)
+        assert seen != unknown
