@@ -37,6 +37,7 @@ class Format:
     folder: bool = False  # writes a folder (a catalogue, image chips); sent zipped over HTTP
     centroid: bool = False  # add centroid_lon / centroid_lat columns
     times_as_text: bool = False  # ISO 8601 text rather than the driver's own time format
+    spreadsheet: bool = False  # opened in spreadsheets: text cells that are formulas made inert
 
 
 FORMATS: dict[str, Format] = {
@@ -56,7 +57,7 @@ FORMATS: dict[str, Format] = {
                kml.export_kmz, "LIBKML"),
         Format("csv", "CSV (geometry as WKT, centroid lon/lat)", ".csv", "text/csv",
                gdal.write_gdal, "CSV", layer_options={"GEOMETRY": "AS_WKT"}, centroid=True,
-               times_as_text=True),
+               times_as_text=True, spreadsheet=True),
         Format("fgb", "FlatGeobuf", ".fgb", "application/vnd.flatgeobuf",
                gdal.write_gdal, "FlatGeobuf", layer_options={"SPATIAL_INDEX": "YES"}),
         Format("stac", "STAC catalogue (images, label items, a collection per site)", ".zip",

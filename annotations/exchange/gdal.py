@@ -23,6 +23,7 @@ from pyogrio.raw import write_arrow
 
 from annotations.exchange.columns import COLUMNS, SHORT_NAMES, field_mapping_text
 from annotations.exchange.selection import Batch, Selection, batches
+from annotations.exchange.spreadsheet import csv_text, neutralise_batch
 
 if TYPE_CHECKING:
     from annotations.exchange.formats import Format
@@ -115,7 +116,8 @@ def write_gdal(selection: Selection, fmt: Format, target: Path) -> int:
         try:
             for batch in batches(selection):
                 written += len(batch)
-                yield record_batch(batch, target_schema, centroid=centroid, times_as_text=as_text)
+                made = record_batch(batch, target_schema, centroid=centroid, times_as_text=as_text)
+                yield neutralise_batch(made) if fmt.spreadsheet else made
         except BaseException as exc:  # Arrow would turn it into a bare RuntimeError
             failure.append(exc)
             raise
@@ -257,9 +259,9 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
 
 def truncated_text(cut: list[tuple[str, str, int]]) -> str:
     """The text values the Shapefile holds cut, as CSV: annotation id, DBF field, and the
-    value's full length in bytes (the whole value is in every other format)."""
-    lines = ["id,field,bytes"] + [f"{id_},{name},{size}" for id_, name, size in cut]
-    return "\r\n".join(lines) + "\r\n"
+    value's full length in bytes (the whole value is in every other format); text cells a
+    spreadsheet would run as formulas are neutralised."""
+    return csv_text([("id", "field", "bytes"), *cut])
 
 
 def _iso(value: datetime) -> str:
