@@ -25,6 +25,7 @@ from annotator import (
     links_api,
     openapi,
     pages,
+    readiness,
     report_pages,
     reports_api,
     review,
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["annotator.renderer"] = TileRenderer()
     app.extensions["annotator.labels"] = load_taxonomy(Path(settings["DATA_DIR"]))
     errors.init_app(app)
+    readiness.init_app(app)
     urls.init_app(app)
     auth.init_app(app)
     tiles.init_app(app)

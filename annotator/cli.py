@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 import click
 from flask import Flask
 
+from annotations import disk, jsontext
 from annotations.annotation import Actor
 from annotations.errors import AnnotationError
 from annotations.exchange.imports import ImportOptions, ImportRequest, import_file, read_label_map
 from annotations.exchange.safety import check_regular_file
 from annotations.geo import area_polygon, geodesic_circle
 from annotations.images import Provenance, list_images
-from annotations.schema import upgrade
+from annotations.schema import check_ready, upgrade
 from annotations.sites import add_site, list_sites
 from annotations.times import parse_time
 from annotations.users import (
@@ -43,11 +44,16 @@ from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _app() -> Flask:
+def _app(*, ready: bool = True) -> Flask:
+    """The app on the configured data folder; with `ready`, refused (one line) unless its
+    database is at this version's schema, which only `annotator init` makes or upgrades."""
     from annotator import create_app
 
     try:
-        return create_app()
+        app = create_app()
+        if ready:
+            check_ready(app.extensions["annotator.database"])
+        return app
     except (ConfigError, AnnotationError) as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -60,8 +66,14 @@ def friendly(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (AnnotationError, ImageryError, ValueError) as exc:
+            if disk.is_out_of_space(exc):
+                raise click.ClickException(disk.MESSAGE) from exc
             message = " ".join(str(exc).split())
             raise click.ClickException(message) from exc
+        except Exception as exc:
+            if disk.is_out_of_space(exc):  # OSError, SQLite's or PostgreSQL's "disk full"
+                raise click.ClickException(disk.MESSAGE) from exc
+            raise
 
     return wrapped  # type: ignore[return-value]
 
@@ -83,7 +95,7 @@ def main() -> None:
 @friendly
 def init() -> None:
     """Create or upgrade the data folder and database (idempotent)."""
-    app = _app()
+    app = _app(ready=False)
     revision = upgrade(app.extensions["annotator.database"])
     click.echo(f"data folder {app.config['DATA_DIR']} ready (schema {revision})")
 
@@ -94,7 +106,7 @@ def demo() -> None:
     """Load the demo: synthetic Hmeimim scene, the real sample rasters, demo users."""
     from annotator.demo import load_demo
 
-    app = _app()
+    app = _app(ready=False)  # it initialises the data folder itself
     upgrade(app.extensions["annotator.database"])
     with app.app_context():
         for line in load_demo(app):
@@ -150,7 +162,7 @@ def sites_add(
     """Add a site, as a circle around --lon/--lat or a polygon from --geojson."""
     if geojson_file is not None:
         try:
-            data = json.loads(geojson_file.read_text(encoding="utf-8"))
+            data = jsontext.loads(geojson_file.read_text(encoding="utf-8"))
         except OSError as exc:
             raise click.ClickException(f"cannot read {geojson_file}: {exc.strerror}") from exc
         except (ValueError, UnicodeDecodeError) as exc:

@@ -5,11 +5,14 @@ API and tile clients get JSON `{"error", "message", "details"}`; people get a pa
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from annotations import disk
 from annotations.annotation import Forbidden, PreconditionRequired, VersionConflict
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput, Malformed, NotFound
 from annotations.exchange.safety import (
@@ -70,9 +73,17 @@ STATUS_TABLE: list[tuple[type[Exception], int, str]] = [
 ]
 
 
+#: a full disk: 507 Insufficient Storage (RFC 4918), whatever error carried the news
+OUT_OF_SPACE = (507, "insufficient_storage")
+#: the errors a full disk arrives as when no domain code caught it (see annotations.disk)
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, sqlite3.Error, OperationalError)
+
+
 def status_of(exc: Exception) -> tuple[int, str]:
     """The HTTP status and error code the table gives an exception (pages that show an
     error in place, such as the import form, use it too)."""
+    if disk.is_out_of_space(exc):
+        return OUT_OF_SPACE
     if isinstance(exc, RequestError):
         return exc.status, exc.code
     for exc_class, status, code in STATUS_TABLE:
@@ -109,10 +120,14 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(exc_class, _handler(status, code))
     app.register_error_handler(RequestError, _request_error)
     app.register_error_handler(HTTPException, _http_error)
+    for exc_class in STORAGE_ERRORS:
+        app.register_error_handler(exc_class, _storage_error)
 
 
 def _handler(status: int, code: str) -> Any:
     def handle(exc: Exception) -> Response:
+        if disk.is_out_of_space(exc):  # say what is wrong, not what it broke
+            return error_response(*OUT_OF_SPACE, disk.MESSAGE)
         return error_response(status, code, str(exc), getattr(exc, "details", None))
 
     return handle
@@ -122,7 +137,16 @@ def _request_error(exc: RequestError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
+def _storage_error(exc: Exception) -> Response:
+    """507 for a full disk; any other error of these kinds stays what it was (a 500)."""
+    if disk.is_out_of_space(exc):
+        return error_response(*OUT_OF_SPACE, disk.MESSAGE)
+    raise exc
+
+
 def _http_error(exc: HTTPException) -> Response:
+    if disk.is_out_of_space(getattr(exc, "original_exception", None)):
+        return error_response(*OUT_OF_SPACE, disk.MESSAGE)
     status = exc.code or 500
     code = (exc.name or "error").lower().replace(" ", "_")
     message = exc.description or exc.name or "error"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from flask import current_app, request
 
+from annotations import jsontext
 from annotator.errors import RequestError
 
 
@@ -46,7 +46,7 @@ def json_body() -> dict[str, Any]:
             "per request", status=413, code="request_entity_too_large",
         )  # fmt: skip
     try:
-        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = jsontext.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(f"the body is not valid JSON: {exc}", code="malformed_json") from exc
     if not isinstance(data, dict):

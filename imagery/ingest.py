@@ -8,10 +8,12 @@ moved into place under the sha256 of the original only when everything succeeded
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import math
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -430,6 +432,8 @@ def ingest(
                 else:
                     write_cog(src, tmp, overviews)
             except (RasterioError, OSError, ValueError) as exc:
+                if _no_room(exc, store, path):
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(store)) from exc
                 raise UnreadableImage(
                     f"{name} opened but its pixels could not be read ({_first_line(exc)}); "
                     "the file may be truncated or corrupt"
@@ -488,6 +492,24 @@ def describe(
             warped=warped,
             tags=tags,
         )
+
+
+def _no_room(exc: BaseException, store: Path, source: Path) -> bool:
+    """Whether writing the COG failed for want of disk space. GDAL reports a full disk as
+    a bare "write error" (libtiff prints the errno and does not pass it on), so when no
+    ENOSPC is in the chain, a failure with less room left in the store than the original
+    takes counts as one: a COG needs about that much, and a corrupt original fails to
+    read, not to write."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    try:
+        room = shutil.disk_usage(store).free
+        return room < source.stat().st_size
+    except OSError:
+        return False
 
 
 def _first_line(exc: BaseException) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from annotations import jsontext
 from annotations.annotation import Actor, Annotation, AnnotationInput, Origin, create_many
 from annotations.annotation import parse_feature as parse_annotation
 from annotations.db import Database
@@ -128,8 +128,8 @@ def parse_label_map(raw: bytes, name: str) -> dict[str, str]:
         raise InvalidInput(f"the label map {name} is not UTF-8 text") from exc
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = jsontext.loads(text)
+        except ValueError as exc:  # not JSON, or nested too deep
             raise InvalidInput(f"the label map {name} is not valid JSON: {exc}") from exc
         if not all(isinstance(v, str) for v in data.values()):
             raise InvalidInput(f"the label map {name} must map each value to a label id string")
@@ -283,8 +283,8 @@ def _decoded(name: str, value: Any) -> Any:
     """GeoPackage and Shapefile hold objects as JSON text; counts may come back as floats."""
     if name == "attributes" and isinstance(value, str):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return jsontext.loads(value)
+        except ValueError:  # not JSON, or nested too deep: kept as text (and refused)
             return value
     if name == "count" and isinstance(value, float) and value.is_integer():
         return int(value)

@@ -30,6 +30,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
+from annotations import jsontext
 from annotations.exchange.safety import (
     UnreadableSource,
     UnsafeFile,
@@ -317,7 +318,9 @@ def _stage_linked(href: str, role: str, workspace: Workspace, name: str) -> Path
 
 def _load_json(path: Path, name: str) -> Any:
     try:
-        return json.loads(path.read_bytes())
+        return jsontext.loads(path.read_bytes())
+    except jsontext.TooDeeplyNested as exc:
+        raise UnreadableSource(f"{name} is not JSON this server reads: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise UnreadableSource(
             f"{name} is not complete, valid JSON ({exc.msg} at line {exc.lineno}, column "

@@ -1,0 +1,37 @@
+"""The web app on a database `annotator init` has not made: one clear 503, not 500s.
+
+`annotator serve` refuses to start on such a database (one line, exit 1). A server started
+another way (gunicorn annotator.wsgi:app) answers every request with a 503 that says what
+to do, and checks again on the next request, so it serves as soon as `annotator init` has
+run; once the schema is found ready it is not looked at again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+
+from annotations.schema import SchemaNotReady, check_ready
+from annotator.errors import error_response
+
+log = logging.getLogger(__name__)
+READY = "annotator.schema_ready"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[READY] = False
+
+    @app.before_request
+    def _schema_ready() -> Response | None:
+        if app.extensions[READY]:
+            return None
+        try:
+            check_ready(app.extensions["annotator.database"])
+        except SchemaNotReady as exc:
+            log.error("not serving: %s", exc.message)
+            response = error_response(503, "database_not_ready", exc.message)
+            response.headers["Retry-After"] = "30"
+            return response
+        app.extensions[READY] = True
+        return None
