@@ -65,9 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for folder in (settings["DATA_DIR"], settings["IMAGES_DIR"], settings["TMP_DIR"]):
         Path(folder).mkdir(parents=True, exist_ok=True)
     # tmp/ holds a locked folder per process: what killed processes left there goes now
-    scratch.remove_leftovers(Path(settings["TMP_DIR"]), scratch.STALE_AFTER)
-    app.config["TMP_ROOT"] = Path(settings["TMP_DIR"])
-    app.config["TMP_DIR"] = scratch.process_folder(Path(settings["TMP_DIR"]))
+    scratch.init_app(app, Path(settings["TMP_DIR"]))
     app.extensions["annotator.database"] = Database(str(settings["DATABASE_URL"]))
     app.extensions["annotator.renderer"] = TileRenderer()
     app.extensions["annotator.labels"] = load_taxonomy(Path(settings["DATA_DIR"]))

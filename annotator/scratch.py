@@ -24,13 +24,45 @@ import re
 import secrets
 import shutil
 import time
+import weakref
 from pathlib import Path
+
+from flask import Flask
 
 #: entries that are not process folders are removed once unchanged for this long
 STALE_AFTER = 24 * 3600.0
 PROCESS_FOLDER = re.compile(r"^proc-\d+-[0-9a-f]{8}$")
 #: (pid, temporary root) -> this process's folder and its open, locked lock file
 _OWN: dict[tuple[int, Path], tuple[Path, int]] = {}
+#: (pid, temporary root) -> how many apps use the folder
+_USERS: dict[tuple[int, Path], int] = {}
+
+
+def init_app(app: Flask, root: Path) -> None:
+    """Clean `root` of dead processes' leftovers and give `app` this process's folder as
+    its TMP_DIR; the folder and its lock go when the last app of the process using them
+    is collected (tests make many apps; a server makes one)."""
+    remove_leftovers(root, STALE_AFTER)
+    app.config["TMP_ROOT"] = root
+    app.config["TMP_DIR"] = process_folder(root)
+    key = (os.getpid(), Path(root))
+    _USERS[key] = _USERS.get(key, 0) + 1
+    weakref.finalize(app, _release, key)
+
+
+def _release(key: tuple[int, Path]) -> None:
+    if key[0] != os.getpid():
+        return  # a forked child: the parent's folder is not its to remove
+    _USERS[key] = _USERS.get(key, 1) - 1
+    if _USERS[key] > 0:
+        return
+    del _USERS[key]
+    held = _OWN.pop(key, None)
+    if held is not None:
+        folder, fd = held
+        shutil.rmtree(folder, ignore_errors=True)
+        Path(f"{folder}.lock").unlink(missing_ok=True)
+        os.close(fd)
 
 
 def process_folder(root: Path) -> Path:

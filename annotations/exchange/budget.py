@@ -58,11 +58,13 @@ class Budget:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def check_chip_plan(self, planned: int, size: int) -> None:
-        """Refuse, before any chip is cut, settings that would cut more than the limit."""
+    def check_chip_plan(self, planned: int, size: int, *, exact: bool = True) -> None:
+        """Refuse, before any chip is cut, settings that would cut more than the limit
+        (`exact`: the plan is the count, else the most it can be)."""
         if self.max_chips is not None and planned > self.max_chips:
+            most = "" if exact else "up to "
             raise TooManyChips(
-                f"these settings would cut {planned:,} chips of {size} px; an export over "
+                f"these settings would cut {most}{planned:,} chips of {size} px; an export over "
                 f"HTTP cuts at most {self.max_chips:,} (ANNOTATOR_EXPORT_MAX_CHIPS): use a "
                 "larger chip_size, leave out empty chips, narrow the filters, or use "
                 "'annotator export'",

@@ -350,7 +350,10 @@ def _write(selection: Selection, target: Path, kind: str) -> int:
             ]  # fmt: skip
             placed.append((image, objects, training.plan(source.width, source.height, objects)))
     if budget is not None:
-        budget.check_chip_plan(sum(len(plan) for _, _, plan in placed), options.size)
+        # with empty chips the grid is the count; without, the windows an object's bounds
+        # meet are the most there can be (a rotated box's corner may leave one empty)
+        planned = sum(len(plan) for _, _, plan in placed)
+        budget.check_chip_plan(planned, options.size, exact=options.empty)
     for image, objects, plan in placed:
         with ChipSource(selection.images_dir / image.cog_name,
                         Display.from_dict(image.display)) as source:  # fmt: skip

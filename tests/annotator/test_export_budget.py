@@ -4,6 +4,7 @@ go when the app next starts."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -95,6 +96,15 @@ def test_absurd_chip_counts_are_refused_up_front_with_the_count(
         headers=auth_header("viewer"),
     )
     assert response.status_code == 200, response.get_data(as_text=True)
+    # the box (pixels 100-140 x 100-120) meets two 32 px windows: the most there can be
+    app.config["EXPORT_MAX_CHIPS"] = 1
+    response = client.get(
+        f"/api/v1/exports?format=yolo&chip_size=32&overlap=0&image={image_id}",
+        headers=auth_header("viewer"),
+    )
+    assert response.status_code == 413
+    assert "would cut up to 2 chips of 32 px" in response.get_json()["message"]
+    assert leftovers(app) == []
 
 
 def test_a_chip_plan_counts_what_is_cut() -> None:
@@ -266,3 +276,16 @@ def test_each_process_keeps_its_own_folder(tmp_path: Path) -> None:
     assert scratch.process_folder(tmp_path) == first
     assert scratch.remove_leftovers(tmp_path, 0.0) == []  # its own, locked: kept
     assert first.is_dir()
+
+
+def test_an_apps_folder_goes_with_the_last_app_of_the_process(tmp_path: Path) -> None:
+    config = {"DATA_DIR": str(tmp_path / "instance"), "SECRET_KEY": "x", "TESTING": True}
+    first, second = create_app(config), create_app(config)
+    folder = Path(first.config["TMP_DIR"])
+    assert Path(second.config["TMP_DIR"]) == folder  # one folder per process
+    del first
+    gc.collect()
+    assert folder.is_dir()  # the second app still uses it
+    del second
+    gc.collect()
+    assert not folder.exists() and not Path(f"{folder}.lock").exists()
