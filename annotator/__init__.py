@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides the ANNOTATOR_* environment (tests use it)."""
     settings = resolve(config)
-    configure_gdal(int(settings["GDAL_CACHE_MB"]))
+    configure_gdal(int(settings["GDAL_CACHE_MB"]), allow_network=bool(settings["ALLOW_NETWORK"]))
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     # absolute URLs (TileJSON, STAC, embed links): this base, else an allowed Host header
     "PUBLIC_URL": None,
     "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
+    # GDAL and PROJ may reach the network (remote paths, CRS links, PROJ grids): off
+    "ALLOW_NETWORK": False,
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
@@ -64,7 +66,7 @@ INTEGERS = {
     "TILE_CACHE_MB",
     "GDAL_CACHE_MB",
 }
-BOOLEANS = {"SECURE_COOKIES"}
+BOOLEANS = {"SECURE_COOKIES", "ALLOW_NETWORK"}
 
 
 class ConfigError(ValueError):

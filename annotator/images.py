@@ -83,7 +83,7 @@ def upload() -> tuple[Response, int, dict[str, str]]:
             # never trust the client's file name for a path: store under our own name
             target = workdir / f"{index}.tif"
             storage.save(target)
-            uploads.append(Upload(target, storage.filename or target.name))
+            uploads.append(Upload(target, storage.filename or f"file #{index + 1}"))
         user = current_user()
         results = import_images(
             database(),

@@ -39,6 +39,7 @@ from shapely.geometry.polygon import orient
 
 from imagery.display import Display
 from imagery.errors import (
+    ImageryError,
     ImageTooLarge,
     NotAGeoTIFF,
     NotGeoreferenced,
@@ -92,36 +93,41 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_signature(path: Path) -> None:
-    """Refuse empty files and anything whose first bytes are not a TIFF header."""
+def check_signature(path: Path, name: str | None = None) -> None:
+    """Refuse empty files and anything whose first bytes are not a TIFF header; messages
+    call the file `name`, the one the user sent (an upload is kept under a name of ours)."""
+    name = name or path.name
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise NotAGeoTIFF(f"cannot read {path.name}: {exc.strerror}") from exc
+        raise NotAGeoTIFF(f"cannot read {name}: {exc.strerror}") from exc
     if size == 0:
-        raise NotAGeoTIFF(f"{path.name} is empty (0 bytes); expected a GeoTIFF")
+        raise NotAGeoTIFF(f"{name} is empty (0 bytes); expected a GeoTIFF")
     with open(path, "rb") as handle:
         head = handle.read(4)
     if head not in TIFF_MAGIC:
         raise NotAGeoTIFF(
-            f"{path.name} is not a TIFF (it starts with {head!r}); "
+            f"{name} is not a TIFF (it starts with {head!r}); "
             "export the image as GeoTIFF or Cloud-Optimized GeoTIFF"
         )
 
 
 @contextlib.contextmanager
-def open_geotiff(path: Path) -> Iterator[rasterio.DatasetReader]:
+def open_geotiff(path: Path, name: str | None = None) -> Iterator[rasterio.DatasetReader]:
     """Open with the GTiff driver only, so no VRT, URL or sidecar trick is followed."""
-    check_signature(path)
+    name = name or path.name
+    check_signature(path, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             dataset = rasterio.open(path, driver="GTiff")
     except RasterioError as exc:
-        raise NotAGeoTIFF(f"{path.name} could not be opened as a GeoTIFF: {exc}") from exc
+        raise NotAGeoTIFF(
+            f"{name} could not be opened as a GeoTIFF: {str(exc).replace(str(path), name)}"
+        ) from exc
     try:
         if dataset.driver != "GTiff":
-            raise NotAGeoTIFF(f"{path.name} is read by GDAL's {dataset.driver} driver, not GTiff")
+            raise NotAGeoTIFF(f"{name} is read by GDAL's {dataset.driver} driver, not GTiff")
         yield dataset
     finally:
         dataset.close()
@@ -414,7 +420,7 @@ def ingest(
     os.close(handle)
     tmp = Path(tmp_name)
     try:
-        with open_geotiff(path) as src:
+        with open_geotiff(path, name) as src:
             check_dataset(src, name, max_pixels)
             tags = {k: v for k, v in src.tags().items() if isinstance(v, str)}
             rotated = is_rotated(src.transform)
@@ -441,8 +447,27 @@ def ingest(
         facts = describe(tmp, final, name, digest, tags, captured, rotated)
         os.replace(tmp, final)
         return facts
+    except ImageryError as exc:
+        named = _named(exc, name, (path, tmp))
+        if named is exc:
+            raise
+        raise named from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _named(exc: ImageryError, name: str, ours: tuple[Path, ...]) -> ImageryError:
+    """The same error, its message naming the file the user sent: never a path or name of
+    ours (an upload's temporary copy, the COG being written), which GDAL's text may hold."""
+    text = str(exc)
+    for path in ours:
+        text = text.replace(str(path), name)
+    for path in ours:
+        if path.name != name:
+            text = re.sub(rf"(?<![\w.-]){re.escape(path.name)}(?![\w.-])", name, text)
+    if name not in text:
+        text = f"{name}: {text}"
+    return exc if text == str(exc) else type(exc)(text)
 
 
 def describe(

@@ -39,6 +39,7 @@ from annotations.exchange.safety import (
     fresh_folder,
     remove_folder,
     stage,
+    without_paths,
 )
 from annotations.exchange.sources import Source, SourceFeature, Workspace, read_source
 from annotations.images import get_image, list_images
@@ -346,12 +347,19 @@ def import_file(database: Database, taxonomy: Taxonomy, stream: IO[bytes],
     """Read the file into a private folder, plan, and (unless a dry run) import it all."""
     folder = fresh_folder(request.tmp_dir, "import-")
     try:
-        staged = stage(stream, folder, "source", request.max_bytes)
+        staged = stage(stream, folder, "source", request.max_bytes, request.name)
         workspace = Workspace(folder, request.max_bytes * 4, request.origin)
         source = read_source(staged.path, request.name, staged.sha256, workspace)
         if not source.features:
             raise UnreadableSource(f"{request.name} holds no features")
         return run_import(database, taxonomy, source, request)
+    except AnnotationError as exc:
+        # what GDAL, SQLite or the OS said may name our working copy: name the user's file
+        message = without_paths(exc.message, folder, request.name)
+        if message != exc.message:
+            exc.message = message
+            exc.args = (message, *exc.args[1:])
+        raise
     finally:
         remove_folder(folder)
 

@@ -14,6 +14,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -29,6 +30,8 @@ CHUNK = 1024 * 1024
 #: on degenerate data, such as a zip bomb's runs of zeros; real GIS files stay far below)
 MAX_RATIO = 100
 MAX_ENTRIES = 10_000
+#: the folder, inside an import's own, where an archive is unpacked
+UNZIPPED = "unzipped"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$")
 
 
@@ -57,25 +60,29 @@ class Staged:
     size: int
 
 
-def check_regular_file(path: Path, max_bytes: int) -> int:
-    """The size of `path`, if it is a regular file within the limit; refused otherwise."""
+def check_regular_file(path: Path, max_bytes: int, shown: str | None = None) -> int:
+    """The size of `path`, if it is a regular file within the limit; refused otherwise.
+    Messages call the file `shown` (the name the user knows it by), else its path."""
+    label = shown or str(path)
     try:
         info = path.stat()
     except OSError as exc:
-        raise InvalidInput(f"{path}: {exc.strerror or 'cannot be read'}") from exc
+        raise InvalidInput(f"{label}: {exc.strerror or 'cannot be read'}") from exc
     if not stat.S_ISREG(info.st_mode):
-        raise InvalidInput(f"{path} is not a regular file")
+        raise InvalidInput(f"{label} is not a regular file")
     if info.st_size > max_bytes:
         raise SourceTooLarge(
-            f"{path} is {info.st_size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB"
+            f"{label} is {info.st_size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.0f} MB"
         )
     if info.st_size == 0:
-        raise UnreadableSource(f"{path} is empty")
+        raise UnreadableSource(f"{label} is empty")
     return info.st_size
 
 
-def stage(source: IO[bytes], folder: Path, name: str, max_bytes: int) -> Staged:
-    """Copy a stream into `folder/name`, hashing it and stopping at `max_bytes`."""
+def stage(source: IO[bytes], folder: Path, name: str, max_bytes: int, shown: str = "the file"
+          ) -> Staged:  # fmt: skip
+    """Copy a stream into `folder/name`, hashing it and stopping at `max_bytes`; messages
+    call it `shown`, the name the user knows it by, never ours."""
     target = folder / name
     digest = hashlib.sha256()
     size = 0
@@ -83,12 +90,45 @@ def stage(source: IO[bytes], folder: Path, name: str, max_bytes: int) -> Staged:
         while chunk := source.read(CHUNK):
             size += len(chunk)
             if size > max_bytes:
-                raise SourceTooLarge(f"the file is over the limit of {max_bytes / 1e6:.0f} MB")
+                raise SourceTooLarge(f"{shown} is over the limit of {max_bytes / 1e6:.0f} MB")
             digest.update(chunk)
             out.write(chunk)
     if size == 0:
-        raise UnreadableSource("the file is empty")
+        raise UnreadableSource(f"{shown} is empty")
     return Staged(target, digest.hexdigest(), size)
+
+
+def without_paths(text: str, folder: Path, shown: str) -> str:
+    """`text` (a message from GDAL, SQLite or the OS) with every path inside `folder`, our
+    private working folder, replaced by `shown`, the name the user sent; a file unpacked
+    from their archive is called by its name in the archive."""
+
+    def name(match: re.Match[str]) -> str:
+        inside = match.group(1).lstrip("/")
+        if inside.startswith(f"{UNZIPPED}/"):
+            return inside.removeprefix(f"{UNZIPPED}/")
+        return shown
+
+    for base in dict.fromkeys((str(folder), str(folder.resolve()))):
+        text = re.sub(re.escape(base) + r"""([^\s'",;:)]*)""", name, text)
+    return text
+
+
+#: a URL is a scheme and `://`; a CRS may name the OGC's own definitions by URL (GDAL and
+#: PROJ read those without fetching), never anything else
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'\]\[,)]*")
+_OGC_CRS_URL = re.compile(r"^https?://www\.opengis\.net/(def/|gml/srs/)", re.IGNORECASE)
+
+
+def refuse_urls(text: str, where: str) -> None:
+    """Refuse a CRS (or other text GDAL or PROJ interprets) that names a URL: GDAL would
+    fetch it (a GeoJSON `crs` link) or PROJ would (a grid named by URL)."""
+    for match in _URL.finditer(text):
+        if not _OGC_CRS_URL.match(match.group()):
+            raise UnsafeFile(
+                f"{where} names the URL {match.group()[:200]!r}; links are never followed. "
+                "Give the CRS by its code (such as EPSG:3857) or its WKT"
+            )
 
 
 def extract_zip(archive: Path, folder: Path, max_bytes: int) -> list[Path]:
@@ -182,10 +222,13 @@ def check_xml(path: Path) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def xml_has(path: Path, local_name: str) -> bool:
-    """Whether a (checked) XML document holds an element with this local name."""
+def xml_elements(path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Every element of a (checked) XML document: local name, text, attributes by local
+    name."""
     tree = parse_xml(str(path), forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    return any(str(element.tag).rsplit("}", 1)[-1] == local_name for element in tree.iter())
+    for element in tree.iter():
+        attributes = {str(k).rsplit("}", 1)[-1]: str(v) for k, v in element.attrib.items()}
+        yield str(element.tag).rsplit("}", 1)[-1], (element.text or "").strip(), attributes
 
 
 def fresh_folder(parent: Path, prefix: str) -> Path:

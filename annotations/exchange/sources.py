@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sqlite3
+import time
 import warnings
 from collections.abc import Callable
 from contextlib import closing
@@ -32,14 +34,16 @@ from shapely.geometry.base import BaseGeometry
 
 from annotations import jsontext
 from annotations.exchange.safety import (
+    UNZIPPED,
     UnreadableSource,
     UnsafeFile,
     UnsupportedSource,
     check_regular_file,
     check_xml,
     extract_zip,
+    refuse_urls,
     stage,
-    xml_has,
+    xml_elements,
 )
 
 GDAL_ERRORS: tuple[type[Exception], ...] = (
@@ -56,6 +60,12 @@ CRS84 = CRS.from_user_input("OGC:CRS84")
 SHP_MAGIC = b"\x00\x00\x27\x0a"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GPKG_APPLICATION_IDS = (b"GPKG", b"GP10", b"GP11")
+#: the checks of a GeoPackage (SQLite's page check, the schema) stop after this long
+GPKG_CHECK_SECONDS = 60.0
+#: SQLite virtual-machine steps between two looks at the clock
+_PROGRESS_STEPS = 10_000
+#: GeoJSON members naming a CRS: the 2008 `crs` and JSON-FG's `coordRefSys`
+CRS_MEMBERS = ("crs", "coordRefSys")
 
 
 @dataclass
@@ -157,7 +167,7 @@ def _read_gpkg(path: Path, name: str, sha256: str, workspace: Workspace) -> Sour
         header = handle.read(72)
     if len(header) < 72 or header[68:72] not in GPKG_APPLICATION_IDS:
         raise UnreadableSource(f"{name} is an SQLite file but not a GeoPackage")
-    _check_sqlite(path, name)
+    check_geopackage(path, name)
     target = path.with_suffix(".gpkg")
     path.rename(target)
     source = Source(name, sha256, "gpkg")
@@ -166,19 +176,119 @@ def _read_gpkg(path: Path, name: str, sha256: str, workspace: Workspace) -> Sour
     return source
 
 
-def _check_sqlite(path: Path, name: str) -> None:
-    """SQLite's own check of every page, read-only, before GDAL trusts the file."""
+def check_geopackage(path: Path, name: str, seconds: float = GPKG_CHECK_SECONDS) -> None:
+    """Before GDAL opens a GeoPackage: SQLite's own check of every page, then its schema.
+
+    Refused: views (a view can hold a query that never ends, such as a recursive one, and
+    GDAL would run it to read the layer), triggers other than the GeoPackage standard's own
+    (R-tree, tile matrix, metadata, GDAL's feature counts), feature tables that are virtual
+    tables or have generated columns (computed at every read), and CRS definitions naming
+    URLs. The file is opened read-only and immutable (it is our own private copy), and
+    SQLite's work is bounded: past `seconds`, the check stops and the file is refused.
+    """
+    deadline = time.monotonic() + seconds
+    uri = f"{path.as_uri()}?mode=ro&immutable=1"
     try:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            connection.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
+            connection.execute("PRAGMA trusted_schema = OFF")
             verdict = connection.execute("PRAGMA quick_check").fetchone()
+            if verdict != ("ok",):
+                raise UnreadableSource(
+                    f"{name} is a corrupt GeoPackage: {verdict[0] if verdict else ''}"
+                )
+            _check_gpkg_schema(connection, name)
+    except sqlite3.OperationalError as exc:
+        if time.monotonic() > deadline or "interrupt" in str(exc):
+            raise UnsafeFile(
+                f"{name}: checking the GeoPackage took over {seconds:g} s; refused"
+            ) from exc
+        raise UnreadableSource(f"{name} is a corrupt GeoPackage: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise UnreadableSource(f"{name} is a corrupt GeoPackage: {exc}") from exc
-    if verdict != ("ok",):
-        raise UnreadableSource(f"{name} is a corrupt GeoPackage: {verdict[0] if verdict else ''}")
+
+
+def _check_gpkg_schema(connection: sqlite3.Connection, name: str) -> None:
+    schema = {row[1]: row for row in connection.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master")}  # fmt: skip
+    if "gpkg_contents" not in schema:
+        raise UnreadableSource(f"{name} is an SQLite file but not a GeoPackage (no gpkg_contents)")
+    views = sorted(n for n, row in schema.items() if row[0] == "view")
+    if views:
+        raise UnsafeFile(
+            f"{name} holds views ({_names(views)}); GeoPackages with views are refused, as a "
+            "view can hold a query that never ends. Export the layers as plain tables"
+        )
+    contents = connection.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall()
+    tables = {str(t) for t, _ in contents}
+    features = {str(t) for t, kind in contents if kind == "features"}
+    geometry_columns: set[tuple[str, str]] = set()
+    if "gpkg_geometry_columns" in schema:
+        geometry_columns = {(str(t), str(c)) for t, c in connection.execute(
+            "SELECT table_name, column_name FROM gpkg_geometry_columns")}  # fmt: skip
+    for table in sorted(tables):
+        row = schema.get(table)
+        if row is None or row[0] != "table":
+            raise UnsafeFile(f"{name}: the layer {table!r} is not a table; refused")
+        if str(row[3] or "").lstrip().upper().startswith("CREATE VIRTUAL TABLE"):
+            raise UnsafeFile(f"{name}: the layer {table!r} is a virtual table; refused")
+        if table in features:
+            generated = [r[1] for r in connection.execute(
+                "SELECT * FROM pragma_table_xinfo(?)", (table,)) if r[6] in (2, 3)]  # fmt: skip
+            if generated:
+                raise UnsafeFile(
+                    f"{name}: the layer {table!r} has generated columns ({_names(generated)}), "
+                    "computed at every read; refused"
+                )
+    allowed = _standard_triggers(tables, geometry_columns)
+    odd = sorted(n for n, row in schema.items()
+                 if row[0] == "trigger" and not _is_standard(n, str(row[2]), allowed))  # fmt: skip
+    if odd:
+        raise UnsafeFile(
+            f"{name} holds triggers that are not the GeoPackage standard's ({_names(odd)}); refused"
+        )
+    srs_columns = {r[1] for r in connection.execute("PRAGMA table_info(gpkg_spatial_ref_sys)")}
+    for column in ("definition", "definition_12_063"):
+        if column in srs_columns:
+            for (text,) in connection.execute(f"SELECT {column} FROM gpkg_spatial_ref_sys"):  # noqa: S608
+                refuse_urls(str(text or ""), f"{name}: a CRS definition")
+
+
+def _standard_triggers(tables: set[str], geometry_columns: set[tuple[str, str]]
+                       ) -> dict[str, str]:  # fmt: skip
+    """Trigger name -> the table it must be on, for the triggers a GeoPackage may have."""
+    allowed: dict[str, str] = {}
+    for table, column in geometry_columns:
+        for event in ("insert", "delete", *(f"update{n}" for n in range(1, 8))):
+            allowed[f"rtree_{table}_{column}_{event}"] = table
+        for prefix in ("fgti", "fgtu", "fgsi", "fgsu"):  # geometry type and SRS triggers
+            allowed[f"{prefix}_{table}_{column}"] = table
+    for table in tables:
+        allowed[f"trigger_insert_feature_count_{table}"] = table  # GDAL's feature counts
+        allowed[f"trigger_delete_feature_count_{table}"] = table
+        for column in ("zoom", "tile_column", "tile_row"):  # tile tables
+            for event in ("insert", "update"):
+                allowed[f"{table}_{column}_{event}"] = table
+    return allowed
+
+
+_GPKG_TABLE_TRIGGER = re.compile(r"^(gpkg_tile_matrix|gpkg_metadata|gpkg_metadata_reference)_")
+
+
+def _is_standard(trigger: str, table: str, allowed: dict[str, str]) -> bool:
+    if trigger in allowed:
+        return allowed[trigger] == table
+    return bool(_GPKG_TABLE_TRIGGER.match(trigger)) and table in (
+        "gpkg_tile_matrix", "gpkg_metadata", "gpkg_metadata_reference")  # fmt: skip
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _read_zip(path: Path, name: str, sha256: str, workspace: Workspace) -> Source:
-    folder = workspace.folder / "unzipped"
+    folder = workspace.folder / UNZIPPED
     files = extract_zip(path, folder, workspace.max_bytes)
     by_suffix: dict[str, list[Path]] = {}
     for item in sorted(files):
@@ -209,6 +319,9 @@ def _read_shapefile(source: Source, shp: Path) -> None:
         if handle.read(4) != SHP_MAGIC:
             raise UnreadableSource(f"{shp.name} is not a Shapefile (.shp header missing)")
     problem = None
+    for prj in (shp.with_suffix(".prj"), shp.with_suffix(".PRJ")):
+        if prj.is_file():
+            refuse_urls(prj.read_bytes()[:1_000_000].decode("latin-1"), f"{prj.name}")
     if not any(shp.with_suffix(s).exists() for s in (".prj", ".PRJ")):
         problem = (
             f"{layer}.shp has no .prj, so the CRS of its coordinates is unknown; add the "
@@ -222,10 +335,7 @@ def _read_kml(path: Path, name: str, sha256: str, workspace: Workspace, fmt: str
     root = check_xml(path)
     if root != "kml":
         raise UnsupportedSource(f"{name} is XML but not KML (its root is <{root}>)")
-    if xml_has(path, "NetworkLink"):
-        raise UnsafeFile(
-            f"{name} holds a NetworkLink; linked files are not fetched, import them directly"
-        )
+    _refuse_kml_links(path, name)
     target = path.with_suffix(".kml")
     if target != path:
         path.rename(target)
@@ -233,6 +343,64 @@ def _read_kml(path: Path, name: str, sha256: str, workspace: Workspace, fmt: str
     for layer in _spatial_layers(target, name, keep_empty=False):
         _read_layer(source, target, layer, layer)
     return source
+
+
+#: KML elements that load another document (GDAL's KML readers fetch none of them, and
+#: network access is off besides: refused, so nothing rests on either)
+_KML_LOADERS = ("NetworkLink", "NetworkLinkControl", "Update")
+
+
+def _refuse_kml_links(path: Path, name: str) -> None:
+    """A KML that merges in other documents is refused: a NetworkLink, an update, a style or
+    schema from another file. Links to icons and overlays are plain data, never fetched."""
+    for tag, text, attributes in xml_elements(path):
+        if tag in _KML_LOADERS:
+            raise UnsafeFile(
+                f"{name} holds a {tag}; linked files are not fetched, import them directly"
+            )
+        external = [v for v in (text if tag == "styleUrl" else "", attributes.get("schemaUrl", ""))
+                    if v and not v.startswith("#")]  # fmt: skip
+        if external:
+            raise UnsafeFile(
+                f"{name} takes a style or schema from another file ({external[0][:200]!r}); "
+                "linked files are not fetched: keep styles and schemas in the document"
+            )
+
+
+def _refuse_crs_links(data: Any, name: str) -> None:
+    """A GeoJSON's CRS members (the 2008 `crs`, on the document, a feature or a geometry,
+    and JSON-FG's `coordRefSys`) may not link to or name a URL: GDAL fetches a `crs` link
+    (and on failure would read the coordinates as WGS 84). Refused before GDAL reads it."""
+    if not isinstance(data, dict):
+        return
+    places: list[tuple[str, Any]] = [("the file", data)]
+    features = data.get("features")
+    for index, feature in enumerate(features if isinstance(features, list) else []):
+        places.append((f"feature #{index + 1}", feature))
+    if data.get("type") == "Feature":
+        places.append(("the feature", data))
+    while places:
+        where, item = places.pop()
+        if not isinstance(item, dict):
+            continue
+        for member in CRS_MEMBERS:
+            if member in item:
+                _check_crs_member(item[member], f"{name}: the {member} of {where}")
+        for key in ("geometry", "place"):
+            if isinstance(item.get(key), dict):
+                places.append((f"{where}'s {key}", item[key]))
+        parts = item.get("geometries") if item.get("type") == "GeometryCollection" else None
+        for part in parts if isinstance(parts, list) else []:
+            places.append((f"{where}'s geometry", part))
+
+
+def _check_crs_member(value: Any, where: str) -> None:
+    if isinstance(value, dict) and str(value.get("type", "")).lower() == "link":
+        raise UnsafeFile(
+            f"{where} is a link; links are never followed. Give the CRS by name (such as "
+            "urn:ogc:def:crs:EPSG::3857), or write the file in WGS 84"
+        )
+    refuse_urls(json.dumps(value, ensure_ascii=False), where)
 
 
 def _read_json(path: Path, name: str, sha256: str, workspace: Workspace) -> Source:
@@ -245,6 +413,7 @@ def _read_json(path: Path, name: str, sha256: str, workspace: Workspace) -> Sour
 def _read_geojson(data: Any, path: Path, name: str, sha256: str, fmt: str) -> Source:
     if not isinstance(data, dict) or data.get("type") not in ("FeatureCollection", "Feature"):
         raise UnsupportedSource(f"{name} is JSON but not a GeoJSON Feature or FeatureCollection")
+    _refuse_crs_links(data, name)
     problems = _mixed_crs(data)
     target = path.with_suffix(".geojson")
     if target != path:
@@ -308,9 +477,10 @@ def _stage_linked(href: str, role: str, workspace: Workspace, name: str) -> Path
     candidate = (base / relative).resolve()
     if not candidate.is_relative_to(base):
         raise UnsafeFile(f"the STAC item's {role} link {href!r} leaves the item's folder")
-    check_regular_file(candidate, workspace.max_bytes)
+    shown = f"the STAC item's {role} file {href!r}"
+    check_regular_file(candidate, workspace.max_bytes, shown=shown)
     with candidate.open("rb") as handle:
-        return stage(handle, workspace.folder, f"{role}.json", workspace.max_bytes).path
+        return stage(handle, workspace.folder, f"{role}.json", workspace.max_bytes, shown).path
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -370,7 +540,7 @@ def _spatial_layers(path: Path, name: str, keep_empty: bool = True) -> list[str]
             warnings.simplefilter("ignore", RuntimeWarning)
             layers = pyogrio.list_layers(path)
     except GDAL_ERRORS as exc:
-        raise UnreadableSource(f"{name} cannot be read: {_gdal_message(exc)}") from exc
+        raise UnreadableSource(f"{name} cannot be read: {_gdal_message(exc, path, name)}") from exc
     found = [str(layer) for layer, kind in layers if kind is not None]
     if not found and not keep_empty:
         return []
@@ -394,7 +564,8 @@ def _read_layer(
             meta, fids, wkb, values = pyogrio.raw.read(path, layer=layer, return_fids=True)
     except GDAL_ERRORS as exc:
         raise UnreadableSource(
-            f"{source.name}: the layer {label} cannot be read ({_gdal_message(exc)}); is the "
+            f"{source.name}: the layer {label} cannot be read "
+            f"({_gdal_message(exc, path, source.name)}); is the "
             "file corrupt or cut short?"
         ) from exc
     crs = meta.get("crs")
@@ -484,8 +655,13 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _gdal_message(exc: Exception) -> str:
-    return " ".join(str(exc).split())[:300]
+def _gdal_message(exc: Exception, path: Path, name: str) -> str:
+    """GDAL's words, shortened, calling the file it read by the user's name (or, unpacked
+    from their archive, by its name there), before shortening can cut a path in two."""
+    text = str(exc).replace(str(path), path.name if path.parent.name == UNZIPPED else name)
+    if path.parent.name == UNZIPPED:
+        text = text.replace(f"{path.parent}/", "")
+    return " ".join(text.split())[:300]
 
 
 FORMATS: tuple[SourceFormat, ...] = (
