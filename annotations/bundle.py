@@ -240,11 +240,14 @@ def verify_bundle(
                      if names.count(name) > 1]  # fmt: skip
         if len(infos) > limits.members:
             problems.append(f"{path}: {len(infos)} members (a bundle has at most {limits.members})")
-        problems += _refused_by_header(infos, size, limits)
         if problems:
             return problems
+        refused = _refused_by_header(infos, size, limits)
+        if refused is not None:
+            return [refused]  # one line: the first limit passed, and nothing inflated
         digests: dict[str, str] = {}
         small: dict[str, bytes] = {}
+        damaged: set[str] = set()
         budget = _Budget(limits)
         for info in infos:
             keep = info.filename in (MANIFEST, MANIFEST_HASH, SIGNATURE)
@@ -255,11 +258,12 @@ def verify_bundle(
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
                     NotImplementedError) as exc:  # fmt: skip
                 problems.append(f"{info.filename}: damaged in the zip ({exc})")
+                damaged.add(info.filename)
                 continue
             digests[info.filename] = digest
             if data is not None:
                 small[info.filename] = data
-    problems += _check_hashes(digests, small)
+    problems += _check_hashes(digests, small, damaged)
     if public_key is not None and not problems:
         problems += _check_signature(small, public_key)
     return problems
@@ -294,31 +298,29 @@ class _Budget:
                                "refused")  # fmt: skip
 
 
-def _refused_by_header(infos: list[zipfile.ZipInfo], size: int, limits: Limits) -> list[str]:
-    """What the zip's own directory says is too much, before a byte is inflated."""
-    problems = []
+def _refused_by_header(infos: list[zipfile.ZipInfo], size: int, limits: Limits) -> str | None:
+    """The first thing the zip's own directory says is too much, before a byte is inflated."""
     for info in infos:
         name = info.filename
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            problems.append(f"{name}: compression method {info.compress_type} (a bundle uses "
-                            "only stored or deflate); refused")  # fmt: skip
-        elif info.flag_bits & 0x1:
-            problems.append(f"{name}: encrypted; refused")
-        elif info.file_size > limits.member_bytes:
-            problems.append(f"{name}: declares {info.file_size} bytes uncompressed, over "
-                            f"{_mib(limits.member_bytes)}; refused")  # fmt: skip
-        elif (limits.ratio is not None and info.file_size > RATIO_FLOOR
-              and info.file_size / max(info.compress_size, 1) > limits.ratio):  # fmt: skip
-            problems.append(f"{name}: declares {info.file_size} bytes from "
-                            f"{info.compress_size}, compressed over {limits.ratio:g} to 1 "
-                            "(a zip bomb?); refused")  # fmt: skip
+            return (f"{name}: compression method {info.compress_type} (a bundle uses only "
+                    "stored or deflate); refused")  # fmt: skip
+        if info.flag_bits & 0x1:
+            return f"{name}: encrypted; refused"
+        if info.file_size > limits.member_bytes:
+            return (f"{name}: declares {info.file_size} bytes uncompressed, over "
+                    f"{_mib(limits.member_bytes)}; refused")  # fmt: skip
+        if (limits.ratio is not None and info.file_size > RATIO_FLOOR
+                and info.file_size / max(info.compress_size, 1) > limits.ratio):  # fmt: skip
+            return (f"{name}: declares {info.file_size} bytes from {info.compress_size}, "
+                    f"compressed over {limits.ratio:g} to 1 (a zip bomb?); refused")  # fmt: skip
     declared = sum(info.file_size for info in infos)
-    if declared > limits.total_bytes and not problems:
-        problems.append(f"the members declare {declared} bytes uncompressed in all, over "
-                        f"{_mib(limits.total_bytes)}; refused")  # fmt: skip
-    if size > limits.total_bytes and not problems:
-        problems.append(f"the file is {size} bytes, over {_mib(limits.total_bytes)}; refused")
-    return problems
+    if declared > limits.total_bytes:
+        return (f"the members declare {declared} bytes uncompressed in all, over "
+                f"{_mib(limits.total_bytes)}; refused")  # fmt: skip
+    if size > limits.total_bytes:
+        return f"the file is {size} bytes, over {_mib(limits.total_bytes)}; refused"
+    return None
 
 
 def _hash_member(
@@ -368,13 +370,15 @@ def _central_directory(path: Path) -> tuple[int, int] | None:
         return members64, size64
 
 
-def _check_hashes(digests: dict[str, str], small: dict[str, bytes]) -> list[str]:
+def _check_hashes(digests: dict[str, str], small: dict[str, bytes], damaged: set[str]) -> list[str]:
     if MANIFEST not in small:
-        return [f"{MANIFEST}: missing"]
+        return [] if MANIFEST in damaged else [f"{MANIFEST}: missing"]
     manifest = small[MANIFEST]
     problems = []
     recorded = small.get(MANIFEST_HASH, b"").decode("ascii", "replace").split()
-    if MANIFEST_HASH not in small:
+    if MANIFEST_HASH in damaged:
+        pass  # said already
+    elif MANIFEST_HASH not in small:
         problems.append(f"{MANIFEST_HASH}: missing")
     elif not recorded or not SHA256.match(recorded[0]):
         problems.append(f"{MANIFEST_HASH}: does not hold a sha256")
@@ -386,6 +390,8 @@ def _check_hashes(digests: dict[str, str], small: dict[str, bytes]) -> list[str]
     except (ValueError, KeyError, TypeError) as exc:
         return [*problems, f"{MANIFEST}: not a bundle manifest ({exc})"]
     for name, expected in sorted(hashes.items()):
+        if name in damaged:
+            continue  # said already
         if name not in digests:
             problems.append(f"{name}: listed in {MANIFEST} but missing")
         elif digests[name] != expected:

@@ -486,8 +486,13 @@ def keys_public(as_json: bool) -> None:
     and check a bundle with `annotator verify BUNDLE --key FILE`. The key pair is made the
     first time it is needed (ANNOTATOR_SIGNING_KEY_FILE, mode 600)."""
     from annotations.signing import ALGORITHM, stored_key
+    from annotator.config import resolve
 
-    key = stored_key(Path(_app().config["SIGNING_KEY_FILE"]))
+    try:
+        settings = resolve(None)  # the data folder only: no app, no database
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    key = stored_key(Path(settings["SIGNING_KEY_FILE"]))
     payload = {"algorithm": ALGORITHM, "sha256": key.fingerprint(), "public_key": key.public_pem()}
     _emit(as_json, payload, [key.public_pem().rstrip("\n")])
 
