@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from annotations.annotation import Actor
+from annotations.db import utcnow
+from annotations.publishing import Publication
+from annotations.reports import create_report, parse_report
+from annotations.users import Role
 from annotator import create_app
 from annotator.config import ConfigError
 from tests.exchange_world import World, build_world
@@ -126,3 +131,30 @@ def test_the_public_url_host_is_allowed_and_the_environment_is_read(
     app = create_app({"DATA_DIR": str(tmp_path), "SECRET_KEY": "x"})
     assert app.config["PUBLIC_URL"] == "https://Maps.Example.org"
     assert app.config["ALLOWED_HOSTS"] == frozenset({"annotator.lan", "maps.example.org"})
+
+
+def test_the_report_pages_embed_link(app: Flask, auth_header: Header) -> None:
+    """The embed link printed on the report page: the public URL, or refused for a hostile
+    Host, never that host."""
+    with app.extensions["annotator.database"].write() as session:
+        report = create_report(session, parse_report({"title": "A report"}),
+                               Actor("editor", Role.editor))  # fmt: skip
+        report.embed_token = "token-for-the-test"
+        session.flush()
+        session.add(Publication(report_id=report.id, number=1, sha256="0" * 64,
+                                evidence_json='{"annotations": [], "coarsening": null}',
+                                published_by="editor",
+                                published_at=utcnow()))  # fmt: skip
+        report_id = report.id
+    client = app.test_client()
+    headers = auth_header("editor")
+    page = client.get(f"/reports/{report_id}", headers=headers | {"Host": "localhost:5000"})
+    assert page.status_code == 200
+    assert "http://localhost:5000/embed/token-for-the-test" in page.get_data(as_text=True)
+    page = client.get(f"/reports/{report_id}", headers=headers | HOSTILE)
+    assert page.status_code == 400 and EVIL not in page.get_data(as_text=True)
+    app.config["PUBLIC_URL"] = "https://news.example.org"
+    page = client.get(f"/reports/{report_id}", headers=headers | HOSTILE)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and EVIL not in text
+    assert "https://news.example.org/embed/token-for-the-test" in text
