@@ -52,10 +52,17 @@ SITE_EXAMPLE = {"name": "Hmeimim air base", "lon": 35.948, "lat": 35.405, "radiu
 
 #: error codes the web layer uses besides STATUS_TABLE's (RequestError, werkzeug)
 WEB_ERROR_CODES: dict[int, tuple[str, ...]] = {
-    400: ("bad_request", "malformed_json", "csrf_failed"),
+    400: ("bad_request", "malformed_json", "csrf_failed", "bad_host", "export_cancelled"),
     401: ("unauthorized",),
     403: ("forbidden",),
-    413: ("request_entity_too_large",),
+    413: (
+        "request_entity_too_large",
+        "too_large",
+        "too_many_chips",
+        "export_chips",
+        "export_bytes",
+        "export_seconds",
+    ),
     415: ("unsupported_media_type",),
     422: ("invalid",),
 }
@@ -1896,7 +1903,16 @@ def _export_paths() -> dict[str, Any]:
                 "provider, licence, GSD, analyst, status, confidence, version, reports). "
                 "Written to a temporary file and streamed; at most "
                 "ANNOTATOR_EXPORT_MAX_FEATURES annotations (413 above it: use "
-                "`annotator export`). X-Annotation-Count says how many were written.",
+                "`annotator export`). X-Annotation-Count says how many were written. "
+                "Each export has a budget: chip settings that would cut more than "
+                "ANNOTATOR_EXPORT_MAX_CHIPS chips are refused before any is cut (413 "
+                "`too_many_chips`, `details.chips`), and an export that writes more than "
+                "ANNOTATOR_EXPORT_MAX_MB or runs longer than ANNOTATOR_EXPORT_MAX_SECONDS is "
+                "stopped (413 `export_bytes`, `export_seconds`). It also stops when the client "
+                "closes the connection. The STAC catalogue's image links use "
+                "ANNOTATOR_PUBLIC_URL, or the request's host if ANNOTATOR_ALLOWED_HOSTS lists "
+                "it (400 `bad_host` otherwise). CSV cells that would start a spreadsheet "
+                "formula (=, +, -, @, tab, CR) start with a single quote.",
                 "parameters": [
                     formats,
                     *(ref("parameters", name) for name in filters),
