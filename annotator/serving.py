@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -194,6 +195,22 @@ class Deadlines:
 # -------------------------------------------------------------------------- worker
 
 
+def connection_limit(wanted: int) -> int:
+    """Open connections one process accepts: `wanted`, within the descriptors it may open
+    (the soft limit is raised towards the hard one first; some are kept for files, the
+    database and the listening sockets)."""
+    spare = 64
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted + spare:
+        target = wanted + spare if hard == resource.RLIM_INFINITY else min(hard, wanted + spare)
+        if target > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - spare))
+
+
 class WaitressWorker(Worker):
     """A gunicorn worker process that serves the app with waitress (see the module)."""
 
@@ -207,7 +224,7 @@ class WaitressWorker(Worker):
             sockets=[listener.sock for listener in self.sockets],
             threads=self.cfg.threads,
             backlog=self.cfg.backlog,
-            connection_limit=self.cfg.worker_connections,
+            connection_limit=connection_limit(self.cfg.worker_connections),
             channel_timeout=int(timeout) + 1,  # ours (`Deadlines`) acts first
             max_request_header_size=MAX_HEADER_BYTES,
             max_request_body_size=int(limit),
@@ -226,9 +243,13 @@ class WaitressWorker(Worker):
             "Serving with waitress: %s threads, client timeout %g s", self.cfg.threads, timeout
         )
         try:
+            next_sweep = 0.0
             while self.alive:
-                self.notify()
                 wasyncore.loop(SWEEP_INTERVAL_S, True, socket_map, 1)
+                if time.monotonic() < next_sweep:
+                    continue  # a busy loop wakes often: the chores need doing once a second
+                next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+                self.notify()
                 self._sweep(servers, deadlines)
                 if self.ppid != os.getppid():
                     self.log.info("Parent changed, shutting down: %s", self)

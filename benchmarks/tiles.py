@@ -8,11 +8,14 @@
 2. picks a fixed, seeded, zoom-stratified list of unique tiles z14-z19 inside the image;
 3. times `imagery.tiles.TileRenderer` in-process (and naive rio-tiler for reference), each
    renderer and format in a fresh process so that GDAL's block cache starts empty;
-4. serves the stored COG with `annotator serve` (gunicorn, 2 workers) and with TiTiler
-   (uvicorn, 2 workers, from its own venv .venv-bench, created when missing) and loads both
-   from this process over 127.0.0.1 at concurrency 1 and 4, PNG and JPEG, restarting the
-   server for every measured run so that no run is served from an earlier run's caches;
-   then, as diagnostics, the app with one thread per worker and TiTiler with one worker;
+4. serves the stored COG with `annotator serve` (gunicorn, 2 worker processes, each
+   buffering requests with waitress: annotator/serving.py) and with TiTiler (uvicorn, 2
+   workers, from its own venv .venv-bench, created when missing) and loads both from this
+   process over 127.0.0.1 at concurrency 1 and 4, PNG and JPEG, restarting the server for
+   every measured run so that no run is served from an earlier run's caches; then, as
+   diagnostics, the app with one thread per worker, TiTiler with one worker, and the app
+   under the serving setup it had before issue 10 (gunicorn's gthread workers), so that
+   the two setups are compared on the same machine in the same run;
 5. measures the app's cache path (a repeated tile, and a 304 for If-None-Match);
 6. prints the figures and overwrites docs/benchmarks.md with them (raw figures go to
    benchmarks/out/results.json, server logs to benchmarks/out/logs/).
@@ -101,6 +104,12 @@ TARGET_INPROCESS_MS = {"png": 15.0, "jpg": 6.0}
 TARGET_RATIO = {"png": 3.0, "jpg": 5.0}
 TARGET_CACHE_MS = 2.0
 PIL_FORMAT = {"png": "PNG", "jpg": "JPEG"}
+
+#: The app's figures under the previous serving setup (gunicorn gthread, 2 workers x 4
+#: threads), as published in docs/benchmarks.md from the run of 2026-11-25 17:58 UTC on a
+#: quiet machine (0% other CPU): tiles/s by (format, concurrency).
+PREVIOUS_GTHREAD_RUN = "2026-11-25 17:58 UTC"
+PREVIOUS_GTHREAD_RATE = {("png", 1): 159, ("png", 4): 340, ("jpg", 1): 196, ("jpg", 4): 359}
 
 #: A disturbed measurement (see common.Noise) is taken again, up to MAX_ATTEMPTS times, while
 #: the whole run is younger than RETRY_BUDGET_S.
@@ -772,7 +781,9 @@ def versions() -> dict[str, str]:
     import rasterio
 
     found = {"Python": platform.python_version(), "GDAL (app venv)": rasterio.__gdal_version__}
-    for name in ("rasterio", "rio-tiler", "morecantile", "Pillow", "numpy", "gunicorn", "Flask"):
+    for name in ("rasterio", "rio-tiler", "morecantile", "Pillow", "numpy", "gunicorn"):
+        found[name] = version(name)
+    for name in ("waitress", "Flask"):
         found[name] = version(name)
     script = (
         "import json, rasterio; from importlib.metadata import version as v; "
@@ -969,7 +980,7 @@ def http_section(res: Results) -> str:
             )
     ratio_header = ["format", "concurrency", "app tiles/s", "TiTiler tiles/s", "app/TiTiler"]
     ratio_header += ["target", "status"]
-    extra_runs = [r for r in res.runs if r.server not in ("app", "titiler")]
+    extra_runs = [r for r in res.runs if r.server not in ("app", "titiler", "app-gthread")]
     extra_header = [*header[:4], "vs TiTiler (2 workers)", *header[4:]]
     first_rows = [
         [
@@ -1005,12 +1016,53 @@ the higher concurrency, and TiTiler with one uvicorn worker at concurrency 1:
 
 {table(extra_header, http_rows(res, extra_runs, with_ratio=True))}
 
+{serving_section(res)}
 ### Server start and first request
 
 Seconds from launching the server until it answers (`/login` for the app, `/healthz` for
 TiTiler), and the first tile request after that (opens the COG, fills lazy imports):
 
 {table(first_header, first_rows)}
+"""
+
+
+def serving_section(res: Results) -> str:
+    """The app under its serving setup against the one it had before issue 10."""
+    rows = []
+    for fmt in FORMATS:
+        for conc in CONCURRENCY:
+            new, old = res.run("app", fmt, conc), res.run("app-gthread", fmt, conc)
+            rows.append(
+                [
+                    fmt.upper(),
+                    conc,
+                    f"{new.rate:.1f}",
+                    f"{old.rate:.1f}",
+                    f"{new.rate / old.rate:.2f}x" if old.rate else "-",
+                    f"{ms(percentile(new.latencies, 50))} / {ms(percentile(old.latencies, 50))}",
+                    f"{ms(percentile(new.latencies, 99))} / {ms(percentile(old.latencies, 99))}",
+                    f"{ms(new.server_cpu_ms)} / {ms(old.server_cpu_ms)}",
+                    PREVIOUS_GTHREAD_RATE.get((fmt, conc), "-"),
+                    f"{pct(new.other_share)} / {pct(old.other_share)}",
+                ]
+            )
+    header = ["format", "concurrency", "tiles/s now", "tiles/s gthread", "now/gthread"]
+    header += ["p50 ms now / gthread", "p99 ms now / gthread", "server CPU ms/tile now / gthread"]
+    header += [f"tiles/s gthread, run of {PREVIOUS_GTHREAD_RUN}", "other CPU now / gthread"]
+    return f"""### Serving setup: now and before issue 10
+
+Issue 10 (item 3) changed how `annotator serve` serves: eight clients that sent their
+headers slowly used to hold all 8 request threads (2 gunicorn gthread workers x 4 threads)
+and stop the server. It is still gunicorn with 2 worker processes of 4 threads, but each
+worker now runs waitress's channel layer (`annotator/serving.py`): requests are read,
+headers and body, by each process's event loop and reach a thread only when complete, and
+responses are buffered and sent by the loop, so slow clients hold sockets, never threads;
+slow or idle connections are closed after the client timeout (30 s). The table compares the
+app under this setup ("now") with the same app under the previous one (`gunicorn
+--worker-class gthread`, as `annotator serve` ran it before, "gthread"), each started afresh
+in this run like the other servers, and with the gthread figures published before the change.
+
+{table(header, rows)}
 """
 
 
@@ -1051,6 +1103,18 @@ def observations(res: Results) -> list[str]:
                 f"{WORKERS} workers acted as one: a keep-alive connection stays with the worker "
                 "that accepted it, and that worker had accepted (nearly) all of them."
             )
+    pairs = [
+        (res.run("app", f, c), res.run("app-gthread", f, c)) for f in FORMATS for c in CONCURRENCY
+    ]
+    cpu = [now.server_cpu_ms / old.server_cpu_ms for now, old in pairs if old.server_cpu_ms > 0]
+    rate = [now.rate / old.rate for now, old in pairs if old.rate > 0]
+    if cpu and rate:
+        notes.append(
+            "Serving setup (waitress channels in gunicorn's processes, against gthread): over "
+            f"the {len(pairs)} format and concurrency runs the app's server CPU per tile was "
+            f"{min(cpu):.2f}x to {max(cpu):.2f}x, and its tiles/s {min(rate):.2f}x to "
+            f"{max(rate):.2f}x, what the same app gave under gthread in this run."
+        )
     for fmt in FORMATS:
         two, one = res.run("titiler", fmt, 1), res.run("titiler-1w", fmt, 1)
         gap = percentile(two.latencies, 50) - percentile(one.latencies, 50)
@@ -1066,6 +1130,27 @@ def observations(res: Results) -> list[str]:
                 f"rate is {res.run('app', fmt, 1).rate / one.rate:.2f}x."
             )
     return notes
+
+
+def load_note(res: Results) -> str:
+    """A warning, up front, when other people's processes loaded the machine during the run."""
+    shares = sorted(
+        [r.other_share for r in res.runs]
+        + [f["other_share"] for f in res.inproc.values()]
+        + [res.cache["other_share"]]
+    )
+    if shares[-1] <= DISTURBED:
+        return ""
+    busy = sum(1 for share in shares if share > DISTURBED)
+    return f"""
+**Load: this run was disturbed.** The machine was shared, and other processes used more than
+{DISTURBED:.0%} of its CPU during {busy} of the {len(shares)} measurements (from
+{shares[0]:.0%} to {shares[-1]:.0%}, median {percentile(shares, 50):.0%}; "other CPU" in
+every table), even after {res.noise.retries} repeats and {res.noise.waited:.0f} s of waiting
+for a quiet machine. Rates and latencies are therefore well below what a quiet machine gives,
+and ratios between servers measured at different moments are only indicative; "server CPU
+ms/tile" is the figure the load distorts least.
+"""
 
 
 def render_report(res: Results) -> str:
@@ -1105,7 +1190,7 @@ def render_report(res: Results) -> str:
 
 Written by `make bench` (`benchmarks/tiles.py`) on {res.when:%Y-%m-%d %H:%M} UTC; the run took
 {res.elapsed_s / 60:.1f} min. Re-run it rather than editing this section: it is rewritten.
-
+{load_note(res)}
 ## Targets
 
 {table(["target", "goal", "measured", "status"], target_rows(res))}
@@ -1134,7 +1219,8 @@ Written by `make bench` (`benchmarks/tiles.py`) on {res.when:%Y-%m-%d %H:%M} UTC
   cache. The app is `TileRenderer().tile(TileSource(cog, Display(bands=(1, 2, 3))), z, x, y,
   fmt)`; rio-tiler is `Reader(cog).tile(x, y, z).render(img_format=...)` with a new `Reader`
   per tile.
-- **HTTP**: `annotator serve --workers {WORKERS}` (gunicorn gthread, 4 threads per worker,
+- **HTTP**: `annotator serve --workers {WORKERS}` (gunicorn, each worker buffering requests
+  with waitress and serving them on 4 threads,
   bearer token, access log on) and TiTiler {vers.get("titiler.application", "?")} under
   `uvicorn --workers {WORKERS}` (route `{res.route}?url=<absolute path of the same COG>`, with
   the app's `configure_gdal()` settings in its environment). Each server is started afresh for
@@ -1202,6 +1288,27 @@ def make_servers(prepared: Prepared) -> list[Server]:
             tile_path=lambda t, fmt: f"/tiles/{prepared.image_id}/{t.z}/{t.x}/{t.y}.{fmt}",
         )
 
+    def gthread(name: str, title: str) -> Server:
+        """The app as `annotator serve` ran it before issue 10 (BLAS pools at one thread,
+        as `annotator serve` sets them)."""
+        port = free_port()
+        return Server(
+            name=name,
+            title=title,
+            argv=[
+                *(str(APP_BIN / "python"), "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"),
+                *("--workers", str(WORKERS), "--threads", "4", "--worker-class", "gthread"),
+                *("--access-logfile", "-", "--timeout", "120", "annotator.wsgi:app"),
+            ],
+            env=base_env()
+            | {"ANNOTATOR_DATA_DIR": str(DATA_DIR)}
+            | dict.fromkeys(BLAS_VARS[:3], "1"),
+            port=port,
+            ready_path="/login",
+            headers={"Authorization": f"Bearer {prepared.token}"},
+            tile_path=lambda t, fmt: f"/tiles/{prepared.image_id}/{t.z}/{t.x}/{t.y}.{fmt}",
+        )
+
     def titiler(name: str, title: str, workers: int) -> Server:
         port = free_port()
         return Server(
@@ -1223,6 +1330,7 @@ def make_servers(prepared: Prepared) -> list[Server]:
         titiler("titiler", "TiTiler", WORKERS),
         app("app-1t", "app, --threads 1", ["--threads", "1"]),
         titiler("titiler-1w", "TiTiler, 1 worker", 1),
+        gthread("app-gthread", "app, gunicorn gthread (before issue 10)"),
     ]
 
 
@@ -1252,7 +1360,7 @@ def main() -> int:
 
     ensure_titiler()
     servers = make_servers(prepared)
-    app, titiler, app_1t, titiler_1w = servers
+    app, titiler, app_1t, titiler_1w, app_gthread = servers
     runs: list[LoadRun] = []
     try:
         titiler.start("openapi")
@@ -1270,6 +1378,9 @@ def main() -> int:
         for fmt in FORMATS:
             runs.append(measure(app_1t, tiles, warm, fmt, max(CONCURRENCY), noise))
             runs.append(measure(titiler_1w, tiles, warm, fmt, 1, noise))
+        for fmt in FORMATS:
+            for conc in CONCURRENCY:
+                runs.append(measure(app_gthread, tiles, warm, fmt, conc, noise))
         cache = measure_cache(app, tiles, warm)
     finally:
         for server in servers:
