@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, Engine, Float, and_, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from annotations import disk
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -72,6 +75,9 @@ def utcnow() -> datetime:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        folder = make_url(url).database
+        if folder and folder != ":memory:":
+            disk.watch(Path(folder).parent)  # its I/O errors may mean a full disk
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

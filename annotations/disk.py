@@ -10,7 +10,9 @@ transactions, and files are written beside their place and moved in only when co
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+from pathlib import Path
 
 #: what a user is told, in the API (507 Insufficient Storage) and on the command line
 MESSAGE = (
@@ -23,6 +25,19 @@ ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 SQLITE_FULL = 13
 #: PostgreSQL's SQLSTATE disk_full (class 53, insufficient resources)
 POSTGRES_DISK_FULL = "53100"
+#: SQLite's SQLITE_IOERR: what opening a database on a full disk gives (its shared-memory
+#: index cannot grow), where writes give SQLITE_FULL
+SQLITE_IOERR = 10
+#: below this many free bytes, an I/O error from SQLite on that disk counts as "full"
+NEARLY_FULL = 1 << 20
+#: the folders holding SQLite databases this process opened (see `watch`)
+_WATCHED: set[Path] = set()
+
+
+def watch(folder: Path) -> None:
+    """Note a folder that holds an SQLite database: an SQLite I/O error while its disk has
+    (almost) no free bytes is then a full disk too."""
+    _WATCHED.add(folder)
 
 
 def is_out_of_space(exc: BaseException | None) -> bool:
@@ -45,9 +60,20 @@ def _says_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in ERRNOS:
         return True
     if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        return (code is not None and code & 0xFF == SQLITE_FULL) or "disk is full" in str(exc)
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code == SQLITE_FULL or "disk is full" in str(exc):
+            return True
+        io_error = code == SQLITE_IOERR or "disk I/O error" in str(exc)
+        return io_error and any(_free_bytes(folder) < NEARLY_FULL for folder in _WATCHED)
     # psycopg's DiskFull and any driver error carrying the SQLSTATE, without importing one
     return getattr(exc, "sqlstate", None) == POSTGRES_DISK_FULL or (
         getattr(exc, "pgcode", None) == POSTGRES_DISK_FULL
     )
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return NEARLY_FULL
+    return stats.f_bavail * stats.f_frsize

@@ -55,7 +55,7 @@ def _app(*, ready: bool = True) -> Flask:
             check_ready(app.extensions["annotator.database"])
         return app
     except (ConfigError, AnnotationError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(disk.MESSAGE if disk.is_out_of_space(exc) else str(exc)) from exc
 
 
 def friendly(command: F) -> F:

@@ -12,8 +12,9 @@ import logging
 
 from flask import Flask, Response
 
+from annotations import disk
 from annotations.schema import SchemaNotReady, check_ready
-from annotator.errors import error_response
+from annotator.errors import OUT_OF_SPACE, error_response
 
 log = logging.getLogger(__name__)
 READY = "annotator.schema_ready"
@@ -30,6 +31,8 @@ def init_app(app: Flask) -> None:
             check_ready(app.extensions["annotator.database"])
         except SchemaNotReady as exc:
             log.error("not serving: %s", exc.message)
+            if disk.is_out_of_space(exc):  # a new process cannot open SQLite on a full disk
+                return error_response(*OUT_OF_SPACE, disk.MESSAGE)
             response = error_response(503, "database_not_ready", exc.message)
             response.headers["Retry-After"] = "30"
             return response
