@@ -23,7 +23,7 @@ import sys
 import threading
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -325,3 +325,26 @@ def test_the_cli_in_a_process_of_its_own_fetches_nothing(tmp_path: Path, listene
         else:  # read (its placemark lies on no image: there is none here)
             assert done.returncode == 0, (name, done.stderr)
         assert Recorder.hits == [], f"{name} {extra} fetched {Recorder.hits}"
+
+
+def test_image_uploads_fetch_nothing(
+    app: Flask, tmp_path: Path, listener: str, make_geotiff: Callable[..., Path]
+) -> None:
+    """GeoTIFF ingest: URLs in the tags, a VRT (under a .tif name) that names a remote
+    file; nothing is fetched, whatever is accepted or refused."""
+    tags = {"SOURCE": f"{listener}/tag", "TIFFTAG_IMAGEDESCRIPTION": f"{listener}/d"}
+    tagged = make_geotiff("tagged.tif", tags=tags)
+    vrt = tmp_path / "remote.tif"
+    vrt.write_text(
+        "<VRTDataset rasterXSize='10' rasterYSize='10'><VRTRasterBand dataType='Byte' band='1'>"
+        f"<SimpleSource><SourceFilename>/vsicurl/{listener}/x.tif</SourceFilename>"
+        "<SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>"
+    )
+    headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+    for path, status in ((tagged, 201), (vrt, 415)):
+        response = app.test_client().post(
+            "/api/v1/images", headers=headers, content_type="multipart/form-data",
+            data={"file": (io.BytesIO(path.read_bytes()), path.name)},
+        )  # fmt: skip
+        assert response.status_code == status, response.get_json()
+    assert Recorder.hits == []
