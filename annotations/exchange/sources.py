@@ -187,7 +187,7 @@ def check_geopackage(path: Path, name: str, seconds: float = GPKG_CHECK_SECONDS)
     SQLite's work is bounded: past `seconds`, the check stops and the file is refused.
     """
     deadline = time.monotonic() + seconds
-    uri = f"{path.as_uri()}?mode=ro&immutable=1"
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     try:
         with closing(sqlite3.connect(uri, uri=True)) as connection:
             connection.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
