@@ -137,8 +137,10 @@ def extract_zip(archive: Path, folder: Path, max_bytes: int) -> list[Path]:
     Refused before anything is written: absolute names, `..`, drive letters or
     backslashes; links and devices; two entries with the same file name; more than
     MAX_ENTRIES entries; a declared total over `max_bytes`; an entry whose size over its
-    compressed size exceeds MAX_RATIO (a zip bomb). While extracting, no entry may grow
-    past the size it declared.
+    compressed size exceeds MAX_RATIO (a zip bomb); compression other than stored or deflate
+    (Python's bzip2 and lzma readers inflate a whole read at once, unbounded: 4 KiB of bzip2
+    can be gigabytes, whatever the headers declare). While extracting, no entry may grow past
+    the size it declared.
     """
     try:
         with zipfile.ZipFile(archive) as zipped:
@@ -193,6 +195,12 @@ def _check_entries(entries: list[zipfile.ZipInfo], max_bytes: int) -> list[str]:
         if name.lower() in seen:
             raise UnsafeFile(f"the zip holds two files named {name!r}; keep one")
         seen.add(name.lower())
+        if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UnsafeFile(
+                f"{raw!r} is compressed with zip method {entry.compress_type} (not deflate), "
+                "whose reader cannot be bounded; refused. Zip it again with the usual (deflate) "
+                "compression"
+            )
         if entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
             raise UnsafeFile(
                 f"{raw!r} would expand {entry.file_size / max(entry.compress_size, 1):.0f} "
