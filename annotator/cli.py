@@ -458,15 +458,15 @@ def verify(bundle: Path, key_file: Path | None, as_json: bool) -> None:
     key = read_public_key(key_file) if key_file is not None else None
     problems = verify_bundle(bundle, public_key=key)
     if key is None:
-        origin = "integrity only: origin not checked (give --key PUBLIC_KEY to check who signed it)"
+        origin = " (integrity only; origin not checked: give --key PUBLIC_KEY to check it)"
     else:
         signer = fingerprint(key)[:16]
-        origin = f"and its manifest is signed by the key given (sha256:{signer}\u2026)"
+        origin = f", and the manifest is signed by the key given (sha256:{signer}\u2026)"
     if as_json:
         _emit(True, {"bundle": str(bundle), "ok": not problems, "problems": problems,
                      "origin_checked": key is not None}, [])  # fmt: skip
     elif not problems:
-        click.echo(f"OK {bundle}: every hash checks out; {origin}")
+        click.echo(f"OK {bundle}: every hash checks out{origin}")
     for problem in problems if not as_json else []:
         click.echo(problem, err=True)
     if problems:
