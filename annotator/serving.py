@@ -14,15 +14,19 @@ a little memory, never a thread. The sockets are bounded too, by one number, gun
 ``--keep-alive`` (``annotator serve --client-timeout``, `CLIENT_TIMEOUT_S` by default):
 
 - a connection idle between requests (or opened and never used) is closed after it;
-- a request's headers must all arrive within it of its first byte, and its body at
-  `MIN_BODY_BYTES_PER_S` on average after that, or the connection is closed;
+- a request's headers must all arrive within it of its first byte, and its body must
+  then grow by `MIN_BODY_BYTES_PER_S` times it in every such span, or the connection is
+  closed;
 - an application thread that waits for a client to read its response (only a response of
   more than waitress's 16 MiB buffer mark makes one wait) is freed, by closing the
   connection, once the client has read nothing for that long.
 
 Request bodies larger than the app's upload limit (``MAX_CONTENT_LENGTH``) are refused
-before they are buffered. Errors found by the server itself (a malformed request, headers
-over 256 KiB, a body over the limit) are answered in the API's JSON error shape.
+before they are buffered, and the bodies being received at once in one process are held to
+twice that limit (`MIN_BODY_BUDGET` at least): anyone may send a body before the app has
+checked who they are, so this is what bounds the disk they can take. Errors found by the
+server itself (a malformed request, headers over 256 KiB, a body over the limit) are answered
+in the API's JSON error shape.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import os
 import resource
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,9 +52,13 @@ WORKER_CLASS = "annotator.serving.WaitressWorker"
 #: Default of ``annotator serve --client-timeout``: seconds a connection may stay idle, take
 #: to send a request's headers, or leave an application thread waiting on an unread response.
 CLIENT_TIMEOUT_S = 30
-#: After the headers, a body must arrive at this many bytes a second on average (a 2 GB
-#: upload may take 24 days at this rate: only clients that all but stop are cut off).
+#: After the headers, a body must arrive at this many bytes a second, over every span of
+#: the client timeout (only clients that all but stop are cut off).
 MIN_BODY_BYTES_PER_S = 1024
+#: Request bodies being received are buffered (on disk past 512 KiB). One worker process
+#: holds at most twice the upload limit of them, or this much if more: the bodies that
+#: started last are cut off first.
+MIN_BODY_BUDGET = 64 << 20
 #: Largest request head (request line and headers) accepted; larger ones get a 431.
 MAX_HEADER_BYTES = 256 * 1024
 #: How often the loop wakes to enforce the deadlines, at the latest.
@@ -148,38 +157,71 @@ class Channel(HTTPChannel):
 # ----------------------------------------------------------------------- deadlines
 
 
-class Deadlines:
-    """Closes connections whose client is too slow (see the module's docstring)."""
+@dataclass
+class _Progress:
+    """Where a partial request stands: since when, and its body bytes at that moment."""
 
-    def __init__(self, timeout_s: float) -> None:
+    request: Any  # the partial request (waitress's parser) this describes
+    began: float  # when its first byte was seen
+    since: float  # when its headers began, or when its body last made enough progress
+    body_mark: int | None = None  # body bytes received at `since`; None while in the headers
+
+
+class Deadlines:
+    """Closes connections whose client is too slow, and bounds the request bodies that are
+    being buffered (see the module's docstring)."""
+
+    def __init__(self, timeout_s: float, body_budget: int) -> None:
         self.timeout_s = timeout_s
-        #: channel -> (the partial request seen, when its first byte arrived)
-        self.started: dict[Any, tuple[Any, float]] = {}
+        self.body_budget = body_budget
+        self.progress: dict[Any, _Progress] = {}
 
     def sweep(self, channels: Iterable[Any], now: float) -> list[tuple[Any, str]]:
         """Mark the channels to close; return them with the reason."""
-        closed: list[tuple[Any, str]] = []
-        seen: dict[Any, tuple[Any, float]] = {}
+        marked: list[tuple[Any, str]] = []
+        seen: dict[Any, _Progress] = {}
+        bodies: list[tuple[float, Any, int]] = []
         for channel in channels:
+            if channel.will_close:
+                continue
             why = self._why(channel, now, seen)
-            if why is not None and not channel.will_close:
-                channel.will_close = True  # the loop closes it (and wakes a waiting thread)
-                closed.append((channel, why))
-        self.started = seen
-        return closed
+            if why is not None:
+                marked.append((channel, why))
+            elif channel in seen and seen[channel].body_mark is not None:
+                bodies.append((seen[channel].began, channel, channel.request.body_bytes_received))
+        # the bodies that arrived first keep their place; later ones beyond the budget go
+        buffered = 0
+        for _, channel, size in sorted(bodies, key=lambda item: item[0]):
+            buffered += size
+            if buffered > self.body_budget:
+                buffered -= size
+                budget_mib = self.body_budget >> 20
+                marked.append((channel, f"request bodies being received exceed {budget_mib} MiB"))
+        for channel, _ in marked:
+            channel.will_close = True  # the loop closes it (and wakes a waiting thread)
+        self.progress = seen
+        return marked
 
-    def _why(self, channel: Any, now: float, seen: dict[Any, tuple[Any, float]]) -> str | None:
+    def _why(self, channel: Any, now: float, seen: dict[Any, _Progress]) -> str | None:
         timeout = self.timeout_s
         partial = channel.request
         if partial is not None and not partial.completed:
-            known = self.started.get(channel)
-            began = known[1] if known is not None and known[0] is partial else now
-            seen[channel] = (partial, began)
+            known = self.progress.get(channel)
+            if known is None or known.request is not partial:
+                known = _Progress(partial, now, now)
+            seen[channel] = known
             if not partial.headers_finished:
-                if now - began > timeout:
+                if now - known.since > timeout:
                     return f"request headers not received within {timeout:g} s"
-            elif now - began > timeout + partial.body_bytes_received / MIN_BODY_BYTES_PER_S:
-                return f"request body slower than {MIN_BODY_BYTES_PER_S} bytes/s"
+                return None
+            received = int(partial.body_bytes_received)
+            if (
+                known.body_mark is None
+                or received - known.body_mark >= MIN_BODY_BYTES_PER_S * timeout
+            ):
+                known.since, known.body_mark = now, received  # (re)start the body's window
+            elif now - known.since > timeout:
+                return f"request body slower than {MIN_BODY_BYTES_PER_S} bytes/s for {timeout:g} s"
             return None
         idle = now - channel.last_activity > timeout
         if channel.requests:  # a thread is serving it
@@ -238,7 +280,7 @@ class WaitressWorker(Worker):
         servers = [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
         for listener in servers:
             listener.channel_class = Channel
-        deadlines = Deadlines(timeout)
+        deadlines = Deadlines(timeout, max(2 * int(limit), MIN_BODY_BUDGET))
         self.log.info(
             "Serving with waitress: %s threads, client timeout %g s", self.cfg.threads, timeout
         )

@@ -29,8 +29,10 @@ from pathlib import Path
 
 import morecantile
 import pytest
+from waitress.adjustments import Adjustments  # type: ignore[import-untyped]
+from waitress.parser import HTTPRequestParser  # type: ignore[import-untyped]
 
-from annotator.serving import CLIENT_TIMEOUT_S
+from annotator.serving import CLIENT_TIMEOUT_S, Deadlines
 
 ANNOTATOR = Path(sys.executable).parent / "annotator"
 CENTRE = (-84.4789, 33.6384)  # inside sample_geotiff.tif (Atlanta)
@@ -297,3 +299,53 @@ def test_slow_clients_do_not_stop_the_server(served: Served) -> None:
     assert left_open == 0, f"{left_open} dribbling connections still open:\n{served.tail()}"
     assert left_established == 0, f"{left_established} slow connections kept by the server"
     assert "request headers not received within" in served.log.read_text()
+
+
+# ------------------------------------------------- the deadlines, on waitress's own parser
+
+
+class Channel:
+    """The parts of a waitress channel that `Deadlines` reads, around a real parser."""
+
+    def __init__(self, data: bytes) -> None:
+        self.adj = Adjustments()
+        self.request = HTTPRequestParser(self.adj)
+        self.requests: list[object] = []
+        self.will_close = False
+        self.last_activity = 0.0
+        self.total_outbufs_len = 0
+        self.feed(data)
+
+    def feed(self, data: bytes) -> None:
+        while data:  # as the channel does: the parser takes what belongs to this request
+            data = data[self.request.received(data) :]
+
+
+def test_deadlines_bound_heads_bodies_and_their_total() -> None:
+    deadlines = Deadlines(30.0, body_budget=1000)
+    head = Channel(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    first = Channel(b"POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + b"x" * 600)
+    assert deadlines.sweep([head, first], 100.0) == []
+    # a second body that takes the bodies being received past the budget is the one cut off
+    second = Channel(b"POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + b"x" * 600)
+    closed = deadlines.sweep([second, head, first], 101.0)
+    assert [channel for channel, _ in closed] == [second] and second.will_close
+    assert "request bodies being received exceed" in closed[0][1]
+    # headers not complete within the timeout of their first byte; a body stalled as long
+    assert deadlines.sweep([head, first], 129.0) == []
+    assert {why for _, why in deadlines.sweep([head, first], 130.5)} == {
+        "request headers not received within 30 s",
+        "request body slower than 1024 bytes/s for 30 s",
+    }
+
+    # a body must keep growing: 30 KiB in every 30 s here, however much came before
+    deadlines = Deadlines(30.0, body_budget=10**9)
+    body = Channel(b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n")
+    assert deadlines.sweep([body], 0.0) == []
+    body.feed(b"y" * 40_000)
+    assert deadlines.sweep([body], 29.0) == []  # enough: the window starts again
+    body.feed(b"y" * 100)
+    assert deadlines.sweep([body], 58.0) == []
+    assert [why for _, why in deadlines.sweep([body], 59.5)] == [
+        "request body slower than 1024 bytes/s for 30 s"
+    ]
