@@ -37,8 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_ADDRESS_LIMIT": "100 per 15 minutes",
     "SIGNIN_STORAGE_URI": None,
     "SIGNIN_CONCURRENCY": 2,
-    # rendered figures of publications kept on disk (data folder/cache/figures), oldest out
-    "FIGURE_CACHE_MB": 1024,
+    # a publication's map, figures and bundle, kept on disk (data folder/cache/outputs)
+    "OUTPUT_CACHE_MB": 1024,
     # the Ed25519 key that signs evidence bundles; made there once (mode 600) when missing
     "SIGNING_KEY_FILE": None,
     # what one export over HTTP may spend before it is stopped (see annotations/exchange/budget)
@@ -55,7 +55,7 @@ INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
     "SESSION_IDLE_MINUTES",
     "SIGNIN_CONCURRENCY",
-    "FIGURE_CACHE_MB",
+    "OUTPUT_CACHE_MB",
     "EXPORT_MAX_FEATURES",
     "EXPORT_MAX_CHIPS",
     "EXPORT_MAX_MB",

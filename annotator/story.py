@@ -1,9 +1,10 @@
 """The story outputs of a publication as HTTP responses: the map, the figure, the bundle.
 
 Each is drawn from the publication's frozen Evidence only. The map of a publication never
-changes, so it is kept on disk under its sha256 after the first request. Figures (by format,
-size and annotations) and bundles (by signing key) are kept too, in a bounded cache in the data
-folder (`cache/figures`, ANNOTATOR_FIGURE_CACHE_MB), since an 8000-pixel figure takes seconds.
+changes, so its outputs are made once and kept on disk in a bounded cache in the data folder
+(`cache/outputs`, ANNOTATOR_OUTPUT_CACHE_MB), named by the publication's sha256: the map, each
+figure (by format, size and annotations) and the bundle (by signing key). An 8000-pixel figure
+takes seconds to draw.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def signing_key() -> SigningKey:
     return stored_key(Path(current_app.config["SIGNING_KEY_FILE"]))
 
 
-def figure_cache() -> DiskCache:
-    folder = Path(current_app.config["DATA_DIR"]) / "cache" / "figures"
-    return DiskCache(folder, int(current_app.config["FIGURE_CACHE_MB"]) << 20)
+def output_cache() -> DiskCache:
+    folder = Path(current_app.config["DATA_DIR"]) / "cache" / "outputs"
+    return DiskCache(folder, int(current_app.config["OUTPUT_CACHE_MB"]) << 20)
 
 
 def write_outputs(evidence: Evidence, publication: Publication, folder: Path,
@@ -92,16 +93,12 @@ def bundle_bytes(evidence: Evidence, key: SigningKey) -> bytes:
 
 
 def cached_map(publication: Publication, evidence: Evidence) -> str:
-    folder = Path(current_app.config["DATA_DIR"]) / "published" / publication.sha256
-    path = folder / "map.html"
-    if path.is_file():
-        return path.read_text(encoding="utf-8")
-    html = map_html(evidence)
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f".map.html.{os.getpid()}"
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(path)  # atomic: a reader sees the old file or the whole new one
-    return html
+    """The map, made once per publication (its sha256) by whichever request comes first; the
+    others wait for it, so every request gets the same bytes."""
+    data, _ = output_cache().get_or_make(
+        f"{publication.sha256}-map.html", lambda: map_html(evidence).encode("utf-8")
+    )
+    return data.decode("utf-8")
 
 
 def map_policy(html: str, frame_ancestors: str) -> str:
@@ -152,7 +149,7 @@ def figure_response(
     ids = [i for i in (args.get("annotations") or "").split(",") if i] or None
     chosen = "" if ids is None else "-" + _sha256(",".join(ids).encode())[:16]
     name = f"{publication.sha256}-{width}x{height or 'auto'}{chosen}.{fmt}"
-    data, hit = figure_cache().get_or_make(
+    data, hit = output_cache().get_or_make(
         name,
         lambda: figure_bytes(evidence, fmt, width_px=width, height_px=height, annotation_ids=ids),
     )
@@ -163,7 +160,7 @@ def bundle_response(publication: Publication, evidence: Evidence) -> Response:
     """The bundle signed with the server's key, made once per publication and key."""
     key = signing_key()
     name = f"{publication.sha256}-bundle-{key.fingerprint()[:16]}.zip"
-    data, hit = figure_cache().get_or_make(name, lambda: bundle_bytes(evidence, key))
+    data, hit = output_cache().get_or_make(name, lambda: bundle_bytes(evidence, key))
     response = _cached(Response(data, mimetype="application/zip"), data, hit)
     name = f"report-{publication.report_id}-{publication.number}-evidence.zip"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

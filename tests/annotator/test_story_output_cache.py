@@ -42,7 +42,7 @@ def published(room: Newsroom) -> tuple[str, dict[str, object]]:
 
 
 def cache_folder(app: Flask) -> Path:
-    return Path(app.config["DATA_DIR"]) / "cache" / "figures"
+    return Path(app.config["DATA_DIR"]) / "cache" / "outputs"
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_one_range_in_the_renderer_the_api_its_description_and_the_cli(app: Flas
 def test_the_app_keeps_its_figure_cache_within_its_bound(sqlite_room: Newsroom) -> None:
     room = sqlite_room
     base, _ = published(room)
-    room.app.config["FIGURE_CACHE_MB"] = 1
+    room.app.config["OUTPUT_CACHE_MB"] = 1
     sizes = []
     for width in range(400, 1000, 100):
         response = room.call("GET", f"{base}/figure.png?width={width}")
@@ -211,6 +211,33 @@ def test_annotator_publish_signs_its_bundle(sqlite_room: Newsroom, tmp_path: Pat
     [bundle] = out.glob("*-evidence.zip")
     checked = runner.invoke(main, ["verify", str(bundle), "--key", str(public)])
     assert checked.exit_code == 0, checked.output
+
+
+def test_concurrent_first_requests_for_a_map_all_get_it_whole(sqlite_room: Newsroom) -> None:
+    """The first requests for a publication's map make it once (the others wait for it), so all
+    get the same bytes; threads of one process once shared a temporary name (their pid)."""
+    room = sqlite_room
+    base, publication = published(room)
+    headers = room.as_("analyst")
+    start = threading.Barrier(6)
+    answers: list[tuple[int, bytes]] = []
+
+    def ask() -> None:
+        client = room.app.test_client()
+        start.wait()
+        response = client.get(f"{base}/map.html", headers=headers)
+        answers.append((response.status_code, response.data))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in answers] == [200] * 6
+    assert len({data for _, data in answers}) == 1
+    kept = cache_folder(room.app) / f"{publication['sha256']}-map.html"
+    assert kept.read_bytes() == answers[0][1]
+    assert not [p for p in cache_folder(room.app).iterdir() if p.name.startswith(".tmp")]
 
 
 # ---- the cache itself ----------------------------------------------------------------------
