@@ -36,6 +36,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from annotations import jsontext
 from annotations.credits import image_credit
 from annotations.evidence import Evidence, EvidenceAnnotation
 from annotations.exchange.kml import KmlStyle, Placemark, write_kml
@@ -385,7 +386,7 @@ def _check_hashes(digests: dict[str, str], small: dict[str, bytes], damaged: set
     elif recorded[0] != digests[MANIFEST]:
         problems.append(f"{MANIFEST}: sha256 {digests[MANIFEST]} differs from {MANIFEST_HASH}")
     try:
-        listed = json.loads(manifest)["files"]
+        listed = jsontext.loads(manifest)["files"]  # a hostile manifest may nest deep
         hashes = {str(entry["name"]): str(entry["sha256"]) for entry in listed}
     except (ValueError, KeyError, TypeError) as exc:
         return [*problems, f"{MANIFEST}: not a bundle manifest ({exc})"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from annotations import jsontext
 from annotations.errors import AnnotationError
 
 ALGORITHM = "Ed25519"
@@ -122,7 +122,7 @@ def check_signature(document: bytes, data: bytes, key: Ed25519PublicKey) -> str 
     """None if `document` (a signature member) is `key`'s signature of `data`; otherwise why
     not, in words."""
     try:
-        parsed = json.loads(document)
+        parsed = jsontext.loads(document)  # from the bundle: it may nest deep
         algorithm, named, encoded = parsed["algorithm"], parsed["key_sha256"], parsed["signature"]
         signature = base64.b64decode(str(encoded), validate=True)
     except (ValueError, KeyError, TypeError) as exc:

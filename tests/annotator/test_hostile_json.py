@@ -214,3 +214,31 @@ def test_a_cursor_this_server_never_gave_out_is_a_422(
     )
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert response.get_json()["message"].startswith("cursor is not one this server gave out")
+
+
+def test_a_bundle_with_a_deep_manifest_or_signature_is_a_problem_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """`annotator verify` reads JSON from a file anyone may hand it."""
+    import hashlib
+    import zipfile
+
+    from annotations.bundle import MANIFEST, MANIFEST_HASH, SIGNATURE, verify_bundle
+
+    bundle = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr(MANIFEST, DEEP)
+        archive.writestr(MANIFEST_HASH, hashlib.sha256(DEEP.encode()).hexdigest())
+        archive.writestr(SIGNATURE, DEEP)
+    problems = verify_bundle(bundle)
+    assert any(p.startswith(f"{MANIFEST}: not a bundle manifest") and "levels deep" in p
+               for p in problems), problems  # fmt: skip
+    result = CliRunner().invoke(main, ["verify", str(bundle)])
+    assert result.exit_code == 1 and not isinstance(result.exception, RecursionError)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from annotations.signing import check_signature
+
+    key = Ed25519PrivateKey.generate().public_key()
+    reason = check_signature(DEEP.encode(), b"data", key)
+    assert reason is not None and "levels deep" in reason
