@@ -56,7 +56,8 @@ def parameters() -> dict[str, Any]:
         "report": query(
             "report",
             "Annotations the report rests on: linked to it, to one of "
-            "its claims, or grouped into an event linked to it.",
+            "its claims, or grouped into an event linked to it. A report you may not see "
+            "(a draft, to a viewer) selects nothing, as an id that does not exist.",
         ),
         "event": query("event", "Annotations grouped into this event."),
         "Publication": query("publication", "Which publication (number); the latest if absent."),

@@ -340,11 +340,12 @@ def side_doors(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) ->
     assert removed.status_code == 201, removed.get_json()
     unlinked = room.call("DELETE", f"/api/v1/links/{removed.get_json()['id']}", "analyst")
     assert unlinked.status_code == 200, unlinked.get_json()
-    for body in (
+    bodies: list[dict[str, Any]] = [
         {"claim_id": DRAFT_CLAIM_ID, "note": SECRET_NOTES["claim"]},
         {"report_id": DRAFT_ID, "stance": "context", "note": SECRET_NOTES["report"]},
-    ):
-        made = room.link(annotation_id=annotation, **body)
+    ]
+    for body in bodies:
+        made = room.link("analyst", annotation_id=annotation, **body)
         assert made.status_code == 201, made.get_json()
         drafts.append(made.get_json()["id"])
     event = room.call("POST", "/api/v1/events", "analyst", json={
