@@ -124,6 +124,9 @@ def test_a_chip_plan_counts_what_is_cut() -> None:
         ("EXPORT_MAX_MB", 0.0001, "geojson", "export_bytes"),  # the GDAL file, measured
         ("EXPORT_MAX_SECONDS", 1e-9, "coco", "export_seconds"),
         ("EXPORT_MAX_SECONDS", 1e-9, "shp", "export_seconds"),
+        ("EXPORT_MAX_SECONDS", 1e-9, "gpkg", "export_seconds"),  # through GDAL's Arrow stream
+        ("EXPORT_MAX_SECONDS", 1e-9, "kml", "export_seconds"),
+        ("EXPORT_MAX_SECONDS", 1e-9, "stac", "export_seconds"),
     ],
 )
 def test_a_budget_hit_ends_the_export_with_a_clear_error_and_an_empty_tmp(
