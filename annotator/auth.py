@@ -71,7 +71,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SIGNED_IN = "s."  # cookie value prefix: a server-side session's random id follows
 ANONYMOUS = "a."  # cookie value prefix: a nonce the sign-in form's CSRF token is made from
-SLOT_WAIT_SECONDS = 0.5  # how long a sign-in waits for a free password-check slot
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -409,7 +408,8 @@ def login() -> Any:
         if wait is not None:
             return _too_many(wait)
         limit.attempt(address)
-        if not limit.slots.acquire(timeout=SLOT_WAIT_SECONDS):
+        # no queueing: a sign-in that waited for a slot would hold an app thread meanwhile
+        if not limit.slots.acquire(blocking=False):
             return _busy()
         try:
             with database().read() as db_session:

@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_ACCOUNT_LIMIT": "10 per 15 minutes",
     "SIGNIN_ADDRESS_LIMIT": "100 per 15 minutes",
     "SIGNIN_STORAGE_URI": None,
-    "SIGNIN_CONCURRENCY": 2,
+    "SIGNIN_CONCURRENCY": 1,
     # a publication's map, figures and bundle, kept on disk (data folder/cache/outputs)
     "OUTPUT_CACHE_MB": 1024,
     # the Ed25519 key that signs evidence bundles; made there once (mode 600) when missing
