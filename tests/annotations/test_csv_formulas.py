@@ -67,11 +67,10 @@ def hostile_world(app: Flask, make_geotiff: Callable[..., Path], pad: str = "") 
     path = make_geotiff("santiago.tif", data=data, crs="EPSG:4326",
                         transform=from_origin(-70.65, -33.44, 1e-5, 1e-5))  # fmt: skip
     database = app.extensions["annotator.database"]
+    provenance = Provenance(provider=HOSTILE["="], licence=HOSTILE["+"], attribution=HOSTILE["@"])
     [imported] = import_images(
-        database, app.config["IMAGES_DIR"], [Upload(path, path.name)],
-        Provenance(provider=HOSTILE["="], licence=HOSTILE["+"], attribution=HOSTILE["@"]),
-        max_pixels=10**9,
-    )  # fmt: skip
+        database, app.config["IMAGES_DIR"], [Upload(path, path.name)], provenance, max_pixels=10**9
+    )
     image = imported.image
     lon, lat = image.footprint.centroid.x, image.footprint.centroid.y
     ids = []
@@ -80,10 +79,14 @@ def hostile_world(app: Flask, make_geotiff: Callable[..., Path], pad: str = "") 
             feature = {
                 "type": "Feature",
                 "geometry": mapping(shapely.Point(lon + number * 1e-5, lat)),
-                "properties": {"label": "vehicle.truck", "image_id": image.id, "notes": value + pad},
-            }  # fmt: skip
-            made = store.create(session, parse_feature(feature, app.extensions["annotator.labels"]),
-                                Actor("analyst", Role.analyst))  # fmt: skip
+                "properties": {
+                    "label": "vehicle.truck",
+                    "image_id": image.id,
+                    "notes": value + pad,
+                },
+            }
+            parsed = parse_feature(feature, app.extensions["annotator.labels"])
+            made = store.create(session, parsed, Actor("analyst", Role.analyst))
             ids.append(made.id)
     return ids
 
