@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(settings["SECURE_COOKIES"]),
         SESSION_COOKIE_NAME="annotator_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
     for folder in (settings["DATA_DIR"], settings["IMAGES_DIR"], settings["TMP_DIR"]):
         Path(folder).mkdir(parents=True, exist_ok=True)

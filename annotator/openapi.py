@@ -446,7 +446,14 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
                 "role": schema_ref("Role"),
                 "active": {
                     "type": "boolean",
-                    "description": "false switches the account off and revokes its tokens.",
+                    "description": "false switches the account off, ends its browser sessions "
+                    "and revokes its tokens. The last active admin cannot be switched off.",
+                },
+                "password": {
+                    "type": "string",
+                    "minLength": 1,
+                    "format": "password",
+                    "description": "A new password; the user's browser sessions end.",
                 },
             },
         },
@@ -1579,7 +1586,7 @@ def _user_paths() -> dict[str, Any]:
             "patch": {
                 "tags": ["users"],
                 "operationId": "changeUser",
-                "summary": "Change a role, or switch an account off or on (admin)",
+                "summary": "Change a role or password, or switch an account off or on (admin)",
                 "security": WRITE_SECURITY,
                 "parameters": [
                     {
