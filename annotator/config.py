@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_CONCURRENCY": 1,
     # a publication's map, figures and bundle, kept on disk (data folder/cache/outputs)
     "OUTPUT_CACHE_MB": 1024,
+    "FIGURE_CONCURRENCY": 2,
     # the Ed25519 key that signs evidence bundles; made there once (mode 600) when missing
     "SIGNING_KEY_FILE": None,
     # what one export over HTTP may spend before it is stopped (see annotations/exchange/budget)
@@ -56,6 +57,7 @@ INTEGERS = {
     "SESSION_IDLE_MINUTES",
     "SIGNIN_CONCURRENCY",
     "OUTPUT_CACHE_MB",
+    "FIGURE_CONCURRENCY",
     "EXPORT_MAX_FEATURES",
     "EXPORT_MAX_CHIPS",
     "EXPORT_MAX_MB",

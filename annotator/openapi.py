@@ -65,6 +65,7 @@ WEB_ERROR_CODES: dict[int, tuple[str, ...]] = {
     ),
     415: ("unsupported_media_type",),
     422: ("invalid",),
+    503: ("busy",),
 }
 ERROR_MEANINGS: dict[int, str] = {
     400: "The request is malformed: not the shape asked for, bad JSON, a bad tile address, "
@@ -80,6 +81,8 @@ ERROR_MEANINGS: dict[int, str] = {
     415: "The body is not of the media type asked for (JSON, or a GeoTIFF in an upload).",
     422: "Well-formed, but the content is wrong; `message` says what and how to fix it.",
     428: "A write without `If-Match`: send the annotation's current ETag.",
+    503: "Busy: every figure-drawing slot of the server process is taken; try again after "
+    "`Retry-After` seconds.",
 }
 
 
@@ -998,7 +1001,7 @@ def _headers() -> dict[str, Any]:
 
 
 def error_statuses() -> list[int]:
-    """Every 4xx status an API answer can carry: STATUS_TABLE's and the web layer's."""
+    """Every error status an API answer can carry: STATUS_TABLE's and the web layer's."""
     return sorted({status for _, status, _ in STATUS_TABLE} | set(WEB_ERROR_CODES))
 
 

@@ -541,7 +541,7 @@ def paths() -> dict[str, Any]:
                         "description": "The figure.",
                         "content": {m: {} for m in FIGURE_TYPES.values()},
                     },
-                    **errors(400, 401, 404, 422),
+                    **errors(400, 401, 404, 422, 503),
                 },
             },
         },

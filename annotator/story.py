@@ -9,9 +9,11 @@ takes seconds to draw.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from flask import Response, current_app
@@ -23,7 +25,7 @@ from annotations.publishing import Publication
 from annotations.signing import SigningKey, stored_key
 from annotations.story_map import story_map_csp, story_map_html
 from annotator.disk_cache import DiskCache
-from annotator.errors import RequestError
+from annotator.errors import RequestError, error_response
 from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
 
 #: one range for every way to ask for a figure (API, OpenAPI, CLI): the renderer's own
@@ -149,11 +151,47 @@ def figure_response(
     ids = [i for i in (args.get("annotations") or "").split(",") if i] or None
     chosen = "" if ids is None else "-" + _sha256(",".join(ids).encode())[:16]
     name = f"{publication.sha256}-{width}x{height or 'auto'}{chosen}.{fmt}"
-    data, hit = output_cache().get_or_make(
-        name,
-        lambda: figure_bytes(evidence, fmt, width_px=width, height_px=height, annotation_ids=ids),
-    )
+
+    def draw() -> bytes:
+        with drawing_slot():
+            return figure_bytes(evidence, fmt, width_px=width, height_px=height, annotation_ids=ids)
+
+    try:
+        data, hit = output_cache().get_or_make(name, draw)
+    except AllSlotsBusy:
+        message = "the server is drawing other figures; try again in a moment"
+        busy = error_response(503, "busy", message)
+        busy.headers["Retry-After"] = str(DRAWING_RETRY_S)
+        return busy
     return _cached(Response(data, mimetype=FIGURE_TYPES[fmt]), data, hit)
+
+
+class AllSlotsBusy(Exception):
+    """Every figure-drawing slot of this process is taken."""
+
+
+#: seconds a client asked to wait when every drawing slot is taken
+DRAWING_RETRY_S = 2
+_slots_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def drawing_slot() -> Iterator[None]:
+    """One of the process's ANNOTATOR_FIGURE_CONCURRENCY slots for drawing a figure, or
+    AllSlotsBusy at once. Each size is a new drawing (an 8000 px figure takes seconds), so
+    without a bound one user asking for many sizes would hold every thread; the excess is
+    refused at once rather than queued on a thread."""
+    with _slots_lock:
+        slots = current_app.extensions.get("annotator.figure_slots")
+        if slots is None:
+            count = int(current_app.config["FIGURE_CONCURRENCY"])
+            slots = current_app.extensions["annotator.figure_slots"] = threading.Semaphore(count)
+    if not slots.acquire(blocking=False):
+        raise AllSlotsBusy
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def bundle_response(publication: Publication, evidence: Evidence) -> Response:

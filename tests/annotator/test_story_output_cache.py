@@ -289,3 +289,29 @@ def _bearer(app: Flask) -> str:
     from tests.conftest import token_for
 
     return f"Bearer {token_for(app, 'viewer')}"
+
+
+def test_figures_beyond_the_drawing_slots_are_refused_at_once(sqlite_room: Newsroom) -> None:
+    """Each size is a new drawing: with every slot of the process taken, a figure that is not
+    in the cache gets 503 with Retry-After at once (no thread waits), one that is still comes."""
+    base, _ = published(sqlite_room)
+    kept = sqlite_room.call("GET", f"{base}/figure.png?width=320", "analyst")
+    assert kept.status_code == 200
+    app = sqlite_room.app
+    with app.app_context():
+        slots = [story.drawing_slot() for _ in range(int(app.config["FIGURE_CONCURRENCY"]))]
+        for slot in slots:
+            slot.__enter__()
+        try:
+            busy = sqlite_room.call("GET", f"{base}/figure.png?width=333", "analyst")
+            again = sqlite_room.call("GET", f"{base}/figure.png?width=320", "analyst")
+        finally:
+            for slot in slots:
+                slot.__exit__(None, None, None)
+    assert busy.status_code == 503 and busy.get_json()["error"] == "busy"
+    assert int(busy.headers["Retry-After"]) > 0
+    assert not any(cache_folder(app).glob("*-333x*")), "nothing half-made is kept"
+    assert again.status_code == 200 and again.headers["X-Cache"] == "hit"
+    assert again.data == kept.data
+    freed = sqlite_room.call("GET", f"{base}/figure.png?width=333", "analyst")
+    assert freed.status_code == 200 and freed.headers["X-Cache"] == "miss"
