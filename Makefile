@@ -50,8 +50,11 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
+# the tests run in PYTEST_WORKERS processes (pytest-xdist), each test file in one of them so
+# that its module fixtures are made once; PYTEST_WORKERS=0 runs them in this process
+PYTEST_WORKERS ?= 2
 pytest: $(DEV_STAMP) system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 
