@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from annotations.db import sqlite_url
+from annotations.keyfile import create_once
 
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": "instance",
@@ -137,16 +138,5 @@ def _stored_secret(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    try:
-        os.link(tmp, path)  # fails if another process won the race; then use theirs
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
+    create_once(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
