@@ -114,22 +114,30 @@ class Newsroom:
         return self.call("POST", "/api/v1/links", user, json={"stance": "supports", **body})
 
 
-def newsroom(app: Flask, geotiff: Path, captured: datetime | None = None) -> Newsroom:
-    """`geotiff` is a file from the make_geotiff fixture (its default place and size)."""
+def newsroom(
+    app: Flask,
+    geotiff: Path,
+    captured: datetime | None = None,
+    *,
+    provenance: Provenance | None = None,
+    site: str = "Hmeimim apron",
+) -> Newsroom:
+    """`geotiff` is a file from the make_geotiff fixture (its default place and size); the
+    image comes with `provenance`, and the site around it is named `site`."""
     image = import_images(
         app.extensions["annotator.database"],
         app.config["IMAGES_DIR"],
         [Upload(geotiff, geotiff.name)],
-        Provenance(provider="SpaceNet / CosmiQ Works", licence="CC BY-SA 4.0"),
+        provenance or Provenance(provider="SpaceNet / CosmiQ Works", licence="CC BY-SA 4.0"),
         captured=captured,
         max_pixels=10**9,
     )[0].image
     room = Newsroom(app, app.test_client(), image.id)
-    site = room.call(
+    made = room.call(
         "POST",
         "/api/v1/sites",
         "analyst",
-        json={"name": "Hmeimim apron", "lon": CENTRE[0], "lat": CENTRE[1], "radius_m": 1000},
+        json={"name": site, "lon": CENTRE[0], "lat": CENTRE[1], "radius_m": 1000},
     )
-    assert site.status_code == 201, site.get_json()
+    assert made.status_code == 201, made.get_json()
     return room

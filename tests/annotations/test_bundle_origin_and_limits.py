@@ -331,49 +331,27 @@ def write_zip(path: Path, members: list[Member]) -> None:
             offset = out.tell()
             name = member.name.encode()
             extra = struct.pack("<HHQQ", 1, 16, member.declared_size, member.compressed_size)
-            out.write(
-                struct.pack(
-                    "<IHHHHHIIIHH",
-                    0x04034B50,
-                    45,
-                    0,
-                    member.method,
-                    0,
-                    0x21,
-                    member.crc,
-                    0xFFFFFFFF,
-                    0xFFFFFFFF,
-                    len(name),
-                    len(extra),
-                )
+            # flags, method, time, date, crc, sizes (in the ZIP64 extra), name and extra lengths:
+            # the same in the local header and in the central directory's entry
+            common = (
+                0,
+                member.method,
+                0,
+                0x21,
+                member.crc,
+                0xFFFFFFFF,
+                0xFFFFFFFF,
+                len(name),
+                len(extra),
             )
+            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, *common))
             out.write(name + extra)
             for part in member.stream:
                 out.write(part)
-            directory.append(
-                struct.pack(
-                    "<IHHHHHHIIIHHHHHII",
-                    0x02014B50,
-                    45,
-                    45,
-                    0,
-                    member.method,
-                    0,
-                    0x21,
-                    member.crc,
-                    0xFFFFFFFF,
-                    0xFFFFFFFF,
-                    len(name),
-                    len(extra),
-                    0,
-                    0,
-                    0,
-                    0,
-                    offset,
-                )
-                + name
-                + extra
+            entry = struct.pack(
+                "<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, *common, 0, 0, 0, 0, offset
             )
+            directory.append(entry + name + extra)
         start = out.tell()
         body = b"".join(directory)
         out.write(body)

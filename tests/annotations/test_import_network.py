@@ -20,7 +20,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from annotations.errors import AnnotationError
 from annotations.exchange.safety import UnsafeFile
 from tests.annotations.test_imports import add_image, count, feature, import_path, square
 from tests.conftest import login, token_for
+from tests.servers import in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 INSIDE = (-84.4790, 33.6380)  # inside the Atlanta test image
@@ -67,14 +67,8 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 def listener() -> Iterator[str]:
     """A real web server on a free loopback port that records every request made to it."""
     Recorder.hits = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)) as url:
+        yield url
 
 
 def _collection(url: str, **extra: object) -> dict[str, object]:

@@ -7,7 +7,6 @@ import http.server
 import json
 import os
 import stat
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from annotations.exchange.safety import (
     extract_zip,
 )
 from tests.annotations.test_imports import count, import_path
+from tests.servers import in_thread
 
 
 def refused(app: Flask, path: Path, kind: type[AnnotationError], match: str) -> None:
@@ -112,14 +112,8 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 def listener() -> Iterator[str]:
     """A local web server that records every request made to it."""
     Recorder.hits = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)) as url:
+        yield url
 
 
 def xxe_documents(url: str, secret: Path) -> dict[str, bytes]:

@@ -7,12 +7,9 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
-import subprocess
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +17,7 @@ import shapely
 from shapely.geometry import mapping
 
 from tests.annotations.test_ml_export import lonlat
-from tests.annotator.test_slow_clients import (
-    ANNOTATOR,
-    START_TIMEOUT_S,
-    answers,
-    free_port,
-    run_cli,
-)
+from tests.annotator.test_slow_clients import annotator_serve, run_cli
 from tests.conftest import write_geotiff
 
 PASSWORD = "hang-up-password"
@@ -54,19 +45,8 @@ def test_a_hang_up_stops_the_export_on_annotator_serve(tmp_path: Path) -> None:
     for name, role in (("drawer", "analyst"), ("watcher", "viewer")):
         run_cli(env, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD)
         tokens[name] = run_cli(env, "tokens", "create", name).strip().splitlines()[-1].strip()
-    port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(ANNOTATOR), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not answers(port):
-            assert process.poll() is None, f"the server exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"the server did not answer:\n{log.read_text()}"
-            time.sleep(0.3)
+    with annotator_serve(env, log) as (process, port):
         ring = [lonlat(c, r) for c, r in ((100, 100), (140, 100), (140, 120), (100, 120))]
         feature = {"type": "Feature", "geometry": mapping(shapely.Polygon(ring)),
                    "properties": {"label": "structure.hangar", "shape": "box",
@@ -92,7 +72,3 @@ def test_a_hang_up_stops_the_export_on_annotator_serve(tmp_path: Path) -> None:
         [chips] = re.findall(r"stopped, cancelled: (\d+) chips", log.read_text())
         assert 5 <= int(chips) < CHIPS
         assert process.poll() is None  # the worker lives on
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +49,9 @@ START_TIMEOUT_S = 60.0
 #: How long after its first byte a slow connection may still be open (the server's client
 #: timeout, its once-a-second sweep, and slack for a loaded machine).
 DROP_BOUND_S = CLIENT_TIMEOUT_S + 20.0
+
+#: a server started by the tests
+Process = subprocess.Popen[bytes]
 
 
 @dataclass
@@ -89,6 +92,35 @@ def answers(port: int) -> bool:
         connection.close()
 
 
+@contextmanager
+def annotator_serve(
+    env: dict[str, str], log: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`annotator serve` on a free port, once it answers; the whole process group (master and
+    workers) is killed however the test ends."""
+    port = free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(ANNOTATOR), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not answers(port):
+            tail = log.read_text(errors="replace")[-3000:]
+            assert process.poll() is None, f"the server exited:\n{tail}"
+            assert time.monotonic() < deadline, f"the server did not answer:\n{tail}"
+            time.sleep(0.3)
+        yield process, port
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
 @pytest.fixture
 def served(tmp_path: Path, shared_data: Path) -> Iterator[Served]:
     """A data folder made by `annotator init`, an image, a viewer's token, `annotator serve`."""
@@ -100,25 +132,8 @@ def served(tmp_path: Path, shared_data: Path) -> Iterator[Served]:
     image_id = json.loads(imported)[0]["id"]
     run_cli(env, "users", "add", "watcher", "--role", "viewer", "--password-stdin", stdin=PASSWORD)
     token = run_cli(env, "tokens", "create", "watcher").strip().splitlines()[-1].strip()
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(ANNOTATOR), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    server = Served(port, token, image_id, log, process)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not answers(port):
-            assert process.poll() is None, f"the server exited:\n{server.tail()}"
-            assert time.monotonic() < deadline, f"the server did not answer:\n{server.tail()}"
-            time.sleep(0.3)
-        yield server
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # the whole group: master and workers
-        process.wait(timeout=30)
+    with annotator_serve(env, tmp_path / "serve.log") as (process, port):
+        yield Served(port, token, image_id, tmp_path / "serve.log", process)
 
 
 # ----------------------------------------------------------------------- the attack

@@ -26,8 +26,7 @@ from flask import Flask
 
 from annotations.images import Provenance
 from annotator.cli import main
-from annotator.importing import Upload, import_images
-from tests.newsroom import CENTRE, TEXT, Newsroom
+from tests.newsroom import TEXT, newsroom
 
 PAYLOAD = "{{ 7*7 }} {% if 1 %}x{% endif %} {# c #}"
 #: What PAYLOAD turns into when a Jinja engine runs it: its mark must appear nowhere.
@@ -49,24 +48,12 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
 
 
 def _publish(app: Flask, geotiff: Path) -> dict[str, Any]:
-    image = import_images(
-        app.extensions["annotator.database"],
-        app.config["IMAGES_DIR"],
-        [Upload(geotiff, "scene.tif")],
-        Provenance(
-            provider=typed("provider"), licence=typed("licence"), attribution=typed("attribution")
-        ),
-        captured=datetime(2024, 12, 13, 8, 21, tzinfo=UTC),
-        max_pixels=10**9,
-    )[0].image
-    room = Newsroom(app, app.test_client(), image.id)
-    site = room.call(
-        "POST",
-        "/api/v1/sites",
-        "analyst",
-        json={"name": typed("site"), "lon": CENTRE[0], "lat": CENTRE[1], "radius_m": 1000},
+    provenance = Provenance(
+        provider=typed("provider"), licence=typed("licence"), attribution=typed("attribution")
     )
-    assert site.status_code == 201, site.get_json()
+    captured = datetime(2024, 12, 13, 8, 21, tzinfo=UTC)
+    room = newsroom(app, geotiff, captured, provenance=provenance, site=typed("site"))
+    [site] = room.call("GET", "/api/v1/sites").get_json()["sites"]
     annotation = room.annotation("draft")
     etag = f'"{annotation["id"]}-v{annotation["properties"]["version"]}"'
     edited = room.call(
@@ -111,7 +98,7 @@ def _publish(app: Flask, geotiff: Path) -> dict[str, Any]:
         "/api/v1/events",
         "analyst",
         json={
-            "site": site.get_json()["slug"],
+            "site": site["slug"],
             "title": typed("event"),
             "description": typed("description"),
             "start": "2024-12-10",
@@ -127,7 +114,7 @@ def _publish(app: Flask, geotiff: Path) -> dict[str, Any]:
         "report": report,
         "annotation": annotation,
         "event": event.get_json(),
-        "site": site.get_json(),
+        "site": site,
         "publication": publication.get_json(),
     }
 
