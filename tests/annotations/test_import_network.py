@@ -13,7 +13,6 @@ ANNOTATOR_ALLOW_NETWORK says otherwise).
 from __future__ import annotations
 
 import contextlib
-import http.server
 import io
 import json
 import os
@@ -40,13 +39,13 @@ from annotations.errors import AnnotationError
 from annotations.exchange.safety import UnsafeFile
 from tests.annotations.test_imports import add_image, count, feature, import_path, square
 from tests.conftest import login, token_for
-from tests.servers import in_thread
+from tests.servers import Quiet, http_server
 
 ROOT = Path(__file__).resolve().parents[2]
 INSIDE = (-84.4790, 33.6380)  # inside the Atlanta test image
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
+class Recorder(Quiet):
     hits: list[str] = []
 
     def _record(self) -> None:
@@ -59,15 +58,12 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = do_POST = _record
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def listener() -> Iterator[str]:
     """A real web server on a free loopback port that records every request made to it."""
     Recorder.hits = []
-    with in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)) as url:
+    with http_server(Recorder) as url:
         yield url
 
 

@@ -3,7 +3,6 @@ written outside the import's own temporary folder (which is removed afterwards).
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import stat
@@ -26,7 +25,7 @@ from annotations.exchange.safety import (
     extract_zip,
 )
 from tests.annotations.test_imports import count, import_path
-from tests.servers import in_thread
+from tests.servers import Quiet, http_server
 
 
 def refused(app: Flask, path: Path, kind: type[AnnotationError], match: str) -> None:
@@ -95,7 +94,7 @@ def test_corrupt_zip_is_refused(app: Flask, tmp_path: Path) -> None:
     refused(app, archive, UnreadableSource, "zip archive")
 
 
-class Recorder(http.server.BaseHTTPRequestHandler):
+class Recorder(Quiet):
     hits: list[str] = []
 
     def do_GET(self) -> None:
@@ -104,15 +103,12 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"secret")
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def listener() -> Iterator[str]:
     """A local web server that records every request made to it."""
     Recorder.hits = []
-    with in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)) as url:
+    with http_server(Recorder) as url:
         yield url
 
 
