@@ -22,14 +22,14 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from annotations.catalogue.images import Image, get_image
+from annotations.catalogue.users import Role
 from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
 from annotations.errors import AnnotationError, InvalidInput, Malformed, NotFound
 from annotations.geometry import parse_geometry
 from annotations.history import Creation, record, record_creations
-from annotations.images import Image, get_image
 from annotations.measure import measure
 from annotations.times import parse_time
-from annotations.users import Role
 
 SHAPES = ("point", "box", "rotated-box", "polygon", "line")
 CONFIDENCES = ("confirmed", "probable", "possible")

@@ -1,15 +1,15 @@
 """Imports every model, so the metadata knows every table (for Alembic and tests)."""
 
 from annotations.annotation import Annotation
-from annotations.events import Event, EventAnnotation
+from annotations.catalogue.images import Image
+from annotations.catalogue.sites import Site, SiteImage
+from annotations.catalogue.users import ApiToken, BrowserSession, User
 from annotations.history import Change, Revision
-from annotations.images import Image
-from annotations.links import Link
-from annotations.publishing import Publication
-from annotations.reports import Claim, Report
-from annotations.sites import Site, SiteImage
+from annotations.newsroom.events import Event, EventAnnotation
+from annotations.newsroom.links import Link
+from annotations.newsroom.publishing import Publication
+from annotations.newsroom.reports import Claim, Report
 from annotations.throttle import RateLimitCounter
-from annotations.users import ApiToken, BrowserSession, User
 
 __all__ = [
     "Annotation",

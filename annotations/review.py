@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from annotations.annotation import Actor, Annotation, Forbidden, get, set_status
+from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError, InvalidInput
-from annotations.users import Role
 
 #: what an editor does -> the status it leads to
 DECISIONS = {"approve": "approved", "reject": "rejected"}

@@ -21,10 +21,10 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from annotations.annotation import STATUSES, Annotation
+from annotations.catalogue.sites import Site, SiteImage
+from annotations.catalogue.users import Role
 from annotations.errors import InvalidInput
-from annotations.links import linked_annotation_ids
-from annotations.sites import Site, SiteImage
-from annotations.users import Role
+from annotations.newsroom.links import linked_annotation_ids
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 1_000

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from annotations.annotation import STATUSES, Annotation
+from annotations.catalogue.images import Image, get_image
+from annotations.catalogue.sites import Site, SiteImage, get_site
 from annotations.errors import InvalidInput
-from annotations.images import Image, get_image
-from annotations.sites import Site, SiteImage, get_site
 
 #: what a timeline counts unless asked otherwise: everything not rejected
 COUNTED_STATUSES = ("draft", "in_review", "approved")

@@ -9,33 +9,19 @@ from typing import Any
 from flask import Flask
 
 from annotations.db import Database
-from annotations.labels import load_taxonomy
-from annotator import (
-    annotations_api,
-    auth,
-    compare,
-    embed,
-    errors,
-    events_api,
-    exports,
-    images,
-    import_page,
-    imports,
-    links_api,
-    openapi,
-    pages,
-    readiness,
-    report_pages,
-    reports_api,
-    review,
-    scratch,
-    sites,
-    tiles,
-    timeline,
-    urls,
-    users,
-)
+from annotations.labels.taxonomy import load_taxonomy
+from annotator import auth, errors, readiness, scratch, urls
+from annotator.api import annotations as annotations_api
+from annotator.api import events as events_api
+from annotator.api import exports, images, imports, openapi, sites, tiles, users
+from annotator.api import links as links_api
+from annotator.api import reports as reports_api
 from annotator.config import resolve
+from annotator.pages import compare, embed, review
+from annotator.pages import home as pages
+from annotator.pages import imports as import_page
+from annotator.pages import reports as report_pages
+from annotator.pages import site as timeline
 from imagery.gdal import configure_gdal
 from imagery.tiles import TileRenderer
 

@@ -49,8 +49,7 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.wrappers import Response as BaseResponse
 
-from annotations.throttle import DatabaseStorage
-from annotations.users import (
+from annotations.catalogue.users import (
     LiveSession,
     Role,
     SessionRules,
@@ -62,9 +61,10 @@ from annotations.users import (
     touch_session,
     user_for_token,
 )
+from annotations.throttle import DatabaseStorage
 from annotator.config import ConfigError
 from annotator.errors import RequestError, error_response, wants_json
-from annotator.extensions import database
+from annotator.services import database
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])

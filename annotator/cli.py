@@ -20,15 +20,10 @@ from flask import Flask
 
 from annotations import disk, jsontext
 from annotations.annotation import Actor
-from annotations.errors import AnnotationError
-from annotations.exchange.imports import ImportOptions, ImportRequest, import_file, read_label_map
-from annotations.exchange.safety import check_regular_file
-from annotations.geo import area_polygon, geodesic_circle
-from annotations.images import Provenance, list_images
-from annotations.schema import check_ready, upgrade
-from annotations.sites import add_site, list_sites
-from annotations.times import parse_time
-from annotations.users import (
+from annotations.catalogue.geo import area_polygon, geodesic_circle
+from annotations.catalogue.images import Provenance, list_images
+from annotations.catalogue.sites import add_site, list_sites
+from annotations.catalogue.users import (
     Role,
     add_user,
     change_user,
@@ -36,6 +31,11 @@ from annotations.users import (
     get_user,
     revoke_tokens,
 )
+from annotations.errors import AnnotationError
+from annotations.exchange.imports import ImportOptions, ImportRequest, import_file, read_label_map
+from annotations.exchange.safety import check_regular_file
+from annotations.schema import check_ready, upgrade
+from annotations.times import parse_time
 from annotator.config import ConfigError
 from annotator.serving import CLIENT_TIMEOUT_S, gunicorn_argv
 from imagery.errors import ImageryError
@@ -104,7 +104,7 @@ def init() -> None:
 @friendly
 def demo() -> None:
     """Load the demo: synthetic Hmeimim scene, the real sample rasters, demo users."""
-    from annotator.demo import load_demo
+    from annotator.demo.loader import load_demo
 
     app = _app(ready=False)  # it initialises the data folder itself
     upgrade(app.extensions["annotator.database"])
@@ -224,7 +224,7 @@ def images_import(
     as_json: bool,
 ) -> None:
     """Import GeoTIFFs / COGs: all of them, or none if one fails."""
-    from annotator.importing import Upload, import_images
+    from annotator.intake import Upload, import_images
 
     for path in paths:
         if not path.is_file():
@@ -452,8 +452,8 @@ def verify(bundle: Path, key_file: Path | None, as_json: bool) -> None:
     """Re-check every sha256 in an evidence BUNDLE (integrity) and, given --key, its signature
     (origin): OK, or one line per problem (exit 1). Members are hashed as they stream; a bundle
     too large or too compressed to be one this server made is refused unread."""
-    from annotations.bundle import verify_bundle
-    from annotations.signing import fingerprint, read_public_key
+    from annotations.newsroom.bundle import verify_bundle
+    from annotations.newsroom.signing import fingerprint, read_public_key
 
     key = read_public_key(key_file) if key_file is not None else None
     problems = verify_bundle(bundle, public_key=key)
@@ -485,7 +485,7 @@ def keys_public(as_json: bool) -> None:
     """Print the public key (PEM) that checks bundle signatures: save it, hand it to readers,
     and check a bundle with `annotator verify BUNDLE --key FILE`. The key pair is made the
     first time it is needed (ANNOTATOR_SIGNING_KEY_FILE, mode 600)."""
-    from annotations.signing import ALGORITHM, stored_key
+    from annotations.newsroom.signing import ALGORITHM, stored_key
     from annotator.config import resolve
 
     try:
@@ -592,8 +592,8 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
     """Publish REPORT's evidence and write its map, figure (PNG, SVG) and evidence bundle.
 
     Refused, with nothing written, when a linked annotation is not approved or was deleted."""
-    from annotations import publishing, reports
     from annotations.annotation import Actor
+    from annotations.newsroom import publishing, reports
     from annotator import story
 
     app = _app()

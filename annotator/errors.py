@@ -21,7 +21,7 @@ from annotations.exchange.safety import (
     UnsafeFile,
     UnsupportedSource,
 )
-from annotations.publishing import NotPublishable
+from annotations.newsroom.publishing import NotPublishable
 from imagery.errors import (
     BadTileAddress,
     ImageryError,

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from flask import Response, current_app
 
-from annotations.bundle import evidence_bundle
-from annotations.evidence import Evidence
-from annotations.figure import figure_png, figure_svg
-from annotations.publishing import Publication
-from annotations.signing import SigningKey, stored_key
-from annotations.story_map import story_map_csp, story_map_html
+from annotations.newsroom.bundle import evidence_bundle
+from annotations.newsroom.evidence import Evidence
+from annotations.newsroom.figure import figure_png, figure_svg
+from annotations.newsroom.publishing import Publication
+from annotations.newsroom.signing import SigningKey, stored_key
+from annotations.newsroom.story_map import story_map_csp, story_map_html
 from annotator.disk_cache import DiskCache
 from annotator.errors import RequestError, error_response
 from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX

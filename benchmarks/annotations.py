@@ -339,7 +339,7 @@ class Generator:
     """Annotation rows, chunk by chunk, the same for a given seed and catalogue."""
 
     def __init__(self, catalogue: list[CatalogueImage]) -> None:
-        from annotations.labels import load_taxonomy
+        from annotations.labels.taxonomy import load_taxonomy
 
         self.layout = site_layout()
         self.taxonomy = load_taxonomy()
@@ -1005,7 +1005,7 @@ def inprocess(backend: Backend, boxes: list[list[float]]) -> dict[str, Any]:
     query plan, and a cProfile of the whole request through Flask's test client."""
     from annotations.search import Filters, search, statement
     from annotator import create_app
-    from annotator.annotations_api import feature_of
+    from annotator.api.annotations import feature_of
 
     app = create_app({"DATA_DIR": str(backend.data_dir), "DATABASE_URL": backend.url})
     database = app.extensions["annotator.database"]
@@ -1169,7 +1169,7 @@ QUERY_KEYS = (
     ("annotations/search.py", "search", "search(): SQL, ORM objects, exact test"),
     ("sqlalchemy/orm/loading.py", "chunks", "- fetching rows, building Annotation objects"),
     ("annotations/annotation.py", "geometry", "- Annotation.geometry (json.loads + shape)"),
-    ("annotator/annotations_api.py", "feature_of", "feature_of() per row"),
+    ("annotator/api/annotations.py", "feature_of", "feature_of() per row"),
     ("annotations/annotation.py", "to_feature", "- to_feature(): 4 json.loads per row"),
     ("annotations/db.py", "process_result_value", "- UTCDateTime per value"),
     ("json/__init__.py", "dumps", "json.dumps"),
@@ -1181,12 +1181,12 @@ INSERT_KEYS = (
     ("annotations/geometry.py", "parse_geometry", "- parse_geometry (checks, set_precision)"),
     ("annotations/annotation.py", "create", "store.create() per feature"),
     ("annotations/annotation.py", "_apply", "- _apply()"),
-    ("annotations/images.py", "footprint", "-- Image.footprint (json.loads + shape)"),
+    ("annotations/catalogue/images.py", "footprint", "-- Image.footprint (json.loads + shape)"),
     ("annotations/measure.py", "measure", "-- measure() (pyproj)"),
     ("sqlalchemy/orm/session.py", "flush", "- session.flush() per feature"),
     ("annotations/annotation.py", "_snapshot", "- _snapshot() for the revision"),
     ("annotations/history.py", "record", "- history.record() (json.dumps)"),
-    ("annotator/annotations_api.py", "feature_of", "feature_of() for the answer"),
+    ("annotator/api/annotations.py", "feature_of", "feature_of() for the answer"),
     ("sqlalchemy/orm/session.py", "commit", "commit"),
 )
 

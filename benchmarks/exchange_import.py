@@ -76,12 +76,12 @@ def child(backend_url: str, data_dir: Path, tiff: Path, gpkg: Path) -> dict[str,
     """One backend, in its own process: catalogue the image, then time the imports."""
     sys.path.insert(0, str(ROOT))
     from annotations.annotation import Actor
+    from annotations.catalogue.images import Provenance
+    from annotations.catalogue.users import Role
     from annotations.exchange.imports import ImportOptions, ImportRequest, import_file
-    from annotations.images import Provenance
     from annotations.schema import upgrade
-    from annotations.users import Role
     from annotator import create_app
-    from annotator.importing import Upload, import_images
+    from annotator.intake import Upload, import_images
 
     app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": backend_url,
                       "SECRET_KEY": "bench"})  # fmt: skip

@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common
 from shapely.geometry import mapping
 
-from annotations.bundle import evidence_bundle, verify_bundle
-from annotations.evidence import (
+from annotations.measure import box_polygon
+from annotations.newsroom.bundle import evidence_bundle, verify_bundle
+from annotations.newsroom.evidence import (
     Evidence,
     EvidenceAnnotation,
     EvidenceClaim,
@@ -39,10 +40,9 @@ from annotations.evidence import (
     EvidenceLink,
     EvidenceReport,
 )
-from annotations.figure import figure_png, figure_svg
-from annotations.measure import box_polygon
-from annotations.story_map import story_map_html
-from imagery import demo
+from annotations.newsroom.figure import figure_png, figure_svg
+from annotations.newsroom.story_map import story_map_html
+from annotator.demo import scene as demo
 from imagery.ingest import ImageFacts, ingest
 
 OUT = Path(__file__).resolve().parent / "out" / "story"

@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from annotations.annotation import Annotation  # noqa: E402
+from annotations.catalogue.images import Image  # noqa: E402
+from annotations.catalogue.sites import Site, SiteImage  # noqa: E402
 from annotations.db import Database, sqlite_url  # noqa: E402
-from annotations.images import Image  # noqa: E402
 from annotations.schema import upgrade  # noqa: E402
-from annotations.sites import Site, SiteImage  # noqa: E402
 from annotations.timeline import COUNTED_STATUSES, site_timeline  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out" / "timeline"

@@ -194,11 +194,11 @@ def features(image: Any, labels: list[str]) -> list[dict[str, Any]]:
 
 def prepare() -> str:
     """A fresh data folder with the image, a user and COUNT annotations; the image id."""
-    from annotations.images import Provenance
+    from annotations.catalogue.images import Provenance
+    from annotations.catalogue.users import Role, add_user, create_token, get_user
     from annotations.schema import upgrade
-    from annotations.users import Role, add_user, create_token, get_user
     from annotator import create_app
-    from annotator.importing import Upload, import_images
+    from annotator.intake import Upload, import_images
 
     state = OUT / "state.json"
     if state.exists():

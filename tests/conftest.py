@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rasterio.transform import from_origin
 
+from annotations.catalogue.users import Role, add_user, create_token
 from annotations.schema import upgrade
-from annotations.users import Role, add_user, create_token
 from annotator import create_app
 from tests.postgis import ThrowawayCluster, missing
 
@@ -116,7 +116,7 @@ def _app_with_users(application: Flask) -> Iterator[Flask]:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder with `annotator demo` loaded once per session (the synthetic Hmeimim
     scene and its 16 reference annotations; not the sample rasters) and the test users."""
-    from annotator.demo import load_demo
+    from annotator.demo.loader import load_demo
 
     folder = tmp_path_factory.mktemp("demo-template") / "instance"
     application = create_app({"DATA_DIR": str(folder), "SECRET_KEY": "test-secret",
@@ -138,7 +138,7 @@ def demo_app(tmp_path: Path, demo_template: Path) -> Iterator[Flask]:
 def token_for(app: Flask, user: str) -> str:
     database = app.extensions["annotator.database"]
     with database.write() as session:
-        from annotations.users import get_user
+        from annotations.catalogue.users import get_user
 
         return create_token(session, get_user(session, user), "tests")
 

@@ -15,12 +15,12 @@ from shapely.geometry import mapping
 
 from annotations import annotation as store
 from annotations.annotation import Actor, parse_feature
-from annotations.geo import geodesic_circle
-from annotations.images import Provenance
+from annotations.catalogue.geo import geodesic_circle
+from annotations.catalogue.images import Provenance
+from annotations.catalogue.sites import add_site
+from annotations.catalogue.users import Role
 from annotations.measure import box_polygon
-from annotations.sites import add_site
-from annotations.users import Role
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 
 ANALYST = Actor("analyst", Role.analyst)
 EDITOR = Actor("editor", Role.editor)

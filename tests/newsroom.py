@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from pyproj import Transformer
 from shapely.geometry import mapping
 
-from annotations.images import Provenance
+from annotations.catalogue.images import Provenance
 from annotations.measure import box_polygon
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
 # the middle of make_geotiff's default scene: 400 x 300 px of 0.5 m in UTM 36N, near Hmeimim

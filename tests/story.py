@@ -14,7 +14,7 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import box, mapping
 
-from annotations.evidence import (
+from annotations.newsroom.evidence import (
     Evidence,
     EvidenceAnnotation,
     EvidenceClaim,

@@ -3,7 +3,7 @@
 An export over HTTP is given a `Budget`; the writers call `check` as they go (every batch
 of annotations, every image chip), so an export that would run too long, write too much
 or whose client has gone away stops within one batch or chip, raising `ExportStopped`.
-The caller removes what was written (see `annotator/exports.py`). The CLI's exports have
+The caller removes what was written (see `annotator/api/exports.py`). The CLI's exports have
 no budget: they run as long as the person at the terminal lets them.
 """
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from annotations import jsontext
 from annotations.annotation import Actor, Annotation, AnnotationInput, Origin, create_many
 from annotations.annotation import parse_feature as parse_annotation
+from annotations.catalogue.images import get_image, list_images
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
 from annotations.exchange.columns import SHORT_NAMES
@@ -42,8 +43,7 @@ from annotations.exchange.safety import (
     without_paths,
 )
 from annotations.exchange.sources import Source, SourceFeature, Workspace, read_source
-from annotations.images import get_image, list_images
-from annotations.labels import Taxonomy
+from annotations.labels.taxonomy import Taxonomy
 
 DEFAULT_LABEL_FIELD = "label"
 #: properties of an annotation read back from a file when present (as exported; in a

@@ -23,7 +23,7 @@ import orjson
 
 from annotations.exchange.columns import COLUMNS
 from annotations.exchange.selection import Batch, Selection, batches
-from annotations.labels import Taxonomy
+from annotations.labels.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from annotations.exchange.formats import Format

@@ -26,12 +26,12 @@ from shapely import affinity
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from annotations.catalogue.geo import from_geojson_text
+from annotations.catalogue.images import Image, get_image
 from annotations.db import utcnow
 from annotations.errors import InvalidInput
 from annotations.exchange.selection import Selection, batches
-from annotations.geo import from_geojson_text
-from annotations.images import Image, get_image
-from annotations.labels import Taxonomy
+from annotations.labels.taxonomy import Taxonomy
 from imagery.chips import ChipPlan, ChipSource, check_chip_size
 from imagery.display import Display
 

@@ -18,12 +18,12 @@ from sqlalchemy import DateTime, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from annotations.annotation import Annotation
+from annotations.catalogue.images import Image
+from annotations.catalogue.users import Role
 from annotations.db import Database
-from annotations.images import Image
-from annotations.labels import Taxonomy
-from annotations.links import reports_by_annotation
+from annotations.labels.taxonomy import Taxonomy
+from annotations.newsroom.links import reports_by_annotation
 from annotations.search import Filters, meets, statement
-from annotations.users import Role
 
 if TYPE_CHECKING:
     from annotations.exchange.budget import Budget

@@ -32,9 +32,9 @@ from pystac.validation.stac_validator import GetSchemaError, JsonSchemaSTACValid
 from shapely.geometry import box, mapping
 from sqlalchemy import select
 
+from annotations.catalogue.images import Image
+from annotations.catalogue.sites import Site, SiteImage
 from annotations.exchange.selection import Selection, batches
-from annotations.images import Image
-from annotations.sites import Site, SiteImage
 
 # pystac warns that the label extension is "pilot" and unmaintained; the issue asks for it
 # (it is what STAC catalogues of training data use), so the warning is expected here.

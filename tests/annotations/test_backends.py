@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import shapely
 from sqlalchemy import select, text
 
+from annotations.catalogue.images import Image
+from annotations.catalogue.sites import Site, add_site, get_site
+from annotations.catalogue.users import Role, User, add_user, authenticate, get_user
 from annotations.db import Database
-from annotations.images import Image
 from annotations.schema import current, differences, head, upgrade
-from annotations.sites import Site, add_site, get_site
-from annotations.users import Role, User, add_user, authenticate, get_user
 from tests.postgis import ThrowawayCluster
 
 HMEIMIM = shapely.Polygon(

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from annotations.bundle import (
+from annotations.newsroom.bundle import (
     FIGURE,
     GEOJSON,
     KML,
@@ -27,7 +27,7 @@ from annotations.bundle import (
     evidence_bundle,
     verify_bundle,
 )
-from annotations.evidence import Evidence
+from annotations.newsroom.evidence import Evidence
 from annotator.cli import main
 from tests.story import HOSTILE, PUBLISHED, in_folder, ingest_scene, make_evidence
 

@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from annotations.bundle import (
+from annotations.newsroom.bundle import (
     FIGURE,
     GEOJSON,
     MANIFEST,
@@ -36,8 +36,8 @@ from annotations.bundle import (
     evidence_bundle,
     verify_bundle,
 )
-from annotations.evidence import Evidence
-from annotations.signing import SigningKey, read_public_key, stored_key
+from annotations.newsroom.evidence import Evidence
+from annotations.newsroom.signing import SigningKey, read_public_key, stored_key
 from annotator.cli import main
 from tests.story import in_folder, ingest_scene, make_evidence
 
@@ -241,7 +241,7 @@ def test_the_key_is_made_once_mode_600_and_raced_to_one(tmp_path: Path) -> None:
     path = tmp_path / "data" / "signing_key"
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from annotations.signing import stored_key
+        from annotations.newsroom.signing import stored_key
         print(stored_key(Path({str(path)!r})).fingerprint())
     """)
     racers = [
@@ -439,7 +439,7 @@ def test_members_are_hashed_as_they_stream(bomb: Path) -> None:
     constant memory: verify once held each member whole (the review measured 3.4 GB)."""
     result, peak = run_measured(f"""
         from pathlib import Path
-        from annotations.bundle import Limits, verify_bundle
+        from annotations.newsroom.bundle import Limits, verify_bundle
         lifted = Limits(member_bytes=4 << 30, total_bytes=8 << 30, ratio=None)
         report(verify_bundle(Path({str(bomb)!r}), limits=lifted))
     """)
@@ -481,7 +481,7 @@ def test_the_inflated_bytes_are_counted_as_well_as_the_declared() -> None:
     """Whatever the headers said, each chunk read counts against the member's declared size and
     the limits (zipfile itself stops at the declared size, as the test above shows; this is the
     second line)."""
-    from annotations.bundle import Limits, _Budget, _Refused
+    from annotations.newsroom.bundle import Limits, _Budget, _Refused
 
     info = zipfile.ZipInfo("a.bin")
     info.file_size, info.compress_size = 8 * MiB, 4 * MiB
@@ -525,7 +525,7 @@ def test_other_compression_methods_are_refused(tmp_path: Path, method: int) -> N
 
 
 def test_a_real_bundle_is_far_inside_the_limits(signed: bytes, tmp_path: Path) -> None:
-    from annotations.bundle import LIMITS, RATIO_FLOOR
+    from annotations.newsroom.bundle import LIMITS, RATIO_FLOOR
 
     archive = zipfile.ZipFile(io.BytesIO(signed))
     for info in archive.infolist():

@@ -19,13 +19,13 @@ from shapely.geometry import mapping
 
 from annotations import annotation as store
 from annotations.annotation import Actor, parse_feature
+from annotations.catalogue.images import Provenance
+from annotations.catalogue.users import Role
 from annotations.exchange import Selection, export
 from annotations.exchange.gdal import truncated_text
 from annotations.exchange.spreadsheet import FORMULA_START, neutralise, neutralise_batch
-from annotations.images import Provenance
 from annotations.search import Filters
-from annotations.users import Role
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
 #: one hostile value per character a spreadsheet starts a formula with

@@ -28,12 +28,12 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from annotations.annotation import Annotation
+from annotations.catalogue.images import get_image
 from annotations.exchange import FORMATS, Selection, export
 from annotations.exchange.columns import COLUMNS, SHORT_NAMES
 from annotations.exchange.formats import TargetExists, UnknownFormat
 from annotations.exchange.kml import KML_NS, kml_colour
 from annotations.exchange.stac import validate_catalogue
-from annotations.images import get_image
 from annotations.search import Filters
 from tests.conftest import make_app
 from tests.exchange_world import (

@@ -15,8 +15,8 @@ from pyproj import Proj
 from shapely.geometry import mapping, shape
 
 from annotations.errors import InvalidInput, NotFound
-from annotations.evidence import Evidence
-from annotations.figure import figure_png, figure_spec, figure_svg
+from annotations.newsroom.evidence import Evidence
+from annotations.newsroom.figure import figure_png, figure_spec, figure_svg
 from imagery.errors import BadFigureRequest
 from imagery.figure import layout, render_png
 from imagery.ingest import ingest

@@ -15,6 +15,8 @@ from shapely.geometry import box, mapping, shape
 from sqlalchemy import func, select
 
 from annotations.annotation import Actor, Annotation
+from annotations.catalogue.images import Provenance
+from annotations.catalogue.users import Role
 from annotations.errors import InvalidInput, NotFound
 from annotations.exchange.imports import (
     ImportOptions,
@@ -23,9 +25,7 @@ from annotations.exchange.imports import (
     parse_label_map,
 )
 from annotations.history import revisions_of
-from annotations.images import Provenance
-from annotations.users import Role
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 
 ANALYST = Actor("analyst", Role.analyst)
 #: well inside the Atlanta image (sample_geotiff.tif), in WGS 84

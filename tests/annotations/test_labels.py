@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from annotations.errors import AnnotationError, InvalidInput
-from annotations.labels import (
+from annotations.labels.taxonomy import (
     DEFAULT_PATH,
     EXTENSION_FILENAME,
     Taxonomy,

@@ -19,10 +19,10 @@ from pyproj import Transformer
 from shapely.geometry import mapping
 
 from annotations.annotation import Actor, create, parse_feature
+from annotations.catalogue.users import Role
 from annotations.errors import InvalidInput
 from annotations.exchange import Selection, export
 from annotations.search import Filters
-from annotations.users import Role
 from tests.annotations.test_imports import add_image
 from tests.conftest import token_for
 

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from annotations.errors import InvalidInput
-from annotations.evidence import Evidence
-from annotations.story_map import popup_html, story_map_html
+from annotations.newsroom.evidence import Evidence
+from annotations.newsroom.story_map import popup_html, story_map_html
 from tests.story import HOSTILE, make_evidence, two_captures
 
 

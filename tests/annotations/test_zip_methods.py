@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from annotations.bundle import verify_bundle
 from annotations.exchange.safety import UnsafeFile, extract_zip
+from annotations.newsroom.bundle import verify_bundle
 
 
 def test_bzip2_inflates_a_whole_read_at_once() -> None:

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from shapely.geometry import mapping, shape
 
-from annotations.images import Provenance
+from annotations.catalogue.images import Provenance
 from annotations.measure import box_polygon
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 
 Header = Callable[[str], dict[str, str]]
 CENTRE = (-84.4789, 33.6384)  # inside sample_geotiff.tif (Atlanta, 0.5 m)

@@ -88,8 +88,8 @@ def test_bad_requests_get_an_error_page(demo_app: Flask, query: str, status: int
 
 
 def test_a_capture_alone_at_its_site_cannot_be_paired(app: Flask, make_geotiff: Any) -> None:
-    from annotations.images import Provenance
-    from annotator.importing import Upload, import_images
+    from annotations.catalogue.images import Provenance
+    from annotator.intake import Upload, import_images
 
     path = make_geotiff("alone.tif")
     image = import_images(

@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from rasterio.transform import from_origin
 
-from annotations.images import Provenance
-from annotator.importing import Upload, import_images
+from annotations.catalogue.images import Provenance
+from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
 

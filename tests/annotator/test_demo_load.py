@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from annotator import create_app
 from annotator.cli import main
-from imagery import demo as scene
+from annotator.demo import scene
 
 
 def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:

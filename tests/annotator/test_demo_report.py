@@ -9,10 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from annotations.bundle import verify_bundle
+from annotations.newsroom.bundle import verify_bundle
 from annotator import create_app
 from annotator.cli import main
-from annotator.demo import SEED_CLAIMS, SEED_TITLE
+from annotator.demo.loader import SEED_CLAIMS, SEED_TITLE
 from tests.conftest import token_for
 
 

@@ -25,13 +25,13 @@ from typing import Any
 
 from shapely.geometry import mapping
 
+from annotations.catalogue.images import Provenance
+from annotations.catalogue.users import Role, add_user, create_token, get_user
 from annotations.db import sqlite_url
-from annotations.images import Provenance
 from annotations.measure import box_polygon
 from annotations.schema import upgrade
-from annotations.users import Role, add_user, create_token, get_user
 from annotator import create_app
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.conftest import PASSWORD
 
 CENTRE = (-84.4789, 33.6384)  # inside sample_geotiff.tif (Atlanta, 0.5 m)

@@ -24,7 +24,7 @@ from shapely.geometry import mapping
 from werkzeug.serving import make_server
 
 from annotations.annotation import Actor, create, parse_feature
-from annotations.users import Role
+from annotations.catalogue.users import Role
 from annotator import create_app, scratch
 from imagery.chips import ChipPlan, chip_grid
 from tests.annotations.test_imports import add_image

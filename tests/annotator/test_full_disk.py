@@ -27,10 +27,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from annotations.annotation import Annotation
+from annotations.catalogue.images import Image
+from annotations.catalogue.users import Role, add_user
 from annotations.disk import MESSAGE
-from annotations.images import Image
 from annotations.schema import upgrade
-from annotations.users import Role, add_user
 from annotator import create_app
 from tests.annotator.test_roles import feature
 from tests.conftest import PASSWORD, ROOT, require, token_for, write_geotiff

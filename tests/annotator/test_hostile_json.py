@@ -16,11 +16,11 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
-from annotations.images import Provenance
+from annotations.catalogue.images import Provenance
 from annotations.jsontext import MAX_DEPTH, TooDeeplyNested, loads, nesting_depth
 from annotations.schema import upgrade
 from annotator.cli import main
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.annotator.test_roles import CENTRE, TABLE, feature
 from tests.conftest import token_for
 
@@ -223,7 +223,7 @@ def test_a_bundle_with_a_deep_manifest_or_signature_is_a_problem_not_a_crash(
     import hashlib
     import zipfile
 
-    from annotations.bundle import MANIFEST, MANIFEST_HASH, SIGNATURE, verify_bundle
+    from annotations.newsroom.bundle import MANIFEST, MANIFEST_HASH, SIGNATURE, verify_bundle
 
     bundle = tmp_path / "hostile.zip"
     with zipfile.ZipFile(bundle, "w") as archive:
@@ -237,7 +237,7 @@ def test_a_bundle_with_a_deep_manifest_or_signature_is_a_problem_not_a_crash(
     assert result.exit_code == 1 and not isinstance(result.exception, RecursionError)
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from annotations.signing import check_signature
+    from annotations.newsroom.signing import check_signature
 
     key = Ed25519PrivateKey.generate().public_key()
     reason = check_signature(DEEP.encode(), b"data", key)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
-from annotations.images import Image
+from annotations.catalogue.images import Image
 from imagery.ingest import ingest
 from tests.conftest import token_for, write_geotiff
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
-from annotations.images import Image
+from annotations.catalogue.images import Image
 from tests.conftest import login
 
 Header = Callable[[str], dict[str, str]]
@@ -172,8 +172,8 @@ def test_hostile_file_names_are_stored_under_the_generated_id(
 
 
 def test_upload_over_the_limit_is_413(tmp_path: Path, make_geotiff: Callable[..., Path]) -> None:
+    from annotations.catalogue.users import Role, add_user
     from annotations.schema import upgrade
-    from annotations.users import Role, add_user
     from annotator import create_app
     from tests.conftest import token_for
 

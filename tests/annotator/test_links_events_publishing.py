@@ -111,8 +111,8 @@ def test_bad_links(room: Newsroom, body: dict[str, object], words: str) -> None:
 
 def test_an_event_groups_captures_and_sums_them_up(room: Newsroom, make_geotiff: Callable[..., Path]
                                                    ) -> None:  # fmt: skip
-    from annotations.images import Provenance
-    from annotator.importing import Upload, import_images
+    from annotations.catalogue.images import Provenance
+    from annotator.intake import Upload, import_images
 
     earlier = make_geotiff("earlier.tif", tags={"note": "another capture"})
     import_images(room.app.extensions["annotator.database"], room.app.config["IMAGES_DIR"],
@@ -273,7 +273,7 @@ def test_the_outputs_of_a_publication_and_its_embed(room: Newsroom, tmp_path: Pa
 
     from PIL import Image
 
-    from annotations.bundle import verify_bundle
+    from annotations.newsroom.bundle import verify_bundle
 
     report = room.report(title="Airlift <script>alert(1)</script>")
     claim = room.claim(report["id"])

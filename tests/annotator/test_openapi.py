@@ -19,7 +19,7 @@ from annotations import geometry as geometry_rules
 from annotations.annotation import parse_feature
 from annotations.errors import AnnotationError
 from annotations.search import DEFAULT_LIMIT, MAX_LIMIT
-from annotator import openapi
+from annotator.api import openapi
 from annotator.errors import STATUS_TABLE
 from tests.conftest import login, make_app
 

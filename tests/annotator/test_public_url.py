@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 
 from annotations.annotation import Actor
+from annotations.catalogue.users import Role
 from annotations.db import utcnow
-from annotations.publishing import Publication
-from annotations.reports import create_report, parse_report
-from annotations.users import Role
+from annotations.newsroom.publishing import Publication
+from annotations.newsroom.reports import create_report, parse_report
 from annotator import create_app
 from annotator.config import ConfigError
 from tests.exchange_world import World, build_world

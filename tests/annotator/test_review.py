@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from annotations.images import Provenance
+from annotations.catalogue.images import Provenance
 from annotations.review import MAX_BATCH
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.conftest import login, token_for
 
 URL = "/api/v1/annotations/review"

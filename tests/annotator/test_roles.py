@@ -18,11 +18,11 @@ from shapely.geometry import mapping
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from annotations.catalogue.images import Provenance
 from annotations.exchange import FORMATS
-from annotations.images import Provenance
 from annotations.measure import box_polygon
-from annotations.reports import Claim, Report
-from annotator.importing import Upload, import_images
+from annotations.newsroom.reports import Claim, Report
+from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 from tests.newsroom import Newsroom, newsroom
 

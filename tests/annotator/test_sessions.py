@@ -18,13 +18,13 @@ from morecantile import tms as tile_matrix_sets
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from annotations.catalogue.images import Provenance
+from annotations.catalogue.users import BrowserSession, get_user
 from annotations.db import Database
-from annotations.images import Provenance
 from annotations.schema import _config, upgrade
-from annotations.users import BrowserSession, get_user
 from annotator import create_app
 from annotator.cli import main
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.conftest import PASSWORD, _csrf_from, login
 
 MERCATOR = tile_matrix_sets.get("WebMercatorQuad")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from annotations.images import Provenance
-from annotator.importing import Upload, import_images
+from annotations.catalogue.images import Provenance
+from annotator.intake import Upload, import_images
 from tests.conftest import PASSWORD, login
 
 Header = Callable[[str], dict[str, str]]

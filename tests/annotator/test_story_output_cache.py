@@ -20,7 +20,7 @@ from flask import Flask
 from PIL import Image
 from shapely.geometry import Point
 
-from annotations.bundle import PUBLIC_KEY, SIGNATURE
+from annotations.newsroom.bundle import PUBLIC_KEY, SIGNATURE
 from annotator import story
 from annotator.cli import main
 from annotator.disk_cache import DiskCache

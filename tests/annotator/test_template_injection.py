@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from defusedxml import ElementTree
 from flask import Flask
 
-from annotations.images import Provenance
+from annotations.catalogue.images import Provenance
 from annotator.cli import main
 from tests.newsroom import TEXT, newsroom
 

@@ -11,8 +11,8 @@ from flask import Flask
 from morecantile import tms as tile_matrix_sets
 from PIL import Image
 
-from annotations.images import Provenance
-from annotator.importing import Upload, import_images
+from annotations.catalogue.images import Provenance
+from annotator.intake import Upload, import_images
 
 MERCATOR = tile_matrix_sets.get("WebMercatorQuad")
 Header = Callable[[str], dict[str, str]]

@@ -15,9 +15,9 @@ from flask import Flask
 from shapely.geometry import box, mapping
 from sqlalchemy import event
 
-from annotations.images import Provenance
+from annotations.catalogue.images import Provenance
 from annotations.timeline import COUNTED_STATUSES, site_timeline
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
 Header = Callable[[str], dict[str, str]]
@@ -239,10 +239,10 @@ def test_site_name_is_escaped(app: Flask) -> None:
 
 
 def test_chart_scales_time_and_counts_and_spaces_its_date_labels() -> None:
-    from annotations.images import Image
-    from annotations.sites import Site
+    from annotations.catalogue.images import Image
+    from annotations.catalogue.sites import Site
     from annotations.timeline import Capture, LabelCount, Timeline
-    from annotator.timeline_chart import MIN_TICK_GAP, timeline_chart
+    from annotator.pages.chart import MIN_TICK_GAP, timeline_chart
 
     days = [1, 2, 3, 10, 30]
     captures = tuple(

@@ -13,11 +13,11 @@ import pytest
 from flask import Flask
 from shapely.geometry import mapping
 
-from annotations.images import Provenance
+from annotations.catalogue.images import Provenance
 from annotations.measure import box_polygon
 from annotator import create_app
 from annotator.config import ConfigError
-from annotator.importing import Upload, import_images
+from annotator.intake import Upload, import_images
 from tests.conftest import login
 
 Header = Callable[[str], dict[str, str]]

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from annotator import openapi
+from annotator.api import openapi
 from tests.browser.conftest import open_signed_in
 
 OPERATIONS = {"get", "put", "post", "delete", "patch"}
@@ -62,7 +62,7 @@ def test_api_docs_page_renders_every_operation_offline(
     status.first.wait_for(timeout=10000)
     assert status.first.inner_text().strip() == "201", block.inner_text()
     with app.extensions["annotator.database"].read() as session:
-        from annotations.sites import get_site
+        from annotations.catalogue.sites import get_site
 
         assert get_site(session, "hmeimim-air-base").created_by == "analyst"
 

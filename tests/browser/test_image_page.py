@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from annotations.images import Provenance
-from annotator.importing import Upload, import_images
+from annotations.catalogue.images import Provenance
+from annotator.intake import Upload, import_images
 from tests.browser.conftest import open_signed_in
 
 AERIAL = "201404_13SED190110_201404_0x1500m_CL_1.tif"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from annotations.story_map import story_map_csp, story_map_html
+from annotations.newsroom.story_map import story_map_csp, story_map_html
 from tests.story import HOSTILE, ingest_scene, make_evidence, two_captures
 
 

@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from pyproj import Geod
 
 from annotations.measure import box_polygon
-from annotator.demo import demo_image_ids
-from imagery.demo import DemoAircraft, demo_aircraft
+from annotator.demo.loader import demo_image_ids
+from annotator.demo.scene import DemoAircraft, demo_aircraft
 from tests.browser.conftest import open_signed_in, serving
 from tests.browser.screens import screenshot_on_failure
 from tests.conftest import make_app, token_for

@@ -1,0 +1,1 @@
+"""The catalogue: users, sites and the images captured of them."""

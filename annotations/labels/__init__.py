@@ -1,0 +1,1 @@
+"""The label taxonomy, and identifying an object by its size."""

@@ -1,0 +1,82 @@
+"""Identify by size: measure a shape drawn around an aircraft and rank the types it fits.
+
+The analyst boxes an aircraft nose to tail and wing tip to wing tip; the box's sides are its
+length and span in some order. The taxonomy's reference sizes are compared with a tolerance
+of two image pixels plus a few per cent (`Taxonomy.rank_by_size`), so a 0.5 m image can tell
+an An-124 from an Il-76 but not two fighters a metre apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from annotations.labels.taxonomy import PIXEL_TOLERANCE, Label, Taxonomy
+from annotations.measure import Measurements, measure
+
+#: how many types are offered; the rest are rarely useful and crowd the panel
+CANDIDATE_COUNT = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    label: Label
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        reference = self.label.reference
+        return {
+            "label": self.label.id,
+            "name": self.label.name,
+            "colour": self.label.colour,
+            "score": round(self.score, 3),
+            "fits": self.score <= 1.0,
+            "length_m": reference.length_m if reference else None,
+            "span_m": reference.span_m if reference else None,
+        }
+
+
+@dataclass(frozen=True)
+class Identification:
+    measurements: Measurements
+    gsd_m: float
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def as_aircraft(self) -> tuple[float, float] | None:
+        """(length, span) in metres: the box's sides in the order the best fit takes them."""
+        first, second = self.measurements.length_m, self.measurements.width_m
+        reference = self.candidates[0].label.reference if self.candidates else None
+        if not (reference and first and second):
+            return None
+        long_side, short_side = max(first, second), min(first, second)
+        if reference.length_m >= reference.span_m:
+            return long_side, short_side
+        return short_side, long_side
+
+    def to_dict(self) -> dict[str, Any]:
+        aircraft = self.as_aircraft()
+        return {
+            "measurements": self.measurements.to_dict(),
+            "aircraft": {"length_m": aircraft[0], "span_m": aircraft[1]} if aircraft else None,
+            "gsd_m": self.gsd_m,
+            "tolerance_m": round(PIXEL_TOLERANCE * self.gsd_m, 3),
+            "candidates": [c.to_dict() for c in self.candidates],
+        }
+
+
+def identify(
+    geometry: BaseGeometry,
+    gsd_m: float,
+    taxonomy: Taxonomy,
+    branch: str = "aircraft",
+    count: int = CANDIDATE_COUNT,
+) -> Identification:
+    """Measurements of `geometry` and, for an area with two sides, the best-fitting types."""
+    measured = measure(geometry)
+    length, width = measured.length_m, measured.width_m
+    if not (length and width and measured.area_m2):
+        return Identification(measured, gsd_m)
+    ranked = taxonomy.rank_by_size(length, width, gsd_m, branch=branch)
+    return Identification(measured, gsd_m, [Candidate(label, s) for label, s in ranked[:count]])

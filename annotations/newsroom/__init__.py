@@ -1,0 +1,1 @@
+"""The newsroom: reports, claims, events, links, publishing and its outputs."""

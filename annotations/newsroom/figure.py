@@ -1,0 +1,137 @@
+"""The annotated figure of a published report: which capture, which outlines, what caption.
+
+The picture itself is drawn by `imagery.figure` from plain geometries and colours; this module
+only chooses them from the `Evidence`, so the figure shows exactly what was published
+(coarsened geometries included) and credits the capture it was cut from.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shapely.geometry import shape
+from shapely.ops import unary_union
+
+from annotations.errors import InvalidInput, NotFound
+from annotations.newsroom.credits import capture_date, evidence_notes, image_credit, label_colour
+from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
+from imagery.figure import FigureSpec, Overlay, render_png, render_svg
+
+
+@dataclass(frozen=True)
+class FigureChoice:
+    """The capture a figure is cut from and the annotations drawn on it."""
+
+    image: EvidenceImage
+    annotations: tuple[EvidenceAnnotation, ...]
+
+
+def figure_png(
+    evidence: Evidence,
+    *,
+    width_px: int = 2400,
+    height_px: int | None = None,
+    dpi: int = 300,
+    annotation_ids: Iterable[str] | None = None,
+) -> bytes:
+    """A PNG of exactly width_px x height_px (height from the crop when None), dpi recorded."""
+    return render_png(figure_spec(evidence, width_px=width_px, height_px=height_px, dpi=dpi,
+                                  annotation_ids=annotation_ids))  # fmt: skip
+
+
+def figure_svg(
+    evidence: Evidence,
+    *,
+    width_px: int = 2400,
+    height_px: int | None = None,
+    dpi: int = 300,
+    annotation_ids: Iterable[str] | None = None,
+) -> str:
+    return render_svg(figure_spec(evidence, width_px=width_px, height_px=height_px, dpi=dpi,
+                                  annotation_ids=annotation_ids))  # fmt: skip
+
+
+def figure_spec(
+    evidence: Evidence,
+    *,
+    width_px: int = 2400,
+    height_px: int | None = None,
+    dpi: int = 300,
+    annotation_ids: Iterable[str] | None = None,
+) -> FigureSpec:
+    choice = choose(evidence, annotation_ids)
+    overlays = tuple(
+        Overlay(
+            geometry=shape(annotation.feature["geometry"]),
+            colour=label_colour(annotation),
+            label=_label(annotation),
+        )
+        for annotation in choice.annotations
+    )
+    return FigureSpec(
+        cog_path=choice.image.cog_path,
+        focus=unary_union([overlay.geometry for overlay in overlays]),
+        overlays=overlays,
+        caption=evidence.caption or default_caption(evidence, choice),
+        credit=credit_lines(evidence, choice.image),
+        width_px=width_px,
+        height_px=height_px,
+        dpi=dpi,
+    )
+
+
+def choose(evidence: Evidence, annotation_ids: Iterable[str] | None = None) -> FigureChoice:
+    """The asked annotations (all on one capture), or by default every annotation on the
+    capture that holds the most of them."""
+    if annotation_ids is None:
+        if not evidence.annotations:
+            raise InvalidInput("the report's evidence has no annotations to draw a figure of")
+        counts = Counter(annotation.image_id for annotation in evidence.annotations)
+        image_id = max(counts, key=lambda key: counts[key])  # first of the most frequent
+        chosen = tuple(a for a in evidence.annotations if a.image_id == image_id)
+    else:
+        wanted = list(dict.fromkeys(annotation_ids))
+        by_id = {annotation.id: annotation for annotation in evidence.annotations}
+        missing = [key for key in wanted if key not in by_id]
+        if missing:
+            raise NotFound(
+                "these annotations are not in the report's published evidence: "
+                + ", ".join(missing),
+                details={"missing": missing},
+            )
+        if not wanted:
+            raise InvalidInput("choose at least one annotation for the figure")
+        chosen = tuple(by_id[key] for key in wanted)
+        images = sorted({annotation.image_id for annotation in chosen})
+        if len(images) > 1:
+            raise InvalidInput(
+                "a figure shows one capture, but the chosen annotations are on "
+                f"{len(images)} images ({', '.join(images)}); choose annotations of one image",
+                details={"images": images},
+            )
+        image_id = images[0]
+    try:
+        image = evidence.image(image_id)
+    except KeyError:
+        raise NotFound(f"image {image_id} is not in the report's evidence") from None
+    return FigureChoice(image=image, annotations=chosen)
+
+
+def default_caption(evidence: Evidence, choice: FigureChoice) -> str:
+    counts = Counter(annotation.label_name for annotation in choice.annotations)
+    things = ", ".join(f"{count} x {name}" if count > 1 else name for name, count in counts.items())
+    where = f" at {evidence.site_name}" if evidence.site_name else ""
+    when = f" on {capture_date(choice.image)}" if choice.image.captured_at else ""
+    return f"{things}{where}{when}. Evidence for \u201c{evidence.report.title}\u201d."
+
+
+def credit_lines(evidence: Evidence, image: EvidenceImage) -> tuple[str, ...]:
+    return (image_credit(image), *evidence_notes(evidence, [image]))
+
+
+def _label(annotation: EvidenceAnnotation) -> str:
+    if annotation.confidence and annotation.confidence != "confirmed":
+        return f"{annotation.label_name} ({annotation.confidence})"
+    return annotation.label_name

@@ -1,0 +1,280 @@
+"""The interactive map of a published report: one standalone HTML file made with folium.
+
+Everything it needs is inside it: Leaflet's script and stylesheet (the vendored copy, its
+images as data: URIs), each capture as a Web Mercator image overlay (a WebP data: URI cut
+around the annotations), the annotations as GeoJSON. It makes no request at all, so it works
+offline, from a file, and in a CMS iframe.
+
+No user-written text (labels, quotes, notes, titles, providers) ever reaches folium. folium
+and branca render each element's output a second time as a Jinja template, so text handed to
+them would run as template source (`{{ 7*7 }}` would print 49, and longer payloads run code).
+folium draws only the empty map, with placeholders; the page's text goes in afterwards, in one
+pass that never re-reads what it put in, as data:
+- a JSON block (`<script type="application/json">`) that STORY_SCRIPT reads to add the
+  overlays, outlines, popups and the layer list;
+- the panel (title, legend, credits), rendered by our own template as printed values.
+Leaflet sets popups, layer names and attribution with innerHTML, so those strings are
+HTML-escaped here first.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import folium
+from jinja2 import Environment
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import escape
+from shapely.geometry import shape
+from shapely.ops import unary_union
+
+from annotations.errors import InvalidInput
+from annotations.newsroom.credits import capture_date, evidence_notes, image_credit, label_colour
+from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
+from imagery.crop import map_crop
+
+LEAFLET_DIR = Path(__file__).resolve().parents[2] / "annotator" / "static" / "vendor" / "leaflet"
+#: Imagery shown around the annotations, on each side: this share of their extent, at least
+#: MIN_CONTEXT_M metres.
+CONTEXT_SHARE = 1.0
+MIN_CONTEXT_M = 150.0
+METRES_PER_DEGREE = 111_320.0
+STANCE_WORDS = {"supports": "Supports", "contradicts": "Contradicts", "context": "Context for"}
+SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
+#: Placeholders that folium renders as they are and `_fill` replaces afterwards.
+TITLE_MARK = "annotator-story-title-0f3c"
+HEAD_MARK = "<!-- annotator-story-head-0f3c -->"
+BODY_MARK = "<!-- annotator-story-body-0f3c -->"
+MAP_NAME = re.compile(r"^map_[0-9a-f]+$")
+
+_templates = Environment(autoescape=True)
+POPUP = _templates.from_string(
+    """<div class="evidence-popup"><strong>{{ a.label_name }}</strong>
+<div>Confidence: {{ a.confidence }}</div>
+<div>Captured: {{ captured }}{% if image.provider %} &middot; {{ image.provider }}{% endif %}</div>
+{% for stance, quote, note in links %}<div class="evidence-claim"><em>{{ stance }}</em>
+{% if quote %}&ldquo;{{ quote }}&rdquo;{% else %}the report as a whole{% endif %}
+{% if note %}<span class="evidence-note">({{ note }})</span>{% endif %}</div>{% endfor %}
+</div>"""
+)
+PANEL = _templates.from_string(
+    """<div class="story-panel">
+<div class="story-title">{% if url %}<a href="{{ url }}" target="_blank" rel="noopener">{{
+ title }}</a>{% else %}{{ title }}{% endif %}</div>
+<ul class="story-legend">{% for name, colour in legend %}<li><span class="story-swatch"
+ style="border-color: {{ colour }}; background: {{ colour }}40"></span>{{ name }}</li>{% endfor %}
+</ul>
+{% for line in credits %}<div class="story-credit">{{ line }}</div>{% endfor %}
+</div>"""
+)
+STYLE = """<style>
+.story-panel { position: absolute; left: 10px; top: 84px; z-index: 1000; max-width: 22rem;
+  background: rgba(255, 255, 255, 0.92); padding: 6px 9px; border-radius: 4px;
+  font: 12px/1.4 system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.35); }
+.story-title { font-weight: 600; margin-bottom: 3px; }
+.story-legend { list-style: none; margin: 0 0 4px; padding: 0; }
+.story-swatch { display: inline-block; width: 12px; height: 12px; border: 2px solid;
+  margin-right: 6px; vertical-align: -2px; }
+.story-credit { color: #333; font-size: 11px; }
+.evidence-popup { font: 13px/1.4 system-ui, sans-serif; max-width: 20rem; }
+.evidence-claim { margin-top: 4px; }
+.evidence-note { color: #555; }
+.leaflet-control-attribution { font-size: 11px; }
+</style>"""
+
+
+STORY_SCRIPT = """(function () {
+  var map = %(map)s;
+  var data = JSON.parse(document.getElementById("story-data").textContent);
+  var overlays = {};
+  data.captures.forEach(function (capture) {
+    var image = capture.image;
+    if (image) {
+      overlays[image.name] = L.imageOverlay(image.url, image.bounds, {
+        attribution: image.attribution, alt: image.alt, interactive: false
+      }).addTo(map);
+    }
+    var group = L.featureGroup();
+    capture.annotations.forEach(function (a) {
+      var style = {color: a.colour, weight: 2, fillColor: a.colour, fillOpacity: 0.15};
+      L.geoJSON(a.feature, {
+        style: function () { return style; },
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, {radius: 6, color: a.colour, fill: true});
+        }
+      }).bindPopup(a.popup).addTo(group);
+    });
+    overlays[capture.name] = group.addTo(map);
+  });
+  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+})();"""
+
+
+def story_map_html(evidence: Evidence) -> str:
+    if not evidence.annotations:
+        raise InvalidInput("the report's evidence has no annotations to put on a map")
+    story = folium.Map(tiles=None, control_scale=True, max_zoom=22, zoom_start=16)
+    story.default_js, story.default_css = [], []  # no CDN: Leaflet is inlined below
+    page = story.get_root()
+    assert isinstance(page, folium.Figure)
+    page.title = TITLE_MARK
+    page.header.add_child(folium.Element(HEAD_MARK), name="story_head")
+    page.html.add_child(folium.Element(BODY_MARK), name="story_body")
+    west, south, east, north = _bounds(evidence.annotations)
+    story.fit_bounds([[south, west], [north, east]], padding=(30, 30))
+    skeleton: str = page.render()
+    name = story.get_name()
+    if not MAP_NAME.match(name) or skeleton.count(BODY_MARK) != 1:
+        raise RuntimeError("folium's page no longer has the shape this module fills in")
+    data = {"captures": [_capture(evidence, image, shown) for image, shown in _by_image(evidence)]}
+    body = (
+        _panel(evidence)
+        + '\n<script type="application/json" id="story-data">'
+        + str(htmlsafe_json_dumps(data))
+        + "</script>"
+    )
+    html = _fill(skeleton, {
+        TITLE_MARK: str(escape(evidence.report.title)),
+        HEAD_MARK: _leaflet_inline() + "\n" + STYLE,
+        BODY_MARK: body,
+    })  # fmt: skip
+    head, end, tail = html.rpartition("</html>")
+    return f"{head}<script>\n{STORY_SCRIPT % {'map': name}}\n</script>\n{end}{tail}"
+
+
+def _fill(skeleton: str, values: dict[str, str]) -> str:
+    """Each placeholder replaced by its value in one pass: nothing put in is read again, so
+    text that looks like a placeholder (or like template syntax) stays as it is."""
+    pattern = re.compile("|".join(re.escape(mark) for mark in values))
+    return pattern.sub(lambda match: values[match.group(0)], skeleton)
+
+
+def story_map_csp(html: str) -> str:
+    """A Content-Security-Policy under which this map runs and nothing else does: its own
+    inline scripts by hash, inline styles, data: images, no connection anywhere. For a page
+    that serves the map (an embed), in place of the app's 'self'-only policy."""
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in dict.fromkeys(scripts)
+    )
+    return (
+        f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
+    """What a click on the annotation shows; every piece of user text escaped."""
+    image = evidence.image(annotation.image_id)
+    links = []
+    for link in annotation.links:
+        quote = evidence.claim(link.claim_id).exact if link.claim_id is not None else None
+        links.append((STANCE_WORDS.get(link.stance, link.stance), quote, link.note))
+    return POPUP.render(a=annotation, image=image, captured=capture_date(image), links=links)
+
+
+def _capture(evidence: Evidence, image: EvidenceImage,
+             annotations: list[EvidenceAnnotation]) -> dict[str, Any]:  # fmt: skip
+    """One capture as data: its image around these annotations, and the annotations over it.
+
+    When the report coarsens its coordinates the imagery is left out: placed at its true
+    position, the picture would show every object exactly where coarsening hides it."""
+    return {
+        "name": str(escape(f"Annotations on {capture_date(image)}")),
+        "image": None if evidence.coarsening else _image(image, annotations),
+        "annotations": [
+            {
+                "feature": {
+                    "type": "Feature",
+                    "id": annotation.id,
+                    "geometry": annotation.feature["geometry"],
+                    "properties": {},
+                },
+                "colour": label_colour(annotation),
+                "popup": popup_html(evidence, annotation),
+            }
+            for annotation in annotations
+        ],
+    }
+
+
+def _image(image: EvidenceImage, annotations: list[EvidenceAnnotation]) -> dict[str, Any]:
+    """The capture cut around these annotations (with some context), as an embedded overlay."""
+    west, south, east, north = _bounds(annotations)
+    shrink = max(math.cos(math.radians((south + north) / 2)), 0.01)  # a degree of longitude
+    margin_lat = max(CONTEXT_SHARE * (north - south), MIN_CONTEXT_M / METRES_PER_DEGREE)
+    margin_lon = max(CONTEXT_SHARE * (east - west), MIN_CONTEXT_M / METRES_PER_DEGREE / shrink)
+    crop, (w, s, e, n) = map_crop(
+        image.cog_path,
+        (west - margin_lon, south - margin_lat, east + margin_lon, north + margin_lat),
+        image.gsd_m,
+    )
+    name = f"Image {capture_date(image)}" + (f", {image.provider}" if image.provider else "")
+    return {
+        "url": "data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
+        "bounds": [[s, w], [n, e]],
+        "name": str(escape(name)),  # Leaflet's layer list and attribution set innerHTML
+        "attribution": str(escape(image_credit(image))),
+        "alt": f"{name} (synthetic demo imagery)" if image.synthetic else name,  # a DOM property
+    }
+
+
+def _panel(evidence: Evidence) -> str:
+    legend: dict[str, str] = {}
+    for annotation in evidence.annotations:
+        colour = label_colour(annotation)
+        legend.setdefault(annotation.label_name, colour)
+    images = [image for image, _ in _by_image(evidence)]
+    credits = [image_credit(image) for image in images] + evidence_notes(evidence, images)
+    published = evidence.published_at.strftime("%Y-%m-%d")
+    if evidence.coarsening:
+        credits.append("The imagery is left off this map so that it cannot show exact positions.")
+    credits.append(f"Evidence published {published} by {evidence.published_by}.")
+    url = (
+        evidence.report.url if evidence.report.url and SAFE_URL.match(evidence.report.url) else None
+    )
+    return str(
+        PANEL.render(
+            title=evidence.report.title, url=url, legend=list(legend.items()), credits=credits
+        )
+    )
+
+
+def _by_image(evidence: Evidence) -> list[tuple[EvidenceImage, list[EvidenceAnnotation]]]:
+    """Captures in time order (unknown dates last), each with its annotations."""
+    groups: dict[str, list[EvidenceAnnotation]] = {}
+    for annotation in evidence.annotations:
+        groups.setdefault(annotation.image_id, []).append(annotation)
+    images = [evidence.image(image_id) for image_id in groups]
+    images.sort(key=lambda image: (image.captured_at is None, image.captured_at or 0, image.id))
+    return [(image, groups[image.id]) for image in images]
+
+
+def _bounds(annotations: Iterable[EvidenceAnnotation]) -> tuple[float, float, float, float]:
+    shapes = unary_union([shape(a.feature["geometry"]) for a in annotations])
+    west, south, east, north = shapes.bounds
+    return float(west), float(south), float(east), float(north)
+
+
+def _leaflet_inline(folder: Path = LEAFLET_DIR) -> str:
+    """Leaflet's script and stylesheet as inline elements; the stylesheet's images as data:
+    URIs; the source-map comment dropped (there is no map to fetch)."""
+    script = (folder / "leaflet.js").read_text(encoding="utf-8")
+    script = re.sub(r"//# sourceMappingURL=\S+\s*$", "", script)
+    if "</script" in script.lower():
+        raise ValueError("leaflet.js holds '</script' and cannot be inlined as it is")
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match[str]) -> str:
+        data = (folder / "images" / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
+
+    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", inline, css)
+    return f"<style>{css}</style>\n<script>{script}</script>"

@@ -1,0 +1,124 @@
+"""GET /api/v1/exports: the annotations a search selects, as a file in a GIS format.
+
+The file is written to a temporary folder in the data folder (never built in memory),
+opened, and its name removed at once: the open handle streams it to the client and the
+space is freed when the response closes, whatever happens to the request.
+
+Every export over HTTP has a budget (ANNOTATOR_EXPORT_MAX_CHIPS, _MAX_MB, _MAX_SECONDS),
+checked at every batch and chip, and stops when its client closes the connection
+(`annotator.connection`). However it ends (finished, refused, stopped, cancelled, an
+error), its temporary folder is removed before the request returns; a killed worker's
+folder is removed when the app next starts (`annotator.scratch`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import Blueprint, Response, current_app, request
+
+from annotations.exchange import FORMATS, Selection, count, export_file, get_format, stac
+from annotations.exchange.budget import Budget, ExportStopped, TooManyChips
+from annotator.api.annotations import actor, filters_from_query, taxonomy
+from annotator.auth import login_required
+from annotator.connection import client_gone
+from annotator.errors import RequestError
+from annotator.services import database
+from annotator.urls import external_url
+
+bp = Blueprint("exports", __name__, url_prefix="/api/v1")
+#: query parameters handed to a format's writer (the training-set formats' chips)
+FORMAT_OPTIONS = ("chip_size", "overlap", "empty_chips")
+
+
+@bp.app_context_processor
+def _formats() -> dict[str, Any]:
+    """`export_formats()` for templates/_export.html."""
+    return {"export_formats": lambda: list(FORMATS.values())}
+
+
+@bp.get("/exports")
+@login_required
+def export_annotations() -> Response:
+    name = request.args.get("format", "")
+    if not name:
+        raise RequestError(
+            f"say which format: ?format= one of {', '.join(FORMATS)}",
+            status=422, code="invalid", details={"formats": list(FORMATS)},
+        )  # fmt: skip
+    fmt = get_format(name)
+    filters = filters_from_query()
+    if filters.label:
+        taxonomy().get(filters.label)
+    config = current_app.config
+    budget = Budget(
+        max_chips=int(config["EXPORT_MAX_CHIPS"]),
+        max_bytes=int(float(config["EXPORT_MAX_MB"]) * 1024 * 1024),
+        max_seconds=float(config["EXPORT_MAX_SECONDS"]),
+        cancelled=client_gone(request.environ),
+    )  # fmt: skip
+    selection = Selection(
+        database=database(), filters=filters, taxonomy=taxonomy(),
+        images_dir=Path(current_app.config["IMAGES_DIR"]), role=actor().role,
+        options=_options(fmt.name), budget=budget,
+    )  # fmt: skip
+    _check_count(selection)
+    folder = budget.folder = Path(tempfile.mkdtemp(prefix="export-", dir=config["TMP_DIR"]))
+    try:
+        path, written = export_file(selection, fmt.name, folder)
+        budget.check_file(path)
+        handle = path.open("rb")
+    except TooManyChips as refused:
+        raise RequestError(refused.message, status=413, code="too_many_chips",
+                           details=refused.details) from None  # fmt: skip
+    except ExportStopped as stopped:
+        current_app.logger.warning(
+            "export (%s) stopped, %s: %s chips, %s bytes, %.1f s", fmt.name, stopped.reason,
+            budget.chips, budget.bytes, budget.elapsed(),
+        )  # fmt: skip
+        status = 400 if stopped.reason == "cancelled" else 413
+        raise RequestError(stopped.message, status=status, code=f"export_{stopped.reason}",
+                           details=stopped.details) from None  # fmt: skip
+    finally:
+        # on every ending: done (the open handle keeps the file), refused, stopped, an
+        # error, or the SystemExit gunicorn raises in a worker it stops
+        shutil.rmtree(folder, ignore_errors=True)
+    size = os.fstat(handle.fileno()).st_size
+    response = Response(_stream(handle), mimetype=fmt.media_type)
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = f'attachment; filename="annotations{fmt.extension}"'
+    response.headers["X-Annotation-Count"] = str(written)
+    return response
+
+
+def _check_count(selection: Selection) -> None:
+    limit = int(current_app.config["EXPORT_MAX_FEATURES"])
+    total = count(selection)
+    if total > limit:
+        raise RequestError(
+            f"{total} annotations match; an export over HTTP holds at most {limit} "
+            "(ANNOTATOR_EXPORT_MAX_FEATURES): narrow the filters or use 'annotator export'",
+            status=413, code="too_large", details={"matched": total, "limit": limit},
+        )  # fmt: skip
+
+
+def _options(format_name: str) -> dict[str, str]:
+    options = {k: request.args[k] for k in FORMAT_OPTIONS if request.args.get(k)}
+    if format_name == "stac":
+        # the catalogue leaves this server: its image assets point at the COG download here,
+        # never at a path on the server's disk
+        # on the public URL or an allowed host, never on whatever Host the client sent
+        options["image_url"] = external_url("images.cog", image_id=stac.IMAGE_ID)
+    return options
+
+
+def _stream(handle: BinaryIO) -> Iterator[bytes]:
+    """The file in 1 MiB blocks; closed when sent, or when the client goes away."""
+    with handle:
+        while block := handle.read(1 << 20):
+            yield block

@@ -1,0 +1,104 @@
+"""Images API: list the catalogue and upload new captures."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, send_file, url_for
+
+from annotations.catalogue.images import Provenance, get_image, list_images
+from annotations.catalogue.users import Role
+from annotations.times import parse_time
+from annotator.auth import current_user, login_required, role_required
+from annotator.errors import RequestError
+from annotator.intake import Upload, import_images
+from annotator.services import database
+
+bp = Blueprint("images", __name__, url_prefix="/api/v1/images")
+COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+
+
+@bp.get("")
+@login_required
+def index() -> Response:
+    with database().read() as session:
+        return jsonify({"images": [image.to_dict() for image in list_images(session)]})
+
+
+@bp.get("/<image_id>")
+@login_required
+def show(image_id: str) -> Response:
+    with database().read() as session:
+        return jsonify(get_image(session, image_id).to_dict())
+
+
+@bp.get("/<image_id>/cog")
+@login_required
+def cog(image_id: str) -> Response:
+    """The stored Cloud-Optimized GeoTIFF itself, with HTTP range requests, so QGIS or GDAL
+    (/vsicurl/) can read it in place, and a STAC export's `image` asset can point here."""
+    with database().read() as session:
+        image = get_image(session, image_id)  # 404 for an unknown id
+        name = image.cog_name
+    path = Path(current_app.config["IMAGES_DIR"]) / name  # the stored name, never the URL's
+    if not path.is_file():
+        raise RequestError(f"image {image_id}'s file is missing from the store", status=404)
+    return send_file(path, mimetype=COG_MEDIA_TYPE, conditional=True,
+                     download_name=f"{image_id}.tif", max_age=0)  # fmt: skip
+
+
+def _provenance(form: Any) -> Provenance:
+    def text(name: str) -> str | None:
+        value = form.get(name)
+        return str(value) if value else None
+
+    return Provenance(
+        provider=text("provider"),
+        sensor=text("sensor"),
+        licence=text("licence"),
+        attribution=text("attribution"),
+        description=text("description"),
+    )
+
+
+@bp.post("")
+@role_required(Role.analyst)
+def upload() -> tuple[Response, int, dict[str, str]]:
+    files = request.files.getlist("file")
+    if not files or not any(f.filename for f in files):
+        raise RequestError("attach the GeoTIFF as a multipart form field named 'file'", status=400)
+    captured_text = request.form.get("captured")
+    captured = parse_time(captured_text, "captured") if captured_text else None
+    sites = tuple(s for s in request.form.getlist("site") if s)
+    provenance = _provenance(request.form)
+    tmp_root = Path(current_app.config["TMP_DIR"])
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="upload-", dir=tmp_root))
+    try:
+        uploads = []
+        for index, storage in enumerate(files):
+            # never trust the client's file name for a path: store under our own name
+            target = workdir / f"{index}.tif"
+            storage.save(target)
+            uploads.append(Upload(target, storage.filename or f"file #{index + 1}"))
+        user = current_user()
+        results = import_images(
+            database(),
+            current_app.config["IMAGES_DIR"],
+            uploads,
+            provenance,
+            sites=sites,
+            captured=captured,
+            created_by=user.name if user else None,
+            max_pixels=int(current_app.config["MAX_IMAGE_PIXELS"]),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    created = any(r.created for r in results)
+    body = [r.image.to_dict() | {"created": r.created} for r in results]
+    location = url_for("images.show", image_id=body[0]["id"])
+    payload: Any = body[0] if len(body) == 1 else {"images": body}
+    return jsonify(payload), 201 if created else 200, {"Location": location}

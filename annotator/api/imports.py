@@ -1,0 +1,72 @@
+"""Imports API: upload a GIS file of annotations; a dry run reports, a real run imports all
+of it or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from annotations.catalogue.users import Role
+from annotations.exchange.imports import (
+    LABEL_MAP_LIMIT,
+    ImportOptions,
+    ImportRequest,
+    import_file,
+    parse_label_map,
+)
+from annotator.api.annotations import actor, taxonomy
+from annotator.auth import role_required
+from annotator.errors import RequestError
+from annotator.intake import display_name
+from annotator.services import database
+
+bp = Blueprint("imports", __name__, url_prefix="/api/v1")
+TRUE = ("1", "true", "yes", "on")
+
+
+@bp.post("/imports")
+@role_required(Role.analyst)
+def create() -> tuple[Response, int]:
+    dry_run = request.form.get("dry_run", "").strip().lower() in TRUE
+    report = run_import(dry_run)
+    return jsonify(report), 201 if report["created"] else 200
+
+
+def run_import(dry_run: bool) -> dict[str, Any]:
+    """The upload in this request (`file`, with `image`, `label_field`, `label_map`)
+    imported, or checked with `dry_run`; its report. For the API and the import page."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise RequestError("attach the GIS file as a multipart form field named 'file'")
+    form = request.form
+    options = ImportOptions(
+        image_id=form.get("image") or None,
+        label_field=form.get("label_field") or None,
+        label_map=_label_map(),
+    )
+    import_request = ImportRequest(
+        name=display_name(upload.filename),
+        options=options,
+        dry_run=dry_run,
+        actor=actor(),
+        tmp_dir=Path(current_app.config["TMP_DIR"]),
+        max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+    )
+    return import_file(database(), taxonomy(), upload.stream, import_request)
+
+
+def _label_map() -> dict[str, str]:
+    """From a `label_map` file part, or the same as text (JSON or CSV)."""
+    part = request.files.get("label_map")
+    raw: Any
+    if part is not None and part.filename:
+        raw = part.stream.read(LABEL_MAP_LIMIT + 1)
+    else:
+        raw = (request.form.get("label_map") or "").encode()
+    if not raw:
+        return {}
+    if len(raw) > LABEL_MAP_LIMIT:
+        raise RequestError("the label map is over 1 MB", status=413, code="too_large")
+    return parse_label_map(raw, "label_map")

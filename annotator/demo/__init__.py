@@ -1,0 +1,1 @@
+"""`annotator demo`: the synthetic Hmeimim scene and the demo accounts."""

@@ -1,0 +1,1 @@
+"""Pages for people: one blueprint per screen, rendered from templates/."""
