@@ -127,8 +127,9 @@ class Annotation(Base, BoundingBox):
     def etag(self) -> str:
         return f"{self.id}-v{self.version}"
 
-    def to_feature(self, label_name: str | None = None, reports: list[int] | None = None
-                   ) -> dict[str, Any]:  # fmt: skip
+    def to_feature(
+        self, label_name: str | None = None, reports: list[int] | None = None
+    ) -> dict[str, Any]:
         """The Feature as a dict: one definition, `feature_text`, for both forms."""
         result: dict[str, Any] = orjson.loads(feature_text(self, label_name, reports))
         return result
@@ -175,8 +176,9 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def parse_feature(data: Any, labels: Labels, *, base: AnnotationInput | None = None
-                  ) -> AnnotationInput:  # fmt: skip
+def parse_feature(
+    data: Any, labels: Labels, *, base: AnnotationInput | None = None
+) -> AnnotationInput:
     """Validate a GeoJSON Feature. With `base`, fields absent from `data` keep their
     current values (PATCH); without it every required field must be there."""
     if not isinstance(data, dict) or data.get("type") != "Feature":
@@ -204,8 +206,10 @@ def parse_feature(data: Any, labels: Labels, *, base: AnnotationInput | None = N
 
     label = pick("label")
     if not isinstance(label, str) or not label:
-        raise InvalidInput("properties.label is required: a label id such as "
-                           "'aircraft.transport.an-124' (see GET /api/v1/labels)")  # fmt: skip
+        raise InvalidInput(
+            "properties.label is required: a label id such as "
+            "'aircraft.transport.an-124' (see GET /api/v1/labels)"
+        )
     labels.get(label)  # UnknownLabel lists the closest
     image_id = pick("image_id")
     if not isinstance(image_id, str) or not image_id:
@@ -236,10 +240,16 @@ def parse_feature(data: Any, labels: Labels, *, base: AnnotationInput | None = N
     if observed is not None and not isinstance(observed_at, datetime):
         raise InvalidInput("properties.observed_at must be an ISO 8601 time")
     return AnnotationInput(
-        geometry=geometry, label=label, image_id=image_id, shape=shape_name,
-        confidence=confidence, count=count, attributes=attributes, notes=notes,
+        geometry=geometry,
+        label=label,
+        image_id=image_id,
+        shape=shape_name,
+        confidence=confidence,
+        count=count,
+        attributes=attributes,
+        notes=notes,
         observed_at=observed_at,
-    )  # fmt: skip
+    )
 
 
 def _default_shape(geometry: BaseGeometry) -> str:
@@ -331,11 +341,16 @@ def _content(data: AnnotationInput, images: ImageCache) -> dict[str, Any]:
 
 def as_input(annotation: Annotation) -> AnnotationInput:
     return AnnotationInput(
-        geometry=annotation.geometry, label=annotation.label, image_id=annotation.image_id,
-        shape=annotation.shape, confidence=annotation.confidence, count=annotation.count,
-        attributes=json.loads(annotation.attributes_json), notes=annotation.notes,
+        geometry=annotation.geometry,
+        label=annotation.label,
+        image_id=annotation.image_id,
+        shape=annotation.shape,
+        confidence=annotation.confidence,
+        count=annotation.count,
+        attributes=json.loads(annotation.attributes_json),
+        notes=annotation.notes,
         observed_at=annotation.observed_at,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -349,22 +364,40 @@ class Origin:
     key: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"file": self.file, "sha256": self.sha256, "layer": self.layer,
-                "feature_id": self.feature_id}  # fmt: skip
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "layer": self.layer,
+            "feature_id": self.feature_id,
+        }
 
     def comment(self) -> str:
-        return (f"imported from {self.file} (sha256 {self.sha256}), layer {self.layer}, "
-                f"feature {self.feature_id}")  # fmt: skip
+        return (
+            f"imported from {self.file} (sha256 {self.sha256}), layer {self.layer}, "
+            f"feature {self.feature_id}"
+        )
 
 
-def create(session: Session, data: AnnotationInput, actor: Actor, comment: str | None = None,
-           *, derived_from: str | None = None) -> Annotation:  # fmt: skip
+def create(
+    session: Session,
+    data: AnnotationInput,
+    actor: Actor,
+    comment: str | None = None,
+    *,
+    derived_from: str | None = None,
+) -> Annotation:
     _may_create(actor)
     now = utcnow()
     annotation = Annotation(
-        id=uuid.uuid4().hex, status="draft", version=1, created_by=actor.name,
-        created_at=now, updated_by=actor.name, updated_at=now, derived_from=derived_from,
-    )  # fmt: skip
+        id=uuid.uuid4().hex,
+        status="draft",
+        version=1,
+        created_by=actor.name,
+        created_at=now,
+        updated_by=actor.name,
+        updated_at=now,
+        derived_from=derived_from,
+    )
     _apply(session, annotation, data)
     session.add(annotation)
     session.flush()
@@ -372,8 +405,13 @@ def create(session: Session, data: AnnotationInput, actor: Actor, comment: str |
     return annotation
 
 
-def create_many(session: Session, items: Iterable[tuple[AnnotationInput, Origin | None]],
-                actor: Actor, *, batch: int = 2000) -> list[str]:  # fmt: skip
+def create_many(
+    session: Session,
+    items: Iterable[tuple[AnnotationInput, Origin | None]],
+    actor: Actor,
+    *,
+    batch: int = 2000,
+) -> list[str]:
     """Create many annotations in the caller's transaction, each checked, measured and
     recorded as `create` does, but with images looked up once and rows inserted `batch`
     at a time without ORM objects (for imports of 100,000 features). Returns the ids."""
@@ -385,11 +423,18 @@ def create_many(session: Session, items: Iterable[tuple[AnnotationInput, Origin 
     created: list[Creation] = []
     for data, origin in items:
         row = _content(data, images) | {
-            "id": uuid.uuid4().hex, "status": "draft", "version": 1,
-            "created_by": actor.name, "created_at": now, "updated_by": actor.name,
-            "updated_at": now, "deleted_at": None, "deleted_by": None,
-            "derived_from": None, "import_key": origin.key if origin else None,
-        }  # fmt: skip
+            "id": uuid.uuid4().hex,
+            "status": "draft",
+            "version": 1,
+            "created_by": actor.name,
+            "created_at": now,
+            "updated_by": actor.name,
+            "updated_at": now,
+            "deleted_at": None,
+            "deleted_by": None,
+            "derived_from": None,
+            "import_key": origin.key if origin else None,
+        }
         if origin is not None:
             source = images.get(data.image_id)[2] | {"imported_from": origin.to_dict()}
             row["source_json"] = json.dumps(source, ensure_ascii=False)
@@ -403,8 +448,13 @@ def create_many(session: Session, items: Iterable[tuple[AnnotationInput, Origin 
     return made
 
 
-def _insert(session: Session, rows: list[dict[str, Any]], created: list[Creation],
-            actor: Actor, now: datetime) -> None:  # fmt: skip
+def _insert(
+    session: Session,
+    rows: list[dict[str, Any]],
+    created: list[Creation],
+    actor: Actor,
+    now: datetime,
+) -> None:
     if rows:
         session.execute(insert(Annotation), rows)
         record_creations(session, created, actor.name, now)
@@ -457,8 +507,9 @@ def check_version(annotation: Annotation, expected: int | None) -> None:
     if expected is None:
         raise PreconditionRequired(
             "send If-Match with the annotation's current ETag, so a stale edit cannot "
-            "overwrite someone else's", details={"current": annotation.to_feature()}
-        )  # fmt: skip
+            "overwrite someone else's",
+            details={"current": annotation.to_feature()},
+        )
     if expected != annotation.version:
         raise VersionConflict(
             f"annotation {annotation.id} is at version {annotation.version}, you edited "
@@ -480,34 +531,66 @@ def may_edit(annotation: Annotation, actor: Actor) -> None:
         raise Forbidden(f"analysts edit only drafts; this one is {annotation.status}")
 
 
-def update(session: Session, annotation: Annotation, data: AnnotationInput, actor: Actor,
-           expected_version: int | None, comment: str | None = None) -> Annotation:  # fmt: skip
+def update(
+    session: Session,
+    annotation: Annotation,
+    data: AnnotationInput,
+    actor: Actor,
+    expected_version: int | None,
+    comment: str | None = None,
+) -> Annotation:
     check_version(annotation, expected_version)
     may_edit(annotation, actor)
     before = _snapshot(annotation)
     _apply(session, annotation, data)
     _bump(annotation, actor)
-    record(session, annotation.id, annotation.version, "edit", actor.name, before,
-           _snapshot(annotation), comment)  # fmt: skip
+    record(
+        session,
+        annotation.id,
+        annotation.version,
+        "edit",
+        actor.name,
+        before,
+        _snapshot(annotation),
+        comment,
+    )
     return annotation
 
 
-def delete(session: Session, annotation: Annotation, actor: Actor,
-           expected_version: int | None, comment: str | None = None) -> Annotation:  # fmt: skip
+def delete(
+    session: Session,
+    annotation: Annotation,
+    actor: Actor,
+    expected_version: int | None,
+    comment: str | None = None,
+) -> Annotation:
     check_version(annotation, expected_version)
     may_edit(annotation, actor)
     before = _snapshot(annotation)
     annotation.deleted_at = utcnow()
     annotation.deleted_by = actor.name
     _bump(annotation, actor)
-    record(session, annotation.id, annotation.version, "delete", actor.name, before,
-           _snapshot(annotation), comment)  # fmt: skip
+    record(
+        session,
+        annotation.id,
+        annotation.version,
+        "delete",
+        actor.name,
+        before,
+        _snapshot(annotation),
+        comment,
+    )
     return annotation
 
 
-def restore(session: Session, annotation: Annotation, actor: Actor,
-            expected_version: int | None, to_version: int | None = None,
-            comment: str | None = None) -> Annotation:  # fmt: skip
+def restore(
+    session: Session,
+    annotation: Annotation,
+    actor: Actor,
+    expected_version: int | None,
+    to_version: int | None = None,
+    comment: str | None = None,
+) -> Annotation:
     """Undelete, and with `to_version` bring back the content of an earlier version."""
     check_version(annotation, expected_version)
     may_edit(annotation, actor)
@@ -515,8 +598,14 @@ def restore(session: Session, annotation: Annotation, actor: Actor,
     if to_version is not None:
         from annotations.history import revisions_of
 
-        old = next((r for r in revisions_of(session, annotation.id)
-                    if r.version == to_version and r.after_json), None)  # fmt: skip
+        old = next(
+            (
+                r
+                for r in revisions_of(session, annotation.id)
+                if r.version == to_version and r.after_json
+            ),
+            None,
+        )
         if old is None:
             raise NotFound(f"annotation {annotation.id} has no version {to_version}")
         feature = json.loads(old.after_json or "{}")
@@ -525,13 +614,27 @@ def restore(session: Session, annotation: Annotation, actor: Actor,
     annotation.deleted_by = None
     _bump(annotation, actor)
     why = comment or (f"restored version {to_version}" if to_version else None)
-    record(session, annotation.id, annotation.version, "restore", actor.name, before,
-           _snapshot(annotation), why)  # fmt: skip
+    record(
+        session,
+        annotation.id,
+        annotation.version,
+        "restore",
+        actor.name,
+        before,
+        _snapshot(annotation),
+        why,
+    )
     return annotation
 
 
-def set_status(session: Session, annotation: Annotation, status: str, actor: Actor,
-               expected_version: int | None, comment: str | None = None) -> Annotation:  # fmt: skip
+def set_status(
+    session: Session,
+    annotation: Annotation,
+    status: str,
+    actor: Actor,
+    expected_version: int | None,
+    comment: str | None = None,
+) -> Annotation:
     check_version(annotation, expected_version)
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
@@ -549,8 +652,16 @@ def set_status(session: Session, annotation: Annotation, status: str, actor: Act
     before = _snapshot(annotation)
     annotation.status = status
     _bump(annotation, actor)
-    record(session, annotation.id, annotation.version, "status", actor.name, before,
-           _snapshot(annotation), comment)  # fmt: skip
+    record(
+        session,
+        annotation.id,
+        annotation.version,
+        "status",
+        actor.name,
+        before,
+        _snapshot(annotation),
+        comment,
+    )
     return annotation
 
 
@@ -563,11 +674,16 @@ def _bump(annotation: Annotation, actor: Actor) -> None:
 def _input_from_snapshot(feature: dict[str, Any]) -> AnnotationInput:
     props = feature["properties"]
     return AnnotationInput(
-        geometry=shape(feature["geometry"]), label=props["label"], image_id=props["image_id"],
-        shape=props["shape"], confidence=props["confidence"], count=props["count"],
-        attributes=props["attributes"], notes=props["notes"],
+        geometry=shape(feature["geometry"]),
+        label=props["label"],
+        image_id=props["image_id"],
+        shape=props["shape"],
+        confidence=props["confidence"],
+        count=props["count"],
+        attributes=props["attributes"],
+        notes=props["notes"],
         observed_at=parse_time(props["observed_at"]) if props.get("observed_at") else None,
-    )  # fmt: skip
+    )
 
 
 class PreconditionRequired(AnnotationError):

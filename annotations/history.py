@@ -50,8 +50,7 @@ class Revision(Base, Trail):
     action: Mapped[str] = mapped_column(String(16))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"revision": self.id, "version": self.version, "action": self.action,
-                **self.trail()}  # fmt: skip
+        return {"revision": self.id, "version": self.version, "action": self.action, **self.trail()}
 
 
 def record(
@@ -88,17 +87,24 @@ class Creation:
     comment: str | None = None
 
 
-def record_creations(session: Session, created: list[Creation], actor: str, at: datetime
-                     ) -> None:  # fmt: skip
+def record_creations(session: Session, created: list[Creation], actor: str, at: datetime) -> None:
     """The `create` revisions of many new annotations, inserted at once (for imports)."""
     session.execute(
         insert(Revision),
         [
-            {"annotation_id": c.annotation_id, "version": 1, "action": "create", "actor": actor,
-             "at": at, "comment": c.comment, "before_json": None, "after_json": c.after_text}
+            {
+                "annotation_id": c.annotation_id,
+                "version": 1,
+                "action": "create",
+                "actor": actor,
+                "at": at,
+                "comment": c.comment,
+                "before_json": None,
+                "after_json": c.after_text,
+            }
             for c in created
         ],
-    )  # fmt: skip
+    )
 
 
 def revisions_of(session: Session, annotation_id: str) -> list[Revision]:
@@ -124,8 +130,13 @@ class Change(Base, Trail):
     action: Mapped[str] = mapped_column(String(16))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"change": self.id, "subject": self.subject, "subject_id": self.subject_id,
-                "action": self.action, **self.trail()}  # fmt: skip
+        return {
+            "change": self.id,
+            "subject": self.subject,
+            "subject_id": self.subject_id,
+            "action": self.action,
+            **self.trail(),
+        }
 
 
 def record_change(

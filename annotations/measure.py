@@ -79,14 +79,19 @@ def _local_plane(lon: float, lat: float) -> Proj:
     return Proj(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
 
 
-def box_polygon(lon: float, lat: float, length_m: float, width_m: float, heading_deg: float
-                ) -> shapely.Polygon:  # fmt: skip
+def box_polygon(
+    lon: float, lat: float, length_m: float, width_m: float, heading_deg: float
+) -> shapely.Polygon:
     """A rectangle centred on lon/lat with its long axis along `heading_deg` (for tests
     and the demo's reference annotations)."""
     half_l, half_w = length_m / 2, width_m / 2
     points = []
-    for along, across in ((half_l, half_w), (-half_l, half_w), (-half_l, -half_w),
-                          (half_l, -half_w)):  # fmt: skip
+    for along, across in (
+        (half_l, half_w),
+        (-half_l, half_w),
+        (-half_l, -half_w),
+        (half_l, -half_w),
+    ):
         lon1, lat1, _ = GEOD.fwd(lon, lat, heading_deg, along)
         azimuth = heading_deg + (90 if across > 0 else -90)
         lon2, lat2, _ = GEOD.fwd(lon1, lat1, azimuth, abs(across))

@@ -29,8 +29,9 @@ class Item:
     version: int | None = None
 
 
-def review(session: Session, items: Sequence[Item], decision: str, actor: Actor,
-           comment: str | None = None) -> list[Annotation]:  # fmt: skip
+def review(
+    session: Session, items: Sequence[Item], decision: str, actor: Actor, comment: str | None = None
+) -> list[Annotation]:
     """Approve or reject every item, or raise on the first that cannot be.
 
     Rule for versions: an item with a version is refused (VersionConflict) when the

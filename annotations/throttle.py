@@ -49,8 +49,9 @@ class DatabaseStorage(Storage):
 
     STORAGE_SCHEME = ["annotator-database"]
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
-                 **options: Any) -> None:  # fmt: skip
+    def __init__(
+        self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any
+    ) -> None:
         database = options.pop("database", None)
         if not isinstance(database, Database):
             raise ValueError("DatabaseStorage needs database=<annotations.db.Database>")

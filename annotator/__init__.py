@@ -58,10 +58,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     urls.init_app(app)
     auth.init_app(app)
     tiles.init_app(app)
-    blueprints = (sites.bp, images.bp, pages.bp, annotations_api.bp, users.bp, openapi.bp,
-                  timeline.bp, compare.bp, review.bp, imports.bp, import_page.bp,
-                  reports_api.bp, events_api.bp, links_api.bp, report_pages.bp, embed.bp,
-                  exports.bp, reports_api.signing_bp)  # fmt: skip
+    blueprints = (
+        sites.bp,
+        images.bp,
+        pages.bp,
+        annotations_api.bp,
+        users.bp,
+        openapi.bp,
+        timeline.bp,
+        compare.bp,
+        review.bp,
+        imports.bp,
+        import_page.bp,
+        reports_api.bp,
+        events_api.bp,
+        links_api.bp,
+        report_pages.bp,
+        embed.bp,
+        exports.bp,
+        reports_api.signing_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

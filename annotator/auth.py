@@ -154,13 +154,23 @@ def _cookie_headers(response: BaseResponse) -> BaseResponse:
     new_cookie: tuple[str, int | None] | None = g.get("new_cookie")
     if new_cookie is not None:
         value, max_age = new_cookie
-        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
-                            secure=bool(config["SESSION_COOKIE_SECURE"]),
-                            samesite=config["SESSION_COOKIE_SAMESITE"])  # fmt: skip
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            secure=bool(config["SESSION_COOKIE_SECURE"]),
+            samesite=config["SESSION_COOKIE_SAMESITE"],
+        )
     elif g.get("drop_cookie"):
-        response.delete_cookie(name, path="/", httponly=True,
-                               secure=bool(config["SESSION_COOKIE_SECURE"]),
-                               samesite=config["SESSION_COOKIE_SAMESITE"])  # fmt: skip
+        response.delete_cookie(
+            name,
+            path="/",
+            httponly=True,
+            secure=bool(config["SESSION_COOKIE_SECURE"]),
+            samesite=config["SESSION_COOKIE_SAMESITE"],
+        )
     if g.get("cookie_read"):
         response.vary.add("Cookie")
     return response
@@ -345,8 +355,10 @@ class SignInThrottle:
     def retry_after(self, name: str, address: str) -> int | None:
         """Seconds until sign-in may be tried again, or None if it may be now."""
         waits = []
-        checks = ((self.per_account, ("account", _account(name))),
-                  (self.per_address, ("address", address)))  # fmt: skip
+        checks = (
+            (self.per_account, ("account", _account(name))),
+            (self.per_address, ("address", address)),
+        )
         for item, keys in checks:
             if not self.limiter.test(item, *keys):
                 reset = self.limiter.get_window_stats(item, *keys).reset_time

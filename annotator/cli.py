@@ -279,8 +279,12 @@ def images_list(as_json: bool) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--image", "image_id", help="Put every feature on this image (id).")
 @click.option("--label-field", help="The field holding each feature's label [label].")
-@click.option("--label-map", "label_map_path", type=click.Path(path_type=Path),
-              help="JSON or CSV file mapping the field's values to label ids.")  # fmt: skip
+@click.option(
+    "--label-map",
+    "label_map_path",
+    type=click.Path(path_type=Path),
+    help="JSON or CSV file mapping the field's values to label ids.",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would be made; change nothing.")
 @click.option("--user", "user_name", help="The analyst who authors the annotations.")
 @click.option("--json", "as_json", is_flag=True)
@@ -308,8 +312,7 @@ def import_annotations(
         with database.read() as session:
             user = get_user(session, user_name)
             if not user.can(Role.analyst):
-                raise click.ClickException(f"{user_name} is not an active analyst, editor "
-                                           "or admin")  # fmt: skip
+                raise click.ClickException(f"{user_name} is not an active analyst, editor or admin")
             actor = Actor(user.name, user.role)
     request = ImportRequest(
         name=path.name,
@@ -441,12 +444,18 @@ def tokens_revoke(user: str, label: str | None) -> None:
 
 @main.command()
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--key", "key_file", type=click.Path(path_type=Path), metavar="PUBLIC_KEY",
-              help="The server's public key (PEM: `annotator keys public`, or GET "
-                   "/api/v1/signing-key): also check the manifest's signature, which proves "
-                   "where the bundle came from. Without it only integrity is checked.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True,
-              help="Print {bundle, ok, problems, origin_checked} as JSON.")  # fmt: skip
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(path_type=Path),
+    metavar="PUBLIC_KEY",
+    help="The server's public key (PEM: `annotator keys public`, or GET "
+    "/api/v1/signing-key): also check the manifest's signature, which proves "
+    "where the bundle came from. Without it only integrity is checked.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {bundle, ok, problems, origin_checked} as JSON."
+)
 @friendly
 def verify(bundle: Path, key_file: Path | None, as_json: bool) -> None:
     """Re-check every sha256 in an evidence BUNDLE (integrity) and, given --key, its signature
@@ -463,8 +472,16 @@ def verify(bundle: Path, key_file: Path | None, as_json: bool) -> None:
         signer = fingerprint(key)[:16]
         origin = f", and the manifest is signed by the key given (sha256:{signer}\u2026)"
     if as_json:
-        _emit(True, {"bundle": str(bundle), "ok": not problems, "problems": problems,
-                     "origin_checked": key is not None}, [])  # fmt: skip
+        _emit(
+            True,
+            {
+                "bundle": str(bundle),
+                "ok": not problems,
+                "problems": problems,
+                "origin_checked": key is not None,
+            },
+            [],
+        )
     elif not problems:
         click.echo(f"OK {bundle}: every hash checks out{origin}")
     for problem in problems if not as_json else []:
@@ -537,12 +554,25 @@ def keys_public(as_json: bool) -> None:
 @click.option("--empty-chips", is_flag=True, help="coco, yolo: also chips with no annotation.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def export_command(format_name: str, output: Path, site: str | None, image: str | None,
-                   label: str | None, status: str | None, interval: str | None,
-                   bbox: str | None, author: str | None, report: int | None,
-                   event: int | None, include_deleted: bool, copy_images: bool,
-                   chip_size: int | None, overlap: int | None, empty_chips: bool,
-                   as_json: bool) -> None:  # fmt: skip
+def export_command(
+    format_name: str,
+    output: Path,
+    site: str | None,
+    image: str | None,
+    label: str | None,
+    status: str | None,
+    interval: str | None,
+    bbox: str | None,
+    author: str | None,
+    report: int | None,
+    event: int | None,
+    include_deleted: bool,
+    copy_images: bool,
+    chip_size: int | None,
+    overlap: int | None,
+    empty_chips: bool,
+    as_json: bool,
+) -> None:
     """Export annotations to a GIS format (or a STAC catalogue), with their provenance."""
     from annotations.exchange import Selection, export, get_format
     from annotations.search import Filters, parse_bbox
@@ -551,19 +581,29 @@ def export_command(format_name: str, output: Path, site: str | None, image: str 
     fmt = get_format(format_name)
     start, end = parse_interval(interval) if interval else (None, None)
     filters = Filters(
-        bbox=parse_bbox(bbox) if bbox else None, site=site, image=image, label=label,
-        status=tuple(s for s in (status or "").split(",") if s), start=start, end=end,
-        author=author, report=report, event=event, include_deleted=include_deleted,
-    )  # fmt: skip
+        bbox=parse_bbox(bbox) if bbox else None,
+        site=site,
+        image=image,
+        label=label,
+        status=tuple(s for s in (status or "").split(",") if s),
+        start=start,
+        end=end,
+        author=author,
+        report=report,
+        event=event,
+        include_deleted=include_deleted,
+    )
     options = {"images": "copy"} if copy_images else {}
     chips = {"chip_size": chip_size, "overlap": overlap, "empty_chips": empty_chips or None}
     options |= {name: str(value) for name, value in chips.items() if value is not None}
     app = _app()
     selection = Selection(
-        database=app.extensions["annotator.database"], filters=filters,
-        taxonomy=app.extensions["annotator.labels"], images_dir=app.config["IMAGES_DIR"],
+        database=app.extensions["annotator.database"],
+        filters=filters,
+        taxonomy=app.extensions["annotator.labels"],
+        images_dir=app.config["IMAGES_DIR"],
         options=options,
-    )  # fmt: skip
+    )
     if label:
         selection.taxonomy.get(label)  # an unknown label is an error, not an empty file
     written = export(selection, fmt.name, output)
@@ -582,10 +622,21 @@ if __name__ == "__main__":
 @main.command()
 @click.argument("report", type=click.IntRange(1))
 @click.option("--by", "editor", required=True, help="The editor who publishes (a user name).")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Folder for the map, the figure and the bundle.")  # fmt: skip
-@click.option("--width", default=2400, show_default=True, help="Figure width in pixels.",
-              type=click.IntRange(MIN_SIDE_PX, MAX_SIDE_PX))  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Folder for the map, the figure and the bundle.",
+)
+@click.option(
+    "--width",
+    default=2400,
+    show_default=True,
+    help="Figure width in pixels.",
+    type=click.IntRange(MIN_SIDE_PX, MAX_SIDE_PX),
+)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -> None:
@@ -608,15 +659,19 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
             publication = publishing.publish(session, found, who, images_dir, labels)
             evidence = publishing.frozen_evidence(publication, images_dir)
             # still inside the transaction: if an output fails, nothing is published
-            written = story.write_outputs(evidence, publication, output, width,
-                                          signing_key=story.signing_key())  # fmt: skip
+            written = story.write_outputs(
+                evidence, publication, output, width, signing_key=story.signing_key()
+            )
             payload = publication.to_dict() | {
                 "embed_path": f"/embed/{found.embed_token}",
                 "files": [str(path) for path in written],
             }
     finally:
         database.dispose()
-    lines = [f"published report {report} as publication {payload['number']} "
-             f"(sha256 {payload['sha256']})", f"embed: {payload['embed_path']}",
-             *(f"wrote {path}" for path in payload["files"])]  # fmt: skip
+    lines = [
+        f"published report {report} as publication {payload['number']} "
+        f"(sha256 {payload['sha256']})",
+        f"embed: {payload['embed_path']}",
+        *(f"wrote {path}" for path in payload["files"]),
+    ]
     _emit(as_json, payload, lines)

@@ -19,8 +19,10 @@ def _finite_float(text: str) -> float:
     """1e309 is valid JSON but overflows to infinity: refuse it like NaN."""
     value = float(text)
     if not math.isfinite(value):
-        raise RequestError(f"the number {text[:40]} is out of range; send finite numbers only",
-                           code="malformed_json")  # fmt: skip
+        raise RequestError(
+            f"the number {text[:40]} is out of range; send finite numbers only",
+            code="malformed_json",
+        )
     return value
 
 
@@ -36,15 +38,19 @@ def json_body() -> dict[str, Any]:
     if request.content_length is not None and request.content_length > limit:
         raise RequestError(
             f"the JSON body is larger than {limit // (1024 * 1024)} MB; send fewer features "
-            "per request", status=413, code="request_entity_too_large",
-        )  # fmt: skip
+            "per request",
+            status=413,
+            code="request_entity_too_large",
+        )
     # a declared length is checked above; a chunked body is read no further than the limit
     raw = request.get_data(cache=True) if request.content_length else request.stream.read(limit + 1)
     if len(raw) > limit:
         raise RequestError(
             f"the JSON body is larger than {limit // (1024 * 1024)} MB; send fewer features "
-            "per request", status=413, code="request_entity_too_large",
-        )  # fmt: skip
+            "per request",
+            status=413,
+            code="request_entity_too_large",
+        )
     try:
         data = jsontext.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -73,16 +73,24 @@ def gunicorn_argv(
 ) -> list[str]:
     """The command line of `annotator serve`, without the interpreter."""
     return [
-        "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", str(threads),
-        "--worker-class", WORKER_CLASS,
-        "--keep-alive", str(client_timeout),
-        "--access-logfile", "-",
-        "--timeout", "120",
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        WORKER_CLASS,
+        "--keep-alive",
+        str(client_timeout),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "120",
         "annotator.wsgi:app",
-    ]  # fmt: skip
+    ]
 
 
 # ----------------------------------------------------------------------------- tasks

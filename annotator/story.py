@@ -45,9 +45,14 @@ def output_cache() -> DiskCache:
     return DiskCache(folder, int(current_app.config["OUTPUT_CACHE_MB"]) << 20)
 
 
-def write_outputs(evidence: Evidence, publication: Publication, folder: Path,
-                  width_px: int = FIGURE_DEFAULT_PX, *,
-                  signing_key: SigningKey) -> list[Path]:  # fmt: skip
+def write_outputs(
+    evidence: Evidence,
+    publication: Publication,
+    folder: Path,
+    width_px: int = FIGURE_DEFAULT_PX,
+    *,
+    signing_key: SigningKey,
+) -> list[Path]:
     """The three outputs (map, figure as PNG and SVG, bundle signed with `signing_key`) as files
     in `folder`."""
     stem = f"report-{publication.report_id}-{publication.number}"

@@ -95,8 +95,9 @@ def external_url(endpoint: str, **values: Any) -> str:
             "this request's Host header is not a host this server answers to, so no link "
             "can be built from it: set ANNOTATOR_PUBLIC_URL to the server's public address, "
             "or add the host to ANNOTATOR_ALLOWED_HOSTS",
-            status=400, code="bad_host",
-        )  # fmt: skip
+            status=400,
+            code="bad_host",
+        )
     return url_for(endpoint, _external=True, **values)
 
 

@@ -80,8 +80,9 @@ def prepare(sizes: tuple[int, ...]) -> dict[int, Path]:
             continue
         if not base.catalogue:
             if catalogue_file.exists() and (base.sqlite_path).exists():
-                base.catalogue = [bench.CatalogueImage(**c)
-                                  for c in json.loads(catalogue_file.read_text())]  # fmt: skip
+                base.catalogue = [
+                    bench.CatalogueImage(**c) for c in json.loads(catalogue_file.read_text())
+                ]
             else:
                 bench.prepare(base, bench.write_images(bench.site_layout()))
                 catalogue_file.write_text(json.dumps([c.__dict__ for c in base.catalogue]))
@@ -121,13 +122,19 @@ def run_child(argv: list[str], env: dict[str, str]) -> tuple[Run, str]:
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
             err.seek(0)
-            raise RuntimeError(f"{' '.join(argv[1:4])} exited {code}"
-                               f"{' (killed)' if code < 0 else ''}: "
-                               f"{err.read().strip()[-300:]}")  # fmt: skip
+            raise RuntimeError(
+                f"{' '.join(argv[1:4])} exited {code}"
+                f"{' (killed)' if code < 0 else ''}: "
+                f"{err.read().strip()[-300:]}"
+            )
         out.seek(0)
         stdout = out.read()
-    run = Run(seconds=seconds, peak_mb=usage.ru_maxrss / 1024, other_cpu=meter.other_share(),
-              output_mb=0.0)  # fmt: skip
+    run = Run(
+        seconds=seconds,
+        peak_mb=usage.ru_maxrss / 1024,
+        other_cpu=meter.other_share(),
+        output_mb=0.0,
+    )
     return run, stdout
 
 
@@ -176,9 +183,12 @@ def export_worker(folder: Path, name: str, target: Path) -> dict[str, Any]:
     from annotator import create_app
 
     app = create_app({"DATA_DIR": str(folder)})
-    selection = Selection(database=app.extensions["annotator.database"], filters=Filters(),
-                          taxonomy=app.extensions["annotator.labels"],
-                          images_dir=app.config["IMAGES_DIR"])  # fmt: skip
+    selection = Selection(
+        database=app.extensions["annotator.database"],
+        filters=Filters(),
+        taxonomy=app.extensions["annotator.labels"],
+        images_dir=app.config["IMAGES_DIR"],
+    )
     started = time.perf_counter()
     written = export(selection, name, target)
     return {"seconds": time.perf_counter() - started, "written": written, "peak_kb": vm_hwm_kb()}
@@ -192,8 +202,7 @@ def export_run(folder: Path, name: str, size: int) -> Run:
     _clear(target)
     env = {**os.environ, "ANNOTATOR_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT)}
     env.pop("ANNOTATOR_DATABASE_URL", None)
-    argv = [sys.executable, str(Path(__file__)), "--export-worker", str(folder), name,
-            str(target)]  # fmt: skip
+    argv = [sys.executable, str(Path(__file__)), "--export-worker", str(folder), name, str(target)]
     run = measured(argv, env, target, timed=True)
     if name not in ("stac", "gpkg") or size != min(SIZES):
         _clear(target)  # keep only the 100,000-feature GeoPackage, for the import timing
@@ -209,8 +218,12 @@ def floor_frame(folder: Path, size: int) -> Path:
     path = OUT / f"floor-{size}.parquet"
     if not path.exists():
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, str(Path(__file__)), "--frame-worker", str(folder),
-                        str(path)], env=env, check=True, cwd=ROOT)  # fmt: skip
+        subprocess.run(
+            [sys.executable, str(Path(__file__)), "--frame-worker", str(folder), str(path)],
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
     return path
 
 
@@ -224,15 +237,21 @@ def frame_worker(folder: Path, path: Path) -> None:
     from annotator import create_app
 
     app = create_app({"DATA_DIR": str(folder)})
-    selection = Selection(database=app.extensions["annotator.database"], filters=Filters(),
-                          taxonomy=app.extensions["annotator.labels"],
-                          images_dir=app.config["IMAGES_DIR"])  # fmt: skip
+    selection = Selection(
+        database=app.extensions["annotator.database"],
+        filters=Filters(),
+        taxonomy=app.extensions["annotator.labels"],
+        images_dir=app.config["IMAGES_DIR"],
+    )
     from annotations.exchange.selection import batches
 
     frames = []
     for batch in batches(selection):
-        frames.append(gpd.GeoDataFrame(pd.DataFrame(batch.columns),
-                                       geometry=geometries(batch), crs="OGC:CRS84"))  # fmt: skip
+        frames.append(
+            gpd.GeoDataFrame(
+                pd.DataFrame(batch.columns), geometry=geometries(batch), crs="OGC:CRS84"
+            )
+        )
     frame = pd.concat(frames, ignore_index=True)
     frame.to_parquet(path)
 
@@ -262,8 +281,9 @@ def floor_worker(parquet: Path, name: str, target: Path) -> dict[str, Any]:
         target.mkdir(parents=True, exist_ok=True)
         kinds = frame.geom_type.str.replace("Multi", "", regex=False)
         for kind in sorted(kinds.unique()):
-            pyogrio.write_dataframe(frame[kinds == kind], target / f"{kind}.shp",
-                                    driver=driver, **options)  # fmt: skip
+            pyogrio.write_dataframe(
+                frame[kinds == kind], target / f"{kind}.shp", driver=driver, **options
+            )
     else:
         pyogrio.write_dataframe(frame, target, driver=driver, **options)
     return {"seconds": time.perf_counter() - started, "peak_kb": vm_hwm_kb()}
@@ -273,8 +293,7 @@ def floor_run(parquet: Path, name: str, size: int) -> Run:
     target = OUT / f"out-{size}" / FLOOR_OPTIONS[name][1]
     target.parent.mkdir(parents=True, exist_ok=True)
     _clear(target)
-    argv = [sys.executable, str(Path(__file__)), "--floor-worker", str(parquet), name,
-            str(target)]  # fmt: skip
+    argv = [sys.executable, str(Path(__file__)), "--floor-worker", str(parquet), name, str(target)]
     run = measured(argv, dict(os.environ), target, timed=True)
     _clear(target)
     return run
@@ -303,9 +322,12 @@ def time_import(gpkg: Path, folder: Path) -> dict[str, Any]:
         log(f"importing {gpkg.name} ({step})")
         run, stdout = run_child(argv, env)
         summary = json.loads(stdout)
-        results[step] = {**run.__dict__, "created": summary["created"],
-                         "already": summary["already_imported"],
-                         "refused": len(summary["not_imported"])}  # fmt: skip
+        results[step] = {
+            **run.__dict__,
+            "created": summary["created"],
+            "already": summary["already_imported"],
+            "refused": len(summary["not_imported"]),
+        }
     shutil.rmtree(target, ignore_errors=True)
     return results
 
@@ -331,10 +353,13 @@ def render(results: dict[str, Any]) -> str:
         "",
     ]
     for size in results["sizes"]:
-        lines += [f"## {size:,} annotations", "",
-                  "| format | export s | floor s | ratio | time target | export peak MB | "
-                  "floor peak MB | output MB | other CPU (export / floor) |",
-                  "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"## {size:,} annotations",
+            "",
+            "| format | export s | floor s | ratio | time target | export peak MB | "
+            "floor peak MB | output MB | other CPU (export / floor) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, row in results["runs"][str(size)].items():
             export, floor = row["export"], row["floor"]
             if floor is None:
@@ -352,24 +377,32 @@ def render(results: dict[str, Any]) -> str:
                 f"{floor['peak_mb']:.0f} | {export['output_mb']:.0f} | "
                 f"{export['other_cpu']:.0%} / {floor['other_cpu']:.0%} |"
             )
-        failures = [(n, r["floor_failed"]) for n, r in results["runs"][str(size)].items()
-                    if r.get("floor_failed")]  # fmt: skip
+        failures = [
+            (n, r["floor_failed"])
+            for n, r in results["runs"][str(size)].items()
+            if r.get("floor_failed")
+        ]
         if failures:
             lines.append("")
             lines += [f"- the {n} floor failed: `{why}`" for n, why in failures]
         lines.append("")
     if len(results["sizes"]) > 1:
         small, large = (str(s) for s in results["sizes"][:2])
-        lines += ["## Streaming: peak RSS of the export, 1,000,000 against 100,000", "",
-                  "| format | 100,000 MB | 1,000,000 MB | ratio | target ≤ 1.5 |",
-                  "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            "## Streaming: peak RSS of the export, 1,000,000 against 100,000",
+            "",
+            "| format | 100,000 MB | 1,000,000 MB | ratio | target ≤ 1.5 |",
+            "|---|---|---|---|---|",
+        ]
         for name in results["runs"][small]:
             if name not in results["runs"][large]:
                 continue
             a = results["runs"][small][name]["export"]["peak_mb"]
             b = results["runs"][large][name]["export"]["peak_mb"]
-            lines.append(f"| {name} | {a:.0f} | {b:.0f} | {b / a:.2f} | "
-                         f"{verdict(b / a <= TARGET_RSS_RATIO)} |")  # fmt: skip
+            lines.append(
+                f"| {name} | {a:.0f} | {b:.0f} | {b / a:.2f} | "
+                f"{verdict(b / a <= TARGET_RSS_RATIO)} |"
+            )
         lines.append("")
     lines += import_lines(results.get("import"))
     lines += ["", "## Machine", "", "|  |  |", "|---|---|"]
@@ -379,17 +412,26 @@ def render(results: dict[str, Any]) -> str:
 
 def load_sentence(results: dict[str, Any]) -> str:
     """How busy the machine was, from the 'other CPU' read during every measurement."""
-    shares = [run["other_cpu"] for size in results["runs"].values() for row in size.values()
-              for run in (row["export"], row["floor"]) if run]  # fmt: skip
+    shares = [
+        run["other_cpu"]
+        for size in results["runs"].values()
+        for row in size.values()
+        for run in (row["export"], row["floor"])
+        if run
+    ]
     if not shares:
         return ""
     most = max(shares)
     if most < 0.15:
-        return (f"The machine was otherwise quiet: other processes used at most {most:.0%} of "
-                "it during any measurement ('other CPU').")  # fmt: skip
-    return (f"The machine was shared with other work: other processes used up to {most:.0%} "
-            "of it during a measurement ('other CPU', beside each figure), so the times are "
-            "comparable side by side (export against floor), not across runs.")  # fmt: skip
+        return (
+            f"The machine was otherwise quiet: other processes used at most {most:.0%} of "
+            "it during any measurement ('other CPU')."
+        )
+    return (
+        f"The machine was shared with other work: other processes used up to {most:.0%} "
+        "of it during a measurement ('other CPU', beside each figure), so the times are "
+        "comparable side by side (export against floor), not across runs."
+    )
 
 
 def import_lines(imported: dict[str, Any] | None) -> list[str]:
@@ -421,8 +463,15 @@ def import_lines(imported: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def measure_size(size: int, folder: Path, formats: list[str], floors: set[str],
-                 began: float, *, merge: bool = False) -> None:  # fmt: skip
+def measure_size(
+    size: int,
+    folder: Path,
+    formats: list[str],
+    floors: set[str],
+    began: float,
+    *,
+    merge: bool = False,
+) -> None:
     """Every format's export (and floor) at one size; figures to results-<size>.json."""
     parquet = floor_frame(folder, size) if floors else None
     runs: dict[str, Any] = {}
@@ -436,22 +485,33 @@ def measure_size(size: int, folder: Path, formats: list[str], floors: set[str],
             except RuntimeError as error:  # e.g. killed for memory: LIBKML holds the document
                 failed = str(error)[-200:]
                 log(f"  floor failed: {failed}")
-        runs[name] = {"export": export.__dict__, "floor": floor.__dict__ if floor else None,
-                      "floor_failed": failed}  # fmt: skip
+        runs[name] = {
+            "export": export.__dict__,
+            "floor": floor.__dict__ if floor else None,
+            "floor_failed": failed,
+        }
         log(
             f"  export {export.seconds:.1f} s {export.peak_mb:.0f} MB; "
             f"floor {f'{floor.seconds:.1f} s {floor.peak_mb:.0f} MB' if floor else '-'}"
         )
-    result: dict[str, Any] = {"size": size, "when": datetime.now(UTC).isoformat(),
-                              "elapsed_s": time.perf_counter() - began, "runs": runs}  # fmt: skip
+    result: dict[str, Any] = {
+        "size": size,
+        "when": datetime.now(UTC).isoformat(),
+        "elapsed_s": time.perf_counter() - began,
+        "runs": runs,
+    }
     gpkg = OUT / f"out-{size}" / "annotations.gpkg"
     if size == min(SIZES) and "gpkg" in formats and gpkg.exists():
         result["import"] = time_import(gpkg, folder)
     path = OUT / f"results-{size}.json"
     if merge and path.exists():  # re-measured formats replace theirs; the others stay
         earlier = json.loads(path.read_text())
-        result = {**earlier, **result, "runs": {**earlier["runs"], **runs},
-                  "elapsed_s": earlier["elapsed_s"] + result["elapsed_s"]}  # fmt: skip
+        result = {
+            **earlier,
+            **result,
+            "runs": {**earlier["runs"], **runs},
+            "elapsed_s": earlier["elapsed_s"] + result["elapsed_s"],
+        }
         if "import" not in result and earlier.get("import"):
             result["import"] = earlier["import"]
     path.write_text(json.dumps(result, indent=2))

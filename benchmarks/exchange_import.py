@@ -36,8 +36,14 @@ OUT = ROOT / "benchmarks" / "out" / "exchange-import"
 FEATURES = 100_000
 SIZE = 4000
 ORIGIN = (790000.0, 3922000.0)
-LABELS = ("aircraft.transport.an-124", "aircraft.combat.su-24", "vehicle.truck",
-          "structure.tent", "structure.hangar", "ship.cargo")  # fmt: skip
+LABELS = (
+    "aircraft.transport.an-124",
+    "aircraft.combat.su-24",
+    "vehicle.truck",
+    "structure.tent",
+    "structure.hangar",
+    "ship.cargo",
+)
 TARGET_PER_S = 1000
 
 
@@ -54,9 +60,16 @@ def prepare(count: int) -> tuple[Path, Path]:
     if not tiff.exists():
         rng = np.random.default_rng(11)
         data = rng.integers(1, 255, (3, SIZE, SIZE), dtype=np.uint8)
-        profile = {"driver": "GTiff", "count": 3, "height": SIZE, "width": SIZE,
-                   "dtype": "uint8", "crs": "EPSG:32636", "tiled": True,
-                   "transform": from_origin(*ORIGIN, 0.5, 0.5)}  # fmt: skip
+        profile = {
+            "driver": "GTiff",
+            "count": 3,
+            "height": SIZE,
+            "width": SIZE,
+            "dtype": "uint8",
+            "crs": "EPSG:32636",
+            "tiled": True,
+            "transform": from_origin(*ORIGIN, 0.5, 0.5),
+        }
         with rasterio.open(tiff, "w", **profile) as dataset:
             dataset.write(data)
     if not gpkg.exists():
@@ -66,8 +79,11 @@ def prepare(count: int) -> tuple[Path, Path]:
         half = rng.uniform(2, 10, count)
         boxes = shapely.box(x - half, y - half, x + half, y + half)
         labels = [LABELS[i] for i in rng.integers(0, len(LABELS), count)]
-        frame = gpd.GeoDataFrame({"label": labels, "notes": [f"box {i}" for i in range(count)]},
-                                 geometry=boxes, crs="EPSG:32636")  # fmt: skip
+        frame = gpd.GeoDataFrame(
+            {"label": labels, "notes": [f"box {i}" for i in range(count)]},
+            geometry=boxes,
+            crs="EPSG:32636",
+        )
         frame.to_file(gpkg, driver="GPKG", layer="boxes")
     return tiff, gpkg
 
@@ -83,17 +99,28 @@ def child(backend_url: str, data_dir: Path, tiff: Path, gpkg: Path) -> dict[str,
     from annotator import create_app
     from annotator.intake import Upload, import_images
 
-    app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": backend_url,
-                      "SECRET_KEY": "bench"})  # fmt: skip
+    app = create_app(
+        {"DATA_DIR": str(data_dir), "DATABASE_URL": backend_url, "SECRET_KEY": "bench"}
+    )
     database = app.extensions["annotator.database"]
     upgrade(database)
-    import_images(database, Path(app.config["IMAGES_DIR"]), [Upload(tiff, tiff.name)],
-                  Provenance(provider="synthetic"), max_pixels=10**9)  # fmt: skip
+    import_images(
+        database,
+        Path(app.config["IMAGES_DIR"]),
+        [Upload(tiff, tiff.name)],
+        Provenance(provider="synthetic"),
+        max_pixels=10**9,
+    )
     figures: dict[str, Any] = {}
     for step, dry_run in (("dry run", True), ("import", False), ("again", False)):
-        request = ImportRequest(gpkg.name, ImportOptions(), dry_run,
-                                Actor("bench", Role.analyst), Path(app.config["TMP_DIR"]),
-                                2 * 1024**3)  # fmt: skip
+        request = ImportRequest(
+            gpkg.name,
+            ImportOptions(),
+            dry_run,
+            Actor("bench", Role.analyst),
+            Path(app.config["TMP_DIR"]),
+            2 * 1024**3,
+        )
         meter = CpuMeter()
         started = time.perf_counter()
         with gpkg.open("rb") as stream:
@@ -149,9 +176,19 @@ def main() -> None:
             backend_url = url or f"sqlite:///{data_dir}/annotator.db"
             log(f"{name}: importing {args.count:,} features")
             run = subprocess.run(
-                [sys.executable, __file__, "--count", str(args.count), "--child", backend_url,
-                 str(data_dir)], check=True, capture_output=True, text=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    __file__,
+                    "--count",
+                    str(args.count),
+                    "--child",
+                    backend_url,
+                    str(data_dir),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             results[name] = json.loads(run.stdout.strip().splitlines()[-1])
             subprocess.run(["rm", "-rf", str(data_dir)], check=False)
     finally:
@@ -178,10 +215,15 @@ def render(results: dict[str, dict[str, Any]], read_s: float, count: int, took_s
         )
     facts = machine()
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    met = all(f["import"]["created"] / f["import"]["seconds"] >= TARGET_PER_S
-              for f in results.values())  # fmt: skip
-    others = [f["other_cpu"] for figures in results.values()
-              for k, f in figures.items() if k != "peak_rss_kb"]  # fmt: skip
+    met = all(
+        f["import"]["created"] / f["import"]["seconds"] >= TARGET_PER_S for f in results.values()
+    )
+    others = [
+        f["other_cpu"]
+        for figures in results.values()
+        for k, f in figures.items()
+        if k != "peak_rss_kb"
+    ]
     busiest = max(others, default=0.0)
     load = f"Other processes used at most {busiest:.0%} of the machine during any step" + (
         ": it was otherwise quiet."

@@ -68,20 +68,32 @@ def captures() -> list[tuple[str, ImageFacts]]:
 def seed_story(found: list[tuple[str, ImageFacts]]) -> Evidence:
     images = []
     annotations = []
-    claim = EvidenceClaim(id=1, prefix="Satellite images captured ", suffix=", with the noses",
-                          exact="two Antonov AN-124 aircraft at the Hmeimim base")  # fmt: skip
+    claim = EvidenceClaim(
+        id=1,
+        prefix="Satellite images captured ",
+        suffix=", with the noses",
+        exact="two Antonov AN-124 aircraft at the Hmeimim base",
+    )
     for date, facts in found:
-        image = EvidenceImage(id=facts.sha256[:12], sha256=facts.sha256, cog_path=facts.cog_path,
-                              captured_at=facts.captured_at, provider="annotator demo",
-                              licence="CC0 1.0", attribution=None, gsd_m=facts.gsd_m,
-                              synthetic=True)  # fmt: skip
+        image = EvidenceImage(
+            id=facts.sha256[:12],
+            sha256=facts.sha256,
+            cog_path=facts.cog_path,
+            captured_at=facts.captured_at,
+            provider="annotator demo",
+            licence="CC0 1.0",
+            attribution=None,
+            gsd_m=facts.gsd_m,
+            synthetic=True,
+        )
         images.append(image)
         for index, aircraft in enumerate(demo.demo_aircraft(date)):
             if aircraft.kind not in COLOURS:
                 continue
             name, colour = COLOURS[aircraft.kind]
-            box = box_polygon(aircraft.lon, aircraft.lat, aircraft.length_m, aircraft.span_m,
-                              aircraft.heading_deg)  # fmt: skip
+            box = box_polygon(
+                aircraft.lon, aircraft.lat, aircraft.length_m, aircraft.span_m, aircraft.heading_deg
+            )
             ident = f"{date}-{aircraft.kind}-{index}"
             stance = "supports" if aircraft.kind == "an-124" else "context"
             feature = {
@@ -94,14 +106,27 @@ def seed_story(found: list[tuple[str, ImageFacts]]) -> Evidence:
                     "observed_at": f"{date}T08:21:00Z",
                 },
             }
-            annotations.append(EvidenceAnnotation(
-                id=ident, version=2, image_id=image.id, label=f"aircraft.transport.{aircraft.kind}",
-                label_name=name, colour=colour, confidence="confirmed", feature=feature,
-                revised_by="analyst", revised_at=datetime(2024, 12, 14, tzinfo=UTC),
-                approved_by="editor", approved_at=datetime(2024, 12, 15, tzinfo=UTC),
-                links=(EvidenceLink(stance=stance, claim_id=1 if stance == "supports" else None,
-                                    note=""),),
-            ))  # fmt: skip
+            annotations.append(
+                EvidenceAnnotation(
+                    id=ident,
+                    version=2,
+                    image_id=image.id,
+                    label=f"aircraft.transport.{aircraft.kind}",
+                    label_name=name,
+                    colour=colour,
+                    confidence="confirmed",
+                    feature=feature,
+                    revised_by="analyst",
+                    revised_at=datetime(2024, 12, 14, tzinfo=UTC),
+                    approved_by="editor",
+                    approved_at=datetime(2024, 12, 15, tzinfo=UTC),
+                    links=(
+                        EvidenceLink(
+                            stance=stance, claim_id=1 if stance == "supports" else None, note=""
+                        ),
+                    ),
+                )
+            )
     published = datetime(2026, 5, 25, 9, 0, tzinfo=UTC)
     report = EvidenceReport(
         id=1,
@@ -113,9 +138,15 @@ def seed_story(found: list[tuple[str, ImageFacts]]) -> Evidence:
         language="en",
         summary=None,
     )
-    return Evidence(report=report, claims=(claim,), annotations=tuple(annotations),
-                    images=tuple(images), published_at=published, published_by="editor",
-                    site_name="Hmeimim air base")  # fmt: skip
+    return Evidence(
+        report=report,
+        claims=(claim,),
+        annotations=tuple(annotations),
+        images=tuple(images),
+        published_at=published,
+        published_by="editor",
+        site_name="Hmeimim air base",
+    )
 
 
 def measure(what: str, make: Callable[[], bytes | str | list[str]]) -> dict[str, float | str]:
@@ -138,8 +169,13 @@ def measure(what: str, make: Callable[[], bytes | str | list[str]]) -> dict[str,
     share, times = min(rounds, key=lambda item: item[0])
     size = len(result.encode() if isinstance(result, str) else result)
     common.log(f"{what}: median {statistics.median(times) * 1000:.0f} ms")
-    return {"what": what, "median_ms": statistics.median(times) * 1000,
-            "best_ms": min(times) * 1000, "size": size, "other": share}  # fmt: skip
+    return {
+        "what": what,
+        "median_ms": statistics.median(times) * 1000,
+        "best_ms": min(times) * 1000,
+        "size": size,
+        "other": share,
+    }
 
 
 def main() -> None:

@@ -40,8 +40,13 @@ from annotations.timeline import COUNTED_STATUSES, site_timeline  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out" / "timeline"
 SIZES = ((10, 1_000), (50, 1_000), (50, 4_000))  # (captures, annotations per capture)
-LABELS = ("aircraft.transport.an-124", "aircraft.transport.il-76", "vehicle.truck",
-          "vehicle.convoy", "aircraft.combat.su-30sm")  # fmt: skip
+LABELS = (
+    "aircraft.transport.an-124",
+    "aircraft.transport.il-76",
+    "vehicle.truck",
+    "vehicle.convoy",
+    "aircraft.combat.su-30sm",
+)
 STATUSES = ("draft", "in_review", "approved", "rejected")
 REPEATS = 7
 NOTE = (
@@ -63,13 +68,27 @@ def fill(database: Database, captures: int, per_capture: int) -> None:
         session.flush()
         for index in range(captures):
             image = Image(
-                id=uuid.uuid4().hex, sha256=uuid.uuid4().hex * 2, cog_name="x.tif",
-                original_filename="x.tif", crs="EPSG:32636", width=1, height=1, band_count=3,
-                dtype="uint8", mask="none", gsd_m=0.5, footprint_geojson=SQUARE,
-                captured_at=start + timedelta(days=index), captured_source="tag",
-                display_json="{}", synthetic=True, min_lon=35.9, min_lat=35.4, max_lon=35.91,
+                id=uuid.uuid4().hex,
+                sha256=uuid.uuid4().hex * 2,
+                cog_name="x.tif",
+                original_filename="x.tif",
+                crs="EPSG:32636",
+                width=1,
+                height=1,
+                band_count=3,
+                dtype="uint8",
+                mask="none",
+                gsd_m=0.5,
+                footprint_geojson=SQUARE,
+                captured_at=start + timedelta(days=index),
+                captured_source="tag",
+                display_json="{}",
+                synthetic=True,
+                min_lon=35.9,
+                min_lat=35.4,
+                max_lon=35.91,
                 max_lat=35.41,
-            )  # fmt: skip
+            )
             session.add(image)
             session.flush()
             session.add(SiteImage(site_id=site.id, image_id=image.id))
@@ -169,10 +188,18 @@ def main() -> None:
         assert one_total == many_total, (one_total, many_total)
         database.dispose()
         total = captures * per_capture
-        results.append({"captures": captures, "annotations": total, "grouped_ms": one_ms,
-                        "per_capture_ms": many_ms, "other_cpu": share})  # fmt: skip
-        lines.append(f"| {captures} | {total:,} | {one_ms:.1f} ms | {many_ms:.1f} ms | "
-                     f"{share:.0%} |")  # fmt: skip
+        results.append(
+            {
+                "captures": captures,
+                "annotations": total,
+                "grouped_ms": one_ms,
+                "per_capture_ms": many_ms,
+                "other_cpu": share,
+            }
+        )
+        lines.append(
+            f"| {captures} | {total:,} | {one_ms:.1f} ms | {many_ms:.1f} ms | {share:.0%} |"
+        )
     machine = common.machine()
     lines += ["", "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()) + "."]
     lines += ["The machine was shared with other work while this ran; see 'other CPU'.", "", NOTE]

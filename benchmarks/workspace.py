@@ -65,8 +65,14 @@ DATA_DIR = OUT / "instance"
 SOURCE = OUT / "workspace-2000px-0.5m-utm36n.tif"
 APP_BIN = ROOT / ".venv" / "bin"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1366, "height": 768}
 USER, PASSWORD = "bench-analyst", "bench password 5000"
 
@@ -141,8 +147,15 @@ def write_image() -> None:
     rng = np.random.default_rng(SEED)
     base = rng.integers(90, 160, (3, SIZE // 8, SIZE // 8), dtype=np.uint8)
     data = base.repeat(8, axis=1).repeat(8, axis=2)  # blocky, so it compresses like imagery
-    profile = {"driver": "GTiff", "count": 3, "height": SIZE, "width": SIZE, "dtype": "uint8",
-               "crs": "EPSG:32636", "transform": from_origin(*ORIGIN, GSD, GSD)}  # fmt: skip
+    profile = {
+        "driver": "GTiff",
+        "count": 3,
+        "height": SIZE,
+        "width": SIZE,
+        "dtype": "uint8",
+        "crs": "EPSG:32636",
+        "transform": from_origin(*ORIGIN, GSD, GSD),
+    }
     with rasterio.open(SOURCE, "w", **profile) as dataset:
         dataset.write(data)
 
@@ -183,12 +196,18 @@ def features(image: Any, labels: list[str]) -> list[dict[str, Any]]:
             geometry, shape = {"type": "LineString", "coordinates": line}, "line"
         else:
             geometry, shape = {"type": "Point", "coordinates": [lon, lat]}, "point"
-        made.append({
-            "type": "Feature",
-            "geometry": json.loads(json.dumps(geometry)),
-            "properties": {"label": labels[index % len(labels)], "image_id": image.id,
-                           "shape": shape, "notes": f"bench {index}"},
-        })  # fmt: skip
+        made.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(json.dumps(geometry)),
+                "properties": {
+                    "label": labels[index % len(labels)],
+                    "image_id": image.id,
+                    "shape": shape,
+                    "notes": f"bench {index}",
+                },
+            }
+        )
     return made
 
 
@@ -218,8 +237,9 @@ def prepare() -> str:
         add_user(session, USER, Role.analyst, PASSWORD)
     provenance = Provenance(provider="benchmark (synthetic)")
     uploads = [Upload(SOURCE, SOURCE.name)]
-    image = import_images(database, app.config["IMAGES_DIR"], uploads, provenance,
-                          max_pixels=10**9)[0].image  # fmt: skip
+    image = import_images(
+        database, app.config["IMAGES_DIR"], uploads, provenance, max_pixels=10**9
+    )[0].image
     with database.write() as session:
         token = create_token(session, get_user(session, USER), "bench")
     taxonomy = app.extensions["annotator.labels"]
@@ -229,8 +249,9 @@ def prepare() -> str:
     log(f"adding {COUNT} annotations through the API")
     for start in range(0, COUNT, 500):
         body = {"type": "FeatureCollection", "features": made[start : start + 500]}
-        response = client.post("/api/v1/annotations", json=body,
-                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        response = client.post(
+            "/api/v1/annotations", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
         if response.status_code != 201:
             raise RuntimeError(f"adding annotations failed: {response.get_data(as_text=True)}")
     database.dispose()
@@ -243,8 +264,12 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     env = base_env() | {"ANNOTATOR_DATA_DIR": str(DATA_DIR)}
     process = subprocess.Popen(
         [str(APP_BIN / "annotator"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -359,8 +384,9 @@ def run() -> dict[str, Any]:
     meter = Meter()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                 args=CHROMIUM_ARGS)  # fmt: skip
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
             context = browser.new_context(viewport=VIEWPORT)
             context.add_init_script(INIT_SCRIPT)
             page = context.new_page()
@@ -455,8 +481,10 @@ def report(results: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for index, load in enumerate(loads, 1):
-        lines.append(f"| {index} | {load['first_render_ms']:.0f} | {load['api_ms']:.0f} | "
-                     f"{load['dom_ready_ms']:.0f} | {load['other_share']:.0%} |")  # fmt: skip
+        lines.append(
+            f"| {index} | {load['first_render_ms']:.0f} | {load['api_ms']:.0f} | "
+            f"{load['dom_ready_ms']:.0f} | {load['other_share']:.0%} |"
+        )
     lines += [
         "",
         "| pan | frames | median ms | p95 ms | max ms | other CPU |",
@@ -464,9 +492,11 @@ def report(results: dict[str, Any]) -> str:
     ]
     for name, item in pans.items():
         values = item["intervals"]
-        lines.append(f"| {name} | {len(values)} | {percentile(values, 50):.1f} | "
-                     f"{percentile(values, 95):.1f} | {max(values):.1f} | "
-                     f"{item['other_share']:.0%} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {len(values)} | {percentile(values, 50):.1f} | "
+            f"{percentile(values, 95):.1f} | {max(values):.1f} | "
+            f"{item['other_share']:.0%} |"
+        )
     lines += [
         "",
         f"Save: a box drawn with the mouse, labelled through the search, then Save clicked; timed "

@@ -87,12 +87,24 @@ class ChipPlan:
 
     @classmethod
     def every(cls, width: int, height: int, size: int, overlap: int) -> ChipPlan:
-        return cls(width, height, size, grid_starts(width, size, overlap),
-                   grid_starts(height, size, overlap), None)  # fmt: skip
+        return cls(
+            width,
+            height,
+            size,
+            grid_starts(width, size, overlap),
+            grid_starts(height, size, overlap),
+            None,
+        )
 
     @classmethod
-    def touching(cls, width: int, height: int, size: int, overlap: int,
-                 boxes: list[tuple[float, float, float, float]]) -> ChipPlan:  # fmt: skip
+    def touching(
+        cls,
+        width: int,
+        height: int,
+        size: int,
+        overlap: int,
+        boxes: list[tuple[float, float, float, float]],
+    ) -> ChipPlan:
         """The windows whose area overlaps one of `boxes` (minx, miny, maxx, maxy)."""
         plan = cls.every(width, height, size, overlap)
         wide, high = min(size, width), min(size, height)
@@ -160,8 +172,12 @@ class ChipSource:
     def __enter__(self) -> ChipSource:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self.dataset.close()
 
     def to_pixels(self, geometry: BaseGeometry) -> BaseGeometry:

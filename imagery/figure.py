@@ -187,15 +187,25 @@ def render_png(spec: FigureSpec) -> bytes:
         for part in _parts(shape):
             if isinstance(part, shapely.Point):
                 r = figure.px(4)
-                draw.ellipse((part.x - r, part.y - r, part.x + r, part.y + r),
-                             outline=overlay.colour, width=line)  # fmt: skip
+                draw.ellipse(
+                    (part.x - r, part.y - r, part.x + r, part.y + r),
+                    outline=overlay.colour,
+                    width=line,
+                )
         for ring, _hole in _rings(shape):
             draw.line(ring, fill=overlay.colour, width=line, joint="curve")
         for string in _lines(shape):
             draw.line(string, fill=overlay.colour, width=line, joint="curve")
     for text, x, y, colour in _label_positions(figure, spec.overlays):
-        draw.text((x, y), text, font=_font(LABEL_PT * figure.scale, True), fill=colour,
-                  anchor="ls", stroke_width=figure.px(1.2), stroke_fill="black")  # fmt: skip
+        draw.text(
+            (x, y),
+            text,
+            font=_font(LABEL_PT * figure.scale, True),
+            fill=colour,
+            anchor="ls",
+            stroke_width=figure.px(1.2),
+            stroke_fill="black",
+        )
     _draw_scale_bar(draw, figure)
     _draw_north_arrow(draw, figure)
     for text, x, y, size, bold, colour in _footer_lines(figure):
@@ -207,51 +217,95 @@ def render_png(spec: FigureSpec) -> bytes:
 def render_svg(spec: FigureSpec) -> str:
     figure = layout(spec)
     crop = read_crop(spec.cog_path, figure.bounds, figure.crs, figure.width, figure.panel_height)
-    svg = ET.Element("svg", {
-        "xmlns": SVG_NS, "version": "1.1",
-        "width": str(figure.width), "height": str(figure.height),
-        "viewBox": f"0 0 {figure.width} {figure.height}",
-        "font-family": FONT_FAMILY,
-    })  # fmt: skip
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": SVG_NS,
+            "version": "1.1",
+            "width": str(figure.width),
+            "height": str(figure.height),
+            "viewBox": f"0 0 {figure.width} {figure.height}",
+            "font-family": FONT_FAMILY,
+        },
+    )
     ET.SubElement(svg, "rect", width="100%", height="100%", fill="#ffffff")
-    ET.SubElement(svg, "rect", width=str(figure.width), height=str(figure.panel_height),
-                  fill="#{:02x}{:02x}{:02x}".format(*NO_DATA))  # fmt: skip
-    ET.SubElement(svg, "image", {
-        "x": "0", "y": "0", "width": str(figure.width), "height": str(figure.panel_height),
-        "preserveAspectRatio": "none", "href": _data_uri(crop),
-    })  # fmt: skip
+    ET.SubElement(
+        svg,
+        "rect",
+        width=str(figure.width),
+        height=str(figure.panel_height),
+        fill="#{:02x}{:02x}{:02x}".format(*NO_DATA),
+    )
+    ET.SubElement(
+        svg,
+        "image",
+        {
+            "x": "0",
+            "y": "0",
+            "width": str(figure.width),
+            "height": str(figure.panel_height),
+            "preserveAspectRatio": "none",
+            "href": _data_uri(crop),
+        },
+    )
     line = str(figure.px(1.25))
     for overlay in spec.overlays:
         shape = figure.to_pixels(overlay.geometry)
-        group = ET.SubElement(svg, "g", {"stroke": overlay.colour, "stroke-width": line,
-                                         "stroke-linejoin": "round"})  # fmt: skip
+        group = ET.SubElement(
+            svg, "g", {"stroke": overlay.colour, "stroke-width": line, "stroke-linejoin": "round"}
+        )
         ET.SubElement(group, "title").text = overlay.label
         for polygon in _polygons(shape):
             rings = [polygon.exterior, *polygon.interiors]
             path = " ".join(_path(list(ring.coords), closed=True) for ring in rings)
-            ET.SubElement(group, "path", {"d": path, "fill": overlay.colour,
-                                          "fill-opacity": str(FILL_OPACITY),
-                                          "fill-rule": "evenodd"})  # fmt: skip
+            ET.SubElement(
+                group,
+                "path",
+                {
+                    "d": path,
+                    "fill": overlay.colour,
+                    "fill-opacity": str(FILL_OPACITY),
+                    "fill-rule": "evenodd",
+                },
+            )
         for string in _lines(shape):
             ET.SubElement(group, "path", d=_path(string, closed=False), fill="none")
         for part in _parts(shape):
             if isinstance(part, shapely.Point):
-                ET.SubElement(group, "circle", {"cx": _n(part.x), "cy": _n(part.y),
-                              "r": str(figure.px(4)), "fill": overlay.colour,
-                              "fill-opacity": str(FILL_OPACITY)})  # fmt: skip
+                ET.SubElement(
+                    group,
+                    "circle",
+                    {
+                        "cx": _n(part.x),
+                        "cy": _n(part.y),
+                        "r": str(figure.px(4)),
+                        "fill": overlay.colour,
+                        "fill-opacity": str(FILL_OPACITY),
+                    },
+                )
     for text, x, y, colour in _label_positions(figure, spec.overlays):
-        label = ET.SubElement(svg, "text", {
-            "x": _n(x), "y": _n(y), "fill": colour, "font-weight": "bold",
-            "font-size": _n(LABEL_PT * figure.scale), "stroke": "black",
-            "stroke-width": str(2 * figure.px(1.2)), "paint-order": "stroke",
-            "stroke-linejoin": "round",
-        })  # fmt: skip
+        label = ET.SubElement(
+            svg,
+            "text",
+            {
+                "x": _n(x),
+                "y": _n(y),
+                "fill": colour,
+                "font-weight": "bold",
+                "font-size": _n(LABEL_PT * figure.scale),
+                "stroke": "black",
+                "stroke-width": str(2 * figure.px(1.2)),
+                "paint-order": "stroke",
+                "stroke-linejoin": "round",
+            },
+        )
         label.text = text
     _svg_scale_bar(svg, figure)
     _svg_north_arrow(svg, figure)
     for text, x, y, size, bold, colour in _footer_lines(figure):
-        node = ET.SubElement(svg, "text", {"x": _n(x), "y": _n(y), "font-size": _n(size),
-                                            "fill": colour})  # fmt: skip
+        node = ET.SubElement(
+            svg, "text", {"x": _n(x), "y": _n(y), "font-size": _n(size), "fill": colour}
+        )
         if bold:
             node.set("font-weight", "bold")
         node.text = text
@@ -303,8 +357,9 @@ def _projected_bounds(
     return float(np.min(xs)), float(np.min(ys)), float(np.max(xs)), float(np.max(ys))
 
 
-def _ground_metres_per_pixel(bounds: tuple[float, float, float, float], crs: str,
-                             width: int) -> float:  # fmt: skip
+def _ground_metres_per_pixel(
+    bounds: tuple[float, float, float, float], crs: str, width: int
+) -> float:
     """Geodesic length of the panel's middle row, per pixel (not the CRS's nominal metre)."""
     left, bottom, right, top = bounds
     to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
@@ -448,11 +503,17 @@ def _arrow_points(figure: FigureLayout) -> tuple[list[tuple[float, float]], tupl
     angle = math.radians(figure.north_deg)
 
     def turn(dx: float, dy: float) -> tuple[float, float]:
-        return (cx + dx * math.cos(angle) - dy * math.sin(angle),
-                cy + dx * math.sin(angle) + dy * math.cos(angle))  # fmt: skip
+        return (
+            cx + dx * math.cos(angle) - dy * math.sin(angle),
+            cy + dx * math.sin(angle) + dy * math.cos(angle),
+        )
 
-    triangle = [turn(0, -size / 2), turn(size / 3, size / 2), turn(0, size / 4),
-                turn(-size / 3, size / 2)]  # fmt: skip
+    triangle = [
+        turn(0, -size / 2),
+        turn(size / 3, size / 2),
+        turn(0, size / 4),
+        turn(-size / 3, size / 2),
+    ]
     return triangle, turn(0, -size / 2 - figure.px(3))
 
 
@@ -461,15 +522,23 @@ def _draw_scale_bar(draw: ImageDraw.ImageDraw, figure: FigureLayout) -> None:
     draw.rectangle(bar.box, fill="white")
     draw.rectangle(bar.black, fill="black")
     draw.rectangle(bar.white, fill="white", outline="black")
-    draw.text(bar.text_at, bar.text, font=_font(LABEL_PT * figure.scale, True), fill="black",
-              anchor="ls")  # fmt: skip
+    draw.text(
+        bar.text_at, bar.text, font=_font(LABEL_PT * figure.scale, True), fill="black", anchor="ls"
+    )
 
 
 def _draw_north_arrow(draw: ImageDraw.ImageDraw, figure: FigureLayout) -> None:
     triangle, (nx, ny) = _arrow_points(figure)
     draw.polygon(triangle, fill="white", outline="black", width=figure.px(0.75))
-    draw.text((nx, ny), "N", font=_font(LABEL_PT * figure.scale, True), fill="white",
-              anchor="ms", stroke_width=figure.px(1), stroke_fill="black")  # fmt: skip
+    draw.text(
+        (nx, ny),
+        "N",
+        font=_font(LABEL_PT * figure.scale, True),
+        fill="white",
+        anchor="ms",
+        stroke_width=figure.px(1),
+        stroke_fill="black",
+    )
 
 
 def _svg_scale_bar(svg: ET.Element, figure: FigureLayout) -> None:
@@ -480,11 +549,27 @@ def _svg_scale_bar(svg: ET.Element, figure: FigureLayout) -> None:
         (bar.black, {"fill": "black"}),
         (bar.white, {"fill": "white", "stroke": "black"}),
     ):
-        ET.SubElement(group, "rect", {"x": _n(left), "y": _n(top), "width": _n(right - left),
-                                      "height": _n(bottom - top), **style})  # fmt: skip
-    label = ET.SubElement(group, "text", {"x": _n(bar.text_at[0]), "y": _n(bar.text_at[1]),
-                                          "font-weight": "bold",
-                                          "font-size": _n(LABEL_PT * figure.scale)})  # fmt: skip
+        ET.SubElement(
+            group,
+            "rect",
+            {
+                "x": _n(left),
+                "y": _n(top),
+                "width": _n(right - left),
+                "height": _n(bottom - top),
+                **style,
+            },
+        )
+    label = ET.SubElement(
+        group,
+        "text",
+        {
+            "x": _n(bar.text_at[0]),
+            "y": _n(bar.text_at[1]),
+            "font-weight": "bold",
+            "font-size": _n(LABEL_PT * figure.scale),
+        },
+    )
     label.text = bar.text
 
 
@@ -493,11 +578,21 @@ def _svg_north_arrow(svg: ET.Element, figure: FigureLayout) -> None:
     group = ET.SubElement(svg, "g", {"class": "north-arrow"})
     outline = {"stroke": "black", "stroke-width": str(figure.px(0.75))}
     ET.SubElement(group, "path", {"d": _path(triangle, closed=True), "fill": "white", **outline})
-    letter = ET.SubElement(group, "text", {
-        "x": _n(nx), "y": _n(ny), "text-anchor": "middle", "font-weight": "bold",
-        "font-size": _n(LABEL_PT * figure.scale), "fill": "white", "stroke": "black",
-        "stroke-width": str(2 * figure.px(1)), "paint-order": "stroke",
-    })  # fmt: skip
+    letter = ET.SubElement(
+        group,
+        "text",
+        {
+            "x": _n(nx),
+            "y": _n(ny),
+            "text-anchor": "middle",
+            "font-weight": "bold",
+            "font-size": _n(LABEL_PT * figure.scale),
+            "fill": "white",
+            "stroke": "black",
+            "stroke-width": str(2 * figure.px(1)),
+            "paint-order": "stroke",
+        },
+    )
     letter.text = "N"
 
 

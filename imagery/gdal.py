@@ -64,25 +64,67 @@ OFFLINE_SETTINGS: dict[str, str] = {
 
 #: GDAL's virtual file systems that reach the network
 NETWORK_FILE_SYSTEMS = (
-    "/vsicurl/", "/vsicurl?", "/vsicurl_streaming/", "/vsis3/", "/vsis3_streaming/",
-    "/vsigs/", "/vsigs_streaming/", "/vsiaz/", "/vsiaz_streaming/", "/vsiadls/",
-    "/vsioss/", "/vsioss_streaming/", "/vsiswift/", "/vsiswift_streaming/",
-    "/vsiwebhdfs/", "/vsihdfs/",
-)  # fmt: skip
+    "/vsicurl/",
+    "/vsicurl?",
+    "/vsicurl_streaming/",
+    "/vsis3/",
+    "/vsis3_streaming/",
+    "/vsigs/",
+    "/vsigs_streaming/",
+    "/vsiaz/",
+    "/vsiaz_streaming/",
+    "/vsiadls/",
+    "/vsioss/",
+    "/vsioss_streaming/",
+    "/vsiswift/",
+    "/vsiswift_streaming/",
+    "/vsiwebhdfs/",
+    "/vsihdfs/",
+)
 #: drivers whose only purpose is to talk to a server or a database over the network
 NETWORK_DRIVERS = (
-    "WFS", "OAPIF", "OGCAPI", "CSW", "HTTP", "NGW", "EEDA", "EEDAI", "PLSCENES", "PLMOSAIC",
-    "DAAS", "WMS", "WMTS", "WCS", "Elasticsearch", "Carto", "AmigoCloud", "STACIT", "STACTA",
-    "PostgreSQL", "MySQL", "MSSQLSpatial", "OCI", "MongoDBv3", "ODBC", "ADBC", "GPSBabel",
-)  # fmt: skip
+    "WFS",
+    "OAPIF",
+    "OGCAPI",
+    "CSW",
+    "HTTP",
+    "NGW",
+    "EEDA",
+    "EEDAI",
+    "PLSCENES",
+    "PLMOSAIC",
+    "DAAS",
+    "WMS",
+    "WMTS",
+    "WCS",
+    "Elasticsearch",
+    "Carto",
+    "AmigoCloud",
+    "STACIT",
+    "STACTA",
+    "PostgreSQL",
+    "MySQL",
+    "MSSQLSpatial",
+    "OCI",
+    "MongoDBv3",
+    "ODBC",
+    "ADBC",
+    "GPSBabel",
+)
 REFUSAL = b"network access is off in this server (ANNOTATOR_ALLOW_NETWORK); not fetched"
 
 #: GDAL's CPLHTTPFetchCallbackFunc: (url, options, progress, progress arg, write, write arg,
 #: user data) -> CPLHTTPResult*
 _FETCH_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-)  # fmt: skip
+    ctypes.c_void_p,
+    ctypes.c_char_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+)
 #: CPLHTTPResult starts {int nStatus; char *pszContentType; char *pszErrBuf; ...}; the rest
 #: stays zero (allocated generously, so a later GDAL's extra members are zero too)
 _RESULT_BYTES = 512

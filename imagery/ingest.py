@@ -430,10 +430,18 @@ def ingest(
                 if rotated or shift:
                     # a VRT in the same CRS: north up if rotated, moved by `shift` degrees
                     placed = Affine.translation(shift, 0) * src.transform
-                    grid = {} if rotated else {"transform": placed, "width": src.width,
-                                               "height": src.height}  # fmt: skip
-                    with WarpedVRT(src, crs=src.crs, src_transform=placed,
-                                   resampling=Resampling.nearest, **grid) as vrt:  # fmt: skip
+                    grid = (
+                        {}
+                        if rotated
+                        else {"transform": placed, "width": src.width, "height": src.height}
+                    )
+                    with WarpedVRT(
+                        src,
+                        crs=src.crs,
+                        src_transform=placed,
+                        resampling=Resampling.nearest,
+                        **grid,
+                    ) as vrt:
                         write_cog(vrt, tmp, overviews)
                 else:
                     write_cog(src, tmp, overviews)

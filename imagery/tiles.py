@@ -175,8 +175,9 @@ class OpenImage:
         wakes OpenBLAS's thread pool, which under concurrent requests costs more than
         the product itself."""
         w = self._weights
-        return np.einsum("ik,kj->ij", w, np.einsum("kl,jl->kj", grid, w, optimize=False),
-                         optimize=False)  # fmt: skip
+        return np.einsum(
+            "ik,kj->ij", w, np.einsum("kl,jl->kj", grid, w, optimize=False), optimize=False
+        )
 
     def intersects(self, z: int, x: int, y: int) -> bool:
         west, south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))

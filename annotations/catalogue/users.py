@@ -255,8 +255,15 @@ def start_session(session: Session, user: User, rules: SessionRules) -> tuple[st
     )
     raw = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    session.add(BrowserSession(id_sha256=_digest(raw), user_id=user.id, csrf_token=csrf,
-                               created_at=now, last_seen_at=now))  # fmt: skip
+    session.add(
+        BrowserSession(
+            id_sha256=_digest(raw),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
     session.flush()
     return raw, csrf
 

@@ -84,8 +84,11 @@ class Budget:
     def check(self) -> None:
         """Raise `ExportStopped` if the client went away or a budget ran out."""
         if self.cancelled is not None and self.cancelled():
-            raise ExportStopped("the export was cancelled: the client went away", "cancelled",
-                                {"chips": self.chips, "bytes": self.bytes})  # fmt: skip
+            raise ExportStopped(
+                "the export was cancelled: the client went away",
+                "cancelled",
+                {"chips": self.chips, "bytes": self.bytes},
+            )
         if self.max_seconds is not None and self.elapsed() > self.max_seconds:
             raise self._stopped(
                 "seconds",

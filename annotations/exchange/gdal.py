@@ -47,9 +47,19 @@ SHAPEFILE_LAYERS = {
 }
 #: shapely's geometry type ids (Point 0 ... MultiPolygon 6) -> Shapefile layer
 _LAYER_BY_TYPE_ID = np.array(
-    [SHAPEFILE_LAYERS.get(name, "") for name in ("Point", "LineString", "LinearRing", "Polygon",
-                                                "MultiPoint", "MultiLineString", "MultiPolygon")]
-)  # fmt: skip
+    [
+        SHAPEFILE_LAYERS.get(name, "")
+        for name in (
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+        )
+    ]
+)
 #: a DBF text field holds at most this many bytes
 DBF_TEXT_BYTES = 254
 SHAPEFILE_TYPES = {
@@ -60,8 +70,9 @@ SHAPEFILE_TYPES = {
 }
 
 
-def schema(*, times_as_text: bool = False, short_names: bool = False,
-           centroid: bool = False) -> pa.Schema:  # fmt: skip
+def schema(
+    *, times_as_text: bool = False, short_names: bool = False, centroid: bool = False
+) -> pa.Schema:
     fields = [
         pa.field(
             SHORT_NAMES[c.name] if short_names else c.name,
@@ -125,11 +136,16 @@ def write_gdal(selection: Selection, fmt: Format, target: Path) -> int:
     reader = pa.RecordBatchReader.from_batches(target_schema, stream())
     try:
         write_arrow(
-            reader, str(target), layer=fmt.layer or LAYER, driver=fmt.driver,
-            geometry_name="geometry", geometry_type="Unknown", crs=WGS84,
+            reader,
+            str(target),
+            layer=fmt.layer or LAYER,
+            driver=fmt.driver,
+            geometry_name="geometry",
+            geometry_type="Unknown",
+            crs=WGS84,
             dataset_options=dict(fmt.dataset_options) or None,
             layer_options=dict(fmt.layer_options) or None,
-        )  # fmt: skip
+        )
     except Exception:
         if failure:
             raise failure[0] from None
@@ -166,14 +182,22 @@ class _LayerWriter:
     def __init__(self, path: Path, fmt: Format, target_schema: pa.Schema, layer: str) -> None:
         self._queue: queue.Queue[pa.RecordBatch | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
-        options = {"path": str(path), "layer": path.stem, "driver": fmt.driver,
-                   "geometry_name": "geometry", "geometry_type": SHAPEFILE_TYPES[layer],
-                   "crs": WGS84, "encoding": "UTF-8",
-                   "layer_options": dict(fmt.layer_options) or None}  # fmt: skip
+        options = {
+            "path": str(path),
+            "layer": path.stem,
+            "driver": fmt.driver,
+            "geometry_name": "geometry",
+            "geometry_type": SHAPEFILE_TYPES[layer],
+            "crs": WGS84,
+            "encoding": "UTF-8",
+            "layer_options": dict(fmt.layer_options) or None,
+        }
         self._thread = threading.Thread(
-            target=self._run, args=(target_schema, options), name=f"shapefile-{layer}",
+            target=self._run,
+            args=(target_schema, options),
+            name=f"shapefile-{layer}",
             daemon=True,
-        )  # fmt: skip
+        )
         self._thread.start()
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
@@ -244,8 +268,9 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
             raise failure
         # level 1: the files are large and deflate at its default level 6 would take longer
         # than writing them; level 1 still makes the DBF's padded text a fraction of its size
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
-                             compresslevel=1) as archive:  # fmt: skip
+        with zipfile.ZipFile(
+            target, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=1
+        ) as archive:
             for path in sorted(folder.iterdir()):
                 archive.write(path, path.name)
             archive.writestr("fields.txt", field_mapping_text())

@@ -72,9 +72,13 @@ class Refusal:
     kind: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.feature.layer, "number": self.feature.number,
-                "feature_id": self.feature.feature_id, "kind": self.kind,
-                "reason": self.reason}  # fmt: skip
+        return {
+            "layer": self.feature.layer,
+            "number": self.feature.number,
+            "feature_id": self.feature.feature_id,
+            "kind": self.kind,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -110,7 +114,7 @@ class ImportPlan:
             "by_image": dict(Counter(d.image_id for d in planned).most_common()),
             "not_imported": [r.to_dict() for r in self.refused],
             "annotation_ids": created or [],
-        }  # fmt: skip
+        }
 
 
 # ---- the label map ---------------------------------------------------------------------
@@ -155,8 +159,9 @@ def parse_label_map(raw: bytes, name: str) -> dict[str, str]:
 # ---- planning ------------------------------------------------------------------------------
 
 
-def plan_import(session: Session, source: Source, taxonomy: Taxonomy, options: ImportOptions
-                ) -> ImportPlan:  # fmt: skip
+def plan_import(
+    session: Session, source: Source, taxonomy: Taxonomy, options: ImportOptions
+) -> ImportPlan:
     placement = Placement(session, options.image_id or None, source.image_hint)
     label_field = options.label_field or source.label_field or DEFAULT_LABEL_FIELD
     if source.features and label_field not in source.fields:
@@ -182,11 +187,21 @@ def plan_import(session: Session, source: Source, taxonomy: Taxonomy, options: I
             if outcome.kind == "invalid" and outcome.reason.startswith("unknown label"):
                 unknown[str(feature.properties.get(label_field))] += 1
             continue
-        origin = Origin(source.name, source.sha256, feature.layer, feature.feature_id,
-                        _key(feature.feature_id, outcome.geometry, outcome.image_id))  # fmt: skip
+        origin = Origin(
+            source.name,
+            source.sha256,
+            feature.layer,
+            feature.feature_id,
+            _key(feature.feature_id, outcome.geometry, outcome.image_id),
+        )
         if origin.key in keys:
-            plan.refused.append(Refusal(feature, "the same feature appears twice in the file;"
-                                        " it is imported once", "duplicate"))  # fmt: skip
+            plan.refused.append(
+                Refusal(
+                    feature,
+                    "the same feature appears twice in the file; it is imported once",
+                    "duplicate",
+                )
+            )
             continue
         keys[origin.key] = (outcome, origin)
     existing = _existing_keys(session, list(keys))
@@ -238,8 +253,10 @@ class Placement:
         if not meeting:
             return None, "it lies outside every image"
         ids = ", ".join(sorted(self.images[i].id for i in meeting))
-        return None, (f"it lies on {len(meeting)} images ({ids}); choose one (--image, or "
-                      "the image field of the API and the import page)")  # fmt: skip
+        return None, (
+            f"it lies on {len(meeting)} images ({ids}); choose one (--image, or "
+            "the image field of the API and the import page)"
+        )
 
 
 def _plan_feature(
@@ -258,8 +275,11 @@ def _plan_feature(
     value = _as_text(raw)
     label_id = label_map.get(value, value)
     if label_id not in taxonomy:
-        return Refusal(feature, f"unknown label {value!r}: not in the taxonomy and not in "
-                       "the label map", "invalid")  # fmt: skip
+        return Refusal(
+            feature,
+            f"unknown label {value!r}: not in the taxonomy and not in the label map",
+            "invalid",
+        )
     image_id, why = placement.place(feature.geometry, feature.properties.get("image_id"))
     if image_id is None:
         kind = "invalid" if "choose one" in why else "outside"
@@ -342,8 +362,9 @@ class ImportRequest:
     origin: Path | None = None
 
 
-def import_file(database: Database, taxonomy: Taxonomy, stream: IO[bytes],
-                request: ImportRequest) -> dict[str, Any]:  # fmt: skip
+def import_file(
+    database: Database, taxonomy: Taxonomy, stream: IO[bytes], request: ImportRequest
+) -> dict[str, Any]:
     """Read the file into a private folder, plan, and (unless a dry run) import it all."""
     folder = fresh_folder(request.tmp_dir, "import-")
     try:
@@ -364,8 +385,9 @@ def import_file(database: Database, taxonomy: Taxonomy, stream: IO[bytes],
         remove_folder(folder)
 
 
-def run_import(database: Database, taxonomy: Taxonomy, source: Source, request: ImportRequest
-               ) -> dict[str, Any]:  # fmt: skip
+def run_import(
+    database: Database, taxonomy: Taxonomy, source: Source, request: ImportRequest
+) -> dict[str, Any]:
     with database.read() as session:
         plan = plan_import(session, source, taxonomy, request.options)
     if request.dry_run:

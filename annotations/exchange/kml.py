@@ -146,8 +146,14 @@ def placemark_kml(placemark: Placemark) -> str:
     return "".join(parts)
 
 
-def write_kml(out: IO[bytes], placemarks: Iterable[Placemark], styles: Iterable[KmlStyle],
-              *, name: str, description: str = "") -> int:  # fmt: skip
+def write_kml(
+    out: IO[bytes],
+    placemarks: Iterable[Placemark],
+    styles: Iterable[KmlStyle],
+    *,
+    name: str,
+    description: str = "",
+) -> int:
     """Write a KML document to a binary stream, one placemark at a time; returns how many."""
     out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
     head = f'<kml xmlns="{KML_NS}"><Document><name>{text(name)}</name>'
@@ -164,8 +170,14 @@ def write_kml(out: IO[bytes], placemarks: Iterable[Placemark], styles: Iterable[
     return count
 
 
-def write_kmz(path: Path, placemarks: Iterable[Placemark], styles: Iterable[KmlStyle],
-              *, name: str, description: str = "") -> int:  # fmt: skip
+def write_kmz(
+    path: Path,
+    placemarks: Iterable[Placemark],
+    styles: Iterable[KmlStyle],
+    *,
+    name: str,
+    description: str = "",
+) -> int:
     """A KMZ: the KML as doc.kml in a zip, streamed into the archive."""
     with (
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
@@ -222,10 +234,18 @@ def _document_name(selection: Selection) -> str:
 
 def export_kml(selection: Selection, fmt: Format, target: Path) -> int:
     with target.open("wb") as out:
-        return write_kml(out, annotation_placemarks(selection), label_styles(selection.taxonomy),
-                         name=_document_name(selection))  # fmt: skip
+        return write_kml(
+            out,
+            annotation_placemarks(selection),
+            label_styles(selection.taxonomy),
+            name=_document_name(selection),
+        )
 
 
 def export_kmz(selection: Selection, fmt: Format, target: Path) -> int:
-    return write_kmz(target, annotation_placemarks(selection), label_styles(selection.taxonomy),
-                     name=_document_name(selection))  # fmt: skip
+    return write_kmz(
+        target,
+        annotation_placemarks(selection),
+        label_styles(selection.taxonomy),
+        name=_document_name(selection),
+    )

@@ -81,18 +81,26 @@ class Categories:
 
     def coco(self, names: dict[str, str]) -> list[dict[str, Any]]:
         return [
-            {"id": i + 1, "name": label, "supercategory": label.rpartition(".")[0] or label,
-             "display_name": names.get(label, label)}
+            {
+                "id": i + 1,
+                "name": label,
+                "supercategory": label.rpartition(".")[0] or label,
+                "display_name": names.get(label, label),
+            }
             for i, label in enumerate(self.ids)
-        ]  # fmt: skip
+        ]
 
 
 def is_area(obj: PixelObject) -> bool:
     return obj.shape in AREA_SHAPES and obj.geometry.geom_type in ("Polygon", "MultiPolygon")
 
 
-def in_chip(objects: list[PixelObject], tree: shapely.STRtree, chip: BaseGeometry,
-            min_visible: float = DEFAULT_MIN_VISIBLE) -> list[ChipObject]:  # fmt: skip
+def in_chip(
+    objects: list[PixelObject],
+    tree: shapely.STRtree,
+    chip: BaseGeometry,
+    min_visible: float = DEFAULT_MIN_VISIBLE,
+) -> list[ChipObject]:
     """The objects a chip shows (the tree indexes `objects`' geometries), clipped to it
     and moved to the chip's own pixels."""
     west, north = chip.bounds[0], chip.bounds[1]
@@ -121,8 +129,9 @@ def _areas_only(geometry: BaseGeometry) -> BaseGeometry | None:
     return shapely.MultiPolygon(parts) if parts else None
 
 
-def coco_annotation(item: ChipObject, annotation_id: int, chip_id: int, category_id: int
-                    ) -> dict[str, Any]:  # fmt: skip
+def coco_annotation(
+    item: ChipObject, annotation_id: int, chip_id: int, category_id: int
+) -> dict[str, Any]:
     """One COCO object: polygon segmentation, [x, y, w, h] box, area, and our flags."""
     minx, miny, maxx, maxy = item.geometry.bounds
     polygons = list(getattr(item.geometry, "geoms", [item.geometry]))
@@ -164,9 +173,14 @@ def yolo_line(item: ChipObject, class_index: int, width: int, height: int) -> st
         return " ".join([str(class_index), *(f"{nx(x)} {ny(y)}" for x, y in corners)])
     minx, miny, maxx, maxy = item.geometry.bounds
     return " ".join(
-        [str(class_index), nx((minx + maxx) / 2), ny((miny + maxy) / 2),
-         nx(maxx - minx), ny(maxy - miny)]
-    )  # fmt: skip
+        [
+            str(class_index),
+            nx((minx + maxx) / 2),
+            ny((miny + maxy) / 2),
+            nx(maxx - minx),
+            ny(maxy - miny),
+        ]
+    )
 
 
 def _number(value: float) -> str:
@@ -212,8 +226,9 @@ class ChipOptions:
 class TrainingSet:
     """Chips written to `folder/images`, with their objects gathered for the labels."""
 
-    def __init__(self, folder: Path, kind: str, options: ChipOptions,
-                 budget: Budget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, folder: Path, kind: str, options: ChipOptions, budget: Budget | None = None
+    ) -> None:
         self.folder = folder
         self.kind = kind
         self.options = options
@@ -236,8 +251,9 @@ class TrainingSet:
         boxes = [obj.geometry.bounds for obj in objects if is_area(obj)]
         return ChipPlan.touching(width, height, size, overlap, boxes)
 
-    def add_image(self, image: Image, objects: list[PixelObject], source: ChipSource,
-                  plan: ChipPlan) -> None:  # fmt: skip
+    def add_image(
+        self, image: Image, objects: list[PixelObject], source: ChipSource, plan: ChipPlan
+    ) -> None:
         areas = [obj for obj in objects if is_area(obj)]
         self.left_out += len(objects) - len(areas)
         tree = shapely.STRtree([obj.geometry for obj in areas])
@@ -251,15 +267,24 @@ class TrainingSet:
             if self.budget is not None:
                 self.budget.add_chip(len(png))
             chip_id = len(self.chips) + 1
-            self.chips.append({
-                "id": chip_id, "file_name": f"images/{name}.png",
-                "width": window.width, "height": window.height,
-                "date_captured": _iso(image.captured_at),
-                "annotator": {"image_id": image.id, "sha256": image.sha256,
-                              "window": [window.column, window.row, window.width, window.height],
-                              "gsd_m": image.gsd_m, "provider": image.provider,
-                              "licence": image.licence, "attribution": image.attribution},
-            })  # fmt: skip
+            self.chips.append(
+                {
+                    "id": chip_id,
+                    "file_name": f"images/{name}.png",
+                    "width": window.width,
+                    "height": window.height,
+                    "date_captured": _iso(image.captured_at),
+                    "annotator": {
+                        "image_id": image.id,
+                        "sha256": image.sha256,
+                        "window": [window.column, window.row, window.width, window.height],
+                        "gsd_m": image.gsd_m,
+                        "provider": image.provider,
+                        "licence": image.licence,
+                        "attribution": image.attribution,
+                    },
+                }
+            )
             self.objects.extend((chip_id, item) for item in shown)
             self.annotations.update(item.source.annotation_id for item in shown)
 
@@ -274,10 +299,14 @@ class TrainingSet:
     def _write_coco(self, categories: Categories, taxonomy: Taxonomy) -> None:
         names = {label.id: label.name for label in taxonomy}
         document = {
-            "info": {"description": "annotator training set: PNG chips cut from the COGs",
-                     "date_created": _iso(utcnow()), "version": "1.0",
-                     "chip_size": self.options.size, "overlap": self.options.overlap,
-                     "points_and_lines_left_out": self.left_out},
+            "info": {
+                "description": "annotator training set: PNG chips cut from the COGs",
+                "date_created": _iso(utcnow()),
+                "version": "1.0",
+                "chip_size": self.options.size,
+                "overlap": self.options.overlap,
+                "points_and_lines_left_out": self.left_out,
+            },
             "licenses": sorted({c["annotator"]["licence"] or "unknown" for c in self.chips}),
             "images": self.chips,
             "annotations": [
@@ -285,7 +314,7 @@ class TrainingSet:
                 for number, (chip_id, item) in enumerate(self.objects, start=1)
             ],
             "categories": categories.coco(names),
-        }  # fmt: skip
+        }
         (self.folder / "annotations.json").write_text(
             json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8"
         )
@@ -331,8 +360,14 @@ def _write(selection: Selection, target: Path, kind: str) -> int:
     by_image: dict[str, list[tuple[str, str, str, str]]] = {}
     for batch in batches(selection):
         columns = batch.columns
-        for values in zip(columns["image_id"], columns["id"], columns["label"], columns["shape"],
-                          batch.geometry, strict=True):  # fmt: skip
+        for values in zip(
+            columns["image_id"],
+            columns["id"],
+            columns["label"],
+            columns["shape"],
+            batch.geometry,
+            strict=True,
+        ):
             by_image.setdefault(values[0], []).append(values[1:])
     with selection.database.read() as session:
         images = {i: get_image(session, i) for i in by_image}
@@ -341,13 +376,15 @@ def _write(selection: Selection, target: Path, kind: str) -> int:
     placed: list[tuple[Image, list[PixelObject], ChipPlan]] = []
     for image_id, rows in by_image.items():
         image = images[image_id]
-        with ChipSource(selection.images_dir / image.cog_name,
-                        Display.from_dict(image.display)) as source:  # fmt: skip
+        with ChipSource(
+            selection.images_dir / image.cog_name, Display.from_dict(image.display)
+        ) as source:
             objects = [
-                PixelObject(annotation_id, label, shape_name,
-                            source.to_pixels(from_geojson_text(geometry)))
+                PixelObject(
+                    annotation_id, label, shape_name, source.to_pixels(from_geojson_text(geometry))
+                )
                 for annotation_id, label, shape_name, geometry in rows
-            ]  # fmt: skip
+            ]
             placed.append((image, objects, training.plan(source.width, source.height, objects)))
     if budget is not None:
         # with empty chips the grid is the count; without, the windows an object's bounds
@@ -355,8 +392,9 @@ def _write(selection: Selection, target: Path, kind: str) -> int:
         planned = sum(len(plan) for _, _, plan in placed)
         budget.check_chip_plan(planned, options.size, exact=options.empty)
     for image, objects, plan in placed:
-        with ChipSource(selection.images_dir / image.cog_name,
-                        Display.from_dict(image.display)) as source:  # fmt: skip
+        with ChipSource(
+            selection.images_dir / image.cog_name, Display.from_dict(image.display)
+        ) as source:
             training.add_image(image, objects, source, plan)
     return training.finish(selection.taxonomy)
 

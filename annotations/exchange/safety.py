@@ -79,8 +79,9 @@ def check_regular_file(path: Path, max_bytes: int, shown: str | None = None) -> 
     return info.st_size
 
 
-def stage(source: IO[bytes], folder: Path, name: str, max_bytes: int, shown: str = "the file"
-          ) -> Staged:  # fmt: skip
+def stage(
+    source: IO[bytes], folder: Path, name: str, max_bytes: int, shown: str = "the file"
+) -> Staged:
     """Copy a stream into `folder/name`, hashing it and stopping at `max_bytes`; messages
     call it `shown`, the name the user knows it by, never ours."""
     target = folder / name

@@ -32,10 +32,27 @@ BATCH = 20_000
 
 #: the Annotation columns an export reads (never the history or the stored `source` JSON)
 _READ = (
-    "id", "image_id", "label", "shape", "confidence", "count", "attributes_json", "notes",
-    "observed_at", "status", "version", "geometry_geojson", "measurements_json",
-    "created_by", "updated_by", "updated_at", "min_lon", "min_lat", "max_lon", "max_lat",
-)  # fmt: skip
+    "id",
+    "image_id",
+    "label",
+    "shape",
+    "confidence",
+    "count",
+    "attributes_json",
+    "notes",
+    "observed_at",
+    "status",
+    "version",
+    "geometry_geojson",
+    "measurements_json",
+    "created_by",
+    "updated_by",
+    "updated_at",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
+)
 
 
 _TIMES = ("observed_at", "updated_at")

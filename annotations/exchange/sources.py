@@ -105,8 +105,13 @@ class Source:
         self.fields.extend(f for f in fields if f not in self.fields)
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "sha256": self.sha256, "format": self.format,
-                "layers": self.layers, "features": len(self.features)}  # fmt: skip
+        return {
+            "name": self.name,
+            "sha256": self.sha256,
+            "format": self.format,
+            "layers": self.layers,
+            "features": len(self.features),
+        }
 
 
 @dataclass(frozen=True)
@@ -209,8 +214,10 @@ def check_geopackage(path: Path, name: str, seconds: float = GPKG_CHECK_SECONDS)
 
 
 def _check_gpkg_schema(connection: sqlite3.Connection, name: str) -> None:
-    schema = {row[1]: row for row in connection.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master")}  # fmt: skip
+    schema = {
+        row[1]: row
+        for row in connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+    }
     if "gpkg_contents" not in schema:
         raise UnreadableSource(f"{name} is an SQLite file but not a GeoPackage (no gpkg_contents)")
     views = sorted(n for n, row in schema.items() if row[0] == "view")
@@ -224,8 +231,12 @@ def _check_gpkg_schema(connection: sqlite3.Connection, name: str) -> None:
     features = {str(t) for t, kind in contents if kind == "features"}
     geometry_columns: set[tuple[str, str]] = set()
     if "gpkg_geometry_columns" in schema:
-        geometry_columns = {(str(t), str(c)) for t, c in connection.execute(
-            "SELECT table_name, column_name FROM gpkg_geometry_columns")}  # fmt: skip
+        geometry_columns = {
+            (str(t), str(c))
+            for t, c in connection.execute(
+                "SELECT table_name, column_name FROM gpkg_geometry_columns"
+            )
+        }
     for table in sorted(tables):
         row = schema.get(table)
         if row is None or row[0] != "table":
@@ -233,16 +244,22 @@ def _check_gpkg_schema(connection: sqlite3.Connection, name: str) -> None:
         if str(row[3] or "").lstrip().upper().startswith("CREATE VIRTUAL TABLE"):
             raise UnsafeFile(f"{name}: the layer {table!r} is a virtual table; refused")
         if table in features:
-            generated = [r[1] for r in connection.execute(
-                "SELECT * FROM pragma_table_xinfo(?)", (table,)) if r[6] in (2, 3)]  # fmt: skip
+            generated = [
+                r[1]
+                for r in connection.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))
+                if r[6] in (2, 3)
+            ]
             if generated:
                 raise UnsafeFile(
                     f"{name}: the layer {table!r} has generated columns ({_names(generated)}), "
                     "computed at every read; refused"
                 )
     allowed = _standard_triggers(tables, geometry_columns)
-    odd = sorted(n for n, row in schema.items()
-                 if row[0] == "trigger" and not _is_standard(n, str(row[2]), allowed))  # fmt: skip
+    odd = sorted(
+        n
+        for n, row in schema.items()
+        if row[0] == "trigger" and not _is_standard(n, str(row[2]), allowed)
+    )
     if odd:
         raise UnsafeFile(
             f"{name} holds triggers that are not the GeoPackage standard's ({_names(odd)}); refused"
@@ -254,8 +271,7 @@ def _check_gpkg_schema(connection: sqlite3.Connection, name: str) -> None:
                 refuse_urls(str(text or ""), f"{name}: a CRS definition")
 
 
-def _standard_triggers(tables: set[str], geometry_columns: set[tuple[str, str]]
-                       ) -> dict[str, str]:  # fmt: skip
+def _standard_triggers(tables: set[str], geometry_columns: set[tuple[str, str]]) -> dict[str, str]:
     """Trigger name -> the table it must be on, for the triggers a GeoPackage may have."""
     allowed: dict[str, str] = {}
     for table, column in geometry_columns:
@@ -279,7 +295,10 @@ def _is_standard(trigger: str, table: str, allowed: dict[str, str]) -> bool:
     if trigger in allowed:
         return allowed[trigger] == table
     return bool(_GPKG_TABLE_TRIGGER.match(trigger)) and table in (
-        "gpkg_tile_matrix", "gpkg_metadata", "gpkg_metadata_reference")  # fmt: skip
+        "gpkg_tile_matrix",
+        "gpkg_metadata",
+        "gpkg_metadata_reference",
+    )
 
 
 def _names(names: list[str]) -> str:
@@ -330,8 +349,7 @@ def _read_shapefile(source: Source, shp: Path) -> None:
     _read_layer(source, shp, None, layer, problem=problem)
 
 
-def _read_kml(path: Path, name: str, sha256: str, workspace: Workspace, fmt: str = "kml"
-              ) -> Source:  # fmt: skip
+def _read_kml(path: Path, name: str, sha256: str, workspace: Workspace, fmt: str = "kml") -> Source:
     root = check_xml(path)
     if root != "kml":
         raise UnsupportedSource(f"{name} is XML but not KML (its root is <{root}>)")
@@ -358,8 +376,11 @@ def _refuse_kml_links(path: Path, name: str) -> None:
             raise UnsafeFile(
                 f"{name} holds a {tag}; linked files are not fetched, import them directly"
             )
-        external = [v for v in (text if tag == "styleUrl" else "", attributes.get("schemaUrl", ""))
-                    if v and not v.startswith("#")]  # fmt: skip
+        external = [
+            v
+            for v in (text if tag == "styleUrl" else "", attributes.get("schemaUrl", ""))
+            if v and not v.startswith("#")
+        ]
         if external:
             raise UnsafeFile(
                 f"{name} takes a style or schema from another file ({external[0][:200]!r}); "
@@ -423,8 +444,9 @@ def _read_geojson(data: Any, path: Path, name: str, sha256: str, fmt: str) -> So
     return source
 
 
-def _read_stac(item: dict[str, Any], path: Path, name: str, sha256: str,
-               workspace: Workspace) -> Source:  # fmt: skip
+def _read_stac(
+    item: dict[str, Any], path: Path, name: str, sha256: str, workspace: Workspace
+) -> Source:
     asset = (item.get("assets") or {}).get("labels")
     href = asset.get("href") if isinstance(asset, dict) else None
     if not isinstance(href, str):
@@ -575,8 +597,10 @@ def _read_layer(
     if crs is not None:
         geometries = _to_wgs84(geometries, crs)
     fields = [str(name) for name in meta["fields"]]
-    columns = {name: [_plain(v) for v in array.tolist()]
-               for name, array in zip(fields, values, strict=True)}  # fmt: skip
+    columns = {
+        name: [_plain(v) for v in array.tolist()]
+        for name, array in zip(fields, values, strict=True)
+    }
     ids = columns.get("id")
     features = []
     for position, fid in enumerate(fids.tolist()):

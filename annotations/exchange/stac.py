@@ -58,9 +58,10 @@ UNSITED = "unsited"
 IMAGE_ID = "IMAGE-ID"
 LABELS_FILE = "labels.geojson"
 ANNOTATOR = pystac.Provider(
-    name="annotator", roles=[pystac.ProviderRole.PROCESSOR],
+    name="annotator",
+    roles=[pystac.ProviderRole.PROCESSOR],
     description="annotations drawn and reviewed by analysts in annotator",
-)  # fmt: skip
+)
 
 
 @dataclass
@@ -72,8 +73,12 @@ class ImageLabels:
 
     def add(self, label: str, bounds: tuple[float, float, float, float]) -> None:
         self.counts[label] += 1
-        self.bounds = [min(self.bounds[0], bounds[0]), min(self.bounds[1], bounds[1]),
-                       max(self.bounds[2], bounds[2]), max(self.bounds[3], bounds[3])]  # fmt: skip
+        self.bounds = [
+            min(self.bounds[0], bounds[0]),
+            min(self.bounds[1], bounds[1]),
+            max(self.bounds[2], bounds[2]),
+            max(self.bounds[3], bounds[3]),
+        ]
 
 
 def _tally(selection: Selection) -> dict[str, ImageLabels]:
@@ -84,8 +89,9 @@ def _tally(selection: Selection) -> dict[str, ImageLabels]:
     found: dict[str, ImageLabels] = defaultdict(ImageLabels)
     for batch in batches(selection):
         extents = shapely.bounds(geometries(batch))
-        for image_id, label, extent in zip(batch.columns["image_id"], batch.columns["label"],
-                                           extents, strict=True):  # fmt: skip
+        for image_id, label, extent in zip(
+            batch.columns["image_id"], batch.columns["label"], extents, strict=True
+        ):
             found[image_id].add(label, tuple(extent))
     return dict(found)
 
@@ -107,12 +113,17 @@ def image_item(
     beside the item, or `url`); projection and raster facts read from the COG's header."""
     footprint = image.footprint
     item = pystac.Item(
-        id=image.id, geometry=mapping(footprint), bbox=list(footprint.bounds),
+        id=image.id,
+        geometry=mapping(footprint),
+        bbox=list(footprint.bounds),
         datetime=_when(image),
-        properties={"gsd": image.gsd_m, "title": image.original_filename,
-                    "annotator:captured_source": image.captured_source,
-                    "annotator:synthetic": image.synthetic},
-    )  # fmt: skip
+        properties={
+            "gsd": image.gsd_m,
+            "title": image.original_filename,
+            "annotator:captured_source": image.captured_source,
+            "annotator:synthetic": image.synthetic,
+        },
+    )
     if image.sensor:
         item.common_metadata.instruments = [image.sensor]
     if image.provider:
@@ -121,8 +132,12 @@ def image_item(
         ]
     item.common_metadata.license = _licence(image.licence)
     href = str(copy_to) if copy_to is not None else url or str(cog)
-    asset = pystac.Asset(href=href, media_type=pystac.MediaType.COG, roles=["data"],
-                         title=image.attribution or image.original_filename)  # fmt: skip
+    asset = pystac.Asset(
+        href=href,
+        media_type=pystac.MediaType.COG,
+        roles=["data"],
+        title=image.attribution or image.original_filename,
+    )
     item.add_asset("image", asset)
     with rasterio.open(cog) as dataset:
         projection = ProjectionExtension.ext(item, add_if_missing=True)
@@ -150,9 +165,12 @@ def label_item(image: Image, source: pystac.Item, labels: ImageLabels) -> pystac
     west, south, east, north = labels.bounds
     extent = box(west, south, east, north)
     item = pystac.Item(
-        id=f"{image.id}-labels", geometry=mapping(extent), bbox=list(extent.bounds),
-        datetime=_when(image), properties={"title": f"annotations on {image.original_filename}"},
-    )  # fmt: skip
+        id=f"{image.id}-labels",
+        geometry=mapping(extent),
+        bbox=list(extent.bounds),
+        datetime=_when(image),
+        properties={"title": f"annotations on {image.original_filename}"},
+    )
     classes = sorted(labels.counts)
     label = LabelExtension.ext(item, add_if_missing=True)
     label.apply(
@@ -182,17 +200,20 @@ def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
     # a URL the COG can be fetched from, IMAGE_ID standing for the image's id (the HTTP API)
     image_url = selection.options.get("image_url")
     catalog = pystac.Catalog(
-        id="annotator-export", title="annotator export",
+        id="annotator-export",
+        title="annotator export",
         description="Satellite images and the annotations analysts drew on them.",
-    )  # fmt: skip
+    )
     placed: list[tuple[pystac.Item, Path | None]] = []  # item, COG to copy beside it
     with selection.database.read() as session:
         images = {i.id: i for i in session.scalars(select(Image).where(Image.id.in_(tally)))}
         homes: dict[str, Site] = {}
         rows = session.execute(
-            select(SiteImage.image_id, Site).join(Site, Site.id == SiteImage.site_id)
-            .where(SiteImage.image_id.in_(tally)).order_by(Site.slug)
-        )  # fmt: skip
+            select(SiteImage.image_id, Site)
+            .join(Site, Site.id == SiteImage.site_id)
+            .where(SiteImage.image_id.in_(tally))
+            .order_by(Site.slug)
+        )
         for image_id, home in rows:
             homes.setdefault(image_id, home)
         collections: dict[str, pystac.Collection] = {}
@@ -226,16 +247,21 @@ def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
             image_id = item.id.removesuffix("-labels")
             labels_path = folder / LABELS_FILE
             only = dataclasses.replace(selection.filters, image=image_id)
-            written += geojson.writer(dataclasses.replace(selection, filters=only), geojson,
-                                      labels_path)  # fmt: skip
+            written += geojson.writer(
+                dataclasses.replace(selection, filters=only), geojson, labels_path
+            )
             LabelExtension.ext(item).add_geojson_labels(f"./{LABELS_FILE}", title="annotations")
     catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
     return written
 
 
 def _collection(slug: str, site: Site | None, images: list[Image]) -> pystac.Collection:
-    bounds = [min(i.min_lon for i in images), min(i.min_lat for i in images),
-              max(i.max_lon for i in images), max(i.max_lat for i in images)]  # fmt: skip
+    bounds = [
+        min(i.min_lon for i in images),
+        min(i.min_lat for i in images),
+        max(i.max_lon for i in images),
+        max(i.max_lat for i in images),
+    ]
     times = sorted(_when(i) for i in images)
     licences = {_licence(i.licence) for i in images}
     providers = [
@@ -246,14 +272,15 @@ def _collection(slug: str, site: Site | None, images: list[Image]) -> pystac.Col
     ]
     title = site.name if site else "Images on no site"
     return pystac.Collection(
-        id=slug, title=title,
+        id=slug,
+        title=title,
         description=f"Imagery of {title} and the annotations drawn on it.",
         extent=pystac.Extent(
             pystac.SpatialExtent([bounds]), pystac.TemporalExtent([[times[0], times[-1]]])
         ),
         license=licences.pop() if len(licences) == 1 else "other",
         providers=[*providers, ANNOTATOR],
-    )  # fmt: skip
+    )
 
 
 # ---- validation, offline -------------------------------------------------------------
@@ -282,14 +309,20 @@ class OfflineValidator(JsonSchemaSTACValidator):
             raise GetSchemaError(schema_uri, LookupError("not in the local schema registry"))
         return self.schema_cache[schema_uri]
 
-    def validate_extension(self, stac_dict: dict[str, Any], stac_object_type: Any,
-                           stac_version: str, extension_id: str,
-                           href: str | None = None) -> str | None:  # fmt: skip
+    def validate_extension(
+        self,
+        stac_dict: dict[str, Any],
+        stac_object_type: Any,
+        stac_version: str,
+        extension_id: str,
+        href: str | None = None,
+    ) -> str | None:
         if extension_id not in self.schema_cache:
             self.unchecked.add(extension_id)
             return None
-        return super().validate_extension(stac_dict, stac_object_type, stac_version,
-                                          extension_id, href)  # fmt: skip
+        return super().validate_extension(
+            stac_dict, stac_object_type, stac_version, extension_id, href
+        )
 
 
 def validate_catalogue(root: Path, extension_schemas: Path | None = None) -> set[str]:

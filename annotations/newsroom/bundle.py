@@ -78,8 +78,11 @@ def evidence_bundle(evidence: Evidence, signing_key: SigningKey | None = None) -
     manifest = _json_bytes(
         manifest_of(evidence, {name: _sha256(data) for name, data in files.items()})
     )
-    members = [*files.items(), (MANIFEST, manifest),
-               (MANIFEST_HASH, f"{_sha256(manifest)}  {MANIFEST}\n".encode())]  # fmt: skip
+    members = [
+        *files.items(),
+        (MANIFEST, manifest),
+        (MANIFEST_HASH, f"{_sha256(manifest)}  {MANIFEST}\n".encode()),
+    ]
     if signing_key is not None:
         members.append((SIGNATURE, _json_bytes(signature_document(signing_key, manifest))))
     stamp = evidence.published_at.utctimetuple()[:6]
@@ -111,8 +114,15 @@ def manifest_of(evidence: Evidence, files: dict[str, str]) -> dict[str, Any]:
             for link in annotation.links
             if link.claim_id == claim.id
         ]
-        claims.append({"id": claim.id, "exact": claim.exact, "prefix": claim.prefix,
-                       "suffix": claim.suffix, "links": links})  # fmt: skip
+        claims.append(
+            {
+                "id": claim.id,
+                "exact": claim.exact,
+                "prefix": claim.prefix,
+                "suffix": claim.suffix,
+                "links": links,
+            }
+        )
     return {
         "format": FORMAT,
         "report": {
@@ -170,8 +180,12 @@ def kml(evidence: Evidence) -> str:
     colour, with a TimeStamp at its capture time and the text shown as typed."""
     styles = {a.label: KmlStyle(id=a.label, colour=a.colour) for a in evidence.annotations}
     out = io.BytesIO()
-    write_kml(out, map(partial(_placemark, evidence), evidence.annotations), styles.values(),
-              name=evidence.report.title)  # fmt: skip
+    write_kml(
+        out,
+        map(partial(_placemark, evidence), evidence.annotations),
+        styles.values(),
+        name=evidence.report.title,
+    )
     return out.getvalue().decode("utf-8")
 
 
@@ -225,8 +239,10 @@ def verify_bundle(
         # the directory's size from its end record, before zipfile loads it whole
         members, directory = _central_directory(path) or (0, 0)
         if members > limits.members or directory > MAX_DIRECTORY:
-            return [f"{path}: {members} members in a {directory}-byte directory: not a bundle "
-                    f"(at most {limits.members} members); refused"]  # fmt: skip
+            return [
+                f"{path}: {members} members in a {directory}-byte directory: not a bundle "
+                f"(at most {limits.members} members); refused"
+            ]
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
         return [f"{path}: no such file"]
@@ -235,10 +251,16 @@ def verify_bundle(
     with archive:
         infos = archive.infolist()
         names = [info.filename for info in infos]
-        problems = [f"{name!r}: unsafe member name (absolute or with '..')"
-                    for name in names if not _safe_name(name)]  # fmt: skip
-        problems += [f"{name!r}: appears more than once" for name in sorted(set(names))
-                     if names.count(name) > 1]  # fmt: skip
+        problems = [
+            f"{name!r}: unsafe member name (absolute or with '..')"
+            for name in names
+            if not _safe_name(name)
+        ]
+        problems += [
+            f"{name!r}: appears more than once"
+            for name in sorted(set(names))
+            if names.count(name) > 1
+        ]
         if len(infos) > limits.members:
             problems.append(f"{path}: {len(infos)} members (a bundle has at most {limits.members})")
         if problems:
@@ -256,8 +278,14 @@ def verify_bundle(
                 digest, data = _hash_member(archive, info, budget, keep=keep)
             except _Refused as exc:
                 return [*problems, str(exc)]
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
-                    NotImplementedError) as exc:  # fmt: skip
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                OSError,
+                EOFError,
+                ValueError,
+                NotImplementedError,
+            ) as exc:
                 problems.append(f"{info.filename}: damaged in the zip ({exc})")
                 damaged.add(info.filename)
                 continue
@@ -285,18 +313,21 @@ class _Budget:
         done = read + chunk
         name, limits = info.filename, self.limits
         if done > info.file_size:
-            raise _Refused(f"{name}: inflates past the {info.file_size} bytes its header "
-                           "declares; refused")  # fmt: skip
+            raise _Refused(
+                f"{name}: inflates past the {info.file_size} bytes its header declares; refused"
+            )
         if done > limits.member_bytes:
             raise _Refused(f"{name}: over {_mib(limits.member_bytes)} uncompressed; refused")
         if self.total > limits.total_bytes:
-            raise _Refused(f"{name}: the bundle inflates past {_mib(limits.total_bytes)} in all; "
-                           "refused")  # fmt: skip
+            raise _Refused(
+                f"{name}: the bundle inflates past {_mib(limits.total_bytes)} in all; refused"
+            )
         if limits.ratio is not None and done > RATIO_FLOOR:
             ratio = done / max(info.compress_size, 1)
             if ratio > limits.ratio:
-                raise _Refused(f"{name}: compressed over {limits.ratio:g} to 1 (a zip bomb?); "
-                               "refused")  # fmt: skip
+                raise _Refused(
+                    f"{name}: compressed over {limits.ratio:g} to 1 (a zip bomb?); refused"
+                )
 
 
 def _refused_by_header(infos: list[zipfile.ZipInfo], size: int, limits: Limits) -> str | None:
@@ -304,21 +335,32 @@ def _refused_by_header(infos: list[zipfile.ZipInfo], size: int, limits: Limits) 
     for info in infos:
         name = info.filename
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            return (f"{name}: compression method {info.compress_type} (a bundle uses only "
-                    "stored or deflate); refused")  # fmt: skip
+            return (
+                f"{name}: compression method {info.compress_type} (a bundle uses only "
+                "stored or deflate); refused"
+            )
         if info.flag_bits & 0x1:
             return f"{name}: encrypted; refused"
         if info.file_size > limits.member_bytes:
-            return (f"{name}: declares {info.file_size} bytes uncompressed, over "
-                    f"{_mib(limits.member_bytes)}; refused")  # fmt: skip
-        if (limits.ratio is not None and info.file_size > RATIO_FLOOR
-                and info.file_size / max(info.compress_size, 1) > limits.ratio):  # fmt: skip
-            return (f"{name}: declares {info.file_size} bytes from {info.compress_size}, "
-                    f"compressed over {limits.ratio:g} to 1 (a zip bomb?); refused")  # fmt: skip
+            return (
+                f"{name}: declares {info.file_size} bytes uncompressed, over "
+                f"{_mib(limits.member_bytes)}; refused"
+            )
+        if (
+            limits.ratio is not None
+            and info.file_size > RATIO_FLOOR
+            and info.file_size / max(info.compress_size, 1) > limits.ratio
+        ):
+            return (
+                f"{name}: declares {info.file_size} bytes from {info.compress_size}, "
+                f"compressed over {limits.ratio:g} to 1 (a zip bomb?); refused"
+            )
     declared = sum(info.file_size for info in infos)
     if declared > limits.total_bytes:
-        return (f"the members declare {declared} bytes uncompressed in all, over "
-                f"{_mib(limits.total_bytes)}; refused")  # fmt: skip
+        return (
+            f"the members declare {declared} bytes uncompressed in all, over "
+            f"{_mib(limits.total_bytes)}; refused"
+        )
     if size > limits.total_bytes:
         return f"the file is {size} bytes, over {_mib(limits.total_bytes)}; refused"
     return None

@@ -19,9 +19,11 @@ def capture_date(image: EvidenceImage) -> str:
 
 def image_credit(image: EvidenceImage) -> str:
     """'Captured 2024-12-13 08:21 UTC · Image: Maxar · Licence: CC BY 4.0 · attribution'."""
-    parts = [f"Captured {capture_date(image)}" if image.captured_at else capture_date(image),
-             f"Image: {image.provider}" if image.provider else "Provider unknown",
-             f"Licence: {image.licence}" if image.licence else "Licence unknown"]  # fmt: skip
+    parts = [
+        f"Captured {capture_date(image)}" if image.captured_at else capture_date(image),
+        f"Image: {image.provider}" if image.provider else "Provider unknown",
+        f"Licence: {image.licence}" if image.licence else "Licence unknown",
+    ]
     if image.attribution:
         parts.append(image.attribution)
     return " \u00b7 ".join(parts)

@@ -37,8 +37,11 @@ def figure_png(
     annotation_ids: Iterable[str] | None = None,
 ) -> bytes:
     """A PNG of exactly width_px x height_px (height from the crop when None), dpi recorded."""
-    return render_png(figure_spec(evidence, width_px=width_px, height_px=height_px, dpi=dpi,
-                                  annotation_ids=annotation_ids))  # fmt: skip
+    return render_png(
+        figure_spec(
+            evidence, width_px=width_px, height_px=height_px, dpi=dpi, annotation_ids=annotation_ids
+        )
+    )
 
 
 def figure_svg(
@@ -49,8 +52,11 @@ def figure_svg(
     dpi: int = 300,
     annotation_ids: Iterable[str] | None = None,
 ) -> str:
-    return render_svg(figure_spec(evidence, width_px=width_px, height_px=height_px, dpi=dpi,
-                                  annotation_ids=annotation_ids))  # fmt: skip
+    return render_svg(
+        figure_spec(
+            evidence, width_px=width_px, height_px=height_px, dpi=dpi, annotation_ids=annotation_ids
+        )
+    )
 
 
 def figure_spec(

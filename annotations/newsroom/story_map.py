@@ -139,11 +139,14 @@ def story_map_html(evidence: Evidence) -> str:
         + str(htmlsafe_json_dumps(data))
         + "</script>"
     )
-    html = _fill(skeleton, {
-        TITLE_MARK: str(escape(evidence.report.title)),
-        HEAD_MARK: _leaflet_inline() + "\n" + STYLE,
-        BODY_MARK: body,
-    })  # fmt: skip
+    html = _fill(
+        skeleton,
+        {
+            TITLE_MARK: str(escape(evidence.report.title)),
+            HEAD_MARK: _leaflet_inline() + "\n" + STYLE,
+            BODY_MARK: body,
+        },
+    )
     head, end, tail = html.rpartition("</html>")
     return f"{head}<script>\n{STORY_SCRIPT % {'map': name}}\n</script>\n{end}{tail}"
 
@@ -180,8 +183,9 @@ def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
     return POPUP.render(a=annotation, image=image, captured=capture_date(image), links=links)
 
 
-def _capture(evidence: Evidence, image: EvidenceImage,
-             annotations: list[EvidenceAnnotation]) -> dict[str, Any]:  # fmt: skip
+def _capture(
+    evidence: Evidence, image: EvidenceImage, annotations: list[EvidenceAnnotation]
+) -> dict[str, Any]:
     """One capture as data: its image around these annotations, and the annotations over it.
 
     When the report coarsens its coordinates the imagery is left out: placed at its true

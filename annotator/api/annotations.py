@@ -88,8 +88,11 @@ def measure() -> Response:
     body = json_body()
     image_id = body.get("image_id")
     if not isinstance(image_id, str) or not image_id:
-        raise RequestError("send {'geometry': GeoJSON geometry, 'image_id': the image's id}",
-                           status=422, code="invalid")  # fmt: skip
+        raise RequestError(
+            "send {'geometry': GeoJSON geometry, 'image_id': the image's id}",
+            status=422,
+            code="invalid",
+        )
     geometry = parse_geometry(body.get("geometry"))
     with database().read() as session:
         gsd_m = get_image(session, image_id).gsd_m
@@ -144,8 +147,13 @@ def index() -> Response:
     links: list[dict[str, Any]] = []
     if cursor:
         args: dict[str, Any] = request.args.to_dict() | {"cursor": cursor}
-        links.append({"rel": "next", "type": "application/geo+json",
-                      "href": url_for("annotations.index", **args)})  # fmt: skip
+        links.append(
+            {
+                "rel": "next",
+                "type": "application/geo+json",
+                "href": url_for("annotations.index", **args),
+            }
+        )
     # the features are JSON text already: join them rather than parse and re-encode
     body = (
         '{"type":"FeatureCollection","features":[' + ",".join(features) + "],"
@@ -214,8 +222,14 @@ def edit(annotation_id: str) -> Response:
         annotation = store.get(session, annotation_id, for_update=True)
         base = store.as_input(annotation) if request.method == "PATCH" else None
         data = parse_feature(body, taxonomy(), base=base)
-        store.update(session, annotation, data, actor(), expected_version(annotation_id),
-                     comment=_comment(body))  # fmt: skip
+        store.update(
+            session,
+            annotation,
+            data,
+            actor(),
+            expected_version(annotation_id),
+            comment=_comment(body),
+        )
         return one(annotation, session)
 
 
@@ -224,8 +238,13 @@ def edit(annotation_id: str) -> Response:
 def remove(annotation_id: str) -> Response:
     with database().write() as session:
         annotation = store.get(session, annotation_id, for_update=True)
-        store.delete(session, annotation, actor(), expected_version(annotation_id),
-                     comment=request.args.get("comment"))  # fmt: skip
+        store.delete(
+            session,
+            annotation,
+            actor(),
+            expected_version(annotation_id),
+            comment=request.args.get("comment"),
+        )
         return one(annotation, session)
 
 
@@ -235,12 +254,21 @@ def status(annotation_id: str) -> Response:
     body = json_body()
     wanted = body.get("status")
     if not isinstance(wanted, str):
-        raise RequestError("send {'status': 'in_review' | 'approved' | 'rejected' | 'draft'}",
-                           status=422, code="invalid")  # fmt: skip
+        raise RequestError(
+            "send {'status': 'in_review' | 'approved' | 'rejected' | 'draft'}",
+            status=422,
+            code="invalid",
+        )
     with database().write() as session:
         annotation = store.get(session, annotation_id, for_update=True)
-        store.set_status(session, annotation, wanted, actor(), expected_version(annotation_id),
-                         comment=_comment(body))  # fmt: skip
+        store.set_status(
+            session,
+            annotation,
+            wanted,
+            actor(),
+            expected_version(annotation_id),
+            comment=_comment(body),
+        )
         return one(annotation, session)
 
 
@@ -253,8 +281,14 @@ def restore(annotation_id: str) -> Response:
         raise RequestError("'version' must be a whole number", status=422, code="invalid")
     with database().write() as session:
         annotation = store.get(session, annotation_id, include_deleted=True, for_update=True)
-        store.restore(session, annotation, actor(), expected_version(annotation_id),
-                      to_version=version, comment=_comment(body))  # fmt: skip
+        store.restore(
+            session,
+            annotation,
+            actor(),
+            expected_version(annotation_id),
+            to_version=version,
+            comment=_comment(body),
+        )
         return one(annotation, session)
 
 
@@ -271,8 +305,9 @@ def history(annotation_id: str) -> Response:
 def _comment(body: dict[str, Any]) -> str | None:
     comment = body.get("comment")
     if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
-        raise RequestError("'comment' must be text of at most 2000 characters", status=422,
-                           code="invalid")  # fmt: skip
+        raise RequestError(
+            "'comment' must be text of at most 2000 characters", status=422, code="invalid"
+        )
     return comment
 
 
@@ -283,8 +318,11 @@ def copy_to_image(annotation_id: str) -> Response:
     body = json_body()
     image_id = body.get("image")
     if not isinstance(image_id, str) or not image_id:
-        raise RequestError("send {'image': '<id of the capture to copy the annotation to>'}",
-                           status=422, code="invalid")  # fmt: skip
+        raise RequestError(
+            "send {'image': '<id of the capture to copy the annotation to>'}",
+            status=422,
+            code="invalid",
+        )
     with database().write() as session:
         source = store.get(session, annotation_id)
         made = store.copy_to(session, source, image_id, actor())
@@ -299,12 +337,18 @@ def _review_items(body: dict[str, Any]) -> list[Item]:
     if not isinstance(versions, dict) or not all(
         isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in versions.values()
     ):
-        raise RequestError("'versions' maps annotation ids to the version you saw (numbers)",
-                           status=422, code="invalid")  # fmt: skip
+        raise RequestError(
+            "'versions' maps annotation ids to the version you saw (numbers)",
+            status=422,
+            code="invalid",
+        )
     unknown = set(versions) - set(ids)
     if unknown:
-        raise RequestError(f"'versions' names ids not in 'ids': {', '.join(sorted(unknown))}",
-                           status=422, code="invalid")  # fmt: skip
+        raise RequestError(
+            f"'versions' names ids not in 'ids': {', '.join(sorted(unknown))}",
+            status=422,
+            code="invalid",
+        )
     return [Item(annotation_id, versions.get(annotation_id)) for annotation_id in ids]
 
 
@@ -315,8 +359,9 @@ def review_many() -> Response:
     body = json_body()
     action = body.get("action")
     if not isinstance(action, str):
-        raise RequestError(f"send 'action': one of {', '.join(DECISIONS)}", status=422,
-                           code="invalid")  # fmt: skip
+        raise RequestError(
+            f"send 'action': one of {', '.join(DECISIONS)}", status=422, code="invalid"
+        )
     items = _review_items(body)
     with database().write() as session:
         done = review(session, items, action, actor(), comment=_comment(body))

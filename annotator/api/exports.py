@@ -49,8 +49,10 @@ def export_annotations() -> Response:
     if not name:
         raise RequestError(
             f"say which format: ?format= one of {', '.join(FORMATS)}",
-            status=422, code="invalid", details={"formats": list(FORMATS)},
-        )  # fmt: skip
+            status=422,
+            code="invalid",
+            details={"formats": list(FORMATS)},
+        )
     fmt = get_format(name)
     filters = filters_from_query()
     if filters.label:
@@ -61,12 +63,16 @@ def export_annotations() -> Response:
         max_bytes=int(float(config["EXPORT_MAX_MB"]) * 1024 * 1024),
         max_seconds=float(config["EXPORT_MAX_SECONDS"]),
         cancelled=client_gone(request.environ),
-    )  # fmt: skip
+    )
     selection = Selection(
-        database=database(), filters=filters, taxonomy=taxonomy(),
-        images_dir=Path(current_app.config["IMAGES_DIR"]), role=actor().role,
-        options=_options(fmt.name), budget=budget,
-    )  # fmt: skip
+        database=database(),
+        filters=filters,
+        taxonomy=taxonomy(),
+        images_dir=Path(current_app.config["IMAGES_DIR"]),
+        role=actor().role,
+        options=_options(fmt.name),
+        budget=budget,
+    )
     _check_count(selection)
     folder = budget.folder = Path(tempfile.mkdtemp(prefix="export-", dir=config["TMP_DIR"]))
     try:
@@ -74,16 +80,22 @@ def export_annotations() -> Response:
         budget.check_file(path)
         handle = path.open("rb")
     except TooManyChips as refused:
-        raise RequestError(refused.message, status=413, code="too_many_chips",
-                           details=refused.details) from None  # fmt: skip
+        raise RequestError(
+            refused.message, status=413, code="too_many_chips", details=refused.details
+        ) from None
     except ExportStopped as stopped:
         current_app.logger.warning(
-            "export (%s) stopped, %s: %s chips, %s bytes, %.1f s", fmt.name, stopped.reason,
-            budget.chips, budget.bytes, budget.elapsed(),
-        )  # fmt: skip
+            "export (%s) stopped, %s: %s chips, %s bytes, %.1f s",
+            fmt.name,
+            stopped.reason,
+            budget.chips,
+            budget.bytes,
+            budget.elapsed(),
+        )
         status = 400 if stopped.reason == "cancelled" else 413
-        raise RequestError(stopped.message, status=status, code=f"export_{stopped.reason}",
-                           details=stopped.details) from None  # fmt: skip
+        raise RequestError(
+            stopped.message, status=status, code=f"export_{stopped.reason}", details=stopped.details
+        ) from None
     finally:
         # on every ending: done (the open handle keeps the file), refused, stopped, an
         # error, or the SystemExit gunicorn raises in a worker it stops
@@ -103,8 +115,10 @@ def _check_count(selection: Selection) -> None:
         raise RequestError(
             f"{total} annotations match; an export over HTTP holds at most {limit} "
             "(ANNOTATOR_EXPORT_MAX_FEATURES): narrow the filters or use 'annotator export'",
-            status=413, code="too_large", details={"matched": total, "limit": limit},
-        )  # fmt: skip
+            status=413,
+            code="too_large",
+            details={"matched": total, "limit": limit},
+        )
 
 
 def _options(format_name: str) -> dict[str, str]:

@@ -46,8 +46,9 @@ def cog(image_id: str) -> Response:
     path = Path(current_app.config["IMAGES_DIR"]) / name  # the stored name, never the URL's
     if not path.is_file():
         raise RequestError(f"image {image_id}'s file is missing from the store", status=404)
-    return send_file(path, mimetype=COG_MEDIA_TYPE, conditional=True,
-                     download_name=f"{image_id}.tif", max_age=0)  # fmt: skip
+    return send_file(
+        path, mimetype=COG_MEDIA_TYPE, conditional=True, download_name=f"{image_id}.tif", max_age=0
+    )
 
 
 def _provenance(form: Any) -> Provenance:

@@ -472,9 +472,10 @@ def _schemas(taxonomy: Taxonomy) -> dict[str, Any]:
 
 
 def _error_schema() -> dict[str, Any]:
-    codes = sorted({code for _, _, code in STATUS_TABLE} | {
-        code for extra in WEB_ERROR_CODES.values() for code in extra
-    })  # fmt: skip
+    codes = sorted(
+        {code for _, _, code in STATUS_TABLE}
+        | {code for extra in WEB_ERROR_CODES.values() for code in extra}
+    )
     return {
         "type": "object",
         "required": ["error", "message", "details"],
@@ -1066,8 +1067,12 @@ def json_content(schema: dict[str, Any], media: str = "application/json") -> dic
     return {media: {"schema": schema}}
 
 
-def ok(description: str, schema: dict[str, Any], media: str = "application/json",
-       headers: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def ok(
+    description: str,
+    schema: dict[str, Any],
+    media: str = "application/json",
+    headers: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "content": json_content(schema, media)}
     if headers:
         response["headers"] = headers
@@ -1124,8 +1129,20 @@ def _paths(taxonomy: Taxonomy) -> dict[str, Any]:
     annotation_id = ref("parameters", "AnnotationId")
     if_match = ref("parameters", "IfMatch")
     example = example_feature(taxonomy)
-    list_params = ["bbox", "site", "image", "label", "status", "datetime", "author", "report",
-                   "event", "limit", "cursor", "download"]  # fmt: skip
+    list_params = [
+        "bbox",
+        "site",
+        "image",
+        "label",
+        "status",
+        "datetime",
+        "author",
+        "report",
+        "event",
+        "limit",
+        "cursor",
+        "download",
+    ]
     tile_path = openapi_path("/tiles/<image_id>/<z>/<x>/<y>.<fmt>")
     return {
         "/api/v1/sites": {
@@ -1901,8 +1918,9 @@ def _export_paths() -> dict[str, Any]:
         "description": "; ".join(f"`{f.name}`: {f.title}" for f in FORMATS.values()),
         "schema": {"type": "string", "enum": list(FORMATS)},
     }
-    media = {f.media_type: {"schema": {"type": "string", "format": "binary"}}
-             for f in FORMATS.values()}  # fmt: skip
+    media = {
+        f.media_type: {"schema": {"type": "string", "format": "binary"}} for f in FORMATS.values()
+    }
     return {
         "/api/v1/exports": {
             "get": {
@@ -1948,14 +1966,28 @@ def _chip_parameters() -> list[dict[str, Any]]:
     """The training-set formats' options (coco, yolo); other formats ignore them."""
 
     def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "description": description,
-                "schema": schema}  # fmt: skip
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": schema,
+        }
 
     return [
-        query("chip_size", "coco, yolo: chip width and height in pixels (default 512).",
-              {"type": "integer", "minimum": MIN_CHIP, "maximum": MAX_CHIP}),
-        query("overlap", "coco, yolo: pixels shared by neighbouring chips (default 64, at "
-              "most half a chip).", {"type": "integer", "minimum": 0}),
-        query("empty_chips", "coco, yolo: also write chips that show no annotation.",
-              {"type": "string", "enum": ["1", "true", "yes"]}),
-    ]  # fmt: skip
+        query(
+            "chip_size",
+            "coco, yolo: chip width and height in pixels (default 512).",
+            {"type": "integer", "minimum": MIN_CHIP, "maximum": MAX_CHIP},
+        ),
+        query(
+            "overlap",
+            "coco, yolo: pixels shared by neighbouring chips (default 64, at most half a chip).",
+            {"type": "integer", "minimum": 0},
+        ),
+        query(
+            "empty_chips",
+            "coco, yolo: also write chips that show no annotation.",
+            {"type": "string", "enum": ["1", "true", "yes"]},
+        ),
+    ]

@@ -226,5 +226,10 @@ def signing_key() -> Response:
     bundle's signature with (save `public_key` as FILE). No sign-in: a reader checking a bundle
     handed on to them needs it, and it is public by nature."""
     key = story.signing_key()
-    return jsonify({"algorithm": signing.ALGORITHM, "sha256": key.fingerprint(),
-                    "public_key": key.public_pem()})  # fmt: skip
+    return jsonify(
+        {
+            "algorithm": signing.ALGORITHM,
+            "sha256": key.fingerprint(),
+            "public_key": key.public_pem(),
+        }
+    )

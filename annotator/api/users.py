@@ -63,8 +63,7 @@ def change(name: str) -> Response:
     with database().write() as session:
         user = get_user(session, name)
         if me is not None and me.id == user.id and active is False:
-            raise RequestError("you cannot switch off your own account", status=422,
-                               code="invalid")  # fmt: skip
+            raise RequestError("you cannot switch off your own account", status=422, code="invalid")
         change_user(session, user, role=role, active=active, password=password)
         payload = _public(user)
         user_id = user.id

@@ -103,9 +103,13 @@ def load_demo(app: Flask) -> list[str]:
     folder = Path(app.config["DATA_DIR"]) / "demo"
     captures = _demo_files(folder)
     results = import_images(
-        database, store, [Upload(p, p.name) for p in captures], SYNTHETIC,
-        sites=(HMEIMIM[0],), max_pixels=max_pixels,
-    )  # fmt: skip
+        database,
+        store,
+        [Upload(p, p.name) for p in captures],
+        SYNTHETIC,
+        sites=(HMEIMIM[0],),
+        max_pixels=max_pixels,
+    )
     made = sum(r.created for r in results)
     lines.append(
         f"Hmeimim synthetic scene: {len(results)} captures ({made} new); "
@@ -119,9 +123,12 @@ def load_demo(app: Flask) -> list[str]:
                 lines.append(f"sample {sample.filename} missing from {samples}; skipped")
                 continue
             result = import_images(
-                database, store, [Upload(path, path.name)], sample.provenance,
+                database,
+                store,
+                [Upload(path, path.name)],
+                sample.provenance,
                 max_pixels=max_pixels,
-            )[0]  # fmt: skip
+            )[0]
             _ensure_site(
                 database,
                 sample.site_slug,
@@ -211,41 +218,51 @@ def _ensure_annotations(database: Database, labels: Any, images: dict[str, str])
                 seen[aircraft.kind] = index + 1
                 plan = REVIEW_PLAN[aircraft.kind]
                 target = plan[index % len(plan)]
-                annotation = store.create(session, _aircraft_input(aircraft, image_id, labels),
-                                          analyst, comment="demo reference annotation")  # fmt: skip
+                annotation = store.create(
+                    session,
+                    _aircraft_input(aircraft, image_id, labels),
+                    analyst,
+                    comment="demo reference annotation",
+                )
                 if target != "draft":
-                    store.set_status(session, annotation, "in_review", analyst,
-                                     annotation.version)  # fmt: skip
+                    store.set_status(session, annotation, "in_review", analyst, annotation.version)
                 if target in ("approved", "rejected"):
                     why = (
                         "matches the reference size"
                         if target == "approved"
                         else ("type not clear at this resolution; mark as unknown-small?")
                     )
-                    store.set_status(session, annotation, target, editor, annotation.version,
-                                     comment=why)  # fmt: skip
+                    store.set_status(
+                        session, annotation, target, editor, annotation.version, comment=why
+                    )
                 made += 1
     return made
 
 
 def _aircraft_input(aircraft: scene.DemoAircraft, image_id: str, labels: Any) -> AnnotationInput:
     if aircraft.kind == "fighter":
-        ranked = labels.rank_by_size(aircraft.length_m, aircraft.span_m, 0.5,
-                                     branch="aircraft.combat")  # fmt: skip
+        ranked = labels.rank_by_size(
+            aircraft.length_m, aircraft.span_m, 0.5, branch="aircraft.combat"
+        )
         label, confidence = ranked[0][0].id, "probable"
     else:
         label, confidence = f"aircraft.transport.{aircraft.kind}", "confirmed"
     # the box runs nose to tail along the heading, wing tip to wing tip across it
-    box = box_polygon(aircraft.lon, aircraft.lat, aircraft.length_m, aircraft.span_m,
-                      aircraft.heading_deg)  # fmt: skip
+    box = box_polygon(
+        aircraft.lon, aircraft.lat, aircraft.length_m, aircraft.span_m, aircraft.heading_deg
+    )
     attributes: dict[str, Any] = {"heading_deg": aircraft.heading_deg % 360}
     attributes["state"] = "nose door open" if aircraft.nose_open else "parked"
     return AnnotationInput(
-        geometry=normalise(box), label=label, image_id=image_id, shape="rotated-box",
-        confidence=confidence, count=1,
+        geometry=normalise(box),
+        label=label,
+        image_id=image_id,
+        shape="rotated-box",
+        confidence=confidence,
+        count=1,
         attributes=labels.validate_attributes(label, attributes),
         notes="nose visor raised, ramp down, trucks alongside" if aircraft.nose_open else "",
-    )  # fmt: skip
+    )
 
 
 def demo_image_ids(database: Database, folder: Path) -> list[str]:
@@ -284,29 +301,64 @@ def _ensure_report(app: Flask, image_ids: list[str]) -> str:
     with database.write() as session:
         if session.scalar(select(reports.Report.id).where(reports.Report.title == SEED_TITLE)):
             return f"seed report {SEED_TITLE!r}: present"
-        report = reports.create_report(session, reports.parse_report({
-            "title": SEED_TITLE, "published_at": "2026-05-25", "language": "en",
-            "text": SEED_TEXT,
-            "summary": "Excerpt pasted for the demo: only the two passages the claims quote.",
-        }), editor)  # fmt: skip
-        claims = [reports.create_claim(session, report, quote, "", "", editor)
-                  for quote in SEED_CLAIMS]  # fmt: skip
-        an_124s = list(session.scalars(select(Annotation).where(
-            Annotation.image_id.in_(image_ids), Annotation.label == "aircraft.transport.an-124",
-            Annotation.status == "approved", Annotation.deleted_at.is_(None),
-        ).order_by(Annotation.observed_at, Annotation.id)))  # fmt: skip
+        report = reports.create_report(
+            session,
+            reports.parse_report(
+                {
+                    "title": SEED_TITLE,
+                    "published_at": "2026-05-25",
+                    "language": "en",
+                    "text": SEED_TEXT,
+                    "summary": (
+                        "Excerpt pasted for the demo: only the two passages the claims quote."
+                    ),
+                }
+            ),
+            editor,
+        )
+        claims = [
+            reports.create_claim(session, report, quote, "", "", editor) for quote in SEED_CLAIMS
+        ]
+        an_124s = list(
+            session.scalars(
+                select(Annotation)
+                .where(
+                    Annotation.image_id.in_(image_ids),
+                    Annotation.label == "aircraft.transport.an-124",
+                    Annotation.status == "approved",
+                    Annotation.deleted_at.is_(None),
+                )
+                .order_by(Annotation.observed_at, Annotation.id)
+            )
+        )
         for annotation in an_124s:
             nose_open = "nose door open" in annotation.attributes_json
-            links.create_link(session, links.LinkInput(
-                annotation_id=annotation.id, event_id=None, report_id=report.id,
-                claim_id=claims[0].id, stance="supports" if nose_open else "context",
-                note="nose visor raised, ramp down" if nose_open else "parked, nose closed",
-            ), analyst)  # fmt: skip
+            links.create_link(
+                session,
+                links.LinkInput(
+                    annotation_id=annotation.id,
+                    event_id=None,
+                    report_id=report.id,
+                    claim_id=claims[0].id,
+                    stance="supports" if nose_open else "context",
+                    note="nose visor raised, ramp down" if nose_open else "parked, nose closed",
+                ),
+                analyst,
+            )
         title, start, end = SEED_EVENT
-        event = events.create_event(session, events.parse_event(
-            {"site": HMEIMIM[0], "title": title, "start": start, "end": end,
-             "description": "Two An-124 transports seen on the apron, noses open on 13 Dec."}),
-            analyst)  # fmt: skip
+        event = events.create_event(
+            session,
+            events.parse_event(
+                {
+                    "site": HMEIMIM[0],
+                    "title": title,
+                    "start": start,
+                    "end": end,
+                    "description": "Two An-124 transports seen on the apron, noses open on 13 Dec.",
+                }
+            ),
+            analyst,
+        )
         if an_124s:
             events.add_annotations(session, event, [a.id for a in an_124s], analyst)
             images = Path(app.config["IMAGES_DIR"])
@@ -316,8 +368,12 @@ def _ensure_report(app: Flask, image_ids: list[str]) -> str:
             # the three outputs, made once now; written only if the publication is committed
             folder = Path(app.config["DATA_DIR"]) / "demo" / "story"
             key = stored_key(Path(app.config["SIGNING_KEY_FILE"]))  # signs the bundle
-            outputs = story.write_outputs(publishing.frozen_evidence(publication, images),
-                                          publication, folder, signing_key=key)  # fmt: skip
+            outputs = story.write_outputs(
+                publishing.frozen_evidence(publication, images),
+                publication,
+                folder,
+                signing_key=key,
+            )
             published += f"; its map, figure and bundle in {folder} ({len(outputs)} files)"
         else:
             published = ", not published: no approved An-124 annotations"

@@ -114,8 +114,18 @@ def timeline_chart(timeline: Timeline, names: dict[str, str], colours: dict[str,
     for day, x in days.items():  # in date order; a label only where it has room
         if not x_ticks or x - x_ticks[-1].at >= MIN_TICK_GAP:
             x_ticks.append(Tick(x, day, _anchor(x, right)))
-    return Chart(WIDTH, HEIGHT, MARGIN_LEFT, right, MARGIN_TOP, bottom, series, y_ticks,
-                 tuple(x_ticks), len(labels) - len(drawn))  # fmt: skip
+    return Chart(
+        WIDTH,
+        HEIGHT,
+        MARGIN_LEFT,
+        right,
+        MARGIN_TOP,
+        bottom,
+        series,
+        y_ticks,
+        tuple(x_ticks),
+        len(labels) - len(drawn),
+    )
 
 
 def _anchor(x: float, right: float) -> str:

@@ -27,11 +27,14 @@ def _images(site: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Every catalogued image for the image list, the site's own first."""
     with database().read() as session:
         images = [
-            {"id": i.id, "name": i.original_filename,
-             "captured": i.captured_at.strftime("%Y-%m-%d %H:%M UTC") if i.captured_at else None,
-             "on_site": bool(site) and site in {s.slug for s in i.sites}}
+            {
+                "id": i.id,
+                "name": i.original_filename,
+                "captured": i.captured_at.strftime("%Y-%m-%d %H:%M UTC") if i.captured_at else None,
+                "on_site": bool(site) and site in {s.slug for s in i.sites},
+            }
             for i in list_images(session)
-        ]  # fmt: skip
+        ]
     images.sort(key=lambda i: (not i["on_site"], i["captured"] or "", i["name"]))
     return images, site
 
@@ -48,17 +51,29 @@ def form() -> Any:
 def submit() -> Any:
     dry_run = request.form.get("action") != "import"
     images, site = _images(request.form.get("site") or None)
-    chosen = {"image": request.form.get("image", ""),
-              "label_field": request.form.get("label_field", "")}  # fmt: skip
+    chosen = {
+        "image": request.form.get("image", ""),
+        "label_field": request.form.get("label_field", ""),
+    }
     try:
         report = run_import(dry_run)
     except (AnnotationError, RequestError) as exc:
         status, code = status_of(exc)
         details = getattr(exc, "details", None)
-        return render_template("import.html", images=images, site=site, report=None,
-                               chosen=chosen, error={"status": status, "code": code,
-                               "message": str(getattr(exc, "message", exc)),
-                               "details": details}), status  # fmt: skip
+        return render_template(
+            "import.html",
+            images=images,
+            site=site,
+            report=None,
+            chosen=chosen,
+            error={
+                "status": status,
+                "code": code,
+                "message": str(getattr(exc, "message", exc)),
+                "details": details,
+            },
+        ), status
     status = 201 if report["created"] else 200
-    return render_template("import.html", images=images, site=site, report=report,
-                           chosen=chosen, error=None), status  # fmt: skip
+    return render_template(
+        "import.html", images=images, site=site, report=report, chosen=chosen, error=None
+    ), status

@@ -40,8 +40,14 @@ def queue() -> str:
             for image in session.scalars(select(Image).where(Image.id.in_(image_ids)))
         }
         rows = [_row(a, images[a.image_id], taxonomy) for a in annotations]
-    return render_template("review.html", rows=rows, more=bool(more), can_review=can_review,
-                           filters=filters, max_batch=MAX_BATCH)  # fmt: skip
+    return render_template(
+        "review.html",
+        rows=rows,
+        more=bool(more),
+        can_review=can_review,
+        filters=filters,
+        max_batch=MAX_BATCH,
+    )
 
 
 def _row(annotation: Annotation, image: Image, taxonomy: Any) -> dict[str, Any]:

@@ -125,6 +125,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("changes", "publications", "links", "event_annotations", "events", "claims",
-                  "reports"):  # fmt: skip
+    for table in (
+        "changes",
+        "publications",
+        "links",
+        "event_annotations",
+        "events",
+        "claims",
+        "reports",
+    ):
         op.drop_table(table)
