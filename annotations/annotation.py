@@ -27,7 +27,7 @@ from annotations.catalogue.users import Role
 from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
 from annotations.errors import AnnotationError, InvalidInput, Malformed, NotFound
 from annotations.geometry import parse_geometry
-from annotations.history import Creation, record, record_creations
+from annotations.history import Creation, record, record_creations, revisions_of
 from annotations.measure import measure
 from annotations.times import parse_time
 
@@ -596,8 +596,6 @@ def restore(
     may_edit(annotation, actor)
     before = _snapshot(annotation)
     if to_version is not None:
-        from annotations.history import revisions_of
-
         old = next(
             (
                 r

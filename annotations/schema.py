@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 import annotations.models  # noqa: F401  (every table registered)
-from annotations.db import Database
+from annotations.db import Base, Database
 from annotations.errors import AnnotationError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -116,8 +116,6 @@ def include_object(obj: Any, name: str | None, kind: str, reflected: bool, other
 def differences(database: Database) -> list[Any]:
     """What the database has that the models do not, or the other way round."""
     from alembic.autogenerate import compare_metadata
-
-    from annotations.db import Base
 
     with database.engine.connect() as connection, warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*expression-based index 'ix_users_name_lower'")

@@ -10,7 +10,7 @@ from flask import Flask
 
 from annotations.db import Database
 from annotations.labels.taxonomy import load_taxonomy
-from annotator import auth, errors, readiness, scratch, urls
+from annotator import auth, errors, readiness, scratch, services, urls
 from annotator.api import annotations as annotations_api
 from annotator.api import events as events_api
 from annotator.api import exports, images, imports, openapi, sites, tiles, users
@@ -50,9 +50,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         Path(folder).mkdir(parents=True, exist_ok=True)
     # tmp/ holds a locked folder per process: what killed processes left there goes now
     scratch.init_app(app, Path(settings["TMP_DIR"]))
-    app.extensions["annotator.database"] = Database(str(settings["DATABASE_URL"]))
-    app.extensions["annotator.renderer"] = TileRenderer()
-    app.extensions["annotator.labels"] = load_taxonomy(Path(settings["DATA_DIR"]))
+    services.install(
+        app,
+        database=Database(str(settings["DATABASE_URL"])),
+        taxonomy=load_taxonomy(Path(settings["DATA_DIR"])),
+        renderer=TileRenderer(),
+    )
     errors.init_app(app)
     readiness.init_app(app)
     urls.init_app(app)

@@ -49,6 +49,7 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.wrappers import Response as BaseResponse
 
+from annotations.annotation import Actor
 from annotations.catalogue.users import (
     LiveSession,
     Role,
@@ -62,6 +63,7 @@ from annotations.catalogue.users import (
     user_for_token,
 )
 from annotations.throttle import DatabaseStorage
+from annotator import services
 from annotator.config import ConfigError
 from annotator.errors import RequestError, error_response, wants_json
 from annotator.services import database
@@ -475,7 +477,7 @@ def _storage(app: Flask) -> Storage:
         if not isinstance(storage, Storage):
             raise ConfigError("ANNOTATOR_SIGNIN_STORAGE_URI must name a synchronous storage")
         return storage
-    return DatabaseStorage(database=app.extensions["annotator.database"])
+    return DatabaseStorage(database=services.database(app))
 
 
 def init_app(app: Flask) -> None:
@@ -495,3 +497,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
     app.register_blueprint(bp)
+
+
+def actor() -> Actor:
+    user = current_user()
+    if user is None:  # the decorators stop anonymous requests first
+        raise RequestError("sign in first", status=401, code="unauthorized")
+    return Actor(user.name, user.role)

@@ -36,6 +36,7 @@ from annotations.exchange.imports import ImportOptions, ImportRequest, import_fi
 from annotations.exchange.safety import check_regular_file
 from annotations.schema import check_ready, upgrade
 from annotations.times import parse_time
+from annotator import services
 from annotator.config import ConfigError
 from annotator.serving import CLIENT_TIMEOUT_S, gunicorn_argv
 from imagery.errors import ImageryError
@@ -52,7 +53,7 @@ def _app(*, ready: bool = True) -> Flask:
     try:
         app = create_app()
         if ready:
-            check_ready(app.extensions["annotator.database"])
+            check_ready(services.database(app))
         return app
     except (ConfigError, AnnotationError) as exc:
         raise click.ClickException(disk.MESSAGE if disk.is_out_of_space(exc) else str(exc)) from exc
@@ -96,7 +97,7 @@ def main() -> None:
 def init() -> None:
     """Create or upgrade the data folder and database (idempotent)."""
     app = _app(ready=False)
-    revision = upgrade(app.extensions["annotator.database"])
+    revision = upgrade(services.database(app))
     click.echo(f"data folder {app.config['DATA_DIR']} ready (schema {revision})")
 
 
@@ -107,7 +108,7 @@ def demo() -> None:
     from annotator.demo.loader import load_demo
 
     app = _app(ready=False)  # it initialises the data folder itself
-    upgrade(app.extensions["annotator.database"])
+    upgrade(services.database(app))
     with app.app_context():
         for line in load_demo(app):
             click.echo(line)
@@ -173,7 +174,7 @@ def sites_add(
     else:
         raise click.ClickException("give --lon and --lat (and --radius-m), or --geojson FILE")
     app = _app()
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         site = add_site(session, name, area, slug=slug)
         payload = site.to_dict()
     _emit(
@@ -189,7 +190,7 @@ def sites_add(
 def sites_list(as_json: bool) -> None:
     """List sites."""
     app = _app()
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         payload = [site.to_dict() for site in list_sites(session)]
     _emit(
         as_json,
@@ -235,7 +236,7 @@ def images_import(
     )
     app = _app()
     results = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(path, path.name) for path in paths],
         provenance,
@@ -262,7 +263,7 @@ def images_import(
 def images_list(as_json: bool) -> None:
     """List catalogued images."""
     app = _app()
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         payload = [image.to_dict() for image in list_images(session)]
     _emit(
         as_json,
@@ -304,7 +305,7 @@ def import_annotations(
     max_bytes = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     check_regular_file(path, max_bytes)
     label_map = read_label_map(label_map_path) if label_map_path else {}
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     actor = None
     if not dry_run:
         if not user_name:
@@ -324,7 +325,7 @@ def import_annotations(
         origin=path.resolve().parent,
     )
     with path.open("rb") as stream:
-        report = import_file(database, app.extensions["annotator.labels"], stream, request)
+        report = import_file(database, services.taxonomy(app), stream, request)
     _emit(as_json, report, _import_lines(report))
 
 
@@ -356,7 +357,7 @@ def users() -> None:
 @contextlib.contextmanager
 def _users_write() -> Iterator[Any]:
     """A write session on the configured database, whose connections close afterwards."""
-    database = _app().extensions["annotator.database"]
+    database = services.database(_app())
     try:
         with database.write() as session:
             yield session
@@ -425,7 +426,7 @@ def tokens() -> None:
 def tokens_create(user: str, label: str) -> None:
     """Print a new bearer token for USER, once; only its hash is stored."""
     app = _app()
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         token = create_token(session, get_user(session, user), label)
     click.echo(token)
 
@@ -437,7 +438,7 @@ def tokens_create(user: str, label: str) -> None:
 def tokens_revoke(user: str, label: str | None) -> None:
     """Revoke USER's tokens (all, or those named --name); they stop working at once."""
     app = _app()
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         count = revoke_tokens(session, get_user(session, user), label)
     click.echo(f"revoked {count} token{'' if count == 1 else 's'} of {user}")
 
@@ -598,9 +599,9 @@ def export_command(
     options |= {name: str(value) for name, value in chips.items() if value is not None}
     app = _app()
     selection = Selection(
-        database=app.extensions["annotator.database"],
+        database=services.database(app),
         filters=filters,
-        taxonomy=app.extensions["annotator.labels"],
+        taxonomy=services.taxonomy(app),
         images_dir=app.config["IMAGES_DIR"],
         options=options,
     )
@@ -648,14 +649,14 @@ def publish(report: int, editor: str, output: Path, width: int, as_json: bool) -
     from annotator import story
 
     app = _app()
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     images_dir = Path(app.config["IMAGES_DIR"])
     try:
         with app.app_context(), database.write() as session:
             user = get_user(session, editor)
             found = reports.get_report(session, report, Role.admin)
             who = Actor(user.name, user.role)
-            labels = app.extensions["annotator.labels"]
+            labels = services.taxonomy(app)
             publication = publishing.publish(session, found, who, images_dir, labels)
             evidence = publishing.frozen_evidence(publication, images_dir)
             # still inside the transaction: if an output fails, nothing is published

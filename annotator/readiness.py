@@ -14,6 +14,7 @@ from flask import Flask, Response
 
 from annotations import disk
 from annotations.schema import SchemaNotReady, check_ready
+from annotator import services
 from annotator.errors import OUT_OF_SPACE, error_response
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def init_app(app: Flask) -> None:
         if app.extensions[READY]:
             return None
         try:
-            check_ready(app.extensions["annotator.database"])
+            check_ready(services.database(app))
         except SchemaNotReady as exc:
             log.error("not serving: %s", exc.message)
             if disk.is_out_of_space(exc):  # a new process cannot open SQLite on a full disk

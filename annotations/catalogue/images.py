@@ -6,22 +6,14 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Boolean, Float, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from annotations.catalogue.geo import from_geojson_text
 from annotations.catalogue.sites import SiteImage, get_site, sites_meeting
-from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
+from annotations.catalogue.tables import TEXT_LIMIT, Image
 from annotations.errors import InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from annotations.catalogue.sites import Site
-
-TEXT_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -40,82 +32,6 @@ class Provenance:
             value = getattr(self, name)
             if value is not None and len(value) > TEXT_LIMIT:
                 raise InvalidInput(f"{name} is longer than {TEXT_LIMIT} characters")
-
-
-class Image(Base, BoundingBox):
-    __tablename__ = "images"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    cog_name: Mapped[str] = mapped_column(String(80))
-    original_filename: Mapped[str] = mapped_column(String(255))
-    crs: Mapped[str] = mapped_column(Text)
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    band_count: Mapped[int] = mapped_column(Integer)
-    dtype: Mapped[str] = mapped_column(String(16))
-    nodata: Mapped[float | None] = mapped_column(Float, nullable=True)
-    mask: Mapped[str] = mapped_column(String(16))
-    gsd_m: Mapped[float] = mapped_column(Float)
-    footprint_geojson: Mapped[str] = mapped_column(Text)
-    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
-    captured_source: Mapped[str] = mapped_column(String(16))
-    provider: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
-    sensor: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
-    licence: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
-    attribution: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
-    description: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
-    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
-    display_json: Mapped[str] = mapped_column(Text)
-    warped: Mapped[bool] = mapped_column(Boolean, default=False)
-    tags_json: Mapped[str] = mapped_column(Text, default="{}")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    sites: Mapped[list[Site]] = relationship(
-        secondary="site_images", back_populates="images", order_by="Site.name"
-    )
-
-    @property
-    def footprint(self) -> BaseGeometry:
-        return from_geojson_text(self.footprint_geojson)
-
-    @property
-    def display(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self.display_json)
-        return result
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "sha256": self.sha256,
-            "original_filename": self.original_filename,
-            "captured_at": _iso(self.captured_at),
-            "captured_source": self.captured_source,
-            "provider": self.provider,
-            "sensor": self.sensor,
-            "licence": self.licence,
-            "attribution": self.attribution,
-            "description": self.description,
-            "synthetic": self.synthetic,
-            "crs": self.crs,
-            "width": self.width,
-            "height": self.height,
-            "band_count": self.band_count,
-            "dtype": self.dtype,
-            "nodata": self.nodata,
-            "mask": self.mask,
-            "gsd_m": self.gsd_m,
-            "bbox": self.bbox,
-            "footprint": json.loads(self.footprint_geojson),
-            "display": self.display,
-            "warped": self.warped,
-            "sites": [site.slug for site in self.sites],
-            "created_at": _iso(self.created_at),
-            "created_by": self.created_by,
-        }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def find_by_sha256(session: Session, sha256: str) -> Image | None:

@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from annotations.catalogue.geo import from_geojson_text, to_geojson_text
-from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
+from annotations.catalogue.geo import to_geojson_text
+from annotations.catalogue.tables import Image, Site, SiteImage
 from annotations.errors import AlreadyExists, InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from annotations.catalogue.images import Image
-
-
-class SiteImage(Base):
-    """Which images show which site; `reason` is 'footprint' or 'explicit'."""
-
-    __tablename__ = "site_images"
-    site_id: Mapped[int] = mapped_column(
-        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
-    )
-    image_id: Mapped[str] = mapped_column(
-        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
-    )
-    reason: Mapped[str] = mapped_column(String(16), default="footprint")
-
-
-class Site(Base, BoundingBox):
-    __tablename__ = "sites"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    area_geojson: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    images: Mapped[list[Image]] = relationship(
-        secondary="site_images", back_populates="sites", order_by="Image.captured_at"
-    )
-
-    @property
-    def area(self) -> BaseGeometry:
-        return from_geojson_text(self.area_geojson)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "slug": self.slug,
-            "name": self.name,
-            "area": json.loads(self.area_geojson),
-            "bbox": self.bbox,
-            "image_ids": [image.id for image in self.images],
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-            "created_by": self.created_by,
-        }
 
 
 def slugify(name: str) -> str:
@@ -77,8 +30,6 @@ def add_site(
     created_by: str | None = None,
 ) -> Site:
     """Create a site and attach every catalogued image whose footprint meets its area."""
-    from annotations.catalogue.images import Image
-
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("a site needs a name of 1 to 200 characters")

@@ -12,51 +12,18 @@ import os
 import shutil
 import uuid
 import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotations.errors import AnnotationError, InvalidInput
 from annotations.exchange import gdal, kml, ml, stac
+from annotations.exchange.gdal import GEOJSON
 from annotations.exchange.selection import Selection, check
-
-Writer = Callable[[Selection, "Format", Path], int]
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    title: str
-    extension: str  # of the file, or of the zip the HTTP API sends for a folder format
-    media_type: str
-    writer: Writer
-    driver: str | None = None  # the GDAL driver that writes it (or reads it back)
-    dataset_options: Mapping[str, str] = field(default_factory=dict)
-    layer_options: Mapping[str, str] = field(default_factory=dict)
-    layer: str | None = None
-    folder: bool = False  # writes a folder (a catalogue, image chips); sent zipped over HTTP
-    centroid: bool = False  # add centroid_lon / centroid_lat columns
-    times_as_text: bool = False  # ISO 8601 text rather than the driver's own time format
-    spreadsheet: bool = False  # opened in spreadsheets: text cells that are formulas made inert
-
+from annotations.exchange.spec import Format
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format(
-            "geojson",
-            "GeoJSON (RFC 7946)",
-            ".geojson",
-            "application/geo+json",
-            gdal.write_gdal,
-            "GeoJSON",
-            layer_options={
-                "RFC7946": "YES",
-                "COORDINATE_PRECISION": "7",
-                "ID_FIELD": "id",
-                "WRITE_NAME": "NO",
-            },
-        ),
+        GEOJSON,
         Format(
             "gpkg",
             "GeoPackage",

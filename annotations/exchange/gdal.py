@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,10 +23,8 @@ from pyogrio.raw import write_arrow
 
 from annotations.exchange.columns import COLUMNS, SHORT_NAMES, field_mapping_text
 from annotations.exchange.selection import Batch, Selection, batches
+from annotations.exchange.spec import Format
 from annotations.exchange.spreadsheet import csv_text, neutralise_batch
-
-if TYPE_CHECKING:
-    from annotations.exchange.formats import Format
 
 WGS84 = "OGC:CRS84"  # lon/lat order, as RFC 7946 and every GIS expects
 LAYER = "annotations"
@@ -292,3 +290,20 @@ def truncated_text(cut: list[tuple[str, str, int]]) -> str:
 def _iso(value: datetime) -> str:
     text = value.isoformat()
     return text.replace("+00:00", "Z") if value.tzinfo is not None else text + "Z"
+
+
+#: GeoJSON written through GDAL: an export format, and the label asset of a STAC catalogue
+GEOJSON = Format(
+    "geojson",
+    "GeoJSON (RFC 7946)",
+    ".geojson",
+    "application/geo+json",
+    write_gdal,
+    "GeoJSON",
+    layer_options={
+        "RFC7946": "YES",
+        "COORDINATE_PRECISION": "7",
+        "ID_FIELD": "id",
+        "WRITE_NAME": "NO",
+    },
+)

@@ -16,17 +16,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
 from annotations.exchange.columns import COLUMNS
 from annotations.exchange.selection import Batch, Selection, batches
+from annotations.exchange.spec import Format
 from annotations.labels.taxonomy import Taxonomy
-
-if TYPE_CHECKING:
-    from annotations.exchange.formats import Format
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

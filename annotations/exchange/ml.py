@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import shapely
 from shapely import affinity
@@ -30,14 +30,12 @@ from annotations.catalogue.geo import from_geojson_text
 from annotations.catalogue.images import Image, get_image
 from annotations.db import utcnow
 from annotations.errors import InvalidInput
+from annotations.exchange.budget import Budget
 from annotations.exchange.selection import Selection, batches
+from annotations.exchange.spec import Format
 from annotations.labels.taxonomy import Taxonomy
 from imagery.chips import ChipPlan, ChipSource, check_chip_size
 from imagery.display import Display
-
-if TYPE_CHECKING:
-    from annotations.exchange.budget import Budget
-    from annotations.exchange.formats import Format
 
 AREA_SHAPES = ("box", "rotated-box", "polygon")
 #: below this share of its area visible in a chip, an object is left out of that chip

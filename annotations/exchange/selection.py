@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import DateTime, String, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -21,12 +21,10 @@ from annotations.annotation import Annotation
 from annotations.catalogue.images import Image
 from annotations.catalogue.users import Role
 from annotations.db import Database
+from annotations.exchange.budget import Budget
 from annotations.labels.taxonomy import Taxonomy
 from annotations.newsroom.links import reports_by_annotation
 from annotations.search import Filters, meets, statement
-
-if TYPE_CHECKING:
-    from annotations.exchange.budget import Budget
 
 BATCH = 20_000
 

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pystac
 import rasterio
@@ -34,7 +34,9 @@ from sqlalchemy import select
 
 from annotations.catalogue.images import Image
 from annotations.catalogue.sites import Site, SiteImage
+from annotations.exchange.gdal import GEOJSON, geometries
 from annotations.exchange.selection import Selection, batches
+from annotations.exchange.spec import Format
 
 # pystac warns that the label extension is "pilot" and unmaintained; the issue asks for it
 # (it is what STAC catalogues of training data use), so the warning is expected here.
@@ -50,8 +52,6 @@ with warnings.catch_warnings():
         LabelType,
     )
 
-if TYPE_CHECKING:
-    from annotations.exchange.formats import Format
 
 UNSITED = "unsited"
 #: stands for each image's id in the `image_url` option (the COG URL an HTTP export links)
@@ -83,8 +83,6 @@ class ImageLabels:
 
 def _tally(selection: Selection) -> dict[str, ImageLabels]:
     import shapely
-
-    from annotations.exchange.gdal import geometries
 
     found: dict[str, ImageLabels] = defaultdict(ImageLabels)
     for batch in batches(selection):
@@ -193,8 +191,6 @@ def label_item(image: Image, source: pystac.Item, labels: ImageLabels) -> pystac
 
 def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
     """The catalogue in the folder `target` (made empty by the caller)."""
-    from annotations.exchange.formats import FORMATS
-
     tally = _tally(selection)
     copy_images = selection.options.get("images") == "copy"
     # a URL the COG can be fetched from, IMAGE_ID standing for the image's id (the HTTP API)
@@ -236,7 +232,7 @@ def write_stac(selection: Selection, fmt: Format, target: Path) -> int:
                 placed.append((labels, None))
     catalog.normalize_hrefs(f"{target}/")  # a folder, whatever its name looks like
     written = 0
-    geojson = FORMATS["geojson"]
+    geojson = GEOJSON
     for item, original in placed:
         folder = Path(item.get_self_href() or "").parent
         folder.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ from annotations.catalogue.users import Role
 from annotations.db import Base, UTCDateTime, utcnow
 from annotations.errors import AnnotationError, InvalidInput, NotFound
 from annotations.history import Change, Revision, changes_of, record_change
-from annotations.newsroom.events import Event
+from annotations.newsroom.events import Event, EventAnnotation
 from annotations.newsroom.evidence import (
     Evidence,
     EvidenceAnnotation,
@@ -346,8 +346,6 @@ def _links_by_annotation(
             .order_by(Link.id)
         )
     )
-    from annotations.newsroom.events import EventAnnotation
-
     event_members: dict[int, list[str]] = defaultdict(list)
     event_ids = [link.event_id for link in links if link.event_id is not None]
     titles = {

@@ -6,11 +6,11 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy.orm import Session
 
 from annotations import annotation as store
-from annotations.annotation import Actor, Annotation, feature_text, parse_feature
+from annotations.annotation import Annotation, feature_text, parse_feature
 from annotations.catalogue.images import get_image
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError, Malformed
@@ -19,26 +19,16 @@ from annotations.history import revisions_of
 from annotations.labels.identify import identify
 from annotations.newsroom.links import link_changes, reports_by_annotation
 from annotations.review import DECISIONS, Item, review
-from annotations.search import DEFAULT_LIMIT, Filters, parse_bbox, search_rows
-from annotations.times import parse_interval
-from annotator.auth import current_user, login_required, role_required
+from annotations.search import search_rows
+from annotator import services
+from annotator.api.filters import filters_from_query
+from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
 from annotator.forms import json_body
 from annotator.services import database
 
 bp = Blueprint("annotations", __name__, url_prefix="/api/v1")
 ETAG = re.compile(r'^(W/)?"(?P<id>[0-9a-f]{1,32})-v(?P<version>\d{1,9})"$')
-
-
-def taxonomy() -> Any:
-    return current_app.extensions["annotator.labels"]
-
-
-def actor() -> Actor:
-    user = current_user()
-    if user is None:  # the decorators stop anonymous requests first
-        raise RequestError("sign in first", status=401, code="unauthorized")
-    return Actor(user.name, user.role)
 
 
 def expected_version(annotation_id: str) -> int | None:
@@ -53,7 +43,7 @@ def expected_version(annotation_id: str) -> int | None:
 
 
 def feature_of(annotation: Annotation, session: Session) -> dict[str, Any]:
-    label = taxonomy().get(annotation.label)
+    label = services.taxonomy().get(annotation.label)
     reports = reports_by_annotation(session, [annotation.id], actor().role)
     return annotation.to_feature(label_name=label.name, reports=reports.get(annotation.id))
 
@@ -71,14 +61,16 @@ def one(annotation: Annotation, session: Session, status: int = 200) -> Response
 def labels() -> Response:
     text = request.args.get("q")
     if text is None:
-        return jsonify(taxonomy().to_dict())
+        return jsonify(services.taxonomy().to_dict())
     try:
         limit = int(request.args.get("limit", 10))
     except ValueError:
         raise RequestError("limit must be a whole number", status=400) from None
     if not 1 <= limit <= 100:
         raise RequestError("limit must be between 1 and 100", status=400)
-    return jsonify({"labels": [label.to_dict() for label in taxonomy().search(text, limit)]})
+    return jsonify(
+        {"labels": [label.to_dict() for label in services.taxonomy().search(text, limit)]}
+    )
 
 
 @bp.post("/measure")
@@ -96,50 +88,14 @@ def measure() -> Response:
     geometry = parse_geometry(body.get("geometry"))
     with database().read() as session:
         gsd_m = get_image(session, image_id).gsd_m
-    return jsonify(identify(geometry, gsd_m, taxonomy()).to_dict())
-
-
-def filters_from_query() -> Filters:
-    args = request.args
-    try:
-        limit = int(args.get("limit", DEFAULT_LIMIT))
-    except ValueError:
-        raise RequestError("limit must be a whole number", status=400) from None
-    start = end = None
-    if args.get("datetime"):
-        start, end = parse_interval(args["datetime"])
-    statuses = tuple(s for s in args.get("status", "").split(",") if s)
-    return Filters(
-        bbox=parse_bbox(args["bbox"]) if args.get("bbox") else None,
-        site=args.get("site") or None,
-        image=args.get("image") or None,
-        label=args.get("label") or None,
-        status=statuses,
-        start=start,
-        end=end,
-        author=args.get("author") or None,
-        report=_number(args, "report"),
-        event=_number(args, "event"),
-        limit=limit,
-        cursor=args.get("cursor") or None,
-        role=actor().role,  # a report filter sees only what the user may see
-    )
-
-
-def _number(args: Any, name: str) -> int | None:
-    value = args.get(name)
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        raise RequestError(f"{name} must be a {name} id (a whole number)", status=400)
-    return int(value)
+    return jsonify(identify(geometry, gsd_m, services.taxonomy()).to_dict())
 
 
 @bp.get("/annotations")
 @login_required
 def index() -> Response:
     filters = filters_from_query()
-    names = {label.id: label.name for label in taxonomy()}
+    names = {label.id: label.name for label in services.taxonomy()}
     with database().read() as session:
         rows, cursor = search_rows(session, filters)
         reports = reports_by_annotation(session, [row.id for row in rows], actor().role)
@@ -182,7 +138,7 @@ def create() -> Response:
     parsed = []
     for index, item in enumerate(items):
         try:
-            parsed.append(parse_feature(item, taxonomy()))
+            parsed.append(parse_feature(item, services.taxonomy()))
         except AnnotationError as exc:
             if len(items) == 1:
                 raise
@@ -221,7 +177,7 @@ def edit(annotation_id: str) -> Response:
     with database().write() as session:
         annotation = store.get(session, annotation_id, for_update=True)
         base = store.as_input(annotation) if request.method == "PATCH" else None
-        data = parse_feature(body, taxonomy(), base=base)
+        data = parse_feature(body, services.taxonomy(), base=base)
         store.update(
             session,
             annotation,

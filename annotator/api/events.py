@@ -10,8 +10,7 @@ from annotations.catalogue.users import Role
 from annotations.history import changes_of
 from annotations.newsroom import events
 from annotations.newsroom.links import find_links
-from annotator.api.annotations import actor
-from annotator.auth import login_required, role_required
+from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
 from annotator.forms import json_body
 from annotator.services import database

@@ -24,8 +24,9 @@ from flask import Blueprint, Response, current_app, request
 
 from annotations.exchange import FORMATS, Selection, count, export_file, get_format, stac
 from annotations.exchange.budget import Budget, ExportStopped, TooManyChips
-from annotator.api.annotations import actor, filters_from_query, taxonomy
-from annotator.auth import login_required
+from annotator import services
+from annotator.api.filters import filters_from_query
+from annotator.auth import actor, login_required
 from annotator.connection import client_gone
 from annotator.errors import RequestError
 from annotator.services import database
@@ -56,7 +57,7 @@ def export_annotations() -> Response:
     fmt = get_format(name)
     filters = filters_from_query()
     if filters.label:
-        taxonomy().get(filters.label)
+        services.taxonomy().get(filters.label)
     config = current_app.config
     budget = Budget(
         max_chips=int(config["EXPORT_MAX_CHIPS"]),
@@ -67,7 +68,7 @@ def export_annotations() -> Response:
     selection = Selection(
         database=database(),
         filters=filters,
-        taxonomy=taxonomy(),
+        taxonomy=services.taxonomy(),
         images_dir=Path(current_app.config["IMAGES_DIR"]),
         role=actor().role,
         options=_options(fmt.name),

@@ -16,8 +16,8 @@ from annotations.exchange.imports import (
     import_file,
     parse_label_map,
 )
-from annotator.api.annotations import actor, taxonomy
-from annotator.auth import role_required
+from annotator import services
+from annotator.auth import actor, role_required
 from annotator.errors import RequestError
 from annotator.intake import display_name
 from annotator.services import database
@@ -54,7 +54,7 @@ def run_import(dry_run: bool) -> dict[str, Any]:
         tmp_dir=Path(current_app.config["TMP_DIR"]),
         max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
     )
-    return import_file(database(), taxonomy(), upload.stream, import_request)
+    return import_file(database(), services.taxonomy(), upload.stream, import_request)
 
 
 def _label_map() -> dict[str, str]:

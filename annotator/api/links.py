@@ -10,8 +10,7 @@ from annotations.catalogue.users import Role
 from annotations.history import changes_of
 from annotations.newsroom import links
 from annotations.newsroom.reports import parse_id
-from annotator.api.annotations import actor
-from annotator.auth import login_required, role_required
+from annotator.auth import actor, login_required, role_required
 from annotator.forms import json_body
 from annotator.services import database
 

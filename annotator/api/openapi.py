@@ -32,6 +32,7 @@ from annotations.exchange import FORMATS
 from annotations.labels import identify as identify_rules
 from annotations.labels.taxonomy import ATTRIBUTE_TYPES, AttributeSpec, Taxonomy
 from annotations.measure import Measurements
+from annotator import services
 from annotator.api.sites import DEFAULT_RADIUS_M
 from annotator.auth import current_user, login_required
 from annotator.errors import STATUS_TABLE
@@ -110,7 +111,7 @@ def page_login_required(view: F) -> F:
 @login_required
 def spec() -> BaseResponse:
     document = build(
-        current_app.extensions["annotator.labels"],
+        services.taxonomy(),
         cookie_name=str(current_app.config.get("SESSION_COOKIE_NAME") or "session"),
         server=request.script_root or "/",
     )

@@ -10,9 +10,8 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from annotations.catalogue.users import Role
 from annotations.newsroom import publishing, reports, signing
 from annotations.newsroom.links import find_links
-from annotator import story
-from annotator.api.annotations import actor
-from annotator.auth import login_required, role_required
+from annotator import services, story
+from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
 from annotator.forms import json_body
 from annotator.services import database
@@ -157,7 +156,7 @@ def remove_claim(report_id: str, claim_id: str) -> Response:
 @bp.post("/<report_id>/publish")
 @role_required(Role.editor)
 def publish(report_id: str) -> tuple[Response, int, dict[str, str]]:
-    labels = current_app.extensions["annotator.labels"]
+    labels = services.taxonomy()
     with database().write() as session:
         report = reports.get_report(session, report_id, role(), for_update=True)
         publication = publishing.publish(session, report, actor(), images_dir(), labels)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from annotations.catalogue.geo import area_polygon, geodesic_circle
 from annotations.catalogue.sites import add_site, get_site, list_sites
 from annotations.catalogue.users import Role
 from annotations.timeline import parse_statuses, site_timeline
+from annotator import services
 from annotator.auth import current_user, login_required, role_required
 from annotator.errors import RequestError
 from annotator.forms import json_body, number_field, text_field
@@ -35,7 +36,7 @@ def show(slug: str) -> Response:
 @login_required
 def timeline(slug: str) -> Response:
     statuses = parse_statuses(request.args.get("status"))
-    names = {label.id: label.name for label in current_app.extensions["annotator.labels"]}
+    names = {label.id: label.name for label in services.taxonomy()}
     with database().read() as session:
         return jsonify(site_timeline(session, slug, statuses).to_dict(names))
 

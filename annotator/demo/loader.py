@@ -24,7 +24,9 @@ from annotations.catalogue.users import Role, User, add_user
 from annotations.db import Database
 from annotations.geometry import normalise
 from annotations.measure import box_polygon
+from annotations.newsroom import events, links, publishing, reports
 from annotations.newsroom.signing import stored_key
+from annotator import services, story
 from annotator.demo import scene
 from annotator.intake import Upload, import_images
 from imagery.ingest import sha256_file
@@ -95,7 +97,7 @@ def sample_dir(app: Flask) -> Path:
 
 
 def load_demo(app: Flask) -> list[str]:
-    database: Database = app.extensions["annotator.database"]
+    database: Database = services.database(app)
     store = Path(app.config["IMAGES_DIR"])
     max_pixels = int(app.config["MAX_IMAGE_PIXELS"])
     lines: list[str] = []
@@ -144,7 +146,7 @@ def load_demo(app: Flask) -> list[str]:
         for r in results
         if r.image.captured_at is not None
     }
-    made_notes = _ensure_annotations(database, app.extensions["annotator.labels"], by_date)
+    made_notes = _ensure_annotations(database, services.taxonomy(app), by_date)
     lines.append(f"reference annotations on the Hmeimim scene: {made_notes} new")
     lines.append(_ensure_report(app, list(by_date.values())))
     return lines
@@ -292,10 +294,7 @@ SEED_EVENT = ("An-124 airlift at Hmeimim", "2024-12-10", "2024-12-14")
 def _ensure_report(app: Flask, image_ids: list[str]) -> str:
     """The seed report with its two claims, the An-124s linked to the first, the airlift
     event, and one publication. Skipped when a report of that title exists."""
-    from annotations.newsroom import events, links, publishing, reports
-    from annotator import story
-
-    database: Database = app.extensions["annotator.database"]
+    database: Database = services.database(app)
     editor = Actor("editor", Role.editor)
     analyst = Actor("analyst", Role.analyst)
     with database.write() as session:
@@ -362,7 +361,7 @@ def _ensure_report(app: Flask, image_ids: list[str]) -> str:
         if an_124s:
             events.add_annotations(session, event, [a.id for a in an_124s], analyst)
             images = Path(app.config["IMAGES_DIR"])
-            labels = app.extensions["annotator.labels"]
+            labels = services.taxonomy(app)
             publication = publishing.publish(session, report, editor, images, labels)
             published = f", published (sha256 {publication.sha256[:12]}\u2026)"
             # the three outputs, made once now; written only if the publication is committed

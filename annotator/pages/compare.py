@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from annotations.catalogue.images import Image, get_image
 from annotations.catalogue.users import Role
 from annotations.timeline import pair_for
+from annotator import services
 from annotator.auth import current_user, login_required
 from annotator.errors import RequestError
 from annotator.services import database
@@ -56,7 +57,7 @@ def compare() -> str:
             left, right = pair_for(session, left_id or right_id)
         sides = {"left": _side(left), "right": _side(right)}
     user = current_user()
-    taxonomy = current_app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy()
     return render_template(
         "compare.html",
         mode=mode,

@@ -13,8 +13,8 @@ from annotations.errors import AnnotationError
 from annotations.newsroom import events, publishing, reports
 from annotations.newsroom.links import STANCES, find_links
 from annotations.newsroom.reports import Claim, Report
-from annotator.api.annotations import actor, taxonomy
-from annotator.auth import login_required, role_required
+from annotator import services
+from annotator.auth import actor, login_required, role_required
 from annotator.services import database
 
 bp = Blueprint("report_pages", __name__)
@@ -121,7 +121,7 @@ def show(report_id: str) -> str:
             )
         }
         publications = publishing.publications_of(session, report)
-        names = {label.id: label.name for label in taxonomy()}
+        names = {label.id: label.name for label in services.taxonomy()}
         return render_template(
             "report.html",
             report=report,
@@ -167,5 +167,5 @@ def event(event_id: str) -> str:
             summary=events.summary(session, found),
             links=links,
             report_titles=titles,
-            label_names={label.id: label.name for label in taxonomy()},
+            label_names={label.id: label.name for label in services.taxonomy()},
         )

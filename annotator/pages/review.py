@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from annotations.annotation import Annotation
@@ -12,6 +12,7 @@ from annotations.catalogue.images import Image
 from annotations.catalogue.users import Role
 from annotations.review import MAX_BATCH
 from annotations.search import Filters, search
+from annotator import services
 from annotator.auth import current_user, login_required
 from annotator.services import database
 
@@ -31,7 +32,7 @@ def queue() -> str:
         status=("in_review",),
         limit=QUEUE_LIMIT,
     )
-    taxonomy = current_app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy()
     with database().read() as session:
         annotations, more = search(session, filters)
         image_ids = {a.image_id for a in annotations}

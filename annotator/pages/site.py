@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from annotations.timeline import parse_statuses, site_timeline
+from annotator import services
 from annotator.auth import login_required
 from annotator.pages.chart import timeline_chart
 from annotator.services import database
@@ -16,7 +17,7 @@ bp = Blueprint("timeline", __name__)
 @login_required
 def site(slug: str) -> str:
     statuses = parse_statuses(request.args.get("status"))
-    taxonomy = current_app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy()
     names = {label.id: label.name for label in taxonomy}
     colours = {label.id: label.colour for label in taxonomy}
     with database().read() as session:

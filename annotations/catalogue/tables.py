@@ -1,0 +1,137 @@
+"""The catalogue's tables: sites, images, and which images show which site.
+
+Sites and images refer to each other, so their tables live together here; the functions that
+work on them are in `sites` and `images`, which import this module and never each other back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from annotations.catalogue.geo import from_geojson_text
+from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
+
+TEXT_LIMIT = 500
+
+
+class SiteImage(Base):
+    """Which images show which site; `reason` is 'footprint' or 'explicit'."""
+
+    __tablename__ = "site_images"
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    image_id: Mapped[str] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(16), default="footprint")
+
+
+class Site(Base, BoundingBox):
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    area_geojson: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    images: Mapped[list[Image]] = relationship(
+        secondary="site_images", back_populates="sites", order_by="Image.captured_at"
+    )
+
+    @property
+    def area(self) -> BaseGeometry:
+        return from_geojson_text(self.area_geojson)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "area": json.loads(self.area_geojson),
+            "bbox": self.bbox,
+            "image_ids": [image.id for image in self.images],
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "created_by": self.created_by,
+        }
+
+
+class Image(Base, BoundingBox):
+    __tablename__ = "images"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    cog_name: Mapped[str] = mapped_column(String(80))
+    original_filename: Mapped[str] = mapped_column(String(255))
+    crs: Mapped[str] = mapped_column(Text)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    band_count: Mapped[int] = mapped_column(Integer)
+    dtype: Mapped[str] = mapped_column(String(16))
+    nodata: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mask: Mapped[str] = mapped_column(String(16))
+    gsd_m: Mapped[float] = mapped_column(Float)
+    footprint_geojson: Mapped[str] = mapped_column(Text)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    captured_source: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    sensor: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    licence: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    attribution: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    description: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    display_json: Mapped[str] = mapped_column(Text)
+    warped: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    sites: Mapped[list[Site]] = relationship(
+        secondary="site_images", back_populates="images", order_by="Site.name"
+    )
+
+    @property
+    def footprint(self) -> BaseGeometry:
+        return from_geojson_text(self.footprint_geojson)
+
+    @property
+    def display(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.display_json)
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "sha256": self.sha256,
+            "original_filename": self.original_filename,
+            "captured_at": _iso(self.captured_at),
+            "captured_source": self.captured_source,
+            "provider": self.provider,
+            "sensor": self.sensor,
+            "licence": self.licence,
+            "attribution": self.attribution,
+            "description": self.description,
+            "synthetic": self.synthetic,
+            "crs": self.crs,
+            "width": self.width,
+            "height": self.height,
+            "band_count": self.band_count,
+            "dtype": self.dtype,
+            "nodata": self.nodata,
+            "mask": self.mask,
+            "gsd_m": self.gsd_m,
+            "bbox": self.bbox,
+            "footprint": json.loads(self.footprint_geojson),
+            "display": self.display,
+            "warped": self.warped,
+            "sites": [site.slug for site in self.sites],
+            "created_at": _iso(self.created_at),
+            "created_by": self.created_by,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
