@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, WithJsonSchema
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from annotator import services
@@ -62,6 +62,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     security: Security = "read"
     extra: Mapping[str, Any] | None = None
+    method: str | None = None
 
 
 def operation(
@@ -76,8 +77,13 @@ def operation(
     errors: tuple[int, ...] = (),
     security: Security = "read",
     extra: Mapping[str, Any] | None = None,
+    method: str | None = None,
 ) -> Callable[[F], F]:
-    """Validate the request into `body`/`query` models and record the route's contract."""
+    """Validate the request into `body`/`query` models and record the route's contract.
+
+    A view serving several methods with different contracts (PUT and PATCH) stacks one
+    `operation(..., method="PUT")` per method; each validates only requests of its method.
+    """
     spec = Operation(
         operation_id=operation_id,
         summary=summary,
@@ -89,27 +95,45 @@ def operation(
         errors=tuple(errors),
         security=security,
         extra=extra,
+        method=method.upper() if method else None,
     )
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if query is not None:
-                kwargs["query"] = validate(query, query_values(query))
-            if body is not None:
-                kwargs["body"] = validate(body, json_body())
+            if spec.method is None or request.method == spec.method:
+                if query is not None:
+                    kwargs["query"] = validate(query, query_values(query))
+                if body is not None:
+                    kwargs["body"] = validate(body, json_body())
             return view(*args, **kwargs)
 
-        setattr(wrapped, _ATTRIBUTE, spec)
+        # functools.wraps shares the inner view's dict: copy it before adding this method
+        recorded = dict(operations_of(view))
+        recorded[spec.method] = spec
+        setattr(wrapped, _ATTRIBUTE, recorded)
         return wrapped  # type: ignore[return-value]
 
     return decorate
 
 
-def operation_of(view: Callable[..., Any] | None) -> Operation | None:
-    """The contract recorded on a view (auth decorators using functools.wraps keep it)."""
+def operations_of(view: Callable[..., Any] | None) -> dict[str | None, Operation]:
+    """The contracts recorded on a view, by method (None: every method of the view); auth
+    decorators that use functools.wraps keep them."""
     found = getattr(view, _ATTRIBUTE, None)
-    return found if isinstance(found, Operation) else None
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def operation_of(view: Callable[..., Any] | None, method: str = "GET") -> Operation | None:
+    """The contract of one method of a view, or None when it has none."""
+    found = operations_of(view)
+    return found.get(method.upper(), found.get(None))
+
+
+def component(name: str) -> WithJsonSchema:
+    """A field documented as a component the builder makes by hand (`LabelId`, `Geometry`):
+    `label: Annotated[str, component("LabelId")]`."""
+    return WithJsonSchema({"$ref": f"#/components/schemas/{name}"})
 
 
 # --- reading the request ------------------------------------------------------------------------

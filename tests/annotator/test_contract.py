@@ -42,6 +42,13 @@ class Group(BaseModel):
     things: list[Thing]
 
 
+class ThingPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=10)
+    count: int | None = Field(default=None, ge=1, le=100)
+
+
 class Search(BaseModel):
     limit: Annotated[int, Field(ge=1, le=50)] = 10
     status: list[str] | None = None
@@ -76,6 +83,12 @@ def make_small_app() -> Flask:
     @operation("listThings", summary="List things", query=Search)
     def search(query: Search) -> Response:
         return jsonify(query.model_dump())
+
+    @app.route("/api/things/<name>", methods=["PUT", "PATCH"])
+    @operation("replaceThing", summary="Replace a thing", body=Thing, method="PUT")
+    @operation("updateThing", summary="Change a thing", body=ThingPatch, method="PATCH")
+    def edit(name: str, body: Thing | ThingPatch) -> Response:
+        return jsonify({"model": type(body).__name__, "sent": sorted(body.model_fields_set)})
 
     @app.get("/api/plain")
     def plain() -> str:
@@ -179,3 +192,18 @@ def test_the_contract_is_recorded_on_the_view(small_app: Flask) -> None:
     assert (
         listed is not None and listed.security == "read" and dict(listed.responses) == {200: None}
     )
+
+
+def test_one_view_with_a_contract_per_method(small_app: Flask) -> None:
+    client = small_app.test_client()
+    put = client.put("/api/things/a", json={"name": "b"})
+    assert put.get_json() == {"model": "Thing", "sent": ["name"]}
+    patch = client.patch("/api/things/a", json={"count": 3})
+    assert patch.get_json() == {"model": "ThingPatch", "sent": ["count"]}
+    assert client.put("/api/things/a", json={"count": 3}).status_code == 422
+    assert client.patch("/api/things/a", json={"count": 0}).status_code == 422
+    view = small_app.view_functions["edit"]
+    put_contract, patch_contract = operation_of(view, "PUT"), operation_of(view, "patch")
+    assert put_contract is not None and put_contract.operation_id == "replaceThing"
+    assert patch_contract is not None and patch_contract.operation_id == "updateThing"
+    assert operation_of(view, "GET") is None
