@@ -10,7 +10,7 @@ from flask import Flask
 
 from annotations.db import Database
 from annotations.labels.taxonomy import load_taxonomy
-from annotator import auth, errors, readiness, scratch, services, urls
+from annotator import auth, errors, logs, readiness, scratch, services, urls
 from annotator.api import annotations as annotations_api
 from annotator.api import events as events_api
 from annotator.api import exports, images, imports, openapi, sites, tiles, users
@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         taxonomy=load_taxonomy(Path(settings["DATA_DIR"])),
         renderer=TileRenderer(),
     )
+    logs.init_app(app)  # first: the request id is set before any other hook logs
     errors.init_app(app)
     readiness.init_app(app)
     urls.init_app(app)

@@ -23,6 +23,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 import threading
@@ -69,6 +70,7 @@ from annotator.errors import RequestError, error_response, wants_json
 from annotator.services import database
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SIGNED_IN = "s."  # cookie value prefix: a server-side session's random id follows
@@ -420,6 +422,7 @@ def login() -> Any:
         limit = throttle()
         wait = limit.retry_after(name, address)
         if wait is not None:
+            log.warning("sign-in of %r from %s held back for %d s", name[:100], address, wait)
             return _too_many(wait)
         limit.attempt(address)
         # no queueing: a sign-in that waited for a slot would hold an app thread meanwhile
@@ -431,6 +434,7 @@ def login() -> Any:
         finally:
             limit.slots.release()
         if user is not None:
+            log.info("signed in: %s (%s) from %s", user.name, user.role.name, address)
             limit.succeeded(name)
             previous = _session_id()
             with database().write() as db_session:
@@ -439,6 +443,7 @@ def login() -> Any:
                 raw, _ = start_session(db_session, user, _rules())
             g.new_cookie = (SIGNED_IN + raw, int(_rules().lifetime.total_seconds()))
             return redirect(_safe_next(request.args.get("next")))
+        log.warning("sign-in of %r from %s refused: wrong name or password", name[:100], address)
         limit.failed(name)
         error = "Wrong name or password."
     status = 401 if error else 200

@@ -36,7 +36,7 @@ from annotations.exchange.imports import ImportOptions, ImportRequest, import_fi
 from annotations.exchange.safety import check_regular_file
 from annotations.schema import check_ready, upgrade
 from annotations.times import parse_time
-from annotator import services
+from annotator import logs, services
 from annotator.config import ConfigError
 from annotator.serving import CLIENT_TIMEOUT_S, gunicorn_argv
 from imagery.errors import ImageryError
@@ -90,6 +90,10 @@ def _emit(as_json: bool, payload: Any, lines: list[str]) -> None:
 @click.group()
 def main() -> None:
     """Annotate satellite imagery and tie it to news reports."""
+    try:
+        logs.configure_command(os.environ)  # only with ANNOTATOR_LOG_LEVEL set
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()

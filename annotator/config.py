@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
     # GDAL and PROJ may reach the network (remote paths, CRS links, PROJ grids): off
     "ALLOW_NETWORK": False,
+    # the app's own log lines: from this level up, as text or as JSON lines (annotator/logs)
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
@@ -70,6 +73,11 @@ INTEGERS = {
     "GDAL_CACHE_MB",
 }
 BOOLEANS = {"SECURE_COOKIES", "ALLOW_NETWORK"}
+#: settings that take one of a few words, whatever their case
+CHOICES: dict[str, tuple[str, ...]] = {
+    "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    "LOG_FORMAT": ("text", "json"),
+}
 
 
 class ConfigError(ValueError):
@@ -98,7 +106,17 @@ def _convert(key: str, raw: str) -> Any:
         return value
     if key in BOOLEANS:
         return raw.strip().lower() in ("1", "true", "yes", "on")
+    if key in CHOICES:
+        return choice(key, raw)
     return raw
+
+
+def choice(key: str, raw: str) -> str:
+    """`raw` as it is spelt in CHOICES[key]; any other word is refused, naming the words."""
+    for allowed in CHOICES[key]:
+        if raw.strip().lower() == allowed.lower():
+            return allowed
+    raise ConfigError(f"ANNOTATOR_{key}={raw!r} is not one of {', '.join(CHOICES[key])}")
 
 
 def resolve(overrides: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import logging
 import math
 import os
 import re
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +48,8 @@ from imagery.errors import (
     UnreadableImage,
     UnsupportedImage,
 )
+
+log = logging.getLogger(__name__)
 
 #: Default ceiling on width x height; a header claiming more is refused before reading.
 DEFAULT_MAX_PIXELS = 2_000_000_000
@@ -410,9 +414,64 @@ def ingest(
 ) -> ImageFacts:
     """Validate `path`, write `<store>/<sha256>.tif` as a COG and describe it.
 
-    Nothing is left in `store` when this raises.
+    Nothing is left in `store` when this raises. Logged: its beginning with the source's
+    size, its end with the pixels, the COG's size and the seconds taken, or why it failed.
     """
     name = original_filename or path.name
+    started = time.perf_counter()
+    try:
+        size: int | None = path.stat().st_size
+    except OSError:
+        size = None  # said by the checks below, in the user's words
+    log.info(
+        "ingest begins: %s, %s bytes",
+        name,
+        size,
+        extra={"event": "ingest.begin", "file": name, "source_bytes": size},
+    )
+    try:
+        facts = _ingest(path, store, name, sha256, captured, max_pixels)
+    except BaseException as exc:
+        seconds = round(time.perf_counter() - started, 3)
+        log.warning(
+            "ingest of %s failed after %.2f s: %s",
+            name,
+            seconds,
+            _first_line(exc),
+            extra={"event": "ingest.failed", "file": name, "seconds": seconds},
+        )
+        raise
+    seconds = round(time.perf_counter() - started, 3)
+    cog_bytes = facts.cog_path.stat().st_size
+    log.info(
+        "ingest ends: %s, %d x %d pixels, %d bands %s, COG %d bytes, %.2f s",
+        name,
+        facts.width,
+        facts.height,
+        facts.band_count,
+        facts.dtype,
+        cog_bytes,
+        seconds,
+        extra={
+            "event": "ingest.end",
+            "file": name,
+            "source_bytes": size,
+            "pixels": facts.width * facts.height,
+            "cog_bytes": cog_bytes,
+            "seconds": seconds,
+        },
+    )
+    return facts
+
+
+def _ingest(
+    path: Path,
+    store: Path,
+    name: str,
+    sha256: str | None,
+    captured: datetime | None,
+    max_pixels: int,
+) -> ImageFacts:
     digest = sha256 or sha256_file(path)
     store.mkdir(parents=True, exist_ok=True)
     final = store / f"{digest}.tif"

@@ -8,8 +8,10 @@ machine-learning sets) names its own writer. Every writer takes the same argumen
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -19,6 +21,8 @@ from annotations.exchange import gdal, kml, ml, stac
 from annotations.exchange.gdal import GEOJSON
 from annotations.exchange.selection import Selection, check
 from annotations.exchange.spec import Format
+
+log = logging.getLogger(__name__)
 
 FORMATS: dict[str, Format] = {
     f.name: f
@@ -142,16 +146,55 @@ def export(selection: Selection, format_name: str, target: Path) -> int:
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial{suffix}")
     if fmt.folder:
         partial.mkdir()
+    started = time.perf_counter()
+    log.info(
+        "export begins: %s to %s",
+        fmt.name,
+        target.name,
+        extra={"event": "export.begin", "format": fmt.name, "file": target.name},
+    )
     try:
         written = fmt.writer(selection, fmt, partial)
+        size = _size(partial)
         os.replace(partial, target)
-    except BaseException:
+    except BaseException as exc:
         if partial.is_dir():
             shutil.rmtree(partial, ignore_errors=True)
         else:
             partial.unlink(missing_ok=True)
+        seconds = round(time.perf_counter() - started, 3)
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        log.warning(
+            "export (%s) failed after %.2f s: %s",
+            fmt.name,
+            seconds,
+            reason,
+            extra={"event": "export.failed", "format": fmt.name, "seconds": seconds},
+        )
         raise
+    seconds = round(time.perf_counter() - started, 3)
+    log.info(
+        "export ends: %s, %d annotations, %d bytes, %.2f s",
+        fmt.name,
+        written,
+        size,
+        seconds,
+        extra={
+            "event": "export.end",
+            "format": fmt.name,
+            "annotations": written,
+            "bytes": size,
+            "seconds": seconds,
+        },
+    )
     return written
+
+
+def _size(path: Path) -> int:
+    """Bytes in a file, or in every file of a folder (the folder formats)."""
+    if not path.is_dir():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def export_file(selection: Selection, format_name: str, folder: Path) -> tuple[Path, int]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,8 @@ from annotations.exchange.safety import (
 )
 from annotations.exchange.sources import Source, SourceFeature, Workspace, read_source
 from annotations.labels.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LABEL_FIELD = "label"
 #: properties of an annotation read back from a file when present (as exported; in a
@@ -366,6 +370,13 @@ def import_file(
     database: Database, taxonomy: Taxonomy, stream: IO[bytes], request: ImportRequest
 ) -> dict[str, Any]:
     """Read the file into a private folder, plan, and (unless a dry run) import it all."""
+    started = time.perf_counter()
+    log.info(
+        "import begins: %s%s",
+        request.name,
+        " (dry run)" if request.dry_run else "",
+        extra={"event": "import.begin", "file": request.name, "dry_run": request.dry_run},
+    )
     folder = fresh_folder(request.tmp_dir, "import-")
     try:
         staged = stage(stream, folder, "source", request.max_bytes, request.name)
@@ -373,16 +384,63 @@ def import_file(
         source = read_source(staged.path, request.name, staged.sha256, workspace)
         if not source.features:
             raise UnreadableSource(f"{request.name} holds no features")
-        return run_import(database, taxonomy, source, request)
+        report = run_import(database, taxonomy, source, request)
     except AnnotationError as exc:
         # what GDAL, SQLite or the OS said may name our working copy: name the user's file
         message = without_paths(exc.message, folder, request.name)
         if message != exc.message:
             exc.message = message
             exc.args = (message, *exc.args[1:])
+        _log_failure(request, started, message)
+        raise
+    except BaseException as exc:
+        _log_failure(request, started, without_paths(str(exc), folder, request.name))
         raise
     finally:
         remove_folder(folder)
+    _log_end(request, started, staged.size, report)
+    return report
+
+
+def _log_end(request: ImportRequest, started: float, size: int, report: dict[str, Any]) -> None:
+    seconds = round(time.perf_counter() - started, 3)
+    made = report["would_create"] if request.dry_run else report["created"]
+    refused = report["outside_every_image"] + report["invalid"]
+    log.info(
+        "import ends: %s (%s), %d bytes, %d features, %s %d, already imported %d, "
+        "refused %d, %.2f s",
+        request.name,
+        report["source"]["format"],
+        size,
+        report["source"]["features"],
+        "would create" if request.dry_run else "created",
+        made,
+        report["already_imported"],
+        refused,
+        seconds,
+        extra={
+            "event": "import.end",
+            "file": request.name,
+            "dry_run": request.dry_run,
+            "bytes": size,
+            "features": report["source"]["features"],
+            "made": made,
+            "already_imported": report["already_imported"],
+            "refused": refused,
+            "seconds": seconds,
+        },
+    )
+
+
+def _log_failure(request: ImportRequest, started: float, reason: str) -> None:
+    seconds = round(time.perf_counter() - started, 3)
+    log.warning(
+        "import of %s failed after %.2f s: %s",
+        request.name,
+        seconds,
+        " ".join(reason.split())[:300],
+        extra={"event": "import.failed", "file": request.name, "seconds": seconds},
+    )
 
 
 def run_import(

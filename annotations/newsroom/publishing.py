@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +49,7 @@ from annotations.newsroom.links import Link, linked_annotations, reports_by_anno
 from annotations.newsroom.reports import Claim, Report, claims_of, iso
 
 EVIDENCE_FORMAT = "annotator-evidence/1"
+log = logging.getLogger(__name__)
 
 
 class NotPublishable(AnnotationError):
@@ -110,8 +113,11 @@ def publish(
     """Freeze the report's evidence as its next publication (editors only)."""
     if actor.role < Role.editor:
         raise Forbidden(f"publishing needs the editor role; {actor.name} is {actor.role.name}")
+    started = time.perf_counter()
+    log.info("publish begins: report %d", report.id, extra={"event": "publish.begin"})
     wrong = problems(session, report)
     if wrong:
+        log.warning("publish of report %d refused: %d not publishable", report.id, len(wrong))
         listed = ", ".join(f"{p['annotation_id']} ({p['problem']})" for p in wrong)
         raise NotPublishable(
             f"{len(wrong)} linked annotation(s) cannot be published: {listed}; approve them, "
@@ -119,6 +125,7 @@ def publish(
             details={"annotations": wrong},
         )
     if not linked_annotations(session, report.id):
+        log.warning("publish of report %d refused: nothing linked", report.id)
         raise InvalidInput("nothing to publish: link approved annotations or an event first")
     now = utcnow().replace(microsecond=0)
     evidence = build_evidence(session, report, actor.name, now, images_dir, labels)
@@ -163,6 +170,13 @@ def publish(
             report.to_dict(),
             comment=f"published (publication {number})",
         )
+    seconds = round(time.perf_counter() - started, 3)
+    annotations, images = len(evidence.annotations), len(evidence.images)
+    log.info(
+        "publish ends: report %d as publication %d, %d annotations, %d images, %d bytes, %.2f s",
+        *(report.id, number, annotations, images, len(text), seconds),
+        extra={"event": "publish.end", "annotations": annotations, "seconds": seconds},
+    )
     return publication
 
 
