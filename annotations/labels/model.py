@@ -150,5 +150,11 @@ class Label:
         }
 
 
+def parent_of(label_id: str) -> str | None:
+    """The id a dotted id implies as its parent: `aircraft.transport` for `...an-124`."""
+    parent, dot, _ = label_id.rpartition(".")
+    return parent if dot else None
+
+
 def _number(value: float) -> str:
     return f"{value:g}"

@@ -9,6 +9,7 @@ app at start with the file, entry and fault named, rather than surfacing as a ba
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 import re
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from annotations.errors import AnnotationError, InvalidInput
-from annotations.labels.model import ATTRIBUTE_TYPES, AttributeSpec, Label, Reference
+from annotations.labels import schema
+from annotations.labels.model import ATTRIBUTE_TYPES, AttributeSpec, Label, Reference, parent_of
+from annotations.labels.schema import EntryChecker, did_you_mean
 
 __all__ = [
     "ATTRIBUTE_TYPES",
@@ -36,9 +39,7 @@ __all__ = [
 DEFAULT_PATH = Path(__file__).parents[1] / "data" / "labels.json"
 EXTENSION_FILENAME = "labels.json"
 
-ID_PATTERN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
-COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
-ATTRIBUTE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+COLOUR_PATTERN = re.compile(schema.COLOUR_PATTERN)
 
 # Size matching: a box edge drawn on an image is off by a pixel or two at each end, and the
 # quoted figures themselves differ a little between sources and variants.
@@ -46,22 +47,6 @@ PIXEL_TOLERANCE = 2.0
 RELATIVE_TOLERANCE = 0.03
 CLOSEST_COUNT = 5
 
-_ENTRY_KEYS = frozenset(
-    {"id", "name", "colour", "parent", "aliases", "description", "attributes", "reference"}
-)
-_SPEC_KEYS = frozenset({"type", "values", "min", "max", "unit", "description"})
-_REFERENCE_KEYS = frozenset(
-    {
-        "length_m",
-        "span_m",
-        "source",
-        "checked",
-        "note",
-        "length_m_range",
-        "span_m_range",
-        "span_swept_m",
-    }
-)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
 
@@ -104,16 +89,16 @@ class Taxonomy:
         Every problem found is reported at once in one TaxonomyError, each naming the file,
         the entry (1-based) and its id.
         """
-        problems: list[str] = []
-        merged: dict[str, _Entry] = {}
-        for entry in _read_file(default_path, problems, extending=None):
-            merged[entry.id] = entry
+        entries, faults = _read_file(default_path, overridable=frozenset())
+        problems = list(faults)
+        merged = {entry.id: entry for entry in entries}
         if extension_path is not None and extension_path.exists():
-            defaults = dict(merged)
-            for entry in _read_file(extension_path, problems, extending=defaults):
+            entries, faults = _read_file(extension_path, overridable=frozenset(merged))
+            problems.extend(faults)
+            for entry in entries:
                 merged[entry.id] = merged[entry.id].overlay(entry) if entry.id in merged else entry
         for entry in merged.values():
-            parent = _implied_parent(entry.id)
+            parent = parent_of(entry.id)
             if parent is not None and parent not in merged:
                 problems.append(
                     f"{entry.where}: parent {parent!r} is not defined; add an entry for it"
@@ -211,7 +196,7 @@ class Taxonomy:
             spec = label.attributes.get(name) if isinstance(name, str) else None
             if spec is None:
                 known = ", ".join(label.attributes) or "none"
-                hint = _did_you_mean(str(name), label.attributes)
+                hint = did_you_mean(str(name), label.attributes)
                 faults[str(name)] = f"unknown attribute {name!r}{hint}; {label.id} takes: {known}"
                 continue
             if value is None:
@@ -265,7 +250,7 @@ class Taxonomy:
 # --- reading and checking files -------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
     """One checked entry of a file; None fields are left to the default (for overrides)."""
 
@@ -302,9 +287,24 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _read_file(
-    path: Path, problems: list[str], extending: Mapping[str, _Entry] | None
-) -> list[_Entry]:
-    """Checked entries of one file; `extending` holds the defaults an extension may override."""
+    path: Path, overridable: frozenset[str]
+) -> tuple[tuple[_Entry, ...], tuple[str, ...]]:
+    """The good entries of one file and its problems; `overridable` ids may be given in part.
+
+    Kept while the file is unchanged: every app start reads the shipped file, and checking
+    it against the schema takes tens of milliseconds.
+    """
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise TaxonomyError(f"{path}: cannot read the label file: {exc}") from exc
+    return _read_unchanged(path, stat.st_mtime_ns, stat.st_size, overridable)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_unchanged(
+    path: Path, mtime_ns: int, size: int, overridable: frozenset[str]
+) -> tuple[tuple[_Entry, ...], tuple[str, ...]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -321,185 +321,63 @@ def _read_file(
         data = data["labels"]  # the API's own {"labels": [...]} shape, fed back in
     if not isinstance(data, list):
         raise TaxonomyError(f"{path}: must hold a JSON list of label entries")
+    checker = EntryChecker(overridable)
     entries: list[_Entry] = []
+    problems: list[str] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(data, start=1):
         where = f"{path}: entry {index}"
-        if not isinstance(raw, dict):
-            problems.append(f"{where}: must be a JSON object, not {type(raw).__name__}")
-            continue
-        label_id = raw.get("id")
-        if not isinstance(label_id, str) or not ID_PATTERN.match(label_id):
-            problems.append(
-                f"{where}: id {label_id!r} must be dotted lowercase words of a-z, 0-9 and '-', "
-                "e.g. 'aircraft.transport.an-124'"
+        checked = checker.check(raw)
+        if checked.id is not None:
+            where = f"{where} ({checked.id})"
+            if checked.id in seen:
+                problems.append(f"{where}: duplicate id, already used by entry {seen[checked.id]}")
+                continue
+            seen[checked.id] = index
+        problems.extend(f"{where}: {fault}" for fault in checked.faults)
+        if checked.id is not None and not checked.faults:
+            entries.append(_entry(raw, where))
+    return tuple(entries), tuple(problems)
+
+
+def _entry(raw: dict[str, Any], where: str) -> _Entry:
+    """An entry the schema passed, as values: names and aliases trimmed, colours lowercase."""
+    return _Entry(
+        id=raw["id"],
+        where=where,
+        name=raw["name"].strip() if "name" in raw else None,
+        colour=raw["colour"].lower() if "colour" in raw else None,
+        aliases=tuple(alias.strip() for alias in raw["aliases"]) if "aliases" in raw else None,
+        description=raw.get("description"),
+        attributes={
+            name: AttributeSpec(
+                name=name,
+                type=spec["type"],
+                values=tuple(spec.get("values") or ()),
+                min=spec.get("min"),
+                max=spec.get("max"),
+                unit=spec.get("unit"),
+                description=spec.get("description"),
             )
-            continue
-        where = f"{where} ({label_id})"
-        if label_id in seen:
-            problems.append(f"{where}: duplicate id, already used by entry {seen[label_id]}")
-            continue
-        seen[label_id] = index
-        is_override = extending is not None and label_id in extending
-        entry = _check_entry(raw, label_id, where, problems, complete=not is_override)
-        if entry is not None:
-            entries.append(entry)
-    return entries
+            for name, spec in raw.get("attributes", {}).items()
+        },
+        reference=_reference(raw["reference"]) if "reference" in raw else None,
+    )
 
 
-def _check_entry(
-    raw: dict[str, Any], label_id: str, where: str, problems: list[str], complete: bool
-) -> _Entry | None:
-    before = len(problems)
-    for key in sorted(set(raw) - _ENTRY_KEYS):
-        problems.append(f"{where}: unknown key {key!r}{_did_you_mean(key, _ENTRY_KEYS)}")
-    entry = _Entry(id=label_id, where=where)
-    if "parent" in raw and raw["parent"] != _implied_parent(label_id):
-        problems.append(
-            f"{where}: parent {raw['parent']!r} does not match the id, which implies "
-            f"{_implied_parent(label_id)!r}"
-        )
-    for key in ("name", "colour"):
-        if complete and key not in raw:
-            problems.append(f"{where}: {key!r} is required")
-    if "name" in raw:
-        if isinstance(raw["name"], str) and raw["name"].strip():
-            entry.name = raw["name"].strip()
-        else:
-            problems.append(f"{where}: name must be a non-empty string")
-    if "colour" in raw:
-        if isinstance(raw["colour"], str) and COLOUR_PATTERN.match(raw["colour"]):
-            entry.colour = raw["colour"].lower()
-        else:
-            problems.append(f"{where}: colour {raw['colour']!r} must be '#rrggbb' hex")
-    if "aliases" in raw:
-        aliases = raw["aliases"]
-        if isinstance(aliases, list) and all(isinstance(a, str) and a.strip() for a in aliases):
-            entry.aliases = tuple(a.strip() for a in aliases)
-        else:
-            problems.append(f"{where}: aliases must be a list of non-empty strings")
-    if "description" in raw:
-        if isinstance(raw["description"], str):
-            entry.description = raw["description"]
-        else:
-            problems.append(f"{where}: description must be a string")
-    if "attributes" in raw:
-        entry.attributes = _check_attributes(raw["attributes"], where, problems)
-    if "reference" in raw:
-        entry.reference = _check_reference(raw["reference"], where, problems)
-    return entry if len(problems) == before else None
+def _reference(raw: dict[str, Any]) -> Reference:
+    def interval(key: str) -> tuple[float, float] | None:
+        low_high = raw.get(key)
+        return (float(low_high[0]), float(low_high[1])) if low_high is not None else None
 
-
-def _check_attributes(raw: Any, where: str, problems: list[str]) -> dict[str, AttributeSpec]:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: attributes must be an object of name -> specification")
-        return {}
-    specs: dict[str, AttributeSpec] = {}
-    for name, spec in raw.items():
-        at = f"{where}: attribute {name!r}"
-        if not ATTRIBUTE_NAME_PATTERN.match(name):
-            problems.append(f"{at}: name must be lowercase letters, digits and '_'")
-            continue
-        if not isinstance(spec, dict):
-            problems.append(f"{at}: specification must be an object with a 'type'")
-            continue
-        faults = [
-            f"unknown key {key!r}{_did_you_mean(key, _SPEC_KEYS)}"
-            for key in sorted(set(spec) - _SPEC_KEYS)
-        ]
-        kind = spec.get("type")
-        if kind not in ATTRIBUTE_TYPES:
-            faults.append(f"type {kind!r} must be one of {', '.join(ATTRIBUTE_TYPES)}")
-        values = spec.get("values")
-        if kind == "enum":
-            if not (
-                isinstance(values, list)
-                and values
-                and all(isinstance(v, str) and v for v in values)
-                and len({v.casefold() for v in values}) == len(values)
-            ):
-                faults.append("an enum needs 'values': a list of distinct non-empty strings")
-        elif values is not None:
-            faults.append("'values' is only for type 'enum'")
-        bounds: dict[str, float | None] = {}
-        for key in ("min", "max"):
-            bound = spec.get(key)
-            if bound is not None and kind not in ("number", "integer"):
-                faults.append(f"{key!r} is only for number and integer attributes")
-            elif bound is not None and not _is_finite_number(bound):
-                faults.append(f"{key!r} must be a finite number")
-            else:
-                bounds[key] = bound
-        low, high = bounds.get("min"), bounds.get("max")
-        if low is not None and high is not None and low > high:
-            faults.append(f"min {low} is above max {high}")
-        for key in ("unit", "description"):
-            if key in spec and not isinstance(spec[key], str):
-                faults.append(f"{key!r} must be a string")
-        if faults:
-            problems.extend(f"{at}: {fault}" for fault in faults)
-            continue
-        specs[name] = AttributeSpec(
-            name=name,
-            type=str(kind),
-            values=tuple(values or ()),
-            min=low,
-            max=high,
-            unit=spec.get("unit"),
-            description=spec.get("description"),
-        )
-    return specs
-
-
-def _check_reference(raw: Any, where: str, problems: list[str]) -> Reference | None:
-    at = f"{where}: reference"
-    if not isinstance(raw, dict):
-        problems.append(f"{at} must be an object with length_m, span_m, source and checked")
-        return None
-    faults = [
-        f"unknown key {key!r}{_did_you_mean(key, _REFERENCE_KEYS)}"
-        for key in sorted(set(raw) - _REFERENCE_KEYS)
-    ]
-    for key in ("length_m", "span_m"):
-        if not (_is_finite_number(raw.get(key)) and raw[key] > 0):
-            faults.append(f"{key} must be a positive number of metres")
-    if "span_swept_m" in raw and not (
-        _is_finite_number(raw["span_swept_m"]) and raw["span_swept_m"] > 0
-    ):
-        faults.append("span_swept_m must be a positive number of metres")
-    if not (isinstance(raw.get("source"), str) and raw["source"].strip()):
-        faults.append("source must say where the figures come from")
-    if not isinstance(raw.get("checked"), bool):
-        faults.append("checked must be true (figures found in a public source) or false")
-    if "note" in raw and not isinstance(raw["note"], str):
-        faults.append("note must be a string")
-    ranges: dict[str, tuple[float, float] | None] = {}
-    for key, nominal in (("length_m_range", "length_m"), ("span_m_range", "span_m")):
-        value = raw.get(key)
-        if value is None:
-            ranges[key] = None
-        elif not (
-            isinstance(value, list)
-            and len(value) == 2
-            and all(_is_finite_number(v) and v > 0 for v in value)
-            and value[0] <= value[1]
-        ):
-            faults.append(f"{key} must be [low, high] in metres")
-        elif _is_finite_number(raw.get(nominal)) and not value[0] <= raw[nominal] <= value[1]:
-            faults.append(f"{key} {value} does not contain {nominal} {raw[nominal]}")
-        else:
-            ranges[key] = (float(value[0]), float(value[1]))
-    if faults:
-        problems.extend(f"{at}: {fault}" for fault in faults)
-        return None
     return Reference(
         length_m=float(raw["length_m"]),
         span_m=float(raw["span_m"]),
         source=raw["source"].strip(),
         checked=raw["checked"],
         note=raw.get("note"),
-        length_m_range=ranges["length_m_range"],
-        span_m_range=ranges["span_m_range"],
+        length_m_range=interval("length_m_range"),
+        span_m_range=interval("span_m_range"),
         span_swept_m=float(raw["span_swept_m"]) if "span_swept_m" in raw else None,
     )
 
@@ -510,7 +388,7 @@ def _build_labels(entries: Mapping[str, _Entry]) -> list[Label]:
 
     def attributes_of(label_id: str) -> dict[str, AttributeSpec]:
         if label_id not in inherited:
-            parent = _implied_parent(label_id)
+            parent = parent_of(label_id)
             base = attributes_of(parent) if parent is not None else {}
             inherited[label_id] = {**base, **entries[label_id].attributes}
         return inherited[label_id]
@@ -523,7 +401,7 @@ def _build_labels(entries: Mapping[str, _Entry]) -> list[Label]:
                 id=entry.id,
                 name=entry.name,
                 colour=entry.colour,
-                parent=_implied_parent(entry.id),
+                parent=parent_of(entry.id),
                 aliases=entry.aliases or (),
                 attributes=attributes_of(entry.id),
                 reference=entry.reference,
@@ -536,26 +414,12 @@ def _build_labels(entries: Mapping[str, _Entry]) -> list[Label]:
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _implied_parent(label_id: str) -> str | None:
-    parent, dot, _ = label_id.rpartition(".")
-    return parent if dot else None
-
-
 def _last_segment(label_id: str) -> str:
     return label_id.rpartition(".")[2]
 
 
 def _compact(text: str) -> str:
     return _WORD_SPLIT.sub("", text.lower())
-
-
-def _is_finite_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def _did_you_mean(key: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(key, sorted(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _match_tier(label: Label, token: str) -> int | None:
