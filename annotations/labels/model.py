@@ -104,7 +104,7 @@ class AttributeSpec:
         # number or integer; bool is an int subclass but never a measurement.
         if isinstance(value, bool) or not isinstance(value, int | float):
             return value, f"must be a{'n integer' if self.type == 'integer' else ' number'}"
-        if not math.isfinite(value):
+        if not is_finite(value):
             return value, "must be a finite number"
         if self.type == "integer":
             if isinstance(value, float) and not value.is_integer():
@@ -148,6 +148,14 @@ class Label:
             "attributes": {name: spec.to_dict() for name, spec in self.attributes.items()},
             "reference": self.reference.to_dict() if self.reference else None,
         }
+
+
+def is_finite(value: float) -> bool:
+    """Not NaN nor infinite, and within a float's range (a JSON integer may have 400 digits)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def parent_of(label_id: str) -> str | None:

@@ -10,7 +10,6 @@ written once.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.protocols import Validator
 
-from annotations.labels.model import ATTRIBUTE_TYPES, AttributeSpec, Label, parent_of
+from annotations.labels.model import ATTRIBUTE_TYPES, AttributeSpec, Label, is_finite, parent_of
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -407,7 +406,7 @@ Keyword = Iterator[ValidationError]
 
 
 def _finite(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    return not isinstance(value, bool) and isinstance(value, int | float) and is_finite(value)
 
 
 def _parent_of_id(validator: Validator, on: Any, instance: Any, schema: Any) -> Keyword:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from annotations import jsontext
 from annotations.errors import AnnotationError, InvalidInput
 from annotations.labels import schema
 from annotations.labels.model import ATTRIBUTE_TYPES, AttributeSpec, Label, Reference, parent_of
@@ -310,7 +311,7 @@ def _read_unchanged(
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{path}: cannot read the label file: {exc}") from exc
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        data = jsontext.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise TaxonomyError(
             f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"

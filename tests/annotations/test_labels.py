@@ -191,6 +191,7 @@ def test_good_attributes_come_back_canonical(taxonomy: Taxonomy) -> None:
         (AN_124, {"heading_deg": True}, "'heading_deg' must be a number"),
         (AN_124, {"heading_deg": math.nan}, "'heading_deg' must be a finite number"),
         (AN_124, {"heading_deg": math.inf}, "'heading_deg' must be a finite number"),
+        (AN_124, {"heading_deg": 10**400}, "'heading_deg' must be a finite number"),
         (AN_124, {"truncated": 1}, "'truncated' must be true or false"),
         (AN_124, {"registration": 7}, "'registration' must be a string"),
         ("vehicle.convoy", {"count_estimate": 2.5}, "'count_estimate' must be a whole number"),
@@ -408,6 +409,13 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         ('[{"id": "ship.tug", "name": "Tug",}]', "not valid JSON at line 1 column"),
         ('{"id": "ship.tug"}', "must hold a JSON list of label entries"),
         ('[{"id": "ship.tug", "id": "ship.tag", "name": "T", "colour": "#123456"}]', "twice"),
+        (
+            '[{"id": "ship.tug", "name": "T", "colour": "#123456", "description": '
+            + "[" * 5000
+            + "]" * 5000
+            + "}]",
+            "nested 5,002 levels deep",
+        ),
     ],
 )
 def test_unreadable_extension_files_are_named(tmp_path: Path, text: str, fragment: str) -> None:
