@@ -9,6 +9,7 @@ written once.
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -56,11 +57,12 @@ def attributes_schema(label: Label) -> dict[str, Any]:
 
 # --- the labels.json file ------------------------------------------------------------------------
 #
-# Each subschema carries `x-message`, today's wording of its fault: a string for any keyword, or a
-# table by keyword. `{value}` is the value at fault (None when missing), `{type}` its Python type,
-# `{attribute}` the attribute it belongs to, `{key}` an unknown key, `{reason}` a custom keyword's
-# finding. The `x-` keywords that check across members (a range holds its nominal figure, min is
-# not above max, ...) are this module's own: other validators ignore them.
+# Each subschema carries `x-message`, the taxonomy's wording of its fault: a string for any
+# keyword, or a table by keyword. `{value}` is the value at fault (None when missing), `{type}`
+# its Python type, `{attribute}` the attribute it belongs to, `{key}` an unknown key, `{reason}`
+# a custom keyword's finding. The `x-` keywords that check across members (a range holds its
+# nominal figure, min is not above max, ...) are this module's own: other validators ignore
+# them, so to them the schema is a little looser than the taxonomy.
 
 ID_PATTERN = r"^[a-z0-9-]+(\.[a-z0-9-]+)*$"
 COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
@@ -217,7 +219,12 @@ def _entry(overridable: Collection[str]) -> dict[str, Any]:
         "x-parentOfId": True,
         "allOf": [{"required": ["id"], "x-message": _ID_FAULT}, complete],
         "properties": {
-            "id": {"type": "string", "pattern": ID_PATTERN, "x-message": _ID_FAULT},
+            "id": {
+                "type": "string",
+                "pattern": ID_PATTERN,
+                "description": "dotted, most general first: aircraft.transport.an-124",
+                "x-message": _ID_FAULT,
+            },
             "name": {
                 "type": "string",
                 "pattern": _TEXT,
@@ -270,8 +277,8 @@ def labels_file_schema(overridable: Collection[str] = ()) -> dict[str, Any]:
         "$defs": {
             "entries": {"type": "array", "items": {"$ref": "#/$defs/entry"}},
             "entry": _entry(overridable),
-            "attribute": _ATTRIBUTE,
-            "reference": _REFERENCE,
+            "attribute": copy.deepcopy(_ATTRIBUTE),
+            "reference": copy.deepcopy(_REFERENCE),
         },
     }
 
@@ -297,7 +304,9 @@ class EntryChecker:
         self._validator: Validator = _LabelsValidator(root)
 
     def check(self, entry: Any) -> EntryCheck:
-        """The entry's id and every fault, in today's order; a bad id or shape stands alone."""
+        """The entry's id and every fault, listed as the taxonomy always has (unknown keys,
+        parent, required members, then each member in the schema's order and attributes in the
+        file's); a bad id or shape stands alone."""
         errors = list(self._validator.iter_errors(entry))
         identity = [error for error in errors if _is_identity(error)]
         misnamed = {(*error.relative_path, error.instance) for error in errors if _is_name(error)}

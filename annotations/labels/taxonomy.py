@@ -2,8 +2,9 @@
 
 The default taxonomy ships as `annotations/data/labels.json`; a deployment extends it with a
 `labels.json` in its data folder (new labels, or new names, colours, aliases, attributes or
-reference sizes for existing ones). Both files are validated at load time so a typo stops the
-app at start with the file, entry and fault named, rather than surfacing as a bad annotation.
+reference sizes for existing ones). Both files are checked at load time against the JSON
+Schema of `annotations.labels.schema`, so a typo stops the app at start with the file, entry
+and fault named, rather than surfacing as a bad annotation.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from annotations.labels.schema import EntryChecker, did_you_mean
 
 __all__ = [
     "ATTRIBUTE_TYPES",
+    "CLOSEST_COUNT",
     "COLOUR_PATTERN",
+    "DEFAULT_PATH",
+    "EXTENSION_FILENAME",
+    "PIXEL_TOLERANCE",
+    "RELATIVE_TOLERANCE",
     "AttributeSpec",
     "Label",
     "Reference",
