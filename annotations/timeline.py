@@ -146,7 +146,8 @@ def site_timeline(
 
 def pair_for(session: Session, image_id: str) -> tuple[Image, Image]:
     """A capture and the one to compare it with: the previous capture of one of its
-    sites (it comes out on the left), else the next one."""
+    sites (it comes out on the left), else the next one (captures of unknown date come
+    last, on SQLite as on PostgreSQL)."""
     image = get_image(session, image_id)
     others = [
         other
@@ -159,7 +160,7 @@ def pair_for(session: Session, image_id: str) -> tuple[Image, Image]:
                 ),
                 Image.id != image.id,
             )
-            .order_by(Image.captured_at, Image.created_at)
+            .order_by(Image.captured_at.asc().nulls_last(), Image.created_at)
             .distinct()
         )
     ]
