@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from annotator.config import ConfigError
 from tests.annotations.test_imports import add_image
 from tests.conftest import PASSWORD, login, token_for
 from tests.exchange_world import World, build_world
+from tests.newsroom import newsroom
 
 Header = Callable[[str], dict[str, str]]
 #: the start of every record's line in the text format
@@ -278,6 +280,34 @@ def test_an_import_logs_the_file_features_made_and_refused(
     assert failed["level"] == "WARNING" and failed["request_id"] == "imp"
     assert "holds values that are not labels" in failed["message"]
     assert "exception" not in failed
+
+
+def test_a_publication_logs_the_report_its_items_and_a_refusal(
+    app: Flask, configured: Callable[..., Log], make_geotiff: Callable[..., Path]
+) -> None:
+    room = newsroom(app, make_geotiff(), datetime(2024, 12, 13, 8, 21, tzinfo=UTC))
+    report = room.report()
+    claim = room.claim(report["id"])
+    for offset in (0, 40):
+        approved = room.annotation("approved", offset_m=offset)
+        assert room.link(annotation_id=approved["id"], claim_id=claim["id"]).status_code == 201
+    empty = room.report(title="nothing linked")
+    log = configured("INFO", "json")
+    path = f"/api/v1/reports/{report['id']}/publish"
+    made = room.call("POST", path, headers={"X-Request-ID": "pub-1"})
+    assert made.status_code == 201, made.get_json()
+    [begin] = log.event("publish.begin")
+    [end] = log.event("publish.end")
+    assert begin["request_id"] == end["request_id"] == "pub-1"
+    assert begin["message"] == f"publish begins: report {report['id']}"
+    assert end["annotations"] == 2 == made.get_json()["annotations"]
+    assert end["message"].startswith(
+        f"publish ends: report {report['id']} as publication 1, 2 annotations, 1 images, "
+    )
+    refused = room.call("POST", f"/api/v1/reports/{empty['id']}/publish")
+    assert refused.status_code == 422
+    [warning] = [e for e in log.entries() if e["level"] == "WARNING"]
+    assert warning["message"] == f"publish of report {empty['id']} refused: nothing linked"
 
 
 def test_the_command_line_logs_only_when_the_level_is_set(
