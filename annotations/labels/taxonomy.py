@@ -296,26 +296,20 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _read_file(
     path: Path, overridable: frozenset[str]
 ) -> tuple[tuple[_Entry, ...], tuple[str, ...]]:
-    """The good entries of one file and its problems; `overridable` ids may be given in part.
-
-    Kept while the file is unchanged: every app start reads the shipped file, and checking
-    it against the schema takes tens of milliseconds.
-    """
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise TaxonomyError(f"{path}: cannot read the label file: {exc}") from exc
-    return _read_unchanged(path, stat.st_mtime_ns, stat.st_size, overridable)
-
-
-@functools.lru_cache(maxsize=16)
-def _read_unchanged(
-    path: Path, mtime_ns: int, size: int, overridable: frozenset[str]
-) -> tuple[tuple[_Entry, ...], tuple[str, ...]]:
+    """The good entries of one file and its problems; `overridable` ids may be given in part."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{path}: cannot read the label file: {exc}") from exc
+    return _checked(path, text, overridable)
+
+
+@functools.lru_cache(maxsize=16)
+def _checked(
+    path: Path, text: str, overridable: frozenset[str]
+) -> tuple[tuple[_Entry, ...], tuple[str, ...]]:
+    """Kept for the same text: every app start reads the shipped file, and checking it against
+    the schema takes tens of milliseconds (reading it again, well under one)."""
     try:
         data = jsontext.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:

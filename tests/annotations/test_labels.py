@@ -304,6 +304,16 @@ def test_extension_adds_labels_and_overrides_defaults(tmp_path: Path) -> None:
     assert taxonomy.search("mriya")[0].id == "aircraft.transport.an-225"
 
 
+def test_a_changed_extension_file_is_read_again(tmp_path: Path) -> None:
+    """Checked files are kept by their text: an edit of the same size is seen at once."""
+    for colour in ("#111111", "#222222", "#111111"):
+        write_extension(tmp_path, [{"id": "ship.tug", "name": "Tug", "colour": colour}])
+        assert load_taxonomy(tmp_path).get("ship.tug").colour == colour
+    write_extension(tmp_path, [{"id": "ship.tug", "name": "Tug", "colour": "#1111"}])
+    with pytest.raises(TaxonomyError):
+        load_taxonomy(tmp_path)
+
+
 def test_missing_extension_file_means_defaults_only(tmp_path: Path) -> None:
     assert len(load_taxonomy(tmp_path)) == len(load_taxonomy())
 
