@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest bench bench-annotations bench-import bench-exchange bench-workspace system-deps clean
+.PHONY: run test lint typecheck pytest bench bench-smoke bench-annotations bench-import bench-exchange bench-workspace system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,25 +59,29 @@ pytest: $(DEV_STAMP) system-deps
 test: lint typecheck pytest
 
 bench: $(DEV_STAMP) system-deps
-	$(PY) benchmarks/tiles.py && $(PY) benchmarks/annotations.py && $(PY) benchmarks/exchange_import.py && $(PY) benchmarks/exchange.py && $(PY) benchmarks/story_outputs.py && $(PY) benchmarks/timeline.py && $(PY) benchmarks/workspace.py
+	$(PY) -m benchmarks.tiles && $(PY) -m benchmarks.annotations && $(PY) -m benchmarks.exchange_import && $(PY) -m benchmarks.exchange && $(PY) -m benchmarks.story_outputs && $(PY) -m benchmarks.timeline && $(PY) -m benchmarks.workspace
+
+# every benchmark in its smoke mode (tiny counts, a temporary report; `make test` runs it too)
+bench-smoke: $(DEV_STAMP) system-deps
+	$(PY) -m pytest -p no:randomly tests/test_benchmarks_smoke.py
 
 # 1,000,000 annotations in SQLite and in PostGIS (a throwaway cluster, as in the tests: needs
 # Debian's postgresql and postgresql-postgis); results in docs/benchmarks-annotations.md
 bench-annotations: $(STAMP)
-	$(PY) benchmarks/annotations.py
+	$(PY) -m benchmarks.annotations
 
 # importing a 100,000-feature GeoPackage into SQLite and PostGIS; results in docs/benchmarks.md
 bench-import: $(STAMP)
-	$(PY) benchmarks/exchange_import.py
+	$(PY) -m benchmarks.exchange_import
 
 # export of 100,000 and 1,000,000 annotations to every format against a pyogrio floor (about
 # 30 minutes on 2 cores); its section of docs/benchmarks.md
 bench-exchange: $(STAMP)
-	$(PY) benchmarks/exchange.py
+	$(PY) -m benchmarks.exchange
 
 # the image workspace with 5,000 annotations in view, in Debian's headless Chromium
 bench-workspace: $(DEV_STAMP) system-deps
-	$(PY) benchmarks/workspace.py
+	$(PY) -m benchmarks.workspace
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,14 @@
 """GIS exchange benchmark: export 100,000 and 1,000,000 annotations to every format, next to
 pyogrio writing the same GeoDataFrame straight to disk (the floor).
 
-`make bench-exchange` (and `make bench`) runs this file with the app's venv. It:
+`make bench-exchange` (and `make bench`) runs it (`python -m benchmarks.exchange`) with the
+app's venv; `--smoke` exports 300 annotations to GeoJSON, GeoPackage, Shapefile and STAC
+(the formats whose output or floor is handled apart) and imports the GeoPackage back. It:
 
-1. writes the 100 synthetic captures of benchmarks/annotations.py (50 sites x 2) and imports
+1. writes the 100 synthetic captures of benchmarks.annotations (50 sites x 2) and imports
    them with the app's CLI into benchmarks/out/exchange/base (`annotator init`,
    `images import`), then, for each size, copies that database and bulk-loads the same
-   realistic annotation rows (benchmarks/annotations.py's Generator, fixed seed);
+   realistic annotation rows (benchmarks.annotations' Generator, fixed seed);
 2. for each size and format, does what `annotator export --format F -o FILE` does in its own
    process, timing the export (not the interpreter's start and imports), and reads that
    process's peak RSS (its own VmHWM, reported by the child at the end);
@@ -25,7 +27,6 @@ during each measurement is reported beside it. Linux only.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -38,42 +39,43 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-# the app's packages before this folder, whose annotations.py would shadow `annotations`
-sys.path.insert(0, str(ROOT))
+import geopandas as gpd
+import pandas as pd
+import pyogrio
 
-from common import CpuMeter, log, machine, verdict, write_section  # noqa: E402
+from annotations.exchange import FORMATS as TABLE
+from annotations.exchange import Selection, export
+from annotations.exchange.gdal import geometries
+from annotations.exchange.selection import batches
+from annotations.search import Filters
+from annotator import create_app, services
+from benchmarks.annotations.backends import Backend, load_sqlite
+from benchmarks.annotations.backends import prepare as catalogue
+from benchmarks.annotations.data import CatalogueImage, site_layout, write_images
+from benchmarks.common.options import options, parser
+from benchmarks.common.report import render, verdict, write_section
+from benchmarks.common.servers import ROOT
+from benchmarks.common.system import machine
+from benchmarks.common.timing import CpuMeter, log
 
-OUT = ROOT / "benchmarks" / "out" / "exchange"
 SIZES = (100_000, 1_000_000)
 FORMATS = ("geojson", "gpkg", "shp", "kml", "kmz", "csv", "fgb", "stac")
+SMOKE_SIZES = (300,)
+SMOKE_FORMATS = ("geojson", "gpkg", "shp", "stac")
 TARGET_TIME_RATIO = 1.5
 TARGET_RSS_RATIO = 1.5
-
-
-def _annotations_bench() -> Any:
-    """benchmarks/annotations.py (its image layout, CLI import and row generator)."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_annotations", ROOT / "benchmarks" / "annotations.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_annotations"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 # ------------------------------------------------------------------------------- the data
 
 
-def prepare(sizes: tuple[int, ...]) -> dict[int, Path]:
+def prepare(out: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
     """A data folder per size holding that many annotations (reused when already there)."""
-    bench = _annotations_bench()
-    base = bench.Backend("sqlite", "SQLite", OUT / "base")
+    base = Backend("sqlite", "SQLite", out / "base")
     folders: dict[int, Path] = {}
-    catalogue_file = OUT / "catalogue.json"
+    catalogue_file = out / "catalogue.json"
     for size in sizes:
-        folder = OUT / f"data-{size}"
+        folder = out / f"data-{size}"
         folders[size] = folder
         done = folder / "loaded.json"
         if done.exists() and json.loads(done.read_text()).get("count") == size:
@@ -81,10 +83,10 @@ def prepare(sizes: tuple[int, ...]) -> dict[int, Path]:
         if not base.catalogue:
             if catalogue_file.exists() and (base.sqlite_path).exists():
                 base.catalogue = [
-                    bench.CatalogueImage(**c) for c in json.loads(catalogue_file.read_text())
+                    CatalogueImage(**c) for c in json.loads(catalogue_file.read_text())
                 ]
             else:
-                bench.prepare(base, bench.write_images(bench.site_layout()))
+                catalogue(base, write_images(site_layout(), out / "images"))
                 catalogue_file.write_text(json.dumps([c.__dict__ for c in base.catalogue]))
         log(f"loading {size:,} annotations into {folder}")
         shutil.rmtree(folder, ignore_errors=True)
@@ -92,8 +94,8 @@ def prepare(sizes: tuple[int, ...]) -> dict[int, Path]:
         shutil.copyfile(base.sqlite_path, folder / "annotator.db")
         shutil.copyfile(base.data_dir / "secret_key", folder / "secret_key")
         (folder / "images").symlink_to(base.data_dir / "images")
-        target = bench.Backend("sqlite", "SQLite", folder, catalogue=base.catalogue)
-        loaded = bench.load_sqlite(target, size)
+        target = Backend("sqlite", "SQLite", folder, catalogue=base.catalogue)
+        loaded = load_sqlite(target, size)
         done.write_text(json.dumps({"count": size, **loaded}))
     return folders
 
@@ -178,15 +180,11 @@ def _clear(path: Path) -> None:
 def export_worker(folder: Path, name: str, target: Path) -> dict[str, Any]:
     """In a fresh process: what `annotator export --format NAME -o TARGET` does, timing the
     export itself (not the interpreter's start and imports, as the floor's timing does not)."""
-    from annotations.exchange import Selection, export
-    from annotations.search import Filters
-    from annotator import create_app
-
     app = create_app({"DATA_DIR": str(folder)})
     selection = Selection(
-        database=app.extensions["annotator.database"],
+        database=services.database(app),
         filters=Filters(),
-        taxonomy=app.extensions["annotator.labels"],
+        taxonomy=services.taxonomy(app),
         images_dir=app.config["IMAGES_DIR"],
     )
     started = time.perf_counter()
@@ -194,17 +192,16 @@ def export_worker(folder: Path, name: str, target: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "written": written, "peak_kb": vm_hwm_kb()}
 
 
-def export_run(folder: Path, name: str, size: int) -> Run:
-    from annotations.exchange import FORMATS as TABLE
-
-    target = OUT / f"out-{size}" / f"annotations{'' if name == 'stac' else TABLE[name].extension}"
+def export_run(out: Path, folder: Path, name: str, size: int, keep: bool) -> Run:
+    """The export in a fresh process; with `keep`, its GeoPackage stays for the import."""
+    target = out / f"out-{size}" / f"annotations{'' if name == 'stac' else TABLE[name].extension}"
     target.parent.mkdir(parents=True, exist_ok=True)
     _clear(target)
     env = {**os.environ, "ANNOTATOR_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT)}
     env.pop("ANNOTATOR_DATABASE_URL", None)
-    argv = [sys.executable, str(Path(__file__)), "--export-worker", str(folder), name, str(target)]
-    run = measured(argv, env, target, timed=True)
-    if name not in ("stac", "gpkg") or size != min(SIZES):
+    argv = [sys.executable, "-m", "benchmarks.exchange", "--export-worker"]
+    run = measured([*argv, str(folder), name, str(target)], env, target, timed=True)
+    if name not in ("stac", "gpkg") or not keep:
         _clear(target)  # keep only the 100,000-feature GeoPackage, for the import timing
     return run
 
@@ -212,14 +209,14 @@ def export_run(folder: Path, name: str, size: int) -> Run:
 # -------------------------------------------------------------------------------- the floor
 
 
-def floor_frame(folder: Path, size: int) -> Path:
+def floor_frame(out: Path, folder: Path, size: int) -> Path:
     """The annotations as a GeoDataFrame with the export's columns, kept as GeoParquet
     (made in a child process, so this one stays small)."""
-    path = OUT / f"floor-{size}.parquet"
+    path = out / f"floor-{size}.parquet"
     if not path.exists():
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         subprocess.run(
-            [sys.executable, str(Path(__file__)), "--frame-worker", str(folder), str(path)],
+            [sys.executable, "-m", "benchmarks.exchange", "--frame-worker", str(folder), str(path)],
             env=env,
             check=True,
             cwd=ROOT,
@@ -228,22 +225,13 @@ def floor_frame(folder: Path, size: int) -> Path:
 
 
 def frame_worker(folder: Path, path: Path) -> None:
-    import geopandas as gpd
-    import pandas as pd
-
-    from annotations.exchange import Selection
-    from annotations.exchange.gdal import geometries
-    from annotations.search import Filters
-    from annotator import create_app
-
     app = create_app({"DATA_DIR": str(folder)})
     selection = Selection(
-        database=app.extensions["annotator.database"],
+        database=services.database(app),
         filters=Filters(),
-        taxonomy=app.extensions["annotator.labels"],
+        taxonomy=services.taxonomy(app),
         images_dir=app.config["IMAGES_DIR"],
     )
-    from annotations.exchange.selection import batches
 
     frames = []
     for batch in batches(selection):
@@ -271,9 +259,6 @@ FLOOR_OPTIONS: dict[str, tuple[str, str, dict[str, str]]] = {
 
 def floor_worker(parquet: Path, name: str, target: Path) -> dict[str, Any]:
     """In a fresh process: read the GeoDataFrame (not timed), write it (timed)."""
-    import geopandas as gpd
-    import pyogrio
-
     frame = gpd.read_parquet(parquet)
     driver, _, options = FLOOR_OPTIONS[name]
     started = time.perf_counter()
@@ -289,12 +274,12 @@ def floor_worker(parquet: Path, name: str, target: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "peak_kb": vm_hwm_kb()}
 
 
-def floor_run(parquet: Path, name: str, size: int) -> Run:
-    target = OUT / f"out-{size}" / FLOOR_OPTIONS[name][1]
+def floor_run(out: Path, parquet: Path, name: str, size: int) -> Run:
+    target = out / f"out-{size}" / FLOOR_OPTIONS[name][1]
     target.parent.mkdir(parents=True, exist_ok=True)
     _clear(target)
-    argv = [sys.executable, str(Path(__file__)), "--floor-worker", str(parquet), name, str(target)]
-    run = measured(argv, dict(os.environ), target, timed=True)
+    argv = [sys.executable, "-m", "benchmarks.exchange", "--floor-worker"]
+    run = measured([*argv, str(parquet), name, str(target)], dict(os.environ), target, timed=True)
     _clear(target)
     return run
 
@@ -302,15 +287,15 @@ def floor_run(parquet: Path, name: str, size: int) -> Run:
 # ------------------------------------------------------------------------ the import (timed)
 
 
-def time_import(gpkg: Path, folder: Path) -> dict[str, Any]:
+def time_import(out: Path, gpkg: Path, folder: Path) -> dict[str, Any]:
     """`annotator import` of the 100,000-feature GeoPackage the export just wrote, into a
     copy of the catalogue with no annotations (same images, so each feature goes back onto
     its own `image_id`): one real import, then the same file again (nothing new). Each is a
     fresh `annotator` process, timed whole (interpreter start included); RSS is its own."""
-    target = OUT / "import-100000"
+    target = out / "import-100000"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    shutil.copyfile(OUT / "base" / "annotator.db", target / "annotator.db")
+    shutil.copyfile(out / "base" / "annotator.db", target / "annotator.db")
     shutil.copyfile(folder / "secret_key", target / "secret_key")
     (target / "images").symlink_to((folder / "images").resolve())
     env = {**os.environ, "ANNOTATOR_DATA_DIR": str(target), "PYTHONPATH": str(ROOT)}
@@ -335,79 +320,33 @@ def time_import(gpkg: Path, folder: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------------------- the report
 
 
-def render(results: dict[str, Any]) -> str:
-    lines = [
-        "# GIS exchange benchmark",
-        "",
-        f"Written by `make bench-exchange` (`benchmarks/exchange.py`) on "
-        f"{results['when']:%Y-%m-%d %H:%M} UTC; the runs took {results['elapsed_s'] / 60:.1f} min. "
-        + load_sentence(results),
-        "",
-        "Each export is what `annotator export --format F -o FILE` does, in its own process, "
-        "timing the export (not the interpreter's start and imports), reading the "
-        "annotations from SQLite 20,000 at a time; the floor is `pyogrio.write_dataframe` of the "
-        "same annotations (same columns) already in a GeoDataFrame, in its own process, timing "
-        "only the write (its RSS includes the GeoDataFrame). Peak RSS is each process's own "
-        "VmHWM (peak resident set since it started). For `stac` the floor is the GeoJSON "
-        "write of the same annotations (the catalogue's labels are GeoJSON).",
-        "",
-    ]
-    for size in results["sizes"]:
-        lines += [
-            f"## {size:,} annotations",
-            "",
-            "| format | export s | floor s | ratio | time target | export peak MB | "
-            "floor peak MB | output MB | other CPU (export / floor) |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
-        for name, row in results["runs"][str(size)].items():
+def report_of(results: dict[str, Any], smoke: bool) -> str:
+    for size in results["runs"].values():
+        for row in size.values():
             export, floor = row["export"], row["floor"]
-            if floor is None:
-                why = "failed (see below)" if row.get("floor_failed") else "not run"
-                lines.append(
-                    f"| {name} | {export['seconds']:.1f} | {why} | | | "
-                    f"{export['peak_mb']:.0f} | | {export['output_mb']:.0f} | "
-                    f"{export['other_cpu']:.0%} / |"
-                )
-                continue
-            ratio = export["seconds"] / floor["seconds"]
-            lines.append(
-                f"| {name} | {export['seconds']:.1f} | {floor['seconds']:.1f} | {ratio:.2f} | "
-                f"{verdict(ratio <= TARGET_TIME_RATIO)} | {export['peak_mb']:.0f} | "
-                f"{floor['peak_mb']:.0f} | {export['output_mb']:.0f} | "
-                f"{export['other_cpu']:.0%} / {floor['other_cpu']:.0%} |"
-            )
-        failures = [
-            (n, r["floor_failed"])
-            for n, r in results["runs"][str(size)].items()
-            if r.get("floor_failed")
-        ]
-        if failures:
-            lines.append("")
-            lines += [f"- the {n} floor failed: `{why}`" for n, why in failures]
-        lines.append("")
+            row["ratio"] = export["seconds"] / floor["seconds"] if floor else None
+            row["met"] = verdict(row["ratio"] <= TARGET_TIME_RATIO) if floor else ""
+    streaming = []
     if len(results["sizes"]) > 1:
         small, large = (str(s) for s in results["sizes"][:2])
-        lines += [
-            "## Streaming: peak RSS of the export, 1,000,000 against 100,000",
-            "",
-            "| format | 100,000 MB | 1,000,000 MB | ratio | target ≤ 1.5 |",
-            "|---|---|---|---|---|",
-        ]
         for name in results["runs"][small]:
-            if name not in results["runs"][large]:
-                continue
-            a = results["runs"][small][name]["export"]["peak_mb"]
-            b = results["runs"][large][name]["export"]["peak_mb"]
-            lines.append(
-                f"| {name} | {a:.0f} | {b:.0f} | {b / a:.2f} | "
-                f"{verdict(b / a <= TARGET_RSS_RATIO)} |"
-            )
-        lines.append("")
-    lines += import_lines(results.get("import"))
-    lines += ["", "## Machine", "", "|  |  |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in results["machine"].items()]
-    return "\n".join(lines) + "\n"
+            if name in results["runs"][large]:
+                a = results["runs"][small][name]["export"]["peak_mb"]
+                b = results["runs"][large][name]["export"]["peak_mb"]
+                streaming.append([name, f"{a:.0f}", f"{b:.0f}", f"{b / a:.2f}"])
+                streaming[-1].append(verdict(b / a <= TARGET_RSS_RATIO))
+    imported = results.get("import")
+    if imported:
+        first = imported["import"]
+        imported["rate"] = first["created"] / first["seconds"] if first["seconds"] else 0
+    return render(
+        "exchange.md.j2",
+        results=results,
+        load=load_sentence(results),
+        streaming=streaming,
+        imported=imported,
+        smoke=smoke,
+    )
 
 
 def load_sentence(results: dict[str, Any]) -> str:
@@ -434,54 +373,27 @@ def load_sentence(results: dict[str, Any]) -> str:
     )
 
 
-def import_lines(imported: dict[str, Any] | None) -> list[str]:
-    lines = ["## Import of the 100,000-feature GeoPackage", ""]
-    if not imported:
-        return [*lines, "Not measured in this run (it follows a 100,000 export to gpkg).", ""]
-    first, again = imported["import"], imported["again"]
-    rate = first["created"] / first["seconds"] if first["seconds"] else 0
-    lines += [
-        "`annotator import` of the GeoPackage the export above wrote, into a copy of the "
-        "catalogue holding no annotations (SQLite): each feature goes back onto the image its "
-        "`image_id` names, validated and measured as the API does, in one transaction with "
-        "its revision. Each run is a fresh `annotator` process, timed whole (interpreter start "
-        "included).",
-        "",
-        "| run | time | created | already there | refused | peak RSS | other CPU |",
-        "|---|---|---|---|---|---|---|",
-        f"| import | {first['seconds']:.1f} s ({rate:,.0f} features/s) | {first['created']:,} | "
-        f"{first['already']:,} | {first['refused']:,} | {first['peak_mb']:.0f} MB | "
-        f"{first['other_cpu']:.0%} |",
-        f"| the same file again | {again['seconds']:.1f} s | {again['created']:,} | "
-        f"{again['already']:,} | {again['refused']:,} | {again['peak_mb']:.0f} MB | "
-        f"{again['other_cpu']:.0%} |",
-        "",
-        "`make bench-import` (`benchmarks/exchange_import.py`) times a projected (UTM) "
-        "GeoPackage on SQLite and PostGIS, with a dry run, in its own section.",
-        "",
-    ]
-    return lines
-
-
 def measure_size(
+    out: Path,
     size: int,
     folder: Path,
     formats: list[str],
     floors: set[str],
     began: float,
     *,
+    smallest: bool,
     merge: bool = False,
 ) -> None:
     """Every format's export (and floor) at one size; figures to results-<size>.json."""
-    parquet = floor_frame(folder, size) if floors else None
+    parquet = floor_frame(out, folder, size) if floors else None
     runs: dict[str, Any] = {}
     for name in formats:
         log(f"{size:,} annotations: {name} export, then its floor")
-        export = export_run(folder, name, size)
+        export = export_run(out, folder, name, size, keep=smallest)
         floor, failed = None, None
         if parquet and name in floors:
             try:
-                floor = floor_run(parquet, name, size)
+                floor = floor_run(out, parquet, name, size)
             except RuntimeError as error:  # e.g. killed for memory: LIBKML holds the document
                 failed = str(error)[-200:]
                 log(f"  floor failed: {failed}")
@@ -500,10 +412,10 @@ def measure_size(
         "elapsed_s": time.perf_counter() - began,
         "runs": runs,
     }
-    gpkg = OUT / f"out-{size}" / "annotations.gpkg"
-    if size == min(SIZES) and "gpkg" in formats and gpkg.exists():
-        result["import"] = time_import(gpkg, folder)
-    path = OUT / f"results-{size}.json"
+    gpkg = out / f"out-{size}" / "annotations.gpkg"
+    if smallest and "gpkg" in formats and gpkg.exists():
+        result["import"] = time_import(out, gpkg, folder)
+    path = out / f"results-{size}.json"
     if merge and path.exists():  # re-measured formats replace theirs; the others stay
         earlier = json.loads(path.read_text())
         result = {
@@ -517,9 +429,9 @@ def measure_size(
     path.write_text(json.dumps(result, indent=2))
 
 
-def gather() -> dict[str, Any]:
+def gather(out: Path) -> dict[str, Any]:
     """The figures of every size measured so far."""
-    found = [json.loads(p.read_text()) for p in sorted(OUT.glob("results-*.json"))]
+    found = [json.loads(p.read_text()) for p in sorted(out.glob("results-*.json"))]
     found.sort(key=lambda r: r["size"])
     return {
         "when": datetime.now(UTC),
@@ -531,26 +443,26 @@ def gather() -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--formats", default=",".join(FORMATS))
-    parser.add_argument("--floors", help="formats whose floor is measured (default: all)")
-    parser.add_argument(
+def main(argv: list[str] | None = None) -> int:
+    cli = parser((__doc__ or "").split("\n\n")[0])
+    cli.add_argument("--sizes", help=f"default {','.join(map(str, SIZES))}")
+    cli.add_argument("--formats", help=f"default {','.join(FORMATS)}")
+    cli.add_argument("--floors", help="formats whose floor is measured (default: all)")
+    cli.add_argument(
         "--report-only",
         action="store_true",
         help="write the report from the figures already measured",
     )
-    parser.add_argument("--no-doc", action="store_true", help="do not write the docs")
-    parser.add_argument(
+    cli.add_argument("--no-doc", action="store_true", help="do not write the docs")
+    cli.add_argument(
         "--merge",
         action="store_true",
         help="keep the figures of the formats not measured now (re-measure a few)",
     )
-    parser.add_argument("--floor-worker", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--export-worker", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--frame-worker", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    cli.add_argument("--floor-worker", nargs=3, help=argparse.SUPPRESS)
+    cli.add_argument("--export-worker", nargs=3, help=argparse.SUPPRESS)
+    cli.add_argument("--frame-worker", nargs=2, help=argparse.SUPPRESS)
+    args = cli.parse_args(argv)
     if args.frame_worker:
         frame_worker(Path(args.frame_worker[0]), Path(args.frame_worker[1]))
         return 0
@@ -562,20 +474,32 @@ def main() -> int:
         parquet, name, target = args.floor_worker
         print(json.dumps(floor_worker(Path(parquet), name, Path(target))))
         return 0
+    opts = options(args, "exchange")
     began = time.perf_counter()
-    sizes = tuple(int(s) for s in args.sizes.split(","))
-    formats = [f for f in args.formats.split(",") if f]
+    default_sizes, default_formats = (
+        (SMOKE_SIZES, SMOKE_FORMATS) if opts.smoke else (SIZES, FORMATS)
+    )
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else default_sizes
+    formats = [f for f in args.formats.split(",") if f] if args.formats else list(default_formats)
     floors = set(args.floors.split(",")) if args.floors else set(formats)
-    OUT.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
-        folders = prepare(sizes)
+        folders = prepare(opts.out, sizes)
         for size in sizes:
-            measure_size(size, folders[size], formats, floors, began, merge=args.merge)
-    results = gather()
-    report = render(results)
+            measure_size(
+                opts.out,
+                size,
+                folders[size],
+                formats,
+                floors,
+                began,
+                smallest=size == min(sizes),
+                merge=args.merge,
+            )
+    results = gather(opts.out)
+    report = report_of(results, opts.smoke)
     print(report)
     if not args.no_doc:
-        write_section("exchange", report)
+        write_section("exchange", report, opts.doc)
     return 0
 
 

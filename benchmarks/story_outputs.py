@@ -1,8 +1,8 @@
 """Story outputs benchmark: how long the figure, the map, the bundle and its verification take
 for the seed story (the two An-124s at Hmeimim), and how big they are.
 
-`make bench` runs it after the other benchmarks; `python benchmarks/story_outputs.py` alone
-also works. It:
+`make bench` runs it after the other benchmarks; `python -m benchmarks.story_outputs` alone
+also works, and `--smoke` times each output once, without a warm-up. It:
 
 1. writes the synthetic Hmeimim demo scene (two 3200 x 6400 captures, 0.5 m, UTM 36N) into
    benchmarks/out/story/ and ingests both with imagery.ingest (reused on a re-run);
@@ -19,15 +19,11 @@ also works. It:
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import common
 from shapely.geometry import mapping
 
 from annotations.measure import box_polygon
@@ -39,29 +35,33 @@ from annotations.newsroom.evidence import (
     EvidenceImage,
     EvidenceLink,
     EvidenceReport,
+    Stance,
 )
 from annotations.newsroom.figure import figure_png, figure_svg
 from annotations.newsroom.story_map import story_map_html
 from annotator.demo import scene as demo
+from benchmarks.common.options import parse
+from benchmarks.common.report import render, write_section
+from benchmarks.common.system import machine
+from benchmarks.common.timing import CpuMeter, Noise, log
 from imagery.ingest import ImageFacts, ingest
 
-OUT = Path(__file__).resolve().parent / "out" / "story"
 REPEATS = 5
 ATTEMPTS = 3
 COLOURS = {"an-124": ("Antonov An-124 Ruslan", "#06b6d4"), "il-76": ("Ilyushin Il-76", "#0891b2")}
 
 
-def captures() -> list[tuple[str, ImageFacts]]:
-    scene = OUT / "scene"
+def captures(out: Path) -> list[tuple[str, ImageFacts]]:
+    scene = out / "scene"
     paths = sorted(scene.glob("hmeimim-synthetic-*.tif"))
     if len(paths) < 2:
-        common.log("writing the synthetic Hmeimim scene (two captures)")
+        log("writing the synthetic Hmeimim scene (two captures)")
         paths = [capture.path for capture in demo.write_demo_scene(scene)]
     found = []
     for path in paths:
         date = path.stem.removeprefix("hmeimim-synthetic-")
-        common.log(f"ingesting {path.name}")
-        found.append((date, ingest(path, OUT / "store")))
+        log(f"ingesting {path.name}")
+        found.append((date, ingest(path, out / "store")))
     return found
 
 
@@ -95,7 +95,7 @@ def seed_story(found: list[tuple[str, ImageFacts]]) -> Evidence:
                 aircraft.lon, aircraft.lat, aircraft.length_m, aircraft.span_m, aircraft.heading_deg
             )
             ident = f"{date}-{aircraft.kind}-{index}"
-            stance = "supports" if aircraft.kind == "an-124" else "context"
+            stance: Stance = "supports" if aircraft.kind == "an-124" else "context"
             feature = {
                 "type": "Feature",
                 "id": ident,
@@ -149,26 +149,34 @@ def seed_story(found: list[tuple[str, ImageFacts]]) -> Evidence:
     )
 
 
-def measure(what: str, make: Callable[[], bytes | str | list[str]]) -> dict[str, float | str]:
+def measure(
+    what: str, make: Callable[[], bytes | str | list[str]], smoke: bool = False
+) -> dict[str, float | str]:
     """REPEATS timed runs after a warm-up; up to ATTEMPTS such rounds while other processes
-    disturb them, keeping the quietest round."""
-    result = make()  # warm-up: GDAL handles, fonts, imports
-    noise = common.Noise(time.perf_counter(), retry_budget_s=60.0)
-    rounds: list[tuple[float, list[float]]] = []
-    for _attempt in range(ATTEMPTS):
-        noise.wait_for_quiet()
-        meter = common.CpuMeter()
-        times = []
-        for _ in range(REPEATS):
-            started = time.perf_counter()
-            result = make()
-            times.append(time.perf_counter() - started)
-        rounds.append((meter.other_share(), times))
-        if not noise.again(rounds[-1][0], what):
-            break
+    disturb them, keeping the quietest round. The smoke mode: one run, no warm-up."""
+    if smoke:
+        meter = CpuMeter()
+        started = time.perf_counter()
+        result = make()
+        rounds = [(meter.other_share(), [time.perf_counter() - started])]
+    else:
+        result = make()  # warm-up: GDAL handles, fonts, imports
+        noise = Noise(time.perf_counter(), retry_budget_s=60.0)
+        rounds = []
+        for _attempt in range(ATTEMPTS):
+            noise.wait_for_quiet()
+            meter = CpuMeter()
+            times = []
+            for _ in range(REPEATS):
+                started = time.perf_counter()
+                result = make()
+                times.append(time.perf_counter() - started)
+            rounds.append((meter.other_share(), times))
+            if not noise.again(rounds[-1][0], what):
+                break
     share, times = min(rounds, key=lambda item: item[0])
     size = len(result.encode() if isinstance(result, str) else result)
-    common.log(f"{what}: median {statistics.median(times) * 1000:.0f} ms")
+    log(f"{what}: median {statistics.median(times) * 1000:.0f} ms")
     return {
         "what": what,
         "median_ms": statistics.median(times) * 1000,
@@ -178,48 +186,36 @@ def measure(what: str, make: Callable[[], bytes | str | list[str]]) -> dict[str,
     }
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    evidence = seed_story(captures())
-    bundle_path = OUT / "evidence-bundle.zip"
-    (OUT / "figure.png").write_bytes(figure_png(evidence))
-    (OUT / "figure.svg").write_text(figure_svg(evidence), encoding="utf-8")
-    (OUT / "story-map.html").write_text(story_map_html(evidence), encoding="utf-8")
+def main(argv: list[str] | None = None) -> None:
+    opts = parse((__doc__ or "").splitlines()[0], "story", argv)
+    out, smoke = opts.out, opts.smoke
+    evidence = seed_story(captures(out))
+    bundle_path = out / "evidence-bundle.zip"
+    (out / "figure.png").write_bytes(figure_png(evidence))
+    (out / "figure.svg").write_text(figure_svg(evidence), encoding="utf-8")
+    (out / "story-map.html").write_text(story_map_html(evidence), encoding="utf-8")
     bundle_path.write_bytes(evidence_bundle(evidence))
     rows = [
-        measure("figure PNG, 2400 px at 300 dpi", lambda: figure_png(evidence)),
-        measure("figure SVG, 2400 px", lambda: figure_svg(evidence)),
-        measure("map HTML, both captures", lambda: story_map_html(evidence)),
-        measure("evidence bundle (zip)", lambda: evidence_bundle(evidence)),
-        measure("verify_bundle", lambda: verify_bundle(bundle_path)),
+        measure("figure PNG, 2400 px at 300 dpi", lambda: figure_png(evidence), smoke),
+        measure("figure SVG, 2400 px", lambda: figure_svg(evidence), smoke),
+        measure("map HTML, both captures", lambda: story_map_html(evidence), smoke),
+        measure("evidence bundle (zip)", lambda: evidence_bundle(evidence), smoke),
+        measure("verify_bundle", lambda: verify_bundle(bundle_path), smoke),
     ]
     assert verify_bundle(bundle_path) == []
-    machine = common.machine()
-    lines = [
-        "# Story outputs",
-        "",
-        f"The seed story on the synthetic Hmeimim scene: {len(evidence.annotations)} annotations "
-        f"on {len(evidence.images)} captures (3200 x 6400 px, 0.5 m), measured in-process, "
-        f"{REPEATS} runs after a warm-up, on {machine['nproc']} x {machine['CPU']}. The machine "
-        "was shared with other work; 'other CPU' is the share other processes used meanwhile.",
-        "",
-        "| output | median | best | size | other CPU |",
-        "|---|---:|---:|---:|---:|",
-    ]
     for row in rows:
         size = float(row["size"])
-        shown = f"{size / 1e6:.2f} MB" if size > 1e5 else f"{size:.0f} B"
-        lines.append(
-            f"| {row['what']} | {float(row['median_ms']):.0f} ms | "
-            f"{float(row['best_ms']):.0f} ms | {shown} | {float(row['other']):.0%} |"
-        )
-    lines += [
-        "",
-        "`verify_bundle` size is the number of problems found (0: every hash checks out).",
-    ]
-    report = "\n".join(lines)
+        row["shown"] = f"{size / 1e6:.2f} MB" if size > 1e5 else f"{size:.0f} B"
+    report = render(
+        "story_outputs.md.j2",
+        evidence=evidence,
+        repeats=1 if smoke else REPEATS,
+        smoke=smoke,
+        machine=machine(),
+        rows=rows,
+    )
     print(report)
-    common.write_section("story-outputs", report)
+    write_section("story-outputs", report, opts.doc)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ annotations on each, then times `annotations.timeline.site_timeline` (what the s
 GET /api/v1/sites/<slug>/timeline run) against the obvious alternative, one count query per
 capture. Prints a table and writes its section of docs/benchmarks.md.
 
-Run: .venv/bin/python benchmarks/timeline.py   (also part of `make bench`)
+Run: .venv/bin/python -m benchmarks.timeline [--smoke]   (also part of `make bench`); the
+smoke mode fills 3 and 5 captures of 20 annotations and times each way twice.
 """
 
 from __future__ import annotations
@@ -13,33 +14,26 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
-import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+from sqlalchemy import func, insert, select
 
-# this folder's common.py; then the folder leaves the path: its annotations.py would hide
-# the annotations package
-import common  # noqa: E402
+from annotations.annotation import Annotation
+from annotations.catalogue.images import Image
+from annotations.catalogue.sites import Site, SiteImage
+from annotations.db import Database, sqlite_url
+from annotations.schema import upgrade
+from annotations.timeline import COUNTED_STATUSES, site_timeline
+from benchmarks.common.options import parse
+from benchmarks.common.report import render, write_section
+from benchmarks.common.system import machine
+from benchmarks.common.timing import CpuMeter, Noise, log
 
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(ROOT))
-from sqlalchemy import func, insert, select  # noqa: E402
-
-from annotations.annotation import Annotation  # noqa: E402
-from annotations.catalogue.images import Image  # noqa: E402
-from annotations.catalogue.sites import Site, SiteImage  # noqa: E402
-from annotations.db import Database, sqlite_url  # noqa: E402
-from annotations.schema import upgrade  # noqa: E402
-from annotations.timeline import COUNTED_STATUSES, site_timeline  # noqa: E402
-
-OUT = ROOT / "benchmarks" / "out" / "timeline"
 SIZES = ((10, 1_000), (50, 1_000), (50, 4_000))  # (captures, annotations per capture)
+SMOKE_SIZES = ((3, 20), (5, 20))
 LABELS = (
     "aircraft.transport.an-124",
     "aircraft.transport.il-76",
@@ -147,66 +141,62 @@ def grouped(database: Database) -> int:
         return sum(c.objects for c in site_timeline(session, "bench").captures)
 
 
-def timed(function: object, database: Database) -> tuple[float, int]:
+def timed(
+    function: Callable[[Database], int], database: Database, repeats: int
+) -> tuple[float, int]:
     times, result = [], 0
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         began = time.perf_counter()
-        result = function(database)  # type: ignore[operator]
+        result = function(database)
         times.append(time.perf_counter() - began)
     return statistics.median(times) * 1000, result
 
 
-def main() -> None:
-    lines = [
-        "## Site timeline counts",
-        "",
-        "`site_timeline` (the site page and `GET /api/v1/sites/<slug>/timeline`) against one "
-        "count query per capture, on SQLite; median of "
-        f"{REPEATS} runs each. Annotations are spread over {len(LABELS)} labels and all four "
-        "statuses (rejected ones are not counted).",
-        "",
-        "| captures | annotations | one grouped query | a query per capture | other CPU |",
-        "|---:|---:|---:|---:|---:|",
-    ]
+def main(argv: list[str] | None = None) -> None:
+    opts = parse((__doc__ or "").splitlines()[0], "timeline", argv)
+    sizes, repeats = (SMOKE_SIZES, 2) if opts.smoke else (SIZES, REPEATS)
     results = []
-    for captures, per_capture in SIZES:
-        shutil.rmtree(OUT, ignore_errors=True)
-        OUT.mkdir(parents=True)
-        database = Database(sqlite_url(OUT / "timeline.sqlite"))
+    for captures, per_capture in sizes:
+        folder = opts.out / "db"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        database = Database(sqlite_url(folder / "timeline.sqlite"))
         upgrade(database)
-        common.log(f"filling {captures} captures x {per_capture} annotations")
+        log(f"filling {captures} captures x {per_capture} annotations")
         fill(database, captures, per_capture)
-        noise = common.Noise(time.perf_counter(), retry_budget_s=120)
+        noise = Noise(time.perf_counter(), retry_budget_s=0 if opts.smoke else 120)
+        if opts.smoke:
+            noise.quiet_budget_s = 0.0
         while True:
             noise.wait_for_quiet()
-            meter = common.CpuMeter()
-            one_ms, one_total = timed(grouped, database)
-            many_ms, many_total = timed(per_image, database)
+            meter = CpuMeter()
+            one_ms, one_total = timed(grouped, database, repeats)
+            many_ms, many_total = timed(per_image, database, repeats)
             share = meter.other_share()
             if not noise.again(share, f"{captures} x {per_capture}"):
                 break
         assert one_total == many_total, (one_total, many_total)
         database.dispose()
-        total = captures * per_capture
         results.append(
             {
                 "captures": captures,
-                "annotations": total,
+                "annotations": captures * per_capture,
                 "grouped_ms": one_ms,
                 "per_capture_ms": many_ms,
                 "other_cpu": share,
             }
         )
-        lines.append(
-            f"| {captures} | {total:,} | {one_ms:.1f} ms | {many_ms:.1f} ms | {share:.0%} |"
-        )
-    machine = common.machine()
-    lines += ["", "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()) + "."]
-    lines += ["The machine was shared with other work while this ran; see 'other CPU'.", "", NOTE]
-    report = "\n".join(lines)
+    report = render(
+        "timeline.md.j2",
+        repeats=repeats,
+        labels=len(LABELS),
+        results=results,
+        machine=machine(),
+        note=NOTE,
+    )
     print(report)
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    common.write_section("timeline", report)
+    (opts.out / "results.json").write_text(json.dumps(results, indent=2))
+    write_section("timeline", report, opts.doc)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Workspace benchmark: the image page with 5,000 annotations in view, in headless Chromium.
 
-`make bench` runs this file with the app's venv (it is also `make bench-workspace`). It:
+`make bench` runs it (`python -m benchmarks.workspace`) with the app's venv (it is also
+`make bench-workspace`); `--smoke` runs every step with 200 annotations, one page load, a
+short pan and one save. It:
 
 1. writes a synthetic 2000 x 2000, 3-band, 0.5 m GeoTIFF in UTM 36N (a 1 km square) into
    benchmarks/out/workspace/, ingests it into a fresh data folder there, and adds 5,000
@@ -29,41 +31,43 @@ import contextlib
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
+from playwright.sync_api import ViewportSize, sync_playwright
+from rasterio.transform import from_origin
+from shapely.geometry import mapping
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the app's packages before this folder (it has an annotations.py)
-
-from common import (  # noqa: E402
+from annotations.catalogue.images import Provenance
+from annotations.catalogue.users import Role, add_user, create_token, get_user
+from annotations.measure import GEOD, box_polygon
+from annotations.schema import upgrade
+from annotator import create_app, services
+from annotator.intake import Upload, import_images
+from benchmarks.common.options import Options, parse
+from benchmarks.common.report import render, write_section
+from benchmarks.common.servers import Server, app_server
+from benchmarks.common.system import machine
+from benchmarks.common.timing import (
     NPROC,
     TRACKED_GROUPS,
-    Client,
     Noise,
-    base_env,
-    free_port,
     group_pids,
     log,
-    machine,
     machine_busy_s,
     own_cpu_s,
     percentile,
     process_cpu_s,
-    stop_group,
-    verdict,
-    write_section,
 )
 
-OUT = ROOT / "benchmarks" / "out" / "workspace"
-DATA_DIR = OUT / "instance"
-SOURCE = OUT / "workspace-2000px-0.5m-utm36n.tif"
-APP_BIN = ROOT / ".venv" / "bin"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -73,19 +77,47 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 USER, PASSWORD = "bench-analyst", "bench password 5000"
 
-COUNT = 5000
 SIZE = 2000
 GSD = 0.5
 ORIGIN = (768000.0, 3921500.0)  # UTM 36N, west/north edge; near Hmeimim
 SEED = 20241213
-LOADS = 5
-PAN_STEPS = 60
-SAVES = 10
-START_TIMEOUT_S = 60.0
 TARGETS = {"first_render_ms": 1500.0, "pan_p95_ms": 50.0, "save_ms": 150.0}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The counts of a run: the published benchmark, or the smoke mode's tiny ones."""
+
+    count: int = 5000
+    loads: int = 5
+    pan_steps: int = 60
+    saves: int = 10
+
+
+FULL = Scale()
+SMOKE = Scale(count=200, loads=1, pan_steps=5, saves=1)
+
+
+@dataclass(frozen=True)
+class Bench:
+    options: Options
+    scale: Scale
+
+    @property
+    def out(self) -> Path:
+        return self.options.out
+
+    @property
+    def data_dir(self) -> Path:
+        return self.out / "instance"
+
+    @property
+    def source(self) -> Path:
+        return self.out / f"workspace-{SIZE}px-{GSD}m-utm36n.tif"
+
 
 # Capture-phase click time on Save, and a frame recorder, installed before any page script.
 INIT_SCRIPT = """
@@ -137,12 +169,8 @@ class Meter:
         return max(0.0, other / (wall * NPROC)) if wall > 0 else 0.0
 
 
-def write_image() -> None:
-    import rasterio
-    from rasterio.transform import from_origin
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    if SOURCE.exists():
+def write_image(source: Path) -> None:
+    if source.exists():
         return
     rng = np.random.default_rng(SEED)
     base = rng.integers(90, 160, (3, SIZE // 8, SIZE // 8), dtype=np.uint8)
@@ -156,22 +184,18 @@ def write_image() -> None:
         "crs": "EPSG:32636",
         "transform": from_origin(*ORIGIN, GSD, GSD),
     }
-    with rasterio.open(SOURCE, "w", **profile) as dataset:
+    with rasterio.open(source, "w", **profile) as dataset:
         dataset.write(data)
 
 
-def features(image: Any, labels: list[str]) -> list[dict[str, Any]]:
-    """COUNT annotations spread over the image: mostly rotated boxes, some polygons, lines
+def features(image: Any, labels: list[str], count: int) -> list[dict[str, Any]]:
+    """`count` annotations spread over the image: mostly rotated boxes, some polygons, lines
     and points, with labels of every branch."""
-    from shapely.geometry import mapping
-
-    from annotations.measure import GEOD, box_polygon
-
     rng = np.random.default_rng(SEED)
     margin_lon = (image.max_lon - image.min_lon) * 0.05
     margin_lat = (image.max_lat - image.min_lat) * 0.05
     made = []
-    for index in range(COUNT):
+    for index in range(count):
         lon = rng.uniform(image.min_lon + margin_lon, image.max_lon - margin_lon)
         lat = rng.uniform(image.min_lat + margin_lat, image.max_lat - margin_lat)
         kind = index % 10
@@ -211,43 +235,37 @@ def features(image: Any, labels: list[str]) -> list[dict[str, Any]]:
     return made
 
 
-def prepare() -> str:
-    """A fresh data folder with the image, a user and COUNT annotations; the image id."""
-    from annotations.catalogue.images import Provenance
-    from annotations.catalogue.users import Role, add_user, create_token, get_user
-    from annotations.schema import upgrade
-    from annotator import create_app
-    from annotator.intake import Upload, import_images
-
-    state = OUT / "state.json"
+def prepare(bench: Bench) -> str:
+    """A fresh data folder with the image, a user and the annotations; the image id."""
+    count, data_dir, source = bench.scale.count, bench.data_dir, bench.source
+    state = bench.out / "state.json"
     if state.exists():
         saved = json.loads(state.read_text())
-        if saved.get("count") == COUNT:
-            app = create_app({"DATA_DIR": str(DATA_DIR)})
-            upgrade(app.extensions["annotator.database"])  # the schema may have grown since
-            app.extensions["annotator.database"].dispose()
+        if saved.get("count") == count:
+            app = create_app({"DATA_DIR": str(data_dir)})
+            upgrade(services.database(app))  # the schema may have grown since
+            services.database(app).dispose()
             return str(saved["image_id"])
-    write_image()
-    if DATA_DIR.exists():
-        subprocess.run(["rm", "-rf", str(DATA_DIR)], check=True)
-    app = create_app({"DATA_DIR": str(DATA_DIR)})
-    database = app.extensions["annotator.database"]
+    write_image(source)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    app = create_app({"DATA_DIR": str(data_dir)})
+    database = services.database(app)
     upgrade(database)
     with database.write() as session:
         add_user(session, USER, Role.analyst, PASSWORD)
     provenance = Provenance(provider="benchmark (synthetic)")
-    uploads = [Upload(SOURCE, SOURCE.name)]
+    uploads = [Upload(source, source.name)]
     image = import_images(
         database, app.config["IMAGES_DIR"], uploads, provenance, max_pixels=10**9
     )[0].image
     with database.write() as session:
         token = create_token(session, get_user(session, USER), "bench")
-    taxonomy = app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy(app)
     labels = [label.id for label in taxonomy if label.depth >= 1][:40]
     client = app.test_client()
-    made = features(image, labels)
-    log(f"adding {COUNT} annotations through the API")
-    for start in range(0, COUNT, 500):
+    made = features(image, labels, count)
+    log(f"adding {count} annotations through the API")
+    for start in range(0, count, 500):
         body = {"type": "FeatureCollection", "features": made[start : start + 500]}
         response = client.post(
             "/api/v1/annotations", json=body, headers={"Authorization": f"Bearer {token}"}
@@ -255,33 +273,13 @@ def prepare() -> str:
         if response.status_code != 201:
             raise RuntimeError(f"adding annotations failed: {response.get_data(as_text=True)}")
     database.dispose()
-    state.write_text(json.dumps({"image_id": image.id, "count": COUNT}))
+    state.write_text(json.dumps({"image_id": image.id, "count": count}))
     return str(image.id)
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    log_file = (OUT / "server.log").open("wb")
-    env = base_env() | {"ANNOTATOR_DATA_DIR": str(DATA_DIR)}
-    process = subprocess.Popen(
-        [str(APP_BIN / "annotator"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited at start; see {log_file.name}")
-        client = Client(port, {})
-        reply = client.get("/login")
-        client.close()
-        if reply.status == 200:
-            return process
-        time.sleep(0.1)
-    stop_group(process)
-    raise RuntimeError("the app did not answer in time")
+def serve(bench: Bench) -> Server:
+    """`annotator serve` as in production (gunicorn, 2 workers) on the benchmark's data."""
+    return app_server("server", "app", bench.data_dir, bench.out)
 
 
 def sign_in(page: Any, base: str) -> None:
@@ -292,12 +290,12 @@ def sign_in(page: Any, base: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def first_render(page: Any, url: str) -> dict[str, float]:
+def first_render(page: Any, url: str, count: int) -> dict[str, float]:
     page.goto(url)
     page.wait_for_selector("body[data-annotations-rendered]", state="attached", timeout=60000)
     shown = int(page.get_attribute("body", "data-annotations-shown") or 0)
-    if shown != COUNT:
-        raise RuntimeError(f"the page showed {shown} annotations, not {COUNT}")
+    if shown != count:
+        raise RuntimeError(f"the page showed {shown} annotations, not {count}")
     rendered = float(page.get_attribute("body", "data-annotations-rendered") or "nan")
     api = page.evaluate(
         "() => performance.getEntriesByType('resource')"
@@ -310,7 +308,7 @@ def first_render(page: Any, url: str) -> dict[str, float]:
     return {"first_render_ms": rendered, "api_ms": api[0], "api_bytes": api[1], "dom_ready_ms": dcl}
 
 
-def pan(page: Any, zoom_in: int) -> list[float]:
+def pan(page: Any, zoom_in: int, steps: int) -> list[float]:
     """Frame intervals while dragging the map across and back, with real mouse events."""
     if zoom_in:
         script = "z => { annotatorMap.setZoom(annotatorMap.getZoom() + z, {animate: false}); }"
@@ -321,9 +319,9 @@ def pan(page: Any, zoom_in: int) -> list[float]:
     page.evaluate("() => { window.__bench.frames = []; window.__bench.recording = true; }")
     page.mouse.move(x, y)
     page.mouse.down()
-    for step in range(1, PAN_STEPS + 1):
+    for step in range(1, steps + 1):
         page.mouse.move(x - 3 * step, y - 2 * step)
-    for step in range(PAN_STEPS, -1, -1):
+    for step in range(steps, -1, -1):
         page.mouse.move(x - 3 * step, y - 2 * step)
     page.mouse.up()
     page.wait_for_timeout(250)  # the redraw after the drag ends is part of the pan
@@ -333,11 +331,11 @@ def pan(page: Any, zoom_in: int) -> list[float]:
     return [b - a for a, b in itertools.pairwise(frames)]
 
 
-def saves(page: Any, image: dict[str, float]) -> list[float]:
+def saves(page: Any, count: int) -> list[float]:
     """Draw boxes with the mouse, label them through the search, time Save -> stored."""
     timings = []
     box = page.locator("#map").bounding_box()
-    for index in range(SAVES):
+    for index in range(count):
         page.keyboard.press("Escape")
         page.locator("#map").focus()
         page.keyboard.press("b")
@@ -370,16 +368,15 @@ def saves(page: Any, image: dict[str, float]) -> list[float]:
     return timings
 
 
-def run() -> dict[str, Any]:
-    from playwright.sync_api import sync_playwright
-
+def run(bench: Bench) -> dict[str, Any]:
+    scale = bench.scale
     began = time.perf_counter()
-    image_id = prepare()
-    port = free_port()
-    server = start_server(port)
-    TRACKED_GROUPS.add(server.pid)  # started in its own session: its pid is its group
-    base = f"http://127.0.0.1:{port}"
-    noise = Noise(began, retry_budget_s=90.0)
+    image_id = prepare(bench)
+    server = serve(bench)
+    server.tracked = True  # started in its own session: its pid is its group
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    noise = Noise(began, 0.0, 0.0) if bench.options.smoke else Noise(began, retry_budget_s=90.0)
     results: dict[str, Any] = {"loads": [], "pan": {}, "saves": []}
     meter = Meter()
     try:
@@ -392,12 +389,12 @@ def run() -> dict[str, Any]:
             page = context.new_page()
             sign_in(page, base)
             url = f"{base}/images/{image_id}"
-            first_render(page, url)  # warm-up: server caches, browser code cache
-            for attempt in range(LOADS):
+            first_render(page, url, scale.count)  # warm-up: server caches, browser code cache
+            for attempt in range(scale.loads):
                 noise.wait_for_quiet()
                 while True:
                     load_meter = Meter()
-                    figures = first_render(page, url)
+                    figures = first_render(page, url, scale.count)
                     share = load_meter.other_share()
                     if not noise.again(share, f"page load {attempt + 1}"):
                         break
@@ -407,24 +404,24 @@ def run() -> dict[str, Any]:
             for name, zoom_in in (("whole image", 0), ("zoomed in 2 levels", 2)):
                 noise.wait_for_quiet()
                 pan_meter = Meter()
-                intervals = pan(page, zoom_in)
+                intervals = pan(page, zoom_in, scale.pan_steps)
                 results["pan"][name] = {
                     "intervals": intervals,
                     "other_share": pan_meter.other_share(),
                 }
                 log(f"pan {name}: p95 {percentile(intervals, 95):.1f} ms, {len(intervals)} frames")
-            first_render(page, url)
+            first_render(page, url, scale.count)
             page.evaluate(
                 "() => { annotatorMap.setZoom(annotatorMap.getZoom() + 1, {animate: false}); }"
             )
             noise.wait_for_quiet()
             save_meter = Meter()
-            results["saves"] = saves(page, {})
+            results["saves"] = saves(page, scale.saves)
             results["save_other_share"] = save_meter.other_share()
             log(f"saves: median {percentile(results['saves'], 50):.0f} ms")
             browser.close()
     finally:
-        stop_group(server)
+        server.stop()
     results["other_share"] = meter.other_share()
     results["seconds"] = time.perf_counter() - began
     results["retries"] = noise.retries
@@ -439,98 +436,50 @@ def chromium_version() -> str:
         return "unknown"
 
 
-def report(results: dict[str, Any]) -> str:
+def report(bench: Bench, results: dict[str, Any]) -> str:
     loads = results["loads"]
     first = [load["first_render_ms"] for load in loads]
-    api = [load["api_ms"] for load in loads]
-    pans = results["pan"]
-    all_frames = [v for item in pans.values() for v in item["intervals"]]
-    pan_p95 = percentile(all_frames, 95)
+    frames = [v for item in results["pan"].values() for v in item["intervals"]]
     save = results["saves"]
-    first_median, save_median = percentile(first, 50), percentile(save, 50)
-    lines = [
-        "# Workspace benchmark",
-        "",
-        f"Written by `make bench` (`benchmarks/workspace.py`) on "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; the run took {results['seconds'] / 60:.1f} min. "
-        f"The image page at 1366 x 768 in headless Chromium (software rendering) with {COUNT:,} "
-        "annotations in view (60 % rotated boxes, 20 % polygons, 10 % lines, 10 % points), "
-        "served by `annotator serve` (gunicorn, 2 workers) on SQLite over 127.0.0.1.",
-        "",
-        "## Targets",
-        "",
-        "| target | goal | measured | status |",
-        "|---|---|---|---|",
-        f"| first render of {COUNT:,} annotations, median of {len(first)} page loads | ≤ 1.5 s | "
-        f"{first_median / 1000:.2f} s (worst {max(first) / 1000:.2f} s) | "
-        f"{verdict(first_median <= TARGETS['first_render_ms'])} |",
-        f"| pan frame interval p95, {len(all_frames)} frames in two drags | ≤ 50 ms | "
-        f"{pan_p95:.1f} ms | {verdict(pan_p95 <= TARGETS['pan_p95_ms'])} |",
-        f"| click on Save until the API has stored it, median of {len(save)} | ≤ 150 ms | "
-        f"{save_median:.0f} ms (worst {max(save):.0f} ms) | "
-        f"{verdict(save_median <= TARGETS['save_ms'])} |",
-        "",
-        "## Details",
-        "",
-        "First render is timed from navigation start until the frame after the canvas drew the "
-        "last annotation; it includes the page, scripts, the label taxonomy and one "
-        f"`GET /api/v1/annotations?image=…&limit=10000` (median {percentile(api, 50):.0f} ms, "
-        f"{loads[0]['api_bytes'] / 1e6:.1f} MB).",
-        "",
-        "| page load | first render ms | API ms | DOM ready ms | other CPU |",
-        "|---|---|---|---|---|",
-    ]
-    for index, load in enumerate(loads, 1):
-        lines.append(
-            f"| {index} | {load['first_render_ms']:.0f} | {load['api_ms']:.0f} | "
-            f"{load['dom_ready_ms']:.0f} | {load['other_share']:.0%} |"
-        )
-    lines += [
-        "",
-        "| pan | frames | median ms | p95 ms | max ms | other CPU |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, item in pans.items():
-        values = item["intervals"]
-        lines.append(
-            f"| {name} | {len(values)} | {percentile(values, 50):.1f} | "
-            f"{percentile(values, 95):.1f} | {max(values):.1f} | "
-            f"{item['other_share']:.0%} |"
-        )
-    lines += [
-        "",
-        f"Save: a box drawn with the mouse, labelled through the search, then Save clicked; timed "
-        "from the click (a capture-phase listener) to the `responseEnd` of its POST: median "
-        f"{save_median:.0f} ms, p95 {percentile(save, 95):.0f} ms, all: "
-        + ", ".join(f"{v:.0f}" for v in save)
-        + " ms.",
-        "",
-        "## Machine",
-        "",
-        "|  |  |",
-        "|---|---|",
-    ]
-    for key, value in machine().items():
-        lines.append(f"| {key} | {value} |")
-    lines.append(f"| Chromium | {chromium_version()} |")
-    lines += [
-        "",
-        "The machine was shared with other work: other processes used "
-        f"{results['other_share']:.0%} "
-        f"of its CPU during the run ({results['retries']} disturbed measurements taken again).",
-    ]
-    return "\n".join(lines) + "\n"
+    return render(
+        "workspace.md.j2",
+        when=datetime.now(UTC),
+        results=results,
+        count=bench.scale.count,
+        smoke=bench.options.smoke,
+        first=first,
+        first_median=percentile(first, 50),
+        api_median=percentile([load["api_ms"] for load in loads], 50),
+        frames=len(frames),
+        pan_p95=percentile(frames, 95),
+        pans={
+            name: {
+                "frames": len(item["intervals"]),
+                "median": percentile(item["intervals"], 50),
+                "p95": percentile(item["intervals"], 95),
+                "max": max(item["intervals"]),
+                "other": item["other_share"],
+            }
+            for name, item in results["pan"].items()
+        },
+        save=save,
+        save_median=percentile(save, 50),
+        save_p95=percentile(save, 95),
+        targets=TARGETS,
+        machine=machine() | {"Chromium": chromium_version()},
+    )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    opts = parse((__doc__ or "").splitlines()[0], "workspace", argv)
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is missing: apt-get install chromium")
-    os.environ.setdefault("PYTHONPATH", str(ROOT))
-    results = run()
-    (OUT / "results.json").write_text(json.dumps(results, indent=1))
-    text = report(results)
+    bench = Bench(opts, SMOKE if opts.smoke else FULL)
+    results = run(bench)
+    (opts.out / "results.json").write_text(json.dumps(results, indent=1))
+    text = report(bench, results)
     print(text)
-    write_section("workspace", text)
+    write_section("workspace", text, opts.doc)
 
 
 if __name__ == "__main__":
