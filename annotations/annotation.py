@@ -1,6 +1,6 @@
 """Annotations: what an analyst saw on one image, as a GeoJSON Feature with provenance.
 
-GeoJSON appears only at the edges (`parse_feature`, `to_feature`); in between an
+GeoJSON appears only at the edges (`annotations.feature.parse_feature`, `to_feature`); in between an
 annotation is a typed row. Every change goes through the functions here, which check
 the actor's role, the version the actor last saw, and append a revision.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 import shapely
@@ -25,14 +25,19 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from annotations.catalogue.images import Image, get_image
 from annotations.catalogue.users import Role
 from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
-from annotations.errors import AnnotationError, InvalidInput, Malformed, NotFound
-from annotations.geometry import parse_geometry
+from annotations.errors import AnnotationError, InvalidInput, NotFound
+from annotations.feature import (  # the Feature's constants, re-exported for older callers
+    CONFIDENCES as CONFIDENCES,
+)
+from annotations.feature import GEOMETRY_TYPES_BY_SHAPE as GEOMETRY_TYPES_BY_SHAPE
+from annotations.feature import NOTES_LIMIT as NOTES_LIMIT
+from annotations.feature import SHAPES as SHAPES
+from annotations.feature import AnnotationInput
+from annotations.feature import parse_feature as parse_feature
 from annotations.history import Creation, record, record_creations, revisions_of
 from annotations.measure import measure
 from annotations.times import parse_time
 
-SHAPES = ("point", "box", "rotated-box", "polygon", "line")
-CONFIDENCES = ("confirmed", "probable", "possible")
 STATUSES = ("draft", "in_review", "approved", "rejected")
 #: status -> statuses it may move to, and the least role that may move it there
 TRANSITIONS: dict[str, dict[str, Role]] = {
@@ -41,14 +46,6 @@ TRANSITIONS: dict[str, dict[str, Role]] = {
     "rejected": {"draft": Role.analyst, "in_review": Role.analyst},
     "approved": {"in_review": Role.editor},
 }
-GEOMETRY_TYPES_BY_SHAPE = {
-    "point": ("Point", "MultiPoint"),
-    "box": ("Polygon",),
-    "rotated-box": ("Polygon",),
-    "polygon": ("Polygon", "MultiPolygon"),
-    "line": ("LineString", "MultiLineString"),
-}
-NOTES_LIMIT = 10_000
 
 
 class Forbidden(AnnotationError):
@@ -59,33 +56,10 @@ class VersionConflict(AnnotationError):
     """The change was made against an older version; `details` holds the current one."""
 
 
-class Labels(Protocol):
-    """What annotations need of the label taxonomy."""
-
-    def get(self, label_id: str) -> Any: ...
-
-    def validate_attributes(self, label_id: str, attributes: dict[str, Any]) -> dict[str, Any]: ...
-
-
 @dataclass(frozen=True)
 class Actor:
     name: str
     role: Role
-
-
-@dataclass
-class AnnotationInput:
-    """A validated Feature, before it becomes a row."""
-
-    geometry: BaseGeometry
-    label: str
-    image_id: str
-    shape: str
-    confidence: str = "probable"
-    count: int = 1
-    attributes: dict[str, Any] = field(default_factory=dict)
-    notes: str = ""
-    observed_at: datetime | None = None
 
 
 class Annotation(Base, BoundingBox):
@@ -174,99 +148,6 @@ def feature_text(row: Any, label_name: str | None, reports: list[int] | None = N
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
-
-
-def parse_feature(
-    data: Any, labels: Labels, *, base: AnnotationInput | None = None
-) -> AnnotationInput:
-    """Validate a GeoJSON Feature. With `base`, fields absent from `data` keep their
-    current values (PATCH); without it every required field must be there."""
-    if not isinstance(data, dict) or data.get("type") != "Feature":
-        raise Malformed("the body must be a GeoJSON Feature ({'type': 'Feature', ...})")
-    if "crs" in data:
-        raise InvalidInput("the Feature carries a 'crs' member; send RFC 7946 WGS 84 lon/lat")
-    properties = data.get("properties")
-    if properties is None and base is not None:
-        properties = {}
-    if not isinstance(properties, dict):
-        raise Malformed("'properties' must be an object")
-    if "geometry" in data:
-        geometry = parse_geometry(data["geometry"])
-    elif base is not None:
-        geometry = base.geometry
-    else:
-        raise Malformed("the Feature has no 'geometry'")
-
-    def pick(name: str, default: Any = None) -> Any:
-        if name in properties:
-            return properties[name]
-        if base is not None:
-            return getattr(base, name)
-        return default
-
-    label = pick("label")
-    if not isinstance(label, str) or not label:
-        raise InvalidInput(
-            "properties.label is required: a label id such as "
-            "'aircraft.transport.an-124' (see GET /api/v1/labels)"
-        )
-    labels.get(label)  # UnknownLabel lists the closest
-    image_id = pick("image_id")
-    if not isinstance(image_id, str) or not image_id:
-        raise InvalidInput("properties.image_id is required: the image it was seen on")
-    shape_name = pick("shape", _default_shape(geometry))
-    if shape_name not in SHAPES:
-        raise InvalidInput(f"properties.shape {shape_name!r} is not one of {', '.join(SHAPES)}")
-    if geometry.geom_type not in GEOMETRY_TYPES_BY_SHAPE[shape_name]:
-        wanted = " or ".join(GEOMETRY_TYPES_BY_SHAPE[shape_name])
-        raise InvalidInput(f"a {shape_name} needs a {wanted} geometry, not {geometry.geom_type}")
-    if shape_name in ("box", "rotated-box") and not _is_quadrilateral(geometry):
-        raise InvalidInput(f"a {shape_name} is a polygon of 4 corners (5 positions)")
-    confidence = pick("confidence", "probable")
-    if confidence not in CONFIDENCES:
-        raise InvalidInput(f"properties.confidence must be one of {', '.join(CONFIDENCES)}")
-    count = pick("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100_000:
-        raise InvalidInput("properties.count must be a whole number from 1 to 100000")
-    attributes = pick("attributes", {}) or {}
-    if not isinstance(attributes, dict):
-        raise InvalidInput("properties.attributes must be an object")
-    attributes = labels.validate_attributes(label, attributes)
-    notes = pick("notes", "") or ""
-    if not isinstance(notes, str) or len(notes) > NOTES_LIMIT:
-        raise InvalidInput(f"properties.notes must be text of at most {NOTES_LIMIT} characters")
-    observed = pick("observed_at")
-    observed_at = _parse_time(observed) if isinstance(observed, str) else observed
-    if observed is not None and not isinstance(observed_at, datetime):
-        raise InvalidInput("properties.observed_at must be an ISO 8601 time")
-    return AnnotationInput(
-        geometry=geometry,
-        label=label,
-        image_id=image_id,
-        shape=shape_name,
-        confidence=confidence,
-        count=count,
-        attributes=attributes,
-        notes=notes,
-        observed_at=observed_at,
-    )
-
-
-def _default_shape(geometry: BaseGeometry) -> str:
-    kind = geometry.geom_type
-    if kind in ("Point", "MultiPoint"):
-        return "point"
-    if kind in ("LineString", "MultiLineString"):
-        return "line"
-    return "polygon"
-
-
-def _is_quadrilateral(geometry: BaseGeometry) -> bool:
-    return isinstance(geometry, shapely.Polygon) and len(geometry.exterior.coords) == 5
-
-
-def _parse_time(value: str) -> datetime:
-    return parse_time(value, "properties.observed_at")
 
 
 # ---- changes, each checked and recorded --------------------------------------------
