@@ -4,6 +4,7 @@ ends, who may unlink, and what each role sees from the report's and the annotati
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_a_link_to_what_is_missing_is_not_found(domain: World) -> None:
         annotation = domain.annotation(session)
         gone = domain.annotation(session, "draft", offset_m=40)
         store.delete(session, gone, ANALYST, gone.version)
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"annotation_id": "0" * 32, "report_id": report.id}, "no annotation '" + "0" * 32),
             ({"annotation_id": gone.id, "report_id": report.id}, f"no annotation {gone.id!r}"),
             ({"annotation_id": annotation.id, "report_id": 9999}, "no report 9999"),
