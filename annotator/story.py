@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Response, current_app
@@ -25,7 +25,7 @@ from annotations.newsroom.publishing import Publication
 from annotations.newsroom.signing import SigningKey, stored_key
 from annotations.newsroom.story_map import story_map_csp, story_map_html
 from annotator.disk_cache import DiskCache
-from annotator.errors import RequestError, error_response
+from annotator.errors import error_response
 from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
 
 #: one range for every way to ask for a figure (API, OpenAPI, CLI): the renderer's own
@@ -134,26 +134,18 @@ def map_response(
     return response
 
 
-def _size(args: Mapping[str, str], name: str) -> int | None:
-    value = args.get(name)
-    if value in (None, ""):
-        return None
-    if not value.isdigit() or not FIGURE_MIN_PX <= int(value) <= FIGURE_MAX_PX:
-        raise RequestError(
-            f"{name} must be a whole number of pixels from {FIGURE_MIN_PX} to {FIGURE_MAX_PX}",
-            status=400,
-        )
-    return int(value)
-
-
 def figure_response(
-    publication: Publication, evidence: Evidence, fmt: str, args: Mapping[str, str]
+    publication: Publication,
+    evidence: Evidence,
+    fmt: str,
+    *,
+    width: int,
+    height: int | None,
+    ids: list[str] | None,
 ) -> Response:
     """The figure, from the cache when this publication's was made at this size before (a
-    publication never changes); `X-Cache: hit` or `miss` says which."""
-    width = _size(args, "width") or FIGURE_DEFAULT_PX
-    height = _size(args, "height")
-    ids = [i for i in (args.get("annotations") or "").split(",") if i] or None
+    publication never changes); `X-Cache: hit` or `miss` says which. The sizes are checked
+    by the route's query model (FIGURE_MIN_PX to FIGURE_MAX_PX)."""
     chosen = "" if ids is None else "-" + _sha256(",".join(ids).encode())[:16]
     name = f"{publication.sha256}-{width}x{height or 'auto'}{chosen}.{fmt}"
 

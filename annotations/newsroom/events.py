@@ -8,10 +8,10 @@ seen, the captures covering the window) is computed from them, never typed in.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Self
 
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -22,12 +22,20 @@ from annotations.catalogue.users import Role
 from annotations.db import Base, UTCDateTime, utcnow
 from annotations.errors import AlreadyExists, InvalidInput, Malformed, NotFound
 from annotations.history import record_change
-from annotations.newsroom.reports import clean_text, iso, parse_id, require_role
+from annotations.newsroom.reports import (
+    Checked,
+    Instant,
+    clean_text,
+    iso,
+    parse_id,
+    require_role,
+)
 from annotations.times import parse_time
 
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
 MEMBERS_PER_REQUEST = 1_000
+ANNOTATION_ID_MAX = 32  # the length of an annotation's id (annotations.id)
 
 
 class Event(Base):
@@ -74,63 +82,140 @@ class EventAnnotation(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-@dataclass
-class EventInput:
-    site: str
-    title: str
-    start: datetime
-    end: datetime
-    description: str = ""
+SITE = "The site's slug."
+START = "ISO 8601 date or time."
+END = "ISO 8601; a date ends at its last moment."
 
 
-def parse_event(data: Any, *, base: EventInput | None = None) -> EventInput:
-    if not isinstance(data, dict):
-        raise Malformed("the body must be a JSON object: site, title, start, end, description")
-    current = base
+class EventChecks(Checked):
+    """The checks of an event's fields, whole (EventInput) or some (EventPatch). Keys that are
+    not fields are ignored."""
 
-    def pick(name: str) -> Any:
-        if name in data or current is None:
-            return data.get(name)
-        return getattr(current, name)
+    model_config = ConfigDict(extra="ignore")
 
-    site = pick("site")
-    if not isinstance(site, str) or not site:
-        raise InvalidInput("'site' is required: the slug of the site (see GET /api/v1/sites)")
-    title = (
-        clean_text(data, "title", TITLE_MAX, required=True)
-        if "title" in data or base is None
-        else base.title
-    )
-    description = (
-        (clean_text(data, "description", DESCRIPTION_MAX) or "")
-        if "description" in data
-        else (base.description if base else "")
-    )
-    times = []
-    for name in ("start", "end"):
-        value = pick(name)
-        if isinstance(value, datetime):
-            times.append(value)
-        elif isinstance(value, str) and value:
-            times.append(parse_time(value, name))
-        else:
-            raise InvalidInput(f"'{name}' is required: an ISO 8601 date or time")
-    start, end = times
-    if end < start:
+    @field_validator("site", mode="before", check_fields=False)
+    @classmethod
+    def _site(cls, value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise InvalidInput("'site' is required: the slug of the site (see GET /api/v1/sites)")
+        return value
+
+    @field_validator("title", mode="before", check_fields=False)
+    @classmethod
+    def _title(cls, value: Any) -> str:
+        return (clean_text(value, "title", TITLE_MAX, required=True) or "").strip()
+
+    @field_validator("description", mode="before", check_fields=False)
+    @classmethod
+    def _description(cls, value: Any) -> str:
+        return clean_text(value, "description", DESCRIPTION_MAX) or ""
+
+    @field_validator("start", "end", mode="before", check_fields=False)
+    @classmethod
+    def _time(cls, value: Any, info: ValidationInfo) -> datetime:
+        if isinstance(value, str) and value:
+            return parse_time(value, info.field_name or "")
+        raise InvalidInput(f"'{info.field_name}' is required: an ISO 8601 date or time")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        check_order(getattr(self, "start", None), getattr(self, "end", None))
+        return self
+
+
+def check_order(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end < start:
         raise InvalidInput("the event ends before it starts; swap 'start' and 'end'")
-    return EventInput(
-        site=site, title=(title or "").strip(), start=start, end=end, description=description
-    )
+
+
+class EventInput(EventChecks):
+    """An event's fields as a client sends them (POST, PUT)."""
+
+    site: str = Field(description=SITE)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    start: Instant = Field(description=START)
+    end: Instant = Field(description=END)
+
+
+class EventPatch(EventChecks):
+    """Some of an event's fields (PATCH): those sent replace the event's, the others stay."""
+
+    site: str | None = Field(default=None, description=SITE)
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    start: Instant | None = Field(default=None, description=START)
+    end: Instant | None = Field(default=None, description=END)
+
+
+def check_annotation_ids(value: Any) -> list[str]:
+    """At most MEMBERS_PER_REQUEST annotation ids; one that cannot be an id names nothing."""
+    if len(value) > MEMBERS_PER_REQUEST:
+        raise InvalidInput(f"at most {MEMBERS_PER_REQUEST} annotations per request")
+    for annotation_id in value:
+        if not isinstance(annotation_id, str) or len(annotation_id) > ANNOTATION_ID_MAX:
+            raise NotFound(f"no annotation {annotation_id!r}")
+    return list(value)
+
+
+#: what to send to group annotations into an event
+SEND_IDS = "send {'annotation_ids': ['<id>', ...]}"
+AnnotationIds = list[Annotated[str, Field(max_length=ANNOTATION_ID_MAX)]]
+
+
+class NewEvent(EventInput):
+    """An event's fields and, optionally, the annotations it groups."""
+
+    annotation_ids: AnnotationIds = Field(default=[], max_length=MEMBERS_PER_REQUEST)
+
+    @field_validator("annotation_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> list[str]:
+        if not value:
+            return []
+        if not isinstance(value, list):
+            raise Malformed(SEND_IDS)
+        return check_annotation_ids(value)
+
+
+class EventMembers(Checked):
+    """Annotations to group into an event."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    annotation_ids: AnnotationIds = Field(min_length=1, max_length=MEMBERS_PER_REQUEST)
+
+    @field_validator("annotation_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> list[str]:
+        if not isinstance(value, list):
+            raise InvalidInput(SEND_IDS)
+        if not value:
+            raise Malformed(SEND_IDS)
+        return check_annotation_ids(value)
+
+
+def parse_event(data: dict[str, Any]) -> EventInput:
+    """An event's fields checked (the demo; the API validates the same models)."""
+    return EventInput.model_validate(data)
 
 
 def as_input(event: Event, site_slug: str) -> EventInput:
-    return EventInput(
+    return EventInput.model_construct(
         site=site_slug,
         title=event.title,
         start=event.start_at,
         end=event.end_at,
         description=event.description,
     )
+
+
+def patched(base: EventInput, patch: EventPatch) -> EventInput:
+    """The event's fields with those the patch sent replaced, still in order."""
+    sent = {name: getattr(patch, name) for name in patch.model_fields_set}
+    changed = base.model_copy(update=sent)
+    check_order(changed.start, changed.end)
+    return changed
 
 
 def create_event(session: Session, data: EventInput, actor: Actor) -> Event:
@@ -215,14 +300,11 @@ def members(session: Session, event: Event) -> list[Annotation]:
 
 
 def add_annotations(
-    session: Session, event: Event, annotation_ids: list[Any], actor: Actor
+    session: Session, event: Event, annotation_ids: list[str], actor: Actor
 ) -> list[str]:
-    """Group annotations into the event; each must be seen on an image of the event's site."""
+    """Group annotations into the event (ids checked by EventMembers); each must be seen on an
+    image of the event's site."""
     require_role(actor, Role.analyst, "grouping annotations into an event")
-    if not isinstance(annotation_ids, list) or not annotation_ids:
-        raise Malformed("send {'annotation_ids': ['<id>', ...]}")
-    if len(annotation_ids) > MEMBERS_PER_REQUEST:
-        raise InvalidInput(f"at most {MEMBERS_PER_REQUEST} annotations per request")
     site_images = set(
         session.scalars(select(SiteImage.image_id).where(SiteImage.site_id == event.site_id))
     )
@@ -233,8 +315,6 @@ def add_annotations(
     )
     added = []
     for annotation_id in annotation_ids:
-        if not isinstance(annotation_id, str) or len(annotation_id) > 32:
-            raise NotFound(f"no annotation {annotation_id!r}")
         annotation = session.get(Annotation, annotation_id)
         if annotation is None or annotation.deleted_at is not None:
             raise NotFound(f"no annotation {annotation_id!r}")

@@ -5,10 +5,10 @@ or this claim of it. A link shows from both sides; linking and unlinking are in 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, ForeignKey, Integer, Select, String, Text, select, union
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -21,6 +21,7 @@ from annotations.history import Change, changes_of, record_change
 from annotations.newsroom.events import Event, EventAnnotation, get_event
 from annotations.newsroom.evidence import Stance
 from annotations.newsroom.reports import (
+    Checked,
     Report,
     clean_text,
     find_claim,
@@ -64,41 +65,55 @@ class Link(Base):
         }
 
 
-@dataclass(frozen=True)
-class LinkInput:
-    annotation_id: str | None
-    event_id: int | None
-    report_id: int | None
-    claim_id: int | None
-    stance: str
-    note: str = ""
+class LinkInput(Checked):
+    """One of annotation_id / event_id, and report_id and/or claim_id. Keys it does not name
+    are ignored; an id that cannot be one names nothing (404)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    stance: Stance
+    annotation_id: str | None = None
+    note: str = Field(default="", max_length=NOTE_MAX)
+    event_id: int | None = None
+    report_id: int | None = None
+    claim_id: int | None = None
+
+    @classmethod
+    def check_whole(cls, data: dict[str, Any]) -> dict[str, Any]:
+        if (data.get("annotation_id") is None) == (data.get("event_id") is None):
+            raise InvalidInput("link exactly one of 'annotation_id' or 'event_id'")
+        if data.get("report_id") is None and data.get("claim_id") is None:
+            raise InvalidInput("link to a 'report_id' or a 'claim_id'")
+        return data
+
+    @field_validator("stance", mode="before")
+    @classmethod
+    def _stance(cls, value: Any) -> str:
+        if value not in STANCES:
+            raise InvalidInput(f"'stance' must be one of {', '.join(STANCES)}")
+        return str(value)
+
+    @field_validator("annotation_id", mode="before")
+    @classmethod
+    def _annotation_id(cls, value: Any) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise Malformed("'annotation_id' must be the annotation's id (text)")
+        return value
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: Any) -> str:
+        return clean_text(value, "note", NOTE_MAX) or ""
+
+    @field_validator("event_id", "report_id", "claim_id", mode="before")
+    @classmethod
+    def _id(cls, value: Any, info: ValidationInfo) -> int | None:
+        kind = (info.field_name or "").removesuffix("_id")
+        return None if value is None else parse_id(value, kind)
 
 
-def parse_link(data: Any) -> LinkInput:
-    if not isinstance(data, dict):
-        raise Malformed(
-            "send {'annotation_id' or 'event_id', 'report_id' or 'claim_id', 'stance', 'note'}"
-        )
-    annotation_id, event_id = data.get("annotation_id"), data.get("event_id")
-    if (annotation_id is None) == (event_id is None):
-        raise InvalidInput("link exactly one of 'annotation_id' or 'event_id'")
-    report_id, claim_id = data.get("report_id"), data.get("claim_id")
-    if report_id is None and claim_id is None:
-        raise InvalidInput("link to a 'report_id' or a 'claim_id'")
-    stance = data.get("stance")
-    if stance not in STANCES:
-        raise InvalidInput(f"'stance' must be one of {', '.join(STANCES)}")
-    if annotation_id is not None and not isinstance(annotation_id, str):
-        raise Malformed("'annotation_id' must be the annotation's id (text)")
-    note = clean_text(data, "note", NOTE_MAX) or ""
-    return LinkInput(
-        annotation_id=annotation_id,
-        event_id=None if event_id is None else parse_id(event_id, "event"),
-        report_id=None if report_id is None else parse_id(report_id, "report"),
-        claim_id=None if claim_id is None else parse_id(claim_id, "claim"),
-        stance=stance,
-        note=note,
-    )
+def parse_link(data: dict[str, Any]) -> LinkInput:
+    return LinkInput.model_validate(data)
 
 
 def create_link(session: Session, data: LinkInput, actor: Actor) -> Link:

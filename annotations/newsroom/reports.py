@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonDict
 from sqlalchemy import ColumnElement, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -24,8 +33,10 @@ from annotations.errors import InvalidInput, Malformed, NotFound
 from annotations.history import record_change
 from annotations.times import parse_time
 
-REPORT_STATUSES = ("draft", "published")
-COARSENING_MODES = ("none", "round", "site")
+ReportStatus = Literal["draft", "published"]
+REPORT_STATUSES: tuple[str, ...] = get_args(ReportStatus)
+CoarseningMode = Literal["none", "round", "site"]
+COARSENING_MODES: tuple[str, ...] = get_args(CoarseningMode)
 COARSEN_MAX_M = 100_000
 TITLE_MAX = 500
 FIELD_MAX = 500
@@ -35,8 +46,17 @@ TEXT_MAX = 1_000_000
 QUOTE_MAX = 5_000
 CONTEXT_CHARS = 32  # how much prefix and suffix a claim keeps when the client sends none
 AUTHORS_MAX = 50
+LANGUAGE_MAX = 35
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # a BCP 47 tag such as en, ar-SY
 URL_SCHEMES = ("http", "https")
+EXAMPLE_REPORT: JsonDict = {
+    "title": "The situation of the Russian forces in Syria",
+    "url": "https://news.example.org/syria",
+    "published_at": "2026-05-25",
+    "language": "en",
+    "text": "Satellite images captured two Antonov AN-124 aircraft \u2026 at the Hmeimim base",
+    "coarsening": {"mode": "round", "metres": 500},
+}
 
 
 class Report(Base):
@@ -47,7 +67,7 @@ class Report(Base):
     outlet: Mapped[str | None] = mapped_column(String(FIELD_MAX), nullable=True)
     authors_json: Mapped[str] = mapped_column(Text, default="[]")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    language: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE_MAX), nullable=True)
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
@@ -133,7 +153,45 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-# ---- checking what a client sends
+# ---- checking what a client sends: the request models of the API, the form and the demo
+
+
+class Checked(BaseModel):
+    """A request model whose validators answer with the precise messages (and statuses) of
+    the domain's exceptions: InvalidInput (422) for content, Malformed (400) for a wrong JSON
+    type, NotFound (404) for an id that names nothing. Pydantic does not catch them, so the
+    first problem found, in the order of the fields, is the answer. A required field that is
+    absent reaches its validator as None, which says what is missing."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checked(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data  # pydantic refuses it: the API's json_body sends objects only
+        required = {name: None for name, field in cls.model_fields.items() if field.is_required()}
+        return cls.check_whole(required | data)
+
+    @classmethod
+    def check_whole(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The checks of the object as a whole, made before those of its fields."""
+        return data
+
+
+def clean_text(value: Any, name: str, limit: int, *, required: bool = False) -> str | None:
+    """Text as sent, newlines made '\\n', at most `limit` characters; None (and, unless
+    required, blank text) is None."""
+    if value is None or (isinstance(value, str) and not value.strip() and not required):
+        if required:
+            raise InvalidInput(f"'{name}' is required")
+        return None
+    if not isinstance(value, str):
+        raise Malformed(f"'{name}' must be text")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if required and not value.strip():
+        raise InvalidInput(f"'{name}' must not be empty")
+    if len(value) > limit:
+        raise InvalidInput(f"'{name}' is longer than {limit:,} characters")
+    return value
 
 
 def check_url(value: str) -> str:
@@ -158,34 +216,21 @@ def check_url(value: str) -> str:
     return value
 
 
-def clean_text(
-    data: dict[str, Any], name: str, limit: int, *, required: bool = False
-) -> str | None:
-    value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip() and not required):
-        if required:
-            raise InvalidInput(f"'{name}' is required")
-        return None
-    if not isinstance(value, str):
-        raise Malformed(f"'{name}' must be text")
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if required and not value.strip():
-        raise InvalidInput(f"'{name}' must not be empty")
-    if len(value) > limit:
-        raise InvalidInput(f"'{name}' is longer than {limit:,} characters")
-    return value
+class Coarsening(BaseModel):
+    """How published coordinates are coarsened: `none`; `round` to a grid of `metres` (in the
+    UTM zone); or `site`: each geometry replaced by its site's area. `null` is `none`."""
 
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
-@dataclass(frozen=True)
-class Coarsening:
-    mode: str = "none"
-    metres: int | None = None
+    mode: CoarseningMode = "none"
+    metres: int | None = Field(default=None, ge=1, le=COARSEN_MAX_M)
 
+    @model_validator(mode="before")
     @classmethod
-    def parse(cls, value: Any) -> Coarsening:
+    def _parse(cls, value: Any) -> Any:
         """`null`, `{"mode": "none"}`, `{"mode": "round", "metres": 500}` or `{"mode": "site"}`."""
         if value is None:
-            return cls()
+            return {}
         if not isinstance(value, dict):
             raise Malformed(
                 "'coarsening' must be an object such as {'mode': 'round', 'metres': 500}"
@@ -194,106 +239,140 @@ class Coarsening:
         if mode not in COARSENING_MODES:
             raise InvalidInput(f"coarsening mode must be one of {', '.join(COARSENING_MODES)}")
         if mode != "round":
-            return cls(mode)
+            return {"mode": mode}
         metres = value.get("metres")
         if isinstance(metres, bool) or not isinstance(metres, int | float) or metres != int(metres):
             raise InvalidInput("coarsening 'round' needs 'metres', a whole number of metres")
         if not 1 <= metres <= COARSEN_MAX_M:
             raise InvalidInput(f"coarsening metres must be between 1 and {COARSEN_MAX_M:,}")
-        return cls(mode, int(metres))
+        return {"mode": mode, "metres": int(metres)}
 
 
-@dataclass
-class ReportInput:
-    title: str
-    url: str | None = None
-    outlet: str | None = None
-    authors: tuple[str, ...] = ()
-    published_at: datetime | None = None
-    language: str | None = None
-    summary: str | None = None
-    text: str | None = None
-    coarsening: Coarsening = Coarsening()
+#: a time as a client sends it: an ISO 8601 date or date and time (parse_time reads it)
+Instant = Annotated[datetime, WithJsonSchema({"type": "string"})]
+#: what a report read from the API carries besides its fields: accepted and ignored
+IGNORED_FIELDS = ("status", "comment", "id")
 
 
-REPORT_FIELDS = (
-    "title",
-    "url",
-    "outlet",
-    "authors",
-    "published_at",
-    "language",
-    "summary",
-    "text",
-    "coarsening",
-)
+class ReportInput(Checked):
+    """A report's fields as a client sends them (POST, PUT, the report form). `status`,
+    `comment` and `id` are accepted and ignored, so that a report read can be sent back."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_REPORT]})
 
-def parse_report(data: Any, *, base: ReportInput | None = None) -> ReportInput:
-    """Validate a report's fields; with `base`, absent fields keep their values (PATCH)."""
-    if not isinstance(data, dict):
-        raise Malformed("the body must be a JSON object of report fields")
-    unknown = set(data) - set(REPORT_FIELDS) - {"status", "comment", "id"}
-    if unknown:
-        raise InvalidInput(
-            f"unknown report fields: {', '.join(sorted(unknown))}",
-            details={"allowed": list(REPORT_FIELDS)},
-        )
-    current = base or ReportInput(title="")
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    url: str | None = Field(
+        default=None,
+        max_length=URL_MAX,
+        description="http or https only: javascript:, data:, file: and relative addresses are "
+        "refused (422).",
+        json_schema_extra={"format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+    )
+    outlet: str | None = Field(default=None, max_length=FIELD_MAX)
+    authors: tuple[Annotated[str, Field(max_length=FIELD_MAX)], ...] = Field(
+        default=(),
+        max_length=AUTHORS_MAX,
+        description="A list of names (or one text of names separated by commas).",
+    )
+    published_at: Instant | None = Field(default=None, description="ISO 8601 date or time.")
+    language: str | None = Field(
+        default=None,
+        max_length=LANGUAGE_MAX,
+        description="A BCP 47 tag, e.g. en.",
+        json_schema_extra={"pattern": LANGUAGE.pattern},
+    )
+    summary: str | None = Field(default=None, max_length=SUMMARY_MAX)
+    text: str | None = Field(
+        default=None, max_length=TEXT_MAX, description="The report's text, which claims quote."
+    )
+    coarsening: Coarsening = Field(default=Coarsening())
+    status: ReportStatus | None = Field(default=None, description="Ignored: publishing sets it.")
+    comment: str | None = Field(default=None, description="Ignored.")
+    id: int | None = Field(default=None, description="Ignored.")
 
-    def given(name: str) -> bool:
-        return name in data or base is None
+    @classmethod
+    def check_whole(cls, data: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(data) - set(cls.model_fields)
+        if unknown:
+            raise InvalidInput(
+                f"unknown report fields: {', '.join(sorted(unknown))}",
+                details={"allowed": list(REPORT_FIELDS)},
+            )
+        return data
 
-    title = clean_text(data, "title", TITLE_MAX, required=True) if given("title") else current.title
-    url = current.url
-    if given("url"):
-        url = clean_text(data, "url", URL_MAX)
-        url = None if url is None else check_url(url)
-    outlet = clean_text(data, "outlet", FIELD_MAX) if given("outlet") else current.outlet
-    authors = current.authors
-    if given("authors"):
-        raw = data.get("authors") or []
-        if isinstance(raw, str):
-            raw = [a for a in (part.strip() for part in raw.split(",")) if a]
-        if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> str:
+        return (clean_text(value, "title", TITLE_MAX, required=True) or "").strip()
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> str | None:
+        url = clean_text(value, "url", URL_MAX)
+        return None if url is None else check_url(url)
+
+    @field_validator("outlet", "summary", "text", mode="before")
+    @classmethod
+    def _text(cls, value: Any, info: ValidationInfo) -> str | None:
+        name = info.field_name or ""
+        return clean_text(value, name, TEXT_LIMITS[name])
+
+    @field_validator("authors", mode="before")
+    @classmethod
+    def _authors(cls, value: Any) -> tuple[str, ...]:
+        names = value or []
+        if isinstance(names, str):
+            names = [a for a in (part.strip() for part in names.split(",")) if a]
+        if not isinstance(names, list) or not all(isinstance(a, str) for a in names):
             raise Malformed("'authors' must be a list of names")
-        if len(raw) > AUTHORS_MAX or any(len(a) > FIELD_MAX for a in raw):
+        if len(names) > AUTHORS_MAX or any(len(a) > FIELD_MAX for a in names):
             raise InvalidInput(f"at most {AUTHORS_MAX} authors of {FIELD_MAX} characters each")
-        authors = tuple(a.strip() for a in raw if a.strip())
-    published_at = current.published_at
-    if given("published_at"):
-        stamp = data.get("published_at")
-        if stamp in (None, ""):
-            published_at = None
-        elif isinstance(stamp, str):
-            published_at = parse_time(stamp, "published_at")
-        else:
+        return tuple(a.strip() for a in names if a.strip())
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _published_at(cls, value: Any) -> datetime | None:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str):
             raise Malformed("'published_at' must be an ISO 8601 date or time")
-    language = current.language
-    if given("language"):
-        language = clean_text(data, "language", 35)
+        return parse_time(value, "published_at")
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> str | None:
+        language = clean_text(value, "language", LANGUAGE_MAX)
         if language is not None and not LANGUAGE.match(language):
             raise InvalidInput(f"language {language!r} is not a BCP 47 tag such as 'en' or 'ar'")
-    summary = clean_text(data, "summary", SUMMARY_MAX) if given("summary") else current.summary
-    text = clean_text(data, "text", TEXT_MAX) if given("text") else current.text
-    coarsening = current.coarsening
-    if given("coarsening"):
-        coarsening = Coarsening.parse(data.get("coarsening"))
-    return ReportInput(
-        title=(title or "").strip(),
-        url=url,
-        outlet=outlet,
-        authors=authors,
-        published_at=published_at,
-        language=language,
-        summary=summary,
-        text=text,
-        coarsening=coarsening,
+        return language
+
+    @field_validator(*IGNORED_FIELDS, mode="before")
+    @classmethod
+    def _ignored(cls, value: Any) -> None:
+        return None
+
+
+class ReportPatch(ReportInput):
+    """Some of a report's fields (PATCH): those sent replace the report's, the others stay."""
+
+    title: str | None = Field(  # type: ignore[assignment]  # optional in a PATCH alone
+        default=None, min_length=1, max_length=TITLE_MAX
     )
 
 
+#: the fields of a report a client sets
+REPORT_FIELDS = tuple(name for name in ReportInput.model_fields if name not in IGNORED_FIELDS)
+#: each free-text field's limit
+TEXT_LIMITS = {"outlet": FIELD_MAX, "summary": SUMMARY_MAX, "text": TEXT_MAX}
+
+
+def parse_report(data: dict[str, Any]) -> ReportInput:
+    """A report's fields checked (the form and the demo; the API validates the same model)."""
+    return ReportInput.model_validate(data)
+
+
 def as_input(report: Report) -> ReportInput:
-    return ReportInput(
+    return ReportInput.model_construct(
         title=report.title,
         url=report.url,
         outlet=report.outlet,
@@ -302,8 +381,14 @@ def as_input(report: Report) -> ReportInput:
         language=report.language,
         summary=report.summary,
         text=report.text,
-        coarsening=Coarsening(report.coarsening, report.coarsen_m),
+        coarsening=Coarsening.model_construct(mode=report.coarsening, metres=report.coarsen_m),
     )
+
+
+def patched(report: Report, patch: ReportPatch) -> ReportInput:
+    """The report's fields with those the patch sent replaced."""
+    sent = patch.model_fields_set - set(IGNORED_FIELDS)
+    return as_input(report).model_copy(update={name: getattr(patch, name) for name in sent})
 
 
 # ---- changes, each checked and recorded
@@ -424,30 +509,44 @@ def locate(text: str | None, exact: str, prefix: str = "", suffix: str = "") -> 
     return -1 if found < 0 else found + len(prefix)
 
 
-def parse_selector(data: Any) -> tuple[str, str, str]:
-    """A TextQuoteSelector, flat or under 'selector'."""
-    if not isinstance(data, dict):
-        raise Malformed("send a TextQuoteSelector: {'exact': ..., 'prefix': ..., 'suffix': ...}")
-    selector = data.get("selector", data)
-    if not isinstance(selector, dict):
-        raise Malformed("'selector' must be an object with 'exact', 'prefix' and 'suffix'")
-    kind = selector.get("type", "TextQuoteSelector")
-    if kind != "TextQuoteSelector":
-        raise InvalidInput(f"selector type {kind!r} is not supported; use TextQuoteSelector")
-    parts = []
-    for name in ("exact", "prefix", "suffix"):
-        value = selector.get(name, "")
+class TextQuoteSelector(Checked):
+    """A W3C Web Annotation TextQuoteSelector, sent flat or under `selector`: `prefix + exact +
+    suffix` must occur in the report's text (422 otherwise). Without prefix and suffix, the
+    CONTEXT_CHARS characters either side of the first match are kept."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["TextQuoteSelector"] = "TextQuoteSelector"
+    exact: str = Field(max_length=QUOTE_MAX, json_schema_extra={"minLength": 1})
+    prefix: str = Field(default="", max_length=QUOTE_MAX)
+    suffix: str = Field(default="", max_length=QUOTE_MAX)
+
+    @classmethod
+    def check_whole(cls, data: dict[str, Any]) -> dict[str, Any]:
+        selector = data.get("selector", data)
+        if not isinstance(selector, dict):
+            raise Malformed("'selector' must be an object with 'exact', 'prefix' and 'suffix'")
+        kind = selector.get("type", "TextQuoteSelector")
+        if kind != "TextQuoteSelector":
+            raise InvalidInput(f"selector type {kind!r} is not supported; use TextQuoteSelector")
+        return {name: selector.get(name) for name in ("exact", "prefix", "suffix")}
+
+    @field_validator("exact", "prefix", "suffix", mode="before")
+    @classmethod
+    def _quote(cls, value: Any, info: ValidationInfo) -> str:
         if value is None:
-            value = ""
+            return ""
         if not isinstance(value, str):
-            raise Malformed(f"'{name}' must be text")
+            raise Malformed(f"'{info.field_name}' must be text")
         if len(value) > QUOTE_MAX:
-            raise InvalidInput(f"'{name}' is longer than {QUOTE_MAX:,} characters")
-        parts.append(value.replace("\r\n", "\n").replace("\r", "\n"))
-    exact, prefix, suffix = parts
-    if not exact.strip():
-        raise InvalidInput("the quote ('exact') is empty; select some text of the report")
-    return exact, prefix, suffix
+            raise InvalidInput(f"'{info.field_name}' is longer than {QUOTE_MAX:,} characters")
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TextQuoteSelector:
+        if not self.exact.strip():
+            raise InvalidInput("the quote ('exact') is empty; select some text of the report")
+        return self
 
 
 def create_claim(

@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, url_for
 
 from annotations.catalogue.users import Role
 from annotations.newsroom import publishing, reports, signing
 from annotations.newsroom.links import find_links
+from annotations.newsroom.reports import ReportInput, ReportPatch, TextQuoteSelector
 from annotator import services, story
+from annotator.api.contract import operation
+from annotator.api.models import newsroom as models
+from annotator.api.models.meta import SigningKey
 from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
-from annotator.forms import json_body
 from annotator.services import database
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
@@ -44,8 +47,18 @@ def report_body(report: reports.Report, session: Any) -> dict[str, Any]:
     return body
 
 
+TAGS = ("reports",)
+WRITES = (400, 403, 404, 415, 422)
+
+
 @bp.get("")
 @login_required
+@operation(
+    "listReports",
+    summary="Reports (viewers see published ones only)",
+    tags=TAGS,
+    responses={200: models.ReportList},
+)
 def index() -> Response:
     with database().read() as session:
         found = reports.list_reports(session, role())
@@ -54,16 +67,32 @@ def index() -> Response:
 
 @bp.post("")
 @role_required(Role.editor)
-def create() -> tuple[Response, int, dict[str, str]]:
-    data = reports.parse_report(json_body())
+@operation(
+    "createReport",
+    summary="Add a report (editor)",
+    tags=TAGS,
+    body=ReportInput,
+    responses={201: models.Report},
+    errors=(400, 403, 409, 415, 422),
+    security="write",
+    extra=models.CREATED,
+)
+def create(body: ReportInput) -> tuple[Response, int, dict[str, str]]:
     with database().write() as session:
-        report = reports.create_report(session, data, actor())
-        body = report_body(report, session)
-    return jsonify(body), 201, {"Location": url_for("reports.show", report_id=body["id"])}
+        report = reports.create_report(session, body, actor())
+        found = report_body(report, session)
+    return jsonify(found), 201, {"Location": url_for("reports.show", report_id=found["id"])}
 
 
 @bp.get("/<report_id>")
 @login_required
+@operation(
+    "getReport",
+    summary="A report with its claims, links and publications",
+    tags=TAGS,
+    responses={200: models.Report},
+    errors=(404,),
+)
 def show(report_id: str) -> Response:
     with database().read() as session:
         return jsonify(report_body(reports.get_report(session, report_id, role()), session))
@@ -71,18 +100,44 @@ def show(report_id: str) -> Response:
 
 @bp.route("/<report_id>", methods=["PUT", "PATCH"])
 @role_required(Role.editor)
-def edit(report_id: str) -> Response:
-    body = json_body()
+@operation(
+    "replaceReport",
+    summary="Replace a report's fields (editor)",
+    tags=TAGS,
+    body=ReportInput,
+    responses={200: models.Report},
+    errors=WRITES,
+    security="write",
+    method="PUT",
+)
+@operation(
+    "changeReport",
+    summary="Change some of a report's fields (editor)",
+    tags=TAGS,
+    body=ReportPatch,
+    responses={200: models.Report},
+    errors=WRITES,
+    security="write",
+    method="PATCH",
+)
+def edit(report_id: str, body: ReportInput) -> Response:
     with database().write() as session:
         report = reports.get_report(session, report_id, role(), for_update=True)
-        base = reports.as_input(report) if request.method == "PATCH" else None
-        data = reports.parse_report(body, base=base)
+        data = reports.patched(report, body) if isinstance(body, ReportPatch) else body
         reports.update_report(session, report, data, actor())
         return jsonify(report_body(report, session))
 
 
 @bp.delete("/<report_id>")
 @role_required(Role.editor)
+@operation(
+    "deleteReport",
+    summary="Delete a report (soft; editor)",
+    tags=TAGS,
+    responses={200: models.Deleted},
+    errors=(400, 403, 404),
+    security="write",
+)
 def remove(report_id: str) -> Response:
     with database().write() as session:
         report = reports.get_report(session, report_id, role(), for_update=True)
@@ -92,6 +147,13 @@ def remove(report_id: str) -> Response:
 
 @bp.get("/<report_id>/history")
 @login_required
+@operation(
+    "reportHistory",
+    summary="Every change to the report, its claims, links and publications",
+    tags=TAGS,
+    responses={200: models.ReportChanges},
+    errors=(404,),
+)
 def history(report_id: str) -> Response:
     """Every change to the report, its claims, its links and its publications."""
     with database().read() as session:
@@ -105,6 +167,13 @@ def history(report_id: str) -> Response:
 
 @bp.get("/<report_id>/claims")
 @login_required
+@operation(
+    "listClaims",
+    summary="The report's claims",
+    tags=TAGS,
+    responses={200: models.ClaimList},
+    errors=(404,),
+)
 def claims(report_id: str) -> Response:
     with database().read() as session:
         report = reports.get_report(session, report_id, role())
@@ -113,18 +182,34 @@ def claims(report_id: str) -> Response:
 
 @bp.post("/<report_id>/claims")
 @role_required(Role.editor)
-def create_claim(report_id: str) -> tuple[Response, int, dict[str, str]]:
-    exact, prefix, suffix = reports.parse_selector(json_body())
+@operation(
+    "createClaim",
+    summary="Quote the report's text as a claim (editor)",
+    tags=TAGS,
+    body=TextQuoteSelector,
+    responses={201: models.Claim},
+    errors=WRITES,
+    security="write",
+    extra=models.CREATED,
+)
+def create_claim(report_id: str, body: TextQuoteSelector) -> tuple[Response, int, dict[str, str]]:
     with database().write() as session:
         report = reports.get_report(session, report_id, role(), for_update=True)
-        claim = reports.create_claim(session, report, exact, prefix, suffix, actor())
-        body = claim.to_dict()
-    location = url_for("reports.show_claim", report_id=report_id, claim_id=body["id"])
-    return jsonify(body), 201, {"Location": location}
+        claim = reports.create_claim(session, report, body.exact, body.prefix, body.suffix, actor())
+        made = claim.to_dict()
+    location = url_for("reports.show_claim", report_id=report_id, claim_id=made["id"])
+    return jsonify(made), 201, {"Location": location}
 
 
 @bp.get("/<report_id>/claims/<claim_id>")
 @login_required
+@operation(
+    "getClaim",
+    summary="A claim with its links",
+    tags=TAGS,
+    responses={200: models.Claim},
+    errors=(404,),
+)
 def show_claim(report_id: str, claim_id: str) -> Response:
     with database().read() as session:
         report = reports.get_report(session, report_id, role())
@@ -138,6 +223,14 @@ def show_claim(report_id: str, claim_id: str) -> Response:
 
 @bp.delete("/<report_id>/claims/<claim_id>")
 @role_required(Role.editor)
+@operation(
+    "deleteClaim",
+    summary="Remove a claim that has no links (editor)",
+    tags=TAGS,
+    responses={200: models.Deleted},
+    errors=(400, 403, 404, 409),
+    security="write",
+)
 def remove_claim(report_id: str, claim_id: str) -> Response:
     with database().write() as session:
         report = reports.get_report(session, report_id, role())
@@ -155,6 +248,16 @@ def remove_claim(report_id: str, claim_id: str) -> Response:
 
 @bp.post("/<report_id>/publish")
 @role_required(Role.editor)
+@operation(
+    "publishReport",
+    summary="Freeze the evidence as the next publication (editor); 409 lists every linked "
+    "annotation not approved or deleted",
+    tags=TAGS,
+    responses={201: models.Publication},
+    errors=(400, 403, 404, 409, 422),
+    security="write",
+    extra=models.CREATED,
+)
 def publish(report_id: str) -> tuple[Response, int, dict[str, str]]:
     labels = services.taxonomy()
     with database().write() as session:
@@ -168,6 +271,13 @@ def publish(report_id: str) -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("/<report_id>/publications")
 @login_required
+@operation(
+    "listPublications",
+    summary="Every publication with its sha256",
+    tags=TAGS,
+    responses={200: models.PublicationList},
+    errors=(404,),
+)
 def publications(report_id: str) -> Response:
     with database().read() as session:
         report = reports.get_report(session, report_id, role())
@@ -177,6 +287,13 @@ def publications(report_id: str) -> Response:
 
 @bp.get("/<report_id>/publications/<int:number>")
 @login_required
+@operation(
+    "getPublication",
+    summary="The frozen evidence JSON, byte for byte as hashed",
+    tags=TAGS,
+    responses={200: {"type": "object"}},
+    errors=(404,),
+)
 def publication(report_id: str, number: int) -> Response:
     """The frozen evidence, exactly as published (its sha256 is in the ETag)."""
     with database().read() as session:
@@ -188,38 +305,81 @@ def publication(report_id: str, number: int) -> Response:
         return response
 
 
-def _frozen(report_id: str) -> tuple[publishing.Publication, Any]:
-    number = request.args.get("publication")
-    if number is not None and not number.isdigit():
-        raise RequestError("publication must be a publication number", status=400)
+def _frozen(report_id: str, query: models.Frozen) -> tuple[publishing.Publication, Any]:
     with database().read() as session:
         report = reports.get_report(session, report_id, role())
-        found = publishing.get_publication(session, report, int(number) if number else None)
+        found = publishing.get_publication(session, report, query.publication)
     return found, publishing.frozen_evidence(found, images_dir())
 
 
 @bp.get("/<report_id>/map.html")
 @login_required
-def map_html(report_id: str) -> Response:
-    found, evidence = _frozen(report_id)
-    return story.map_response(found, evidence, download=bool(request.args.get("download")))
+@operation(
+    "reportMap",
+    summary="The interactive map of a publication: one self-contained HTML file",
+    tags=TAGS,
+    query=models.MapQuery,
+    responses={200: {"description": "HTML.", "content": {"text/html": {}}}},
+    errors=(400, 404),
+)
+def map_html(report_id: str, query: models.MapQuery) -> Response:
+    found, evidence = _frozen(report_id, query)
+    return story.map_response(found, evidence, download=bool(query.download))
 
 
 @bp.get("/<report_id>/figure.<any(png, svg):fmt>")
 @login_required
-def figure(report_id: str, fmt: str) -> Response:
-    found, evidence = _frozen(report_id)
-    return story.figure_response(found, evidence, fmt, request.args)
+@operation(
+    "reportFigure",
+    summary="The annotated figure (PNG at print resolution, or SVG)",
+    tags=TAGS,
+    query=models.FigureQuery,
+    responses={
+        200: {
+            "description": "The figure.",
+            "content": {media: {} for media in story.FIGURE_TYPES.values()},
+        }
+    },
+    errors=(400, 404, 422, 503),
+)
+def figure(report_id: str, fmt: str, query: models.FigureQuery) -> Response:
+    found, evidence = _frozen(report_id, query)
+    width = query.width or story.FIGURE_DEFAULT_PX
+    return story.figure_response(
+        found, evidence, fmt, width=width, height=query.height, ids=query.annotation_ids()
+    )
 
 
 @bp.get("/<report_id>/bundle.zip")
 @login_required
-def bundle(report_id: str) -> Response:
-    found, evidence = _frozen(report_id)
+@operation(
+    "reportBundle",
+    summary="The evidence bundle: GeoJSON, KML, figure and manifest.json",
+    description="`manifest.json` holds the sha256 of every other member, and "
+    "`manifest.json.sig` the server's Ed25519 signature of the manifest "
+    "(`annotator verify BUNDLE --key FILE` checks both; the key is at "
+    "`GET /api/v1/signing-key`). The bundle's own `signing-key.pem` is a "
+    "convenience and proves nothing about its origin.",
+    tags=TAGS,
+    query=models.Frozen,
+    responses={200: {"description": "A zip file.", "content": {"application/zip": {}}}},
+    errors=(400, 404),
+)
+def bundle(report_id: str, query: models.Frozen) -> Response:
+    found, evidence = _frozen(report_id, query)
     return story.bundle_response(found, evidence)
 
 
 @signing_bp.get("/signing-key")
+@operation(
+    "signingKey",
+    summary="The public key that evidence bundles are signed with (no sign-in)",
+    description="Save `public_key` as a file and check a bundle with `annotator verify BUNDLE "
+    "--key FILE`. Get it from this server itself: a key that came with a bundle proves nothing.",
+    tags=("reports",),
+    responses={200: SigningKey},
+    security=None,
+)
 def signing_key() -> Response:
     """The server's Ed25519 public key, which `annotator verify BUNDLE --key FILE` checks a
     bundle's signature with (save `public_key` as FILE). No sign-in: a reader checking a bundle
