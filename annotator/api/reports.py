@@ -14,7 +14,6 @@ from annotations.newsroom.reports import ReportInput, ReportPatch, TextQuoteSele
 from annotator import services, story
 from annotator.api.contract import operation
 from annotator.api.models import newsroom as models
-from annotator.api.models.meta import SigningKey
 from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
 from annotator.services import database
@@ -376,8 +375,8 @@ def bundle(report_id: str, query: models.Frozen) -> Response:
     summary="The public key that evidence bundles are signed with (no sign-in)",
     description="Save `public_key` as a file and check a bundle with `annotator verify BUNDLE "
     "--key FILE`. Get it from this server itself: a key that came with a bundle proves nothing.",
-    tags=("reports",),
-    responses={200: SigningKey},
+    tags=TAGS,
+    responses={200: models.SigningKey},
     security=None,
 )
 def signing_key() -> Response:

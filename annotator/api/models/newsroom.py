@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from annotations.newsroom.events import ANNOTATION_ID_MAX
 from annotations.newsroom.evidence import Stance
 from annotations.newsroom.reports import Coarsening, ReportStatus, TextQuoteSelector, parse_id
+from annotations.newsroom.signing import ALGORITHM
 from annotator.api.contract import invalid
 from annotator.story import FIGURE_MAX_PX, FIGURE_MIN_PX
 
@@ -176,6 +177,14 @@ class EventList(BaseModel):
 class EventChanges(BaseModel):
     event: int
     changes: list[Change]
+
+
+class SigningKey(BaseModel):
+    """The key."""
+
+    algorithm: str = Field(json_schema_extra={"const": ALGORITHM})
+    sha256: Sha256 = Field(description="sha256 of the raw 32-byte key")
+    public_key: str = Field(description="PEM (SubjectPublicKeyInfo)")
 
 
 class Deleted(BaseModel):
