@@ -2,8 +2,8 @@
 pyogrio writing the same GeoDataFrame straight to disk (the floor).
 
 `make bench-exchange` (and `make bench`) runs it (`python -m benchmarks.exchange`) with the
-app's venv; `--smoke` exports 300 annotations to GeoJSON, GeoPackage, Shapefile and STAC
-(the formats whose output or floor is handled apart) and imports the GeoPackage back. It:
+app's venv; `--smoke` exports 300 annotations on 4 sites to a GeoPackage (a file) and a
+Shapefile (a folder), against their floors, and imports the GeoPackage back. It:
 
 1. writes the 100 synthetic captures of benchmarks.annotations (50 sites x 2) and imports
    them with the app's CLI into benchmarks/out/exchange/base (`annotator init`,
@@ -61,7 +61,8 @@ from benchmarks.common.timing import CpuMeter, log
 SIZES = (100_000, 1_000_000)
 FORMATS = ("geojson", "gpkg", "shp", "kml", "kmz", "csv", "fgb", "stac")
 SMOKE_SIZES = (300,)
-SMOKE_FORMATS = ("geojson", "gpkg", "shp", "stac")
+SMOKE_FORMATS = ("gpkg", "shp")
+SMOKE_SITES = 4
 TARGET_TIME_RATIO = 1.5
 TARGET_RSS_RATIO = 1.5
 
@@ -69,7 +70,7 @@ TARGET_RSS_RATIO = 1.5
 # ------------------------------------------------------------------------------- the data
 
 
-def prepare(out: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
+def prepare(out: Path, sizes: tuple[int, ...], sites: int = 50) -> dict[int, Path]:
     """A data folder per size holding that many annotations (reused when already there)."""
     base = Backend("sqlite", "SQLite", out / "base")
     folders: dict[int, Path] = {}
@@ -86,7 +87,7 @@ def prepare(out: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
                     CatalogueImage(**c) for c in json.loads(catalogue_file.read_text())
                 ]
             else:
-                catalogue(base, write_images(site_layout(), out / "images"))
+                catalogue(base, write_images(site_layout(sites), out / "images"))
                 catalogue_file.write_text(json.dumps([c.__dict__ for c in base.catalogue]))
         log(f"loading {size:,} annotations into {folder}")
         shutil.rmtree(folder, ignore_errors=True)
@@ -483,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     formats = [f for f in args.formats.split(",") if f] if args.formats else list(default_formats)
     floors = set(args.floors.split(",")) if args.floors else set(formats)
     if not args.report_only:
-        folders = prepare(opts.out, sizes)
+        folders = prepare(opts.out, sizes, SMOKE_SITES if opts.smoke else 50)
         for size in sizes:
             measure_size(
                 opts.out,

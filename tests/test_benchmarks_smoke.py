@@ -129,7 +129,7 @@ def test_exchange(tmp_path: Path) -> None:
         "### Import of the 100,000-feature GeoPackage",
         "### Machine",
     ]
-    for name in ("gpkg", "shp", "stac"):
+    for name in ("gpkg", "shp"):
         assert re.search(rf"\| {name} \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| \*\*", part), name
     created = re.search(
         r"\| import \| [0-9.]+ s \([0-9,]+ features/s\) \| ([0-9,]+) \| 0 \| 0 \|", part
