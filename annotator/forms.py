@@ -58,31 +58,3 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RequestError("the JSON body must be an object")
     return data
-
-
-def text_field(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise RequestError(f"'{name}' is required", status=422, code="invalid")
-        return None
-    if not isinstance(value, str):
-        raise RequestError(f"'{name}' must be a string", status=422, code="invalid")
-    return value
-
-
-def number_field(data: dict[str, Any], name: str, *, required: bool = False) -> float | None:
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise RequestError(f"'{name}' is required", status=422, code="invalid")
-        return None
-    if isinstance(value, bool):
-        raise RequestError(f"'{name}' must be a number", status=422, code="invalid")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RequestError(f"'{name}' must be a number", status=422, code="invalid") from None
-    if not math.isfinite(number):
-        raise RequestError(f"'{name}' must be a finite number", status=422, code="invalid")
-    return number

@@ -15,6 +15,7 @@ from shapely.geometry.polygon import orient
 from annotations.errors import InvalidInput
 
 GEOD = Geod(ellps="WGS84")
+MAX_RADIUS_M = 500_000  # the largest site circle
 
 
 def check_lonlat(lon: float, lat: float) -> None:
@@ -29,7 +30,7 @@ def check_lonlat(lon: float, lat: float) -> None:
 def geodesic_circle(lon: float, lat: float, radius_m: float, points: int = 72) -> shapely.Polygon:
     """A polygon of `points` vertices at `radius_m` metres (geodesic) around a point."""
     check_lonlat(lon, lat)
-    if not (math.isfinite(radius_m) and 0 < radius_m <= 500_000):
+    if not (math.isfinite(radius_m) and 0 < radius_m <= MAX_RADIUS_M):
         raise InvalidInput(f"radius {radius_m} m must be between 0 and 500,000 m")
     azimuths = [360.0 * i / points for i in range(points)]
     lons, lats, _ = GEOD.fwd([lon] * points, [lat] * points, azimuths, [radius_m] * points)

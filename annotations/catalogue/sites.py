@@ -14,6 +14,8 @@ from annotations.catalogue.geo import to_geojson_text
 from annotations.catalogue.tables import Image, Site, SiteImage
 from annotations.errors import AlreadyExists, InvalidInput, NotFound
 
+NAME_MAX = 200  # characters of a site name
+
 
 def slugify(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
@@ -31,7 +33,7 @@ def add_site(
 ) -> Site:
     """Create a site and attach every catalogued image whose footprint meets its area."""
     name = name.strip()
-    if not name or len(name) > 200:
+    if not name or len(name) > NAME_MAX:
         raise InvalidInput("a site needs a name of 1 to 200 characters")
     slug = slugify(slug or name)
     if not slug:

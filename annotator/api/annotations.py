@@ -21,7 +21,9 @@ from annotations.newsroom.links import link_changes, reports_by_annotation
 from annotations.review import DECISIONS, Item, review
 from annotations.search import search_rows
 from annotator import services
+from annotator.api.contract import operation
 from annotator.api.filters import filters_from_query
+from annotator.api.models.labels import LabelQuery, Measurement, MeasureRequest, Taxonomy
 from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
 from annotator.forms import json_body
@@ -58,36 +60,37 @@ def one(annotation: Annotation, session: Session, status: int = 200) -> Response
 
 @bp.get("/labels")
 @login_required
-def labels() -> Response:
-    text = request.args.get("q")
-    if text is None:
+@operation(
+    "listLabels",
+    summary="The label taxonomy, or the labels matching a type-ahead search",
+    tags=("labels",),
+    query=LabelQuery,
+    responses={200: Taxonomy},
+    errors=(400,),
+)
+def labels(query: LabelQuery) -> Response:
+    if query.q is None:
         return jsonify(services.taxonomy().to_dict())
-    try:
-        limit = int(request.args.get("limit", 10))
-    except ValueError:
-        raise RequestError("limit must be a whole number", status=400) from None
-    if not 1 <= limit <= 100:
-        raise RequestError("limit must be between 1 and 100", status=400)
-    return jsonify(
-        {"labels": [label.to_dict() for label in services.taxonomy().search(text, limit)]}
-    )
+    found = services.taxonomy().search(query.q, query.limit)
+    return jsonify({"labels": [label.to_dict() for label in found]})
 
 
 @bp.post("/measure")
 @login_required
-def measure() -> Response:
+@operation(
+    "measureAndIdentify",
+    summary="Measure a shape on an image; rank the aircraft types its size fits",
+    tags=("labels",),
+    body=MeasureRequest,
+    responses={200: Measurement},
+    errors=(404,),
+    security="write",
+)
+def measure(body: MeasureRequest) -> Response:
     """Measure a shape on an image and rank the aircraft types its size fits."""
-    body = json_body()
-    image_id = body.get("image_id")
-    if not isinstance(image_id, str) or not image_id:
-        raise RequestError(
-            "send {'geometry': GeoJSON geometry, 'image_id': the image's id}",
-            status=422,
-            code="invalid",
-        )
-    geometry = parse_geometry(body.get("geometry"))
+    geometry = parse_geometry(body.geometry)
     with database().read() as session:
-        gsd_m = get_image(session, image_id).gsd_m
+        gsd_m = get_image(session, body.image_id).gsd_m
     return jsonify(identify(geometry, gsd_m, services.taxonomy()).to_dict())
 
 

@@ -29,7 +29,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from annotator import services
@@ -46,6 +52,8 @@ ResponseSpec = Any
 DEFAULT_STATUS = 422
 DEFAULT_CODE = "invalid"
 _ATTRIBUTE = "__api_operation__"
+#: the key of a reference to a hand-built component schema (see `component`)
+COMPONENT = "x-component"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,8 +140,9 @@ def operation_of(view: Callable[..., Any] | None, method: str = "GET") -> Operat
 
 def component(name: str) -> WithJsonSchema:
     """A field documented as a component the builder makes by hand (`LabelId`, `Geometry`):
-    `label: Annotated[str, component("LabelId")]`."""
-    return WithJsonSchema({"$ref": f"#/components/schemas/{name}"})
+    `label: Annotated[str, component("LabelId")]`. (A placeholder: pydantic refuses a `$ref`
+    to a schema it does not know; annotator.api.openapi turns it into the `$ref`.)"""
+    return WithJsonSchema({COMPONENT: name})
 
 
 # --- reading the request ------------------------------------------------------------------------
@@ -190,11 +199,29 @@ def query_values(model: type[BaseModel]) -> dict[str, Any]:
 # --- errors -------------------------------------------------------------------------------------
 
 
-def invalid(message: str, *, status: int = DEFAULT_STATUS, code: str = DEFAULT_CODE) -> Exception:
-    """An error a validator raises to answer with exactly `message` (and this status/code):
-    `raise invalid("'name' is required")`."""
+def invalid(
+    message: str, *, status: int = DEFAULT_STATUS, code: str = DEFAULT_CODE, details: Any = None
+) -> Exception:
+    """An error a validator raises to answer with exactly `message` (and this status, code
+    and details, when given): `raise invalid("'name' is required")`."""
     # the text is passed as context so that braces in it are never read as placeholders
-    return PydanticCustomError(code, "{text}", {"text": message, "status": status})
+    context = {"text": message, "status": status}
+    if details is not None:
+        context["details"] = details
+    return PydanticCustomError(code, "{text}", context)
+
+
+def refuse(message: str, *, status: int = DEFAULT_STATUS, code: str = DEFAULT_CODE) -> Any:
+    """Annotated metadata: any fault of this field answers with exactly `message`,
+    `image_id: Annotated[str, Field(min_length=1), refuse("send ...")]`."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise invalid(message, status=status, code=code) from None
+
+    return WrapValidator(check)
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -259,4 +286,10 @@ def request_error(exc: ValidationError) -> RequestError:
         for error in found
     ]
     status, code = _status(found[0])
-    return RequestError(sentence(found[0]), status=status, code=code, details=details)
+    chosen = (found[0].get("ctx") or {}).get("details")
+    return RequestError(
+        sentence(found[0]),
+        status=status,
+        code=code,
+        details=chosen if chosen is not None else details,
+    )

@@ -25,7 +25,9 @@ from flask import Blueprint, Response, current_app, request
 from annotations.exchange import FORMATS, Selection, count, export_file, get_format, stac
 from annotations.exchange.budget import Budget, ExportStopped, TooManyChips
 from annotator import services
+from annotator.api.contract import operation
 from annotator.api.filters import filters_from_query
+from annotator.api.models.exports import FILTERS, ExportQuery
 from annotator.auth import actor, login_required
 from annotator.connection import client_gone
 from annotator.errors import RequestError
@@ -43,18 +45,46 @@ def _formats() -> dict[str, Any]:
     return {"export_formats": lambda: list(FORMATS.values())}
 
 
+DESCRIPTION = (
+    "Every feature carries its provenance (image, capture time, provider, licence, GSD, "
+    "analyst, status, confidence, version, reports). Written to a temporary file and streamed; "
+    "at most ANNOTATOR_EXPORT_MAX_FEATURES annotations (413 above it: use `annotator export`). "
+    "X-Annotation-Count says how many were written. Each export has a budget: chip settings "
+    "that would cut more than ANNOTATOR_EXPORT_MAX_CHIPS chips are refused before any is cut "
+    "(413 `too_many_chips`, `details.chips`), and an export that writes more than "
+    "ANNOTATOR_EXPORT_MAX_MB or runs longer than ANNOTATOR_EXPORT_MAX_SECONDS is stopped (413 "
+    "`export_bytes`, `export_seconds`). It also stops when the client closes the connection. "
+    "The STAC catalogue's image links use ANNOTATOR_PUBLIC_URL, or the request's host if "
+    "ANNOTATOR_ALLOWED_HOSTS lists it (400 `bad_host` otherwise). CSV cells that would start a "
+    "spreadsheet formula (=, +, -, @, tab, CR) start with a single quote."
+)
+FILE = {"schema": {"type": "string", "format": "binary"}}
+
+
 @bp.get("/exports")
 @login_required
-def export_annotations() -> Response:
-    name = request.args.get("format", "")
-    if not name:
-        raise RequestError(
-            f"say which format: ?format= one of {', '.join(FORMATS)}",
-            status=422,
-            code="invalid",
-            details={"formats": list(FORMATS)},
-        )
-    fmt = get_format(name)
+@operation(
+    "exportAnnotations",
+    summary="The annotations a search selects, as a GIS file",
+    description=DESCRIPTION,
+    tags=("exports",),
+    query=ExportQuery,
+    responses={
+        200: {
+            "description": "The file, as an attachment.",
+            "content": {f.media_type: FILE for f in FORMATS.values()},
+            "headers": {
+                "X-Annotation-Count": {"schema": {"type": "integer"}},
+                "Content-Disposition": {"schema": {"type": "string"}},
+            },
+        }
+    },
+    errors=(400, 404, 413, 422),
+    # the search filters, read by filters_from_query and documented by the search route
+    extra={"parameters": [{"$ref": f"#/components/parameters/{name}"} for name in FILTERS]},
+)
+def export_annotations(query: ExportQuery) -> Response:
+    fmt = get_format(query.format)
     filters = filters_from_query()
     if filters.label:
         services.taxonomy().get(filters.label)

@@ -12,6 +12,8 @@ from flask import Blueprint, Response, current_app, jsonify, request, send_file,
 from annotations.catalogue.images import Provenance, get_image, list_images
 from annotations.catalogue.users import Role
 from annotations.times import parse_time
+from annotator.api.contract import operation
+from annotator.api.models.images import Image, ImageList, ImageUpload, UploadResult
 from annotator.auth import current_user, login_required, role_required
 from annotator.errors import RequestError
 from annotator.intake import Upload, import_images
@@ -19,10 +21,21 @@ from annotator.services import database
 
 bp = Blueprint("images", __name__, url_prefix="/api/v1/images")
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+LOCATION = {"Location": {"$ref": "#/components/headers/Location"}}
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": ImageUpload,
+            "encoding": {"file": {"contentType": "image/tiff, application/octet-stream"}},
+        }
+    },
+}
 
 
 @bp.get("")
 @login_required
+@operation("listImages", summary="List the catalogue", tags=("images",), responses={200: ImageList})
 def index() -> Response:
     with database().read() as session:
         return jsonify({"images": [image.to_dict() for image in list_images(session)]})
@@ -30,6 +43,7 @@ def index() -> Response:
 
 @bp.get("/<image_id>")
 @login_required
+@operation("getImage", summary="One image", tags=("images",), responses={200: Image}, errors=(404,))
 def show(image_id: str) -> Response:
     with database().read() as session:
         return jsonify(get_image(session, image_id).to_dict())
@@ -37,6 +51,21 @@ def show(image_id: str) -> Response:
 
 @bp.get("/<image_id>/cog")
 @login_required
+@operation(
+    "getImageCog",
+    summary="The stored Cloud-Optimized GeoTIFF (range requests answered)",
+    description="What a STAC export made over HTTP links each image asset to; GDAL's "
+    "/vsicurl/ and QGIS read it in place with range requests.",
+    tags=("images",),
+    responses={
+        200: {
+            "description": "The COG.",
+            "content": {COG_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        206: "The byte range asked for (Range header).",
+    },
+    errors=(404,),
+)
 def cog(image_id: str) -> Response:
     """The stored Cloud-Optimized GeoTIFF itself, with HTTP range requests, so QGIS or GDAL
     (/vsicurl/) can read it in place, and a STAC export's `image` asset can point here."""
@@ -67,6 +96,28 @@ def _provenance(form: Any) -> Provenance:
 
 @bp.post("")
 @role_required(Role.analyst)
+@operation(
+    "uploadImages",
+    summary="Upload GeoTIFFs (analyst)",
+    description="Each file is checked and stored as a Cloud-Optimized GeoTIFF under its sha256. "
+    'One file answers the image, several `{"images": [...]}`; all are imported or none.',
+    tags=("images",),
+    responses={
+        201: {
+            "description": "At least one image is new.",
+            "headers": LOCATION,
+            "content": UploadResult,
+        },
+        200: {
+            "description": "Every file was catalogued already.",
+            "headers": LOCATION,
+            "content": UploadResult,
+        },
+    },
+    errors=(400, 404, 413, 415, 422),
+    security="write",
+    extra={"requestBody": UPLOAD_BODY},
+)
 def upload() -> tuple[Response, int, dict[str, str]]:
     files = request.files.getlist("file")
     if not files or not any(f.filename for f in files):

@@ -17,6 +17,8 @@ from annotations.exchange.imports import (
     parse_label_map,
 )
 from annotator import services
+from annotator.api.contract import operation
+from annotator.api.models.imports import ImportReport, ImportUpload
 from annotator.auth import actor, role_required
 from annotator.errors import RequestError
 from annotator.intake import display_name
@@ -28,6 +30,28 @@ TRUE = ("1", "true", "yes", "on")
 
 @bp.post("/imports")
 @role_required(Role.analyst)
+@operation(
+    "importAnnotations",
+    summary="Import annotations from a GIS file (analyst)",
+    description="GeoJSON (2008-style `crs` reprojected), GeoPackage, zipped Shapefile, KML, "
+    "KMZ, or a zip of a STAC label item with its files; the format is told by content. A dry "
+    "run reports what would be made and every feature left out with its reason. A real run "
+    "imports every feature or none (one invalid feature refuses it all; features outside every "
+    "image are listed and left out); importing the same features again makes nothing new.",
+    tags=("imports",),
+    responses={
+        201: {"description": "Annotations were made.", "content": ImportReport},
+        200: {"description": "A dry run, or nothing new to make.", "content": ImportReport},
+    },
+    errors=(400, 404, 409, 413, 415, 422),
+    security="write",
+    extra={
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": ImportUpload}},
+        }
+    },
+)
 def create() -> tuple[Response, int]:
     dry_run = request.form.get("dry_run", "").strip().lower() in TRUE
     report = run_import(dry_run)

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, url_for
 
 from annotations.catalogue.geo import area_polygon, geodesic_circle
 from annotations.catalogue.sites import add_site, get_site, list_sites
 from annotations.catalogue.users import Role
 from annotations.timeline import parse_statuses, site_timeline
 from annotator import services
+from annotator.api.contract import operation
+from annotator.api.models.sites import (
+    DEFAULT_RADIUS_M,
+    Site,
+    SiteInput,
+    SiteList,
+    Timeline,
+    TimelineQuery,
+)
 from annotator.auth import current_user, login_required, role_required
-from annotator.errors import RequestError
-from annotator.forms import json_body, number_field, text_field
 from annotator.services import database
 
 bp = Blueprint("sites", __name__, url_prefix="/api/v1/sites")
-DEFAULT_RADIUS_M = 3000.0
+LOCATION = {"headers": {"Location": {"$ref": "#/components/headers/Location"}}}
 
 
 @bp.get("")
 @login_required
+@operation("listSites", summary="List the sites", tags=("sites",), responses={200: SiteList})
 def index() -> Response:
     with database().read() as session:
         return jsonify({"sites": [site.to_dict() for site in list_sites(session)]})
@@ -27,6 +35,7 @@ def index() -> Response:
 
 @bp.get("/<slug>")
 @login_required
+@operation("getSite", summary="One site", tags=("sites",), responses={200: Site}, errors=(404,))
 def show(slug: str) -> Response:
     with database().read() as session:
         return jsonify(get_site(session, slug).to_dict())
@@ -34,8 +43,17 @@ def show(slug: str) -> Response:
 
 @bp.get("/<slug>/timeline")
 @login_required
-def timeline(slug: str) -> Response:
-    statuses = parse_statuses(request.args.get("status"))
+@operation(
+    "siteTimeline",
+    summary="The site's captures by date, with objects counted per label",
+    description="Counted: annotations not deleted whose status is among `status`.",
+    tags=("sites",),
+    query=TimelineQuery,
+    responses={200: Timeline},
+    errors=(404, 422),
+)
+def timeline(slug: str, query: TimelineQuery) -> Response:
+    statuses = parse_statuses(query.status)
     names = {label.id: label.name for label in services.taxonomy()}
     with database().read() as session:
         return jsonify(site_timeline(session, slug, statuses).to_dict(names))
@@ -43,31 +61,28 @@ def timeline(slug: str) -> Response:
 
 @bp.post("")
 @role_required(Role.analyst)
-def create() -> tuple[Response, int, dict[str, str]]:
-    data = json_body()
-    name = text_field(data, "name", required=True) or ""
-    if data.get("area") is not None:
-        area = area_polygon(data["area"])
+@operation(
+    "createSite",
+    summary="Add a site (analyst)",
+    description="Every catalogued image whose footprint meets the area is attached to it.",
+    tags=("sites",),
+    body=SiteInput,
+    responses={201: Site},
+    errors=(409,),
+    security="write",
+    extra={"responses": {201: LOCATION}},
+)
+def create(body: SiteInput) -> tuple[Response, int, dict[str, str]]:
+    if body.area is not None:
+        area = area_polygon(body.area)
     else:
-        lon = number_field(data, "lon")
-        lat = number_field(data, "lat")
-        if lon is None or lat is None:
-            raise RequestError(
-                "give either 'area' (a GeoJSON polygon) or 'lon' and 'lat' (and 'radius_m')",
-                status=422,
-                code="invalid",
-            )
-        radius = number_field(data, "radius_m") or DEFAULT_RADIUS_M
-        area = geodesic_circle(lon, lat, radius)
+        # the model has made sure both are given
+        area = geodesic_circle(body.lon or 0.0, body.lat or 0.0, body.radius_m or DEFAULT_RADIUS_M)
     user = current_user()
     with database().write() as session:
         site = add_site(
-            session,
-            name,
-            area,
-            slug=text_field(data, "slug"),
-            created_by=user.name if user else None,
+            session, body.name, area, slug=body.slug, created_by=user.name if user else None
         )
-        body = site.to_dict()
-    location = url_for("sites.show", slug=body["slug"])
-    return jsonify(body), 201, {"Location": location}
+        payload = site.to_dict()
+    location = url_for("sites.show", slug=payload["slug"])
+    return jsonify(payload), 201, {"Location": location}

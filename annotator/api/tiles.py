@@ -9,6 +9,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from annotations.catalogue.images import get_image
+from annotator.api.contract import operation
+from annotator.api.models.tiles import TileJSON, tile_path_parameters
 from annotator.api.tilecache import ImageLookup, TileBytesCache, TiledImage
 from annotator.auth import refuse_anonymous, signed_in_quickly
 from annotator.errors import RequestError
@@ -53,6 +55,29 @@ def _signed_in() -> Any:
 
 
 @bp.get("/<image_id>/<z>/<x>/<y>.<fmt>")
+@operation(
+    "getTile",
+    summary="An XYZ WebMercator 256 px tile",
+    tags=("tiles",),
+    responses={
+        200: {
+            "description": "The tile; transparent where there is no data (PNG, WebP).",
+            "headers": {
+                "ETag": {"schema": {"type": "string"}},
+                "Cache-Control": {"$ref": "#/components/headers/CacheControl"},
+            },
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+        },
+        304: "Your copy (If-None-Match) is current.",
+    },
+    errors=(400, 404),
+    extra={
+        "parameters": [
+            *tile_path_parameters(),
+            {"$ref": "#/components/parameters/IfNoneMatch"},
+        ]
+    },
+)
 def tile(image_id: str, z: str, x: str, y: str, fmt: str) -> Response:
     zi, xi, yi = _integer(z, "z"), _integer(x, "x"), _integer(y, "y")
     if fmt not in MEDIA_TYPES:
@@ -77,6 +102,13 @@ def tile(image_id: str, z: str, x: str, y: str, fmt: str) -> Response:
 
 
 @bp.get("/<image_id>/tilejson.json")
+@operation(
+    "getTileJSON",
+    summary="TileJSON 3.0.0 for an image",
+    tags=("tiles",),
+    responses={200: TileJSON},
+    errors=(404,),
+)
 def tilejson(image_id: str) -> Response:
     item = _lookup(image_id)
     info = tileset_info(item.source.path)

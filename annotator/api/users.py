@@ -11,9 +11,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, url_for
 
 from annotations.catalogue.users import Role, User, add_user, change_user, get_user, list_users
+from annotator.api.contract import operation
+from annotator.api.models.users import User as UserOut
+from annotator.api.models.users import UserChange, UserInput, UserList
 from annotator.auth import current_user, forget_user, role_required
 from annotator.errors import RequestError
-from annotator.forms import json_body, text_field
 from annotator.services import database
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
@@ -30,6 +32,13 @@ def _public(user: User) -> dict[str, Any]:
 
 @bp.get("")
 @role_required(Role.admin)
+@operation(
+    "listUsers",
+    summary="List the accounts (admin)",
+    tags=("users",),
+    responses={200: UserList},
+    errors=(403,),
+)
 def index() -> Response:
     with database().read() as session:
         return jsonify({"users": [_public(u) for u in list_users(session)]})
@@ -37,29 +46,43 @@ def index() -> Response:
 
 @bp.post("")
 @role_required(Role.admin)
-def create() -> tuple[Response, int, dict[str, str]]:
-    body = json_body()
-    name = text_field(body, "name", required=True) or ""
-    role = Role.parse(text_field(body, "role", required=True) or "")
-    password = text_field(body, "password", required=True)
+@operation(
+    "createUser",
+    summary="Add an account (admin)",
+    tags=("users",),
+    body=UserInput,
+    responses={201: UserOut},
+    errors=(409,),
+    security="write",
+    extra={
+        "responses": {201: {"headers": {"Location": {"$ref": "#/components/headers/Location"}}}}
+    },
+)
+def create(body: UserInput) -> tuple[Response, int, dict[str, str]]:
+    role = Role.parse(body.role)
     with database().write() as session:
-        user = add_user(session, name, role, password)
+        user = add_user(session, body.name, role, body.password)
         payload = _public(user)
-    return jsonify(payload), 201, {"Location": url_for("users.index") + f"/{name}"}
+    return jsonify(payload), 201, {"Location": url_for("users.index") + f"/{body.name}"}
 
 
 @bp.patch("/<name>")
 @role_required(Role.admin)
-def change(name: str) -> Response:
-    body = json_body()
+@operation(
+    "changeUser",
+    summary="Change a role or password, or switch an account off or on (admin)",
+    tags=("users",),
+    body=UserChange,
+    responses={200: UserOut},
+    errors=(404,),
+    security="write",
+)
+def change(name: str, body: UserChange) -> Response:
+    sent = body.model_fields_set
     me = current_user()
-    role = None
-    if "role" in body:
-        role = Role.parse(text_field(body, "role", required=True) or "")
-    active = body.get("active")
-    if "active" in body and not isinstance(active, bool):
-        raise RequestError("'active' must be true or false", status=422, code="invalid")
-    password = text_field(body, "password", required=True) if "password" in body else None
+    role = Role.parse(body.role or "") if "role" in sent else None
+    active = body.active if "active" in sent else None
+    password = body.password if "password" in sent else None
     with database().write() as session:
         user = get_user(session, name)
         if me is not None and me.id == user.id and active is False:

@@ -17,9 +17,12 @@ from openapi_spec_validator import validate
 from annotations import annotation as annotation_rules
 from annotations import geometry as geometry_rules
 from annotations.annotation import parse_feature
+from annotations.catalogue import geo as geo_rules
+from annotations.catalogue import sites as sites_rules
 from annotations.errors import AnnotationError
 from annotations.search import DEFAULT_LIMIT, MAX_LIMIT
-from annotator.api import openapi
+from annotator.api import openapi, openapi_legacy
+from annotator.api.contract import operation_of
 from annotator.errors import STATUS_TABLE
 from tests.conftest import login, make_app
 
@@ -71,6 +74,54 @@ def test_every_route_is_documented_with_exactly_its_methods(
     actual = routes(app)
     assert "/api/v1/annotations/{annotation_id}" in actual  # the walk found the API
     assert actual == documented
+
+
+#: modules whose routes are still described by hand (annotator.api.openapi_legacy): each leaves
+#: this set when its views get models and operation(...), until it is empty
+HAND_WRITTEN = {"annotator.api.annotations"}
+
+
+def test_every_route_has_a_contract_but_those_still_described_by_hand(app: Flask) -> None:
+    without: set[tuple[str, str, str]] = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(DOCUMENTED_PREFIXES):
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            if operation_of(view, method) is None:
+                without.add((view.__module__, rule.endpoint, method))
+    assert {module for module, _, _ in without} <= HAND_WRITTEN, without
+    assert not {endpoint for _, endpoint, _ in without} & {
+        "annotations.labels",
+        "annotations.measure",
+        "signing.signing_key",
+    }
+
+
+def test_a_route_is_described_by_its_contract(document: dict[str, Any]) -> None:
+    create = document["paths"]["/api/v1/sites"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/SiteInput"
+    }
+    assert set(create["responses"]) == {"201", "400", "401", "403", "409", "415", "422"}
+    assert create["responses"]["201"]["headers"]["Location"]
+    site = document["components"]["schemas"]["SiteInput"]["properties"]
+    assert site["name"]["maxLength"] == sites_rules.NAME_MAX
+    assert site["radius_m"]["maximum"] == geo_rules.MAX_RADIUS_M
+    timeline = document["paths"]["/api/v1/sites/{slug}/timeline"]["get"]["parameters"]
+    assert timeline[0] == {"$ref": "#/components/parameters/SiteSlug"}
+    assert timeline[1]["schema"]["items"] == {"$ref": "#/components/schemas/Status"}
+    assert (timeline[1]["style"], timeline[1]["explode"]) == ("form", False)
+    tile = document["paths"]["/tiles/{image_id}/{z}/{x}/{y}.{fmt}"]["get"]
+    z = next(p for p in tile["parameters"] if p.get("name") == "z")
+    assert z["schema"] == {"type": "integer", "minimum": 0}
+    labels = document["paths"]["/api/v1/labels"]["get"]
+    assert [p["name"] for p in labels["parameters"]] == ["q", "limit"]
+    assert set(labels["responses"]) == {"200", "400", "401"}
+    upload = document["paths"]["/api/v1/images"]["post"]["requestBody"]["content"]
+    assert upload["multipart/form-data"]["schema"] == {"$ref": "#/components/schemas/ImageUpload"}
+    key = document["paths"]["/api/v1/docs"]["get"]
+    assert key["security"] == [{"sessionCookie": []}] and set(key["responses"]) == {"200", "302"}
 
 
 def test_path_parameters_match_the_templates(document: dict[str, Any]) -> None:
@@ -201,7 +252,7 @@ def test_a_new_label_or_shape_changes_the_document(
     extended_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     taxonomy = extended_app.extensions["annotator.labels"]
-    document = openapi.build(taxonomy)
+    document = openapi.build(taxonomy, app=extended_app)
     schemas = document["components"]["schemas"]
     assert schemas["LabelId"]["enum"][-1] == "aircraft.transport.test-lifter"
     attributes = schemas["Attributes.aircraft.transport.test-lifter"]["properties"]
@@ -209,7 +260,7 @@ def test_a_new_label_or_shape_changes_the_document(
     assert "heading_deg" in attributes  # inherited from 'aircraft'
     monkeypatch.setattr(annotation_rules, "SHAPES", (*annotation_rules.SHAPES, "ellipse"))
     monkeypatch.setitem(annotation_rules.GEOMETRY_TYPES_BY_SHAPE, "ellipse", ("Polygon",))
-    changed = openapi.build(taxonomy)
+    changed = openapi.build(taxonomy, app=extended_app)
     assert changed["components"]["schemas"]["Shape"]["enum"][-1] == "ellipse"
     validate(changed)
 
@@ -296,7 +347,7 @@ CASES: list[tuple[str, dict[str, Any], bool]] = [
     ("attributes not an object", feature(attributes="heavy"), False),
     ("bad confidence", feature(confidence="sure"), False),
     ("count zero", feature(count=0), False),
-    ("count too large", feature(count=openapi.COUNT_MAX + 1), False),
+    ("count too large", feature(count=openapi_legacy.COUNT_MAX + 1), False),
     ("count a boolean", feature(count=True), False),
     ("notes too long", feature(notes="x" * (annotation_rules.NOTES_LIMIT + 1)), False),
     ("observed_at a number", feature(observed_at=12), False),

@@ -44,7 +44,7 @@ def test_api_docs_page_renders_every_operation_offline(
             e.querySelector('.opblock-summary-path').getAttribute('data-path')])""",
     )
     rendered = {(method, path) for method, path in blocks}
-    document = openapi.build(app.extensions["annotator.labels"])
+    document = openapi.build(app.extensions["annotator.labels"], app=app)
     documented = {
         (method, path)
         for path, item in document["paths"].items()

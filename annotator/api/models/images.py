@@ -1,0 +1,89 @@
+"""Images: the catalogue, and GeoTIFF uploads (a multipart form, documented by ImageUpload)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, RootModel
+
+from annotations.catalogue.images import TEXT_LIMIT
+from annotator.api.models.sites import BBox, Polygonal
+from annotator.api.openapi_common import ID_PATTERN
+
+DATE_TIME: dict[str, Any] = {"format": "date-time"}
+
+
+class Image(BaseModel):
+    """The image."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    sha256: str
+    original_filename: str
+    captured_at: str | None = Field(json_schema_extra=DATE_TIME)
+    captured_source: str
+    provider: str | None
+    sensor: str | None
+    licence: str | None
+    attribution: str | None
+    description: str | None
+    synthetic: bool
+    crs: str
+    width: int
+    height: int
+    band_count: int
+    dtype: str
+    nodata: float | None
+    mask: str
+    gsd_m: float = Field(description="ground sample distance in metres")
+    bbox: BBox
+    footprint: Polygonal
+    display: dict[str, Any]
+    warped: bool
+    sites: list[str]
+    created_at: str = Field(json_schema_extra=DATE_TIME)
+    created_by: str | None
+
+
+class ImageList(BaseModel):
+    """The images."""
+
+    images: list[Image]
+
+
+class ImportedImage(Image):
+    created: bool = Field(description="false: the same file was catalogued already")
+
+
+class ImportedImages(BaseModel):
+    images: list[ImportedImage]
+
+
+class UploadResult(RootModel[ImportedImage | ImportedImages]):
+    """One file answers the image, several `{"images": [...]}`."""
+
+
+def _text() -> Any:
+    return Field(default=None, max_length=TEXT_LIMIT)
+
+
+class ImageUpload(BaseModel):
+    """The multipart form of an upload (read by the view, documented here)."""
+
+    file: list[bytes] = Field(
+        min_length=1,
+        description="One or more georeferenced GeoTIFFs; all are imported or none.",
+        json_schema_extra={
+            "items": {"type": "string", "format": "binary", "contentMediaType": "image/tiff"}
+        },
+    )
+    site: list[str] = Field(default=[], description="Slugs of sites to attach the images to.")
+    captured: str | None = Field(
+        default=None,
+        description="Capture time when the file has no TIFF date tag.",
+        json_schema_extra=DATE_TIME,
+    )
+    provider: str | None = _text()
+    sensor: str | None = _text()
+    licence: str | None = _text()
+    attribution: str | None = _text()
+    description: str | None = _text()

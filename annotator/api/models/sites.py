@@ -1,0 +1,130 @@
+"""Sites: areas of interest, drawn as a circle around a point or given as a GeoJSON polygon."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
+from pydantic.json_schema import JsonDict
+
+from annotations.catalogue.geo import MAX_RADIUS_M
+from annotations.catalogue.sites import NAME_MAX
+from annotations.timeline import COUNTED_STATUSES
+from annotator.api.contract import COMPONENT, component
+
+DEFAULT_RADIUS_M = 3000.0
+SITE_EXAMPLE: JsonDict = {
+    "name": "Hmeimim air base",
+    "lon": 35.948,
+    "lat": 35.405,
+    "radius_m": 3000,
+}
+AREA_OR_POINT = "give either 'area' (a GeoJSON polygon) or 'lon' and 'lat' (and 'radius_m')"
+Polygonal = Annotated[
+    dict[str, Any],
+    WithJsonSchema({"oneOf": [{COMPONENT: "Polygon"}, {COMPONENT: "MultiPolygon"}]}),
+]
+
+
+class BBox(RootModel[list[float]]):
+    """[west, south, east, north] in degrees."""
+
+    root: list[float] = Field(min_length=4, max_length=4)
+
+
+class SiteInput(BaseModel):
+    """A circle around a point (`lon`, `lat`, `radius_m`), or a GeoJSON polygon (`area`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [SITE_EXAMPLE],
+            "oneOf": [
+                {"title": "circle", "required": ["lon", "lat"], "not": {"required": ["area"]}},
+                {"title": "area", "required": ["area"]},
+            ],
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    slug: str | None = Field(default=None, description="URL name; made from the name when absent.")
+    # the ranges are checked by annotations.catalogue.geo, whose messages say which is wrong
+    lon: float | None = Field(default=None, json_schema_extra={"minimum": -180, "maximum": 180})
+    lat: float | None = Field(default=None, json_schema_extra={"minimum": -90, "maximum": 90})
+    radius_m: float | None = Field(
+        default=None,
+        description=f"Metres, {DEFAULT_RADIUS_M:,.0f} when absent.",
+        json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
+    )
+    area: Any = Field(
+        default=None,
+        description="A Polygon or MultiPolygon, or a Feature or a FeatureCollection of one "
+        "holding it.",
+        json_schema_extra={"type": ["object", "null"]},
+    )
+
+    @model_validator(mode="after")
+    def _area_or_point(self) -> SiteInput:
+        if self.area is None and (self.lon is None or self.lat is None):
+            raise ValueError(AREA_OR_POINT)
+        return self
+
+
+class Site(BaseModel):
+    """The site."""
+
+    slug: str
+    name: str
+    area: Polygonal
+    bbox: BBox
+    image_ids: list[str]
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    created_by: str | None
+
+
+class SiteList(BaseModel):
+    """The sites."""
+
+    sites: list[Site]
+
+
+class TimelineQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # the text as sent: annotations.timeline.parse_statuses reads and checks it
+    status: Annotated[
+        str | None,
+        WithJsonSchema({"type": "array", "items": {COMPONENT: "Status"}}),
+    ] = Field(
+        default=None,
+        description="Count annotations in any of these statuses (default "
+        f"{', '.join(COUNTED_STATUSES)}: everything but rejected).",
+    )
+
+
+class LabelCount(BaseModel):
+    label: Annotated[str, component("LabelId")]
+    label_name: str | None
+    annotations: int = Field(ge=1)
+    objects: int = Field(
+        ge=1, description="The sum of the annotations' `count` (a convoy of 40 is 40)."
+    )
+
+
+class Capture(BaseModel):
+    image_id: str = Field(pattern="^[0-9a-f]{32}$")
+    captured_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    provider: str | None = None
+    gsd_m: float | None = None
+    synthetic: bool = False
+    objects: int = Field(ge=0)
+    counts: list[LabelCount] = Field(description="Per label, most objects first.")
+
+
+class Timeline(BaseModel):
+    """The timeline."""
+
+    site: str
+    name: str | None = None
+    statuses: list[Annotated[str, component("Status")]]
+    captures: list[Capture] = Field(description="Oldest first; captures of unknown date last.")
