@@ -20,7 +20,7 @@ from annotations.catalogue.images import Image
 from annotations.catalogue.sites import Site, SiteImage, get_site
 from annotations.catalogue.users import Role
 from annotations.db import Base, UTCDateTime, utcnow
-from annotations.errors import AlreadyExists, InvalidInput, Malformed, NotFound
+from annotations.errors import AlreadyExists, AnnotationError, InvalidInput, Malformed, NotFound
 from annotations.history import record_change
 from annotations.newsroom.reports import (
     Checked,
@@ -148,19 +148,24 @@ class EventPatch(EventChecks):
     end: Instant | None = Field(default=None, description=END)
 
 
-def check_annotation_ids(value: Any) -> list[str]:
-    """At most MEMBERS_PER_REQUEST annotation ids; one that cannot be an id names nothing."""
+#: what to send to group annotations into an event
+SEND_IDS = "send {'annotation_ids': ['<id>', ...]}"
+AnnotationIds = list[Annotated[str, Field(max_length=ANNOTATION_ID_MAX)]]
+
+
+def check_annotation_ids(value: Any, not_a_list: type[AnnotationError]) -> list[str]:
+    """A list of 1 to MEMBERS_PER_REQUEST annotation ids (what is not a list is `not_a_list`);
+    an id that cannot be one names nothing."""
+    if not isinstance(value, list):
+        raise not_a_list(SEND_IDS)
+    if not value:
+        raise Malformed(SEND_IDS)
     if len(value) > MEMBERS_PER_REQUEST:
         raise InvalidInput(f"at most {MEMBERS_PER_REQUEST} annotations per request")
     for annotation_id in value:
         if not isinstance(annotation_id, str) or len(annotation_id) > ANNOTATION_ID_MAX:
             raise NotFound(f"no annotation {annotation_id!r}")
-    return list(value)
-
-
-#: what to send to group annotations into an event
-SEND_IDS = "send {'annotation_ids': ['<id>', ...]}"
-AnnotationIds = list[Annotated[str, Field(max_length=ANNOTATION_ID_MAX)]]
+    return value
 
 
 class NewEvent(EventInput):
@@ -171,11 +176,7 @@ class NewEvent(EventInput):
     @field_validator("annotation_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> list[str]:
-        if not value:
-            return []
-        if not isinstance(value, list):
-            raise Malformed(SEND_IDS)
-        return check_annotation_ids(value)
+        return check_annotation_ids(value, Malformed) if value else []
 
 
 class EventMembers(Checked):
@@ -188,11 +189,7 @@ class EventMembers(Checked):
     @field_validator("annotation_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> list[str]:
-        if not isinstance(value, list):
-            raise InvalidInput(SEND_IDS)
-        if not value:
-            raise Malformed(SEND_IDS)
-        return check_annotation_ids(value)
+        return check_annotation_ids(value, InvalidInput)
 
 
 def parse_event(data: dict[str, Any]) -> EventInput:
