@@ -26,14 +26,7 @@ from annotations.catalogue.images import Image, get_image
 from annotations.catalogue.users import Role
 from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
 from annotations.errors import AnnotationError, InvalidInput, NotFound
-from annotations.feature import (  # the Feature's constants, re-exported for older callers
-    CONFIDENCES as CONFIDENCES,
-)
-from annotations.feature import GEOMETRY_TYPES_BY_SHAPE as GEOMETRY_TYPES_BY_SHAPE
-from annotations.feature import NOTES_LIMIT as NOTES_LIMIT
-from annotations.feature import SHAPES as SHAPES
 from annotations.feature import AnnotationInput
-from annotations.feature import parse_feature as parse_feature
 from annotations.history import Creation, record, record_creations, revisions_of
 from annotations.measure import measure
 from annotations.times import parse_time

@@ -14,11 +14,12 @@ from flask import Flask
 from shapely.geometry import mapping
 
 from annotations import annotation as store
-from annotations.annotation import Actor, parse_feature
+from annotations.annotation import Actor
 from annotations.catalogue.geo import geodesic_circle
 from annotations.catalogue.images import Provenance
 from annotations.catalogue.sites import add_site
 from annotations.catalogue.users import Role
+from annotations.feature import parse_feature
 from annotations.measure import box_polygon
 from annotator.intake import Upload, import_images
 

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from annotations import jsontext
 from annotations.annotation import Actor, Annotation, AnnotationInput, Origin, create_many
-from annotations.annotation import parse_feature as parse_annotation
 from annotations.catalogue.images import get_image, list_images
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
@@ -45,6 +44,7 @@ from annotations.exchange.safety import (
     without_paths,
 )
 from annotations.exchange.sources import Source, SourceFeature, Workspace, read_source
+from annotations.feature import parse_feature as parse_annotation
 from annotations.labels.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,13 @@ from rasterio.transform import from_origin
 from shapely.geometry import mapping
 
 from annotations import annotation as store
-from annotations.annotation import Actor, parse_feature
+from annotations.annotation import Actor
 from annotations.catalogue.images import Provenance
 from annotations.catalogue.users import Role
 from annotations.exchange import Selection, export
 from annotations.exchange.gdal import truncated_text
 from annotations.exchange.spreadsheet import FORMULA_START, neutralise, neutralise_batch
+from annotations.feature import parse_feature
 from annotations.search import Filters
 from annotator.intake import Upload, import_images
 from tests.conftest import token_for

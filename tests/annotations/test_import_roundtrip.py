@@ -13,8 +13,9 @@ from flask import Flask
 from shapely.geometry import mapping
 from sqlalchemy import select
 
-from annotations.annotation import Annotation, create, delete, parse_feature
+from annotations.annotation import Annotation, create, delete
 from annotations.exchange import Selection, export
+from annotations.feature import parse_feature
 from annotations.measure import box_polygon
 from annotations.search import Filters
 from tests.annotations import test_imports

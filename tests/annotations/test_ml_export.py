@@ -18,10 +18,11 @@ from PIL import Image as PILImage
 from pyproj import Transformer
 from shapely.geometry import mapping
 
-from annotations.annotation import Actor, create, parse_feature
+from annotations.annotation import Actor, create
 from annotations.catalogue.users import Role
 from annotations.errors import InvalidInput
 from annotations.exchange import Selection, export
+from annotations.feature import parse_feature
 from annotations.search import Filters
 from tests.annotations.test_imports import add_image
 from tests.conftest import token_for

@@ -23,8 +23,9 @@ from flask import Flask
 from shapely.geometry import mapping
 from werkzeug.serving import make_server
 
-from annotations.annotation import Actor, create, parse_feature
+from annotations.annotation import Actor, create
 from annotations.catalogue.users import Role
+from annotations.feature import parse_feature
 from annotator import create_app, scratch
 from imagery.chips import ChipPlan, chip_grid
 from tests.annotations.test_imports import add_image
