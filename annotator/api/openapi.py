@@ -5,16 +5,15 @@ a view whose `operation(...)` (annotator.api.contract) names its models, statuse
 security. Path parameters come from the rule, query parameters from the query model's fields,
 the request body and the answers from the models, whose JSON Schemas (pydantic's
 `model_json_schema()`, Draft 2020-12: the dialect of OpenAPI 3.1) become the component
-schemas. Built here by hand is only what depends on the loaded label taxonomy (`LabelId`
-and `Attributes.<label id>`) and what every route shares (the error envelope and its
-responses per status, the security schemes). Views not yet given a contract fall back to the
-hand-written descriptions of openapi_legacy. `GET /api/v1/docs` shows
-the document in a vendored Swagger UI; tests/annotator/test_openapi.py checks it.
+schemas. Built by hand is only what depends on the loaded label taxonomy (`LabelId` and
+`Attributes.<label id>`), what every route shares (the error envelope and its responses per
+status, the security schemes) and, in openapi_hand, the GeoJSON geometry and If-Match. A view
+without a contract is an error, not a gap in the document. `GET /api/v1/docs` shows the
+document in a vendored Swagger UI; tests/annotator/test_openapi.py checks it.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from collections.abc import Callable, Mapping
@@ -39,7 +38,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from annotations.labels.schema import attributes_schema
 from annotations.labels.taxonomy import Taxonomy
 from annotator import services
-from annotator.api import openapi_legacy
+from annotator.api import openapi_hand
 from annotator.api.contract import COMPONENT, Operation, operation, operation_of
 from annotator.api.openapi_common import (
     CSRF_HEADER,
@@ -204,7 +203,7 @@ def build(
 ) -> dict[str, Any]:
     """The whole OpenAPI document of this app's routes and this taxonomy."""
     components = Components()
-    paths = _paths(app, taxonomy, components)
+    paths = _paths(app, components)
     schemas = {
         "Error": _error_schema(),
         "LabelId": {
@@ -213,7 +212,7 @@ def build(
             "description": "A label id of the taxonomy (GET /api/v1/labels).",
         },
         **{attribute_schema_name(label.id): attributes_schema(label) for label in taxonomy},
-        **openapi_legacy.schemas(taxonomy),
+        **openapi_hand.schemas(taxonomy),
         **components.schemas,
     }
     return {
@@ -233,7 +232,7 @@ def build(
             "schemas": schemas,
             "parameters": {
                 **_path_parameter_components(),
-                **openapi_legacy.parameters(),
+                **openapi_hand.parameters(),
                 **components.parameters,
             },
             "headers": _headers(),
@@ -325,8 +324,7 @@ def _takes_null(schema: dict[str, Any]) -> bool:
 # --- paths --------------------------------------------------------------------------------------
 
 
-def _paths(app: Flask, taxonomy: Taxonomy, components: Components) -> dict[str, Any]:
-    hand_written = openapi_legacy.paths(taxonomy)
+def _paths(app: Flask, components: Components) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda found: found.rule):
         if not rule.rule.startswith(DOCUMENTED_PREFIXES):
@@ -336,22 +334,10 @@ def _paths(app: Flask, taxonomy: Taxonomy, components: Components) -> dict[str, 
         item = paths.setdefault(path, {})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             contract = operation_of(view, method)
-            if contract is not None:
-                item[method.lower()] = _operation(contract, rule, components)
-            else:
-                item[method.lower()] = _hand_written(hand_written, path, method.lower())
+            if contract is None:
+                raise LookupError(f"{method} {path}: its view has no operation(...)")
+            item[method.lower()] = _operation(contract, rule, components)
     return paths
-
-
-def _hand_written(hand_written: dict[str, Any], path: str, method: str) -> dict[str, Any]:
-    """A route not yet described by its contract: openapi_legacy's dict."""
-    item = hand_written.get(path, {})
-    if method not in item:
-        raise LookupError(f"{method.upper()} {path}: its view has no operation(...)")
-    found: dict[str, Any] = copy.deepcopy(item[method])
-    if item.get("parameters"):
-        found["parameters"] = [*item["parameters"], *found.get("parameters", [])]
-    return found
 
 
 def _operation(contract: Operation, rule: Rule, components: Components) -> dict[str, Any]:

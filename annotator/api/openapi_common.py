@@ -1,6 +1,6 @@
-"""Names and small helpers of the OpenAPI document, shared by its builder (annotator.api.openapi)
-and the hand-written parts no route contract describes (openapi_legacy). It imports neither,
-so they never import each other in a circle."""
+"""Names and small helpers of the OpenAPI document, shared by its builder (annotator.api.openapi),
+the parts built by hand (openapi_hand) and the route models. It imports none of them, so they
+never import each other in a circle."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""The hand-built parts of the OpenAPI document that no route's models describe: the GeoJSON
-geometry that annotations.geometry.parse_geometry reads (from its own constants), the
-If-Match header of annotation writes, and which attributes go with which label (from the
-loaded taxonomy). Every route is described by its contract (annotator.api.contract.operation);
-`paths()` stays for the builder's fallback and is empty.
-"""
+"""The parts of the OpenAPI document no route's models describe, built by hand from the domain's
+constants: the GeoJSON geometry that annotations.geometry.parse_geometry reads, the If-Match
+header of annotation writes, and which attributes go with which label (from the loaded
+taxonomy). Everything else comes from the routes' contracts (annotator.api.contract)."""
 
 from __future__ import annotations
 
@@ -71,8 +69,3 @@ def parameters() -> dict[str, Any]:
             "example": '"0123456789abcdef0123456789abcdef-v1"',
         },
     }
-
-
-def paths(taxonomy: Taxonomy) -> dict[str, Any]:
-    """No route is described here any more: every view has its `operation`."""
-    return {}
