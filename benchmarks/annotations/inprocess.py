@@ -234,7 +234,7 @@ QUERY_KEYS = (
 #: the same for a POST of a FeatureCollection
 INSERT_KEYS = (
     ("annotator", "json_body", "reading the JSON body"),
-    ("annotations", "parse_feature", "parse_feature() per feature"),
+    ("annotator", "validate", "checking the body (FeatureInput per feature)"),
     ("annotations", "parse_geometry", "- parse_geometry (checks, set_precision)"),
     ("annotations", "create", "store.create() per feature"),
     ("annotations", "_apply", "- _apply()"),
