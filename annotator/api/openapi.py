@@ -5,9 +5,8 @@ a view whose `operation(...)` (annotator.api.contract) names its models, statuse
 security. Path parameters come from the rule, query parameters from the query model's fields,
 the request body and the answers from the models, whose JSON Schemas (pydantic's
 `model_json_schema()`, Draft 2020-12: the dialect of OpenAPI 3.1) become the component
-schemas. Built by hand is only what depends on the loaded label taxonomy (`LabelId` and
-`Attributes.<label id>`), what every route shares (the error envelope and its responses per
-status, the security schemes) and, in openapi_hand, the GeoJSON geometry and If-Match. A view
+schemas. What is written by hand (the error envelope and its responses per status, the security
+schemes, the GeoJSON geometry, If-Match, the per-label attributes) is in openapi_hand. A view
 without a contract is an error, not a gap in the document. `GET /api/v1/docs` shows the
 document in a vendored Swagger UI; tests/annotator/test_openapi.py checks it.
 """
@@ -41,8 +40,6 @@ from annotator import services
 from annotator.api import openapi_hand
 from annotator.api.contract import COMPONENT, Operation, operation, operation_of
 from annotator.api.openapi_common import (
-    CSRF_HEADER,
-    ID_PATTERN,
     WRITE_SECURITY,
     attribute_schema_name,
     errors,
@@ -51,9 +48,16 @@ from annotator.api.openapi_common import (
     schema_ref,
 )
 from annotator.auth import current_user, login_required
-from annotator.errors import STATUS_TABLE
 
-__all__ = ["WRITE_SECURITY", "attribute_schema_name", "build", "openapi_path", "response_name"]
+__all__ = [
+    "WRITE_SECURITY",
+    "attribute_schema_name",
+    "build",
+    "error_statuses",
+    "openapi_path",
+    "response_name",
+]
+error_statuses = openapi_hand.error_statuses
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,73 +65,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 OPENAPI_VERSION = "3.1.0"
 DOCUMENTED_PREFIXES = ("/api/v1/", "/tiles/")
 REF_TEMPLATE = "#/components/schemas/{model}"
-#: path parameters shared by many routes: name in the rule -> component, description, pattern
-PATH_PARAMETERS: dict[str, tuple[str, str, str | None]] = {
-    "annotation_id": ("AnnotationId", "The annotation's id.", ID_PATTERN),
-    "image_id": ("ImageId", "The image's id.", ID_PATTERN),
-    "slug": ("SiteSlug", "The site's URL name.", None),
-    "name": ("UserName", "The user name.", None),
-    "report_id": ("ReportId", "The report's id.", "^[0-9]+$"),
-    "claim_id": ("ClaimId", "The claim's id.", "^[0-9]+$"),
-    "event_id": ("EventId", "The event's id.", "^[0-9]+$"),
-    "link_id": ("LinkId", "The link's id.", "^[0-9]+$"),
-}
-#: error codes the web layer uses besides STATUS_TABLE's (RequestError, werkzeug)
-WEB_ERROR_CODES: dict[int, tuple[str, ...]] = {
-    400: ("bad_request", "malformed_json", "csrf_failed", "bad_host", "export_cancelled"),
-    401: ("unauthorized",),
-    403: ("forbidden",),
-    413: (
-        "request_entity_too_large",
-        "too_large",
-        "too_many_chips",
-        "export_chips",
-        "export_bytes",
-        "export_seconds",
-    ),
-    415: ("unsupported_media_type",),
-    422: ("invalid",),
-    503: ("busy",),
-}
-ERROR_MEANINGS: dict[int, str] = {
-    400: "The request is malformed: not the shape asked for, bad JSON, a bad tile address, "
-    f"or a browser write without the session's `{CSRF_HEADER}` header.",
-    401: "Not signed in: sign in through /login (session cookie) or send "
-    "`Authorization: Bearer <token>` (`annotator tokens create USER`).",
-    403: "Signed in, but the role or ownership does not allow this.",
-    404: "No such site, image, annotation or tile.",
-    409: "A unique name (a site slug) is taken, something is linked already, or (publishing) "
-    "linked evidence is not approved: `details.annotations` lists each item.",
-    412: "`If-Match` names an older version; `details.current` holds the current annotation.",
-    413: "The upload or the image is larger than the configured limit.",
-    415: "The body is not of the media type asked for (JSON, or a GeoTIFF in an upload).",
-    422: "Well-formed, but the content is wrong; `message` says what and how to fix it.",
-    428: "A write without `If-Match`: send the annotation's current ETag.",
-    503: "Busy: every figure-drawing slot of the server process is taken; try again after "
-    "`Retry-After` seconds.",
-}
-TAGS = [
-    {"name": "sites", "description": "Areas of interest."},
-    {"name": "images", "description": "The imagery catalogue and uploads."},
-    {"name": "labels", "description": "The label taxonomy."},
-    {"name": "annotations", "description": "GeoJSON annotations, versions and review."},
-    {"name": "tiles", "description": "XYZ tiles and TileJSON."},
-    {"name": "users", "description": "Accounts and roles (admin)."},
-    {"name": "imports", "description": "Annotations from GIS files."},
-    {"name": "meta", "description": "This description of the API."},
-    {"name": "reports", "description": "News reports, the claims quoted from them, publishing."},
-    {"name": "events", "description": "What happened at a site over a time window."},
-    {"name": "links", "description": "Evidence (annotations, events) for reports and claims."},
-]
-DESCRIPTION = (
-    'Every error is JSON `{"error": "<code>", "message": "<what was wrong and how to fix '
-    'it>", "details": ...}` with a 4xx status. Browsers sign in at /login and send the '
-    f"session's CSRF token in `{CSRF_HEADER}` with every write; scripts send `Authorization: "
-    "Bearer <token>` instead. Annotation writes need `If-Match` with the ETag last read (428 "
-    "without it, 412 when stale). Geometries are RFC 7946 GeoJSON in WGS 84 longitude, "
-    "latitude."
-)
-NOT_MODIFIED = "Your copy (If-None-Match) is current."
 
 
 def openapi_path(rule: str) -> str:
@@ -157,7 +94,7 @@ def page_login_required(view: F) -> F:
     summary="This document",
     tags=("meta",),
     responses={200: {"description": "OpenAPI 3.1.", "content": {"type": "object"}}},
-    extra={"responses": {304: {"description": NOT_MODIFIED}}},
+    extra={"responses": {304: {"description": openapi_hand.NOT_MODIFIED}}},
 )
 def spec() -> BaseResponse:
     document = build(
@@ -205,7 +142,7 @@ def build(
     components = Components()
     paths = _paths(app, components)
     schemas = {
-        "Error": _error_schema(),
+        "Error": openapi_hand.error_schema(),
         "LabelId": {
             "type": "string",
             "enum": [label.id for label in taxonomy],
@@ -221,23 +158,23 @@ def build(
             "title": "annotator API",
             "version": _version(),
             "summary": "Satellite-imagery annotation: sites, images, labels, annotations, tiles.",
-            "description": DESCRIPTION,
+            "description": openapi_hand.DESCRIPTION,
             "license": {"name": "Apache-2.0"},
         },
         "servers": [{"url": server}],
         "security": [{"sessionCookie": []}, {"bearerToken": []}],
-        "tags": TAGS,
+        "tags": openapi_hand.TAGS,
         "paths": paths,
         "components": {
             "schemas": schemas,
             "parameters": {
-                **_path_parameter_components(),
+                **openapi_hand.path_parameter_components(),
                 **openapi_hand.parameters(),
                 **components.parameters,
             },
-            "headers": _headers(),
-            "responses": _responses(),
-            "securitySchemes": _security_schemes(cookie_name),
+            "headers": openapi_hand.headers(),
+            "responses": openapi_hand.responses(),
+            "securitySchemes": openapi_hand.security_schemes(cookie_name),
         },
     }
 
@@ -403,33 +340,13 @@ def _path_parameters(rule: str) -> list[dict[str, Any]]:
     """One per variable of the rule: a shared component, or from its converter."""
     found: list[dict[str, Any]] = []
     for converter, arguments, name in re.findall(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>", rule):
-        if name in PATH_PARAMETERS:
-            found.append(ref("parameters", PATH_PARAMETERS[name][0]))
+        if name in openapi_hand.PATH_PARAMETERS:
+            found.append(ref("parameters", openapi_hand.PATH_PARAMETERS[name][0]))
             continue
         schema: dict[str, Any] = {"type": "integer" if converter == "int" else "string"}
         if converter == "any":
             schema["enum"] = [part.strip(" '\"") for part in arguments.split(",")]
         found.append({"name": name, "in": "path", "required": True, "schema": schema})
-    return found
-
-
-def _path_parameter_components() -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for name, (component, description, pattern) in PATH_PARAMETERS.items():
-        schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
-        found[component] = {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "description": description,
-            "schema": schema,
-        }
-    found["IfNoneMatch"] = {
-        "name": "If-None-Match",
-        "in": "header",
-        "description": "An ETag you hold; 304 when it is still current.",
-        "schema": {"type": "string"},
-    }
     return found
 
 
@@ -495,89 +412,3 @@ def _response(status: int, spec: Any, components: Components) -> dict[str, Any]:
     if resolved and all("/" in key for key in resolved):
         return {"description": phrase, "content": resolved}
     return {"description": phrase, "content": {"application/json": {"schema": resolved}}}
-
-
-# --- shared by every route: errors, headers, security -------------------------------------------
-
-
-def error_statuses() -> list[int]:
-    """Every error status an API answer can carry: STATUS_TABLE's and the web layer's."""
-    return sorted({status for _, status, _ in STATUS_TABLE} | set(WEB_ERROR_CODES))
-
-
-def _error_codes(status: int) -> list[str]:
-    codes = [code for _, row_status, code in STATUS_TABLE if row_status == status]
-    return codes + [code for code in WEB_ERROR_CODES.get(status, ()) if code not in codes]
-
-
-def _error_schema() -> dict[str, Any]:
-    codes = sorted({code for status in error_statuses() for code in _error_codes(status)})
-    return {
-        "type": "object",
-        "required": ["error", "message", "details"],
-        "properties": {
-            "error": {"type": "string", "description": f"A short code, e.g. {', '.join(codes)}."},
-            "message": {
-                "type": "string",
-                "description": "What was wrong and how to fix it, for a person.",
-            },
-            "details": {
-                "description": "null, or an object that helps a client act: `current` (the "
-                "current annotation, on 412 and 428), `closest` (labels, on an unknown label), "
-                "`where` (the place in the input), `attributes` (per attribute faults); or, for "
-                "a request that does not fit its model, the list of faults (`loc`, `msg`)."
-            },
-        },
-    }
-
-
-def _responses() -> dict[str, Any]:
-    responses: dict[str, Any] = {}
-    for status in error_statuses():
-        codes = _error_codes(status)
-        meaning = ERROR_MEANINGS.get(status, HTTPStatus(status).phrase)
-        example = {"error": codes[0], "message": meaning, "details": None}
-        responses[response_name(status)] = {
-            "description": f"{meaning} Error codes: {', '.join(codes)}.",
-            "content": {"application/json": {"schema": schema_ref("Error"), "example": example}},
-        }
-    return responses
-
-
-def _headers() -> dict[str, Any]:
-    return {
-        "ETag": {
-            "description": 'The annotation\'s version, `"<id>-v<version>"`: send it back in '
-            "If-Match with the next write.",
-            "schema": {"type": "string"},
-        },
-        "Location": {"description": "Where the resource is.", "schema": {"type": "string"}},
-        "CacheControl": {"schema": {"type": "string"}},
-        "ContentDisposition": {
-            "description": 'With `download`: `attachment; filename="annotations.geojson"`.',
-            "schema": {"type": "string"},
-        },
-    }
-
-
-def _security_schemes(cookie_name: str) -> dict[str, Any]:
-    return {
-        "sessionCookie": {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": cookie_name,
-            "description": "The browser session, set by signing in at /login.",
-        },
-        "csrfToken": {
-            "type": "apiKey",
-            "in": "header",
-            "name": CSRF_HEADER,
-            "description": "With the session cookie, every write echoes the session's CSRF "
-            "token (the docs page sends it for you).",
-        },
-        "bearerToken": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An API token from `annotator tokens create USER`; no CSRF needed.",
-        },
-    }
