@@ -18,7 +18,7 @@ from rasterio.transform import from_origin
 
 from annotations.catalogue.users import Role, add_user, create_token
 from annotations.schema import upgrade
-from annotator import create_app
+from annotator import create_app, services
 from tests.postgis import ThrowawayCluster, missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +103,7 @@ def app_on_each_backend(tmp_path: Path, database_url: str) -> Iterator[Flask]:
 
 
 def _app_with_users(application: Flask) -> Iterator[Flask]:
-    database = application.extensions["annotator.database"]
+    database = services.database(application)
     upgrade(database)
     with database.write() as session:
         for role in Role:
@@ -132,11 +132,11 @@ def demo_app(tmp_path: Path, demo_template: Path) -> Iterator[Flask]:
     shutil.copytree(demo_template, tmp_path / "instance")
     application = make_app(tmp_path)
     yield application
-    application.extensions["annotator.database"].dispose()
+    services.database(application).dispose()
 
 
 def token_for(app: Flask, user: str) -> str:
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     with database.write() as session:
         from annotations.catalogue.users import get_user
 

@@ -21,6 +21,7 @@ from annotations.catalogue.sites import add_site
 from annotations.catalogue.users import Role
 from annotations.feature import parse_feature
 from annotations.measure import box_polygon
+from annotator import services
 from annotator.intake import Upload, import_images
 
 ANALYST = Actor("analyst", Role.analyst)
@@ -42,8 +43,8 @@ class World:
 
 
 def build_world(app: Flask, make_geotiff: Callable[..., Path]) -> World:
-    database = app.extensions["annotator.database"]
-    labels = app.extensions["annotator.labels"]
+    database = services.database(app)
+    labels = services.taxonomy(app)
     path = make_geotiff("hmeimim.tif")
     [imported] = import_images(
         database, app.config["IMAGES_DIR"], [Upload(path, path.name)],

@@ -16,6 +16,7 @@ from shapely.geometry import mapping
 
 from annotations.catalogue.images import Provenance
 from annotations.measure import box_polygon
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
@@ -125,7 +126,7 @@ def newsroom(
     """`geotiff` is a file from the make_geotiff fixture (its default place and size); the
     image comes with `provenance`, and the site around it is named `site`."""
     image = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(geotiff, geotiff.name)],
         provenance or Provenance(provider="SpaceNet / CosmiQ Works", licence="CC BY-SA 4.0"),

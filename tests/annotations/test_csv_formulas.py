@@ -26,6 +26,7 @@ from annotations.exchange.gdal import truncated_text
 from annotations.exchange.spreadsheet import FORMULA_START, neutralise, neutralise_batch
 from annotations.feature import parse_feature
 from annotations.search import Filters
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
@@ -67,7 +68,7 @@ def hostile_world(app: Flask, make_geotiff: Callable[..., Path], pad: str = "") 
     data = np.random.default_rng(9).integers(1, 255, (3, 200, 200), dtype=np.uint8)
     path = make_geotiff("santiago.tif", data=data, crs="EPSG:4326",
                         transform=from_origin(-70.65, -33.44, 1e-5, 1e-5))  # fmt: skip
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     provenance = Provenance(provider=HOSTILE["="], licence=HOSTILE["+"], attribution=HOSTILE["@"])
     [imported] = import_images(
         database, app.config["IMAGES_DIR"], [Upload(path, path.name)], provenance, max_pixels=10**9
@@ -86,7 +87,7 @@ def hostile_world(app: Flask, make_geotiff: Callable[..., Path], pad: str = "") 
                     "notes": value + pad,
                 },
             }
-            parsed = parse_feature(feature, app.extensions["annotator.labels"])
+            parsed = parse_feature(feature, services.taxonomy(app))
             made = store.create(session, parsed, Actor("analyst", Role.analyst))
             ids.append(made.id)
     return ids
@@ -111,8 +112,8 @@ def test_the_csv_export_neutralises_every_text_cell(
     ids = hostile_world(app, make_geotiff)
     target = tmp_path / "out.csv"
     selection = Selection(
-        database=app.extensions["annotator.database"], filters=Filters(),
-        taxonomy=app.extensions["annotator.labels"], images_dir=Path(app.config["IMAGES_DIR"]),
+        database=services.database(app), filters=Filters(),
+        taxonomy=services.taxonomy(app), images_dir=Path(app.config["IMAGES_DIR"]),
     )  # fmt: skip
     assert export(selection, "csv", target) == len(HOSTILE)
     rows = check_cells(target.read_bytes().decode("utf-8"))
@@ -158,8 +159,8 @@ def test_the_shapefile_zips_truncated_csv(
     ids = hostile_world(app, make_geotiff, pad="x" * 300)
     target = tmp_path / "out.zip"
     selection = Selection(
-        database=app.extensions["annotator.database"], filters=Filters(),
-        taxonomy=app.extensions["annotator.labels"], images_dir=Path(app.config["IMAGES_DIR"]),
+        database=services.database(app), filters=Filters(),
+        taxonomy=services.taxonomy(app), images_dir=Path(app.config["IMAGES_DIR"]),
     )  # fmt: skip
     export(selection, "shp", target)
     with zipfile.ZipFile(target) as archive:

@@ -35,6 +35,7 @@ from annotations.exchange.formats import TargetExists, UnknownFormat
 from annotations.exchange.kml import KML_NS, kml_colour
 from annotations.exchange.stac import validate_catalogue
 from annotations.search import Filters
+from annotator import services
 from tests.conftest import make_app
 from tests.exchange_world import (
     ARABIC,
@@ -55,24 +56,24 @@ def world(tmp_path: Path, database_url: str, make_geotiff: Callable[..., Path]) 
     app = make_app(tmp_path, database_url)
     from annotations.schema import upgrade
 
-    upgrade(app.extensions["annotator.database"])
+    upgrade(services.database(app))
     yield build_world(app, make_geotiff)
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()
 
 
 def selection(world: World, batch_size: int = 2, **filters: Any) -> Selection:
     app = world.app
     return Selection(
-        database=app.extensions["annotator.database"], filters=Filters(**filters),
-        taxonomy=app.extensions["annotator.labels"], images_dir=app.config["IMAGES_DIR"],
+        database=services.database(app), filters=Filters(**filters),
+        taxonomy=services.taxonomy(app), images_dir=app.config["IMAGES_DIR"],
         batch_size=batch_size,
     )  # fmt: skip
 
 
 def expected(world: World) -> dict[str, dict[str, Any]]:
     """What every export must carry, read from the database the ordinary way."""
-    database = world.app.extensions["annotator.database"]
-    taxonomy = world.app.extensions["annotator.labels"]
+    database = services.database(world.app)
+    taxonomy = services.taxonomy(world.app)
     out: dict[str, dict[str, Any]] = {}
     with database.read() as session:
         for annotation in session.query(Annotation).filter(Annotation.deleted_at.is_(None)):
@@ -203,7 +204,7 @@ def test_kml_is_styled_escaped_and_timed(world: World, tmp_path: Path) -> None:
     root = ET.fromstring(raw)  # noqa: S314  (the file this test just wrote)
     document = root.find(f"{K}Document")
     assert document is not None
-    taxonomy = world.app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy(world.app)
     styles = {s.get("id"): s for s in document.findall(f"{K}Style")}
     truth = expected(world)
     placemarks = document.findall(f"{K}Placemark")
@@ -263,7 +264,7 @@ def test_shapefile_cuts_long_text_at_a_character_and_lists_it(world: World, tmp_
     """DBF text holds 254 bytes: a longer note is cut at a character boundary (3-byte euro
     signs do not divide 254), listed in truncated.csv; other formats keep it whole."""
     long_notes = {"an124": "€" * 100, "convoy": CYRILLIC * 10}  # 300 and 440 bytes
-    database = world.app.extensions["annotator.database"]
+    database = services.database(world.app)
     with database.write() as session:
         for name, notes in long_notes.items():
             session.get(Annotation, world.ids[name]).notes = notes

@@ -18,6 +18,7 @@ from annotations.exchange import Selection, export
 from annotations.feature import parse_feature
 from annotations.measure import box_polygon
 from annotations.search import Filters
+from annotator import services
 from tests.annotations import test_imports
 from tests.annotations.test_imports import ANALYST, import_path
 
@@ -28,7 +29,7 @@ FIELDS = ("label", "shape", "confidence", "count", "attributes_json", "notes", "
 
 
 def originals(app: Flask, image_id: str) -> list[str]:
-    taxonomy = app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy(app)
     features: list[dict[str, Any]] = [
         {"geometry": mapping(box_polygon(*CENTRE, 68.96, 73.3, 172)),
          "properties": {"label": "aircraft.transport.an-124", "shape": "rotated-box",
@@ -42,7 +43,7 @@ def originals(app: Flask, image_id: str) -> list[str]:
          "properties": {"label": "vehicle.convoy", "notes": "heading north"}},
     ]  # fmt: skip
     made = []
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         for item in features:
             item["type"] = "Feature"
             item["properties"]["image_id"] = image_id
@@ -51,7 +52,7 @@ def originals(app: Flask, image_id: str) -> list[str]:
 
 
 def rows(app: Flask) -> dict[str, dict[str, Any]]:
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         return {a.id: {"geometry": a.geometry, "imported": a.import_key is not None,
                        **{name: getattr(a, name) for name in FIELDS}}
                 for a in session.scalars(select(Annotation))}  # fmt: skip
@@ -64,8 +65,8 @@ def test_an_import_of_an_export_reproduces_the_annotations(
     app, image_id = atlanta
     first = originals(app, image_id)
     selection = Selection(
-        database=app.extensions["annotator.database"], filters=Filters(),
-        taxonomy=app.extensions["annotator.labels"], images_dir=Path(app.config["IMAGES_DIR"]),
+        database=services.database(app), filters=Filters(),
+        taxonomy=services.taxonomy(app), images_dir=Path(app.config["IMAGES_DIR"]),
     )  # fmt: skip
     target = tmp_path / f"export.{fmt}"
     assert export(selection, fmt, target) == 3
@@ -75,7 +76,7 @@ def test_an_import_of_an_export_reproduces_the_annotations(
     same = import_path(app, target)
     assert same["created"] == 0 and same["already_imported"] == 3, same
     # as into a catalogue without them (a colleague's): the originals deleted, made anew
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         for annotation_id in first:
             original = session.get(Annotation, annotation_id)
             delete(session, original, ANALYST, original.version)

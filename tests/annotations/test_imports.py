@@ -25,6 +25,7 @@ from annotations.exchange.imports import (
     parse_label_map,
 )
 from annotations.history import revisions_of
+from annotator import services
 from annotator.intake import Upload, import_images
 
 ANALYST = Actor("analyst", Role.analyst)
@@ -47,19 +48,19 @@ def import_path(app: Flask, path: Path, *, dry_run: bool = False, origin: bool =
     )
     with path.open("rb") as stream:
         return import_file(
-            app.extensions["annotator.database"], app.extensions["annotator.labels"], stream,
+            services.database(app), services.taxonomy(app), stream,
             request,
         )  # fmt: skip
 
 
 def count(app: Flask) -> int:
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         return int(session.scalar(select(func.count()).select_from(Annotation)) or 0)
 
 
 def add_image(app: Flask, path: Path) -> str:
     results = import_images(
-        app.extensions["annotator.database"], Path(app.config["IMAGES_DIR"]),
+        services.database(app), Path(app.config["IMAGES_DIR"]),
         [Upload(path, path.name)], Provenance(provider="SpaceNet"), max_pixels=10**9,
     )  # fmt: skip
     return results[0].image.id
@@ -93,7 +94,7 @@ def test_atlanta_buildings_land_in_atlanta_not_at_utm_numbers(
     assert report["created"] == 43 and report["not_imported"] == []
     assert report["source"]["format"] == "geojson"
     original = json.loads(source.read_text())
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     with database.read() as session:
         rows = list(session.scalars(select(Annotation)))
         assert len(rows) == 43
@@ -249,7 +250,7 @@ def test_geopackage_and_zipped_shapefile(atlanta: tuple[Flask, str], tmp_path: P
     frame.to_file(gpkg, layer="finds", driver="GPKG")
     report = import_path(app, gpkg, label_field="kind")
     assert report["created"] == 2 and report["source"]["format"] == "gpkg"
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         notes = set(session.scalars(select(Annotation.notes)))
         truck = session.scalar(select(Annotation).where(Annotation.label == "vehicle.truck"))
         assert truck is not None

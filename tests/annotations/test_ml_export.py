@@ -24,6 +24,7 @@ from annotations.errors import InvalidInput
 from annotations.exchange import Selection, export
 from annotations.feature import parse_feature
 from annotations.search import Filters
+from annotator import services
 from tests.annotations.test_imports import add_image
 from tests.conftest import token_for
 
@@ -59,13 +60,13 @@ def scene(app: Flask, make_geotiff: Callable[..., Path]) -> tuple[Flask, str, np
     """An app with one 400 x 300 image and three annotations at known pixels."""
     data = np.random.default_rng(3).integers(1, 255, (3, 300, 400), dtype=np.uint8)
     image_id = add_image(app, make_geotiff("scene.tif", data=data))
-    taxonomy = app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy(app)
     features = [
         ("structure.hangar", "box", polygon([(100, 100), (140, 100), (140, 120), (100, 120)])),
         ("aircraft.unknown.large", "rotated-box", polygon(rotated(300, 200, 40, 16, 30))),
         ("vehicle.truck", "point", mapping(shapely.Point(lonlat(50, 250)))),
     ]
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         for label, shape_name, geometry in features:
             properties = {"label": label, "shape": shape_name, "image_id": image_id}
             feature = {"type": "Feature", "geometry": geometry, "properties": properties}
@@ -75,8 +76,8 @@ def scene(app: Flask, make_geotiff: Callable[..., Path]) -> tuple[Flask, str, np
 
 def training_set(app: Flask, fmt: str, target: Path, **options: str) -> int:
     selection = Selection(
-        database=app.extensions["annotator.database"], filters=Filters(),
-        taxonomy=app.extensions["annotator.labels"], images_dir=Path(app.config["IMAGES_DIR"]),
+        database=services.database(app), filters=Filters(),
+        taxonomy=services.taxonomy(app), images_dir=Path(app.config["IMAGES_DIR"]),
         options={"chip_size": "128", "overlap": "32"} | options,
     )  # fmt: skip
     return export(selection, fmt, target)

@@ -16,6 +16,7 @@ from shapely.geometry import mapping, shape
 
 from annotations.catalogue.images import Provenance
 from annotations.measure import box_polygon
+from annotator import services
 from annotator.intake import Upload, import_images
 
 Header = Callable[[str], dict[str, str]]
@@ -31,7 +32,7 @@ def app(app_on_each_backend: Flask) -> Flask:
 @pytest.fixture
 def image_id(app: Flask, shared_data: Path) -> str:
     result = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(shared_data / "sample_geotiff.tif", "sample_geotiff.tif")],
         Provenance(provider="SpaceNet", licence="CC BY-SA 4.0"),

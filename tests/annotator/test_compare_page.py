@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from annotator import services
 from tests.conftest import token_for
 
 
@@ -93,7 +94,7 @@ def test_a_capture_alone_at_its_site_cannot_be_paired(app: Flask, make_geotiff: 
 
     path = make_geotiff("alone.tif")
     image = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(path, path.name)],
         Provenance(),

@@ -13,6 +13,7 @@ from flask import Flask
 from rasterio.transform import from_origin
 
 from annotations.catalogue.images import Provenance
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
@@ -27,7 +28,7 @@ def capture(
     """A 200 x 150 m real GeoTIFF near Hmeimim, `east_m` metres east of the first one."""
     data = np.full((3, 300, 400), day, dtype=np.uint8)
     path = make_geotiff(name, data=data, transform=from_origin(790000 + east_m, 3922000, 0.5, 0.5))
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     return import_images(
         database,
         app.config["IMAGES_DIR"],
@@ -80,7 +81,7 @@ def count_rows(app: Flask) -> tuple[int, int]:
     from annotations.annotation import Annotation
     from annotations.history import Revision
 
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         return (
             session.scalar(select(func.count()).select_from(Annotation)) or 0,
             session.scalar(select(func.count()).select_from(Revision)) or 0,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from annotator import create_app
+from annotator import create_app, services
 from annotator.cli import main
 from annotator.demo import scene
 
@@ -78,4 +78,4 @@ def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
     assert statuses == {"draft", "in_review", "approved", "rejected"}
     history = client.get(f"/api/v1/annotations/{features[0]['id']}/history").get_json()
     assert [r["actor"] for r in history["revisions"]] == ["analyst", "analyst", "editor"]
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from annotations.newsroom.bundle import verify_bundle
-from annotator import create_app
+from annotator import create_app, services
 from annotator.cli import main
 from annotator.demo.loader import SEED_CLAIMS, SEED_TITLE
 from tests.conftest import token_for
@@ -62,4 +62,4 @@ def test_the_seed_report(tmp_path: Path) -> None:
     assert "SYNTHETIC" in evidence["caption"]
     embed = client.get(f"/embed/{report['embed_url'].rsplit('/', 1)[1]}")
     assert embed.status_code == 200 and "An-124" in embed.get_data(as_text=True)
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()

@@ -30,7 +30,7 @@ from annotations.catalogue.users import Role, add_user, create_token, get_user
 from annotations.db import sqlite_url
 from annotations.measure import box_polygon
 from annotations.schema import upgrade
-from annotator import create_app
+from annotator import create_app, services
 from annotator.intake import Upload, import_images
 from tests.conftest import PASSWORD
 
@@ -63,7 +63,7 @@ def prepare(tmp_path: Path, shared_data: Path) -> Instance:
     data_dir = tmp_path / "instance"
     db_path = data_dir / "annotator.db"
     app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": sqlite_url(db_path)})
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     try:
         upgrade(database)
         result = import_images(

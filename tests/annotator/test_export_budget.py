@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from annotations.annotation import Actor, create
 from annotations.catalogue.users import Role
 from annotations.feature import parse_feature
-from annotator import create_app, scratch
+from annotator import create_app, scratch, services
 from imagery.chips import ChipPlan, chip_grid
 from tests.annotations.test_imports import add_image
 from tests.annotations.test_ml_export import lonlat
@@ -45,8 +45,8 @@ def scene(app: Flask, make_geotiff: Callable[..., Path], width: int, height: int
         "geometry": mapping(shapely.Polygon(ring)),
         "properties": {"label": "structure.hangar", "shape": "box", "image_id": image_id},
     }
-    with app.extensions["annotator.database"].write() as session:
-        create(session, parse_feature(feature, app.extensions["annotator.labels"]),
+    with services.database(app).write() as session:
+        create(session, parse_feature(feature, services.taxonomy(app)),
                Actor("analyst", Role.analyst))  # fmt: skip
     return image_id
 

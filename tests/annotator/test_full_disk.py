@@ -31,7 +31,7 @@ from annotations.catalogue.images import Image
 from annotations.catalogue.users import Role, add_user
 from annotations.disk import MESSAGE
 from annotations.schema import upgrade
-from annotator import create_app
+from annotator import create_app, services
 from tests.annotator.test_roles import feature
 from tests.conftest import PASSWORD, ROOT, require, token_for, write_geotiff
 from tests.postgis import ThrowawayCluster
@@ -108,7 +108,7 @@ def noisy_feature(image_id: str) -> dict[str, Any]:
 
 
 def counts(app: Flask) -> tuple[int, int]:
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         images = session.scalar(select(func.count()).select_from(Image))
         annotations = session.scalar(select(func.count()).select_from(Annotation))
         return int(images or 0), int(annotations or 0)
@@ -119,8 +119,8 @@ def ready_app(data_dir: Path, database_url: str | None = None) -> Flask:
     if database_url:
         config["DATABASE_URL"] = database_url
     app = create_app(config)
-    upgrade(app.extensions["annotator.database"])
-    with app.extensions["annotator.database"].write() as session:
+    upgrade(services.database(app))
+    with services.database(app).write() as session:
         add_user(session, "analyst", Role.analyst, PASSWORD)
     return app
 
@@ -162,7 +162,7 @@ def test_the_api_says_507_on_a_full_disk_and_writes_nothing(disk: Disk, tmp_path
     assert again.status_code == 201, again.get_json()
     assert upload(client, headers, scene).status_code == 201
     assert counts(app) == (before[0] + 1, before[1] + 1)
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()
 
 
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -247,4 +247,4 @@ def test_postgresql_disk_full_is_a_507(
         client.post("/api/v1/annotations", json=feature(image_id), headers=headers).status_code
         == 201
     )
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()

@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from annotations.catalogue.images import Provenance
 from annotations.jsontext import MAX_DEPTH, TooDeeplyNested, loads, nesting_depth
 from annotations.schema import upgrade
+from annotator import services
 from annotator.cli import main
 from annotator.intake import Upload, import_images
 from tests.annotator.test_roles import CENTRE, TABLE, feature
@@ -62,7 +63,7 @@ def test_loads_refuses_deep_documents_and_reads_the_rest() -> None:
 def world(app: Flask, shared_data: Path) -> dict[str, str]:
     """One of everything a route can name, and the values to put in its path."""
     image = import_images(
-        app.extensions["annotator.database"], app.config["IMAGES_DIR"],
+        services.database(app), app.config["IMAGES_DIR"],
         [Upload(shared_data / "sample_geotiff.tif", "sample_geotiff.tif")], Provenance(),
         max_pixels=10**9,
     )[0].image  # fmt: skip
@@ -207,7 +208,7 @@ def test_a_cursor_this_server_never_gave_out_is_a_422(
     app_on_each_backend: Flask, tmp_path: Path, raw: str
 ) -> None:
     app = app_on_each_backend
-    upgrade(app.extensions["annotator.database"])
+    upgrade(services.database(app))
     response = app.test_client().get(
         f"/api/v1/annotations?cursor={cursor_of(raw)}",
         headers={"Authorization": f"Bearer {token_for(app, 'viewer')}"},

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
 from annotations.catalogue.images import Image
+from annotator import services
 from imagery.ingest import ingest
 from tests.conftest import token_for, write_geotiff
 
@@ -46,7 +47,7 @@ def post_image(client: FlaskClient, headers: dict[str, str], path: Path) -> Test
 
 
 def image_rows(app: Flask) -> int:
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         return int(session.scalar(select(func.count()).select_from(Image)) or 0)
 
 

@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from annotations.catalogue.images import Image
+from annotator import services
 from tests.conftest import login
 
 Header = Callable[[str], dict[str, str]]
@@ -49,7 +50,7 @@ def upload(
 
 
 def image_rows(app: Flask) -> int:
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         return int(session.scalar(select(func.count()).select_from(Image)) or 0)
 
 
@@ -179,8 +180,8 @@ def test_upload_over_the_limit_is_413(tmp_path: Path, make_geotiff: Callable[...
 
     app = create_app({"DATA_DIR": str(tmp_path / "small"), "MAX_UPLOAD_MB": 1,
                       "SECRET_KEY": "x"})  # fmt: skip
-    upgrade(app.extensions["annotator.database"])
-    with app.extensions["annotator.database"].write() as session:
+    upgrade(services.database(app))
+    with services.database(app).write() as session:
         add_user(session, "analyst", Role.analyst, "long enough password")
     big = make_geotiff(
         "big.tif", data=np.random.default_rng(0).integers(0, 255, (3, 800, 800), dtype=np.uint8)

@@ -14,6 +14,7 @@ from flask import Flask
 from pyproj import Transformer
 from shapely.geometry import shape
 
+from annotator import services
 from tests.newsroom import CENTRE, Newsroom, newsroom
 
 
@@ -115,7 +116,7 @@ def test_an_event_groups_captures_and_sums_them_up(room: Newsroom, make_geotiff:
     from annotator.intake import Upload, import_images
 
     earlier = make_geotiff("earlier.tif", tags={"note": "another capture"})
-    import_images(room.app.extensions["annotator.database"], room.app.config["IMAGES_DIR"],
+    import_images(services.database(room.app), room.app.config["IMAGES_DIR"],
                   [Upload(earlier, "earlier.tif")], Provenance(provider="P2"),
                   sites=("hmeimim-apron",), captured=datetime(2024, 12, 10, 9, tzinfo=UTC),
                   max_pixels=10**9)  # fmt: skip

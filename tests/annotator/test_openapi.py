@@ -22,6 +22,7 @@ from annotations.catalogue import sites as sites_rules
 from annotations.errors import AnnotationError
 from annotations.feature import parse_feature
 from annotations.search import DEFAULT_LIMIT, MAX_LIMIT
+from annotator import services
 from annotator.api import openapi
 from annotator.api.contract import operation_of
 from annotator.errors import STATUS_TABLE
@@ -199,7 +200,7 @@ def test_search_parameters(document: dict[str, Any]) -> None:
 
 def test_enums_are_the_validators_constants(app: Flask, document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    taxonomy = app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy(app)
     assert schemas["LabelId"]["enum"] == [label.id for label in taxonomy]
     assert schemas["Shape"]["enum"] == list(feature_rules.SHAPES)
     assert schemas["Confidence"]["enum"] == list(feature_rules.CONFIDENCES)
@@ -214,7 +215,7 @@ def test_enums_are_the_validators_constants(app: Flask, document: dict[str, Any]
 
 def test_each_label_has_its_attribute_schema(app: Flask, document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    for label in app.extensions["annotator.labels"]:
+    for label in services.taxonomy(app):
         schema = schemas[openapi.attribute_schema_name(label.id)]
         assert schema["additionalProperties"] is False
         assert set(schema["properties"]) == set(label.attributes)
@@ -237,13 +238,13 @@ def extended_app(tmp_path: Path) -> Iterator[Flask]:
     (instance / "labels.json").write_text(json.dumps(extra))
     application = make_app(tmp_path)
     yield application
-    application.extensions["annotator.database"].dispose()
+    services.database(application).dispose()
 
 
 def test_a_new_label_or_shape_changes_the_document(
     extended_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    taxonomy = extended_app.extensions["annotator.labels"]
+    taxonomy = services.taxonomy(extended_app)
     document = openapi.build(taxonomy, app=extended_app)
     schemas = document["components"]["schemas"]
     assert schemas["LabelId"]["enum"][-1] == "aircraft.transport.test-lifter"
@@ -369,7 +370,7 @@ def test_the_feature_schema_agrees_with_parse_feature(
     app: Flask, document: dict[str, Any], case: str, data: dict[str, Any], accepted: bool
 ) -> None:
     try:
-        parse_feature(data, app.extensions["annotator.labels"])
+        parse_feature(data, services.taxonomy(app))
         parsed = True
     except AnnotationError:
         parsed = False
@@ -382,7 +383,7 @@ def test_the_examples_are_valid(app: Flask, document: dict[str, Any]) -> None:
     create = document["paths"]["/api/v1/annotations"]["post"]["requestBody"]["content"]
     example = create["application/geo+json"]["example"]
     assert not list(validator(document, "FeatureInput").iter_errors(example))
-    parse_feature(example, app.extensions["annotator.labels"])
+    parse_feature(example, services.taxonomy(app))
     site = document["paths"]["/api/v1/sites"]["post"]["requestBody"]["content"]
     assert not list(
         validator(document, "SiteInput").iter_errors(site["application/json"]["example"])

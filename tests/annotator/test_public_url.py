@@ -17,7 +17,7 @@ from annotations.catalogue.users import Role
 from annotations.db import utcnow
 from annotations.newsroom.publishing import Publication
 from annotations.newsroom.reports import create_report, parse_report
-from annotator import create_app
+from annotator import create_app, services
 from annotator.config import ConfigError
 from tests.exchange_world import World, build_world
 
@@ -136,7 +136,7 @@ def test_the_public_url_host_is_allowed_and_the_environment_is_read(
 def test_the_report_pages_embed_link(app: Flask, auth_header: Header) -> None:
     """The embed link printed on the report page: the public URL, or refused for a hostile
     Host, never that host."""
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         report = create_report(session, parse_report({"title": "A report"}),
                                Actor("editor", Role.editor))  # fmt: skip
         report.embed_token = "token-for-the-test"

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from annotations.catalogue.images import Provenance
 from annotations.review import MAX_BATCH
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.conftest import login, token_for
 
@@ -53,7 +54,7 @@ def queue(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) -> dict
     app = app_on_each_backend
     path = make_geotiff("depot.tif")
     image = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(path, path.name)],
         Provenance(),

@@ -22,6 +22,7 @@ from annotations.catalogue.images import Provenance
 from annotations.exchange import FORMATS
 from annotations.measure import box_polygon
 from annotations.newsroom.reports import Claim, Report
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 from tests.newsroom import Newsroom, newsroom
@@ -168,7 +169,7 @@ def test_the_table_covers_every_route(app: Flask) -> None:
 @pytest.mark.parametrize(("method", "rule", "least"), TABLE, ids=[f"{m} {r}" for m, r, _ in TABLE])
 def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, least: str) -> None:
     image = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(shared_data / "sample_geotiff.tif", "sample_geotiff.tif")],
         Provenance(),
@@ -327,7 +328,7 @@ def side_doors(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) ->
     # the draft and its claim are stored with ids of their own, so that a response holding
     # them is told from one holding some count or size that happens to be small
     text = f"Before the quote. {SECRET_QUOTE} After the quote."
-    with app.extensions["annotator.database"].write() as session:
+    with services.database(app).write() as session:
         session.add(Report(id=DRAFT_ID, title=SECRET_TITLE, text=text, status="draft",
                            created_by="editor", updated_by="editor"))  # fmt: skip
         session.flush()

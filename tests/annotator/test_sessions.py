@@ -22,7 +22,7 @@ from annotations.catalogue.images import Provenance
 from annotations.catalogue.users import BrowserSession, get_user
 from annotations.db import Database
 from annotations.schema import _config, upgrade
-from annotator import create_app
+from annotator import create_app, services
 from annotator.cli import main
 from annotator.intake import Upload, import_images
 from tests.conftest import PASSWORD, _csrf_from, login
@@ -97,7 +97,7 @@ def test_cookie_holds_only_a_random_id_and_is_not_renewed(app: Flask) -> None:
     assert "Set-Cookie" not in page.headers, "the cookie is set at sign-in and never renewed"
     cookie = client.get_cookie(COOKIE)
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         stored = session.scalars(text("SELECT id_sha256 FROM browser_sessions")).all()
     assert value[2:] not in stored, "only a hash of the id is stored"
     assert len(stored) == 1
@@ -106,7 +106,7 @@ def test_cookie_holds_only_a_random_id_and_is_not_renewed(app: Flask) -> None:
 def test_secure_flag_when_configured(tmp_path: Path) -> None:
     app = create_app({"DATA_DIR": str(tmp_path / "d"), "SECRET_KEY": "k", "TESTING": True,
                       "SECURE_COOKIES": True})  # fmt: skip
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     upgrade(database)
     response = app.test_client().get("/login", base_url="https://localhost")
     assert "Secure" in response.headers["Set-Cookie"]
@@ -115,7 +115,7 @@ def test_secure_flag_when_configured(tmp_path: Path) -> None:
 
 
 def _age_sessions(app: Flask, **columns: timedelta) -> None:
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     with database.write() as session:
         for row in session.query(BrowserSession).all():
             for column, delta in columns.items():
@@ -173,7 +173,7 @@ def test_new_password_ends_sessions_api_and_cli(app_on_each_backend: Flask) -> N
 def image_id(app_on_each_backend: Flask, shared_data: Path) -> str:
     app = app_on_each_backend
     results = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(shared_data / "RGB.byte.tif", "RGB.byte.tif")],
         Provenance(),
@@ -265,13 +265,13 @@ def test_counts_are_shared_by_every_worker_process(app_on_each_backend: Flask,
         assert sign_in(first_client, "viewer").status_code == 429
         assert sign_in(second_client, "viewer").status_code == 429
     finally:
-        second.extensions["annotator.database"].dispose()
+        services.database(second).dispose()
 
 
 def test_per_address_limit(tmp_path: Path) -> None:
     app = create_app({"DATA_DIR": str(tmp_path / "d"), "SECRET_KEY": "k", "TESTING": True,
                       "SIGNIN_ADDRESS_LIMIT": "3 per hour"})  # fmt: skip
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     upgrade(database)
     try:
         spray = {"REMOTE_ADDR": "10.9.9.9"}
@@ -333,7 +333,7 @@ def test_user_names_ignore_letter_case(app_on_each_backend: Flask) -> None:
     renamed = admin.patch("/api/v1/users/EDITOR", json={"role": "analyst"},
                           headers={"X-CSRF-Token": csrf})  # fmt: skip
     assert renamed.status_code == 200 and renamed.get_json()["name"] == "editor"
-    database: Database = app.extensions["annotator.database"]
+    database: Database = services.database(app)
     with pytest.raises(IntegrityError), database.write() as session:
         session.execute(text("INSERT INTO users (name, role_name, active, created_at) "
                              "VALUES ('ANALYST', 'viewer', true, CURRENT_TIMESTAMP)"))  # fmt: skip

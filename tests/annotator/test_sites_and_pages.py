@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from annotations.catalogue.images import Provenance
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.conftest import PASSWORD, login
 
@@ -19,7 +20,7 @@ ATLANTA = {"lon": -84.479, "lat": 33.6384}
 
 def import_atlanta(app: Flask, shared_data: Path, provenance: Provenance | None = None) -> str:
     result = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(shared_data / "sample_geotiff.tif", "sample_geotiff.tif")],
         provenance or Provenance(provider="SpaceNet"),

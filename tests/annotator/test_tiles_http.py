@@ -12,6 +12,7 @@ from morecantile import tms as tile_matrix_sets
 from PIL import Image
 
 from annotations.catalogue.images import Provenance
+from annotator import services
 from annotator.intake import Upload, import_images
 
 MERCATOR = tile_matrix_sets.get("WebMercatorQuad")
@@ -21,7 +22,7 @@ Header = Callable[[str], dict[str, str]]
 @pytest.fixture
 def image_id(app: Flask, shared_data: Path) -> str:
     results = import_images(
-        app.extensions["annotator.database"],
+        services.database(app),
         app.config["IMAGES_DIR"],
         [Upload(shared_data / "RGB.byte.tif", "RGB.byte.tif")],
         Provenance(attribution="USGS <Landsat> & rasterio"),

@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from annotations.catalogue.images import Provenance
 from annotations.timeline import COUNTED_STATUSES, site_timeline
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.conftest import token_for
 
@@ -30,7 +31,7 @@ def bearer(app: Flask, user: str) -> dict[str, str]:
 
 def captures(app: Flask, make_geotiff: Callable[..., Path], days: list[int]) -> list[Any]:
     """Small real GeoTIFFs of one place, one per day of December 2024, in a site 'depot'."""
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     images = []
     for day in days:
         data = np.full((3, 300, 400), day, dtype=np.uint8)
@@ -129,7 +130,7 @@ def test_counts_per_label_and_date_from_one_query(
     assert [c["objects"] for c in rejected["captures"]] == [0, 0, 1]
 
     # the same number of statements whatever the number of captures: no per-image queries
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
 
     def statements() -> int:
         seen: list[str] = []

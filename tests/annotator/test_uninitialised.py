@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from annotations.schema import _config, head, upgrade
-from annotator import create_app
+from annotator import create_app, services
 from annotator.cli import main
 from tests.conftest import ROOT
 
@@ -107,7 +107,7 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_an_older_schema_is_refused_with_upgrade_advice(tmp_path: Path, database_url: str) -> None:
     app = create_app({"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url})
-    database = app.extensions["annotator.database"]
+    database = services.database(app)
     config = _config()
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -138,7 +138,7 @@ def test_the_web_app_answers_503_until_init_has_run(tmp_path: Path, database_url
     page = client.get("/login", headers={"Accept": "text/html"})
     assert page.status_code == 503 and b"annotator init" in page.data
     assert page.mimetype == "text/html"
-    upgrade(app.extensions["annotator.database"])
+    upgrade(services.database(app))
     assert client.get("/login").status_code == 200
     assert client.get("/api/v1/images").status_code == 401  # served: now it asks who you are
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()

@@ -15,7 +15,7 @@ from shapely.geometry import mapping
 
 from annotations.catalogue.images import Provenance
 from annotations.measure import box_polygon
-from annotator import create_app
+from annotator import create_app, services
 from annotator.config import ConfigError
 from annotator.intake import Upload, import_images
 from tests.conftest import login
@@ -26,7 +26,7 @@ Header = Callable[[str], dict[str, str]]
 @pytest.fixture
 def image(app: Flask, make_geotiff: Callable[..., Path]) -> Any:
     path = make_geotiff("apron.tif")  # 0.5 m pixels in UTM 36N
-    return import_images(app.extensions["annotator.database"], app.config["IMAGES_DIR"],
+    return import_images(services.database(app), app.config["IMAGES_DIR"],
                          [Upload(path, "apron.tif")], Provenance(provider="<b>P</b>"),
                          max_pixels=10**9)[0].image  # fmt: skip
 
@@ -147,7 +147,7 @@ def test_a_configured_basemap_and_only_its_origin(tmp_path: Path) -> None:
     csp = app.test_client().get("/login").headers["Content-Security-Policy"]
     assert "img-src 'self' data: blob: https://tiles.example.org;" in csp
     assert csp.count("example.org") == 1
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()
     for url in ("ftp://x.org/{z}/{x}/{y}", "https://x.org/tiles", "https://a'b.org/{z}/{x}/{y}",
                 "javascript:alert(1)//{z}{x}{y}"):  # fmt: skip
         with pytest.raises(ConfigError):

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from annotator import services
 from annotator.api import openapi
 from tests.browser.conftest import open_signed_in
 
@@ -44,7 +45,7 @@ def test_api_docs_page_renders_every_operation_offline(
             e.querySelector('.opblock-summary-path').getAttribute('data-path')])""",
     )
     rendered = {(method, path) for method, path in blocks}
-    document = openapi.build(app.extensions["annotator.labels"], app=app)
+    document = openapi.build(services.taxonomy(app), app=app)
     documented = {
         (method, path)
         for path, item in document["paths"].items()
@@ -61,7 +62,7 @@ def test_api_docs_page_renders_every_operation_offline(
     status = block.locator(".live-responses-table .response .response-col_status")
     status.first.wait_for(timeout=10000)
     assert status.first.inner_text().strip() == "201", block.inner_text()
-    with app.extensions["annotator.database"].read() as session:
+    with services.database(app).read() as session:
         from annotations.catalogue.sites import get_site
 
         assert get_site(session, "hmeimim-air-base").created_by == "analyst"

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from annotations.catalogue.images import Provenance
+from annotator import services
 from annotator.intake import Upload, import_images
 from tests.browser.conftest import open_signed_in
 
@@ -19,7 +20,7 @@ def test_image_page_shows_tiles_scale_and_cursor(
     app: Flask, live_server: str, browser: Any, shared_data: Path
 ) -> None:
     image = import_images(
-        app.extensions["annotator.database"], app.config["IMAGES_DIR"],
+        services.database(app), app.config["IMAGES_DIR"],
         [Upload(shared_data / AERIAL, AERIAL)],
         Provenance(provider="USGS HRO", attribution="<b>USGS</b> orthophoto"),
         max_pixels=10**9,

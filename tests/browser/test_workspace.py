@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from pyproj import Geod
 
 from annotations.measure import box_polygon
+from annotator import services
 from annotator.demo.loader import demo_image_ids
 from annotator.demo.scene import DemoAircraft, demo_aircraft
 from tests.browser.conftest import open_signed_in, serving
@@ -47,11 +48,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Itera
     folder = tmp_path_factory.mktemp("workspace")
     shutil.copytree(demo_template, folder / "instance")
     app = make_app(folder)
-    ids = demo_image_ids(app.extensions["annotator.database"], folder / "instance" / "demo")
+    ids = demo_image_ids(services.database(app), folder / "instance" / "demo")
     with serving(app) as url:
         state = Demo(app, url, ids[1])
         yield state
-    app.extensions["annotator.database"].dispose()
+    services.database(app).dispose()
     assert state.outside == [], f"requests left the app's origin: {state.outside}"
 
 
