@@ -62,8 +62,11 @@ def versions() -> dict[str, str]:
         "'fastapi': v('fastapi'), 'rio-tiler (TiTiler venv)': v('rio-tiler'), "
         "'GDAL (TiTiler venv)': rasterio.__gdal_version__}))"
     )
+    peer_python = BENCH_VENV / "bin" / "python"
+    if not peer_python.exists():  # the smoke run on a fresh clone: no TiTiler venv made yet
+        return found
     probe = subprocess.run(
-        [str(BENCH_VENV / "bin" / "python"), "-c", script],
+        [str(peer_python), "-c", script],
         capture_output=True,
         text=True,
         check=False,
