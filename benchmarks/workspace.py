@@ -52,7 +52,7 @@ from annotations.measure import GEOD, box_polygon
 from annotations.schema import upgrade
 from annotator import create_app, services
 from annotator.intake import Upload, import_images
-from benchmarks.common.options import Options, parse
+from benchmarks.common.options import Workplace, parse
 from benchmarks.common.report import render, write_section
 from benchmarks.common.servers import Server, app_server
 from benchmarks.common.system import machine
@@ -102,17 +102,8 @@ SMOKE = Scale(count=200, loads=1, pan_steps=5, saves=1)
 
 
 @dataclass(frozen=True)
-class Bench:
-    options: Options
+class Bench(Workplace):
     scale: Scale
-
-    @property
-    def out(self) -> Path:
-        return self.options.out
-
-    @property
-    def data_dir(self) -> Path:
-        return self.out / "instance"
 
     @property
     def source(self) -> Path:

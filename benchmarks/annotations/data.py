@@ -18,7 +18,7 @@ import shapely
 from rasterio.transform import from_origin
 
 from annotations.labels.taxonomy import load_taxonomy
-from benchmarks.common.options import Options
+from benchmarks.common.options import Workplace
 from benchmarks.common.servers import ROOT
 
 PAGE = ROOT / "docs" / "benchmarks-annotations.md"
@@ -54,23 +54,14 @@ SMOKE = Scale(
 
 
 @dataclass(frozen=True)
-class Bench:
+class Bench(Workplace):
     """Where a run works and at which scale."""
 
-    options: Options
     scale: Scale
-
-    @property
-    def out(self) -> Path:
-        return self.options.out
 
     @property
     def sources(self) -> Path:
         return self.out / "images"
-
-    @property
-    def logs(self) -> Path:
-        return self.out / "logs"
 
     @property
     def boxes_file(self) -> Path:

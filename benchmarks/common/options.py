@@ -29,6 +29,25 @@ class Options:
     doc: Path
 
 
+@dataclass(frozen=True)
+class Workplace:
+    """Where a benchmark run works: its folder, the app's data folder in it, and the logs."""
+
+    options: Options
+
+    @property
+    def out(self) -> Path:
+        return self.options.out
+
+    @property
+    def data_dir(self) -> Path:
+        return self.out / "instance"
+
+    @property
+    def logs(self) -> Path:
+        return self.out / "logs"
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(

@@ -19,7 +19,7 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
-from benchmarks.common.options import Options
+from benchmarks.common.options import Workplace
 from benchmarks.common.servers import Annotator
 from benchmarks.common.timing import log
 
@@ -64,23 +64,10 @@ SMOKE = Scale(
 
 
 @dataclass(frozen=True)
-class Bench:
+class Bench(Workplace):
     """Where a run works and at which scale."""
 
-    options: Options
     scale: Scale
-
-    @property
-    def out(self) -> Path:
-        return self.options.out
-
-    @property
-    def data_dir(self) -> Path:
-        return self.out / "instance"
-
-    @property
-    def logs(self) -> Path:
-        return self.out / "logs"
 
     @property
     def source(self) -> Path:
