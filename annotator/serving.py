@@ -280,9 +280,12 @@ class WaitressWorker(Worker):
             max_request_body_size=int(limit),
             asyncore_use_poll=True,  # select() stops at 1024 descriptors
             ident="annotator",
-            # as gunicorn's defaults: only a proxy on this machine may say it took HTTPS
+            # only a reverse proxy on this machine is believed, and only about two things: that
+            # it took HTTPS, and who its client was (the one address it appends to
+            # X-Forwarded-For), so the sign-in throttle counts clients, not the proxy
             trusted_proxy="127.0.0.1",
-            trusted_proxy_headers={"x-forwarded-proto"},
+            trusted_proxy_count=1,
+            trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-for"},
             clear_untrusted_proxy_headers=True,
         )
         servers = [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
