@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,27 +49,37 @@ class Instance:
     db_path: Path
     token: str
     image_id: str
+    database_url: str = ""  # empty: the SQLite file at db_path
+
+    @property
+    def url(self) -> str:
+        return self.database_url or sqlite_url(self.db_path)
 
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOTATOR_")}
         env["ANNOTATOR_DATA_DIR"] = str(self.data_dir)
-        env["ANNOTATOR_DATABASE_URL"] = sqlite_url(self.db_path)
+        env["ANNOTATOR_DATABASE_URL"] = self.url
         return env
 
 
-def prepare(tmp_path: Path, shared_data: Path) -> Instance:
-    """A data folder with the schema, the Atlanta image and an analyst with a token."""
+def prepare(
+    tmp_path: Path, shared_data: Path, database_url: str = "", more_images: tuple[str, ...] = ()
+) -> Instance:
+    """A data folder with the schema, the Atlanta image (and `more_images` from shared_data)
+    and an analyst with a token; on SQLite unless a `database_url` is given."""
     data_dir = tmp_path / "instance"
     db_path = data_dir / "annotator.db"
-    app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": sqlite_url(db_path)})
+    url = database_url or sqlite_url(db_path)
+    app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": url})
     database = services.database(app)
+    names = ("sample_geotiff.tif", *more_images)
     try:
         upgrade(database)
         result = import_images(
             database,
             app.config["IMAGES_DIR"],
-            [Upload(shared_data / "sample_geotiff.tif", "sample_geotiff.tif")],
+            [Upload(shared_data / name, name) for name in names],
             Provenance(provider="SpaceNet", licence="CC BY-SA 4.0"),
             max_pixels=10**9,
         )
@@ -78,7 +88,7 @@ def prepare(tmp_path: Path, shared_data: Path) -> Instance:
             token = create_token(session, get_user(session, "w"), "durability")
     finally:
         database.dispose()
-    return Instance(data_dir, db_path, token, result[0].image.id)
+    return Instance(data_dir, db_path, token, result[0].image.id, database_url)
 
 
 def free_port() -> int:
@@ -239,7 +249,7 @@ def join_all(threads: list[threading.Thread], timeout: float) -> None:
     assert not alive, f"writer threads still running: {alive}"
 
 
-def merged(outcomes: list[Outcome]) -> Outcome:
+def merged(outcomes: Sequence[Outcome]) -> Outcome:
     total = Outcome()
     for one in outcomes:
         total.acknowledged += one.acknowledged
