@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # the app's own log lines: from this level up, as text or as JSON lines (annotator/logs)
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",
+    # where `annotator backup`/`restore` find pg_dump and pg_restore for PostGIS (default:
+    # /usr/lib/postgresql/<the server's major version>/bin, else PATH)
+    "PG_BINDIR": None,
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
