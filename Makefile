@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest bench bench-smoke bench-annotations bench-import bench-exchange bench-workspace system-deps clean
+.PHONY: run test lint typecheck pytest bench bench-smoke bench-annotations bench-import bench-exchange bench-workspace bench-backup system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,7 +59,7 @@ pytest: $(DEV_STAMP) system-deps
 test: lint typecheck pytest
 
 bench: $(DEV_STAMP) system-deps
-	$(PY) -m benchmarks.tiles && $(PY) -m benchmarks.annotations && $(PY) -m benchmarks.exchange_import && $(PY) -m benchmarks.exchange && $(PY) -m benchmarks.story_outputs && $(PY) -m benchmarks.timeline && $(PY) -m benchmarks.workspace
+	$(PY) -m benchmarks.tiles && $(PY) -m benchmarks.annotations && $(PY) -m benchmarks.exchange_import && $(PY) -m benchmarks.exchange && $(PY) -m benchmarks.story_outputs && $(PY) -m benchmarks.timeline && $(PY) -m benchmarks.workspace && $(PY) -m benchmarks.backup
 
 # every benchmark in its smoke mode (tiny counts, a temporary report; `make test` runs it too)
 bench-smoke: $(DEV_STAMP) system-deps
@@ -82,6 +82,11 @@ bench-exchange: $(STAMP)
 # the image workspace with 5,000 annotations in view, in Debian's headless Chromium
 bench-workspace: $(DEV_STAMP) system-deps
 	$(PY) -m benchmarks.workspace
+
+# annotator backup of 1,000,000 annotations and 20 GB of COGs against sqlite3 .backup + cp -al,
+# while annotator serve answers tiles (about 15 minutes; keeps ~25 GB in benchmarks/out/backup)
+bench-backup: $(STAMP)
+	$(PY) -m benchmarks.backup
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .mypy_cache .ruff_cache

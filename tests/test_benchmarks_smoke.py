@@ -175,6 +175,31 @@ def test_workspace(tmp_path: Path) -> None:
     assert "| click on Save until the API has stored it, median of 1 |" in part
 
 
+def test_backup(tmp_path: Path) -> None:
+    part = section(smoke("backup", tmp_path), "backup")
+    assert headings(part) == [
+        "## Backup benchmark",
+        "### Targets",
+        "### Data",
+        "### Backup time",
+        "### Tile requests while backing up",
+        "### Where our time goes",
+        "### Machine and load",
+    ]
+    for kind in ("cold", "warm"):  # each way once, and each backup holds every COG
+        assert re.search(
+            rf"\| {kind} 0 \| peer \| [0-9.]+ \| .* \| 4 COGs \(4 hard-linked\) \|", part
+        )
+        assert re.search(
+            rf"\| {kind} 0 \| ours \| [0-9.]+ \| .* \| 4 COGs \(4 hard-linked\), "
+            r"manifest counts 1000 annotations and [0-9]+ revisions \|",
+            part,
+        )
+    assert "\n0 failed tile requests in total." in part
+    assert re.search(r"\| idle \| [1-9][0-9]* \| 0 \|", part)  # the tile client ran
+    assert "| make_backup | " in part  # the profile found the backup's own code
+
+
 def test_benchmarks_are_not_left_behind() -> None:
     """A benchmark added to `make bench` has its smoke test here."""
     bench = next(

@@ -19,6 +19,12 @@ import numpy as np
 import rasterio
 from rasterio.transform import from_origin
 
+from annotations.catalogue.images import Provenance
+from annotations.catalogue.users import Role, add_user, create_token, get_user
+from annotations.db import Database
+from annotations.schema import upgrade
+from annotator import create_app, services
+from annotator.intake import Upload, import_images
 from benchmarks.annotations.backends import Backend, load_sqlite
 from benchmarks.annotations.data import (
     CAPTURES,
@@ -83,6 +89,7 @@ class Bench(Workplace):
 
     @property
     def cli(self) -> Annotator:
+        """The app's command line on the data folder."""
         return Annotator(self.data_dir)
 
 
@@ -117,12 +124,20 @@ def prepare(bench: Bench) -> Data:
     started = time.perf_counter()
     shutil.rmtree(bench.data_dir, ignore_errors=True)
     shutil.rmtree(bench.backups, ignore_errors=True)
-    cli = bench.cli
     log(f"building the data folder in {bench.data_dir}")
-    cli("init")
-    cli("users", "add", USER, "--role", "analyst", "--password-stdin", stdin=PASSWORD)
-    token = cli.token(USER)
-    catalogue = import_images(bench)
+    # in this process, through the functions `annotator init`, `users add`, `images import`
+    # and `tokens create` call: one interpreter start instead of four
+    app = create_app({"DATA_DIR": str(bench.data_dir)})
+    database = services.database(app)
+    try:
+        upgrade(database)
+        with database.write() as session:
+            add_user(session, USER, Role.analyst, PASSWORD)
+        catalogue = import_all(bench, database, app.config["IMAGES_DIR"])
+        with database.write() as session:
+            token = create_token(session, get_user(session, USER), "bench")
+    finally:
+        database.dispose()
     backend = Backend("sqlite", "SQLite", bench.data_dir, catalogue=catalogue)
     log(f"loading {scale.annotations:,} annotations")
     load_sqlite(backend, scale.annotations)
@@ -173,64 +188,50 @@ def write_source(path: Path, site: int, capture: int, lon: float, lat: float, px
         dst.write(rng.integers(1, 256, (3, px, px), dtype=np.uint8))
 
 
-def import_images(bench: Bench) -> list[CatalogueImage]:
-    """Every capture written as a source, imported with `annotator images import` (the app
-    writes the COG) BATCH at a time, and its source deleted."""
+def import_all(bench: Bench, database: Database, store: Path) -> list[CatalogueImage]:
+    """Every capture written as a source, imported as `annotator images import` does (the
+    app writes the COG) BATCH at a time, and its source deleted."""
     layout = site_layout(bench.scale.sites)
     names = [(s, c) for s in range(bench.scale.sites) for c in range(CAPTURES)]
+    provenance = Provenance(
+        provider=PROVIDER, licence="CC0-1.0", attribution="synthetic, annotator benchmark"
+    )
     catalogue: list[CatalogueImage] = []
     for first in range(0, len(names), BATCH):
         shutil.rmtree(bench.sources, ignore_errors=True)
         bench.sources.mkdir(parents=True)
-        paths = []
+        uploads = []
         for site, capture in names[first : first + BATCH]:
             path = bench.sources / f"site-{site + 1:02d}-{capture + 1}.tif"
             lon, lat = float(layout.lon[site]), float(layout.lat[site])
             write_source(path, site, capture, lon, lat, bench.scale.image_px)
-            paths.append(path)
-        log(f"importing images {first + 1}-{first + len(paths)} of {len(names)}")
-        catalogue += catalogue_of(bench.cli, paths)
+            uploads.append(Upload(path, path.name))
+        log(f"importing images {first + 1}-{first + len(uploads)} of {len(names)}")
+        imported = import_images(database, store, uploads, provenance, max_pixels=10**10)
+        catalogue += [catalogue_image(item.image.to_dict()) for item in imported]
         shutil.rmtree(bench.sources, ignore_errors=True)
     return sorted(catalogue, key=lambda c: (c.site, c.capture))
 
 
-def catalogue_of(cli: Annotator, paths: list[Path]) -> list[CatalogueImage]:
-    payload = json.loads(
-        cli(
-            "images",
-            "import",
-            *map(str, paths),
-            "--json",
-            "--provider",
-            PROVIDER,
-            "--licence",
-            "CC0-1.0",
-            "--attribution",
-            "synthetic, annotator benchmark",
-        )
+def catalogue_image(image: dict[str, Any]) -> CatalogueImage:
+    """What the annotation generator needs of an image (as benchmarks.annotations has it)."""
+    _, site, capture = Path(image["original_filename"]).stem.split("-")
+    source = {
+        "image_sha256": image["sha256"],
+        "provider": image["provider"],
+        "licence": image["licence"],
+        "attribution": image["attribution"],
+        "gsd_m": image["gsd_m"],
+        "captured_at": image["captured_at"],
+        "synthetic": image["synthetic"],
+    }
+    return CatalogueImage(
+        id=image["id"],
+        site=int(site) - 1,
+        capture=int(capture) - 1,
+        source_json=json.dumps(source, ensure_ascii=False),
+        observed_at=stored_time(image["captured_at"]),
     )
-    found = []
-    for image in payload:
-        _, site, capture = Path(image["original_filename"]).stem.split("-")
-        source = {
-            "image_sha256": image["sha256"],
-            "provider": image["provider"],
-            "licence": image["licence"],
-            "attribution": image["attribution"],
-            "gsd_m": image["gsd_m"],
-            "captured_at": image["captured_at"],
-            "synthetic": image["synthetic"],
-        }
-        found.append(
-            CatalogueImage(
-                id=image["id"],
-                site=int(site) - 1,
-                capture=int(capture) - 1,
-                source_json=json.dumps(source, ensure_ascii=False),
-                observed_at=stored_time(image["captured_at"]),
-            )
-        )
-    return found
 
 
 # ------------------------------------------------------------------------------ history
