@@ -10,7 +10,7 @@ from flask import Flask
 
 from annotations.db import Database
 from annotations.labels.taxonomy import load_taxonomy
-from annotator import auth, errors, logs, readiness, scratch, services, urls
+from annotator import auth, errors, health, logs, metrics, readiness, scratch, services, urls
 from annotator.api import annotations as annotations_api
 from annotator.api import events as events_api
 from annotator.api import exports, images, imports, openapi, sites, tiles, users
@@ -57,8 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         renderer=TileRenderer(),
     )
     logs.init_app(app)  # first: the request id is set before any other hook logs
+    metrics.init_app(app)  # before readiness: its 503s are counted and timed too
     errors.init_app(app)
     readiness.init_app(app)
+    health.init_app(app)  # /healthz and /readyz, served before init too
     urls.init_app(app)
     auth.init_app(app)
     tiles.init_app(app)

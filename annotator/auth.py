@@ -64,7 +64,7 @@ from annotations.catalogue.users import (
     user_for_token,
 )
 from annotations.throttle import DatabaseStorage
-from annotator import services
+from annotator import metrics, services
 from annotator.config import ConfigError
 from annotator.errors import RequestError, error_response, wants_json
 from annotator.services import database
@@ -423,10 +423,12 @@ def login() -> Any:
         wait = limit.retry_after(name, address)
         if wait is not None:
             log.warning("sign-in of %r from %s held back for %d s", name[:100], address, wait)
+            metrics.SIGNIN_FAILURES.labels("throttled").inc()
             return _too_many(wait)
         limit.attempt(address)
         # no queueing: a sign-in that waited for a slot would hold an app thread meanwhile
         if not limit.slots.acquire(blocking=False):
+            metrics.SIGNIN_FAILURES.labels("busy").inc()
             return _busy()
         try:
             with database().read() as db_session:
@@ -445,6 +447,7 @@ def login() -> Any:
             return redirect(_safe_next(request.args.get("next")))
         log.warning("sign-in of %r from %s refused: wrong name or password", name[:100], address)
         limit.failed(name)
+        metrics.SIGNIN_FAILURES.labels("credentials").inc()
         error = "Wrong name or password."
     status = 401 if error else 200
     return render_template("login.html", error=error), status

@@ -38,7 +38,7 @@ from annotations.schema import check_ready, upgrade
 from annotations.times import parse_time
 from annotator import logs, services
 from annotator.config import ConfigError
-from annotator.serving import CLIENT_TIMEOUT_S, gunicorn_argv
+from annotator.serving import CLIENT_TIMEOUT_S, gunicorn_argv, metrics_folder
 from imagery.errors import ImageryError
 from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
 
@@ -133,7 +133,8 @@ def demo() -> None:
 )
 def serve(host: str, port: int, workers: int, threads: int, client_timeout: int) -> None:
     """Serve the app: gunicorn processes, each buffering requests with waitress."""
-    _app()  # fail here, with one line, on bad configuration
+    app = _app()  # fail here, with one line, on bad configuration
+    metrics_folder(app.config["TMP_ROOT"])  # the workers' metrics, summed by /metrics
     argv = [sys.executable, *gunicorn_argv(host, port, workers, threads, client_timeout)]
     # each worker renders on one core; BLAS thread pools would only fight the other workers
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -506,6 +507,10 @@ def _size(count: int) -> str:
     return f"{amount:.1f} {unit}"
 
 
+def _many(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _pg_bindir(settings: Any) -> Path | None:
     return Path(settings["PG_BINDIR"]) if settings.get("PG_BINDIR") else None
 
@@ -542,8 +547,9 @@ def backup(path: Path, as_json: bool) -> None:
         manifest,
         [
             f"backup {path}: {manifest['engine']} database at schema "
-            f"{manifest['schema_revision']}, {manifest['counts'].get('annotations', 0)} "
-            f"annotations, {images} images, {len(files)} files, {size}"
+            f"{manifest['schema_revision']}, "
+            f"{_many(manifest['counts'].get('annotations', 0), 'annotation')}, "
+            f"{_many(images, 'image')}, {_many(len(files), 'file')}, {size}"
         ],
     )
 
@@ -595,8 +601,9 @@ def restore(path: Path, check: bool, as_json: bool) -> None:
                 if result["schema_revision"] != result["backup_schema_revision"]
                 else ""
             )
-            + f", {result['counts'].get('annotations', 0)} annotations, {result['images']} "
-            f"images; all {result['files']} files matched their sha256"
+            + f", {_many(result['counts'].get('annotations', 0), 'annotation')}, "
+            f"{_many(result['images'], 'image')}; all {_many(result['files'], 'file')} "
+            "matched their sha256"
         ],
     )
 

@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     # where `annotator backup`/`restore` find pg_dump and pg_restore for PostGIS (default:
     # /usr/lib/postgresql/<the server's major version>/bin, else PATH)
     "PG_BINDIR": None,
+    # when set, GET /metrics needs `Authorization: Bearer <this>`; unset, /metrics is open
+    "METRICS_TOKEN": None,
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",

@@ -7,6 +7,7 @@ row is written and every COG made for the batch is removed.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from annotations.catalogue.images import Image, Provenance, add_image, find_by_sha256
 from annotations.catalogue.sites import get_site
 from annotations.db import Database
+from annotator import metrics
 from imagery.ingest import ImageFacts, ingest, sha256_file
 
 
@@ -66,14 +68,20 @@ def import_images(
                 ):
                     results.append((digest, None))
                     continue
-            facts = ingest(
-                upload.path,
-                store,
-                original_filename=display_name(upload.original_filename),
-                sha256=digest,
-                captured=captured,
-                max_pixels=max_pixels,
-            )
+            started = time.perf_counter()
+            outcome = "failed"
+            try:
+                facts = ingest(
+                    upload.path,
+                    store,
+                    original_filename=display_name(upload.original_filename),
+                    sha256=digest,
+                    captured=captured,
+                    max_pixels=max_pixels,
+                )
+                outcome = "ok"
+            finally:
+                metrics.INGEST_SECONDS.labels(outcome).observe(time.perf_counter() - started)
             made.append(facts.cog_path)
             results.append((digest, facts))
         return _record(database, results, provenance, sites, created_by)

@@ -96,6 +96,15 @@ def process_folder(root: Path) -> Path:
     return folder
 
 
+def kept_across_exec(root: Path) -> Path:
+    """This process's folder under `root`, its lock handed on to the program this process
+    execs next and to that program's children (`annotator serve` execs gunicorn, which forks
+    its workers): the folder stays while any of them lives, and goes once all have ended."""
+    folder = process_folder(root)
+    os.set_inheritable(_OWN[(os.getpid(), Path(root))][1], True)
+    return folder
+
+
 def remove_leftovers(root: Path, stale_after: float) -> list[Path]:
     """Remove what dead processes left under `root`; returns what was removed."""
     root = Path(root)

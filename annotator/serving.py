@@ -39,13 +39,18 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from gunicorn.workers.base import Worker
+from prometheus_client import multiprocess as prometheus_multiprocess
 from waitress import create_server, wasyncore  # type: ignore[import-untyped]
 from waitress.channel import HTTPChannel  # type: ignore[import-untyped]
 from waitress.server import BaseWSGIServer  # type: ignore[import-untyped]
 from waitress.task import ErrorTask, WSGITask  # type: ignore[import-untyped]
+
+from annotator import scratch
+from annotator.metrics import MULTIPROC_ENV
 
 #: gunicorn's ``--worker-class`` for `annotator serve`.
 WORKER_CLASS = "annotator.serving.WaitressWorker"
@@ -89,8 +94,43 @@ def gunicorn_argv(
         "-",
         "--timeout",
         "120",
+        # gunicorn takes the hooks below (child_exit) from this module
+        "--config",
+        f"python:{__name__}",
         "annotator.wsgi:app",
     ]
+
+
+# ------------------------------------------------------------------------ metrics
+# gunicorn reads this module's names as settings when given `--config python:annotator.serving`:
+# only `child_exit` is one (tests/annotator/test_metrics_served.py checks), keep it so
+
+
+def metrics_folder(tmp_root: Path) -> Path:
+    """Set PROMETHEUS_MULTIPROC_DIR for the server about to start, and return it empty.
+
+    Set already: that folder, with what an earlier run left in it (prometheus_client's
+    `*.db` files only) removed. Otherwise `metrics/` in this process's own folder under the
+    data folder's tmp/, whose lock the gunicorn this process execs, and its workers, hold
+    (annotator.scratch): a fresh folder each start, removed once the server has ended."""
+    configured = os.environ.get(MULTIPROC_ENV)
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.db"):
+            old.unlink(missing_ok=True)
+    else:
+        folder = scratch.kept_across_exec(tmp_root) / "metrics"
+        folder.mkdir(exist_ok=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
+    return folder
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """gunicorn's hook, in the arbiter, after a worker process has ended: its live gauges go
+    (its counters and histograms stay in the sums: totals never go backwards)."""
+    if os.environ.get(MULTIPROC_ENV):
+        prometheus_multiprocess.mark_process_dead(worker.pid)
 
 
 # ----------------------------------------------------------------------------- tasks

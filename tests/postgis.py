@@ -190,33 +190,50 @@ class ThrowawayCluster:
         last = ""
         for _attempt in range(5):
             self.port = _free_port()
-            options = (
-                f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            )
-            log = self.directory / "server.log"
-            result = self._run(
-                "pg_ctl",
-                "-D",
-                str(self.directory),
-                "-l",
-                str(log),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-                check=False,
-            )
+            result = self._pg_ctl_start()
             if result.returncode == 0:
                 return
+            log = self.directory / "server.log"
             last = result.stdout + result.stderr
             with contextlib.suppress(OSError):
                 last += log.read_text(errors="replace")[-4000:]
             if "could not bind" not in last and "already in use" not in last:
                 break
         raise ClusterError(f"pg_ctl start failed:\n{last}")
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
+        assert self.directory is not None
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        log = self.directory / "server.log"
+        return self._run(
+            "pg_ctl",
+            "-D",
+            str(self.directory),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            check=False,
+        )
+
+    def pause(self) -> None:
+        """Stop the server (a fast shutdown: clients are disconnected), keeping its folder
+        and port, so that `resume` starts it again as it was."""
+        assert self.directory is not None
+        self._run("pg_ctl", "-D", str(self.directory), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a paused server again, on the same port."""
+        result = self._pg_ctl_start()
+        if result.returncode != 0:
+            raise ClusterError(f"pg_ctl start failed:\n{result.stdout}{result.stderr}")
 
     def _start_watchdog(self) -> None:
         assert self.directory is not None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,7 +25,7 @@ from flask import Blueprint, Response, current_app, request
 
 from annotations.exchange import FORMATS, Selection, count, export_file, get_format, stac
 from annotations.exchange.budget import Budget, ExportStopped, TooManyChips
-from annotator import services
+from annotator import metrics, services
 from annotator.api.contract import operation
 from annotator.api.filters import filters_from_query
 from annotator.api.models.exports import FILTERS, ExportQuery
@@ -106,15 +107,19 @@ def export_annotations(query: ExportQuery) -> Response:
     )
     _check_count(selection)
     folder = budget.folder = Path(tempfile.mkdtemp(prefix="export-", dir=config["TMP_DIR"]))
+    started, outcome = time.perf_counter(), "failed"
     try:
         path, written = export_file(selection, fmt.name, folder)
         budget.check_file(path)
         handle = path.open("rb")
+        outcome = "ok"
     except TooManyChips as refused:
+        outcome = "refused"
         raise RequestError(
             refused.message, status=413, code="too_many_chips", details=refused.details
         ) from None
     except ExportStopped as stopped:
+        outcome = "stopped"
         current_app.logger.warning(
             "export (%s) stopped, %s: %s chips, %s bytes, %.1f s",
             fmt.name,
@@ -131,6 +136,7 @@ def export_annotations(query: ExportQuery) -> Response:
         # on every ending: done (the open handle keeps the file), refused, stopped, an
         # error, or the SystemExit gunicorn raises in a worker it stops
         shutil.rmtree(folder, ignore_errors=True)
+        metrics.EXPORT_SECONDS.labels(fmt.name, outcome).observe(time.perf_counter() - started)
     size = os.fstat(handle.fileno()).st_size
     response = Response(_stream(handle), mimetype=fmt.media_type)
     response.headers["Content-Length"] = str(size)

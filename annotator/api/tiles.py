@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from annotations.catalogue.images import get_image
+from annotator import metrics
 from annotator.api.contract import operation
 from annotator.api.models.tiles import TileJSON, tile_path_parameters
 from annotator.api.tilecache import ImageLookup, TileBytesCache, TiledImage
@@ -87,13 +88,18 @@ def tile(image_id: str, z: str, x: str, y: str, fmt: str) -> Response:
     key = f"{item.sha256}|{item.source.display.key()}|{zi}/{xi}/{yi}.{fmt}|{RENDER_VERSION}"
     etag = hashlib.sha256(key.encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
+        metrics.TILES.labels("not_modified").inc()
         response = Response(status=304)
     else:
         cache: TileBytesCache = current_app.extensions["annotator.tile_cache"]
         body = cache.get(key)
         if body is None:
-            body = renderer().tile(item.source, zi, xi, yi, fmt)
+            with metrics.TILE_RENDER_SECONDS.time():
+                body = renderer().tile(item.source, zi, xi, yi, fmt)
+            metrics.TILES.labels("rendered").inc()
             cache.put(key, body)
+        else:
+            metrics.TILES.labels("cache").inc()
         response = Response(body, mimetype=MEDIA_TYPES[fmt])
     response.set_etag(etag)
     response.headers["Cache-Control"] = CACHE_CONTROL
