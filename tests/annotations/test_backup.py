@@ -6,13 +6,17 @@ nothing."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import sqlite3
+import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from alembic import command
 from flask import Flask
 from sqlalchemy import text
 
@@ -21,7 +25,7 @@ from annotations.backup.hashes import HashCache
 from annotations.catalogue.images import Provenance
 from annotations.db import Database, sqlite_url
 from annotations.newsroom.signing import stored_key
-from annotations.schema import head
+from annotations.schema import _config, current, head
 from annotator import create_app, services
 from annotator.intake import Upload, import_images
 from tests.newsroom import Newsroom, newsroom
@@ -174,3 +178,160 @@ def test_the_hash_cache_hashes_a_changed_file_again(tmp_path: Path) -> None:
     os.utime(cog, ns=(1_000_000_000, 1_000_000_000))
     assert again.sha256(cog) == (11, hashlib.sha256(b"other bytes").hexdigest())
     assert again.hashed == 1
+
+
+@pytest.fixture
+def sqlite_source(app: Flask, make_geotiff: Any) -> Newsroom:
+    second = make_geotiff("second.tif", np.full((3, 300, 400), 7, dtype=np.uint8))
+    return filled(app, make_geotiff(), second)
+
+
+def flip_a_byte(backup: Path, name: str) -> None:
+    """Change one bit of `name` in the backup (a folder or a tar), in the middle of it."""
+    if backup.is_dir():
+        path, offset = backup / name, (backup / name).stat().st_size // 2
+    else:
+        with tarfile.open(backup) as archive:
+            member = archive.getmember(name)
+        path, offset = backup, member.offset_data + member.size // 2
+    with path.open("r+b") as stream:
+        stream.seek(offset)
+        byte = stream.read(1)
+        stream.seek(offset)
+        stream.write(bytes([byte[0] ^ 0x01]))
+
+
+@pytest.mark.parametrize("layout", ["folder", "tar"])
+@pytest.mark.parametrize("where", ["database", "cog", "manifest"])
+def test_a_tampered_backup_is_refused(
+    sqlite_source: Newsroom, tmp_path: Path, layout: str, where: str
+) -> None:
+    path = tmp_path / ("backup.tar" if layout == "tar" else "backup")
+    manifest = backup_of(sqlite_source.app, path)
+    cog = next(e["path"] for e in manifest["files"] if e["path"].startswith("images/"))
+    flip_a_byte(
+        path, {"database": "database.sqlite", "cog": cog, "manifest": "manifest.json"}[where]
+    )
+    message = (
+        "does not match its sha256" if where != "manifest" else "does not match manifest.sha256"
+    )
+    with pytest.raises(BackupError, match=message) as refused:
+        verify_backup(path)
+    assert "\n" not in str(refused.value)
+    target = tmp_path / "restored"
+    with pytest.raises(BackupError, match=message):
+        restore_into(path, target)
+    assert not target.exists()
+
+
+def rewrite_manifest(backup: Path, change: Any) -> None:
+    """Edit a folder backup's manifest and give it a matching manifest.sha256, so that only
+    the checks of what it says can catch the edit."""
+    manifest = json.loads((backup / "manifest.json").read_bytes())
+    change(manifest)
+    raw = (json.dumps(manifest, indent=2) + "\n").encode()
+    (backup / "manifest.json").write_bytes(raw)
+    (backup / "manifest.sha256").write_text(hashlib.sha256(raw).hexdigest() + "\n")
+
+
+def test_a_backup_from_a_newer_schema_is_refused(sqlite_source: Newsroom, tmp_path: Path) -> None:
+    said = tmp_path / "says-newer"
+    backup_of(sqlite_source.app, said)
+    rewrite_manifest(said, lambda m: m.update(schema_revision="9999"))
+    assert verify_backup(said)["schema_revision"] == "9999"  # every hash matches
+    with pytest.raises(BackupError, match="schema 9999, which this version of annotator does"):
+        restore_into(said, tmp_path / "one")
+    assert not (tmp_path / "one").exists()
+
+    # the database itself at a revision this version does not know, its hashes made good
+    holds = tmp_path / "holds-newer"
+    backup_of(sqlite_source.app, holds)
+    database = holds / "database.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.close()
+    size, digest = database.stat().st_size, sha256(database)
+
+    def new_hash(manifest: dict[str, Any]) -> None:
+        for entry in manifest["files"]:
+            if entry["path"] == "database.sqlite":
+                entry.update(size=size, sha256=digest)
+
+    rewrite_manifest(holds, new_hash)
+    verify_backup(holds)
+    with pytest.raises(BackupError, match="its database is at schema 9999, which this version"):
+        restore_into(holds, tmp_path / "two")
+    assert not (tmp_path / "two").exists()
+
+
+def test_a_non_empty_target_is_refused(
+    source: Newsroom, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    app = source.app
+    path = tmp_path / "backup.tar"
+    backup_of(app, path)
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("someone's")
+    url = target_url(app, occupied, request)
+    with pytest.raises(BackupError, match=f"the data folder {occupied} is not empty"):
+        restore_backup(path, data_dir=occupied, database_url=url, signing_key=occupied / "k")
+    assert [p.name for p in occupied.iterdir()] == ["notes.txt"]
+    if not services.database(app).is_sqlite:  # a database with tables of its own
+        empty = tmp_path / "empty"
+        with pytest.raises(BackupError, match=r"is not empty .* restore into a new database"):
+            restore_backup(
+                path,
+                data_dir=empty,
+                database_url=services.database(app).url,
+                signing_key=empty / "signing_key",
+            )
+        assert not empty.exists()
+
+
+def test_a_backup_restores_only_into_its_own_engine(
+    sqlite_source: Newsroom, tmp_path: Path, postgis_cluster: ThrowawayCluster
+) -> None:
+    path = tmp_path / "backup"
+    backup_of(sqlite_source.app, path)
+    url = postgis_cluster.create_database()
+    target = tmp_path / "restored"
+    with pytest.raises(BackupError, match="holds a sqlite database and the target is postgresql"):
+        restore_backup(path, data_dir=target, database_url=url, signing_key=target / "k")
+    assert not target.exists()
+    database = Database(url)
+    assert current(database) is None  # no tables were made
+    database.dispose()
+
+
+def test_an_older_backup_comes_back_at_the_newest_schema(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    (old / "images").mkdir(parents=True)
+    database = Database(sqlite_url(old / "annotator.db"))
+    config = _config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sites (slug, name, area_geojson, created_at, min_lon, min_lat, "
+                "max_lon, max_lat) VALUES ('old-site', 'Old site', '{}', '2024-01-01', 0, 0, 1, 1)"
+            )
+        )
+    manifest = make_backup(
+        database,
+        data_dir=old,
+        images_dir=old / "images",
+        signing_key=old / "signing_key",
+        target=tmp_path / "backup",
+    )
+    database.dispose()
+    assert manifest["schema_revision"] == "0005" != head()
+    result = restore_into(tmp_path / "backup", tmp_path / "new")
+    assert (result["backup_schema_revision"], result["schema_revision"]) == ("0005", head())
+    restored = Database(sqlite_url(tmp_path / "new" / "annotator.db"))
+    assert current(restored) == head()
+    with restored.engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM sites")).scalars().all() == ["Old site"]
+    restored.dispose()
