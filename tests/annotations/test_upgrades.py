@@ -7,7 +7,7 @@ table (tests/upgrades/r<revision>.py), upgraded with `annotations.schema.upgrade
 the seeds' `carry` says the migrations leave them: every row of every table, the schema
 (columns, indexes, triggers, constraints), the spatial index, and the bytes the API serves
 for every annotation, its history and the newsroom's reads. Then the upgraded folder is used:
-a sign-in, a new account, an annotation edited.
+a sign-in, a new site, an annotation edited.
 
 A new migration without seed rows for what it adds fails here (see tests/upgrades/__init__.py).
 """
@@ -36,7 +36,14 @@ from tests.upgrades.build import (
     revisions,
     up_to,
 )
-from tests.upgrades.compare import answers, schema, spatial_index, table_rows, urls
+from tests.upgrades.compare import (
+    answers,
+    first_difference,
+    schema,
+    spatial_index,
+    table_rows,
+    urls,
+)
 from tests.upgrades.r0001 import ADMIN_TOKEN, PASSWORD, REVOKED_TOKEN
 from tests.upgrades.rows import Row
 
@@ -102,21 +109,25 @@ def test_a_folder_at_each_revision_upgrades_to_head_with_nothing_lost(
     counts = {table: len(rows) for table, rows in found.items()}
     assert counts == {table: expected_counts(start)[table] for table in found}
     for table in found:
-        assert found[table] == wanted[table], f"{table}: rows changed by the upgrade from {start}"
+        assert found[table] == wanted[table], (
+            f"{table}: built through the migrations to {start} and upgraded to head, "
+            f"{first_difference(found[table], wanted[table])}"
+        )
     assert differences(upgraded.database) == [], "the upgraded schema differs from the models"
     assert schema(upgraded.database) == schema(reference.database)
     assert spatial_index(upgraded.database) == spatial_index(reference.database)
 
     # the API serves the same bytes from both: features, histories, catalogue, newsroom
     paths = urls(start)
-    served = answers(upgraded.app(), list(paths), ADMIN_TOKEN)
+    app = upgraded.app()
+    served = answers(app, list(paths), ADMIN_TOKEN)
     expected = answers(reference.app(), list(paths), ADMIN_TOKEN)
     for path in paths:
         assert served[path] == expected[path], f"GET {path} after the upgrade from {start}"
     assert {path: answer[0] for path, answer in served.items()} == paths
     _check_against_seeds(served, start)
 
-    _use(upgraded.app(), start)
+    _use(app, start)
 
 
 def _seed_rows(table: str, start: str) -> list[Row]:
@@ -150,7 +161,7 @@ def _check_against_seeds(served: dict[str, tuple[int, str | None, bytes]], start
 
 def _use(app: Flask, start: str) -> None:
     """The upgraded folder works: a seeded password signs in, a revoked token is refused,
-    an admin adds an account, and (from 0002) an annotation takes an edit."""
+    an admin adds a site, and (from 0002) an annotation takes an edit."""
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -165,8 +176,8 @@ def _use(app: Flask, start: str) -> None:
     assert refused.status_code == 401
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     added = client.post(
-        "/api/v1/users",
-        json={"name": "after-upgrade", "role": "viewer", "password": "a long new password"},
+        "/api/v1/sites",
+        json={"name": "Latakia port", "lon": 35.77, "lat": 35.52, "radius_m": 800},
         headers=admin,
     )
     assert added.status_code == 201, added.get_data(as_text=True)

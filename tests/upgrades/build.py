@@ -9,12 +9,22 @@ the seeds' `carry` functions say the migrations after each row's revision leave 
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
+from functools import cache
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Integer, MetaData, func, insert, inspect, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    func,
+    insert,
+    inspect,
+    select,
+)
 
 from annotations.db import Database
 from annotations.schema import UNMODELLED_COLUMNS, UNMODELLED_TABLES, _config, upgrade
@@ -26,13 +36,14 @@ class SeedError(AssertionError):
     pass
 
 
+@cache
 def revisions() -> list[str]:
     """Every revision of the script directory, oldest first (one line of history)."""
     script = ScriptDirectory.from_config(_config())
     heads = script.get_heads()
     if len(heads) != 1:
         raise SeedError(f"the migrations have {len(heads)} heads ({heads}); merge them first")
-    return [str(script.revision) for script in reversed(list(script.walk_revisions()))]
+    return [str(found.revision) for found in reversed(list(script.walk_revisions()))]
 
 
 def up_to(target: str) -> list[str]:
@@ -72,9 +83,14 @@ def carried(target: str) -> list[tuple[str, dict[str, list[Row]]]]:
 
 
 def build_reference(database: Database, target: str) -> None:
+    """Head's schema with every revision's rows up to `target`, carried, written at once
+    (each table after the tables it refers to: they were created before it)."""
     upgrade(database)
-    for revision, rows in carried(target):
-        write(database, rows, f"head (rows of {revision}, carried)")
+    merged: dict[str, list[Row]] = {}
+    for _revision, rows in carried(target):
+        for table, table_rows in rows.items():
+            merged.setdefault(table, []).extend(table_rows)
+    write(database, merged, "head")
 
 
 def expected_counts(target: str) -> Counter[str]:
@@ -93,39 +109,49 @@ def ignored_columns(table: str) -> set[str]:
 def write(database: Database, rows: dict[str, list[Row]], where: str) -> None:
     """Insert seed rows into the tables as they stand, each row naming every column."""
     with database.engine.begin() as connection:
-        metadata = reflected(connection, list(rows))
+        tables = as_they_stand(connection, list(rows))
         for name, table_rows in rows.items():
-            table = metadata.tables[name]
+            table = tables[name]
             columns = {c.name for c in table.columns} - ignored_columns(name)
             for row in table_rows:
                 if set(row) != columns:
-                    raise SeedError(
-                        f"a seed row of {name} at {where} names {sorted(set(row) - columns)} "
-                        f"that the table lacks and lacks {sorted(columns - set(row))}"
-                    )
+                    raise SeedError(_misfit(name, where, row, columns))
             connection.execute(insert(table), table_rows)
         if not database.is_sqlite:
-            _advance_sequences(connection, metadata, list(rows))
+            _advance_sequences(connection, [tables[name] for name in rows])
 
 
-def reflected(connection: Connection, names: list[str]) -> MetaData:
-    """The tables as they stand (SQLite cannot read back the lower(name) index: no matter)."""
+def _misfit(name: str, where: str, row: Row, columns: set[str]) -> str:
+    wrong = (
+        f"has {sorted(set(row) - columns)} that the table lacks, lacks {sorted(columns - set(row))}"
+    )
+    if where == "head":
+        return (
+            f"a seed row of {name}, carried to head, does not fit the table: it {wrong}; the "
+            f"revision that changed {name} needs a carry() saying what it does to the rows "
+            "written before it (tests/upgrades/__init__.py)"
+        )
+    return f"a seed row of {name} written at {where} {wrong}: write it as {name} stands at {where}"
+
+
+def as_they_stand(connection: Connection, names: list[str]) -> dict[str, Table]:
+    """The tables' columns with their types as the database has them now (only the columns:
+    quicker than reflecting indexes and keys too, which writing rows does not need)."""
     metadata = MetaData()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
-        metadata.reflect(connection, only=names)
-    return metadata
+    found = inspect(connection).get_multi_columns(filter_names=names)
+    return {
+        name: Table(name, metadata, *(Column(c["name"], c["type"]) for c in columns))
+        for (_schema, name), columns in found.items()
+    }
 
 
-def _advance_sequences(connection: Connection, metadata: MetaData, tables: list[str]) -> None:
+def _advance_sequences(connection: Connection, tables: list[Table]) -> None:
     """Explicit ids do not move PostgreSQL's sequences; move them as the app's inserts would."""
-    for name in tables:
-        table = metadata.tables[name]
+    for table in tables:
         if "id" in table.c and isinstance(table.c.id.type, Integer):
             highest = select(func.max(table.c.id)).scalar_subquery()
-            connection.execute(
-                select(func.setval(func.pg_get_serial_sequence(name, "id"), highest))
-            )
+            sequence = func.pg_get_serial_sequence(table.name, "id")
+            connection.execute(select(func.setval(sequence, highest)))
 
 
 def data_tables(connection: Connection) -> list[str]:
@@ -143,16 +169,17 @@ def coverage_gaps(database: Database) -> list[str]:
     gaps = []
     with database.engine.connect() as connection:
         names = data_tables(connection)
-        metadata = reflected(connection, names)
-        for name in names:
-            table = metadata.tables[name]
-            if connection.scalar(select(func.count()).select_from(table)) == 0:
+        for name, table in as_they_stand(connection, names).items():
+            columns = [c for c in table.columns if c.name not in ignored_columns(name)]
+            counts = connection.execute(
+                select(func.count(), *(func.count(c) for c in columns)).select_from(table)
+            ).one()
+            if counts[0] == 0:
                 gaps.append(f"table {name} has no rows")
                 continue
-            for column in table.columns:
-                if column.name in ignored_columns(name):
-                    continue
-                filled = select(func.count()).select_from(table).where(column.is_not(None))
-                if connection.scalar(filled) == 0:
-                    gaps.append(f"column {name}.{column.name} is null in every row")
-    return gaps
+            gaps += [
+                f"column {name}.{c.name} is null in every row"
+                for c, filled in zip(columns, counts[1:], strict=True)
+                if filled == 0
+            ]
+    return sorted(gaps)

@@ -15,14 +15,25 @@ from tests.upgrades.build import up_to
 Answer = tuple[int, str | None, bytes]
 
 
-def table_rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+def table_rows(database: Database) -> dict[str, list[dict[str, Any]]]:
     """Every row of every modelled table, read through the models' column types."""
     dump = {}
     with database.engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             query = select(table).order_by(*table.primary_key.columns)
-            dump[table.name] = [tuple(row) for row in connection.execute(query)]
+            dump[table.name] = [dict(row._mapping) for row in connection.execute(query)]
     return dump
+
+
+def first_difference(found: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> str:
+    """The first row that differs, column by column, for a message a person can read."""
+    for index, (got, want) in enumerate(zip(found, wanted, strict=False)):
+        if got != want:
+            columns = {
+                k: (got.get(k), want.get(k)) for k in {*got, *want} if got.get(k) != want.get(k)
+            }
+            return f"row {index} differs in {columns} (upgraded, reference)"
+    return f"{len(found)} rows after the upgrade, {len(wanted)} in the reference"
 
 
 SQLITE_SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
