@@ -18,10 +18,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from annotations.db import Database, sqlite_url
 from annotations.schema import current, differences, head, upgrade
@@ -38,6 +40,7 @@ from tests.upgrades.build import (
 )
 from tests.upgrades.compare import (
     answers,
+    as_stored,
     first_difference,
     schema,
     spatial_index,
@@ -192,6 +195,31 @@ def _use(app: Flask, start: str) -> None:
     )
     assert edited.status_code == 200, edited.get_data(as_text=True)
     assert edited.get_json()["properties"]["version"] == row["version"] + 1
+
+
+def test_names_that_differ_only_in_case_stop_the_upgrade_to_0006_and_change_nothing(
+    folders: tuple[Folder, Folder],
+) -> None:
+    """0006's one data check: two accounts whose names differ only in case are named, and the
+    folder stays at 0005 as it was until an admin renames one; then the upgrade goes through."""
+    database = folders[0].database
+    build_at(database, "0005")
+    with database.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, name, role_name, password_hash, active, created_at) "
+                "VALUES (99, 'Analyst', 'viewer', NULL, :yes, :now)"
+            ),
+            {"yes": True, "now": datetime(2025, 1, 2, 3, 4, 5)},
+        )
+    before = as_stored(database)
+    with pytest.raises(ValueError, match=r"analyst \(id 3\) and Analyst \(id 99\)"):
+        upgrade(database)
+    assert current(database) == "0005"
+    assert as_stored(database) == before
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE users SET name = 'analyst-2' WHERE id = 99"))
+    assert upgrade(database) == head()
 
 
 def test_every_seed_module_is_a_revision_of_the_migrations() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from annotations.db import Base, Database
 from tests.upgrades import seed
-from tests.upgrades.build import up_to
+from tests.upgrades.build import as_they_stand, data_tables, up_to
 
 Answer = tuple[int, str | None, bytes]
 
@@ -34,6 +34,16 @@ def first_difference(found: list[dict[str, Any]], wanted: list[dict[str, Any]]) 
             }
             return f"row {index} differs in {columns} (upgraded, reference)"
     return f"{len(found)} rows after the upgrade, {len(wanted)} in the reference"
+
+
+def as_stored(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every data table as the schema stands now (any revision), in order."""
+    with database.engine.connect() as connection:
+        tables = as_they_stand(connection, data_tables(connection))
+        return {
+            name: [tuple(row) for row in connection.execute(select(table).order_by(*table.c))]
+            for name, table in tables.items()
+        }
 
 
 SQLITE_SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
