@@ -12,6 +12,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from gunicorn.config import Config
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -128,6 +129,24 @@ def test_metrics_sum_both_workers(tmp_path: Path, shared_data: Path) -> None:
             break
         time.sleep(0.1)
     assert not folder.exists()
+
+
+def test_a_metrics_folder_of_ones_own_is_emptied_of_old_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "prometheus"
+    mine.mkdir()
+    (mine / "counter_4242.db").write_bytes(b"old")
+    (mine / "notes.txt").write_text("not prometheus's: kept")
+    monkeypatch.setenv(serving.MULTIPROC_ENV, str(mine))
+    assert serving.metrics_folder(tmp_path / "tmp") == mine
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    assert not (tmp_path / "tmp").exists(), "nothing made under tmp/"
+    monkeypatch.delenv(serving.MULTIPROC_ENV)
+    made = serving.metrics_folder(tmp_path / "tmp")
+    assert made.name == "metrics" and made.parent.parent == tmp_path / "tmp"
+    assert list(made.iterdir()) == []
+    assert os.environ[serving.MULTIPROC_ENV] == str(made)
 
 
 def test_gunicorn_takes_only_child_exit_from_the_serving_module() -> None:
