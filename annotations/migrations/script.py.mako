@@ -4,6 +4,10 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 """
 
+# Add tests/upgrades/r${up_revision}.py too: seed rows for what this revision adds, and a carry()
+# if it changes rows written before it (tests/upgrades/__init__.py says how); the upgrade test
+# fails until then.
+
 import sqlalchemy as sa
 from alembic import op
 
