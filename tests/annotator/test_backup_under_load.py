@@ -380,6 +380,10 @@ def test_a_backup_under_load_loses_nothing(
     assert sorted(p.name for p in store.iterdir()) == sorted(catalogue.cogs)
     for name in catalogue.cogs:
         assert sha256(store / name) == sha256(live.data_dir / "images" / name), name
+    # the keys, so sessions and signatures made before the backup still hold
+    for key in ("secret_key", "signing_key"):
+        if (live.data_dir / key).exists():
+            assert (restored.data_dir / key).read_bytes() == (live.data_dir / key).read_bytes()
 
     # a real server on the restored folder serves it: annotations, their history, tiles
     sample = sorted(last_before.values(), key=lambda a: -a.version)[:10]
