@@ -28,8 +28,12 @@ from annotations.newsroom.signing import stored_key
 from annotations.schema import _config, current, head
 from annotator import create_app, services
 from annotator.intake import Upload, import_images
+from tests.annotator.test_full_disk import Disk
+from tests.conftest import require
 from tests.newsroom import Newsroom, newsroom
 from tests.postgis import ThrowawayCluster
+
+LIFTER = {"id": "aircraft.transport.test-lifter", "name": "Test lifter", "colour": "#123456"}
 
 
 def sha256(path: Path) -> str:
@@ -106,6 +110,9 @@ def test_a_restore_brings_back_everything(
     source: Newsroom, tmp_path: Path, layout: str, request: pytest.FixtureRequest
 ) -> None:
     app = source.app
+    data = Path(app.config["DATA_DIR"])
+    (data / "labels.json").write_text(json.dumps([LIFTER]))  # a deployment's own label
+    (data / "secret_key").write_text("a secret of the deployment's")
     path = tmp_path / ("backup.tar" if layout == "tar" else "backup")
     manifest = backup_of(app, path)
     assert path.is_file() if layout == "tar" else path.is_dir()
@@ -130,10 +137,15 @@ def test_a_restore_brings_back_everything(
     assert cogs and sorted(p.name for p in (data_dir / "images").iterdir()) == cogs
     for name in cogs:
         assert sha256(data_dir / "images" / name) == sha256(source_images / name)
-    # the keys, still private
+        if layout == "folder":  # on the store's filesystem: hard-linked, not copied
+            assert (path / "images" / name).stat().st_ino == (source_images / name).stat().st_ino
+    # the keys, still private, and the deployment's labels
     key = data_dir / "signing_key"
     assert key.read_bytes() == Path(app.config["SIGNING_KEY_FILE"]).read_bytes()
     assert key.stat().st_mode & 0o777 == 0o600
+    assert (data_dir / "secret_key").read_text() == "a secret of the deployment's"
+    assert (data_dir / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert services.taxonomy(restored).get(LIFTER["id"]).name == "Test lifter"
     # annotations through the API, as they were
     client = restored.test_client()
     headers = source.as_("editor")  # its token was made before the backup
@@ -335,3 +347,19 @@ def test_an_older_backup_comes_back_at_the_newest_schema(tmp_path: Path) -> None
     with restored.engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM sites")).scalars().all() == ["Old site"]
     restored.dispose()
+
+
+def test_on_another_filesystem_the_cogs_are_copied(sqlite_source: Newsroom, tmp_path: Path) -> None:
+    require(os.geteuid() == 0, "mounting a tmpfs needs root")
+    disk = Disk(tmp_path / "disk", "16m").mount()
+    try:
+        manifest = backup_of(sqlite_source.app, disk.path / "backup")
+        store = Path(sqlite_source.app.config["IMAGES_DIR"])
+        for entry in manifest["files"]:
+            if entry["path"].startswith("images/"):
+                copied = disk.path / "backup" / entry["path"]
+                assert copied.stat().st_nlink == 1
+                assert sha256(copied) == entry["sha256"] == sha256(store / copied.name)
+        assert verify_backup(disk.path / "backup") == manifest
+    finally:
+        disk.unmount()
