@@ -152,7 +152,15 @@ class Reader:
 
 def verify_backup(source: Path) -> dict[str, Any]:
     """Check every hash of the backup at `source`; its manifest, or BackupError (one line)."""
-    with Reader(Path(source)) as reader:
-        manifest = reader.manifest()
-        reader.check(manifest)
-    return manifest
+    problem = ""
+    try:
+        with Reader(Path(source)) as reader:
+            manifest = reader.manifest()
+            reader.check(manifest)
+            return manifest
+    except tarfile.TarError as exc:
+        problem = f"backup {source} is damaged (a truncated or broken tar): {exc}"
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        problem = f"cannot read the backup {source}: {exc.strerror or exc}{where}"
+    raise BackupError(problem)  # outside the handler: the OS error is not chained to it

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -58,24 +59,24 @@ def restore_backup(
     returns what was restored. BackupError (one line) when refused or failed."""
     target = _Target(Path(data_dir), database_url, Path(signing_key), pg_bindir)
     target.check_empty()
-    with Reader(Path(source)) as reader:
-        manifest = reader.manifest()
-        engine = manifest["engine"]
-        if engine != target.engine:
-            raise BackupError(
-                f"{reader.where} holds a {engine} database and the target is {target.engine} "
-                f"({target.where}): restore it into a {engine} one"
-            )
-        check_revision(manifest["schema_revision"], reader.where)
-        reader.check(manifest)  # every hash, before anything is written
-        failure: str | None = None
-        try:
+    failure: str | None = None
+    try:
+        with Reader(Path(source)) as reader:
+            manifest = reader.manifest()
+            engine = manifest["engine"]
+            if engine != target.engine:
+                raise BackupError(
+                    f"{reader.where} holds a {engine} database and the target is "
+                    f"{target.engine} ({target.where}): restore it into a {engine} one"
+                )
+            check_revision(manifest["schema_revision"], reader.where)
+            reader.check(manifest)  # every hash, before anything is written
             target.restore(reader, manifest)
-        except BaseException as exc:
-            target.undo()
-            if isinstance(exc, BackupError) or not isinstance(exc, Exception):
-                raise
-            failure = _problem(exc, target.data_dir)
+    except BaseException as exc:
+        target.undo()
+        if isinstance(exc, BackupError) or not isinstance(exc, Exception):
+            raise
+        failure = _problem(exc, Path(source), target.data_dir)
     if failure is not None:
         raise BackupError(failure)  # outside the handler: the OS error is not chained to it
     files = manifest["files"]
@@ -93,15 +94,17 @@ def restore_backup(
     }
 
 
-def _problem(exc: Exception, data_dir: Path) -> str:
+def _problem(exc: Exception, source: Path, data_dir: Path) -> str:
     if disk.is_out_of_space(exc):
         return (
             f"no room to restore into {data_dir}: nothing was restored. Free some space, "
             "then try again"
         )
+    if isinstance(exc, tarfile.TarError):
+        return f"backup {source} is damaged (a truncated or broken tar): {exc}"
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""
-        return f"cannot restore into {data_dir}: {exc.strerror or exc}{where}"
+        return f"cannot restore {source} into {data_dir}: {exc.strerror or exc}{where}"
     reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
     return f"the restore failed: {type(exc).__name__}: {reason}"
 

@@ -363,3 +363,20 @@ def test_on_another_filesystem_the_cogs_are_copied(sqlite_source: Newsroom, tmp_
         assert verify_backup(disk.path / "backup") == manifest
     finally:
         disk.unmount()
+
+
+def test_a_truncated_tar_is_refused(sqlite_source: Newsroom, tmp_path: Path) -> None:
+    path = tmp_path / "backup.tar"
+    backup_of(sqlite_source.app, path)
+    whole = path.read_bytes()
+    with tarfile.open(path) as archive:
+        last = archive.getmember("manifest.sha256").offset_data + 10
+    for cut in (len(whole) // 2, last, 700):
+        path.write_bytes(whole[:cut])
+        with pytest.raises(BackupError) as refused:
+            verify_backup(path)
+        assert str(refused.value).startswith(f"backup {path}")
+        assert "\n" not in str(refused.value)
+        with pytest.raises(BackupError):
+            restore_into(path, tmp_path / "restored")
+        assert not (tmp_path / "restored").exists()
