@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from annotations.backup.manifest import (
     digest_line,
     encode,
     plain_name,
+    sha256_stream,
 )
 from annotations.backup.snapshot import Contents, copy_sqlite, sqlite_path
 from annotations.backup.writers import FolderWriter, TarWriter, Writer, fsync_path
@@ -117,11 +119,19 @@ class _Job:
             contents = copy_sqlite(sqlite_path(self.database.url), snapshot)
         else:
             contents = postgres.dump(self.database, snapshot, self.pg_bindir)
-        files = [writer.put_file(snapshot.name, snapshot)]
         if isinstance(writer, TarWriter):
+            files = [writer.put_file(snapshot.name, snapshot)]  # hashed as it is copied in
             snapshot.unlink()
+            files += self._images(writer, contents)
+        else:
+            # the snapshot is hashed (from the page cache) while it is flushed to the disk
+            # and the COGs are linked: the hash costs next to nothing on top of the copy
+            with ThreadPoolExecutor(1, thread_name_prefix="backup-hash") as pool:
+                hashed = pool.submit(_entry, snapshot)
+                fsync_path(snapshot)
+                images = self._images(writer, contents)
+                files = [hashed.result(), *images]
         self.report("database", 1.0)
-        files += self._images(writer, contents)
         files += self._keys(writer)
         manifest = build(engine, contents.revision, contents.counts, files)
         raw = encode(manifest)
@@ -162,6 +172,12 @@ class _Job:
             entries.append(writer.put_file(LABELS, labels))
         self.report("keys", 1.0)
         return entries
+
+
+def _entry(path: Path) -> dict[str, Any]:
+    with path.open("rb") as stream:
+        size, digest = sha256_stream(stream)
+    return {"path": path.name, "size": size, "sha256": digest}
 
 
 def _publish(partial: Path, target: Path) -> None:
