@@ -36,6 +36,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -48,6 +49,8 @@ from annotator import readiness
 
 #: where prometheus_client keeps every process's values when several processes serve
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+#: no `_created` samples: a multiprocess scrape has none, so one process's has none either
+disable_created_metrics()
 #: the metric objects' own registry: without the platform and process collectors of the
 #: default one (the Python version, command line and such are nobody's business)
 REGISTRY = CollectorRegistry(auto_describe=True)
