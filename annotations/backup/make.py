@@ -79,14 +79,15 @@ def make_backup(
         if as_tar:
             shutil.rmtree(staging)
         _publish(partial, target)
-        job.report("done", 1.0)
-        return manifest
     except BaseException as exc:
         _remove(partial)
         _remove(staging)
         if isinstance(exc, BackupError) or not isinstance(exc, Exception):
             raise  # ours (one line already), or Ctrl-C
         problem = _problem(exc, target)
+    else:
+        job.report("done", 1.0)
+        return manifest
     raise BackupError(problem)  # outside the handler: the OS error is not chained to it
 
 

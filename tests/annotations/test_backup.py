@@ -380,3 +380,26 @@ def test_a_truncated_tar_is_refused(sqlite_source: Newsroom, tmp_path: Path) -> 
         with pytest.raises(BackupError):
             restore_into(path, tmp_path / "restored")
         assert not (tmp_path / "restored").exists()
+
+
+def test_progress_and_the_store_hash_cache(sqlite_source: Newsroom, tmp_path: Path) -> None:
+    app = sqlite_source.app
+    steps: list[tuple[str, float]] = []
+    manifest = make_backup(
+        services.database(app),
+        data_dir=Path(app.config["DATA_DIR"]),
+        images_dir=Path(app.config["IMAGES_DIR"]),
+        signing_key=Path(app.config["SIGNING_KEY_FILE"]),
+        target=tmp_path / "first",
+        progress=lambda step, fraction: steps.append((step, fraction)),
+    )
+    assert [s for s, _ in steps] == ["database", "images", "images", "database", "keys", "done"]
+    assert steps[-1] == ("done", 1.0)
+    # the COGs' hashes are remembered beside the store (in the cache folder, never backed up)
+    cache = json.loads((Path(app.config["DATA_DIR"]) / "cache" / "store-hashes.json").read_text())
+    cogs = {e["path"][7:]: e["sha256"] for e in manifest["files"] if e["path"][:7] == "images/"}
+    assert {name: entry[3] for name, entry in cache["files"].items()} == cogs
+    again = backup_of(app, tmp_path / "second")
+    assert [e for e in again["files"] if e["path"][:7] == "images/"] == [
+        e for e in manifest["files"] if e["path"][:7] == "images/"
+    ]
