@@ -65,9 +65,14 @@ def restore_backup(
             manifest = reader.manifest()
             engine = manifest["engine"]
             if engine != target.engine:
+                instead = (
+                    "a new PostGIS database (ANNOTATOR_DATABASE_URL)"
+                    if engine == "postgresql"
+                    else "SQLite in the data folder (ANNOTATOR_DATABASE_URL unset)"
+                )
                 raise BackupError(
                     f"{reader.where} holds a {engine} database and the target is "
-                    f"{target.engine} ({target.where}): restore it into a {engine} one"
+                    f"{target.engine} ({target.where}): restore it into {instead}"
                 )
             check_revision(manifest["schema_revision"], reader.where)
             reader.check(manifest)  # every hash, before anything is written
