@@ -146,6 +146,25 @@ def test_readyz_is_503_while_the_image_store_is_gone(app: Flask, tmp_path: Path)
     assert checks(client, 200)["images"] == (True, "ok")
 
 
+def test_readyz_waits_for_a_locked_sqlite_file_a_second_not_thirty(app: Flask) -> None:
+    """Another process holds the database locked (exclusive locking mode): the check gives
+    up after its own 1 s busy timeout (the app's is 30 s; the check's 3 s limit would say
+    "no answer within 3 s"), and passes once the lock is gone."""
+    client = app.test_client()
+    services.database(app).dispose()  # the app's idle pooled connections would keep it out
+    holder = sqlite3.connect(Path(app.config["DATA_DIR"]) / "annotator.db", isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE alembic_version SET version_num = version_num")
+        found = checks(client, 503)
+        assert found["database"] == (False, "the database stayed locked for over 1 s")
+        holder.execute("COMMIT")
+    finally:
+        holder.close()
+    assert checks(client, 200)["database"] == (True, "ok")
+
+
 def test_health_answers_before_init_when_everything_else_is_503(tmp_path: Path) -> None:
     app = create_app({"DATA_DIR": str(tmp_path / "new"), "SECRET_KEY": "test-secret"})
     client = app.test_client()
