@@ -13,9 +13,10 @@ Each check runs in a thread of its own and is given `CHECK_TIMEOUT_S`: a databas
 does not answer (a lock held, a server that accepts connections and says nothing, a hung
 network file system) makes the check fail in that time, never the probe hang. A check still
 running from an earlier probe is not started again beside itself. The checks bound
-themselves as well: SQLite waits at most 1 s for a lock, PostgreSQL has a 2 s connect
-timeout and statement timeout (libpq's shortest). The full reason a check fails is logged
-(once, when it starts failing); the answer carries only a short one.
+themselves as well: SQLite waits at most 1 s for a lock (the app itself waits 30 s), and
+PostgreSQL gets a 2 s connect timeout (libpq's shortest) and statement timeout. The full
+reason a check fails is logged (once, when it starts failing); the answer carries only a
+short one.
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ SQLITE_TIMEOUT_S = 1.0
 #: PostgreSQL: connect_timeout (libpq's shortest that works: 2) and statement_timeout
 POSTGRES_TIMEOUT_S = 2
 _CHECKS = "annotator.health.checks"
+_STATE = "annotator.health.state"
 #: this version's schema revision: read from the migration scripts once (22 ms each time)
 _head = functools.cache(head)
-_STATE = "annotator.health.state"
 
 Check = Callable[[Flask], None]
 
