@@ -79,9 +79,18 @@ def restore_backup(
             target.restore(reader, manifest)
     except BaseException as exc:
         target.undo()
-        if isinstance(exc, BackupError) or not isinstance(exc, Exception):
+        if not isinstance(exc, Exception) or (isinstance(exc, BackupError) and not target.filled):
             raise
-        failure = _problem(exc, Path(source), target.data_dir)
+        failure = (
+            str(exc)
+            if isinstance(exc, BackupError)
+            else _problem(exc, Path(source), target.data_dir)
+        )
+        if target.filled:  # pg_restore committed: the database is not empty any more
+            failure += (
+                f"; the database {target.where} now holds the restored tables: drop and "
+                "create it again before the next try"
+            )
     if failure is not None:
         raise BackupError(failure)  # outside the handler: the OS error is not chained to it
     files = manifest["files"]
@@ -133,6 +142,7 @@ class _Target:
         self.made_data_dir = False
         self.staging: Path | None = None
         self.placed: list[Path] = []
+        self.filled = False  # whether pg_restore has filled the database
 
     def check_empty(self) -> None:
         folder = self.data_dir
@@ -217,6 +227,7 @@ class _Target:
     def _postgres(self, dump: Path, manifest: dict[str, Any], where: str) -> None:
         _same_revision(postgres.dump_revision(dump, self.major, self.pg_bindir), manifest, where)
         postgres.restore(self.url, dump, self.major, self.pg_bindir)
+        self.filled = True
         database = Database(self.url)
         try:
             upgrade(database)

@@ -145,6 +145,11 @@ def test_a_backup_to_a_full_disk_fails_and_leaves_nothing(small_disk: Disk, tmp_
         assert os.listdir(small_disk.path) == ["filler"]
     small_disk.free()
     assert run(env, "backup", str(tmp_path / "elsewhere")).returncode == 0  # the data is fine
+    # a restore onto that disk: into a new folder, and into the (empty) disk itself
+    for target in (small_disk.path / "data", small_disk.path):
+        restored = run({"ANNOTATOR_DATA_DIR": str(target)}, "restore", str(tmp_path / "elsewhere"))
+        assert one_line_error(restored).startswith(f"Error: no room to restore into {target}:")
+        assert os.listdir(small_disk.path) == []
 
 
 @pytest.fixture
