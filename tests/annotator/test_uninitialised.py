@@ -20,9 +20,10 @@ from annotator import create_app, services
 from annotator.cli import main
 from tests.conftest import ROOT
 
-#: commands that need no database: `init` and `demo` initialise it, `verify` reads a
-#: bundle, `keys public` the signing key file only
-EXEMPT = {"init", "demo", "verify", "keys public"}
+#: commands that need no database: `init` and `demo` initialise it, `restore` makes it from
+#: a backup (into an empty folder only), `verify` reads a bundle, `keys public` the signing
+#: key file only
+EXEMPT = {"init", "demo", "restore", "verify", "keys public"}
 
 
 def commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[str]:
@@ -52,6 +53,7 @@ def arguments(shared_data: Path, tmp_path: Path) -> dict[str, list[str]]:
         "tokens revoke": ["tokens", "revoke", "bob"],
         "export": ["export", "--format", "geojson", "-o", str(tmp_path / "out.geojson")],
         "publish": ["publish", "1", "--by", "editor", "-o", str(tmp_path / "published")],
+        "backup": ["backup", str(tmp_path / "published")],
     }
 
 
