@@ -6,6 +6,7 @@ row is written and every COG made for the batch is removed.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
+from annotations.backup.hashes import cache_path, record
 from annotations.catalogue.images import Image, Provenance, add_image, find_by_sha256
 from annotations.catalogue.sites import get_site
 from annotations.db import Database
@@ -84,6 +86,9 @@ def import_images(
                 metrics.INGEST_SECONDS.labels(outcome).observe(time.perf_counter() - started)
             made.append(facts.cog_path)
             results.append((digest, facts))
+            # hashed now, while in the page cache, so no backup has to read the COG again
+            with contextlib.suppress(OSError):
+                record(cache_path(store.parent), facts.cog_path)
         return _record(database, results, provenance, sites, created_by)
     except BaseException:
         for path in made:

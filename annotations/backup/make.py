@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from annotations import disk
 from annotations.backup import postgres
-from annotations.backup.hashes import FILENAME, HashCache
+from annotations.backup.hashes import HashCache, cache_path
 from annotations.backup.manifest import (
     DATABASE_FILES,
     IMAGES,
@@ -141,7 +141,7 @@ class _Job:
         return manifest
 
     def _images(self, writer: Writer, contents: Contents) -> list[dict[str, Any]]:
-        cache = HashCache(self.data_dir / "cache" / FILENAME)
+        cache = HashCache(cache_path(self.data_dir))
         entries = []
         total = len(contents.cog_names)
         for number, name in enumerate(contents.cog_names, 1):

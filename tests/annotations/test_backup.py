@@ -21,7 +21,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from annotations.backup import BackupError, make_backup, restore_backup, verify_backup
-from annotations.backup.hashes import HashCache
+from annotations.backup.hashes import HashCache, record
 from annotations.catalogue.images import Provenance
 from annotations.db import Database, sqlite_url
 from annotations.newsroom.signing import stored_key
@@ -190,6 +190,50 @@ def test_the_hash_cache_hashes_a_changed_file_again(tmp_path: Path) -> None:
     os.utime(cog, ns=(1_000_000_000, 1_000_000_000))
     assert again.sha256(cog) == (11, hashlib.sha256(b"other bytes").hexdigest())
     assert again.hashed == 1
+
+
+def test_two_writers_of_the_hash_cache_keep_each_others_entries(tmp_path: Path) -> None:
+    """A backup and an ingest (or two ingests) save the cache at once: neither loses the
+    other's entries, and a file the backup found gone is dropped."""
+    store = tmp_path / "images"
+    store.mkdir()
+    for name in ("a.tif", "b.tif", "gone.tif"):
+        (store / name).write_bytes(name.encode())
+    path = tmp_path / "cache" / "store-hashes.json"
+    seeded = HashCache(path)
+    seeded.sha256(store / "gone.tif")
+    seeded.save()
+    first, second = HashCache(path), HashCache(path)  # both loaded before either saves
+    first.sha256(store / "a.tif")
+    (store / "gone.tif").unlink()
+    first.forget_except({"a.tif", "b.tif"})
+    second.sha256(store / "b.tif")
+    second.save()
+    first.save()
+    assert sorted(HashCache(path).entries) == ["a.tif", "b.tif"]
+    assert record(path, store / "a.tif") == hashlib.sha256(b"a.tif").hexdigest()
+
+
+def test_an_ingest_records_its_cogs_hash_so_no_backup_reads_it_again(
+    app: Flask, make_geotiff: Any, tmp_path: Path
+) -> None:
+    data_dir = Path(app.config["DATA_DIR"])
+    [imported] = import_images(
+        services.database(app),
+        Path(app.config["IMAGES_DIR"]),
+        [Upload(make_geotiff("fresh.tif"), "fresh.tif")],
+        Provenance(),
+        max_pixels=10**9,
+    )
+    cog = Path(app.config["IMAGES_DIR"]) / imported.image.cog_name
+    cache = HashCache(data_dir / "cache" / "store-hashes.json")
+    assert cache.entries[cog.name][3] == sha256(cog)
+    assert cache.sha256(cog) == (cog.stat().st_size, sha256(cog))
+    assert cache.hashed == 0, "the ingest's own hash is used, the COG is not read again"
+    manifest = backup_of(app, tmp_path / "first")
+    assert {"path": f"images/{cog.name}", "size": cog.stat().st_size, "sha256": sha256(cog)} in (
+        manifest["files"]
+    )
 
 
 @pytest.fixture
