@@ -19,9 +19,7 @@ import click
 from flask import Flask
 
 from annotations import disk, jsontext
-from annotations.annotation import Actor
 from annotations.catalogue.geo import area_polygon, geodesic_circle
-from annotations.catalogue.images import Provenance, list_images
 from annotations.catalogue.sites import add_site, list_sites
 from annotations.catalogue.users import (
     Role,
@@ -32,8 +30,6 @@ from annotations.catalogue.users import (
     revoke_tokens,
 )
 from annotations.errors import AnnotationError
-from annotations.exchange.imports import ImportOptions, ImportRequest, import_file, read_label_map
-from annotations.exchange.safety import check_regular_file
 from annotations.schema import check_ready, upgrade
 from annotations.times import parse_time
 from annotator import logs, services
@@ -230,6 +226,7 @@ def images_import(
     as_json: bool,
 ) -> None:
     """Import GeoTIFFs / COGs: all of them, or none if one fails."""
+    from annotations.catalogue.images import Provenance
     from annotator.intake import Upload, import_images
 
     for path in paths:
@@ -267,6 +264,8 @@ def images_import(
 @friendly
 def images_list(as_json: bool) -> None:
     """List catalogued images."""
+    from annotations.catalogue.images import list_images
+
     app = _app()
     with services.database(app).read() as session:
         payload = [image.to_dict() for image in list_images(session)]
@@ -306,6 +305,15 @@ def import_annotations(
 ) -> None:
     """Import annotations from GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ or a STAC
     label item: all of them, or none if one is invalid; importing again adds nothing."""
+    from annotations.annotation import Actor
+    from annotations.exchange.imports import (
+        ImportOptions,
+        ImportRequest,
+        import_file,
+        read_label_map,
+    )
+    from annotations.exchange.safety import check_regular_file
+
     app = _app()
     max_bytes = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     check_regular_file(path, max_bytes)
@@ -496,21 +504,6 @@ def verify(bundle: Path, key_file: Path | None, as_json: bool) -> None:
         sys.exit(1)
 
 
-def _size(count: int) -> str:
-    if count < 1000:
-        return f"{count} bytes"
-    amount = float(count)
-    for unit in ("kB", "MB", "GB"):
-        amount /= 1000
-        if amount < 1000 or unit == "GB":
-            break
-    return f"{amount:.1f} {unit}"
-
-
-def _many(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _pg_bindir(settings: Any) -> Path | None:
     return Path(settings["PG_BINDIR"]) if settings.get("PG_BINDIR") else None
 
@@ -524,34 +517,28 @@ def backup(path: Path, as_json: bool) -> None:
     uncompressed tar when PATH ends in .tar; never over an existing one. It holds the
     database as of one moment (SQLite's backup API, or pg_dump), the COGs it names
     (hard-linked on the same disk), the keys, and a manifest of every file's sha256."""
-    from annotations.backup import make_backup
+    from annotations.backup import make_backup, summary
+    from annotations.db import Database
+    from annotator.config import resolve
 
-    app = _app()
-    database = services.database(app)
+    try:  # the settings, not the web app: a backup starts in a fraction of a second
+        settings = resolve(None)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    database = Database(str(settings["DATABASE_URL"]))
     try:
+        check_ready(database)
         manifest = make_backup(
             database,
-            data_dir=Path(app.config["DATA_DIR"]),
-            images_dir=Path(app.config["IMAGES_DIR"]),
-            signing_key=Path(app.config["SIGNING_KEY_FILE"]),
+            data_dir=Path(settings["DATA_DIR"]),
+            images_dir=Path(settings["IMAGES_DIR"]),
+            signing_key=Path(settings["SIGNING_KEY_FILE"]),
             target=path,
-            pg_bindir=_pg_bindir(app.config),
+            pg_bindir=_pg_bindir(settings),
         )
     finally:
         database.dispose()
-    files = manifest["files"]
-    images = sum(1 for entry in files if entry["path"].startswith("images/"))
-    size = _size(sum(entry["size"] for entry in files))
-    _emit(
-        as_json,
-        manifest,
-        [
-            f"backup {path}: {manifest['engine']} database at schema "
-            f"{manifest['schema_revision']}, "
-            f"{_many(manifest['counts'].get('annotations', 0), 'annotation')}, "
-            f"{_many(images, 'image')}, {_many(len(files), 'file')}, {size}"
-        ],
-    )
+    _emit(as_json, manifest, [summary.backed_up(path, manifest)])
 
 
 @main.command()
@@ -565,17 +552,13 @@ def restore(path: Path, check: bool, as_json: bool) -> None:
     (ANNOTATOR_DATABASE_URL). Every hash is checked first; an older backup is upgraded to
     this version's schema. A changed backup, a non-empty target or a backup from a newer
     version is refused, changing nothing."""
-    from annotations.backup import restore_backup, verify_backup
+    from annotations.backup import restore_backup, summary, verify_backup
     from annotator.config import resolve
 
     if check:
         manifest = verify_backup(path)
         payload = {"backup": str(path), "ok": True, "manifest": manifest}
-        line = (
-            f"OK {path}: every hash checks out ({manifest['engine']} database at schema "
-            f"{manifest['schema_revision']}, {len(manifest['files'])} files)"
-        )
-        _emit(as_json, payload, [line])
+        _emit(as_json, payload, [summary.checked(path, manifest)])
         return
     try:
         # a placeholder secret: resolve() would otherwise write DATA_DIR/secret_key, and the
@@ -590,22 +573,7 @@ def restore(path: Path, check: bool, as_json: bool) -> None:
         signing_key=Path(settings["SIGNING_KEY_FILE"]),
         pg_bindir=_pg_bindir(settings),
     )
-    _emit(
-        as_json,
-        result,
-        [
-            f"restored {path} into {result['data_dir']} ({result['engine']} {result['database']}"
-            f"): schema {result['backup_schema_revision']}"
-            + (
-                f" upgraded to {result['schema_revision']}"
-                if result["schema_revision"] != result["backup_schema_revision"]
-                else ""
-            )
-            + f", {_many(result['counts'].get('annotations', 0), 'annotation')}, "
-            f"{_many(result['images'], 'image')}; all {_many(result['files'], 'file')} "
-            "matched their sha256"
-        ],
-    )
+    _emit(as_json, result, [summary.restored(path, result)])
 
 
 @main.group()

@@ -6,11 +6,14 @@ with the current app by default or the app given (the CLI and tests hold an app 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, current_app
 
-from annotations.db import Database
-from annotations.labels.taxonomy import Taxonomy
-from imagery.tiles import TileRenderer
+if TYPE_CHECKING:  # only named here: the command line need not load the tile renderer
+    from annotations.db import Database
+    from annotations.labels.taxonomy import Taxonomy
+    from imagery.tiles import TileRenderer
 
 _DATABASE = "annotator.database"
 _TAXONOMY = "annotator.labels"

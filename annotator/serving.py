@@ -50,8 +50,10 @@ from waitress.server import BaseWSGIServer  # type: ignore[import-untyped]
 from waitress.task import ErrorTask, WSGITask  # type: ignore[import-untyped]
 
 from annotator import scratch
-from annotator.metrics import MULTIPROC_ENV
 
+#: prometheus_client's own variable: the folder where every worker keeps its metric values
+#: (named here too, not imported from annotator.metrics, so the command line stays light)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: gunicorn's ``--worker-class`` for `annotator serve`.
 WORKER_CLASS = "annotator.serving.WaitressWorker"
 #: Default of ``annotator serve --client-timeout``: seconds a connection may stay idle, take

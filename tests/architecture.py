@@ -25,6 +25,8 @@ NO_FLASK = ("imagery", "annotations")
 LAZY_IMPORTS = {
     "annotator.cli": "the command line imports a command's modules when it runs, so "
     "`annotator --help` and quick commands start fast",
+    "annotator": "the package hands out create_app (from annotator.app) when first asked for, "
+    "so importing any of its modules (every command does) does not load the whole web app",
 }
 DOC = ROOT / "docs" / "architecture.md"
 BEGIN, END = "<!-- picture: begin -->", "<!-- picture: end -->"

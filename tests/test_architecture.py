@@ -21,7 +21,7 @@ MAX_FMT_SKIPS = 20
 def test_the_tree_was_read() -> None:
     assert "annotations.annotation" in KNOWN
     assert "annotator.api.annotations" in KNOWN
-    assert any(e.source == "annotator" and e.target == "annotator.services" for e in EDGES)
+    assert any(e.source == "annotator.app" and e.target == "annotator.services" for e in EDGES)
 
 
 def test_each_layer_imports_only_layers_below_it() -> None:
