@@ -116,9 +116,10 @@ PHASES = (
     ("make_backup", "backup/make.py", "make_backup"),
     ("database snapshot (backup API, pages=-1)", "backup/snapshot.py", "copy_sqlite"),
     ("of which rows counted, COGs listed", "backup/snapshot.py", "contents"),
-    ("sha256 read (snapshot, COGs not in the cache)", "backup/manifest.py", "sha256_stream"),
+    ("fsync (snapshot, folders)", "backup/writers.py", "fsync_path"),
     ("COGs: link, hash cache", "backup/make.py", "_images"),
-    ("fsync", "backup/writers.py", "fsync_path"),
+    ("sha256 read in the main thread (COGs not in the cache)", "manifest.py", "sha256_stream"),
+    ("waiting for the snapshot's sha256 (its own thread)", "concurrent/futures/_base.py", "result"),
 )
 
 
