@@ -260,3 +260,40 @@ def test_two_editors_reviewing_the_same_items_at_once(queue: dict[str, Any]) -> 
     winner = next(a for a in answers if a.status_code == 200).get_json()
     final = "approved" if winner["action"] == "approve" else "rejected"
     assert state(queue) == [(final, 3, 3)] * 3
+
+
+def test_the_queue_shows_every_shape_in_review(queue: dict[str, Any]) -> None:
+    """A convoy drawn as a line has a length and no width, a point neither: the queue lists
+    them with what they have (a line in review made /review answer 500 for everyone)."""
+    app, client, image = queue["app"], queue["client"], queue["image"]
+    west, south, east, north = image.bbox
+    middle = (south + north) / 2
+    analyst = bearer(app, "analyst")
+    convoy = {
+        "type": "Feature",
+        "geometry": {
+            "type": "LineString",
+            "coordinates": [
+                [west + (east - west) * 0.2, middle],
+                [west + (east - west) * 0.6, middle],
+            ],
+        },
+        "properties": {"label": "vehicle.convoy", "image_id": image.id, "notes": "convoy east"},
+    }
+    made = client.post("/api/v1/annotations", json=convoy, headers=analyst)
+    assert made.status_code == 201, made.get_json()
+    moved = client.post(
+        f"/api/v1/annotations/{made.get_json()['id']}/status",
+        json={"status": "in_review"},
+        headers={**analyst, "If-Match": made.headers["ETag"]},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    length = moved.get_json()["properties"]["measurements"]["length_m"]
+    for user in ("editor", "analyst"):
+        with app.test_client() as browser:
+            login(browser, user)
+            page = browser.get("/review")
+            assert page.status_code == 200, page.get_data(as_text=True)[:300]
+            html = page.get_data(as_text=True)
+            assert "convoy east" in html
+            assert f"{length:.1f} m long" in html
