@@ -84,7 +84,8 @@ bench-workspace: $(DEV_STAMP) system-deps
 	$(PY) -m benchmarks.workspace
 
 # annotator backup of 1,000,000 annotations and 20 GB of COGs against sqlite3 .backup + cp -al,
-# while annotator serve answers tiles (about 15 minutes; keeps ~25 GB in benchmarks/out/backup)
+# while annotator serve answers tiles (15 minutes, plus 25 the first time to build its data:
+# it needs 38 GB free: 29 GB kept in benchmarks/out/backup, and one database copy at a time)
 bench-backup: $(STAMP)
 	$(PY) -m benchmarks.backup
 

@@ -18,7 +18,7 @@
 
 Targets (issue 17): our backup <= 1.2 x the peer's time; tile p95 during our backup <= 2 x
 the idle p95. The backups go to benchmarks/out/backup/backups (the same filesystem) and are
-deleted after each run; the data folder (~25 GB) stays for the next run: delete
+deleted after each run; the data folder (~29 GB) stays for the next run: delete
 benchmarks/out/backup to free the disk.
 """
 
@@ -196,6 +196,15 @@ def figures(results: dict[str, Any]) -> dict[str, Any]:
             row[who]["other_cpu"] = max((r["other_cpu"] for r in mine), default=0.0)
         ours, peer = row["ours"]["median"], row["peer"]["median"]
         row["ratio"] = ours / peer if peer and row["ours"]["n"] else float("nan")
+        # each round's own ratio: the two ran in the same minute, under the same load
+        seconds = {(r["who"], r["round"]): r["seconds"] for r in runs if r["kind"] == kind}
+        row["paired"] = spread(
+            [
+                seconds[("ours", n)] / seconds[("peer", n)]
+                for (who, n) in seconds
+                if who == "ours" and seconds.get(("peer", n))
+            ]
+        )
         row["met"] = verdict(row["ratio"] <= TARGET_TIME_RATIO)
         times[kind] = row
     tiles = results["tiles"]
