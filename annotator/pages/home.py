@@ -26,6 +26,17 @@ def home() -> str:
         return render_template("home.html", sites=sites, loose=loose)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon, for pages that name none (a published map, an API client's browser): the
+    same SVG the pages link to, so no page logs a 404 for it."""
+    response = current_app.send_static_file("favicon.svg")
+    response.mimetype = "image/svg+xml"
+    response.cache_control.max_age = 86400
+    response.cache_control.public = True
+    return response
+
+
 @bp.get("/images/<image_id>")
 @login_required
 def image(image_id: str) -> str:

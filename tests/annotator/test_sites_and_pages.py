@@ -165,3 +165,19 @@ def test_home_and_image_pages_escape_user_text(app: Flask, shared_data: Path) ->
     leaflet = client.get("/static/vendor/leaflet/leaflet.js")
     assert leaflet.status_code == 200 and b"Leaflet" in leaflet.data[:400]
     leaflet.close()
+
+
+def test_every_page_has_an_icon_and_favicon_ico_answers(app: Flask) -> None:
+    """Pages link an SVG icon; /favicon.ico (asked for by pages that name none, such as a
+    published map) answers with it, signed in or not, so no console shows a 404 for it."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    linked = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)"', page)
+    assert linked, "the sign-in page links the icon"
+    with client.get(linked.group(1)) as icon, client.get("/favicon.ico") as fallback:
+        assert icon.status_code == 200 and icon.get_data().startswith(b"<svg")
+        assert fallback.status_code == 200
+        assert fallback.mimetype == "image/svg+xml"
+        assert fallback.get_data() == icon.get_data()
+    login(client, "viewer")
+    assert linked.group(0) in client.get("/").get_data(as_text=True)
