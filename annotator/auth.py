@@ -57,6 +57,7 @@ from annotations.catalogue.users import (
     SessionRules,
     User,
     authenticate,
+    dummy_hash,
     end_session,
     find_session,
     start_session,
@@ -489,6 +490,7 @@ def _storage(app: Flask) -> Storage:
 
 
 def init_app(app: Flask) -> None:
+    dummy_hash()  # made now, so the first sign-in of an unknown name costs what any other does
     app.extensions["annotator.session_rules"] = SessionRules(
         lifetime=timedelta(minutes=int(app.config["SESSION_LIFETIME_MINUTES"])),
         idle=timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"])),

@@ -13,6 +13,7 @@ timeout) and a cookie saved earlier stops working.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -30,8 +31,13 @@ from annotations.errors import AlreadyExists, InvalidInput, NotFound
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "ann_"  # noqa: S105  (a visible prefix, not a secret)
-# a hash to compare against when the user does not exist, so timing does not tell
-_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to compare against when the user does not exist, so timing does not tell;
+    made on first use, not at import (every `annotator` command imports this module)."""
+    return generate_password_hash("not-a-password", method="scrypt")
 
 
 class Role(IntEnum):
@@ -179,7 +185,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     if len(name) <= 80:
         user = session.scalar(select(User).where(func.lower(User.name) == name.lower()))
     if user is None or user.password_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
