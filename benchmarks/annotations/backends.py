@@ -21,7 +21,7 @@ from benchmarks.annotations.data import (
     USER,
     CatalogueImage,
     Generator,
-    stored_time,
+    catalogue_image,
 )
 from benchmarks.common.servers import Annotator
 from benchmarks.common.timing import log
@@ -79,27 +79,7 @@ def prepare(backend: Backend, sources: list[Path]) -> None:
         )
     )
     backend.import_s = time.perf_counter() - started
-    catalogue = []
-    for image in payload:
-        _, site, capture = Path(image["original_filename"]).stem.split("-")
-        source = {
-            "image_sha256": image["sha256"],
-            "provider": image["provider"],
-            "licence": image["licence"],
-            "attribution": image["attribution"],
-            "gsd_m": image["gsd_m"],
-            "captured_at": image["captured_at"],
-            "synthetic": image["synthetic"],
-        }
-        catalogue.append(
-            CatalogueImage(
-                id=image["id"],
-                site=int(site) - 1,
-                capture=int(capture) - 1,
-                source_json=json.dumps(source, ensure_ascii=False),
-                observed_at=stored_time(image["captured_at"]),
-            )
-        )
+    catalogue = [catalogue_image(image) for image in payload]
     backend.catalogue = sorted(catalogue, key=lambda c: (c.site, c.capture))
     backend.results["gsd_m"] = float(np.median([image["gsd_m"] for image in payload]))
 

@@ -301,6 +301,28 @@ def stored_time(iso: str) -> str:
     return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+def catalogue_image(image: dict[str, Any]) -> CatalogueImage:
+    """What the annotation generator needs of an image the app catalogued (its API JSON);
+    its original file name is "<name>-<site>-<capture>.tif", both counted from 1."""
+    _, site, capture = Path(image["original_filename"]).stem.split("-")
+    source = {
+        "image_sha256": image["sha256"],
+        "provider": image["provider"],
+        "licence": image["licence"],
+        "attribution": image["attribution"],
+        "gsd_m": image["gsd_m"],
+        "captured_at": image["captured_at"],
+        "synthetic": image["synthetic"],
+    }
+    return CatalogueImage(
+        id=image["id"],
+        site=int(site) - 1,
+        capture=int(capture) - 1,
+        source_json=json.dumps(source, ensure_ascii=False),
+        observed_at=stored_time(image["captured_at"]),
+    )
+
+
 def api_time(stored: str) -> str:
     """What the API prints for a stored time (Annotation._iso)."""
     return datetime.fromisoformat(stored).isoformat() + "Z"

@@ -33,9 +33,9 @@ from benchmarks.annotations.data import (
     PROVIDER,
     USER,
     CatalogueImage,
+    catalogue_image,
     metres_per_degree,
     site_layout,
-    stored_time,
 )
 from benchmarks.common.options import Workplace
 from benchmarks.common.servers import Annotator
@@ -211,27 +211,6 @@ def import_all(bench: Bench, database: Database, store: Path) -> list[CatalogueI
         catalogue += [catalogue_image(item.image.to_dict()) for item in imported]
         shutil.rmtree(bench.sources, ignore_errors=True)
     return sorted(catalogue, key=lambda c: (c.site, c.capture))
-
-
-def catalogue_image(image: dict[str, Any]) -> CatalogueImage:
-    """What the annotation generator needs of an image (as benchmarks.annotations has it)."""
-    _, site, capture = Path(image["original_filename"]).stem.split("-")
-    source = {
-        "image_sha256": image["sha256"],
-        "provider": image["provider"],
-        "licence": image["licence"],
-        "attribution": image["attribution"],
-        "gsd_m": image["gsd_m"],
-        "captured_at": image["captured_at"],
-        "synthetic": image["synthetic"],
-    }
-    return CatalogueImage(
-        id=image["id"],
-        site=int(site) - 1,
-        capture=int(capture) - 1,
-        source_json=json.dumps(source, ensure_ascii=False),
-        observed_at=stored_time(image["captured_at"]),
-    )
 
 
 # ------------------------------------------------------------------------------ history
