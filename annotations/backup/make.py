@@ -116,17 +116,27 @@ class _Job:
         self.report("database", 0.0)
         engine = "sqlite" if self.database.is_sqlite else "postgresql"
         snapshot = staging / DATABASE_FILES[engine]
+        as_tar = isinstance(writer, TarWriter)
+        parts = None
         if self.database.is_sqlite:
-            contents = copy_sqlite(sqlite_path(self.database.url), snapshot)
+            # into a folder, the copy stays as SQLite wrote it, so it is hashed as written;
+            # into a tar, it is hashed as it is copied in
+            copied = copy_sqlite(
+                sqlite_path(self.database.url), snapshot, hash_while_copying=not as_tar
+            )
+            contents, parts = copied.contents, copied.parts
         else:
             contents = postgres.dump(self.database, snapshot, self.pg_bindir)
-        if isinstance(writer, TarWriter):
+        if as_tar:
             files = [writer.put_file(snapshot.name, snapshot)]  # hashed as it is copied in
             snapshot.unlink()
             files += self._images(writer, contents)
+        elif parts is not None:
+            fsync_path(snapshot)
+            files = [_parts_entry(snapshot, parts), *self._images(writer, contents)]
         else:
             # the snapshot is hashed (from the page cache) while it is flushed to the disk
-            # and the COGs are linked: the hash costs next to nothing on top of the copy
+            # and the COGs are linked
             with ThreadPoolExecutor(1, thread_name_prefix="backup-hash") as pool:
                 hashed = pool.submit(_entry, snapshot)
                 fsync_path(snapshot)
@@ -179,6 +189,14 @@ def _entry(path: Path) -> dict[str, Any]:
     with path.open("rb") as stream:
         size, digest = sha256_stream(stream)
     return {"path": path.name, "size": size, "sha256": digest}
+
+
+def _parts_entry(path: Path, parts: list[tuple[int, str]]) -> dict[str, Any]:
+    return {
+        "path": path.name,
+        "size": sum(size for size, _ in parts),
+        "sha256_parts": [{"size": size, "sha256": digest} for size, digest in parts],
+    }
 
 
 def _publish(partial: Path, target: Path) -> None:

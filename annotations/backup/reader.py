@@ -18,8 +18,8 @@ from annotations.backup.manifest import (
     MANIFEST,
     MANIFEST_HASH,
     BackupError,
+    matches,
     parse,
-    sha256_stream,
 )
 
 #: the largest manifest read (a million COGs would be ~150 MB of JSON)
@@ -123,16 +123,16 @@ class Reader:
         name = entry["path"]
         with self.open(name) as stream:
             if target is None:
-                size, digest = sha256_stream(stream)
+                same = matches(stream, entry)
             else:
                 fd = os.open(
                     target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644
                 )
                 with os.fdopen(fd, "wb") as sink:
-                    size, digest = sha256_stream(stream, sink)
+                    same = matches(stream, entry, sink)
                     sink.flush()
                     os.fsync(sink.fileno())
-        if size != entry["size"] or digest != entry["sha256"]:
+        if not same:
             raise BackupError(
                 f"{self.where}: {name} does not match its sha256 in the manifest: the backup "
                 "was changed or damaged"

@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
-from annotations.backup.manifest import BackupError
+from annotations.backup.following import Following
+from annotations.backup.manifest import BackupError, sha256_stream
 from annotations.db import BUSY_TIMEOUT_MS
 
 #: tables that are the backend's index machinery (rebuilt from the annotations), not data
@@ -41,25 +42,53 @@ def sqlite_path(url: str) -> Path:
     return Path(name)
 
 
-def copy_sqlite(source: Path, target: Path) -> Contents:
-    """Copy the live database `source` to `target` (a new file) and read what it holds."""
+@dataclass
+class Copy:
+    """A database copied: what it holds, and (when hashed while it was written) the sha256 of
+    its first page and of the rest, as the manifest's `sha256_parts` lists them."""
+
+    contents: Contents
+    parts: list[tuple[int, str]] | None = None
+
+
+def copy_sqlite(source: Path, target: Path, *, hash_while_copying: bool = False) -> Copy:
+    """Copy the live database `source` to `target` (a new file) and read what it holds;
+    `hash_while_copying` hashes the copy as SQLite writes it (see backup.following)."""
     if not source.is_file():
         raise BackupError(f"the database {source} does not exist")
     # read-write (but only read): a read-only connection may not open a WAL database's -shm
     live = sqlite3.connect(_uri(source, "rw"), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    following: Following | None = None
     try:
+        page_size = int(live.execute("PRAGMA page_size").fetchone()[0])
+        target.open("xb").close()
+        if hash_while_copying:
+            following = Following(target, start=page_size)
         copy = sqlite3.connect(target, isolation_level=None)
         try:
-            # no fsync inside the copy: the caller flushes the file once, while it hashes it
+            # no fsync inside the copy: the caller flushes the file once
             copy.execute("PRAGMA synchronous=OFF")
             live.backup(copy, pages=-1)
             # the copy stands alone: one file, no -wal beside it
             copy.execute("PRAGMA journal_mode=DELETE")
-            return contents(copy)
+            held = contents(copy)
+            same_pages = int(copy.execute("PRAGMA page_size").fetchone()[0]) == page_size
         finally:
             copy.close()
+    except BaseException:
+        if following is not None:
+            following.abandon()
+        raise
     finally:
         live.close()
+    if following is None:
+        return Copy(held)
+    rest_size, rest = following.finish()
+    with target.open("rb") as stream:
+        first = sha256_stream(stream, limit=page_size)
+    if not same_pages or first[0] + rest_size != target.stat().st_size:
+        return Copy(held)  # not the copy the hashing assumed: the caller hashes it whole
+    return Copy(held, [first, (rest_size, rest)])
 
 
 def contents(connection: sqlite3.Connection) -> Contents:

@@ -311,6 +311,7 @@ def test_a_backup_from_a_newer_schema_is_refused(sqlite_source: Newsroom, tmp_pa
     def new_hash(manifest: dict[str, Any]) -> None:
         for entry in manifest["files"]:
             if entry["path"] == "database.sqlite":
+                entry.pop("sha256_parts", None)  # one sha256 for the whole file will do
                 entry.update(size=size, sha256=digest)
 
     rewrite_manifest(holds, new_hash)

@@ -73,7 +73,7 @@ def test_backup_and_restore_say_what_they_did(data: dict[str, str], tmp_path: Pa
     as_json = run(data, "backup", str(tmp_path / "b2.tar"), "--json")
     assert as_json.returncode == 0, as_json.stderr
     manifest = json.loads(as_json.stdout)
-    assert manifest["format"] == "annotator-backup/1" and manifest["counts"]["annotations"] == 3
+    assert manifest["format"] == "annotator-backup/2" and manifest["counts"]["annotations"] == 3
     assert {entry["path"] for entry in manifest["files"]} >= {"database.sqlite"}
 
     checked = run({}, "restore", "--check", str(tmp_path / "b2.tar"))
