@@ -19,8 +19,6 @@ import click
 from flask import Flask
 
 from annotations import disk, jsontext
-from annotations.catalogue.geo import area_polygon, geodesic_circle
-from annotations.catalogue.sites import add_site, list_sites
 from annotations.catalogue.users import (
     Role,
     add_user,
@@ -36,7 +34,7 @@ from annotator import logs, services
 from annotator.config import ConfigError
 from annotator.serving import CLIENT_TIMEOUT_S, gunicorn_argv, metrics_folder
 from imagery.errors import ImageryError
-from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
+from imagery.sizes import MAX_SIDE_PX, MIN_SIDE_PX
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -162,6 +160,9 @@ def sites_add(
     as_json: bool,
 ) -> None:
     """Add a site, as a circle around --lon/--lat or a polygon from --geojson."""
+    from annotations.catalogue.geo import area_polygon, geodesic_circle
+    from annotations.catalogue.sites import add_site
+
     if geojson_file is not None:
         try:
             data = jsontext.loads(geojson_file.read_text(encoding="utf-8"))
@@ -190,6 +191,8 @@ def sites_add(
 @friendly
 def sites_list(as_json: bool) -> None:
     """List sites."""
+    from annotations.catalogue.sites import list_sites
+
     app = _app()
     with services.database(app).read() as session:
         payload = [site.to_dict() for site in list_sites(session)]

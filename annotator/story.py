@@ -26,7 +26,7 @@ from annotations.newsroom.signing import SigningKey, stored_key
 from annotations.newsroom.story_map import story_map_csp, story_map_html
 from annotator.disk_cache import DiskCache
 from annotator.errors import error_response
-from imagery.figure import MAX_SIDE_PX, MIN_SIDE_PX
+from imagery.sizes import MAX_SIDE_PX, MIN_SIDE_PX
 
 #: one range for every way to ask for a figure (API, OpenAPI, CLI): the renderer's own
 FIGURE_MIN_PX = MIN_SIDE_PX

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from imagery import encode
 from imagery.crop import Crop, metric_crs, read_crop
 from imagery.errors import BadFigureRequest
+from imagery.sizes import MAX_SIDE_PX, MIN_SIDE_PX
 
 GEOD = Geod(ellps="WGS84")
 #: Where a figure's grey shows through: outside the image's valid pixels.
@@ -34,10 +35,6 @@ NO_DATA = (128, 128, 128)
 FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 FONT_FAMILY = "DejaVu Sans, Verdana, sans-serif"
 CAPTION_PT, LABEL_PT, CREDIT_PT = 10.0, 9.0, 7.5
-#: The one range of a figure's width and height, in pixels, wherever it is asked for (the API,
-#: its OpenAPI description, `annotator publish --width`): an 8000-pixel PNG is some 100 MB of
-#: pixels in memory and takes seconds to draw.
-MIN_SIDE_PX, MAX_SIDE_PX = 100, 8_000
 MIN_DPI, MAX_DPI = 36, 1200
 FILL_OPACITY = 0.18
 SVG_NS = "http://www.w3.org/2000/svg"
