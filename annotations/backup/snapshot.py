@@ -68,7 +68,7 @@ def copy_sqlite(source: Path, target: Path, *, hash_while_copying: bool = False)
         try:
             # no fsync inside the copy: the caller flushes the file once
             copy.execute("PRAGMA synchronous=OFF")
-            live.backup(copy, pages=-1)
+            _copy(live, copy)
             # the copy stands alone: one file, no -wal beside it
             copy.execute("PRAGMA journal_mode=DELETE")
             held = contents(copy)
@@ -89,6 +89,11 @@ def copy_sqlite(source: Path, target: Path, *, hash_while_copying: bool = False)
     if not same_pages or first[0] + rest_size != target.stat().st_size:
         return Copy(held)  # not the copy the hashing assumed: the caller hashes it whole
     return Copy(held, [first, (rest_size, rest)])
+
+
+def _copy(live: sqlite3.Connection, copy: sqlite3.Connection) -> None:
+    """All the pages in one step: one read transaction on the live database."""
+    live.backup(copy, pages=-1)
 
 
 def contents(connection: sqlite3.Connection) -> Contents:

@@ -118,8 +118,10 @@ def measure(bench: Bench, data: Data, only: tuple[str, ...]) -> dict[str, Any]:
 PHASES = (
     ("the command (after start-up)", "annotator/cli.py", "backup"),
     ("make_backup", "backup/make.py", "make_backup"),
-    ("database snapshot (backup API, pages=-1)", "backup/snapshot.py", "copy_sqlite"),
+    ("database snapshot, hashed as written", "backup/snapshot.py", "copy_sqlite"),
+    ("of which the backup API's copy", "backup/snapshot.py", "_copy"),
     ("of which rows counted, COGs listed", "backup/snapshot.py", "contents"),
+    ("of which waiting for the hashing to reach the end", "backup/following.py", "finish"),
     ("fsync (snapshot, folders)", "backup/writers.py", "fsync_path"),
     ("COGs: link, hash cache", "backup/make.py", "_images"),
     ("sha256 read in the main thread (COGs not in the cache)", "manifest.py", "sha256_stream"),
