@@ -16,6 +16,7 @@ that the file is as long as what was hashed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -27,6 +28,8 @@ from annotations.backup.manifest import CHUNK
 MARGIN = 1 << 20
 #: how long the hashing waits for the file to grow
 POLL_S = 0.005
+#: the hashing thread's niceness: below the server's workers, which it must not slow
+NICE = 10
 _READ = 8 * CHUNK
 
 
@@ -46,6 +49,10 @@ class Following:
         self._thread.start()
 
     def _run(self) -> None:
+        # the hashing keeps up with SQLite with time to spare: it yields the CPU to the
+        # server's workers (tile requests) rather than slow them (Linux: per thread)
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
         buffer = memoryview(bytearray(_READ))
         try:
             while not self._abandoned:
