@@ -13,6 +13,20 @@
 
   function rows() { return Array.prototype.slice.call(root.querySelectorAll("tr.item")); }
 
+  // "N in review" in the heading, kept true as rows leave the queue (no reload needed). When
+  // the page showed only the oldest QUEUE_LIMIT ("500+"), the "+" stays: more are waiting.
+  function recount() {
+    var heading = document.getElementById("review-count");
+    var left = rows().length;
+    heading.dataset.count = String(left);
+    heading.textContent = left + (heading.dataset.more ? "+" : "") + " in review";
+    document.getElementById("review-empty").hidden = left > 0;
+    var bar = document.getElementById("review-bulk");
+    if (bar) bar.hidden = left === 0;
+    var head = root.querySelector("table.queue thead");
+    if (head) head.hidden = left === 0;
+  }
+
   function send(chosen, action, comment, buttons) {
     if (!chosen.length) { say("Select at least one annotation first.", true); return; }
     if (action === "reject" && !comment.trim()) {
@@ -36,6 +50,7 @@
         return;
       }
       chosen.forEach(function (row) { row.remove(); });
+      recount();
       var done = action === "approve" ? "Approved " : "Rejected ";
       say(done + result.body.annotations.length + " annotation" +
           (result.body.annotations.length === 1 ? "" : "s") + ".");

@@ -53,6 +53,7 @@
     }
     if (key === "Delete") {
       var item = AW.selected();
+      if (item && AW.lockReason(item)) { AW.emit("mode", AW.lockReason(item)); return; }
       if (item && AW.data.can_edit) { event.preventDefault(); AW.stopEdit(); AW.remove(item); }
       return;
     }
@@ -62,6 +63,11 @@
     var lower = key.toLowerCase();
     if (lower === "n") { event.preventDefault(); AW.step(event.shiftKey ? -1 : 1); return; }
     if (event.shiftKey) return;
+    if (lower === "s" || lower === "w") {  // submit for review / withdraw to draft (status.js)
+      event.preventDefault();
+      AW.setStatus(lower === "s" ? "in_review" : "draft");
+      return;
+    }
     if (TOOLS[lower]) { event.preventDefault(); AW.startTool(TOOLS[lower]); return; }
     if (EDITS[lower]) { event.preventDefault(); AW.startEdit(EDITS[lower]); }
   });

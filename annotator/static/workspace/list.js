@@ -12,6 +12,13 @@
   var authorFilter = document.getElementById("filter-author");
   var pending = false;
 
+  // A status in words ("in review", not "in_review") for every part of the workspace;
+  // `capital` for one that starts a sentence ("In review").
+  AW.statusWord = function (status, capital) {
+    var word = String(status || "").replace(/_/g, " ");
+    return capital ? word.charAt(0).toUpperCase() + word.slice(1) : word;
+  };
+
   function matches(item) {
     var p = item.feature.properties;
     if (p.deleted) return false;
@@ -30,7 +37,7 @@
   function entry(item) {
     var p = item.feature.properties;
     var li = document.createElement("li");
-    var button = AW.el("button", "entry");
+    var button = AW.el("button", "entry status-" + (item.state === "saved" ? p.status : item.state));
     button.type = "button";
     button.dataset.id = item.id;
     if (item.id === AW.selectedId) button.setAttribute("aria-current", "true");
@@ -38,7 +45,7 @@
     swatch.style.background = AW.colour(p.label);
     button.appendChild(swatch);
     button.appendChild(AW.el("span", "name", AW.labelName(p.label)));
-    var state = item.state === "saved" ? p.status.replace("_", " ") : item.state;
+    var state = AW.statusWord(item.state === "saved" ? p.status : item.state);
     button.appendChild(AW.el("span", "meta " + (item.state === "saved" ? "" : "problem"),
       state + (p.created_by ? " · " + p.created_by : "")));
     if (p.notes) button.title = p.notes;  // a title attribute is text, never markup

@@ -20,11 +20,32 @@
 
   AW.on("mode", function (text) { mode.textContent = text; });
 
+  // Why the signed-in user may not change this annotation, in words; "" when they may. The
+  // server's rule (annotations.annotation.may_edit): editors change any annotation; analysts
+  // only their own drafts and rejected ones.
+  AW.lockReason = function (item) {
+    if (!item) return "";
+    var p = item.feature.properties;
+    if (!AW.data.can_edit) return "Read-only: changing annotations needs the analyst role.";
+    if (item.isNew || AW.data.role === "editor" || AW.data.role === "admin") return "";
+    if (p.created_by !== AW.data.user) {
+      return "Read-only: this is " + p.created_by + "'s annotation; analysts change only their own.";
+    }
+    if (p.status === "approved") {
+      return "Read-only: approved" + (p.updated_by ? " by " + p.updated_by : "") +
+        ". Approved annotations are the record; an editor can send it back to review if it needs a change.";
+    }
+    if (p.status === "in_review") {
+      return "Read-only while in review: withdraw it to draft (W) to change it.";
+    }
+    return "";
+  };
+
   function showState(item) {
     stateLine.className = "state " + item.state;
     var p = item.feature.properties;
     stateLine.textContent = item.state === "saved"
-      ? "saved · version " + p.version + " · " + p.status.replace("_", " ")
+      ? "saved · version " + p.version + " · " + AW.statusWord(p.status)
       : item.message || item.state;
   }
 
@@ -95,8 +116,11 @@
     count.value = p.count;
     notes.value = p.notes || "";
     showAttributes(item);
-    var editable = AW.data.can_edit;
-    [search, confidence, count, notes, saveButton, deleteButton].forEach(function (c) { c.disabled = !editable; });
+    var editable = AW.data.can_edit && !AW.lockReason(item);
+    [confidence, count, notes, saveButton, deleteButton].forEach(function (c) { c.disabled = !editable; });
+    search.disabled = !AW.data.can_edit;  // looking labels up is always allowed; choosing checks
+    attributes.disabled = !editable;
+    panel.classList.toggle("locked", !editable);
   }
 
   AW.on("select", show);
@@ -125,6 +149,7 @@
     closeResults();
     search.value = "";
     if (!item) return;
+    if (AW.lockReason(item)) { AW.emit("mode", AW.lockReason(item)); return; }
     showLabel(label.id);
     AW.change(item, { label: label.id }).then(function () { showAttributes(AW.selected() || item); });
     showAttributes(item);
