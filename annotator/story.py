@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import Response, current_app
 
+from annotations.exchange import filenames
 from annotations.newsroom.bundle import evidence_bundle
 from annotations.newsroom.evidence import Evidence
 from annotations.newsroom.figure import figure_png, figure_svg
@@ -129,8 +130,8 @@ def map_response(
     response.set_etag(publication.sha256)
     response.headers["Content-Security-Policy"] = map_policy(html, frame_ancestors)
     if download:
-        name = f"report-{publication.report_id}-{publication.number}-map.html"
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        name = _named(publication, evidence, "map.html")
+        response.headers["Content-Disposition"] = filenames.disposition(name)
     return response
 
 
@@ -160,7 +161,17 @@ def figure_response(
         busy = error_response(503, "busy", message)
         busy.headers["Retry-After"] = str(DRAWING_RETRY_S)
         return busy
-    return _cached(Response(data, mimetype=FIGURE_TYPES[fmt]), data, hit)
+    response = _cached(Response(data, mimetype=FIGURE_TYPES[fmt]), data, hit)
+    # shown in place; saved under a name that says which report and publication
+    name = _named(publication, evidence, f"figure.{fmt}")
+    response.headers["Content-Disposition"] = filenames.disposition(name, inline=True)
+    return response
+
+
+def _named(publication: Publication, evidence: Evidence, what: str) -> str:
+    return filenames.publication_name(
+        evidence.report.title, publication.number, publication.published_at, what
+    )
 
 
 class AllSlotsBusy(Exception):
@@ -197,8 +208,8 @@ def bundle_response(publication: Publication, evidence: Evidence) -> Response:
     name = f"{publication.sha256}-bundle-{key.fingerprint()[:16]}.zip"
     data, hit = output_cache().get_or_make(name, lambda: bundle_bytes(evidence, key))
     response = _cached(Response(data, mimetype="application/zip"), data, hit)
-    name = f"report-{publication.report_id}-{publication.number}-evidence.zip"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    name = _named(publication, evidence, "evidence.zip")
+    response.headers["Content-Disposition"] = filenames.disposition(name)
     return response
 
 

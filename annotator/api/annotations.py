@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -15,6 +16,7 @@ from annotations.annotation import Annotation as Row
 from annotations.annotation import feature_text
 from annotations.catalogue.images import get_image
 from annotations.catalogue.users import Role
+from annotations.exchange import filenames
 from annotations.feature import AnnotationInput
 from annotations.geometry import parse_geometry
 from annotations.history import revisions_of
@@ -197,7 +199,8 @@ def index(query: SearchQuery) -> Response:
     )
     response = Response(body, mimetype="application/geo+json")
     if query.download:
-        response.headers["Content-Disposition"] = 'attachment; filename="annotations.geojson"'
+        name = filenames.export_name(filters, ".geojson", datetime.now(UTC).date())
+        response.headers["Content-Disposition"] = filenames.disposition(name)
     return response
 
 

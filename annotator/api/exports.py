@@ -18,12 +18,13 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, current_app, request
 
-from annotations.exchange import FORMATS, Selection, count, export_file, get_format, stac
+from annotations.exchange import FORMATS, Selection, count, export_file, filenames, get_format, stac
 from annotations.exchange.budget import Budget, ExportStopped, TooManyChips
 from annotator import metrics, services
 from annotator.api.contract import operation
@@ -76,7 +77,11 @@ FILE = {"schema": {"type": "string", "format": "binary"}}
             "content": {f.media_type: FILE for f in FORMATS.values()},
             "headers": {
                 "X-Annotation-Count": {"schema": {"type": "integer"}},
-                "Content-Disposition": {"schema": {"type": "string"}},
+                "Content-Disposition": {
+                    "description": "An attachment named for the filters and the day, e.g. "
+                    "annotations-hmeimim-aircraft-approved-2026-12-06.gpkg.",
+                    "schema": {"type": "string"},
+                },
             },
         }
     },
@@ -140,7 +145,8 @@ def export_annotations(query: ExportQuery) -> Response:
     size = os.fstat(handle.fileno()).st_size
     response = Response(_stream(handle), mimetype=fmt.media_type)
     response.headers["Content-Length"] = str(size)
-    response.headers["Content-Disposition"] = f'attachment; filename="annotations{fmt.extension}"'
+    name = filenames.export_name(filters, fmt.extension, datetime.now(UTC).date())
+    response.headers["Content-Disposition"] = filenames.disposition(name)
     response.headers["X-Annotation-Count"] = str(written)
     return response
 

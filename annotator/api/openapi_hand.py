@@ -222,7 +222,10 @@ def headers() -> dict[str, Any]:
         "Location": {"description": "Where the resource is.", "schema": {"type": "string"}},
         "CacheControl": {"schema": {"type": "string"}},
         "ContentDisposition": {
-            "description": 'With `download`: `attachment; filename="annotations.geojson"`.',
+            "description": (
+                "With `download`: an attachment named for the filters and the day, e.g. "
+                '`attachment; filename="annotations-hmeimim-aircraft-2026-12-06.geojson"`.'
+            ),
             "schema": {"type": "string"},
         },
     }

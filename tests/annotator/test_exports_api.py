@@ -40,7 +40,9 @@ def test_each_format_downloads(world: World, auth_header: Header, name: str,
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.mimetype == fmt.media_type
-    assert f'filename="annotations{fmt.extension}"' in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="annotations-hmeimim-')
+    assert disposition.endswith(f'{fmt.extension}"')
     assert response.headers["X-Annotation-Count"] == "6"
     path = tmp_path / f"download{fmt.extension}"
     path.write_bytes(response.get_data())
