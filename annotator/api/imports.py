@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from annotations.catalogue.users import Role
+from annotations.exchange.held import Held
 from annotations.exchange.imports import (
     LABEL_MAP_LIMIT,
     ImportOptions,
@@ -58,37 +59,60 @@ def create() -> tuple[Response, int]:
     return jsonify(report), 201 if report["created"] else 200
 
 
-def run_import(dry_run: bool) -> dict[str, Any]:
-    """The upload in this request (`file`, with `image`, `label_field`, `label_map`)
-    imported, or checked with `dry_run`; its report. For the API and the import page."""
+def run_import(dry_run: bool, held: Held | None = None) -> dict[str, Any]:
+    """The upload in this request (`file`, with `image`, `label_field`, `label_map`), or the
+    file `held` since the import page's Check, imported, or checked with `dry_run`; its
+    report. For the API and the import page."""
+    if held is not None:
+        options = _options(label_map_bytes() or held.label_map)  # a new label map wins
+        with held.path.open("rb") as stream:
+            return import_file(
+                database(), services.taxonomy(), stream, _request(held.name, options, dry_run)
+            )
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise RequestError("attach the GIS file as a multipart form field named 'file'")
+    options = _options(label_map_bytes())
+    import_request = _request(display_name(upload.filename), options, dry_run)
+    return import_file(database(), services.taxonomy(), upload.stream, import_request)
+
+
+def max_upload_bytes() -> int:
+    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def label_map_bytes() -> bytes:
+    """The request's `label_map` (a file part, or the same as text), as given; at most
+    LABEL_MAP_LIMIT + 1 bytes."""
+    part = request.files.get("label_map")
+    if part is not None and part.filename:
+        raw: bytes = part.stream.read(LABEL_MAP_LIMIT + 1)
+        return raw
+    return (request.form.get("label_map") or "").encode()
+
+
+def _options(label_map: bytes) -> ImportOptions:
     form = request.form
-    options = ImportOptions(
+    return ImportOptions(
         image_id=form.get("image") or None,
         label_field=form.get("label_field") or None,
-        label_map=_label_map(),
+        label_map=_label_map(label_map),
     )
-    import_request = ImportRequest(
-        name=display_name(upload.filename),
+
+
+def _request(name: str, options: ImportOptions, dry_run: bool) -> ImportRequest:
+    return ImportRequest(
+        name=name,
         options=options,
         dry_run=dry_run,
         actor=actor(),
         tmp_dir=Path(current_app.config["TMP_DIR"]),
-        max_bytes=int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        max_bytes=max_upload_bytes(),
     )
-    return import_file(database(), services.taxonomy(), upload.stream, import_request)
 
 
-def _label_map() -> dict[str, str]:
+def _label_map(raw: bytes) -> dict[str, str]:
     """From a `label_map` file part, or the same as text (JSON or CSV)."""
-    part = request.files.get("label_map")
-    raw: Any
-    if part is not None and part.filename:
-        raw = part.stream.read(LABEL_MAP_LIMIT + 1)
-    else:
-        raw = (request.form.get("label_map") or "").encode()
     if not raw:
         return {}
     if len(raw) > LABEL_MAP_LIMIT:

@@ -3,21 +3,26 @@ dry run: what would be made, and every feature refused with its reason), then im
 
 A plain form posted with the session's CSRF token; the work is the API's (`run_import`), so
 the page and `POST /api/v1/imports` cannot disagree. A refused file is shown in place with
-the reason and the 4xx status the API would give; nothing is imported.
+the reason and the 4xx status the API would give; nothing is imported. The file of a Check is
+held on the server (annotations.exchange.held) and named in the form, so Import needs no
+second choice of it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from annotations.catalogue.images import list_images
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError
-from annotator.api.imports import run_import
-from annotator.auth import role_required
+from annotations.exchange.held import Held, Holds
+from annotator.api.imports import label_map_bytes, max_upload_bytes, run_import
+from annotator.auth import actor, role_required
 from annotator.errors import RequestError, status_of
+from annotator.intake import display_name
 from annotator.services import database
 
 bp = Blueprint("import_page", __name__)
@@ -43,7 +48,9 @@ def _images(site: str | None) -> tuple[list[dict[str, Any]], str | None]:
 @role_required(Role.analyst)
 def form() -> Any:
     images, site = _images(request.args.get("site") or None)
-    return render_template("import.html", images=images, site=site, report=None, error=None)
+    return render_template(
+        "import.html", images=images, site=site, report=None, error=None, held=None
+    )
 
 
 @bp.post("/import")
@@ -55,8 +62,28 @@ def submit() -> Any:
         "image": request.form.get("image", ""),
         "label_field": request.form.get("label_field", ""),
     }
+    holds, owner = _holds(), actor().name
+    held = holds.get(owner, request.form.get("held", ""))
     try:
-        report = run_import(dry_run)
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            held = None  # a file chosen now replaces the one held
+            if dry_run:  # held, so that Import after this Check needs no second choice
+                held = holds.store(
+                    owner,
+                    display_name(upload.filename),
+                    upload.stream,
+                    label_map_bytes(),
+                    max_upload_bytes(),
+                )
+        elif held is None and request.form.get("held"):
+            raise RequestError(
+                "the file you checked is no longer held (a check is kept for an hour): "
+                "choose it again",
+                status=410,
+                code="gone",
+            )
+        report = run_import(dry_run, held)
     except (AnnotationError, RequestError) as exc:
         status, code = status_of(exc)
         details = getattr(exc, "details", None)
@@ -66,6 +93,7 @@ def submit() -> Any:
             site=site,
             report=None,
             chosen=chosen,
+            held=_shown(held),
             error={
                 "status": status,
                 "code": code,
@@ -73,7 +101,28 @@ def submit() -> Any:
                 "details": details,
             },
         ), status
+    if not dry_run and held is not None:
+        holds.drop(held)  # imported: nothing left to hold
+        held = None
     status = 201 if report["created"] else 200
     return render_template(
-        "import.html", images=images, site=site, report=report, chosen=chosen, error=None
+        "import.html",
+        images=images,
+        site=site,
+        report=report,
+        chosen=chosen,
+        held=_shown(held),
+        error=None,
     ), status
+
+
+def _holds() -> Holds:
+    """Held checks live in the data folder's shared temporary root: the Import may reach
+    another worker process than the Check did."""
+    return Holds(Path(current_app.config["TMP_ROOT"]) / "held-imports")
+
+
+def _shown(held: Held | None) -> dict[str, Any] | None:
+    if held is None:
+        return None
+    return {"token": held.token, "name": held.name, "size": held.size}

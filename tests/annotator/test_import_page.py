@@ -94,3 +94,68 @@ def test_roles_and_csrf(app: Flask, shared_data: Path) -> None:
     assert submit(analyst, None, raw, "l.geojson", "import").status_code == 400
     assert ">Import</a>" in analyst.get("/").get_data(as_text=True)
     assert count(app) == 0
+
+
+def held_folders(app: Flask) -> list[Path]:
+    root = Path(app.config["TMP_ROOT"]) / "held-imports"
+    return sorted(root.iterdir()) if root.exists() else []
+
+
+def held_token(page: TestResponse) -> str:
+    text = page.get_data(as_text=True)
+    marker = 'name="held" value="'
+    assert marker in text, text[:2000]
+    return text.split(marker, 1)[1].split('"', 1)[0]
+
+
+def test_a_checked_file_is_held_for_the_import(app: Flask, shared_data: Path) -> None:
+    image = add_image(app, shared_data / "sample_geotiff.tif")
+    raw = (shared_data / "geotiff_labels.geojson").read_bytes()
+    client = app.test_client()
+    csrf = login(client, "analyst")
+    checked = submit(client, csrf, raw, "labels.geojson", "check", image=image)
+    assert checked.status_code == 200
+    token = held_token(checked)
+    assert "Checked file: <strong>labels.geojson</strong>" in checked.get_data(as_text=True)
+    [folder] = held_folders(app)
+    assert (folder / "file").read_bytes() == raw
+    # a second check replaces the first: one hold per user
+    again = submit(client, csrf, raw, "labels.geojson", "check", image=image)
+    assert held_token(again) != token and len(held_folders(app)) == 1
+    token = held_token(again)
+
+    # another analyst cannot use the token
+    other = app.test_client()
+    other_csrf = login(other, "admin")
+    form = {"csrf_token": other_csrf, "held": token, "action": "import", "image": image, **FORM}
+    stolen = other.post("/import", data=form, content_type="multipart/form-data")
+    assert stolen.status_code == 410 and "no longer held" in stolen.get_data(as_text=True)
+    assert count(app) == 0
+
+    # the owner imports with no file chosen: the held one (and its label map) is used
+    form = {"csrf_token": csrf, "held": token, "action": "import", "image": image, **FORM}
+    imported = client.post("/import", data=form, content_type="multipart/form-data")
+    assert imported.status_code == 201, imported.get_data(as_text=True)[-2000:]
+    assert count(app) > 0 and held_folders(app) == []
+    gone = client.post("/import", data=form, content_type="multipart/form-data")
+    assert gone.status_code == 410  # used up: nothing is imported twice from it
+
+
+def test_an_expired_or_oversized_hold_is_refused(app: Flask, shared_data: Path) -> None:
+    image = add_image(app, shared_data / "sample_geotiff.tif")
+    raw = (shared_data / "geotiff_labels.geojson").read_bytes()
+    client = app.test_client()
+    csrf = login(client, "analyst")
+    token = held_token(submit(client, csrf, raw, "labels.geojson", "check", image=image))
+    [folder] = held_folders(app)
+    meta = json.loads((folder / "hold.json").read_text())
+    (folder / "hold.json").write_text(json.dumps({**meta, "at": meta["at"] - 7200}))
+    form = {"csrf_token": csrf, "held": token, "action": "import", "image": image, **FORM}
+    expired = client.post("/import", data=form, content_type="multipart/form-data")
+    assert expired.status_code == 410 and count(app) == 0
+
+    app.config["MAX_UPLOAD_MB"] = 0  # any file is over the limit
+    big = submit(client, csrf, raw, "labels.geojson", "check", image=image)
+    assert big.status_code == 413, big.get_data(as_text=True)[-1500:]
+    assert [f for f in held_folders(app) if f.name != folder.name] == []
+    assert not any(".partial" in f.name for f in held_folders(app))

@@ -1,5 +1,6 @@
 """The import page in a real browser, on the demo: from the site page, check a GeoJSON file
-(one feature outside every image is listed with its reason), then import it."""
+(one feature outside every image is listed with its reason), then import it without choosing
+it again (the server holds the checked file)."""
 
 from __future__ import annotations
 
@@ -67,10 +68,13 @@ def test_check_then_import_from_the_site_page(app: Flask, live_server: str, brow
         assert refused.count() == 1 and "truck-3" in refused.inner_text()
         assert count(app) == before
 
-        page.set_input_files("input[name=file]", upload)
+        # the checked file is held on the server: Import needs no second choice of it
+        assert "Checked file: trucks.geojson" in page.inner_text(".held-file")
+        assert page.eval_on_selector("input[name=file]", "e => e.files.length") == 0
         assert page.input_value("select[name=image]") == image["id"]  # kept from the check
         page.click("button[value=import]")
         page.wait_for_selector(".import-result h2:has-text('Imported: 2 made')")
+        assert page.locator(".held-file").count() == 0  # imported: nothing held any more
         assert count(app) == before + 2
         made = api(app, f"/api/v1/annotations?image={image['id']}&limit=10000")["features"]
         assert sum(f["properties"]["label"] == "vehicle.truck"
