@@ -61,7 +61,7 @@
 
   function tooltipText(item) {
     var p = item.feature.properties;
-    var text = AW.labelName(p.label) + " · " + (item.state === "saved" ? p.status : item.state);
+    var text = AW.labelName(p.label) + " · " + AW.statusWord(item.state === "saved" ? p.status : item.state);
     if (p.notes) text += " · " + p.notes.slice(0, 80);
     return text;
   }
