@@ -1,4 +1,4 @@
-// The report page: make a claim from selected text, link evidence, unlink, publish.
+// The report page: make a claim from selected text, delete one, link evidence, unlink, publish.
 // Every write goes to the JSON API with the session's CSRF token; user text is only ever
 // set with textContent.
 (function () {
@@ -76,6 +76,22 @@
       });
     });
   }
+
+  // ---- deleting a claim (one with no links: the server refuses the others)
+  Array.prototype.forEach.call(document.querySelectorAll("button.delete-claim"), function (button) {
+    button.addEventListener("click", function () {
+      var quote = button.parentNode.querySelector("blockquote");
+      var text = quote ? quote.textContent : "";
+      if (!window.confirm("Delete the claim \u201c" + text.slice(0, 120) + "\u201d?")) { return; }
+      button.disabled = true;
+      send("DELETE", api + "/claims/" + encodeURIComponent(button.dataset.claim)).then(
+        function (result) {
+          if (result.ok) { window.location.reload(); return; }
+          button.disabled = false;
+          say("claim-message", result.data.message || "The claim was not deleted.", true);
+        });
+    });
+  });
 
   // ---- links: an annotation or an event supports / contradicts / gives context
   Array.prototype.forEach.call(document.querySelectorAll("form.link-form"), function (form) {

@@ -102,3 +102,33 @@ def test_an_editor_quotes_links_and_publishes(
         assert popup is not None and "Antonov An-124" in popup.inner_text()
     assert outside == [], f"requests left the app's origin: {outside}"
     reader.close()
+
+
+@pytest.mark.browser
+def test_an_editor_deletes_a_claim_without_links(
+    app: Flask, live_server: str, browser: Any, make_geotiff: Callable[..., Path]
+) -> None:
+    room = newsroom(app, make_geotiff(), datetime(2024, 12, 13, 8, 21, tzinfo=UTC))
+    report = room.report()
+    loose = room.claim(report["id"])
+    held = room.claim(report["id"], exact="Hmeimim")
+    approved = room.annotation("approved")
+    assert room.link(annotation_id=approved["id"], claim_id=held["id"]).status_code == 201
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    with screenshot_on_failure(page, "report-delete-claim"):
+        open_signed_in(page, live_server, f"/reports/{report['id']}", "editor")
+        linked = page.locator(f"#claim-{held['id']} button.delete-claim")
+        assert linked.is_disabled() and "Unlink" in (linked.get_attribute("title") or "")
+        page.click(f"#claim-{loose['id']} button.delete-claim")
+        page.wait_for_selector(f"#claim-{loose['id']}", state="detached")
+        assert asked and loose["exact"][:40] in asked[0]
+        assert page.locator(f"#claim-{held['id']}").count() == 1
+    claims = room.call("GET", f"/api/v1/reports/{report['id']}/claims").get_json()
+    assert [c["id"] for c in claims["claims"]] == [held["id"]]
+    assert problems == []
+    page.close()
