@@ -177,7 +177,10 @@ def assert_same_ring(got: dict[str, Any], want: dict[str, Any], tolerance: float
 
 
 def measured(page: Any) -> tuple[float, float, str]:
-    """(length, span, first candidate) as the measure panel shows them."""
+    """(length, span, first candidate) as the measure panel shows them, once they are the
+    newest shape's (while drawing, an earlier shape's answer may still be shown)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_selector("#measure-panel[data-measure='current']", state="attached")
     page.wait_for_selector("#size-candidates li")
     text = page.inner_text("#measure-values")
     match = re.search("length \u00d7 span\\s+([\\d.]+) \u00d7 ([\\d.]+) m", text)

@@ -13,7 +13,8 @@
     pathOptions: { color: "#ffd400", weight: 2 }
   };
   var editRenderer = L.svg({ padding: 0.2 });
-  var tool = null, working = null, rotated = null, editing = null;
+  var tool = null, working = null, rotated = null, editing = null, byKeys = false;
+  var IDLE = document.getElementById("mode").textContent;  // the page's own hint, shown again on Esc
   AW.drawing = false;
 
   function say(text) { AW.emit("mode", text); }
@@ -31,7 +32,10 @@
   AW.startTool = function (name) {
     if (!AW.data.can_edit) return;
     AW.cancel();
+    if (AW.selectedId) AW.select(null);  // the panel and the readout are the new shape's from now on
+    AW.clearMeasure();
     tool = name;
+    byKeys = false;
     AW.drawing = true;
     if (name === "rotated-box") {
       rotated = { points: [], preview: null };
@@ -59,9 +63,19 @@
     typed = null;
     if (rotated && rotated.preview) map.removeLayer(rotated.preview);
     rotated = null;
-    if (tool) say("Drawing cancelled.");
+    if (tool) {
+      say(IDLE);
+      AW.clearMeasure();
+    }
     finishDrawing();
   };
+
+  // Esc with nothing left selected: the mode line says what can be done, not what was.
+  AW.on("select", function (item) { if (!item && !AW.drawing) say(IDLE); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || document.querySelector("dialog[open]")) return;
+    if (!AW.drawing && !editing && !AW.selectedId) say(IDLE);  // keys.js has nothing to end
+  });
 
   // Enter: close the polygon or line being drawn.
   AW.finishShape = function () {
@@ -89,39 +103,73 @@
     map.removeLayer(event.layer);
     created(geometry, tool || (event.shape === "Rectangle" ? "box" : "polygon"));
   });
-  map.on("pm:drawend", function () { if (tool && tool !== "rotated-box" && !typed) finishDrawing(); });
+  // Geoman ends a drawing itself too (its own Esc): that is a cancel, and says so
+  map.on("pm:drawend", function () {
+    if (!tool || tool === "rotated-box" || typed) return;  // created, or the keys took over
+    finishDrawing();
+    say(IDLE);
+    AW.clearMeasure();
+  });
 
   // --- live measurement of the shape being drawn ---
+  // The readout is of the shape that a click (or Space) at the cursor (or crosshair) would
+  // make, built by the same code that builds the shape saved: Leaflet's toGeoJSON for Geoman's
+  // shapes (it rounds to 6 decimals), ring() for the rotated box and keyboard drawing.
   function ring(latlngs) {
     var coords = latlngs.map(function (ll) { return [ll.lng, ll.lat]; });
     coords.push(coords[0]);
     return coords;
   }
 
-  function workingGeometry(cursor) {
-    if (tool === "rotated-box" && rotated) {
-      var pts = rotated.points.concat([cursor]);
-      if (pts.length === 2) return { type: "LineString", coordinates: pts.map(function (ll) { return [ll.lng, ll.lat]; }) };
-      if (pts.length === 3) return { type: "Polygon", coordinates: [ring(rotatedCorners(pts))] };
-      return null;
-    }
-    if (!working || !working._map) return null;
-    var latlngs = working.getLatLngs();
-    if (tool === "box") {
-      latlngs = latlngs[0] || latlngs;
-      return latlngs.length >= 4 ? { type: "Polygon", coordinates: [ring(latlngs)] } : null;
-    }
-    latlngs = latlngs.concat([cursor]);
-    if (tool === "polygon" && latlngs.length >= 3) return { type: "Polygon", coordinates: [ring(latlngs)] };
-    if (latlngs.length >= 2) return { type: "LineString", coordinates: latlngs.map(function (ll) { return [ll.lng, ll.lat]; }) };
+  function line(latlngs) {
+    return { type: "LineString", coordinates: latlngs.map(function (ll) { return [ll.lng, ll.lat]; }) };
+  }
+
+  function rotatedGeometry(points) {
+    if (points.length === 2) return line(points);
+    if (points.length === 3) return { type: "Polygon", coordinates: [ring(rotatedCorners(points))] };
     return null;
   }
 
-  map.on("mousemove", function (event) {
+  function geomanGeometry(cursor) {
+    if (tool === "point" || !working || !working._map) return null;  // no vertex placed yet
+    if (tool === "box") {
+      // Geoman makes the box it creates as L.rectangle([start, click]): so does the readout
+      var start = map.pm.Draw.Rectangle && map.pm.Draw.Rectangle._startMarker;
+      return start ? L.rectangle([start.getLatLng(), cursor]).toGeoJSON().geometry : null;
+    }
+    var latlngs = working.getLatLngs().concat([cursor]);
+    if (tool === "polygon" && latlngs.length >= 3) return L.polygon(latlngs).toGeoJSON().geometry;
+    if (latlngs.length >= 2) return L.polyline(latlngs).toGeoJSON().geometry;
+    return null;
+  }
+
+  function liveGeometry(cursor) {
+    if (typed) return typedGeometry(typed.points.concat([cursor]), false);
+    if (rotated) return rotatedGeometry(rotated.points.concat([cursor]));
+    return geomanGeometry(cursor);
+  }
+
+  function measureLive(cursor) {
     if (!AW.drawing) return;
-    if (rotated) preview(event.latlng);
-    var geometry = workingGeometry(event.latlng);
+    if (rotated) preview(cursor);
+    if (typed) typedPreview(typed.points.concat([cursor]));
+    var geometry = liveGeometry(cursor);
     if (geometry) AW.measure(geometry);
+    else AW.clearMeasure();
+  }
+
+  // Every mouse move of the page, not Leaflet's map "mousemove": over the canvas renderer that
+  // one comes at most every 32 ms, so the move onto the final corner could be missed.
+  map.getContainer().addEventListener("mousemove", function (event) {
+    if (!AW.drawing || typed) return;  // keyboard drawing follows the crosshair, not the mouse
+    byKeys = false;
+    var latlng = map.mouseEventToLatLng(event);  // as Leaflet places the click that follows
+    // after Geoman's own handler of this move (if it had one) has updated its working shape
+    window.queueMicrotask(function () { measureLive(latlng); });
+  }, true);
+  map.on("move", function () {
+    if (AW.drawing && (typed || (rotated && byKeys))) measureLive(map.getCenter());
   });
 
   // --- the rotated box: three clicks, corners computed in Web Mercator (conformal) ---
@@ -150,10 +198,10 @@
   function rotatedClick(latlng) {
     rotated.points.push(latlng);
     if (rotated.points.length < 3) { preview(latlng); return; }
-    var corners = rotatedCorners(rotated.points);
+    var geometry = rotatedGeometry(rotated.points);
     map.removeLayer(rotated.preview);
     rotated = null;
-    created({ type: "Polygon", coordinates: [ring(corners)] }, "rotated-box");
+    created(geometry, "rotated-box");
   }
 
   map.on("click", function (event) {
@@ -171,9 +219,27 @@
     return points;
   }
 
+  // The shape the keyboard's vertices make (null: too few yet); `finished` when Enter closes it.
+  function typedGeometry(points, finished) {
+    var shape = typedShape(points);
+    if (tool === "line") return shape.length >= 2 ? line(shape) : null;
+    if (tool === "box" && !finished && points.length !== 2) return null;
+    return shape.length >= 3 ? { type: "Polygon", coordinates: [ring(shape)] } : null;
+  }
+
+  // The keyboard's shape so far, drawn to the crosshair as it moves.
+  function typedPreview(points) {
+    var shape = typedShape(points);
+    var Kind = tool === "line" || shape.length < 3 ? L.polyline : L.polygon;
+    if (typed.preview) map.removeLayer(typed.preview);
+    typed.preview = Kind(shape, { color: "#ffd400", weight: 2, pmIgnore: true, interactive: false,
+                                  renderer: editRenderer }).addTo(map);
+  }
+
   AW.placeAtCentre = function () {
     if (!tool) return false;
     var centre = map.getCenter();
+    byKeys = true;
     if (tool === "rotated-box") { rotatedClick(centre); return true; }
     if (tool === "point") {
       map.pm.disableDraw();
@@ -185,25 +251,22 @@
       map.pm.disableDraw();  // the mouse's half-drawn shape, if any, gives way to the keys
     }
     typed.points.push(centre);
-    var shape = typedShape(typed.points);
-    var Kind = tool === "line" || shape.length < 3 ? L.polyline : L.polygon;
-    if (typed.preview) map.removeLayer(typed.preview);
-    typed.preview = Kind(shape, { color: "#ffd400", weight: 2, pmIgnore: true, interactive: false,
-                                  renderer: editRenderer }).addTo(map);
+    typedPreview(typed.points);
     if (tool === "box" && typed.points.length === 2) finishTyped();
     else say(typed.points.length + " vertices; Space adds one at the crosshair, Enter finishes.");
     return true;
   };
 
   function finishTyped() {
-    var shape = typedShape(typed.points);
+    var geometry = typedGeometry(typed.points, true);
     map.removeLayer(typed.preview);
     typed = null;
-    var needed = tool === "line" ? 2 : 3;
-    if (shape.length < needed) { say("Too few vertices; the shape was dropped."); finishDrawing(); return; }
-    var geometry = tool === "line"
-      ? { type: "LineString", coordinates: shape.map(function (ll) { return [ll.lng, ll.lat]; }) }
-      : { type: "Polygon", coordinates: [ring(shape)] };
+    if (!geometry) {
+      say("Too few vertices; the shape was dropped.");
+      AW.clearMeasure();
+      finishDrawing();
+      return;
+    }
     created(geometry, tool);
   }
 
@@ -225,6 +288,7 @@
     map.removeLayer(editing.layer);
     editing = null;
     if (item) { item.hidden = false; AW.redraw(item); }
+    say(IDLE);
     markTools();
   };
 
@@ -255,6 +319,11 @@
   };
 
   AW.isEditing = function () { return Boolean(editing); };
+  // A shape with at least one vertex placed and not yet finished (the unsaved-changes guard asks).
+  AW.drawingStarted = function () {
+    return Boolean(AW.drawing && ((typed && typed.points.length) || (rotated && rotated.points.length) ||
+                                  (tool !== "point" && working && working._map)));
+  };
   AW.on("select", function (item) { if (editing && (!item || item.id !== editing.id)) AW.stopEdit(); });
   AW.on("saved", function (item) { if (editing && AW.selectedId === item.id) editing.id = item.id; });
 
