@@ -67,10 +67,12 @@ PANEL = _templates.from_string(
     """<div class="story-panel">
 <div class="story-title">{% if url %}<a href="{{ url }}" target="_blank" rel="noopener">{{
  title }}</a>{% else %}{{ title }}{% endif %}</div>
+<details class="story-details" open><summary>Legend and credits</summary>
 <ul class="story-legend">{% for name, colour in legend %}<li><span class="story-swatch"
  style="border-color: {{ colour }}; background: {{ colour }}40"></span>{{ name }}</li>{% endfor %}
 </ul>
 {% for line in credits %}<div class="story-credit">{{ line }}</div>{% endfor %}
+</details>
 </div>"""
 )
 STYLE = """<style>
@@ -85,7 +87,12 @@ STYLE = """<style>
 .evidence-popup { font: 13px/1.4 system-ui, sans-serif; max-width: 20rem; }
 .evidence-claim { margin-top: 4px; }
 .evidence-note { color: #555; }
+.story-details > summary { cursor: pointer; color: #333; font-size: 11px; }
+.story-details[open] > summary { margin-bottom: 3px; }
 .leaflet-control-attribution { font-size: 11px; }
+/* the credits wrap upwards rather than run over the scale bar (bottom left) */
+.leaflet-bottom.leaflet-right .leaflet-control-attribution {
+  max-width: calc(100vw - 150px); white-space: normal; }
 </style>"""
 
 
@@ -112,8 +119,14 @@ STORY_SCRIPT = """(function () {
     });
     overlays[capture.name] = group.addTo(map);
   });
-  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  // in a small frame (an 800 x 500 embed) the legend and the layer list start folded
+  var small = window.innerWidth < %(wide)d || window.innerHeight < %(tall)d;
+  var details = document.querySelector(".story-details");
+  if (details && small) { details.open = false; }
+  L.control.layers(null, overlays, {collapsed: small}).addTo(map);
 })();"""
+#: a map frame narrower or lower than this (CSS pixels) starts with its legend folded
+UNFOLDED_MIN = (1000, 700)
 
 
 def story_map_html(evidence: Evidence) -> str:
@@ -148,7 +161,8 @@ def story_map_html(evidence: Evidence) -> str:
         },
     )
     head, end, tail = html.rpartition("</html>")
-    return f"{head}<script>\n{STORY_SCRIPT % {'map': name}}\n</script>\n{end}{tail}"
+    script = STORY_SCRIPT % {"map": name, "wide": UNFOLDED_MIN[0], "tall": UNFOLDED_MIN[1]}
+    return f"{head}<script>\n{script}\n</script>\n{end}{tail}"
 
 
 def _fill(skeleton: str, values: dict[str, str]) -> str:

@@ -104,3 +104,68 @@ def test_map_runs_under_its_own_strict_content_security_policy(
         page.close()
     assert served == [address]
     assert not [line for line in console if "Content Security Policy" in line], console
+
+
+#: the boxes of two elements overlap (DOMRects as dicts)
+OVERLAP = """([a, b]) => {
+  const r = document.querySelector(a).getBoundingClientRect();
+  const s = document.querySelector(b).getBoundingClientRect();
+  return !(r.right <= s.left || s.right <= r.left || r.bottom <= s.top || s.bottom <= r.top);
+}"""
+
+
+@pytest.mark.browser
+def test_the_embed_is_readable_in_an_800_by_500_iframe(
+    browser: Any, make_geotiff: Any, tmp_path: Path
+) -> None:
+    """In a newsroom's 800 x 500 iframe the legend and the layer list start folded (and
+    unfold on a click) and the credits clear the scale bar; on a big screen they start open."""
+    evidence = make_evidence(two_captures(tmp_path), hostile=True)
+    html = story_map_html(evidence)
+    address, host = "https://embed.invalid/story-map", "https://news.invalid/story"
+    article = f'<p>The story</p><iframe src="{address}" width="800" height="500"></iframe>'
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    errors: list[str] = []
+
+    def serve(route: Any) -> None:
+        if route.request.url == address:
+            headers = {"Content-Type": "text/html; charset=utf-8",
+                       "Content-Security-Policy": story_map_csp(html)}  # fmt: skip
+            route.fulfill(status=200, headers=headers, body=html)
+        elif route.request.url == host:
+            route.fulfill(status=200, headers={"Content-Type": "text/html"}, body=article)
+        else:
+            route.abort()
+
+    page.route("**/*", serve)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(host)
+        frame = page.frame_locator("iframe")
+        frame.locator("path.leaflet-interactive").first.wait_for()
+        embed = next(f for f in page.frames if f.url == address)
+        assert embed.evaluate("window.innerWidth") == 800
+        assert embed.eval_on_selector(".story-details", "e => e.open") is False
+        assert embed.locator(".leaflet-control-layers-expanded").count() == 0
+        assert not embed.evaluate(
+            OVERLAP, [".leaflet-control-scale", ".leaflet-control-attribution"]
+        )
+        assert not embed.evaluate(OVERLAP, [".leaflet-control-scale", ".story-panel"])
+        embed.click(".story-details > summary")
+        assert embed.eval_on_selector(".story-details", "e => e.open") is True
+        assert "Antonov An-124 Ruslan" in embed.inner_text(".story-legend")
+
+        page.goto(address)  # the same map on a big screen: everything open
+        page.locator("path.leaflet-interactive").first.wait_for()
+        assert page.eval_on_selector(".story-details", "e => e.open") is True
+        assert page.locator(".leaflet-control-layers-expanded").count() == 1
+        assert not page.evaluate(
+            OVERLAP, [".leaflet-control-scale", ".leaflet-control-attribution"]
+        )
+    except Exception:
+        page.screenshot(path=str(tmp_path / "story-map-iframe-failure.png"))
+        raise
+    finally:
+        page.close()
+    assert errors == []
