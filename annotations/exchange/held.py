@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from annotations.exchange.safety import SourceTooLarge
+from annotations.exchange.safety import stage
 
 LIFETIME_S = 3600.0
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 _META = "hold.json"
 _FILE = "file"
 _LABEL_MAP = "label_map"
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class Holds:
         partial = self.root / f".{token}.partial"
         partial.mkdir()
         try:
-            size = _copy(stream, partial / _FILE, max_bytes)
+            size = stage(stream, partial, _FILE, max_bytes, shown=name).size
             (partial / _LABEL_MAP).write_bytes(label_map)
             meta = {"owner": owner, "name": name, "size": size, "at": time.time()}
             (partial / _META).write_text(json.dumps(meta), encoding="utf-8")
@@ -115,14 +114,3 @@ def _meta(folder: Path) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) else None
-
-
-def _copy(stream: IO[bytes], target: Path, max_bytes: int) -> int:
-    size = 0
-    with target.open("xb") as sink:
-        while chunk := stream.read(CHUNK):
-            size += len(chunk)
-            if size > max_bytes:
-                raise SourceTooLarge(f"the file is over the upload limit of {max_bytes >> 20} MB")
-            sink.write(chunk)
-    return size

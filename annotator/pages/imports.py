@@ -86,34 +86,20 @@ def submit() -> Any:
         report = run_import(dry_run, held)
     except (AnnotationError, RequestError) as exc:
         status, code = status_of(exc)
-        details = getattr(exc, "details", None)
-        return render_template(
-            "import.html",
-            images=images,
-            site=site,
-            report=None,
-            chosen=chosen,
-            held=_shown(held),
-            error={
-                "status": status,
-                "code": code,
-                "message": str(getattr(exc, "message", exc)),
-                "details": details,
-            },
-        ), status
+        error = {
+            "status": status,
+            "code": code,
+            "message": str(getattr(exc, "message", exc)),
+            "details": getattr(exc, "details", None),
+        }
+        page = {"images": images, "site": site, "chosen": chosen, "held": _shown(held)}
+        return render_template("import.html", report=None, error=error, **page), status
     if not dry_run and held is not None:
         holds.drop(held)  # imported: nothing left to hold
         held = None
+    page = {"images": images, "site": site, "chosen": chosen, "held": _shown(held)}
     status = 201 if report["created"] else 200
-    return render_template(
-        "import.html",
-        images=images,
-        site=site,
-        report=report,
-        chosen=chosen,
-        held=_shown(held),
-        error=None,
-    ), status
+    return render_template("import.html", report=report, error=None, **page), status
 
 
 def _holds() -> Holds:
