@@ -7,7 +7,6 @@ asserts the console stays clean: no errors or warnings, no 4xx/5xx, no failed re
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from annotator import services
-from annotator.demo.loader import demo_image_ids
 from annotator.demo.scene import demo_aircraft
-from tests.browser.conftest import open_signed_in, serving
+from tests.browser.conftest import open_signed_in
 from tests.browser.screens import screenshot_on_failure
 from tests.browser.test_workspace import (
     Demo,
@@ -28,24 +25,16 @@ from tests.browser.test_workspace import (
     pick_label,
     save,
     screen,
+    served_demo,
     wait_for_annotations,
 )
-from tests.conftest import make_app
 
 IDLE = "Pick a tool or an annotation."
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Iterator[Demo]:
-    folder = tmp_path_factory.mktemp("live-measure")
-    shutil.copytree(demo_template, folder / "instance")
-    app = make_app(folder)
-    ids = demo_image_ids(services.database(app), folder / "instance" / "demo")
-    with serving(app) as url:
-        state = Demo(app, url, ids[1])
-        yield state
-    services.database(app).dispose()
-    assert state.outside == [], f"requests left the app's origin: {state.outside}"
+    yield from served_demo(tmp_path_factory, demo_template, "live-measure")
 
 
 class Watched:

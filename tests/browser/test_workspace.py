@@ -45,7 +45,14 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Iterator[Demo]:
     """One copy of the demo for this module's tests; each draws its own annotations."""
-    folder = tmp_path_factory.mktemp("workspace")
+    yield from served_demo(tmp_path_factory, demo_template, "workspace")
+
+
+def served_demo(
+    tmp_path_factory: pytest.TempPathFactory, demo_template: Path, name: str
+) -> Iterator[Demo]:
+    """A copy of the demo served on a free port, its second capture's workspace to open."""
+    folder = tmp_path_factory.mktemp(name)
     shutil.copytree(demo_template, folder / "instance")
     app = make_app(folder)
     ids = demo_image_ids(services.database(app), folder / "instance" / "demo")
