@@ -32,6 +32,13 @@ from annotations.measure import measure
 from annotations.times import parse_time
 
 STATUSES = ("draft", "in_review", "approved", "rejected")
+
+
+def status_words(status: str) -> str:
+    """A status as people say it: 'in review', not 'in_review'."""
+    return status.replace("_", " ")
+
+
 #: status -> statuses it may move to, and the least role that may move it there
 TRANSITIONS: dict[str, dict[str, Role]] = {
     "draft": {"in_review": Role.analyst},
@@ -512,11 +519,14 @@ def set_status(
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     allowed = TRANSITIONS[annotation.status]
     if status not in allowed:
-        options = ", ".join(allowed) or "nothing"
-        raise InvalidInput(f"an annotation {annotation.status} can move to {options}, not {status}")
+        options = " or ".join(status_words(s) for s in allowed) or "nothing"
+        now = "a draft" if annotation.status == "draft" else status_words(annotation.status)
+        raise InvalidInput(
+            f"this annotation is {now}: it can move to {options}, not to {status_words(status)}"
+        )
     needed = allowed[status]
     if actor.role < needed:
-        raise Forbidden(f"moving to {status} needs the {needed.name} role")
+        raise Forbidden(f"moving it to {status_words(status)} needs the {needed.name} role")
     if needed == Role.analyst and actor.role < Role.editor and annotation.created_by != actor.name:
         raise Forbidden("analysts submit only their own annotations")
     if status == "rejected" and not (comment and comment.strip()):

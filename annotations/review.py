@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from annotations.annotation import Actor, Annotation, Forbidden, get, set_status
+from annotations.annotation import Actor, Annotation, Forbidden, get, set_status, status_words
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError, InvalidInput
 
@@ -62,7 +62,7 @@ def review(
             annotation = get(session, item.annotation_id, for_update=True)
             if annotation.status != "in_review":
                 raise InvalidInput(
-                    f"it is {annotation.status.replace('_', ' ')}, not in review; reload the queue"
+                    f"it is {status_words(annotation.status)}, not in review; reload the queue"
                 )
             expected = annotation.version if item.version is None else item.version
             done[index] = set_status(session, annotation, status, actor, expected, comment)

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
+from annotations.annotation import status_words
 from annotations.catalogue.sites import list_sites
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError
@@ -147,7 +148,7 @@ def _candidates(values: dict[str, Any]) -> list[dict[str, Any]] | None:
             "id": row.id,
             "label": names.get(row.label, row.label),
             "day": row.observed_at.date().isoformat() if row.observed_at else "",
-            "status": row.status.replace("_", " "),
+            "status": status_words(row.status),
         }
         for row in rows
     ]

@@ -122,3 +122,25 @@ def test_a_deleted_annotation_is_not_found(domain: World) -> None:
             f"item 0 (annotation {annotation.id}): no annotation {annotation.id!r}; nothing in "
             "this batch was changed"
         )
+
+
+@pytest.mark.parametrize(
+    ("now", "target", "message"),
+    [
+        ("draft", "approved",
+         "this annotation is a draft: it can move to in review, not to approved"),
+        ("approved", "draft",
+         "this annotation is approved: it can move to in review, not to draft"),
+        ("in_review", "in_review",
+         "this annotation is in review: it can move to approved or rejected or draft, "
+         "not to in review"),
+    ],
+)  # fmt: skip
+def test_a_refused_move_says_the_statuses_in_words(
+    domain: World, now: str, target: str, message: str
+) -> None:
+    with domain.database.write() as session:
+        annotation = domain.annotation(session, now)
+        with pytest.raises(InvalidInput) as refused:
+            store.set_status(session, annotation, target, EDITOR, annotation.version)
+        assert refused.value.message == message
