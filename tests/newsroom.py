@@ -114,6 +114,37 @@ class Newsroom:
     def link(self, user: str = "analyst", **body: Any) -> Any:
         return self.call("POST", "/api/v1/links", user, json={"stance": "supports", **body})
 
+    def published(self, **report: Any) -> tuple[str, dict[str, Any]]:
+        """A report (with `report`'s fields) whose claim has one approved annotation linked,
+        published: (its API base, the publication)."""
+        made = self.report(**report)
+        claim = self.claim(made["id"])
+        annotation = self.annotation("approved")
+        assert self.link(annotation_id=annotation["id"], claim_id=claim["id"]).status_code == 201
+        base = f"/api/v1/reports/{made['id']}"
+        publication = self.call("POST", f"{base}/publish")
+        assert publication.status_code == 201, publication.get_json()
+        result: dict[str, Any] = publication.get_json()
+        return base, result
+
+
+def catalogued(
+    app: Flask,
+    path: Path,
+    provenance: Provenance | None = None,
+    captured: datetime | None = None,
+) -> Any:
+    """The GeoTIFF at `path` ingested into the app's catalogue, as an import makes it: its
+    Image."""
+    return import_images(
+        services.database(app),
+        app.config["IMAGES_DIR"],
+        [Upload(path, path.name)],
+        provenance or Provenance(),
+        captured=captured,
+        max_pixels=10**9,
+    )[0].image
+
 
 def newsroom(
     app: Flask,
@@ -125,14 +156,8 @@ def newsroom(
 ) -> Newsroom:
     """`geotiff` is a file from the make_geotiff fixture (its default place and size); the
     image comes with `provenance`, and the site around it is named `site`."""
-    image = import_images(
-        services.database(app),
-        app.config["IMAGES_DIR"],
-        [Upload(geotiff, geotiff.name)],
-        provenance or Provenance(provider="SpaceNet / CosmiQ Works", licence="CC BY-SA 4.0"),
-        captured=captured,
-        max_pixels=10**9,
-    )[0].image
+    given = provenance or Provenance(provider="SpaceNet / CosmiQ Works", licence="CC BY-SA 4.0")
+    image = catalogued(app, geotiff, given, captured)
     room = Newsroom(app, app.test_client(), image.id)
     made = room.call(
         "POST",

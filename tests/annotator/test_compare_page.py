@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from annotator import services
 from tests.conftest import token_for
+from tests.newsroom import catalogued
 
 
 def bearer(app: Flask, user: str) -> dict[str, str]:
@@ -89,17 +89,7 @@ def test_bad_requests_get_an_error_page(demo_app: Flask, query: str, status: int
 
 
 def test_a_capture_alone_at_its_site_cannot_be_paired(app: Flask, make_geotiff: Any) -> None:
-    from annotations.catalogue.images import Provenance
-    from annotator.intake import Upload, import_images
-
-    path = make_geotiff("alone.tif")
-    image = import_images(
-        services.database(app),
-        app.config["IMAGES_DIR"],
-        [Upload(path, path.name)],
-        Provenance(),
-        max_pixels=10**9,
-    )[0].image
+    image = catalogued(app, make_geotiff("alone.tif"))
     response = app.test_client().get(f"/compare?left={image.id}", headers=bearer(app, "viewer"))
     assert response.status_code == 422
     assert "pick two images" in response.get_data(as_text=True)

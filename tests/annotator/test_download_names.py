@@ -69,14 +69,8 @@ def test_a_hostile_filter_cannot_shape_the_name(room: Newsroom, hostile: str) ->
 
 
 def test_a_published_reports_outputs_say_its_title_and_publication(room: Newsroom) -> None:
-    report = room.report(title='An-124s at "Hmeimim": the airlift / {{ 7*7 }}')
-    claim = room.claim(report["id"])
-    annotation = room.annotation("approved")
-    assert room.link(annotation_id=annotation["id"], claim_id=claim["id"]).status_code == 201
-    base = f"/api/v1/reports/{report['id']}"
-    made = room.call("POST", f"{base}/publish")
-    assert made.status_code == 201, made.get_json()
-    day = made.get_json()["published_at"][:10]
+    base, publication = room.published(title='An-124s at "Hmeimim": the airlift / {{ 7*7 }}')
+    day = publication["published_at"][:10]
     stem = f"an-124s-at-hmeimim-the-airlift-7-7-v1-{day}"
     assert offered(room.call("GET", f"{base}/map.html?download=1")) == f"{stem}-map.html"
     assert offered(room.call("GET", f"{base}/bundle.zip")) == f"{stem}-evidence.zip"

@@ -10,11 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from annotations.catalogue.images import Provenance
 from annotations.review import MAX_BATCH
-from annotator import services
-from annotator.intake import Upload, import_images
 from tests.conftest import login, token_for
+from tests.newsroom import catalogued
 
 URL = "/api/v1/annotations/review"
 
@@ -36,30 +34,28 @@ def submitted(
             "geometry": {"type": "Point", "coordinates": [lon, (south + north) / 2]},
             "properties": {"label": "vehicle.truck", "image_id": image.id, "notes": note},
         }
-        analyst = bearer(app, "analyst")
-        response = client.post("/api/v1/annotations", json=feature, headers=analyst)
-        assert response.status_code == 201, response.get_json()
-        moved = client.post(
-            f"/api/v1/annotations/{response.get_json()['id']}/status",
-            json={"status": "in_review"},
-            headers={**analyst, "If-Match": response.headers["ETag"]},
-        )
-        assert moved.status_code == 200, moved.get_json()
-        made.append(moved.get_json())
+        made.append(to_review(client, bearer(app, "analyst"), feature))
     return made
+
+
+def to_review(client: FlaskClient, analyst: dict[str, str], feature: Any) -> dict[str, Any]:
+    """`feature` made by the analyst and sent to review: the annotation as it then stands."""
+    response = client.post("/api/v1/annotations", json=feature, headers=analyst)
+    assert response.status_code == 201, response.get_json()
+    moved = client.post(
+        f"/api/v1/annotations/{response.get_json()['id']}/status",
+        json={"status": "in_review"},
+        headers={**analyst, "If-Match": response.headers["ETag"]},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    result: dict[str, Any] = moved.get_json()
+    return result
 
 
 @pytest.fixture
 def queue(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) -> dict[str, Any]:
     app = app_on_each_backend
-    path = make_geotiff("depot.tif")
-    image = import_images(
-        services.database(app),
-        app.config["IMAGES_DIR"],
-        [Upload(path, path.name)],
-        Provenance(),
-        max_pixels=10**9,
-    )[0].image
+    image = catalogued(app, make_geotiff("depot.tif"))
     client = app.test_client()
     items = submitted(app, client, image, ["first", "second", "<img src=x onerror=alert(1)>"])
     return {"app": app, "client": client, "image": image, "items": items}
@@ -280,15 +276,7 @@ def test_the_queue_shows_every_shape_in_review(queue: dict[str, Any]) -> None:
         },
         "properties": {"label": "vehicle.convoy", "image_id": image.id, "notes": "convoy east"},
     }
-    made = client.post("/api/v1/annotations", json=convoy, headers=analyst)
-    assert made.status_code == 201, made.get_json()
-    moved = client.post(
-        f"/api/v1/annotations/{made.get_json()['id']}/status",
-        json={"status": "in_review"},
-        headers={**analyst, "If-Match": made.headers["ETag"]},
-    )
-    assert moved.status_code == 200, moved.get_json()
-    length = moved.get_json()["properties"]["measurements"]["length_m"]
+    length = to_review(client, analyst, convoy)["properties"]["measurements"]["length_m"]
     for user in ("editor", "analyst"):
         with app.test_client() as browser:
             login(browser, user)

@@ -13,11 +13,9 @@ import pytest
 from flask import Flask
 from PIL import Image as PILImage
 
-from annotations.catalogue.images import Provenance
-from annotator import services
-from annotator.intake import Upload, import_images
 from annotator.pages.review import CHIP_PX, chip_bounds, outline
 from tests.conftest import token_for
+from tests.newsroom import catalogued
 
 
 def bearer(app: Flask, user: str) -> dict[str, str]:
@@ -29,14 +27,7 @@ def box_in_review(app: Flask, make_geotiff: Callable[..., Path]) -> dict[str, An
     """A bright 20 x 20 m square on a dark image, boxed by the analyst and sent to review."""
     data = np.full((3, 300, 400), 20, dtype=np.uint8)
     data[:, 130:170, 180:220] = 240  # 40 x 40 pixels of 0.5 m in the middle
-    path = make_geotiff("depot.tif", data)
-    image = import_images(
-        services.database(app),
-        app.config["IMAGES_DIR"],
-        [Upload(path, path.name)],
-        Provenance(),
-        max_pixels=10**9,
-    )[0].image
+    image = catalogued(app, make_geotiff("depot.tif", data))
     west, south, east, north = image.bbox
     lon = [west + (east - west) * f for f in (180 / 400, 220 / 400)]
     lat = [north - (north - south) * f for f in (170 / 300, 130 / 300)]

@@ -31,14 +31,7 @@ CAPTURED = datetime(2024, 12, 13, 8, 21, tzinfo=UTC)
 
 def published(room: Newsroom) -> tuple[str, dict[str, object]]:
     """A report with one approved annotation, published: (its API base, the publication)."""
-    report = room.report()
-    claim = room.claim(report["id"])
-    annotation = room.annotation("approved")
-    assert room.link(annotation_id=annotation["id"], claim_id=claim["id"]).status_code == 201
-    base = f"/api/v1/reports/{report['id']}"
-    made = room.call("POST", f"{base}/publish")
-    assert made.status_code == 201, made.get_json()
-    return base, made.get_json()
+    return room.published()
 
 
 def cache_folder(app: Flask) -> Path:
