@@ -75,8 +75,10 @@ def test_an_editor_quotes_links_and_publishes(
         page.wait_for_selector("#publish-problems li")
         assert waiting["id"] in page.inner_text("#publish-problems")
         assert "not approved" in page.inner_text("#publish-message")
-        page.locator(f"li.link:has-text('{waiting['id'][:8]}') button.unlink").click()
-        page.wait_for_selector(f"li.link:has-text('{waiting['id'][:8]}')", state="detached")
+        with page.expect_navigation():  # the page reloads once the link is gone
+            page.locator(f"li.link:has-text('{waiting['id'][:8]}') button.unlink").click()
+        page.wait_for_load_state("load")
+        assert page.locator(f"li.link:has-text('{waiting['id'][:8]}')").count() == 0
 
         page.click("#publish")
         page.wait_for_selector("#embed-link")
@@ -124,8 +126,12 @@ def test_an_editor_deletes_a_claim_without_links(
         open_signed_in(page, live_server, f"/reports/{report['id']}", "editor")
         linked = page.locator(f"#claim-{held['id']} button.delete-claim")
         assert linked.is_disabled() and "Unlink" in (linked.get_attribute("title") or "")
-        page.click(f"#claim-{loose['id']} button.delete-claim")
-        page.wait_for_selector(f"#claim-{loose['id']}", state="detached")
+        # the page reloads once the server has deleted the claim: wait for that load,
+        # not for the claim to vanish (every claim vanishes for a moment mid-reload)
+        with page.expect_navigation():
+            page.click(f"#claim-{loose['id']} button.delete-claim")
+        page.wait_for_load_state("load")
+        assert page.locator(f"#claim-{loose['id']}").count() == 0
         assert asked and loose["exact"][:40] in asked[0]
         assert page.locator(f"#claim-{held['id']}").count() == 1
     claims = room.call("GET", f"/api/v1/reports/{report['id']}/claims").get_json()
