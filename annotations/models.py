@@ -4,6 +4,7 @@ from annotations.annotation import Annotation
 from annotations.catalogue.images import Image
 from annotations.catalogue.sites import Site, SiteImage
 from annotations.catalogue.users import ApiToken, BrowserSession, User
+from annotations.discussion.tables import Comment, InboxRead, Mention
 from annotations.history import Change, Revision
 from annotations.newsroom.events import Event, EventAnnotation
 from annotations.newsroom.links import Link
@@ -17,10 +18,13 @@ __all__ = [
     "BrowserSession",
     "Change",
     "Claim",
+    "Comment",
     "Event",
     "EventAnnotation",
     "Image",
+    "InboxRead",
     "Link",
+    "Mention",
     "Publication",
     "RateLimitCounter",
     "Report",
