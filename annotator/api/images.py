@@ -13,11 +13,19 @@ from annotations.catalogue.images import Provenance, get_image, list_images
 from annotations.catalogue.users import Role
 from annotations.times import parse_time
 from annotator.api.contract import operation
-from annotator.api.models.images import Image, ImageList, ImageUpload, UploadResult
+from annotator.api.models.images import (
+    Coordinate,
+    CoordinateQuery,
+    Image,
+    ImageList,
+    ImageUpload,
+    UploadResult,
+)
 from annotator.auth import current_user, login_required, role_required
 from annotator.errors import RequestError
 from annotator.intake import Upload, import_images
 from annotator.services import database
+from imagery.coordinates import CoordinateError, Point, formats, parse
 
 bp = Blueprint("images", __name__, url_prefix="/api/v1/images")
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
@@ -39,6 +47,32 @@ UPLOAD_BODY = {
 def index() -> Response:
     with database().read() as session:
         return jsonify({"images": [image.to_dict() for image in list_images(session)]})
+
+
+@bp.get("/coordinates")
+@login_required
+@operation(
+    "readCoordinate",
+    summary="Read a coordinate as typed (decimal, DMS, MGRS), or write a point in each notation",
+    description="The workspace's Go to box and its cursor readout in MGRS. Nothing is stored. "
+    "Text that is no coordinate answers 422 with one line saying what is wrong.",
+    tags=("images",),
+    query=CoordinateQuery,
+    responses={200: Coordinate},
+)
+def coordinate(query: CoordinateQuery) -> Response:
+    if query.q is not None:
+        try:
+            point = parse(query.q)
+        except CoordinateError as error:
+            raise RequestError(str(error), status=422, code="invalid") from None
+    elif query.lat is not None and query.lon is not None:
+        point = Point(lat=query.lat, lon=query.lon)
+    else:
+        raise RequestError(
+            "send q (a coordinate as typed), or lat and lon", status=422, code="invalid"
+        )
+    return jsonify({"lat": point.lat, "lon": point.lon, **formats(point)})
 
 
 @bp.get("/<image_id>")

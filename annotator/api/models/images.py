@@ -87,3 +87,27 @@ class ImageUpload(BaseModel):
     licence: str | None = _text()
     attribution: str | None = _text()
     description: str | None = _text()
+
+
+class CoordinateQuery(BaseModel):
+    """A coordinate as typed (`q`), or a point (`lat`, `lon`) to write in every notation."""
+
+    q: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Decimal degrees (35.4011, 35.9483), DMS (35°24'04\"N 35°56'54\"E, "
+        "spaces or ' \" or d for the symbols, hemisphere letters before or after) or MGRS "
+        "(36S YE 67759 21519). Latitude first unless letters say otherwise.",
+    )
+    lat: float | None = Field(default=None, ge=-90, le=90, description="With lon, instead of q.")
+    lon: float | None = Field(default=None, ge=-180, le=180, description="With lat, instead of q.")
+
+
+class Coordinate(BaseModel):
+    """One point: WGS 84 degrees, and the same point written three ways."""
+
+    lat: float
+    lon: float
+    decimal: str = Field(description="35.401111, 35.948333")
+    dms: str = Field(description="35°24'04.0\"N 35°56'54.0\"E (seconds to a tenth)")
+    mgrs: str | None = Field(description="36S YE 67759 21519 (1 m); null where MGRS has none")
