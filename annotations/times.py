@@ -32,3 +32,21 @@ def parse_interval(value: str) -> tuple[datetime | None, datetime | None]:
         None if start in ("", "..") else parse_time(start, "datetime start"),
         None if end in ("", "..") else parse_time(end, "datetime end"),
     )
+
+
+def _as_time(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return parse_time(value) if isinstance(value, str) else value.astimezone(UTC)
+
+
+def day(value: datetime | str | None, unknown: str = "date unknown") -> str:
+    """The one way a date is written for people: 2024-12-13 (UTC)."""
+    when = _as_time(value)
+    return unknown if when is None else when.strftime("%Y-%m-%d")
+
+
+def moment(value: datetime | str | None, unknown: str = "date unknown") -> str:
+    """The one way a time is written for people: 2024-12-13 08:21 UTC."""
+    when = _as_time(value)
+    return unknown if when is None else when.strftime("%Y-%m-%d %H:%M UTC")

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from annotations import times
 from annotations.db import Database
 from annotations.labels.taxonomy import load_taxonomy
 from annotator import auth, errors, health, logs, metrics, readiness, scratch, services, urls
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     health.init_app(app)  # /healthz and /readyz, served before init too
     urls.init_app(app)
     auth.init_app(app)
+    app.jinja_env.filters.update(day=times.day, moment=times.moment)  # one date format
     tiles.init_app(app)
     blueprints = (
         sites.bp,

@@ -50,10 +50,7 @@ class Identification:
         reference = self.candidates[0].label.reference if self.candidates else None
         if not (reference and first and second):
             return None
-        long_side, short_side = max(first, second), min(first, second)
-        if reference.length_m >= reference.span_m:
-            return long_side, short_side
-        return short_side, long_side
+        return reference.orient(first, second)
 
     def to_dict(self) -> dict[str, Any]:
         aircraft = self.as_aircraft()

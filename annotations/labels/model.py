@@ -43,6 +43,14 @@ class Reference:
             low, high = min(low, self.span_swept_m), max(high, self.span_swept_m)
         return low, high
 
+    def orient(self, first: float, second: float) -> tuple[float, float]:
+        """(length, span): a measured box's two sides in the order this type takes them
+        (an An-124 is wider than it is long, a Su-24 longer than it is wide)."""
+        long_side, short_side = max(first, second), min(first, second)
+        if self.length_m >= self.span_m:
+            return long_side, short_side
+        return short_side, long_side
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "length_m": self.length_m,

@@ -3,6 +3,7 @@ credited, what is said of coarsened or synthetic evidence, and which colour a la
 
 from __future__ import annotations
 
+from annotations import times
 from annotations.labels.taxonomy import COLOUR_PATTERN
 from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
 
@@ -12,9 +13,7 @@ FALLBACK_COLOUR = "#ff00ff"
 
 
 def capture_date(image: EvidenceImage) -> str:
-    if image.captured_at is None:
-        return "capture date unknown"
-    return image.captured_at.strftime("%Y-%m-%d %H:%M UTC")
+    return times.moment(image.captured_at, "capture date unknown")
 
 
 def image_credit(image: EvidenceImage) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 
+from annotations import times
 from annotations.catalogue.images import list_images
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError
@@ -35,7 +36,7 @@ def _images(site: str | None) -> tuple[list[dict[str, Any]], str | None]:
             {
                 "id": i.id,
                 "name": i.original_filename,
-                "captured": i.captured_at.strftime("%Y-%m-%d %H:%M UTC") if i.captured_at else None,
+                "captured": times.moment(i.captured_at, "") or None,
                 "on_site": bool(site) and site in {s.slug for s in i.sites},
             }
             for i in list_images(session)

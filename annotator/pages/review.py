@@ -14,6 +14,7 @@ from annotations import annotation as store
 from annotations.annotation import Annotation
 from annotations.catalogue.images import Image, get_image
 from annotations.catalogue.users import Role
+from annotations.labels.model import Reference
 from annotations.review import MAX_BATCH
 from annotations.search import Filters, search
 from annotator import services
@@ -137,8 +138,27 @@ def _row(annotation: Annotation, image: Image, taxonomy: Any) -> dict[str, Any]:
     feature = annotation.to_feature(label_name=label.name)
     return {
         "feature": feature,
+        "size": size(feature["properties"].get("measurements") or {}, label.reference),
         "colour": label.colour,
         "image": image,
         "sites": [site.slug for site in image.sites],
         "outline": outline(feature["geometry"], annotation.bbox),
     }
+
+
+BY = " \N{MULTIPLICATION SIGN} "
+
+
+def size(measurements: dict[str, Any], reference: Reference | None) -> str:
+    """The size a row shows, in the workspace's words: "length by span" for a type with a
+    reference size (sides in that type's order), "sides" (longer first) for other areas,
+    a line's length, or nothing for a point."""
+    first, second = measurements.get("length_m"), measurements.get("width_m")
+    if first is not None and second is not None:
+        if reference is not None:
+            length, span = reference.orient(first, second)
+            return f"{length:.1f}{BY}{span:.1f} m (length{BY}span)"
+        return f"{max(first, second):.1f}{BY}{min(first, second):.1f} m (sides)"
+    if first is not None:
+        return f"{first:.1f} m long"
+    return ""

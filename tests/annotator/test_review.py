@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -285,3 +286,40 @@ def test_the_queue_shows_every_shape_in_review(queue: dict[str, Any]) -> None:
             html = page.get_data(as_text=True)
             assert "convoy east" in html
             assert f"{length:.1f} m long" in html
+
+
+def test_the_queue_gives_an_aircraft_length_by_span_in_that_type_s_order(
+    queue: dict[str, Any],
+) -> None:
+    """One box, about 73 m east-west by 69 m north-south: an An-124 (wider than long) reads
+    "69 x 73 m (length x span)", a Tu-154 (longer than wide) "73 x 69 m": the order the
+    workspace and the size references use, never the box's longer side first regardless."""
+    app, client, image = queue["app"], queue["client"], queue["image"]
+    west, south, east, north = image.bbox
+    lon, lat = (west + east) / 2, (south + north) / 2
+    half_x = 36.5 / (111_320 * math.cos(math.radians(lat)))
+    half_y = 34.5 / 110_574
+    ring = [
+        [lon - half_x, lat - half_y],
+        [lon + half_x, lat - half_y],
+        [lon + half_x, lat + half_y],
+        [lon - half_x, lat + half_y],
+        [lon - half_x, lat - half_y],
+    ]
+    analyst = bearer(app, "analyst")
+    sides = {}
+    for label in ("aircraft.transport.an-124", "aircraft.transport.tu-154"):
+        feature = {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"label": label, "image_id": image.id},
+        }
+        sides[label] = to_review(client, analyst, feature)["properties"]["measurements"]
+    m = sides["aircraft.transport.an-124"]
+    long_side, short_side = max(m["length_m"], m["width_m"]), min(m["length_m"], m["width_m"])
+    assert long_side - short_side > 2  # a box whose two orders differ on the page
+    with app.test_client() as browser:
+        login(browser, "editor")
+        html = browser.get("/review").get_data(as_text=True)
+    assert f"{short_side:.1f} × {long_side:.1f} m (length × span)" in html  # the An-124
+    assert f"{long_side:.1f} × {short_side:.1f} m (length × span)" in html  # the Tu-154

@@ -106,9 +106,9 @@
     var p = feature.properties;
     var rows = [
       ["label", AW.labelName(p.label)], ["confidence", p.confidence], ["count", p.count],
-      ["notes", p.notes || "—"], ["status", p.status]
+      ["notes", p.notes || "—"], ["status", AW.statusWord(p.status)]
     ];
-    if (p.updated_by) rows.push(["changed by", p.updated_by + " at " + (p.updated_at || "").slice(0, 19)]);
+    if (p.updated_by) rows.push(["changed by", p.updated_by + " at " + AW.moment(p.updated_at)]);
     var nodes = [];
     rows.forEach(function (row) {
       nodes.push(AW.el("dt", null, row[0]));
