@@ -60,6 +60,11 @@ DEFAULTS: dict[str, Any] = {
     "PG_BINDIR": None,
     # when set, GET /metrics needs `Authorization: Bearer <this>`; unset, /metrics is open
     "METRICS_TOKEN": None,
+    # a save or copy warns of a possible duplicate on its image: areas overlapping by at least
+    # this IoU (percent), points and lines at most this many metres apart; CHECK off: no check
+    "DUPLICATE_CHECK": True,
+    "DUPLICATE_IOU_PERCENT": 50,
+    "DUPLICATE_DISTANCE_M": 10,
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
@@ -76,8 +81,10 @@ INTEGERS = {
     "MAX_IMAGE_PIXELS",
     "TILE_CACHE_MB",
     "GDAL_CACHE_MB",
+    "DUPLICATE_IOU_PERCENT",
+    "DUPLICATE_DISTANCE_M",
 }
-BOOLEANS = {"SECURE_COOKIES", "ALLOW_NETWORK"}
+BOOLEANS = {"SECURE_COOKIES", "ALLOW_NETWORK", "DUPLICATE_CHECK"}
 #: settings that take one of a few words, whatever their case
 CHOICES: dict[str, tuple[str, ...]] = {
     "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),

@@ -26,6 +26,7 @@ from annotations.review import review
 from annotations.search import search_rows
 from annotator import services
 from annotator.api.contract import operation, request_error, validation_context
+from annotator.api.duplicates import duplicate_warnings
 from annotator.api.models.annotations import (
     Annotation,
     AnnotationCollection,
@@ -68,8 +69,17 @@ def feature_of(annotation: Row, session: Session) -> dict[str, Any]:
     return annotation.to_feature(label_name=label.name, reports=reports.get(annotation.id))
 
 
-def one(annotation: Row, session: Session, status: int = 200) -> Response:
-    response = jsonify(feature_of(annotation, session))
+def one(
+    annotation: Row,
+    session: Session,
+    status: int = 200,
+    warnings: list[dict[str, Any]] | None = None,
+) -> Response:
+    """The annotation with its ETag; a save's or copy's answer also carries `warnings`."""
+    feature = feature_of(annotation, session)
+    if warnings is not None:
+        feature["warnings"] = warnings
+    response = jsonify(feature)
     response.status_code = status
     response.set_etag(annotation.etag)
     response.headers["Location"] = url_for("annotations.show", annotation_id=annotation.id)
@@ -232,7 +242,9 @@ def create(body: NewAnnotations) -> Response:
     parsed = [feature.to_input() for feature in body.features()]
     with database().write() as session:
         made = [store.create(session, data, who) for data in parsed]
-        features = [feature_of(a, session) for a in made]
+        features = [
+            feature_of(a, session) | {"warnings": duplicate_warnings(session, a)} for a in made
+        ]
         etags = [a.etag for a in made]
     if body.root.type == "Feature":
         response = jsonify(features[0])
@@ -311,6 +323,7 @@ def edit(annotation_id: str) -> Response:
             sent = validate(FeaturePatch, body, base=store.as_input(annotation))
         else:
             sent = validate(FeatureReplace, body)
+        before = (annotation.geometry_geojson, annotation.label)
         store.update(
             session,
             annotation,
@@ -319,7 +332,9 @@ def edit(annotation_id: str) -> Response:
             expected_version(annotation_id),
             comment=sent.comment,
         )
-        return one(annotation, session)
+        moved = before != (annotation.geometry_geojson, annotation.label)
+        warnings = duplicate_warnings(session, annotation) if moved else []
+        return one(annotation, session, warnings=warnings)
 
 
 @bp.delete("/annotations/<annotation_id>")
@@ -437,7 +452,7 @@ def copy_to_image(annotation_id: str, body: CopyRequest) -> Response:
     with database().write() as session:
         source = store.get(session, annotation_id)
         made = store.copy_to(session, source, body.image, actor())
-        return one(made, session, status=201)
+        return one(made, session, status=201, warnings=duplicate_warnings(session, made))
 
 
 @bp.post("/annotations/review")

@@ -47,6 +47,7 @@ from annotations.measure import Measurements
 from annotations.search import DEFAULT_LIMIT, MAX_LIMIT, Filters, parse_bbox
 from annotations.times import parse_interval
 from annotator.api.contract import component, invalid, refuse
+from annotator.api.models.duplicates import WARNINGS_DESCRIPTION, DuplicateWarning
 from annotator.api.openapi_common import ID_PATTERN, attribute_schema_name, schema_ref
 
 #: the longest `comment` a change takes (kept in the annotation's history)
@@ -445,6 +446,7 @@ class Annotation(BaseModel):
     id: Annotated[str, Field(pattern=ID_PATTERN)]
     geometry: Annotated[Any, component("Geometry")]
     properties: AnnotationProperties
+    warnings: list[DuplicateWarning] | None = Field(default=None, description=WARNINGS_DESCRIPTION)
 
 
 class PageLink(BaseModel):

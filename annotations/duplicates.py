@@ -1,0 +1,176 @@
+"""Possible duplicates: another annotation on the same image that is probably the same object.
+
+A save or a "still there" copy is checked against the annotations already on its image:
+those of a compatible label (the same one, one above the other in the taxonomy, or one of
+them "unknown" in the other's branch) whose outline overlaps it by an IoU of at least
+`Thresholds.iou` (areas), or that lie within `Thresholds.distance_m` metres of it (points and
+lines, measured on the ellipsoid). The lookup is bounded: the spatial index (SQLite's R*Tree,
+PostGIS's GiST) gives the annotations whose boxes meet this one's, on this image only.
+
+IoU is computed in degrees: over an object's few hundred metres, longitude and latitude are an
+affine map of the ground, and an affine map keeps ratios of areas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import nearest_points
+from sqlalchemy import ColumnElement, select, text
+from sqlalchemy.orm import Session
+
+from annotations.annotation import Annotation
+from annotations.measure import GEOD
+
+CODE = "possible_duplicate"
+#: statuses whose annotations a duplicate is looked for among (a rejected one counts nowhere)
+CHECKED_STATUSES = ("draft", "in_review", "approved")
+#: at most this many warnings per save, the likeliest first
+MAX_WARNINGS = 5
+METRES_PER_DEGREE_LAT = 111_320.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When two annotations are possibly one object: IoU of areas at least `iou` (0..1),
+    or points and lines at most `distance_m` apart."""
+
+    iou: float = 0.5
+    distance_m: float = 10.0
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A warning: `annotation` may be the same object as the one saved."""
+
+    annotation: str
+    label: str
+    iou: float | None = None
+    distance_m: float | None = None
+
+    def to_dict(self, label_name: str | None = None) -> dict[str, Any]:
+        name = label_name or self.label
+        if self.iou is not None:
+            how = f"overlaps it by {self.iou:.0%} (IoU)"
+            measured: dict[str, Any] = {"iou": self.iou}
+        else:
+            how = f"is {self.distance_m:.1f} m from it"
+            measured = {"distance_m": self.distance_m}
+        return {
+            "code": CODE,
+            "annotation": self.annotation,
+            "label": self.label,
+            "label_name": label_name,
+            **measured,
+            "message": f"possibly the same object as an annotation of {name} that {how}; "
+            "mark it the same object, or dismiss this if they are different objects",
+        }
+
+
+def generic_root(label: str) -> str:
+    """The branch a label stands for: 'aircraft.unknown.large' stands for any 'aircraft'."""
+    parts = label.split(".")
+    if "unknown" in parts:
+        return ".".join(parts[: parts.index("unknown")]) or label
+    return label
+
+
+def _under(label: str, prefix: str) -> bool:
+    return label == prefix or label.startswith(prefix + ".")
+
+
+def compatible(a: str, b: str) -> bool:
+    """Whether two labels may name one object: the same, one the parent of the other, or
+    one of them generic ('unknown') in the other's branch."""
+    return _under(a, generic_root(b)) or _under(b, generic_root(a))
+
+
+def is_area(geometry: BaseGeometry) -> bool:
+    return isinstance(geometry, shapely.Polygon | shapely.MultiPolygon)
+
+
+def iou(a: BaseGeometry, b: BaseGeometry) -> float:
+    union = a.union(b).area
+    return 0.0 if union == 0 else a.intersection(b).area / union
+
+
+def distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
+    """Metres between the nearest points of two shapes, on the ellipsoid."""
+    if a.intersects(b):
+        return 0.0
+    near_a, near_b = nearest_points(a, b)
+    return float(GEOD.inv(near_a.x, near_a.y, near_b.x, near_b.y)[2])
+
+
+def search_box(geometry: BaseGeometry, distance: float) -> tuple[float, float, float, float]:
+    """The shape's bounds grown by `distance` metres (for points and lines)."""
+    west, south, east, north = geometry.bounds
+    if is_area(geometry):
+        return west, south, east, north
+    lat = distance / METRES_PER_DEGREE_LAT
+    lon = lat / max(math.cos(math.radians(max(abs(south), abs(north)))), 0.01)
+    return west - lon, south - lat, east + lon, north + lat
+
+
+def _overlapping(session: Session, box: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    """Annotations whose boxes meet `box`, found through the backend's spatial index."""
+    west, south, east, north = box
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        clause = text(
+            "annotations.rowid IN (SELECT id FROM annotations_rtree WHERE min_lon <= :east "
+            "AND max_lon >= :west AND min_lat <= :north AND max_lat >= :south)"
+        )
+    elif dialect == "postgresql":
+        clause = text("annotations.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)")
+    else:
+        return Annotation.overlapping(box)
+    bound = clause.bindparams(west=west, south=south, east=east, north=north)
+    return bound  # type: ignore[return-value]
+
+
+def candidates(session: Session, annotation: Annotation, distance: float) -> list[Annotation]:
+    """Live annotations on the same image whose boxes meet this one's (grown by `distance`
+    for points and lines), other than itself and those already marked the same object."""
+    geometry = annotation.geometry
+    query = select(Annotation).where(
+        _overlapping(session, search_box(geometry, distance)),
+        Annotation.image_id == annotation.image_id,
+        Annotation.id != annotation.id,
+        Annotation.deleted_at.is_(None),
+        Annotation.status.in_(CHECKED_STATUSES),
+    )
+    return list(session.scalars(query))
+
+
+def find_duplicates(
+    session: Session, annotation: Annotation, thresholds: Thresholds
+) -> list[Duplicate]:
+    """Possible duplicates of `annotation` (saved, flushed) on its image, likeliest first."""
+    geometry = annotation.geometry
+    found: list[Duplicate] = []
+    for other in candidates(session, annotation, thresholds.distance_m):
+        if not compatible(annotation.label, other.label):
+            continue
+        shape = other.geometry
+        if is_area(geometry) and is_area(shape):
+            overlap = iou(geometry, shape)
+            if overlap >= thresholds.iou:
+                found.append(Duplicate(other.id, other.label, iou=round(overlap, 3)))
+        else:
+            apart = distance_m(geometry, shape)
+            if apart <= thresholds.distance_m:
+                found.append(Duplicate(other.id, other.label, distance_m=round(apart, 2)))
+    found.sort(key=lambda d: (-(d.iou or 0.0), d.distance_m or 0.0, d.annotation))
+    return found[:MAX_WARNINGS]
+
+
+def warnings_of(
+    duplicates: Iterable[Duplicate], label_names: dict[str, str]
+) -> list[dict[str, Any]]:
+    return [d.to_dict(label_names.get(d.label)) for d in duplicates]
