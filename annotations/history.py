@@ -116,7 +116,17 @@ def revisions_of(session: Session, annotation_id: str) -> list[Revision]:
 
 
 SUBJECTS = ("report", "claim", "event", "link", "publication")
-CHANGE_ACTIONS = ("create", "edit", "delete", "link", "unlink", "add", "remove", "publish")
+CHANGE_ACTIONS = (
+    "create",
+    "edit",
+    "delete",
+    "link",
+    "unlink",
+    "add",
+    "remove",
+    "publish",
+    "withdraw",
+)
 
 
 class Change(Base, Trail):

@@ -33,7 +33,9 @@ from annotations.errors import InvalidInput, Malformed, NotFound
 from annotations.history import record_change
 from annotations.times import parse_time
 
-ReportStatus = Literal["draft", "published"]
+ReportStatus = Literal["draft", "published", "withdrawn"]
+#: what viewers read: a withdrawn report stays in the record, with why it was withdrawn
+PUBLIC_STATUSES = ("published", "withdrawn")
 REPORT_STATUSES: tuple[str, ...] = get_args(ReportStatus)
 CoarseningMode = Literal["none", "round", "site"]
 COARSENING_MODES: tuple[str, ...] = get_args(CoarseningMode)
@@ -453,11 +455,11 @@ def delete_report(session: Session, report: Report, actor: Actor) -> Report:
 
 
 def visible(report: Report, role: Role) -> bool:
-    """Viewers read published reports; drafts are for analysts and editors. A deleted
-    report is seen by no one. `visible_to` is the same rule as SQL."""
+    """Viewers read published (and withdrawn) reports; drafts are for analysts and editors.
+    A deleted report is seen by no one. `visible_to` is the same rule as SQL."""
     if report.deleted_at is not None:
         return False
-    return report.status == "published" or role >= Role.analyst
+    return report.status in PUBLIC_STATUSES or role >= Role.analyst
 
 
 def visible_to(role: Role) -> list[ColumnElement[bool]]:
@@ -466,7 +468,7 @@ def visible_to(role: Role) -> list[ColumnElement[bool]]:
     and applies these, so that a hidden report is 'not found' however it is reached."""
     conditions: list[ColumnElement[bool]] = [Report.deleted_at.is_(None)]
     if role < Role.analyst:
-        conditions.append(Report.status == "published")
+        conditions.append(Report.status.in_(PUBLIC_STATUSES))
     return conditions
 
 

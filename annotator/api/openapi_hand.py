@@ -92,6 +92,7 @@ WEB_ERROR_CODES: dict[int, tuple[str, ...]] = {
     400: ("bad_request", "malformed_json", "csrf_failed", "bad_host", "export_cancelled"),
     401: ("unauthorized",),
     403: ("forbidden",),
+    410: ("withdrawn",),
     413: (
         "request_entity_too_large",
         "too_large",
@@ -113,6 +114,7 @@ ERROR_MEANINGS: dict[int, str] = {
     404: "No such site, image, annotation or tile.",
     409: "A unique name (a site slug) is taken, something is linked already, or (publishing) "
     "linked evidence is not approved: `details.annotations` lists each item.",
+    410: "The report was withdrawn: `message` says when and why (`details.withdrawn`).",
     412: "`If-Match` names an older version; `details.current` holds the current annotation.",
     413: "The upload or the image is larger than the configured limit.",
     415: "The body is not of the media type asked for (JSON, or a GeoTIFF in an upload).",

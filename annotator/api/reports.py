@@ -11,11 +11,13 @@ from annotations.catalogue.users import Role
 from annotations.newsroom import publishing, reports, signing
 from annotations.newsroom.links import find_links
 from annotations.newsroom.reports import ReportInput, ReportPatch, TextQuoteSelector
+from annotations.newsroom.withdrawal import WithdrawalInput, withdraw, withdrawal_of
 from annotator import services, story
 from annotator.api.contract import operation
 from annotator.api.models import newsroom as models
 from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
+from annotator.pages.withdrawn import gone, notice_page
 from annotator.services import database
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
@@ -43,6 +45,8 @@ def report_body(report: reports.Report, session: Any) -> dict[str, Any]:
         if report.embed_token and report.status == "published"
         else None
     )
+    withdrawn = withdrawal_of(session, report)
+    body["withdrawn"] = withdrawn.to_dict() if withdrawn else None
     return body
 
 
@@ -268,6 +272,28 @@ def publish(report_id: str) -> tuple[Response, int, dict[str, str]]:
     return jsonify(body), 201, {"Location": location}
 
 
+@bp.post("/<report_id>/withdraw")
+@role_required(Role.editor)
+@operation(
+    "withdrawReport",
+    summary="Withdraw a published report, with a reason readers are shown (editor)",
+    description="The report's status becomes `withdrawn`: its embed and interactive map answer "
+    "410 with 'withdrawn on <date>: <reason>' instead of the map, and its figure and bundle "
+    "410 `withdrawn`. Every publication stays in the record (`/publications/<n>`) and the "
+    "history. Publishing again makes the next publication. 409 unless published.",
+    tags=TAGS,
+    body=WithdrawalInput,
+    responses={200: models.Report},
+    errors=(400, 403, 404, 409, 415, 422),
+    security="write",
+)
+def withdraw_report(report_id: str, body: WithdrawalInput) -> Response:
+    with database().write() as session:
+        report = reports.get_report(session, report_id, role(), for_update=True)
+        withdraw(session, report, body.reason, actor())
+        return jsonify(report_body(report, session))
+
+
 @bp.get("/<report_id>/publications")
 @login_required
 @operation(
@@ -305,8 +331,12 @@ def publication(report_id: str, number: int) -> Response:
 
 
 def _frozen(report_id: str, query: models.Frozen) -> tuple[publishing.Publication, Any]:
+    """The publication's evidence; a withdrawn report's outputs are gone (410)."""
     with database().read() as session:
         report = reports.get_report(session, report_id, role())
+        withdrawn = withdrawal_of(session, report)
+        if withdrawn is not None:
+            raise gone(report, withdrawn)
         found = publishing.get_publication(session, report, query.publication)
     return found, publishing.frozen_evidence(found, images_dir())
 
@@ -319,9 +349,14 @@ def _frozen(report_id: str, query: models.Frozen) -> tuple[publishing.Publicatio
     tags=TAGS,
     query=models.MapQuery,
     responses={200: {"description": "HTML.", "content": {"text/html": {}}}},
-    errors=(400, 404),
+    errors=(400, 404, 410),
 )
 def map_html(report_id: str, query: models.MapQuery) -> Response:
+    with database().read() as session:
+        report = reports.get_report(session, report_id, role())
+        withdrawn = withdrawal_of(session, report)
+        if withdrawn is not None:
+            return notice_page(report, withdrawn, frame_ancestors="'self'")
     found, evidence = _frozen(report_id, query)
     return story.map_response(found, evidence, download=bool(query.download))
 
@@ -339,7 +374,7 @@ def map_html(report_id: str, query: models.MapQuery) -> Response:
             "content": {media: {} for media in story.FIGURE_TYPES.values()},
         }
     },
-    errors=(400, 404, 422, 503),
+    errors=(400, 404, 410, 422, 503),
 )
 def figure(report_id: str, fmt: str, query: models.FigureQuery) -> Response:
     found, evidence = _frozen(report_id, query)
@@ -362,7 +397,7 @@ def figure(report_id: str, fmt: str, query: models.FigureQuery) -> Response:
     tags=TAGS,
     query=models.Frozen,
     responses={200: {"description": "A zip file.", "content": {"application/zip": {}}}},
-    errors=(400, 404),
+    errors=(400, 404, 410),
 )
 def bundle(report_id: str, query: models.Frozen) -> Response:
     found, evidence = _frozen(report_id, query)

@@ -13,6 +13,7 @@ from annotations.errors import AnnotationError
 from annotations.newsroom import events, publishing, reports
 from annotations.newsroom.links import STANCES, find_links
 from annotations.newsroom.reports import Claim, Report
+from annotations.newsroom.withdrawal import withdrawal_of
 from annotator import services
 from annotator.auth import actor, login_required, role_required
 from annotator.services import database
@@ -133,6 +134,7 @@ def show(report_id: str) -> str:
             label_names=names,
             publications=publications,
             problems=publishing.problems(session, report) if role >= Role.analyst else [],
+            withdrawn=withdrawal_of(session, report),
             stances=STANCES,
             modes=reports.COARSENING_MODES,
             can_edit=role >= Role.editor,

@@ -96,6 +96,14 @@ class PublicationList(BaseModel):
     publications: list[Publication]
 
 
+class Withdrawal(BaseModel):
+    """Why a report was withdrawn (its outputs answer 410 with this)."""
+
+    at: DateTime
+    by: str
+    reason: str
+
+
 class Report(BaseModel):
     """A report with its claims, links and publications (in a list: without them or its text)."""
 
@@ -119,6 +127,9 @@ class Report(BaseModel):
     links: list[Link] | None = None
     publications: list[Publication] | None = None
     embed_url: str | None = Field(default=None, description="Of a published report.")
+    withdrawn: Withdrawal | None = Field(
+        default=None, description="Of a withdrawn report: when, by whom and why."
+    )
 
 
 class ReportList(BaseModel):
