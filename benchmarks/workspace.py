@@ -19,7 +19,11 @@ short pan and one save. It:
    - save: from the click on Save (a capture-phase listener) until the POST that stores the
      annotation has its response (Resource Timing `responseEnd`), for boxes drawn with the
      mouse and labelled through the search;
-4. prints the figures and rewrites the `workspace` section of docs/benchmarks.md.
+4. sends 500 of the 5,000 to review and, signed in as an editor, opens the review queue
+   (`/review`, every row with its image chip) over several page loads: the document's
+   `responseEnd` (the server built 500 rows), DOM ready (every row parsed and the queue's
+   script run) and the load event (the chips in view drawn);
+5. prints the figures and rewrites the `workspace` section of docs/benchmarks.md.
 
 The machine may be shared: the CPU other processes used during the run is reported, and a
 disturbed page load is measured again (bounded). Every process it starts is stopped.
@@ -79,12 +83,13 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 USER, PASSWORD = "bench-analyst", "bench password 5000"
+EDITOR = "bench-editor"
 
 SIZE = 2000
 GSD = 0.5
 ORIGIN = (768000.0, 3921500.0)  # UTM 36N, west/north edge; near Hmeimim
 SEED = 20241213
-TARGETS = {"first_render_ms": 1500.0, "pan_p95_ms": 50.0, "save_ms": 150.0}
+TARGETS = {"first_render_ms": 1500.0, "pan_p95_ms": 50.0, "save_ms": 150.0, "review_ms": 1000.0}
 
 
 @dataclass(frozen=True)
@@ -95,10 +100,11 @@ class Scale:
     loads: int = 5
     pan_steps: int = 60
     saves: int = 10
+    review: int = 500
 
 
 FULL = Scale()
-SMOKE = Scale(count=200, loads=1, pan_steps=5, saves=1)
+SMOKE = Scale(count=200, loads=1, pan_steps=5, saves=1, review=20)
 
 
 @dataclass(frozen=True)
@@ -232,7 +238,7 @@ def prepare(bench: Bench) -> str:
     state = bench.out / "state.json"
     if state.exists():
         saved = json.loads(state.read_text())
-        if saved.get("count") == count:
+        if saved.get("count") == count and saved.get("review") == bench.scale.review:
             app = create_app({"DATA_DIR": str(data_dir)})
             upgrade(services.database(app))  # the schema may have grown since
             services.database(app).dispose()
@@ -244,6 +250,7 @@ def prepare(bench: Bench) -> str:
     upgrade(database)
     with database.write() as session:
         add_user(session, USER, Role.analyst, PASSWORD)
+        add_user(session, EDITOR, Role.editor, PASSWORD)
     provenance = Provenance(provider="benchmark (synthetic)")
     uploads = [Upload(source, source.name)]
     image = import_images(
@@ -256,15 +263,27 @@ def prepare(bench: Bench) -> str:
     client = app.test_client()
     made = features(image, labels, count)
     log(f"adding {count} annotations through the API")
+    headers = {"Authorization": f"Bearer {token}"}
+    ids: list[str] = []
     for start in range(0, count, 500):
         body = {"type": "FeatureCollection", "features": made[start : start + 500]}
-        response = client.post(
-            "/api/v1/annotations", json=body, headers={"Authorization": f"Bearer {token}"}
-        )
+        response = client.post("/api/v1/annotations", json=body, headers=headers)
         if response.status_code != 201:
             raise RuntimeError(f"adding annotations failed: {response.get_data(as_text=True)}")
+        ids += [feature["id"] for feature in response.get_json()["features"]]
+    log(f"sending {bench.scale.review} of them to review")
+    for annotation_id in ids[:: max(1, count // bench.scale.review)][: bench.scale.review]:
+        moved = client.post(
+            f"/api/v1/annotations/{annotation_id}/status",
+            json={"status": "in_review"},
+            headers={**headers, "If-Match": f'"{annotation_id}-v1"'},  # as made: version 1
+        )
+        if moved.status_code != 200:
+            raise RuntimeError(f"sending to review failed: {moved.get_data(as_text=True)}")
     database.dispose()
-    state.write_text(json.dumps({"image_id": image.id, "count": count}))
+    state.write_text(
+        json.dumps({"image_id": image.id, "count": count, "review": bench.scale.review})
+    )
     return str(image.id)
 
 
@@ -273,9 +292,9 @@ def serve(bench: Bench) -> Server:
     return app_server("server", "app", bench.data_dir, bench.out)
 
 
-def sign_in(page: Any, base: str) -> None:
+def sign_in(page: Any, base: str, user: str = USER) -> None:
     page.goto(f"{base}/login")
-    page.fill("input[name=name]", USER)
+    page.fill("input[name=name]", user)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
@@ -297,6 +316,26 @@ def first_render(page: Any, url: str, count: int) -> dict[str, float]:
         "() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
     )
     return {"first_render_ms": rendered, "api_ms": api[0], "api_bytes": api[1], "dom_ready_ms": dcl}
+
+
+def review_queue(page: Any, url: str, expected: int) -> dict[str, float]:
+    """One load of the review queue: when the server had sent it, when every row was in the
+    page with its script run, and when the chips in view were drawn (the load event)."""
+    page.goto(url, wait_until="load")
+    rows = page.locator("tr.item").count()
+    if rows != expected:
+        raise RuntimeError(f"the review queue showed {rows} rows, not {expected}")
+    timing = page.evaluate(
+        """() => { const n = performance.getEntriesByType('navigation')[0];
+                   return [n.responseEnd, n.domContentLoadedEventEnd, n.loadEventEnd,
+                           n.transferSize || n.encodedBodySize]; }"""
+    )
+    return {
+        "document_ms": timing[0],
+        "dom_ready_ms": timing[1],
+        "load_ms": timing[2],
+        "bytes": timing[3],
+    }
 
 
 def pan(page: Any, zoom_in: int, steps: int) -> list[float]:
@@ -410,6 +449,7 @@ def run(bench: Bench) -> dict[str, Any]:
             results["saves"] = saves(page, scale.saves)
             results["save_other_share"] = save_meter.other_share()
             log(f"saves: median {percentile(results['saves'], 50):.0f} ms")
+            results["review"] = queue_loads(browser, base, scale, noise)
             browser.close()
     finally:
         server.stop()
@@ -417,6 +457,29 @@ def run(bench: Bench) -> dict[str, Any]:
     results["seconds"] = time.perf_counter() - began
     results["retries"] = noise.retries
     return results
+
+
+def queue_loads(browser: Any, base: str, scale: Scale, noise: Noise) -> list[dict[str, float]]:
+    """The review queue with `scale.review` items, as an editor opens it, over several loads."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    sign_in(page, base, EDITOR)
+    url = f"{base}/review"
+    review_queue(page, url, scale.review)  # warm-up, as for the workspace
+    loads = []
+    for attempt in range(scale.loads):
+        noise.wait_for_quiet()
+        while True:
+            load_meter = Meter()
+            figures = review_queue(page, url, scale.review)
+            share = load_meter.other_share()
+            if not noise.again(share, f"review queue load {attempt + 1}"):
+                break
+        figures["other_share"] = share
+        loads.append(figures)
+        log(f"review queue {attempt + 1}: load event {figures['load_ms']:.0f} ms")
+    context.close()
+    return loads
 
 
 def chromium_version() -> str:
@@ -456,6 +519,10 @@ def report(bench: Bench, results: dict[str, Any]) -> str:
         save=save,
         save_median=percentile(save, 50),
         save_p95=percentile(save, 95),
+        review=results["review"],
+        review_items=bench.scale.review,
+        review_median=percentile([load["load_ms"] for load in results["review"]], 50),
+        review_worst=max(load["load_ms"] for load in results["review"]),
         targets=TARGETS,
         machine=machine() | {"Chromium": chromium_version()},
     )

@@ -173,6 +173,8 @@ def test_workspace(tmp_path: Path) -> None:
     ]
     assert "| first render of 200 annotations, median of 1 page loads |" in part
     assert "| click on Save until the API has stored it, median of 1 |" in part
+    assert "| review queue of 20 items with their chips, load event, median of 1 |" in part
+    assert re.search(r"\| 1 \| [0-9]+ \| [0-9]+ \| [0-9]+ \| [0-9]+ kB \|", part)
 
 
 def test_backup(tmp_path: Path) -> None:
