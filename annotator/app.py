@@ -13,6 +13,7 @@ from annotations.db import Database
 from annotations.labels.taxonomy import load_taxonomy
 from annotator import auth, errors, health, logs, metrics, readiness, scratch, services, urls
 from annotator.api import annotations as annotations_api
+from annotator.api import discussion as discussion_api
 from annotator.api import events as events_api
 from annotator.api import exports, images, imports, openapi, sites, tiles, users
 from annotator.api import links as links_api
@@ -21,6 +22,7 @@ from annotator.config import resolve
 from annotator.pages import compare, embed, event_forms, review
 from annotator.pages import home as pages
 from annotator.pages import imports as import_page
+from annotator.pages import inbox as inbox_page
 from annotator.pages import reports as report_pages
 from annotator.pages import site as timeline
 from imagery.gdal import configure_gdal
@@ -81,6 +83,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         reports_api.bp,
         events_api.bp,
         links_api.bp,
+        discussion_api.bp,
+        inbox_page.bp,
         report_pages.bp,
         event_forms.bp,
         embed.bp,

@@ -1,0 +1,136 @@
+// The inbox page: /api/v1/inbox newest first ("Older" for more), each item with a link to
+// where it happened and "Mark read"; "Mark all read"; the nav's count kept in step.
+(function () {
+  "use strict";
+  var root = document.getElementById("inbox");
+  var list = document.getElementById("inbox-list");
+  var waitingList = document.getElementById("waiting-list");
+  var more = document.getElementById("inbox-more");
+  var message = document.getElementById("inbox-message");
+  var next = null;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function moment(iso) {
+    var when = iso ? new Date(iso) : null;
+    if (!when || isNaN(when.getTime())) return "date unknown";
+    return when.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
+
+  function say(text, isError) {
+    message.textContent = text;
+    message.classList.toggle("error", Boolean(isError));
+  }
+
+  function call(method, url, body) {
+    var headers = { Accept: "application/json", "X-CSRF-Token": root.dataset.csrf };
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    return fetch(url, init).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).catch(function () { return { ok: false, data: { message: "the server could not be reached" } }; });
+  }
+
+  function showUnread(count) {
+    document.getElementById("inbox-count").textContent = count ? count + " unread" : "all read";
+    var nav = document.getElementById("nav-inbox");
+    var badge = document.getElementById("inbox-unread");
+    if (!count) { if (badge) badge.remove(); return; }
+    if (!badge) {
+      badge = el("span", "badge");
+      badge.id = "inbox-unread";
+      nav.appendChild(document.createTextNode(" "));
+      nav.appendChild(badge);
+    }
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", count + " unread");
+  }
+
+  function where(item) {
+    var a = el("a", "open");
+    if (item.annotation) {
+      a.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(item.annotation.image_id))
+        .replace("ANNOTATION_ID", encodeURIComponent(item.annotation.id));
+      a.textContent = item.annotation.label_name || item.annotation.label;
+    } else if (item.claim) {
+      a.href = root.dataset.report.replace("REPORT_ID", encodeURIComponent(item.claim.report_id)) +
+        "#claim-" + item.claim.id;
+      a.textContent = "a claim of report " + item.claim.report_id;
+    }
+    return a;
+  }
+
+  var SAYS = {
+    reviewed: function (item) { return " " + item.verb + " your "; },
+    mention: function () { return " mentioned you on "; },
+    "on your annotation": function () { return " commented on your "; },
+    waiting: function (item) { return " submitted " + (item.annotation.created_by === item.actor ? "" : "(" + item.annotation.created_by + "'s) "); }
+  };
+
+  function row(item) {
+    var li = el("li", "inbox-item kind-" + item.kind.replace(/\s+/g, "-"));
+    li.dataset.item = item.item;
+    li.classList.toggle("unread", item.unread);
+    var line = el("p", "inbox-line");
+    line.appendChild(el("time", "muted", moment(item.at)));
+    line.appendChild(document.createTextNode(" "));
+    line.appendChild(el("strong", "actor", item.actor));
+    line.appendChild(document.createTextNode(SAYS[item.kind](item)));
+    line.appendChild(where(item));
+    li.appendChild(line);
+    if (item.comment) li.appendChild(el("blockquote", "inbox-comment", item.comment));
+    if (item.unread) {
+      var read = el("button", "small mark-read", "Mark read");
+      read.type = "button";
+      read.addEventListener("click", function () { mark([item.item], read); });
+      li.appendChild(read);
+    }
+    return li;
+  }
+
+  function mark(items, button) {
+    if (button) button.disabled = true;
+    var body = items ? { items: items } : { all: true };
+    call("POST", root.dataset.read, body).then(function (answer) {
+      if (button) button.disabled = false;
+      if (!answer.ok) { say("Not marked: " + answer.data.message, true); return; }
+      showUnread(answer.data.unread);
+      var rows = root.querySelectorAll("li.inbox-item.unread");
+      Array.prototype.forEach.call(rows, function (li) {
+        if (items && items.indexOf(li.dataset.item) < 0) return;
+        li.classList.remove("unread");
+        var b = li.querySelector("button.mark-read");
+        if (b) b.remove();
+      });
+      say(items ? "Marked read." : "All marked read.");
+    });
+  }
+
+  function load() {
+    more.disabled = true;
+    var url = root.dataset.api + (next ? "&cursor=" + encodeURIComponent(next) : "");
+    call("GET", url).then(function (answer) {
+      more.disabled = false;
+      if (!answer.ok) { say("Could not load the inbox: " + answer.data.message, true); return; }
+      var data = answer.data;
+      data.items.forEach(function (item) { list.appendChild(row(item)); });
+      if (!next && waitingList) {
+        document.getElementById("waiting-count").textContent = String(data.waiting.count);
+        data.waiting.items.forEach(function (item) { waitingList.appendChild(row(item)); });
+      }
+      next = data.next;
+      more.hidden = !next;
+      document.getElementById("inbox-empty").hidden = list.children.length > 0;
+      showUnread(data.unread);
+    });
+  }
+
+  document.getElementById("mark-all").addEventListener("click", function (event) { mark(null, event.target); });
+  more.addEventListener("click", load);
+  load();
+})();
