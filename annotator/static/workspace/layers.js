@@ -43,7 +43,7 @@
       }
     }, options));
     layer.on("click", function (event) {
-      if (AW.drawing) return;  // clicks while drawing belong to the drawing
+      if (AW.drawing || AW.ruling) return;  // clicks while drawing (or measuring) belong to it
       L.DomEvent.stopPropagation(event);
       AW.select(item.id, false);
     });
@@ -103,7 +103,7 @@
   AW.redraw = function (item) {
     if (item.layer) AW.group.removeLayer(item.layer);
     item.layer = null;
-    if (item.feature.properties.deleted || item.hidden) return;
+    if (item.feature.properties.deleted || item.hidden || item.filtered) return;  // filtered: toggles.js
     item.layer = makeLayer(item);
     AW.group.addLayer(item.layer);
   };

@@ -21,7 +21,7 @@
 
   function matches(item) {
     var p = item.feature.properties;
-    if (p.deleted) return false;
+    if (p.deleted || item.filtered) return false;  // filtered: hidden by toggles.js
     var text = labelFilter.value.trim().toLowerCase();
     if (text) {
       var name = (AW.labelName(p.label) + " " + (p.label || "")).toLowerCase();

@@ -21,13 +21,10 @@
     bounds: L.latLngBounds([south, west], [north, east]), tileSize: 256, attribution: ""
   }).addTo(map);
   layer.on("tileload", function () { document.body.dataset.tilesLoaded = "yes"; });
+  AW.imageLayer = layer;  // adjust.js filters this layer only
   map.fitBounds([[south, west], [north, east]]);
   L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
-  var cursor = document.getElementById("cursor");
-  map.on("mousemove", function (event) {
-    var ll = event.latlng;
-    cursor.textContent = ll.lat.toFixed(6) + "\u00b0, " + ll.lng.toFixed(6) + "\u00b0";
-  });
+  // the cursor's position, in the notation chosen: goto.js
   AW.map = map;
   AW.renderer = L.canvas({ padding: 0.5, tolerance: 4 });
   window.annotatorMap = map;
