@@ -88,7 +88,7 @@
       var read = el("button", "small mark-read", "Mark read");
       read.type = "button";
       read.addEventListener("click", function () { mark([item.item], read); });
-      li.appendChild(read);
+      li.insertBefore(read, li.firstChild);
     }
     return li;
   }
