@@ -193,6 +193,11 @@ def test_annotations_hidden_by_status_and_label_are_off_the_map_and_the_list(
     assert shown_on_map(page) == total - len(an124)
     page.mouse.click(x, y)
     assert page.evaluate("() => AW.selectedId") is None
+    # selected from elsewhere (a link, a warning): shown while selected, hidden again after
+    page.evaluate("id => AW.select(id, true)", target["id"])
+    assert shown_on_map(page) == total - len(an124) + 1
+    page.evaluate("() => AW.select(null)")
+    assert shown_on_map(page) == total - len(an124)
     names = page.eval_on_selector_all(
         ".annotation-list .entry .name", "e => e.map(n => n.textContent)"
     )

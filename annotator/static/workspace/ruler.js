@@ -2,7 +2,7 @@
 // ellipsoid (Vincenty's inverse formula, millimetre-exact at these distances) and its initial
 // bearing from true north, and the total sums the legs. It stores nothing: no annotation, no
 // request, nothing the unsaved-changes guard counts. Esc clears it; D again puts it away; a
-// drawing tool puts it away too.
+// drawing tool or an edit puts it away too.
 (function () {
   "use strict";
   var AW = window.AW, map = AW.map;
@@ -127,10 +127,14 @@
   button.addEventListener("click", AW.toggleRuler);
 
   // A drawing tool puts the ruler away first: its clicks are the drawing's.
-  var startTool = AW.startTool;
+  var startTool = AW.startTool, startEdit = AW.startEdit;
   AW.startTool = function (name) {
     AW.stopRuler();
     startTool(name);
+  };
+  AW.startEdit = function (mode) {  // and so does editing a shape
+    AW.stopRuler();
+    startEdit(mode);
   };
 
   // Esc clears the ruler and nothing else (before keys.js, which would drop the selection)

@@ -1,7 +1,8 @@
 // Show or hide the annotations by status and by label. A hidden annotation is off the map
 // (nothing to click or select, nothing drawn over it by mistake) and out of the list and N's
 // steps; the list's count is of what is shown. Work not yet saved is always shown, and hiding
-// the selected annotation lets go of it first. Nothing is stored: a reload shows all again.
+// the selected annotation lets go of it first; one selected from elsewhere (a link, a warning)
+// is shown while it is selected. Nothing is stored: a reload shows all again.
 (function () {
   "use strict";
   var AW = window.AW;
@@ -29,25 +30,26 @@
     input.addEventListener("change", function () {
       var hidden = kind === "status" ? hiddenStatus : hiddenLabel;
       if (input.checked) delete hidden[value]; else hidden[value] = true;
+      var selected = AW.selected();
+      if (selected && hiddenBy(selected)) {  // let go of it first: then it can go
+        if (AW.isEditing()) AW.stopEdit();
+        AW.select(null);
+      }
       refresh();
     });
   }
 
-  function shownOf(item) {
-    if (item.isNew || item.state !== "saved") return true;  // unsaved work stays in sight
+  function hiddenBy(item) {
+    if (item.isNew || item.state !== "saved") return false;  // unsaved work stays in sight
     var p = item.feature.properties;
-    return !hiddenStatus[p.status] && !hiddenLabel[p.label || ""];
+    return Boolean(hiddenStatus[p.status] || hiddenLabel[p.label || ""]);
   }
 
   // Recompute one annotation; true when it changed.
   function settle(item) {
-    var filtered = !shownOf(item);
+    var filtered = hiddenBy(item) && item.id !== AW.selectedId;
     if (Boolean(item.filtered) === filtered) return false;
     item.filtered = filtered;
-    if (filtered && AW.selectedId === item.id) {
-      if (AW.isEditing()) AW.stopEdit();
-      AW.select(null);
-    }
     AW.redraw(item);
     return true;
   }
@@ -86,4 +88,5 @@
   ["changed", "saved", "state"].forEach(function (name) {
     AW.on(name, function () { labelsPresent(); refresh(); });
   });
+  AW.on("select", function () { if (Object.keys(hiddenStatus).length + Object.keys(hiddenLabel).length) refresh(); });
 })();
