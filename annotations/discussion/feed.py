@@ -168,7 +168,7 @@ def _describe(change: Change) -> str | None:
         if isinstance(data.get(field), str) and data[field]:
             return _snippet(data[field])
     if change.subject == "publication" and "number" in data:
-        return f"publication {data['number']}"
+        return f"publication {data['number']} of report {data.get('report_id')}"
     if "annotation_id" in data:
         return f"annotation {data['annotation_id']}"
     return None
@@ -234,7 +234,7 @@ def site_feed(
     session: Session, site: Site, role: Role, cursor: str | None, limit: int | None
 ) -> Page:
     """Annotations made, edited, submitted, reviewed and talked about on the site's captures;
-    its events; and links of those to reports the role may see."""
+    its events; links of those to reports the role may see, and those reports' publications."""
     size = page_size(limit)
     key = Key.parse(cursor) if cursor else None
     on_site = select(SiteImage.image_id).where(SiteImage.site_id == site.id)
@@ -257,10 +257,21 @@ def site_feed(
         .join(Annotation, Annotation.id == Comment.annotation_id)
         .where(Annotation.image_id.in_(on_site), Annotation.deleted_at.is_(None))
     )
+    # publications of the reports (the role may see) that rest on the site's work
+    resting = select(Link.report_id).where(
+        Link.removed_at.is_(None),
+        or_(Link.annotation_id.in_(annotations), Link.event_id.in_(events)),
+    )
+    publications = (
+        select(Publication.id)
+        .join(Report, Report.id == Publication.report_id)
+        .where(Publication.report_id.in_(resting), *visible_to(role))
+    )
     changes = or_(
         and_(Change.subject == "event", Change.subject_id.in_(events)),
         and_(Change.subject == "link", Change.subject_id.in_(links)),
         and_(Change.subject == "site", Change.subject_id == site.id),
+        and_(Change.subject == "publication", Change.subject_id.in_(publications)),
     )
     return _merge(
         [

@@ -154,12 +154,13 @@ def test_the_site_and_report_feeds_newest_first_and_paged(room: Newsroom) -> Non
         ("editor", "rejected", "annotation"),
         ("analyst", "linked", "link"),
         ("analyst", "commented", "annotation"),
+        ("editor", "published", "publication"),
     ):
         assert expected in seen, (expected, seen)
     why = next(e for e in entries if e["verb"] == "rejected")
     assert why["comment"] == why_not
     assert why["subject"]["text"] == "Antonov An-124 Ruslan", "the label's name"
-    assert seen[0] == ("analyst", "commented", "annotation"), "the newest first"
+    assert seen[0] == ("editor", "published", "publication"), "the newest first"
 
     shown = room.call("GET", f"/api/v1/reports/{report['id']}/activity").get_json()["entries"]
     seen = verbs(shown)
