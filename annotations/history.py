@@ -115,7 +115,7 @@ def revisions_of(session: Session, annotation_id: str) -> list[Revision]:
     )
 
 
-SUBJECTS = ("report", "claim", "event", "link", "publication")
+SUBJECTS = ("report", "claim", "event", "link", "publication", "site")
 CHANGE_ACTIONS = (
     "create",
     "edit",

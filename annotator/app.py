@@ -19,7 +19,7 @@ from annotator.api import exports, images, imports, openapi, sites, tiles, users
 from annotator.api import links as links_api
 from annotator.api import reports as reports_api
 from annotator.config import resolve
-from annotator.pages import compare, embed, event_forms, review
+from annotator.pages import compare, embed, event_forms, review, site_form
 from annotator.pages import home as pages
 from annotator.pages import imports as import_page
 from annotator.pages import inbox as inbox_page
@@ -87,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         inbox_page.bp,
         report_pages.bp,
         event_forms.bp,
+        site_form.bp,
         embed.bp,
         exports.bp,
         reports_api.signing_bp,

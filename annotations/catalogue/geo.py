@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any
@@ -35,7 +36,30 @@ def geodesic_circle(lon: float, lat: float, radius_m: float, points: int = 72) -
     azimuths = [360.0 * i / points for i in range(points)]
     lons, lats, _ = GEOD.fwd([lon] * points, [lat] * points, azimuths, [radius_m] * points)
     ring = [(round(x, 7), round(y, 7)) for x, y in zip(lons, lats, strict=True)]
+    if _jumps(ring) or abs(lat) + math.degrees(radius_m / 6_356_752) >= 90:
+        raise InvalidInput(
+            f"a circle of {radius_m:,.0f} m around {lon}, {lat} crosses the antimeridian (180°) "
+            "or a pole; give a smaller radius, or the area as a MultiPolygon split at 180°"
+        )
     return orient(shapely.Polygon(ring))
+
+
+def _jumps(ring: Any) -> bool:
+    """Whether an edge of the ring goes more than half way round the world: an area drawn
+    across the antimeridian (179° to -179°), which GeoJSON reads as going the long way."""
+    lons = [point[0] for point in ring]
+    return any(abs(b - a) > 180 for a, b in itertools.pairwise(lons))
+
+
+def check_antimeridian(geometry: BaseGeometry) -> None:
+    polygons = getattr(geometry, "geoms", [geometry])
+    for polygon in polygons:
+        for ring in [polygon.exterior, *polygon.interiors]:
+            if _jumps(ring.coords):
+                raise InvalidInput(
+                    "the area crosses the antimeridian (180°); GeoJSON would read it as going "
+                    "the long way round the world: split it into a MultiPolygon at 180°"
+                )
 
 
 def area_polygon(data: Any) -> shapely.Polygon | shapely.MultiPolygon:
@@ -59,8 +83,14 @@ def area_polygon(data: Any) -> shapely.Polygon | shapely.MultiPolygon:
     except (ValueError, TypeError, AttributeError, IndexError) as exc:
         raise InvalidInput(f"the area is not valid GeoJSON: {exc}") from exc
     minx, miny, maxx, maxy = geometry.bounds
+    if minx < -180 or maxx > 180:  # a map drawing carried past 180° on the world's next copy
+        raise InvalidInput(
+            f"the area reaches longitude {minx if minx < -180 else maxx:g}, outside -180..180: "
+            "an area may not cross the antimeridian (180°); split it into a MultiPolygon at 180°"
+        )
     for lon, lat in ((minx, miny), (maxx, maxy)):
         check_lonlat(lon, lat)
+    check_antimeridian(geometry)
     if not geometry.is_valid:
         raise InvalidInput(f"the area is not a valid polygon: {shapely.is_valid_reason(geometry)}")
     if geometry.is_empty or geometry.area == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from annotations.catalogue.geo import to_geojson_text
 from annotations.catalogue.tables import Image, Site, SiteImage
 from annotations.errors import AlreadyExists, InvalidInput, NotFound
+from annotations.history import record_change
 
 NAME_MAX = 200  # characters of a site name
 
@@ -35,21 +37,95 @@ def add_site(
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidInput("a site needs a name of 1 to 200 characters")
-    slug = slugify(slug or name)
-    if not slug:
-        raise InvalidInput(f"cannot make a URL slug from {name!r}; pass a slug in Latin letters")
-    if session.scalar(select(Site).where(Site.slug == slug)) is not None:
-        raise AlreadyExists(f"a site with slug {slug!r} exists already")
+    slug = _free_slug(session, slug or name, name)
     site = Site(slug=slug, name=name, area_geojson=to_geojson_text(area), created_by=created_by)
     site.set_bounds(area.bounds)
     session.add(site)
     session.flush()
-    for image in session.scalars(select(Image).where(Image.overlapping(area.bounds))):
-        if image.footprint.intersects(area):
-            session.add(SiteImage(site_id=site.id, image_id=image.id, reason="footprint"))
+    for image_id in _meeting(session, area):
+        session.add(SiteImage(site_id=site.id, image_id=image_id, reason="footprint"))
     session.flush()
     session.refresh(site)
+    record_change(session, "site", site.id, "create", created_by or "cli", None, site.to_dict())
     return site
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The images an edit of a site's area attached to it and took from it."""
+
+    added: list[str]
+    removed: list[str]
+
+
+def edit_site(
+    session: Session,
+    site: Site,
+    actor: str,
+    *,
+    name: str | None = None,
+    slug: str | None = None,
+    area: shapely.Polygon | shapely.MultiPolygon | None = None,
+    comment: str | None = None,
+) -> Placement:
+    """Change a site's name, slug or area, recorded in the history.
+
+    A new area re-places the images by footprint: images attached because their footprint
+    met the old area and not meeting the new one leave the site, and images meeting the new
+    area join it. Images attached by hand (`--site` on import, reason 'explicit') stay.
+    Annotations, events and reports are not changed; the site page and counts follow.
+    """
+    before = site.to_dict()
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > NAME_MAX:
+            raise InvalidInput("a site needs a name of 1 to 200 characters")
+        site.name = name
+    if slug is not None and slugify(slug) != site.slug:
+        site.slug = _free_slug(session, slug, site.name)
+    placement = Placement([], [])
+    if area is not None and not area.equals(site.area):
+        site.area_geojson = to_geojson_text(area)
+        site.set_bounds(area.bounds)
+        placement = _replace(session, site, area)
+    session.flush()
+    session.refresh(site)
+    after = site.to_dict()
+    if after != before:
+        record_change(session, "site", site.id, "edit", actor, before, after, comment)
+    return placement
+
+
+def _free_slug(session: Session, wanted: str, name: str) -> str:
+    slug = slugify(wanted)
+    if not slug:
+        raise InvalidInput(f"cannot make a URL slug from {name!r}; pass a slug in Latin letters")
+    if session.scalar(select(Site).where(Site.slug == slug)) is not None:
+        raise AlreadyExists(f"a site with slug {slug!r} exists already")
+    return slug
+
+
+def _meeting(session: Session, area: BaseGeometry) -> list[str]:
+    """The catalogued images whose footprint meets the area."""
+    found = session.scalars(select(Image).where(Image.overlapping(area.bounds)))
+    return [image.id for image in found if image.footprint.intersects(area)]
+
+
+def _replace(session: Session, site: Site, area: BaseGeometry) -> Placement:
+    meeting = set(_meeting(session, area))
+    held = {
+        row.image_id: row
+        for row in session.scalars(select(SiteImage).where(SiteImage.site_id == site.id))
+    }
+    removed = sorted(i for i, row in held.items() if row.reason == "footprint" and i not in meeting)
+    for image_id in removed:
+        session.delete(held[image_id])
+    added = sorted(meeting - set(held))
+    for image_id in added:
+        session.add(SiteImage(site_id=site.id, image_id=image_id, reason="footprint"))
+    session.flush()
+    session.expire(site, ["images"])
+    return Placement(added, removed)
 
 
 def get_site(session: Session, slug: str) -> Site:

@@ -1,24 +1,29 @@
-"""Sites API: list and create areas of interest."""
+"""Sites API: list, create and change areas of interest, with their history."""
 
 from __future__ import annotations
 
+import shapely
 from flask import Blueprint, Response, jsonify, url_for
 
 from annotations.catalogue.geo import area_polygon, geodesic_circle
-from annotations.catalogue.sites import add_site, get_site, list_sites
+from annotations.catalogue.sites import add_site, edit_site, get_site, list_sites
 from annotations.catalogue.users import Role
+from annotations.history import changes_of
 from annotations.timeline import parse_statuses, site_timeline
 from annotator import services
 from annotator.api.contract import operation
 from annotator.api.models.sites import (
     DEFAULT_RADIUS_M,
     Site,
+    SiteChanges,
+    SiteEdit,
+    SiteEdited,
     SiteInput,
     SiteList,
     Timeline,
     TimelineQuery,
 )
-from annotator.auth import current_user, login_required, role_required
+from annotator.auth import actor, current_user, login_required, role_required
 from annotator.services import database
 
 bp = Blueprint("sites", __name__, url_prefix="/api/v1/sites")
@@ -86,3 +91,58 @@ def create(body: SiteInput) -> tuple[Response, int, dict[str, str]]:
         payload = site.to_dict()
     location = url_for("sites.show", slug=payload["slug"])
     return jsonify(payload), 201, {"Location": location}
+
+
+@bp.patch("/<slug>")
+@role_required(Role.analyst)
+@operation(
+    "changeSite",
+    summary="Change a site's name, slug or area (analyst)",
+    description="A new area re-places the images by footprint: images attached because their "
+    "footprint met the old area leave the site when it no longer meets the new one, and images "
+    "meeting the new area join it; images attached by hand on import stay. Annotations, events "
+    "and reports are not changed. Recorded in the site's history.",
+    tags=("sites",),
+    body=SiteEdit,
+    responses={200: SiteEdited},
+    errors=(404, 409),
+    security="write",
+)
+def change(slug: str, body: SiteEdit) -> Response:
+    with database().write() as session:
+        site = get_site(session, slug)
+        area: shapely.Polygon | shapely.MultiPolygon | None = None
+        if body.area is not None:
+            area = area_polygon(body.area)
+        elif body.lon is not None and body.lat is not None:
+            area = geodesic_circle(body.lon, body.lat, body.radius_m or DEFAULT_RADIUS_M)
+        elif body.radius_m is not None:
+            centre = site.area.centroid
+            area = geodesic_circle(centre.x, centre.y, body.radius_m)
+        placement = edit_site(
+            session,
+            site,
+            actor().name,
+            name=body.name,
+            slug=body.slug,
+            area=area,
+            comment=body.comment,
+        )
+        payload = site.to_dict()
+    return jsonify(payload | {"images_added": placement.added, "images_removed": placement.removed})
+
+
+@bp.get("/<slug>/history")
+@login_required
+@operation(
+    "siteHistory",
+    summary="Every change to the site",
+    tags=("sites",),
+    responses={200: SiteChanges},
+    errors=(404,),
+)
+def history(slug: str) -> Response:
+    with database().read() as session:
+        site = get_site(session, slug)
+        found = changes_of(session, "site", [site.id])
+        return jsonify({"site": site.slug, "changes": [c.to_dict() for c in found]})

@@ -29,10 +29,10 @@ class Stamped(BaseModel):
 
 
 class Change(BaseModel):
-    """One change to a report, claim, link or event, as kept in the history."""
+    """One change to a report, claim, link, event or site, as kept in the history."""
 
     change: int
-    subject: str = Field(description="report, claim, link, publication or event")
+    subject: str = Field(description="report, claim, link, publication, event or site")
     subject_id: int
     action: str
     actor: str

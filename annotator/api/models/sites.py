@@ -11,6 +11,7 @@ from annotations.catalogue.geo import MAX_RADIUS_M
 from annotations.catalogue.sites import NAME_MAX
 from annotations.timeline import COUNTED_STATUSES
 from annotator.api.contract import COMPONENT, component
+from annotator.api.models.newsroom import Change
 
 DEFAULT_RADIUS_M = 3000.0
 SITE_EXAMPLE: JsonDict = {
@@ -70,6 +71,42 @@ class SiteInput(BaseModel):
         return self
 
 
+class SiteEdit(BaseModel):
+    """What to change: any of the name, the slug, and the area (a circle or a polygon)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Hmeimim air base", "radius_m": 4000}]},
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    slug: str | None = Field(
+        default=None, min_length=1, max_length=80, description="A new URL name (old links break)."
+    )
+    lon: float | None = Field(default=None, json_schema_extra={"minimum": -180, "maximum": 180})
+    lat: float | None = Field(default=None, json_schema_extra={"minimum": -90, "maximum": 90})
+    radius_m: float | None = Field(
+        default=None,
+        description="Metres: with `lon` and `lat` a new circle; alone, a circle around the "
+        "present area's centre.",
+        json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_RADIUS_M},
+    )
+    area: Any = Field(
+        default=None,
+        description="A new Polygon or MultiPolygon (or a Feature or a FeatureCollection of one).",
+        json_schema_extra={"type": ["object", "null"]},
+    )
+    comment: str | None = Field(default=None, max_length=2000, description="Why; in the history.")
+
+    @model_validator(mode="after")
+    def _one_area(self) -> SiteEdit:
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("give both 'lon' and 'lat' for a new centre, or neither")
+        if self.area is not None and (self.lon is not None or self.radius_m is not None):
+            raise ValueError("give either 'area' or a circle ('lon', 'lat', 'radius_m'), not both")
+        return self
+
+
 class Site(BaseModel):
     """The site."""
 
@@ -80,6 +117,20 @@ class Site(BaseModel):
     image_ids: list[str]
     created_at: str = Field(json_schema_extra={"format": "date-time"})
     created_by: str | None
+
+
+class SiteEdited(Site):
+    """The site as changed, and the images a new area attached and took away."""
+
+    images_added: list[str] = Field(description="Images whose footprint meets the new area.")
+    images_removed: list[str] = Field(
+        description="Images attached by footprint that the new area no longer meets."
+    )
+
+
+class SiteChanges(BaseModel):
+    site: str
+    changes: list[Change]
 
 
 class SiteList(BaseModel):

@@ -1,0 +1,154 @@
+// The site form's map (/sites/new, /sites/<slug>/edit): a click places the circle's centre,
+// or Geoman draws the area (a polygon or a rectangle, one at a time, its corners draggable).
+// The form's fields hold what is sent; the server checks everything again.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("site-form-data").textContent);
+  var form = document.getElementById("site-form");
+  var field = function (name) { return form.elements.namedItem(name); };
+  var lon = field("lon"), lat = field("lat"), radius = field("radius_m"), area = field("area");
+  var summary = document.getElementById("site-summary");
+
+  var map = L.map("site-map", { maxZoom: 21, worldCopyJump: false, doubleClickZoom: false });
+  map.attributionControl.setPrefix(false);
+  if (data.basemap) {
+    var credit = document.createElement("span");
+    credit.textContent = data.basemap.attribution;  // deployment text, still shown as text
+    L.tileLayer(data.basemap.url, { maxZoom: 21, maxNativeZoom: 19, attribution: credit.outerHTML })
+      .addTo(map);
+  }
+  L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
+  var context = L.featureGroup().addTo(map);
+  data.captures.forEach(function (capture) {
+    var b = capture.bounds;
+    L.tileLayer(capture.tiles, {
+      maxZoom: 21, maxNativeZoom: capture.maxzoom, tileSize: 256, attribution: "",
+      bounds: L.latLngBounds([b[1], b[0]], [b[3], b[2]])
+    }).addTo(map);
+    var outline = L.geoJSON(capture.footprint, {
+      style: { color: "#444", weight: 1, dashArray: "4 4", fill: false }, interactive: false
+    }).addTo(context);
+    var tip = document.createElement("span");
+    tip.textContent = capture.name + (capture.day ? " · " + capture.day : "");
+    outline.bindTooltip(tip, { sticky: true });
+  });
+  data.sites.forEach(function (site) {
+    var shape = L.geoJSON(site.area, {
+      style: { color: "#b35900", weight: 1.5, dashArray: "6 4", fillOpacity: 0.05 }, interactive: false
+    }).addTo(context);
+    var tip = document.createElement("span");
+    tip.textContent = site.name;
+    shape.bindTooltip(tip, { sticky: true });
+  });
+
+  var STYLE = { color: "#0b5cad", weight: 2, fillOpacity: 0.12 };
+  var circle = null, drawn = null;
+
+  function shape() { return form.querySelector("input[name=shape]:checked").value; }
+  function number(input) {
+    var value = parseFloat(input.value);
+    return isFinite(value) ? value : null;
+  }
+
+  function showCircle() {
+    var x = number(lon), y = number(lat), r = number(radius);
+    if (circle) { map.removeLayer(circle); circle = null; }
+    if (x === null || y === null || r === null || r <= 0 || Math.abs(y) > 90) return;
+    circle = L.circle([y, x], L.extend({ radius: r, interactive: false }, STYLE)).addTo(map);
+  }
+
+  function writeArea() {
+    area.value = drawn ? JSON.stringify(drawn.toGeoJSON().geometry) : "";
+  }
+
+  function keep(layer) {
+    if (drawn) map.removeLayer(drawn);
+    drawn = layer;
+    drawn.setStyle(STYLE);
+    drawn.pm.enable({ allowSelfIntersection: true, snappable: false });
+    drawn.on("pm:edit", function () { writeArea(); describe(); });
+    writeArea();
+  }
+
+  function readArea() {  // the field's GeoJSON (the site's area, or one pasted) onto the map
+    if (drawn) { map.removeLayer(drawn); drawn = null; }
+    if (!area.value.trim()) return;
+    var parsed;
+    try { parsed = JSON.parse(area.value); } catch (error) { return; }
+    var layers = [];
+    try {
+      L.geoJSON(parsed).eachLayer(function (layer) { layers.push(layer); });
+    } catch (error) { return; }
+    if (layers.length !== 1) return;
+    drawn = layers[0];
+    map.addLayer(drawn);
+    drawn.setStyle(STYLE);
+    drawn.pm.enable({ allowSelfIntersection: true, snappable: false });
+    drawn.on("pm:edit", function () { writeArea(); describe(); });
+  }
+
+  function describe() {
+    if (shape() === "circle") {
+      var x = number(lon), y = number(lat), r = number(radius);
+      summary.textContent = x === null || y === null
+        ? "Click the map to place the centre."
+        : "A circle of " + (r === null ? "?" : Math.round(r).toLocaleString("en")) + " m around " +
+          y.toFixed(5) + "°, " + x.toFixed(5) + "° (lat, lon).";
+    } else {
+      summary.textContent = drawn
+        ? "An area drawn on the map: " + drawn.getLatLngs().flat(3).length + " corners."
+        : "Draw the area with the polygon or rectangle button on the map.";
+    }
+  }
+
+  function setMode() {
+    var mode = shape();
+    form.dataset.shape = mode;
+    map.pm.disableDraw();
+    if (mode === "area") {
+      map.pm.addControls({
+        position: "topleft", drawMarker: false, drawCircleMarker: false, drawPolyline: false,
+        drawCircle: false, drawText: false, editMode: false, dragMode: false, cutPolygon: false,
+        removalMode: false, rotateMode: false, drawPolygon: true, drawRectangle: true
+      });
+      if (circle) { map.removeLayer(circle); circle = null; }
+      if (drawn) map.addLayer(drawn);
+    } else {
+      map.pm.removeControls();
+      if (drawn) map.removeLayer(drawn);
+      showCircle();
+    }
+    describe();
+  }
+
+  map.on("click", function (event) {
+    if (shape() !== "circle") return;
+    var at = event.latlng.wrap();
+    lon.value = at.lng.toFixed(6);
+    lat.value = at.lat.toFixed(6);
+    showCircle();
+    describe();
+  });
+  map.on("pm:create", function (event) { keep(event.layer); describe(); });
+  [lon, lat, radius].forEach(function (input) {
+    input.addEventListener("input", function () { showCircle(); describe(); });
+  });
+  area.addEventListener("change", function () { readArea(); setMode(); });
+  form.querySelectorAll("input[name=shape]").forEach(function (radio) {
+    radio.addEventListener("change", setMode);
+  });
+
+  readArea();
+  setMode();
+  var focus = drawn ? drawn.getBounds()
+    : circle ? circle.getLatLng().toBounds(2 * number(radius)) : null;
+  if (focus && focus.isValid()) {
+    map.fitBounds(focus.pad(0.3));
+  } else if (context.getLayers().length) {
+    map.fitBounds(context.getBounds().pad(0.1));
+  } else {
+    map.setView([20, 0], 2);
+  }
+  document.body.dataset.siteMap = "ready";
+  window.siteFormMap = map;
+})();
