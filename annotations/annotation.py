@@ -87,6 +87,8 @@ class Annotation(Base, BoundingBox):
     deleted_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     #: the annotation this one was copied from, on another capture ("still there")
     derived_from: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    #: the annotation on the same capture this one is the same object as (counted once)
+    same_as: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     #: for imported annotations, a digest of the source feature (its id, geometry and
     #: image), so importing the same file again finds what it made the first time
     import_key: Mapped[str | None] = mapped_column(
@@ -135,6 +137,7 @@ def feature_text(row: Any, label_name: str | None, reports: list[int] | None = N
             "updated_at": row.updated_at,
             "deleted": row.deleted_at is not None,
             "derived_from": row.derived_from,
+            "same_as": row.same_as,
         },
         option=orjson.OPT_UTC_Z,
     )[1:-1].decode()
@@ -314,6 +317,7 @@ def create_many(
             "deleted_at": None,
             "deleted_by": None,
             "derived_from": None,
+            "same_as": None,
             "import_key": origin.key if origin else None,
         }
         if origin is not None:

@@ -21,10 +21,14 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.orm import Session
 
-from annotations.annotation import Annotation
+from annotations.annotation import Actor, Annotation, check_version, may_edit
+from annotations.annotation import get as get_annotation
+from annotations.db import utcnow
+from annotations.errors import InvalidInput
+from annotations.history import record
 from annotations.measure import GEOD
 
 CODE = "possible_duplicate"
@@ -145,6 +149,10 @@ def candidates(session: Session, annotation: Annotation, distance: float) -> lis
         Annotation.deleted_at.is_(None),
         Annotation.status.in_(CHECKED_STATUSES),
     )
+    # a pair already marked one object is not offered again, either way round
+    query = query.where(or_(Annotation.same_as.is_(None), Annotation.same_as != annotation.id))
+    if annotation.same_as is not None:
+        query = query.where(Annotation.id != annotation.same_as)
     return list(session.scalars(query))
 
 
@@ -174,3 +182,95 @@ def warnings_of(
     duplicates: Iterable[Duplicate], label_names: dict[str, str]
 ) -> list[dict[str, Any]]:
     return [d.to_dict(label_names.get(d.label)) for d in duplicates]
+
+
+# ---- "same object as": a link from an annotation to another on the same capture ----------
+
+#: how far a chain of same-object links is followed to the annotation that stands for them all
+MAX_CHAIN = 50
+
+
+def _snapshot(annotation: Annotation) -> dict[str, Any]:
+    return annotation.to_feature()
+
+
+def _mark(
+    session: Session,
+    annotation: Annotation,
+    target: str | None,
+    actor: Actor,
+    comment: str,
+) -> Annotation:
+    before = _snapshot(annotation)
+    annotation.same_as = target
+    annotation.version += 1
+    annotation.updated_by = actor.name
+    annotation.updated_at = utcnow()
+    after = _snapshot(annotation)
+    record(session, annotation.id, annotation.version, "edit", actor.name, before, after, comment)
+    return annotation
+
+
+def set_same_as(
+    session: Session,
+    annotation: Annotation,
+    other_id: str,
+    actor: Actor,
+    expected_version: int | None,
+    comment: str | None = None,
+) -> Annotation:
+    """Mark `annotation` the same object as `other_id` (on the same capture): counted once,
+    as the other. The link goes to the annotation the other stands for when the other is
+    itself marked the same as a third. Who may do it: whoever may edit `annotation`."""
+    check_version(annotation, expected_version)
+    may_edit(annotation, actor)
+    if other_id == annotation.id:
+        raise InvalidInput("an annotation cannot be the same object as itself; pick another")
+    other = get_annotation(session, other_id)
+    if other.image_id != annotation.image_id:
+        raise InvalidInput(
+            f"the same object is marked on one capture: annotation {annotation.id} is on image "
+            f"{annotation.image_id}, annotation {other.id} on image {other.image_id}",
+            details={"where": "annotation"},
+        )
+    root = other
+    for _ in range(MAX_CHAIN):
+        if root.same_as is None:
+            break
+        found = session.get(Annotation, root.same_as)
+        if found is None or found.deleted_at is not None:
+            break
+        root = found
+    if root.id == annotation.id:
+        raise InvalidInput(
+            f"annotation {other.id} is marked the same object as this one already; "
+            "clear that link first to turn it round"
+        )
+    if annotation.same_as == root.id:
+        raise InvalidInput(f"this annotation is marked the same object as {root.id} already")
+    why = comment or f"the same object as annotation {root.id}"
+    return _mark(session, annotation, root.id, actor, why)
+
+
+def clear_same_as(
+    session: Session,
+    annotation: Annotation,
+    actor: Actor,
+    expected_version: int | None,
+    comment: str | None = None,
+) -> Annotation:
+    """Undo `set_same_as`: the annotation is its own object again, counted on its own."""
+    check_version(annotation, expected_version)
+    may_edit(annotation, actor)
+    if annotation.same_as is None:
+        raise InvalidInput("this annotation is not marked the same object as another")
+    why = comment or f"not the same object as annotation {annotation.same_as}"
+    return _mark(session, annotation, None, actor, why)
+
+
+def merged_ids(annotations: Iterable[Any]) -> set[str]:
+    """Of a set of annotations counted together, those that are the same object as another
+    one in the set: each object is counted once, as the one the others point at."""
+    rows = list(annotations)
+    present = {row.id for row in rows}
+    return {row.id for row in rows if row.same_as is not None and row.same_as in present}

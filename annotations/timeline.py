@@ -2,7 +2,8 @@
 
 Counts come from one grouped query over the site's images (never a query per image):
 per capture and label, the number of annotations and the number of objects they hold
-(an annotation of a 40-vehicle convoy has count 40).
+(an annotation of a 40-vehicle convoy has count 40). An annotation marked the same object as
+another one counted on that capture adds no object: it is counted as `merged`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from annotations.annotation import STATUSES, Annotation
 from annotations.catalogue.images import Image, get_image
@@ -27,6 +28,8 @@ class LabelCount:
     label: str
     annotations: int
     objects: int
+    #: annotations marked the same object as another one counted here (adding no object)
+    merged: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Timeline:
                             "label_name": names.get(count.label),
                             "annotations": count.annotations,
                             "objects": count.objects,
+                            "merged": count.merged,
                         }
                         for count in capture.counts
                     ],
@@ -116,14 +120,25 @@ def site_timeline(
             .order_by(Image.captured_at.is_(None), Image.captured_at, Image.created_at)
         )
     )
+    same = aliased(Annotation)  # what an annotation is marked the same object as, if counted
+    merged = same.id.is_not(None)
     rows = session.execute(
         select(
             Annotation.image_id,
             Annotation.label,
             func.count(),
-            func.coalesce(func.sum(Annotation.count), 0),
+            func.coalesce(func.sum(case((merged, 0), else_=Annotation.count)), 0),
+            func.coalesce(func.sum(case((merged, 1), else_=0)), 0),
         )
         .join(SiteImage, SiteImage.image_id == Annotation.image_id)
+        .outerjoin(
+            same,
+            and_(
+                same.id == Annotation.same_as,
+                same.deleted_at.is_(None),
+                same.status.in_(statuses),
+            ),
+        )
         .where(
             SiteImage.site_id == site.id,
             Annotation.deleted_at.is_(None),
@@ -132,8 +147,8 @@ def site_timeline(
         .group_by(Annotation.image_id, Annotation.label)
     )
     by_image: dict[str, list[LabelCount]] = {}
-    for image_id, label, made, objects in rows:
-        by_image.setdefault(image_id, []).append(LabelCount(label, made, int(objects)))
+    for image_id, label, made, objects, folded in rows:
+        by_image.setdefault(image_id, []).append(LabelCount(label, made, int(objects), int(folded)))
     captures = tuple(
         Capture(
             image,

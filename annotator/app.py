@@ -15,7 +15,7 @@ from annotator import auth, errors, health, logs, metrics, readiness, scratch, s
 from annotator.api import annotations as annotations_api
 from annotator.api import discussion as discussion_api
 from annotator.api import events as events_api
-from annotator.api import exports, images, imports, openapi, sites, tiles, users
+from annotator.api import exports, images, imports, openapi, same_object, sites, tiles, users
 from annotator.api import links as links_api
 from annotator.api import reports as reports_api
 from annotator.config import resolve
@@ -83,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         reports_api.bp,
         events_api.bp,
         links_api.bp,
+        same_object.bp,
         discussion_api.bp,
         inbox_page.bp,
         report_pages.bp,

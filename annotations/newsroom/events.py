@@ -20,6 +20,7 @@ from annotations.catalogue.images import Image
 from annotations.catalogue.sites import Site, SiteImage, get_site
 from annotations.catalogue.users import Role
 from annotations.db import Base, UTCDateTime, utcnow
+from annotations.duplicates import merged_ids
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput, Malformed, NotFound
 from annotations.history import record_change
 from annotations.newsroom.reports import (
@@ -351,8 +352,11 @@ def remove_annotation(session: Session, event: Event, annotation_id: str, actor:
 
 def summary(session: Session, event: Event) -> dict[str, Any]:
     """Counts per label per capture date, first and last seen, and the captures of the site
-    taken within the window (whether or not anything was marked on them)."""
+    taken within the window (whether or not anything was marked on them). An annotation
+    marked the same object as another one in the event adds no object: it is counted in
+    `merged` (per date and label) instead."""
     grouped = members(session, event)
+    folded = merged_ids(grouped)
     images = {
         image.id: image
         for image in session.scalars(
@@ -360,12 +364,16 @@ def summary(session: Session, event: Event) -> dict[str, Any]:
         )
     }
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    merged: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     seen: list[datetime] = []
     for annotation in grouped:
         image = images.get(annotation.image_id)
         when = annotation.observed_at or (image.captured_at if image else None)
         day = when.date().isoformat() if when else "unknown"
-        counts[day][annotation.label] += annotation.count
+        if annotation.id in folded:
+            merged[day][annotation.label] += 1
+        else:
+            counts[day][annotation.label] += annotation.count
         if when is not None:
             seen.append(when)
     window = session.scalars(
@@ -381,6 +389,7 @@ def summary(session: Session, event: Event) -> dict[str, Any]:
     return {
         "annotations": len(grouped),
         "counts": {day: dict(sorted(labels.items())) for day, labels in sorted(counts.items())},
+        "merged": {day: dict(sorted(labels.items())) for day, labels in sorted(merged.items())},
         "first_seen": iso(min(seen)) if seen else None,
         "last_seen": iso(max(seen)) if seen else None,
         "captures": [

@@ -26,6 +26,20 @@ class FigureChoice:
 
     image: EvidenceImage
     annotations: tuple[EvidenceAnnotation, ...]
+    #: chosen annotations marked the same object as another one drawn: not drawn again
+    merged: tuple[EvidenceAnnotation, ...] = ()
+
+
+def merged_away(annotations: Iterable[EvidenceAnnotation]) -> set[str]:
+    """Ids of the annotations marked the same object as another one among them (published
+    features carry `same_as`): each object is drawn and counted once, as that other one."""
+    shown = list(annotations)
+    present = {annotation.id for annotation in shown}
+    return {
+        annotation.id
+        for annotation in shown
+        if annotation.feature.get("properties", {}).get("same_as") in present
+    }
 
 
 def figure_png(
@@ -122,12 +136,22 @@ def choose(evidence: Evidence, annotation_ids: Iterable[str] | None = None) -> F
         image = evidence.image(image_id)
     except KeyError:
         raise NotFound(f"image {image_id} is not in the report's evidence") from None
-    return FigureChoice(image=image, annotations=chosen)
+    folded = merged_away(chosen)
+    return FigureChoice(
+        image=image,
+        annotations=tuple(a for a in chosen if a.id not in folded),
+        merged=tuple(a for a in chosen if a.id in folded),
+    )
 
 
 def default_caption(evidence: Evidence, choice: FigureChoice) -> str:
     counts = Counter(annotation.label_name for annotation in choice.annotations)
-    things = ", ".join(f"{count} x {name}" if count > 1 else name for name, count in counts.items())
+    merged = Counter(annotation.label_name for annotation in choice.merged)
+    things = ", ".join(
+        (f"{count} x {name}" if count > 1 else name)
+        + (f" ({merged[name]} merged)" if merged[name] else "")
+        for name, count in counts.items()
+    )
     where = f" at {evidence.site_name}" if evidence.site_name else ""
     when = f" on {capture_date(choice.image)}" if choice.image.captured_at else ""
     return f"{things}{where}{when}. Evidence for \u201c{evidence.report.title}\u201d."

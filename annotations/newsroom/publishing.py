@@ -45,6 +45,7 @@ from annotations.newsroom.evidence import (
     EvidenceLink,
     EvidenceReport,
 )
+from annotations.newsroom.figure import merged_away
 from annotations.newsroom.links import Link, linked_annotations, reports_by_annotation
 from annotations.newsroom.reports import Claim, Report, claims_of, iso
 
@@ -336,8 +337,10 @@ def _with_caption(evidence: Evidence) -> Evidence:
         }
     )
     count = len(evidence.annotations)
+    merged = len(merged_away(evidence.annotations))
     parts = [
         f"{count} annotation{'s' if count != 1 else ''}"
+        + (f", {count - merged} objects ({merged} merged)" if merged else "")
         + (f" at {evidence.site_name}" if evidence.site_name else ""),
         f"captured {', '.join(dates)}" if dates else "capture date unknown",
         f"imagery: {'; '.join(credits)}",

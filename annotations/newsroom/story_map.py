@@ -37,6 +37,7 @@ from shapely.ops import unary_union
 from annotations.errors import InvalidInput
 from annotations.newsroom.credits import capture_date, evidence_notes, image_credit, label_colour
 from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
+from annotations.newsroom.figure import merged_away
 from imagery.crop import map_crop
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "annotator" / "static" / "vendor" / "leaflet"
@@ -254,6 +255,12 @@ def _panel(evidence: Evidence) -> str:
     published = evidence.published_at.strftime("%Y-%m-%d")
     if evidence.coarsening:
         credits.append("The imagery is left off this map so that it cannot show exact positions.")
+    merged = len(evidence.annotations) - sum(len(shown) for _, shown in _by_image(evidence))
+    if merged:
+        credits.append(
+            f"{merged} annotation{'' if merged == 1 else 's'} marked the same object as another "
+            "on the same capture: each object is drawn and counted once."
+        )
     credits.append(f"Evidence published {published} by {evidence.published_by}.")
     url = (
         evidence.report.url if evidence.report.url and SAFE_URL.match(evidence.report.url) else None
@@ -266,10 +273,13 @@ def _panel(evidence: Evidence) -> str:
 
 
 def _by_image(evidence: Evidence) -> list[tuple[EvidenceImage, list[EvidenceAnnotation]]]:
-    """Captures in time order (unknown dates last), each with its annotations."""
+    """Captures in time order (unknown dates last), each with its annotations (those marked
+    the same object as another one on that capture left out: each object is drawn once)."""
     groups: dict[str, list[EvidenceAnnotation]] = {}
+    folded = merged_away(evidence.annotations)
     for annotation in evidence.annotations:
-        groups.setdefault(annotation.image_id, []).append(annotation)
+        if annotation.id not in folded:
+            groups.setdefault(annotation.image_id, []).append(annotation)
     images = [evidence.image(image_id) for image_id in groups]
     images.sort(key=lambda image: (image.captured_at is None, image.captured_at or 0, image.id))
     return [(image, groups[image.id]) for image in images]

@@ -47,6 +47,7 @@ from annotations.measure import Measurements
 from annotations.search import DEFAULT_LIMIT, MAX_LIMIT, Filters, parse_bbox
 from annotations.times import parse_interval
 from annotator.api.contract import component, invalid, refuse
+from annotator.api.models.discussion import ThreadComment
 from annotator.api.models.duplicates import WARNINGS_DESCRIPTION, DuplicateWarning
 from annotator.api.openapi_common import ID_PATTERN, attribute_schema_name, schema_ref
 
@@ -434,6 +435,11 @@ class AnnotationProperties(BaseModel):
         description="The annotation this one was copied from, on another capture "
         "(POST /api/v1/annotations/{annotation_id}/copy)."
     )
+    same_as: str | None = Field(
+        default=None,
+        description="The annotation on the same capture this one is the same object as "
+        "(POST /api/v1/annotations/{annotation_id}/same-as): counted once, with it.",
+    )
     measurements: Measurements
     source: AnnotationSource
     reports: list[str]
@@ -492,6 +498,10 @@ class History(BaseModel):
         description="Every link of this annotation to a report or claim, and every unlink "
         "(the changes of /api/v1/links)."
     )
+    comments: list[ThreadComment] = Field(
+        default_factory=list,
+        description="Every comment on it, oldest first; a withdrawn one without its text.",
+    )
 
 
 class ReviewResult(BaseModel):
@@ -507,6 +517,23 @@ class DeleteQuery(BaseModel):
     comment: Annotated[
         str | None, DocumentedAs(Comment), Field(description="Why; kept in the history.")
     ] = None
+
+
+class SameAsRequest(AbsentIsNull):
+    model_config = ConfigDict(extra="ignore")
+
+    annotation: Annotated[
+        str,
+        Field(
+            strict=True,
+            min_length=1,
+            max_length=64,
+            description="The annotation on the same capture that shows the same object.",
+            json_schema_extra={"pattern": ID_PATTERN},
+        ),
+        refuse("send {'annotation': '<id of the annotation that shows the same object>'}"),
+    ]
+    comment: OptionalComment = None
 
 
 def attributes_by_label(taxonomy: Iterable[Any]) -> dict[str, Any]:

@@ -155,7 +155,13 @@ class EventSummary(BaseModel):
 
     annotations: int
     counts: dict[str, dict[str, int]] = Field(
-        description="Per capture date (or 'unknown'), the count of objects per label."
+        description="Per capture date (or 'unknown'), the count of objects per label; an "
+        "annotation marked the same object as another one in the event adds none."
+    )
+    merged: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Per capture date and label, the annotations marked the same object as "
+        "another one in the event (counted once, as that one).",
     )
     first_seen: DateTime | None
     last_seen: DateTime | None

@@ -158,7 +158,15 @@ class LabelCount(BaseModel):
     label_name: str | None
     annotations: int = Field(ge=1)
     objects: int = Field(
-        ge=1, description="The sum of the annotations' `count` (a convoy of 40 is 40)."
+        ge=0,
+        description="The sum of the annotations' `count` (a convoy of 40 is 40), leaving out "
+        "those marked the same object as another annotation counted here.",
+    )
+    merged: int = Field(
+        default=0,
+        ge=0,
+        description="Annotations marked the same object as another one counted on this "
+        "capture: they add no object (the site page says '2 × An-124 (1 merged)').",
     )
 
 
