@@ -170,6 +170,23 @@
       .catch(function (error) { say(error.message, true); });
   }
 
+  // A copy onto a capture that shows the object already: say so, with a link to the workspace
+  // on that capture where the copy can be marked the same object (counted once).
+  function warnOfDuplicates(target, copied) {
+    var found = (copied.warnings || [])[0];
+    if (!found) { return; }
+    var many = copied.warnings.length > 1 ? " (and " + (copied.warnings.length - 1) + " more)" : "";
+    message.appendChild(document.createTextNode(" Possible duplicate: that capture has a " +
+      (found.label_name || found.label) + " there already" + many + ". "));
+    var link = document.createElement("a");
+    link.className = "duplicate-link";
+    link.href = data.workspace.replace("IMAGE_ID", encodeURIComponent(data[target].id)) +
+      "?annotation=" + encodeURIComponent(copied.id) + "&duplicate=" + encodeURIComponent(found.annotation);
+    link.textContent = "Open it to mark the same object";
+    message.appendChild(link);
+    message.classList.add("warning");
+  }
+
   function copy(side, feature, button) {
     var target = other(side);
     button.disabled = true;
@@ -189,6 +206,7 @@
       layers[target].addData(result.body);
       showCount(target);
       say("Copied to " + dateOf(target) + " as a new draft (" + result.body.id + "), linked to the original.");
+      warnOfDuplicates(target, result.body);
       document.body.dataset.lastCopy = result.body.id;
     }).catch(function (error) {
       button.disabled = false;
