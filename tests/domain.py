@@ -121,7 +121,8 @@ class World:
         return reports.create_claim(session, report, exact, "", "", EDITOR)
 
     def link(self, session: Session, actor: Actor = ANALYST, **fields: Any) -> links.Link:
-        return links.create_link(session, links.parse_link({"stance": "supports", **fields}), actor)
+        data = links.parse_link({"stance": "supports", **fields})
+        return links.create_link(session, data, actor, self.labels)
 
     def event(
         self,

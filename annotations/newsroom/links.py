@@ -18,6 +18,7 @@ from annotations.catalogue.users import Role
 from annotations.db import Base, UTCDateTime, utcnow
 from annotations.errors import AlreadyExists, InvalidInput, Malformed, NotFound
 from annotations.history import Change, changes_of, record_change
+from annotations.newsroom import naming
 from annotations.newsroom.events import Event, EventAnnotation, get_event
 from annotations.newsroom.evidence import Stance
 from annotations.newsroom.reports import (
@@ -116,22 +117,28 @@ def parse_link(data: dict[str, Any]) -> LinkInput:
     return LinkInput.model_validate(data)
 
 
-def create_link(session: Session, data: LinkInput, actor: Actor) -> Link:
-    """Both ends must exist and be visible to the actor (else 'not found')."""
+def create_link(session: Session, data: LinkInput, actor: Actor, labels: Any = None) -> Link:
+    """Both ends must exist and be visible to the actor (else 'not found'). A refusal names
+    the things (labels name the labels); their ids are in its details."""
     if actor.role < Role.analyst:
         raise Forbidden("linking evidence needs the analyst role")
+    claim = None
     if data.claim_id is not None:
         claim, report = find_claim(session, data.claim_id, actor.role)
         if data.report_id is not None and data.report_id != report.id:
+            other = get_report(session, data.report_id, actor.role)
             raise InvalidInput(
-                f"claim {claim.id} belongs to report {report.id}, not {data.report_id}"
+                f"{naming.claim_name(claim)} belongs to {naming.report_name(report)}, not to "
+                f"{naming.report_name(other)}",
+                details={"claim_id": claim.id, "report_id": report.id},
             )
     else:
         report = get_report(session, data.report_id, actor.role)
     if data.annotation_id is not None:
-        annotation_store.get(session, data.annotation_id)
+        annotation = annotation_store.get(session, data.annotation_id)
+        evidence = naming.annotation_name(session, annotation, labels)
     else:
-        get_event(session, data.event_id)
+        evidence = naming.event_name(get_event(session, data.event_id))
     duplicate = session.scalar(
         select(Link.id).where(
             Link.removed_at.is_(None),
@@ -142,7 +149,12 @@ def create_link(session: Session, data: LinkInput, actor: Actor) -> Link:
         )
     )
     if duplicate is not None:
-        raise AlreadyExists(f"this is linked already (link {duplicate}); remove it to change it")
+        target = naming.claim_name(claim) if claim is not None else naming.report_name(report)
+        raise AlreadyExists(
+            f"{naming.sentence(evidence)} is linked to {target} already; unlink it to change "
+            "its stance or note",
+            details={"link": duplicate},
+        )
     link = Link(
         annotation_id=data.annotation_id,
         event_id=data.event_id,

@@ -47,6 +47,7 @@ from annotations.newsroom.evidence import (
 )
 from annotations.newsroom.figure import merged_away
 from annotations.newsroom.links import Link, linked_annotations, reports_by_annotation
+from annotations.newsroom.naming import annotation_names, report_name, status_problem
 from annotations.newsroom.reports import Claim, Report, claims_of, iso
 
 EVIDENCE_FORMAT = "annotator-evidence/1"
@@ -86,26 +87,30 @@ class Publication(Base):
 # ---- checks
 
 
-def problems(session: Session, report: Report) -> list[dict[str, Any]]:
-    """Every linked annotation that may not be published, and why."""
-    found = []
-    for annotation in linked_annotations(session, report.id):
-        if annotation.deleted_at is not None:
-            why = "deleted"
-        elif annotation.status != "approved":
-            why = f"not approved (status {annotation.status})"
-        else:
-            continue
-        found.append(
-            {
-                "annotation_id": annotation.id,
-                "label": annotation.label,
-                "status": annotation.status,
-                "deleted": annotation.deleted_at is not None,
-                "problem": why,
-            }
-        )
-    return found
+def problems(session: Session, report: Report, labels: Any = None) -> list[dict[str, Any]]:
+    """Every linked annotation that may not be published, and why: `problem` in short, and
+    `name` and `words` as a person reads it ('the Antonov An-124 on the 2024-12-13 Hmeimim
+    capture' 'is a draft: submit and approve it'); labels name the labels."""
+    wrong = [
+        a
+        for a in linked_annotations(session, report.id)
+        if a.deleted_at is not None or a.status != "approved"
+    ]
+    names = annotation_names(session, wrong, labels)
+    return [
+        {
+            "annotation_id": annotation.id,
+            "label": annotation.label,
+            "status": annotation.status,
+            "deleted": annotation.deleted_at is not None,
+            "problem": "deleted"
+            if annotation.deleted_at is not None
+            else f"not approved (status {annotation.status})",
+            "name": names[annotation.id],
+            "words": status_problem(annotation),
+        }
+        for annotation in wrong
+    ]
 
 
 def publish(
@@ -116,13 +121,14 @@ def publish(
         raise Forbidden(f"publishing needs the editor role; {actor.name} is {actor.role.name}")
     started = time.perf_counter()
     log.info("publish begins: report %d", report.id, extra={"event": "publish.begin"})
-    wrong = problems(session, report)
+    wrong = problems(session, report, labels)
     if wrong:
         log.warning("publish of report %d refused: %d not publishable", report.id, len(wrong))
-        listed = ", ".join(f"{p['annotation_id']} ({p['problem']})" for p in wrong)
+        listed = "; ".join(f"{p['name']} {p['words']}" for p in wrong)
+        some = "1 linked annotation" if len(wrong) == 1 else f"{len(wrong)} linked annotations"
         raise NotPublishable(
-            f"{len(wrong)} linked annotation(s) cannot be published: {listed}; approve them, "
-            "or unlink them from the report",
+            f"{some} of {report_name(report)} cannot be published: {listed}. Or unlink "
+            f"{'it' if len(wrong) == 1 else 'them'} from the report.",
             details={"annotations": wrong},
         )
     if not linked_annotations(session, report.id):

@@ -10,6 +10,7 @@ from annotations.catalogue.users import Role
 from annotations.history import changes_of
 from annotations.newsroom import links
 from annotations.newsroom.links import LinkInput
+from annotator import services
 from annotator.api.contract import operation
 from annotator.api.models import newsroom as models
 from annotator.auth import actor, login_required, role_required
@@ -57,7 +58,7 @@ def index(query: models.LinkQuery) -> Response:
 )
 def create(body: LinkInput) -> tuple[Response, int, dict[str, str]]:
     with database().write() as session:
-        link = links.create_link(session, body, actor())
+        link = links.create_link(session, body, actor(), services.taxonomy())
         found = link.to_dict()
     return jsonify(found), 201, {"Location": url_for("links.show", link_id=found["id"])}
 

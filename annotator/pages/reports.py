@@ -133,7 +133,9 @@ def show(report_id: str) -> str:
             event_titles=event_titles,
             label_names=names,
             publications=publications,
-            problems=publishing.problems(session, report) if role >= Role.analyst else [],
+            problems=publishing.problems(session, report, services.taxonomy())
+            if role >= Role.analyst
+            else [],
             withdrawn=withdrawal_of(session, report),
             stances=STANCES,
             modes=reports.COARSENING_MODES,

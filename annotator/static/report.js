@@ -153,7 +153,8 @@
         var items = (result.data.details && result.data.details.annotations) || [];
         items.forEach(function (item) {
           var li = document.createElement("li");
-          li.textContent = item.annotation_id + ": " + item.problem;
+          li.textContent = item.name ? item.name + " " + item.words : item.annotation_id;
+          li.dataset.annotation = item.annotation_id;
           list.appendChild(li);
         });
       });

@@ -14,6 +14,7 @@ from annotations.catalogue.users import Role
 from annotations.errors import AlreadyExists, InvalidInput, NotFound
 from annotations.history import changes_of
 from annotations.newsroom import events, links, publishing
+from annotations.newsroom.naming import quoted
 from tests.domain import ANALYST, EDITOR, OTHER_ANALYST, VIEWER, World, changes
 
 
@@ -68,8 +69,10 @@ def test_a_duplicate_is_refused_until_the_first_is_removed(domain: World) -> Non
                 session, annotation_id=annotation.id, report_id=report.id, stance="contradicts"
             )
         assert twice.value.message == (
-            f"this is linked already (link {first.id}); remove it to change it"
+            "The Antonov An-124 Ruslan on the 2024-12-13 Hmeimim capture is linked to the report "
+            f"{quoted(report.title)} already; unlink it to change its stance or note"
         )
+        assert twice.value.details == {"link": first.id}
         # the same annotation to a claim of that report is another link
         domain.link(session, annotation_id=annotation.id, claim_id=claim.id)
         with pytest.raises(AlreadyExists):
@@ -107,7 +110,8 @@ def test_a_link_to_what_is_missing_is_not_found(domain: World) -> None:
                 session, annotation_id=annotation.id, report_id=report.id, claim_id=claim.id
             )
         assert mismatch.value.message == (
-            f"claim {claim.id} belongs to report {other.id}, not {report.id}"
+            f"the claim {quoted(claim.exact)} belongs to the report \u201cAnother\u201d, not to "
+            f"the report {quoted(report.title)}"
         )
         assert links.find_links(session, annotation_id=annotation.id, role=Role.admin) == []
 

@@ -84,6 +84,17 @@ def test_unapproved_evidence_is_refused_with_the_list_of_items(domain: World) ->
             rejected.id: "not approved (status rejected)",
             deleted.id: "deleted",
         }
+        words = {
+            draft.id: "is a draft: submit and approve it",
+            in_review.id: "is in review: approve it",
+            rejected.id: "was rejected: fix it, then approve it",
+            deleted.id: "was deleted: unlink it",
+        }
+        names = {
+            a.id: f"the {domain.labels.get(a.label).name} on the 2024-12-13 Hmeimim capture"
+            for a in wrong
+        }
+        assert names[draft.id] == "the Antonov An-124 Ruslan on the 2024-12-13 Hmeimim capture"
         assert refused.value.details == {
             "annotations": [
                 {
@@ -92,16 +103,20 @@ def test_unapproved_evidence_is_refused_with_the_list_of_items(domain: World) ->
                     "status": a.status,
                     "deleted": a is deleted,
                     "problem": problem[a.id],
+                    "name": names[a.id],
+                    "words": words[a.id],
                 }
                 for a in wrong
             ]
         }
-        listed = ", ".join(f"{a.id} ({problem[a.id]})" for a in wrong)
+        listed = "; ".join(f"{names[a.id]} {words[a.id]}" for a in wrong)
         assert refused.value.message == (
-            f"4 linked annotation(s) cannot be published: {listed}; approve them, or unlink "
-            "them from the report"
+            f"4 linked annotations of the report \u201c{report.title}\u201d cannot be published: "
+            f"{listed}. Or unlink them from the report."
         )
-        assert publishing.problems(session, report) == refused.value.details["annotations"]
+        assert all(a.id not in refused.value.message for a in wrong), "named, not ids"
+        found = publishing.problems(session, report, domain.labels)
+        assert found == refused.value.details["annotations"]
         assert report.status == "draft" and report.embed_token is None
         assert publishing.publications_of(session, report) == []
 

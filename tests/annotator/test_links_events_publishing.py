@@ -50,7 +50,12 @@ def test_a_link_shows_from_both_sides_and_in_the_history(room: Newsroom) -> None
     assert {f["id"]: f["properties"]["reports"] for f in everything} == {
         annotation["id"]: [report["id"]], other["id"]: []}  # fmt: skip
     # a duplicate is refused; unlinking is kept in the history
-    assert room.link(annotation_id=annotation["id"], claim_id=claim["id"]).status_code == 409
+    twice = room.link(annotation_id=annotation["id"], claim_id=claim["id"])
+    assert twice.status_code == 409 and twice.get_json()["message"] == (
+        "The Antonov An-124 Ruslan on the 2024-12-13 Hmeimim apron capture is linked to the "
+        "claim \u201ctwo Antonov AN-124 aircraft \u2026 at the Hmeimim base\u201d already; "
+        "unlink it to change its stance or note"
+    )
     removed = room.call("DELETE", f"/api/v1/links/{link['id']}", "analyst")
     assert removed.status_code == 200, removed.get_json()
     assert room.call("GET", f"/api/v1/annotations?report={report['id']}").get_json()[
@@ -187,8 +192,13 @@ def test_publishing_needs_every_linked_annotation_approved(room: Newsroom) -> No
     assert set(listed) == {waiting["id"], draft["id"], doomed["id"]}
     assert listed[doomed["id"]]["deleted"] is True
     assert listed[draft["id"]]["status"] == "draft"
-    for identifier in listed:
-        assert identifier in body["message"]
+    for identifier in listed:  # the message names them; their ids are in the details
+        assert identifier not in body["message"]
+    assert body["message"].startswith("3 linked annotations of the report \u201cThe situation")
+    named = "the Antonov An-124 Ruslan on the 2024-12-13 Hmeimim apron capture is a draft: "
+    assert named in body["message"]
+    assert listed[waiting["id"]]["words"] == "is in review: approve it"
+    assert listed[doomed["id"]]["words"] == "was deleted: unlink it"
     shown = room.call("GET", f"/api/v1/reports/{report['id']}").get_json()
     assert shown["status"] == "draft" and shown["publications"] == [], "nothing written"
     assert room.call("POST", f"/api/v1/reports/{report['id']}/publish", "editor",
@@ -330,7 +340,7 @@ def test_annotator_publish_writes_the_three_outputs(room: Newsroom, tmp_path: Pa
     runner = CliRunner()
     refused = runner.invoke(main, ["publish", str(report["id"]), "--by", "editor", "-o", str(out)],
                             env=env)  # fmt: skip
-    assert refused.exit_code == 1 and waiting["id"] in refused.stderr
+    assert refused.exit_code == 1 and "Hmeimim apron capture is in review" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert not out.exists(), "nothing written"
     by_analyst = runner.invoke(main, ["publish", str(report["id"]), "--by", "analyst"], env=env)

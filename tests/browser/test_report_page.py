@@ -73,8 +73,10 @@ def test_an_editor_quotes_links_and_publishes(
 
         page.click("#publish")
         page.wait_for_selector("#publish-problems li")
-        assert waiting["id"] in page.inner_text("#publish-problems")
-        assert "not approved" in page.inner_text("#publish-message")
+        problem = page.locator(f"#publish-problems li[data-annotation='{waiting['id']}']")
+        assert problem.inner_text().endswith("capture is in review: approve it")
+        assert waiting["id"] not in page.inner_text("#publish-message"), "named, not an id"
+        assert "cannot be published" in page.inner_text("#publish-message")
         with page.expect_navigation():  # the page reloads once the link is gone
             page.locator(f"li.link:has-text('{waiting['id'][:8]}') button.unlink").click()
         page.wait_for_load_state("load")
