@@ -180,3 +180,17 @@ def people(session: Session, prefix: str, limit: int = 10) -> list[dict[str, str
         query = query.where(func.lower(User.name).like(f"{escaped}%", escape="\\"))
     rows = session.execute(query.order_by(func.lower(User.name)).limit(limit))
     return [{"name": name, "role": role} for name, role in rows]
+
+
+def comments_on_annotation(session: Session, annotation_id: str) -> list[Comment]:
+    """Every comment on the annotation, withdrawn ones too (for its history; the caller has
+    checked the annotation may be seen, deleted or not)."""
+    query = select(Comment).where(Comment.annotation_id == annotation_id).order_by(Comment.id)
+    return list(session.scalars(query))
+
+
+def comments_on_report(session: Session, report_id: int) -> list[Comment]:
+    """Every comment on the report's claims (for its history; the caller has checked the
+    report may be seen)."""
+    query = select(Comment).where(Comment.report_id == report_id).order_by(Comment.id)
+    return list(session.scalars(query))

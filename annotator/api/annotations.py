@@ -16,6 +16,7 @@ from annotations.annotation import Annotation as Row
 from annotations.annotation import feature_text
 from annotations.catalogue.images import get_image
 from annotations.catalogue.users import Role
+from annotations.discussion.comments import as_dicts, comments_on_annotation
 from annotations.exchange import filenames
 from annotations.feature import AnnotationInput
 from annotations.geometry import parse_geometry
@@ -429,7 +430,10 @@ def history(annotation_id: str) -> Response:
         store.get(session, annotation_id, include_deleted=True)
         revisions = [r.to_dict() for r in revisions_of(session, annotation_id)]
         linked = [c.to_dict() for c in link_changes(session, annotation_id, actor().role)]
-        return jsonify({"annotation": annotation_id, "revisions": revisions, "links": linked})
+        talk = as_dicts(session, comments_on_annotation(session, annotation_id))
+        return jsonify(
+            {"annotation": annotation_id, "revisions": revisions, "links": linked, "comments": talk}
+        )
 
 
 @bp.post("/annotations/<annotation_id>/copy")

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, url_for
 
 from annotations.catalogue.users import Role
+from annotations.discussion.comments import as_dicts, comments_on_report
 from annotations.newsroom import publishing, reports, signing
 from annotations.newsroom.links import find_links
 from annotations.newsroom.reports import ReportInput, ReportPatch, TextQuoteSelector
@@ -162,7 +163,9 @@ def history(report_id: str) -> Response:
     with database().read() as session:
         report = reports.get_report(session, report_id, role())
         found = publishing.history_of(session, report)
-        return jsonify({"report": report.id, "changes": [c.to_dict() for c in found]})
+        talk = as_dicts(session, comments_on_report(session, report.id))
+        changes = [c.to_dict() for c in found]
+        return jsonify({"report": report.id, "changes": changes, "comments": talk})
 
 
 # ---- claims

@@ -83,6 +83,12 @@ def test_a_thread_on_an_annotation_with_mentions_withdrawal_and_bad_input(room: 
     shown = room.call("GET", f"{path}/comments").get_json()["comments"][0]
     assert shown["body"] is None and shown["mentions"] == []
     assert "second one" not in room.call("GET", f"{path}/comments").get_data(as_text=True)
+    # the annotation's history lists the thread, the withdrawal included
+    history = room.call("GET", f"{path}/history", "viewer").get_json()["comments"]
+    assert [(c["author"], c["withdrawn_by"]) for c in history] == [
+        ("analyst", "analyst"),
+        ("editor", None),
+    ]
 
 
 def test_claim_threads_follow_the_reports_visibility_and_stay_out_of_public_outputs(
@@ -119,6 +125,9 @@ def test_claim_threads_follow_the_reports_visibility_and_stay_out_of_public_outp
     assert public.get(f"/api/v1/reports/{report_id}/activity").status_code == 401
     assert public.get(f"/api/v1/claims/{claims[0]['id']}/comments").status_code == 401
     assert publication["number"] == 1
+    told = room.call("GET", f"{base}/history", "analyst").get_json()["comments"]
+    assert [c["body"] for c in told] == [secret]
+    assert room.call("GET", f"/api/v1/reports/{draft['id']}/history", "viewer").status_code == 404
 
 
 def verbs(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ from annotations.newsroom.evidence import Stance
 from annotations.newsroom.reports import Coarsening, ReportStatus, TextQuoteSelector, parse_id
 from annotations.newsroom.signing import ALGORITHM
 from annotator.api.contract import invalid
+from annotator.api.models.discussion import ThreadComment
 from annotator.story import FIGURE_MAX_PX, FIGURE_MIN_PX
 
 #: the `extra` of a route answering 201 Created: where the new thing is
@@ -140,6 +141,10 @@ class ReportChanges(BaseModel):
     report: int
     changes: list[Change] = Field(
         description="Every change to the report, its claims, links and publications."
+    )
+    comments: list[ThreadComment] = Field(
+        default_factory=list,
+        description="Every comment on its claims, oldest first; a withdrawn one without its text.",
     )
 
 
