@@ -35,6 +35,7 @@ from annotations.catalogue.images import get_image, list_images
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
 from annotations.exchange.columns import SHORT_NAMES
+from annotations.exchange.readback import lenient
 from annotations.exchange.safety import (
     UnreadableSource,
     check_regular_file,
@@ -305,15 +306,14 @@ def _plan_feature(
 
 
 def _decoded(name: str, value: Any) -> Any:
-    """GeoPackage and Shapefile hold objects as JSON text; counts may come back as floats."""
+    """GeoPackage and Shapefile hold objects as JSON text; counts may come back as floats,
+    or as text (KML without types, CSV); times in GDAL's text form (`readback.lenient`)."""
     if name == "attributes" and isinstance(value, str):
         try:
             return jsontext.loads(value)
         except ValueError:  # not JSON, or nested too deep: kept as text (and refused)
             return value
-    if name == "count" and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return lenient(name, value)
 
 
 def _as_text(value: Any) -> str:

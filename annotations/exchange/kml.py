@@ -29,6 +29,9 @@ from annotations.labels.taxonomy import Taxonomy
 KML_NS = "http://www.opengis.net/kml/2.2"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 FILL_ALPHA = "66"  # polygons filled at 40 %, outlines opaque
+#: Google Earth's white dot, tinted by the label's colour; an IconStyle with no Icon also
+#: stops GDAL 3.6's LIBKML driver (ogr2ogr -f LIBKML) with a failed assertion
+ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,15 @@ class KmlStyle:
     id: str
     colour: str
     width: float = 2.0
+
+
+@dataclass(frozen=True)
+class KmlSchema:
+    """A typed <Schema>: each placemark's data written as SchemaData/SimpleData, so readers
+    (GDAL, Google Earth) know a count is a whole number and a size a real one."""
+
+    id: str
+    fields: tuple[tuple[str, str], ...]  # (name, KML type: string, int, double, bool)
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ def _style(style: KmlStyle) -> str:
     line = kml_colour(style.colour)
     return (
         f"<Style id={attribute(style.id)}>"
-        f"<IconStyle><color>{line}</color></IconStyle>"
+        f"<IconStyle><color>{line}</color><Icon><href>{ICON}</href></Icon></IconStyle>"
         f"<LineStyle><color>{line}</color><width>{style.width:g}</width></LineStyle>"
         f"<PolyStyle><color>{kml_colour(style.colour, FILL_ALPHA)}</color></PolyStyle>"
         "</Style>"
@@ -124,7 +136,44 @@ def geometry_kml(geometry: Mapping[str, Any]) -> str:
     raise ValueError(f"cannot write a {kind} geometry to KML")
 
 
-def placemark_kml(placemark: Placemark) -> str:
+def _schema(schema: KmlSchema) -> str:
+    fields = "".join(
+        f"<SimpleField type={attribute(kind)} name={attribute(name)}/>"
+        for name, kind in schema.fields
+    )
+    return f"<Schema name={attribute(schema.id)} id={attribute(schema.id)}>{fields}</Schema>"
+
+
+def _extended_data(data: Mapping[str, Any], schema: KmlSchema | None) -> str:
+    if schema is None:
+        parts = [
+            f"<Data name={attribute(key)}><value>{text(_shown(value))}</value></Data>"
+            for key, value in data.items()
+        ]
+        return f"<ExtendedData>{''.join(parts)}</ExtendedData>"
+    # typed: a missing value is left out (read back as null), never written as ""
+    parts = [
+        f"<SimpleData name={attribute(name)}>{text(_shown(data[name]))}</SimpleData>"
+        for name, _ in schema.fields
+        if data.get(name) is not None
+    ]
+    return (
+        f"<ExtendedData><SchemaData schemaUrl={attribute('#' + schema.id)}>"
+        f"{''.join(parts)}</SchemaData></ExtendedData>"
+    )
+
+
+def _shown(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return value
+
+
+def placemark_kml(placemark: Placemark, schema: KmlSchema | None = None) -> str:
     parts = [f"<Placemark id={attribute(placemark.id)}>" if placemark.id else "<Placemark>"]
     parts.append(f"<name>{text(placemark.name)}</name>")
     if placemark.description:
@@ -134,11 +183,7 @@ def placemark_kml(placemark: Placemark) -> str:
     if placemark.style:
         parts.append(f"<styleUrl>#{text(placemark.style)}</styleUrl>")
     if placemark.data:
-        parts.append("<ExtendedData>")
-        for key, value in placemark.data.items():
-            shown = "" if value is None else iso(value) if isinstance(value, datetime) else value
-            parts.append(f"<Data name={attribute(key)}><value>{text(shown)}</value></Data>")
-        parts.append("</ExtendedData>")
+        parts.append(_extended_data(placemark.data, schema))
     parts.append(geometry_kml(placemark.geometry))
     parts.append("</Placemark>")
     return "".join(parts)
@@ -151,18 +196,22 @@ def write_kml(
     *,
     name: str,
     description: str = "",
+    schema: KmlSchema | None = None,
 ) -> int:
-    """Write a KML document to a binary stream, one placemark at a time; returns how many."""
+    """Write a KML document to a binary stream, one placemark at a time; returns how many.
+    With a `schema`, each placemark's data is typed by it (fields outside it are left out)."""
     out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
     head = f'<kml xmlns="{KML_NS}"><Document><name>{text(name)}</name>'
     if description:
         head += f"<description>{text(balloon_html(description))}</description>"
     out.write((head + "\n").encode())
+    if schema is not None:
+        out.write((_schema(schema) + "\n").encode())
     for style in styles:
         out.write((_style(style) + "\n").encode())
     count = 0
     for placemark in placemarks:
-        out.write((placemark_kml(placemark) + "\n").encode())
+        out.write((placemark_kml(placemark, schema) + "\n").encode())
         count += 1
     out.write(b"</Document></kml>\n")
     return count
@@ -175,16 +224,22 @@ def write_kmz(
     *,
     name: str,
     description: str = "",
+    schema: KmlSchema | None = None,
 ) -> int:
     """A KMZ: the KML as doc.kml in a zip, streamed into the archive."""
     with (
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
         archive.open("doc.kml", "w") as out,
     ):
-        return write_kml(out, placemarks, styles, name=name, description=description)
+        return write_kml(out, placemarks, styles, name=name, description=description, schema=schema)
 
 
 # ---- annotations as placemarks ----------------------------------------------------
+
+
+#: the export's columns as KML types (KML has no time type: times are RFC 3339 text)
+_KML_TYPES = {"text": "string", "integer": "int", "real": "double", "time": "string"}
+ANNOTATION_SCHEMA = KmlSchema("annotations", tuple((c.name, _KML_TYPES[c.kind]) for c in COLUMNS))
 
 
 def label_styles(taxonomy: Taxonomy) -> list[KmlStyle]:
@@ -216,6 +271,8 @@ def batch_placemarks(batch: Batch) -> Iterator[Placemark]:
     for index in range(len(batch)):
         row = {name: batch.columns[name][index] for name in names}
         yield Placemark(
+            # an XML id (not starting with a digit); LIBKML reads it as the field `id` and
+            # the typed data's `id` as `id2` (both lead back to the annotation: `readback`)
             id=f"annotation-{row['id']}",
             name=str(row["label_name"]),
             geometry=orjson.loads(batch.geometry[index]),
@@ -237,6 +294,7 @@ def export_kml(selection: Selection, fmt: Format, target: Path) -> int:
             annotation_placemarks(selection),
             label_styles(selection.taxonomy),
             name=_document_name(selection),
+            schema=ANNOTATION_SCHEMA,
         )
 
 
@@ -246,4 +304,5 @@ def export_kmz(selection: Selection, fmt: Format, target: Path) -> int:
         annotation_placemarks(selection),
         label_styles(selection.taxonomy),
         name=_document_name(selection),
+        schema=ANNOTATION_SCHEMA,
     )

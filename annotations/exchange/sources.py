@@ -33,6 +33,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from annotations import jsontext
+from annotations.exchange import readback
 from annotations.exchange.safety import (
     UNZIPPED,
     UnreadableSource,
@@ -614,7 +615,9 @@ def _read_layer(
             SourceFeature(
                 layer=label,
                 number=position + 1,
-                feature_id=str(own_id if own_id not in (None, "") else fid),
+                # an export of ours, or a copy of one by GDAL or QGIS: the annotation's id
+                feature_id=readback.own_id(properties)
+                or str(own_id if own_id not in (None, "") else fid),
                 geometry=None if reason else geometry,
                 properties=properties,
                 problem=reason,

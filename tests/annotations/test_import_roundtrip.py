@@ -58,7 +58,7 @@ def rows(app: Flask) -> dict[str, dict[str, Any]]:
                 for a in session.scalars(select(Annotation))}  # fmt: skip
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "stac"])
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "stac", "kml", "kmz"])
 def test_an_import_of_an_export_reproduces_the_annotations(
     atlanta: tuple[Flask, str], tmp_path: Path, fmt: str
 ) -> None:
