@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import math
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from annotations import annotation as store
@@ -54,7 +55,8 @@ def queue() -> str:
             image.id: image
             for image in session.scalars(select(Image).where(Image.id.in_(image_ids)))
         }
-        rows = [_row(a, images[a.image_id], taxonomy) for a in annotations]
+        links = Links()
+        rows = [_row(a, images[a.image_id], taxonomy, links) for a in annotations]
     return render_template(
         "review.html",
         rows=rows,
@@ -133,15 +135,48 @@ def outline(geometry: dict[str, Any], bbox: list[float]) -> dict[str, Any] | Non
     return None
 
 
-def _row(annotation: Annotation, image: Image, taxonomy: Any) -> dict[str, Any]:
+class Links:
+    """A row's links, built once per page from url_for's answer for stand-in ids: 500 rows
+    times five url_for calls took about half of the queue's server time."""
+
+    STAND_IN = {"image": "IMAGE-ID", "annotation": "ANNOTATION-ID", "slug": "SITE-SLUG"}
+
+    def __init__(self) -> None:
+        ids = self.STAND_IN
+        self.patterns = {
+            "workspace": url_for(
+                "pages.image", image_id=ids["image"], annotation=ids["annotation"]
+            ),
+            "image": url_for("pages.image", image_id=ids["image"]),
+            "chip": url_for("review.chip", annotation_id=ids["annotation"]),
+            "site": url_for("timeline.site", slug=ids["slug"]),
+            "compare": url_for("compare.compare", left=ids["image"]),
+        }
+
+    def __call__(self, name: str, **values: str) -> str:
+        url = self.patterns[name]
+        for key, value in values.items():
+            url = url.replace(self.STAND_IN[key], quote(value, safe=""))
+        return url
+
+
+def _row(annotation: Annotation, image: Image, taxonomy: Any, links: Links) -> dict[str, Any]:
     label = taxonomy.get(annotation.label)
     feature = annotation.to_feature(label_name=label.name)
+    ids = {"image": annotation.image_id, "annotation": annotation.id}
+    sites = [site.slug for site in image.sites]
     return {
+        "links": {
+            "workspace": links("workspace", **ids),
+            "image": links("image", image=annotation.image_id),
+            "chip": links("chip", annotation=annotation.id),
+            "compare": links("compare", image=annotation.image_id),
+            "sites": [(slug, links("site", slug=slug)) for slug in sites],
+        },
         "feature": feature,
         "size": size(feature["properties"].get("measurements") or {}, label.reference),
         "colour": label.colour,
         "image": image,
-        "sites": [site.slug for site in image.sites],
         "outline": outline(feature["geometry"], annotation.bbox),
     }
 
