@@ -75,13 +75,21 @@ def test_mgrs_round_trip_to_a_metre(point: Point) -> None:
     back = parse(reference)
     metres_per_degree = 111_320
     assert abs(back.lat - point.lat) * metres_per_degree < 1.5
-    assert abs(back.lon - point.lon) * metres_per_degree * max(0.01, math.cos(math.radians(point.lat))) < 1.5
+    assert (
+        abs(back.lon - point.lon) * metres_per_degree * max(0.01, math.cos(math.radians(point.lat)))
+        < 1.5
+    )
     assert mgrs_reference(back) == reference
 
 
 def test_mgrs_spellings() -> None:
     assert mgrs_reference(HMEIMIM) == "36S YE 67759 21519"
-    for text in ["36S YE 67759 21519", "36SYE6775921519", "36sye 67759 21519", " 36S YE6775921519 "]:
+    for text in [
+        "36S YE 67759 21519",
+        "36SYE6775921519",
+        "36sye 67759 21519",
+        " 36S YE6775921519 ",
+    ]:
         assert near(parse(text), HMEIMIM, 2e-5)
     coarse = parse("36S YE 677 215")  # 100 m: the square's corner
     assert abs(coarse.lat - HMEIMIM.lat) < 0.002 and abs(coarse.lon - HMEIMIM.lon) < 0.002
