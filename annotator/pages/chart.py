@@ -2,7 +2,9 @@
 
 No chart library and no script: the page's template writes the SVG from these numbers.
 Time runs left to right in proportion to the capture dates; captures of unknown date
-are left out of the chart (they are still listed on the page).
+are left out of the chart (they are still listed on the page). No series hides another:
+each has its own dash and marker shape, and where several have the same count on a date
+their points (and lines) are spread a few pixels apart around it; the tooltip keeps the count.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ MARGIN_TOP = 14
 MARGIN_BOTTOM = 40
 MAX_SERIES = 8
 MIN_TICK_GAP = 72  # pixels between date labels
+SPREAD = 3.5  # pixels between series that share a count on a date
+DASHES = ("", "7 3", "2 3", "9 3 2 3", "4 4", "12 4", "2 6", "7 3 2 3 2 3")
+MARKERS = ("circle", "square", "triangle", "diamond")
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,34 @@ class Series:
     name: str
     colour: str
     points: tuple[Point, ...]
+    dash: str = ""
+    marker: str = "circle"
 
     @property
     def path(self) -> str:
         return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+    def marker_path(self, point: Point, size: float = 4.0) -> str:
+        """The SVG path of this series' marker at a point (none for a circle)."""
+        x, y = point.x, point.y
+        if self.marker == "square":
+            s = size * 0.85
+            return f"M{x - s:.1f},{y - s:.1f}h{2 * s:.1f}v{2 * s:.1f}h{-2 * s:.1f}Z"
+        if self.marker == "triangle":
+            return f"M{x:.1f},{y - size * 1.1:.1f}L{x + size:.1f},{y + size * 0.8:.1f}" + (
+                f"L{x - size:.1f},{y + size * 0.8:.1f}Z"
+            )
+        if self.marker == "diamond":
+            s = size * 1.15
+            return (
+                f"M{x:.1f},{y - s:.1f}L{x + s:.1f},{y:.1f}L{x:.1f},{y + s:.1f}L{x - s:.1f},{y:.1f}Z"
+            )
+        return ""  # a circle: the template draws a <circle>
+
+    @property
+    def legend_marker(self) -> str:
+        """The marker in the legend's 28 x 12 sample."""
+        return self.marker_path(Point(14, 6, 0, ""), 3.5)
 
 
 @dataclass(frozen=True)
@@ -100,11 +129,18 @@ def timeline_chart(timeline: Timeline, names: dict[str, str], colours: dict[str,
             name=names.get(label, label),
             colour=colours.get(label, "#555555"),
             points=tuple(
-                Point(x_of(stamp), y_of(row.get(label, 0)), row.get(label, 0), _day(capture))
+                Point(
+                    x_of(stamp),
+                    y_of(row.get(label, 0)) + _spread(label, row, drawn),
+                    row.get(label, 0),
+                    _day(capture),
+                )
                 for stamp, row, capture in zip(stamps, counts, dated, strict=True)
             ),
+            dash=DASHES[index % len(DASHES)],
+            marker=MARKERS[index % len(MARKERS)],
         )
-        for label in drawn
+        for index, label in enumerate(drawn)
     )
     y_ticks = tuple(Tick(y_of(v), str(v)) for v in range(0, top_value + 1, step))
     days: dict[str, float] = {}
@@ -126,6 +162,16 @@ def timeline_chart(timeline: Timeline, names: dict[str, str], colours: dict[str,
         tuple(x_ticks),
         len(labels) - len(drawn),
     )
+
+
+def _spread(label: str, row: dict[str, int], drawn: list[str]) -> float:
+    """Pixels to move this series' point on a date so that series sharing its count there
+    sit side by side around it instead of on top of one another."""
+    value = row.get(label, 0)
+    sharing = [other for other in drawn if row.get(other, 0) == value]
+    if len(sharing) < 2:
+        return 0.0
+    return (sharing.index(label) - (len(sharing) - 1) / 2) * SPREAD
 
 
 def _anchor(x: float, right: float) -> str:

@@ -218,7 +218,7 @@ def test_site_page_lists_captures_with_counts_chart_and_compare_form(demo_app: F
     assert "draft, in review, approved" in html
     # the chart: one line per label, one point per dated capture, inline SVG, no script
     assert html.count("<polyline") == len({c["label"] for c in first["counts"] + second["counts"]})
-    assert html.count("<circle") == 2 * html.count("<polyline")
+    assert html.count('class="marker"') == 2 * html.count("<polyline")
     assert "<script" not in html.split("<main", 1)[1]
     assert 'action="/compare"' in html and 'name="left"' in html and 'name="right"' in html
 
