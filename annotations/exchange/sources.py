@@ -324,7 +324,7 @@ def _read_zip(path: Path, name: str, sha256: str, workspace: Workspace) -> Sourc
         return _read_kml(doc, name, sha256, workspace, fmt="kmz")
     for candidate in by_suffix.get(".json", []) + by_suffix.get(".geojson", []):
         data = _load_json(candidate, candidate.name)
-        if _is_stac_item(data) and "labels" in (data.get("assets") or {}):
+        if _is_stac_item(data) and label_asset(data) is not None:
             inner = Workspace(workspace.folder, workspace.max_bytes, origin=folder)
             return _read_stac(data, candidate, name, sha256, inner)
     raise UnreadableSource(
@@ -448,10 +448,13 @@ def _read_geojson(data: Any, path: Path, name: str, sha256: str, fmt: str) -> So
 def _read_stac(
     item: dict[str, Any], path: Path, name: str, sha256: str, workspace: Workspace
 ) -> Source:
-    asset = (item.get("assets") or {}).get("labels")
-    href = asset.get("href") if isinstance(asset, dict) else None
+    asset = label_asset(item)
+    href = asset.get("href") if asset is not None else None
     if not isinstance(href, str):
-        raise UnreadableSource(f"the STAC item {name} has no 'labels' asset with an href")
+        raise UnreadableSource(
+            f"the STAC item {name} has no labels asset with an href (an asset with the role "
+            "'labels', or a GeoJSON asset)"
+        )
     labels = _stage_linked(href, "labels", workspace, name)
     data = _load_json(labels, href)
     source = _read_geojson(data, labels, name, sha256, "stac")
@@ -464,6 +467,28 @@ def _read_stac(
             source.image_hint = _linked_item_id(link.get("href"), workspace, name)
             break
     return source
+
+
+def label_asset(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The asset holding a label item's labels: one with the role `labels`, else one keyed
+    `labels`, else a GeoJSON one (the label extension's own example keys it
+    `vector_labels`)."""
+    assets = item.get("assets")
+    found = [
+        a for a in (assets.values() if isinstance(assets, dict) else []) if isinstance(a, dict)
+    ]
+    keyed = assets.get("labels") if isinstance(assets, dict) else None
+    by_role = [a for a in found if "labels" in (a.get("roles") or [])]
+    geojson = [
+        a
+        for a in found
+        if str(a.get("type", "")).split(";")[0].strip() == "application/geo+json"
+        or str(a.get("href", "")).lower().endswith(".geojson")
+    ]
+    for choice in (by_role, [keyed] if isinstance(keyed, dict) else [], geojson):
+        if choice:
+            return choice[0]
+    return None
 
 
 def _linked_item_id(href: Any, workspace: Workspace, name: str) -> str | None:
