@@ -121,24 +121,6 @@
     });
   });
 
-  // a picker: the approved annotations, offered as the id field's choices
-  var choices = document.getElementById("annotation-choices");
-  if (choices && document.querySelector("form.link-form")) {
-    fetch(root.dataset.annotationsApi + "?status=approved&limit=500",
-          { credentials: "same-origin", headers: { "Accept": "application/geo+json" } })
-      .then(function (response) { return response.ok ? response.json() : { features: [] }; })
-      .then(function (collection) {
-        collection.features.forEach(function (feature) {
-          var option = document.createElement("option");
-          var props = feature.properties;
-          option.value = feature.id;
-          option.label = (props.label_name || props.label) + " · " +
-            (props.observed_at || "date unknown").slice(0, 10) + " · " + feature.id.slice(0, 8);
-          choices.appendChild(option);
-        });
-      });
-  }
-
   // ---- publishing
   var publishButton = document.getElementById("publish");
   if (publishButton) {
