@@ -50,7 +50,21 @@ class Tools(Watched):
     def __init__(self, page: Any, origin: str) -> None:
         super().__init__(page, origin)
         self.sent: list[tuple[str, str]] = []
-        page.on("request", lambda r: self.sent.append((r.method, r.url)))
+        self.asking = 0  # coordinate requests on their way
+        self.most_asking = 0
+        page.on("request", self._sent)
+        page.on("requestfinished", self._answered)
+        page.on("requestfailed", self._answered)
+
+    def _sent(self, request: Any) -> None:
+        self.sent.append((request.method, request.url))
+        if "/images/coordinates" in request.url:
+            self.asking += 1
+            self.most_asking = max(self.most_asking, self.asking)
+
+    def _answered(self, request: Any) -> None:
+        if "/images/coordinates" in request.url:
+            self.asking -= 1
 
 
 @pytest.fixture
@@ -384,6 +398,17 @@ def test_the_cursor_in_each_notation_remembered(demo: Demo, tools: Tools) -> Non
     expect(cursor).to_have_text(re.compile(r"^MGRS 36S YE \d{5} \d{5}$"))
     shown = parse((cursor.text_content() or "").removeprefix("MGRS "))
     assert abs(shown.lat - here.lat) < 2e-5 and abs(shown.lon - here.lon) < 2e-5
+    # a sweep of the mouse: one request at a time, and the readout ends where the mouse did
+    for step in range(40):
+        page.mouse.move(box["x"] + x + step * 5, box["y"] + y - step * 3, steps=1)
+    x, y = x + 39 * 5, y - 39 * 3
+    page.wait_for_function("() => !document.getElementById('cursor').dataset.asking")
+    here = under_mouse()
+    shown = parse((cursor.text_content() or "").removeprefix("MGRS "))
+    assert abs(shown.lat - here.lat) < 2e-5 and abs(shown.lon - here.lon) < 2e-5
+    assert tools.most_asking == 1
+    asked = sum(1 for _, url in tools.sent if "/images/coordinates" in url)
+    assert 2 <= asked <= 42, asked
 
     page.reload()
     wait_for_annotations(page)

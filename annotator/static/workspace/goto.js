@@ -42,9 +42,11 @@
     var at = wanted;
     wanted = null;
     asking = true;
+    cursor.dataset.asking = "yes";
     var query = "?lat=" + at.lat.toFixed(7) + "&lon=" + at.lng.toFixed(7);
     AW.request("GET", url + query).then(function (answer) {
       asking = false;
+      cursor.dataset.asking = "";
       if (format === "mgrs") {
         cursor.textContent = answer.ok ? "MGRS " + (answer.data.mgrs || "none here") : "MGRS: " + answer.message;
       }
