@@ -21,7 +21,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
-from sqlalchemy import ColumnElement, or_, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from annotations.annotation import Actor, Annotation, check_version, may_edit
@@ -121,48 +121,77 @@ def search_box(geometry: BaseGeometry, distance: float) -> tuple[float, float, f
     return west - lon, south - lat, east + lon, north + lat
 
 
-def _overlapping(session: Session, box: tuple[float, float, float, float]) -> ColumnElement[bool]:
-    """Annotations whose boxes meet `box`, found through the backend's spatial index."""
-    west, south, east, north = box
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        clause = text(
-            "annotations.rowid IN (SELECT id FROM annotations_rtree WHERE min_lon <= :east "
-            "AND max_lon >= :west AND min_lat <= :north AND max_lat >= :south)"
-        )
-    elif dialect == "postgresql":
-        clause = text("annotations.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)")
-    else:
-        return Annotation.overlapping(box)
-    bound = clause.bindparams(west=west, south=south, east=east, north=north)
-    return bound  # type: ignore[return-value]
+#: per backend, the live annotations of the image other than this one (and not already marked
+#: one object with it, either way round) whose boxes meet :west..:north, found through the
+#: spatial index; on SQLite the R*Tree drives the join (CROSS JOIN keeps that order), so however
+#: many annotations an image holds, only those near the new one are read
+CANDIDATES = {
+    "sqlite": text(
+        "SELECT a.id, a.label, a.geometry_geojson FROM annotations_rtree r "
+        "CROSS JOIN annotations a ON a.rowid = r.id "
+        "WHERE r.min_lon <= :east AND r.max_lon >= :west AND r.min_lat <= :north "
+        "AND r.max_lat >= :south "
+        "AND a.image_id = :image AND a.id != :me AND a.deleted_at IS NULL "
+        "AND a.status IN ('draft', 'in_review', 'approved') "
+        "AND (a.same_as IS NULL OR a.same_as != :me) AND a.id != :partner"
+    ),
+    "postgresql": text(
+        "SELECT a.id, a.label, a.geometry_geojson FROM annotations a "
+        "WHERE a.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326) "
+        "AND a.image_id = :image AND a.id != :me AND a.deleted_at IS NULL "
+        "AND a.status IN ('draft', 'in_review', 'approved') "
+        "AND (a.same_as IS NULL OR a.same_as != :me) AND a.id != :partner"
+    ),
+}
+BY_COLUMNS = text(
+    "SELECT a.id, a.label, a.geometry_geojson FROM annotations a "
+    "WHERE a.min_lon <= :east AND a.max_lon >= :west AND a.min_lat <= :north "
+    "AND a.max_lat >= :south "
+    "AND a.image_id = :image AND a.id != :me AND a.deleted_at IS NULL "
+    "AND a.status IN ('draft', 'in_review', 'approved') "
+    "AND (a.same_as IS NULL OR a.same_as != :me) AND a.id != :partner"
+)
 
 
-def candidates(session: Session, annotation: Annotation, distance: float) -> list[Annotation]:
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    label: str
+    geometry: BaseGeometry
+
+
+def candidates(
+    session: Session, annotation: Annotation, geometry: BaseGeometry, distance: float
+) -> list[Candidate]:
     """Live annotations on the same image whose boxes meet this one's (grown by `distance`
     for points and lines), other than itself and those already marked the same object."""
-    geometry = annotation.geometry
-    query = select(Annotation).where(
-        _overlapping(session, search_box(geometry, distance)),
-        Annotation.image_id == annotation.image_id,
-        Annotation.id != annotation.id,
-        Annotation.deleted_at.is_(None),
-        Annotation.status.in_(CHECKED_STATUSES),
+    session.flush()  # an edit's new shape is in the indexes before it is looked up
+    west, south, east, north = search_box(geometry, distance)
+    statement = CANDIDATES.get(session.get_bind().dialect.name, BY_COLUMNS)
+    rows = session.execute(
+        statement,
+        {
+            "west": west,
+            "south": south,
+            "east": east,
+            "north": north,
+            "image": annotation.image_id,
+            "me": annotation.id,
+            "partner": annotation.same_as or "",
+        },
     )
-    # a pair already marked one object is not offered again, either way round
-    query = query.where(or_(Annotation.same_as.is_(None), Annotation.same_as != annotation.id))
-    if annotation.same_as is not None:
-        query = query.where(Annotation.id != annotation.same_as)
-    return list(session.scalars(query))
+    return [
+        Candidate(row.id, row.label, shapely.from_geojson(row.geometry_geojson)) for row in rows
+    ]
 
 
 def find_duplicates(
     session: Session, annotation: Annotation, thresholds: Thresholds
 ) -> list[Duplicate]:
     """Possible duplicates of `annotation` (saved, flushed) on its image, likeliest first."""
-    geometry = annotation.geometry
+    geometry = shapely.from_geojson(annotation.geometry_geojson)
     found: list[Duplicate] = []
-    for other in candidates(session, annotation, thresholds.distance_m):
+    for other in candidates(session, annotation, geometry, thresholds.distance_m):
         if not compatible(annotation.label, other.label):
             continue
         shape = other.geometry

@@ -148,6 +148,16 @@ def test_story_outputs(tmp_path: Path) -> None:
     assert re.search(r"\| verify_bundle \| \d+ ms \| \d+ ms \| 0 B \|", part)  # no problems
 
 
+def test_duplicates(tmp_path: Path) -> None:
+    if postgis_missing() and not CI:
+        pytest.skip(f"PostGIS is not installed: {postgis_missing()}")
+    part = section(smoke("duplicates", tmp_path), "duplicates")
+    assert headings(part) == ["### Duplicate check on save"]
+    for backend in ("SQLite", "PostGIS"):
+        # half of the 10 saves with the check are a second box on an object: each warns
+        assert re.search(rf"\| {backend} \| 400 \| [0-9.]+ / [0-9.]+ ms \|.*\| 5 of 10 \|", part)
+
+
 def test_timeline(tmp_path: Path) -> None:
     part = section(smoke("timeline", tmp_path), "timeline")
     assert headings(part) == ["### Site timeline counts"]

@@ -2,7 +2,9 @@
 An-124 that is annotated already; the save's answer warns and the panel shows it with "Same
 object as this one", "Different objects" and "Show it"; marking it the same object keeps the
 site page's count of An-124s on that capture where it was, with "(1 merged)"; "Different
-objects" dismisses it. The console stays clean: no errors, no 4xx/5xx answers."""
+objects" dismisses it. A "still there" copy on the compare page onto a capture that has the
+object warns too, and its link opens the workspace with the warning, to mark it there. The
+console stays clean: no errors, no 4xx/5xx answers."""
 
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import expect
+from shapely.geometry import shape
 
+from annotations.duplicates import compatible, iou, is_area
 from tests.browser.conftest import open_signed_in
 from tests.browser.screens import screenshot_on_failure
 from tests.browser.test_workspace import (
@@ -26,6 +31,7 @@ from tests.browser.test_workspace import (
     served_demo,
     wait_for_annotations,
 )
+from tests.conftest import token_for
 
 AN_124 = "aircraft.transport.an-124"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "duplicate-warning.png"
@@ -143,4 +149,72 @@ def test_different_objects_dismisses_the_warning(demo: Demo, browser: Any) -> No
         stored = demo.api("GET", f"/api/v1/annotations/{second}", "viewer").get_json()
         assert stored["properties"]["same_as"] is None
     assert problems == [], problems
+    page.close()
+
+
+@pytest.fixture
+def app(demo_app: Flask) -> Flask:
+    """The live server of the compare test runs on a fresh copy of the demo."""
+    return demo_app
+
+
+def warns_on_copy(app: Flask, left: str, right: str) -> tuple[str, str]:
+    """A left annotation whose copy onto the right capture meets one there: (it, that one)."""
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token_for(app, 'viewer')}"}
+
+    def features(image_id: str) -> list[dict[str, Any]]:
+        url = f"/api/v1/annotations?image={image_id}&limit=1000"
+        found: list[dict[str, Any]] = client.get(url, headers=headers).get_json()["features"]
+        return found
+
+    there = features(right)
+    for feature in features(left):
+        mine = shape(feature["geometry"])
+        for other in there:
+            theirs = shape(other["geometry"])
+            if (
+                compatible(feature["properties"]["label"], other["properties"]["label"])
+                and is_area(mine)
+                and is_area(theirs)
+                and iou(mine, theirs) >= 0.5
+            ):
+                return str(feature["id"]), str(other["id"])
+    raise AssertionError("the demo's two Hmeimim captures share no annotated object")
+
+
+def test_a_still_there_copy_onto_a_capture_with_the_object_warns_and_links_to_marking_it(
+    app: Flask, live_server: str, browser: Any
+) -> None:
+    timeline = app.test_client().get(
+        "/api/v1/sites/hmeimim/timeline",
+        headers={"Authorization": f"Bearer {token_for(app, 'viewer')}"},
+    )
+    dates = {c["captured_at"][:10]: c["image_id"] for c in timeline.get_json()["captures"]}
+    left, right = dates["2024-12-10"], dates["2024-12-13"]
+    source, existing = warns_on_copy(app, left, right)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = watch(page)
+    with screenshot_on_failure(page, "duplicates-copy"):
+        open_signed_in(
+            page, live_server, f"/compare?left={left}&right={right}&mode=side", "analyst"
+        )
+        page.wait_for_selector("body[data-left-annotations=loaded]", state="attached")
+        page.locator(f"path.annotation-left[data-annotation-id='{source}']").click(force=True)
+        page.wait_for_selector(".annotation-popup button.copy-to-other").click()
+        page.wait_for_selector("body[data-last-copy]", state="attached")
+        copied = str(page.get_attribute("body", "data-last-copy"))
+        expect(page.locator("#message")).to_contain_text("Possible duplicate: that capture has")
+        page.locator("#message a.duplicate-link").click()
+        page.wait_for_selector(f"body[data-opened='{copied}']", state="attached", timeout=20000)
+        warning = page.locator(f".duplicate-warning[data-annotation='{existing}']")
+        expect(warning).to_be_visible()
+        warning.locator(".same-object-yes").click()
+        expect(page.locator("#same-object")).to_contain_text("The same object as the")
+    assert problems == [], problems
+    stored = app.test_client().get(
+        f"/api/v1/annotations/{copied}",
+        headers={"Authorization": f"Bearer {token_for(app, 'viewer')}"},
+    )
+    assert stored.get_json()["properties"]["same_as"] == existing
     page.close()
