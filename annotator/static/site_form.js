@@ -18,6 +18,7 @@
       .addTo(map);
   }
   L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
+  startView();  // layers are added to a map that has its view
   var context = L.featureGroup().addTo(map);
   data.captures.forEach(function (capture) {
     var b = capture.bounds;
@@ -40,6 +41,28 @@
     tip.textContent = site.name;
     shape.bindTooltip(tip, { sticky: true });
   });
+
+  function startView() {  // the site's area or circle, else every capture and site, else the world
+    var bounds = null;
+    var extend = function (geometry) {
+      try {
+        var more = L.geoJSON(geometry).getBounds();
+        if (more.isValid()) bounds = bounds ? bounds.extend(more) : more;
+      } catch (error) { /* a pasted text that is not GeoJSON: the server says so */ }
+    };
+    var x = parseFloat(lon.value), y = parseFloat(lat.value), r = parseFloat(radius.value);
+    var mode = form.querySelector("input[name=shape]:checked").value;
+    if (mode === "area" && area.value.trim()) {
+      try { extend(JSON.parse(area.value)); } catch (error) { /* as above */ }
+    } else if (mode === "circle" && isFinite(x) && isFinite(y) && Math.abs(y) <= 90) {
+      bounds = L.latLng(y, x).toBounds(2 * (isFinite(r) && r > 0 ? r : 3000));
+    }
+    if (bounds) { map.fitBounds(bounds.pad(0.3)); return; }
+    data.captures.forEach(function (capture) { extend(capture.footprint); });
+    data.sites.forEach(function (site) { extend(site.area); });
+    if (bounds) map.fitBounds(bounds.pad(0.1));
+    else map.setView([20, 0], 2);
+  }
 
   var STYLE = { color: "#0b5cad", weight: 2, fillOpacity: 0.12 };
   var circle = null, drawn = null;
@@ -65,8 +88,7 @@
     if (drawn) map.removeLayer(drawn);
     drawn = layer;
     drawn.setStyle(STYLE);
-    drawn.pm.enable({ allowSelfIntersection: true, snappable: false });
-    drawn.on("pm:edit", function () { writeArea(); describe(); });
+    editable(drawn);
     writeArea();
   }
 
@@ -83,8 +105,19 @@
     drawn = layers[0];
     map.addLayer(drawn);
     drawn.setStyle(STYLE);
-    drawn.pm.enable({ allowSelfIntersection: true, snappable: false });
-    drawn.on("pm:edit", function () { writeArea(); describe(); });
+    editable(drawn);
+  }
+
+  function enableEditing(layer) {  // corner handles need the map's view: once it has one
+    map.whenReady(function () {
+      if (layer !== drawn || !map.hasLayer(layer)) return;
+      layer.pm.enable({ allowSelfIntersection: true, snappable: false });
+    });
+  }
+
+  function editable(layer) {
+    enableEditing(layer);
+    layer.on("pm:edit", function () { writeArea(); describe(); });
   }
 
   function describe() {
@@ -112,7 +145,7 @@
         removalMode: false, rotateMode: false, drawPolygon: true, drawRectangle: true
       });
       if (circle) { map.removeLayer(circle); circle = null; }
-      if (drawn) map.addLayer(drawn);
+      if (drawn) { map.addLayer(drawn); enableEditing(drawn); }
     } else {
       map.pm.removeControls();
       if (drawn) map.removeLayer(drawn);
@@ -140,15 +173,6 @@
 
   readArea();
   setMode();
-  var focus = drawn ? drawn.getBounds()
-    : circle ? circle.getLatLng().toBounds(2 * number(radius)) : null;
-  if (focus && focus.isValid()) {
-    map.fitBounds(focus.pad(0.3));
-  } else if (context.getLayers().length) {
-    map.fitBounds(context.getBounds().pad(0.1));
-  } else {
-    map.setView([20, 0], 2);
-  }
   document.body.dataset.siteMap = "ready";
   window.siteFormMap = map;
 })();
