@@ -3,9 +3,10 @@
 Built from the history that already exists (annotation `Revision`s; the `Change`s of reports,
 claims, events, links and publications) and the comments. Nothing is stored for the feed.
 
-Entries of the three sources are ordered by (time, source rank, id), newest first; a page's
-cursor is the last entry's key, and each source is asked only for what comes after it, so
-many entries at one instant (an import) still page through without gaps or repeats.
+Each source is read newest first by id (its primary key, so a page costs the same however
+long the history); the sources interleave by time. A page's cursor holds, per source, the id
+the next page starts below, so many entries at one instant (an import) still page through
+without gaps or repeats.
 
 What the role may not see is not in the feed: links to, and talk on, reports hidden from it.
 """
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from annotations.annotation import Annotation
@@ -59,27 +60,41 @@ CHANGE_VERBS = {
 
 @dataclass(frozen=True, order=True)
 class Key:
-    """Where an entry stands in a feed: later time first, then higher rank, then higher id."""
+    """How entries of different sources interleave: later time first, then higher rank, then
+    higher id. Within a source, entries come in id order (newest first), so a page stops at
+    an id in each source (`Cursor`) and the next one starts below it: no gaps, no repeats."""
 
     at: datetime
     rank: int
     id: int
 
+
+#: a cursor's place for a source not yet read from (no bound)
+OPEN = "x"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Per source (revisions, changes, comments): the id the next page starts below, None
+    for no bound yet; 0 when that source has nothing more."""
+
+    bounds: tuple[int | None, int | None, int | None] = (None, None, None)
+
     def text(self) -> str:
-        micros = round(self.at.timestamp() * 1_000_000)
-        return f"{micros}.{self.rank}.{self.id}"
+        return ".".join(OPEN if b is None else str(b) for b in self.bounds)
 
     @classmethod
-    def parse(cls, value: str) -> Key:
+    def parse(cls, value: str | None) -> Cursor:
+        if not value:
+            return cls()
         parts = value.split(".")
-        if len(parts) != 3 or not all(p.isdigit() and len(p) <= 20 for p in parts):
+        if len(parts) != 3 or not all(p == OPEN or (p.isdigit() and len(p) <= 12) for p in parts):
             raise InvalidInput("cursor must be the 'next' of a page of this feed")
-        micros, rank, identifier = (int(p) for p in parts)
-        try:
-            at = datetime.fromtimestamp(micros / 1_000_000, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise InvalidInput("cursor must be the 'next' of a page of this feed") from None
-        return cls(at, rank, identifier)
+        a, b, c = (None if p == OPEN else int(p) for p in parts)
+        return cls((a, b, c))
+
+    def bound(self, rank: int) -> int | None:
+        return self.bounds[rank]
 
 
 @dataclass(frozen=True)
@@ -99,15 +114,10 @@ def page_size(limit: int | None) -> int:
     return limit
 
 
-def before(key: Key | None, at: Any, id_column: Any, rank: int) -> list[ColumnElement[bool]]:
-    """The SQL condition 'comes after the cursor' (older) for a source of this rank."""
-    if key is None:
-        return []
-    if rank < key.rank:
-        return [at <= key.at]
-    if rank > key.rank:
-        return [at < key.at]
-    return [or_(at < key.at, and_(at == key.at, id_column < key.id))]
+def before(cursor: Cursor, id_column: Any, rank: int) -> list[ColumnElement[bool]]:
+    """The SQL condition 'comes after the cursor' (older) for the source of this rank."""
+    bound = cursor.bound(rank)
+    return [] if bound is None else [id_column < bound]
 
 
 def _iso(value: datetime) -> str:
@@ -121,8 +131,7 @@ def _snippet(text: str | None) -> str | None:
 
 
 def _entry(key: Key, item: str, actor: str, verb: str, **rest: Any) -> dict[str, Any]:
-    head = {"item": item, "cursor": key.text(), "at": _iso(key.at), "actor": actor, "verb": verb}
-    return head | rest
+    return {"item": item, "at": _iso(key.at), "actor": actor, "verb": verb} | rest
 
 
 def status_in(snapshot: str | None) -> str | None:
@@ -133,9 +142,21 @@ def status_in(snapshot: str | None) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _revisions(session: Session, query: Any, key: Key | None, limit: int) -> list[Any]:
-    query = query.where(*before(key, Revision.at, Revision.id, REVISION))
-    rows = session.execute(query.order_by(Revision.at.desc(), Revision.id.desc()).limit(limit))
+def _revisions(session: Session, ids: Any, cursor: Cursor, limit: int) -> list[Any]:
+    """`ids` selects Revision.id; the newest `limit` below the cursor, with their labels."""
+    chosen = list(
+        session.scalars(
+            ids.where(*before(cursor, Revision.id, REVISION))
+            .order_by(Revision.id.desc())
+            .limit(limit)
+        )
+    )
+    rows = session.execute(
+        select(Revision, Annotation.label, Annotation.image_id)
+        .join(Annotation, Annotation.id == Revision.annotation_id)
+        .where(Revision.id.in_(chosen))
+        .order_by(Revision.id.desc())
+    )
     found = []
     for revision, label, image_id in rows:
         verb = REVISION_VERBS.get(revision.action, revision.action)
@@ -175,12 +196,12 @@ def _describe(change: Change) -> str | None:
 
 
 def _changes(
-    session: Session, condition: ColumnElement[bool], key: Key | None, limit: int
+    session: Session, condition: ColumnElement[bool], cursor: Cursor, limit: int
 ) -> list[Any]:
     query = (
         select(Change)
-        .where(condition, *before(key, Change.at, Change.id, CHANGE))
-        .order_by(Change.at.desc(), Change.id.desc())
+        .where(condition, *before(cursor, Change.id, CHANGE))
+        .order_by(Change.id.desc())
         .limit(limit)
     )
     found = []
@@ -195,12 +216,12 @@ def _changes(
     return found
 
 
-def _comments(session: Session, query: Select[Any], key: Key | None, limit: int) -> list[Any]:
-    query = query.where(
-        Comment.withdrawn_at.is_(None), *before(key, Comment.created_at, Comment.id, COMMENT)
-    )
+def _comments(session: Session, ids: Any, cursor: Cursor, limit: int) -> list[Any]:
+    """`ids` selects Comment.id; the newest `limit` shown below the cursor."""
+    ids = ids.where(Comment.withdrawn_at.is_(None), *before(cursor, Comment.id, COMMENT))
+    chosen = list(session.scalars(ids.order_by(Comment.id.desc()).limit(limit)))
     rows = session.scalars(
-        query.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+        select(Comment).where(Comment.id.in_(chosen)).order_by(Comment.id.desc())
     )
     found = []
     for comment in rows:
@@ -223,11 +244,47 @@ def _comments(session: Session, query: Select[Any], key: Key | None, limit: int)
     return found
 
 
-def _merge(parts: list[list[Any]], limit: int) -> Page:
-    merged = sorted((pair for part in parts for pair in part), key=lambda p: p[0], reverse=True)
-    page = merged[:limit]
-    more = len(merged) > limit
-    return Page([entry for _k, entry in page], page[-1][0].text() if more and page else None)
+#: past this many annotations, a site's (or a person's) history is read newest first with a
+#: check per entry, not gathered from its annotations and sorted
+DENSE = 2000
+
+
+def dense(session: Session, query: Any) -> bool:
+    capped = select(func.count()).select_from(query.limit(DENSE).subquery())
+    return (session.scalar(capped) or 0) >= DENSE
+
+
+def merge(
+    parts: dict[int, list[tuple[Key, dict[str, Any]]]], limit: int, cursor: Cursor
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Interleave the sources (each fetched newest first, `limit + 1` at most) by `Key`,
+    keeping each source's own order; the entries of the page and the next page's cursor."""
+    heads = dict.fromkeys(parts, 0)
+    page: list[dict[str, Any]] = []
+    while len(page) < limit:
+        waiting = [(parts[rank][i][0], rank) for rank, i in heads.items() if i < len(parts[rank])]
+        if not waiting:
+            break
+        _key, rank = max(waiting)
+        page.append(parts[rank][heads[rank]][1])
+        heads[rank] += 1
+    bounds = list(cursor.bounds)
+    more = False
+    for rank, fetched in parts.items():
+        used = heads[rank]
+        if used < len(fetched):
+            more = True
+        if used:
+            bounds[rank] = fetched[used - 1][0].id
+        if used == len(fetched) and len(fetched) <= limit:
+            bounds[rank] = 0  # nothing left in this source
+    a, b, c = bounds
+    return page, Cursor((a, b, c)).text() if more else None
+
+
+def _page(parts: dict[int, list[Any]], size: int, cursor: Cursor) -> Page:
+    entries, after = merge(parts, size, cursor)
+    return Page(entries, after)
 
 
 def site_feed(
@@ -236,32 +293,29 @@ def site_feed(
     """Annotations made, edited, submitted, reviewed and talked about on the site's captures;
     its events; links of those to reports the role may see, and those reports' publications."""
     size = page_size(limit)
-    key = Key.parse(cursor) if cursor else None
+    place = Cursor.parse(cursor)
     on_site = select(SiteImage.image_id).where(SiteImage.site_id == site.id)
-    annotations = select(Annotation.id).where(Annotation.image_id.in_(on_site))
     events = select(Event.id).where(Event.site_id == site.id)
+    # links are few: found from their side (an annotation on the site, or an event of it)
+    site_image = and_(SiteImage.image_id == Annotation.image_id, SiteImage.site_id == site.id)
+    annotation_on_site = exists(
+        select(Annotation.id).join(SiteImage, site_image).where(Annotation.id == Link.annotation_id)
+    )
+    event_of_site = exists(
+        select(Event.id).where(Event.id == Link.event_id, Event.site_id == site.id)
+    )
+    site_links = (
+        select(Link.id, Link.report_id, Link.removed_at)
+        .where(or_(annotation_on_site, event_of_site))
+        .subquery()
+    )
     links = (
-        select(Link.id)
-        .join(Report, Report.id == Link.report_id)
-        .where(
-            or_(Link.annotation_id.in_(annotations), Link.event_id.in_(events)), *visible_to(role)
-        )
-    )
-    revisions = (
-        select(Revision, Annotation.label, Annotation.image_id)
-        .join(Annotation, Annotation.id == Revision.annotation_id)
-        .where(Annotation.image_id.in_(on_site))
-    )
-    comments = (
-        select(Comment)
-        .join(Annotation, Annotation.id == Comment.annotation_id)
-        .where(Annotation.image_id.in_(on_site), Annotation.deleted_at.is_(None))
+        select(site_links.c.id)
+        .join(Report, Report.id == site_links.c.report_id)
+        .where(*visible_to(role))
     )
     # publications of the reports (the role may see) that rest on the site's work
-    resting = select(Link.report_id).where(
-        Link.removed_at.is_(None),
-        or_(Link.annotation_id.in_(annotations), Link.event_id.in_(events)),
-    )
+    resting = select(site_links.c.report_id).where(site_links.c.removed_at.is_(None))
     publications = (
         select(Publication.id)
         .join(Report, Report.id == Publication.report_id)
@@ -273,21 +327,44 @@ def site_feed(
         and_(Change.subject == "site", Change.subject_id == site.id),
         and_(Change.subject == "publication", Change.subject_id.in_(publications)),
     )
-    return _merge(
-        [
-            _revisions(session, revisions, key, size + 1),
-            _changes(session, changes, key, size + 1),
-            _comments(session, comments, key, size + 1),
-        ],
-        size,
-    )
+    if dense(session, select(Annotation.id).where(Annotation.image_id.in_(on_site))):
+        # most of the history is this site's: walk it newest first, keeping the site's
+        on_this_site = select(Annotation.id).where(Annotation.image_id.in_(on_site))
+        revisions = select(Revision.id).where(
+            exists(on_this_site.where(Annotation.id == Revision.annotation_id))
+        )
+        comments = select(Comment.id).where(
+            exists(
+                on_this_site.where(
+                    Annotation.id == Comment.annotation_id, Annotation.deleted_at.is_(None)
+                )
+            )
+        )
+    else:
+        # a small site: its annotations first, then their history
+        revisions = (
+            select(Revision.id)
+            .join(Annotation, Annotation.id == Revision.annotation_id)
+            .where(Annotation.image_id.in_(on_site))
+        )
+        comments = (
+            select(Comment.id)
+            .join(Annotation, Annotation.id == Comment.annotation_id)
+            .where(Annotation.image_id.in_(on_site), Annotation.deleted_at.is_(None))
+        )
+    parts = {
+        REVISION: _revisions(session, revisions, place, size + 1),
+        CHANGE: _changes(session, changes, place, size + 1),
+        COMMENT: _comments(session, comments, place, size + 1),
+    }
+    return _page(parts, size, place)
 
 
 def report_feed(session: Session, report: Report, cursor: str | None, limit: int | None) -> Page:
     """The report's own changes, its claims', links' and publications', and the talk on its
     claims. The caller has checked the role may see the report."""
     size = page_size(limit)
-    key = Key.parse(cursor) if cursor else None
+    place = Cursor.parse(cursor)
     claims = select(Claim.id).where(Claim.report_id == report.id)
     links = select(Link.id).where(Link.report_id == report.id)
     publications = select(Publication.id).where(Publication.report_id == report.id)
@@ -298,11 +375,12 @@ def report_feed(session: Session, report: Report, cursor: str | None, limit: int
         and_(Change.subject == "publication", Change.subject_id.in_(publications)),
     )
     comments = (
-        select(Comment)
+        select(Comment.id)
         .join(Claim, Claim.id == Comment.claim_id)
         .where(Comment.report_id == report.id, Claim.deleted_at.is_(None))
     )
-    return _merge(
-        [_changes(session, changes, key, size + 1), _comments(session, comments, key, size + 1)],
-        size,
-    )
+    parts = {
+        CHANGE: _changes(session, changes, place, size + 1),
+        COMMENT: _comments(session, comments, place, size + 1),
+    }
+    return _page(parts, size, place)

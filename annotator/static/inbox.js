@@ -37,7 +37,8 @@
   }
 
   function showUnread(count) {
-    document.getElementById("inbox-count").textContent = count ? count + " unread" : "all read";
+    var shown = count >= 100 ? "99+" : String(count);
+    document.getElementById("inbox-count").textContent = count ? shown + " unread" : "all read";
     var nav = document.getElementById("nav-inbox");
     var badge = document.getElementById("inbox-unread");
     if (!count) { if (badge) badge.remove(); return; }
@@ -47,7 +48,7 @@
       nav.appendChild(document.createTextNode(" "));
       nav.appendChild(badge);
     }
-    badge.textContent = String(count);
+    badge.textContent = shown;
     badge.setAttribute("aria-label", count + " unread");
   }
 

@@ -277,3 +277,33 @@ def test_the_inbox_reviews_mentions_waiting_and_marking_read(room: Newsroom) -> 
     people = room.call("GET", "/api/v1/people?q=SEC", "viewer").get_json()["people"]
     assert people == [{"name": "second.analyst", "role": "analyst"}]
     assert room.call("GET", "/api/v1/people?q=%25", "viewer").get_json()["people"] == []
+
+
+def test_both_ways_of_reading_a_long_history_give_the_same_pages(
+    room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past feed.DENSE annotations a site's (or a person's) history is read newest first with
+    a check per entry; under it, gathered from the annotations. The pages are the same."""
+    from annotations.discussion import feed
+
+    for offset in (0, 20, 40):
+        made = room.annotation("rejected", offset_m=offset)
+        answer = comment(room, f"/api/v1/annotations/{made['id']}", "@analyst why", "editor")
+        assert answer.status_code == 201
+    room.annotation("in_review", offset_m=60)
+
+    def pages(path: str, user: str) -> list[list[str]]:
+        found, cursor = [], ""
+        while True:
+            page = room.call("GET", f"{path}?limit=2{cursor}", user).get_json()
+            found.append([e["item"] for e in page.get("entries", page.get("items", []))])
+            if page["next"] is None:
+                return found
+            cursor = f"&cursor={page['next']}"
+
+    gathered = (pages(SITE, "viewer"), pages("/api/v1/inbox", "analyst"))
+    counted = inbox(room, "analyst")["unread"]
+    monkeypatch.setattr(feed, "DENSE", 1)
+    assert (pages(SITE, "viewer"), pages("/api/v1/inbox", "analyst")) == gathered
+    assert inbox(room, "analyst")["unread"] == counted == 6
+    assert sum(len(p) for p in gathered[1]) == 6

@@ -70,6 +70,9 @@ def test_an_editor_quotes_links_and_publishes(
         page.wait_for_selector(".claim li.link")
         assert "supports" in page.inner_text(".claim li.link").lower()
         assert "both noses open" in page.inner_text(".claim li.link")
+        row = " ".join(page.inner_text(".claim li.link").split())
+        assert "Antonov An-124 Ruslan on the 2024-12-13 capture" in row
+        assert approved["id"][:8] not in row, "named, not an id"
 
         page.click("#publish")
         page.wait_for_selector("#publish-problems li")
@@ -78,9 +81,9 @@ def test_an_editor_quotes_links_and_publishes(
         assert waiting["id"] not in page.inner_text("#publish-message"), "named, not an id"
         assert "cannot be published" in page.inner_text("#publish-message")
         with page.expect_navigation():  # the page reloads once the link is gone
-            page.locator(f"li.link:has-text('{waiting['id'][:8]}') button.unlink").click()
+            page.locator(f"li.link[data-annotation='{waiting['id']}'] button.unlink").click()
         page.wait_for_load_state("load")
-        assert page.locator(f"li.link:has-text('{waiting['id'][:8]}')").count() == 0
+        assert page.locator(f"li.link[data-annotation='{waiting['id']}']").count() == 0
 
         page.click("#publish")
         page.wait_for_selector("#embed-link")

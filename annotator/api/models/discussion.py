@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from annotations.discussion.comments import BODY_MAX
 from annotations.discussion.feed import PAGE_MAX
-from annotations.discussion.inbox import MARK_MAX
+from annotations.discussion.inbox import MARK_MAX, UNREAD_CAP
 from annotator.api.contract import invalid, refuse
 
 DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -58,7 +58,7 @@ class FeedPageQuery(BaseModel):
 
     limit: int | None = Field(default=None, ge=1, le=PAGE_MAX, description="Entries per page.")
     cursor: str | None = Field(
-        default=None, max_length=80, description="The `next` of the page before."
+        default=None, max_length=80, description="The `next` of the page before (opaque)."
     )
 
 
@@ -73,7 +73,6 @@ class FeedEntry(BaseModel):
     """One thing that happened, from the history or a comment."""
 
     item: str = Field(description="'revision:<id>', 'change:<id>' or 'comment:<id>'.")
-    cursor: str
     at: DateTime
     actor: str
     verb: str = Field(
@@ -96,7 +95,6 @@ class Feed(BaseModel):
 class InboxItem(BaseModel):
     item: str = Field(description="'revision:<id>', 'comment:<id>' or 'review:<id>-v<n>'.")
     kind: Literal["reviewed", "mention", "on your annotation", "waiting"]
-    cursor: str | None = None
     at: DateTime
     actor: str
     verb: str
@@ -116,7 +114,12 @@ class InboxWaiting(BaseModel):
 
 
 class Inbox(BaseModel):
-    unread: int = Field(description="Items not marked read, waiting ones included.")
+    unread: int = Field(
+        ge=0,
+        le=UNREAD_CAP,
+        description=f"Items not marked read, waiting ones included; counted up to {UNREAD_CAP} "
+        "(the nav then shows 99+).",
+    )
     items: list[InboxItem] = Field(description="Reviews of my work and talk to me, newest first.")
     next: str | None
     waiting: InboxWaiting
