@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from annotations.errors import AnnotationError, InvalidInput
-from annotations.exchange import gdal, kml, ml, stac
+from annotations.exchange import gdal, geopackage, kml, ml, stac
 from annotations.exchange.gdal import GEOJSON
 from annotations.exchange.selection import Selection, check
 from annotations.exchange.spec import Format
@@ -30,16 +30,18 @@ FORMATS: dict[str, Format] = {
         GEOJSON,
         Format(
             "gpkg",
-            "GeoPackage",
+            "GeoPackage 1.2 (a layer per geometry type, styled by label colour)",
             ".gpkg",
             "application/geopackage+sqlite3",
-            gdal.write_gdal,
+            geopackage.write_geopackage,
             "GPKG",
+            # 1.2: what GDAL 3.6 / QGIS 3.22 and ArcGIS read in full; nothing here needs 1.4
+            dataset_options={"VERSION": "1.2"},
             layer_options={"SPATIAL_INDEX": "YES"},
         ),
         Format(
             "shp",
-            "Shapefile (zip: one .shp per geometry type, .prj, .cpg, fields.txt)",
+            "Shapefile (zip: one .shp per geometry type, .prj, .cpg, .qml, fields.txt)",
             ".zip",
             "application/zip",
             gdal.write_shapefile,

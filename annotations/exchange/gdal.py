@@ -25,8 +25,9 @@ from annotations.exchange.columns import COLUMNS, SHORT_NAMES, field_mapping_tex
 from annotations.exchange.selection import Batch, Selection, batches
 from annotations.exchange.spec import Format
 from annotations.exchange.spreadsheet import csv_text, neutralise_batch
+from annotations.exchange.styles import SYMBOLS, qml
 
-WGS84 = "OGC:CRS84"  # lon/lat order, as RFC 7946 and every GIS expects
+WGS84 = "OGC:CRS84"  # lon/lat order by definition, as RFC 7946 has it
 LAYER = "annotations"
 _ARROW_KIND = {
     "text": pa.string(),
@@ -140,7 +141,7 @@ def write_gdal(selection: Selection, fmt: Format, target: Path) -> int:
             driver=fmt.driver,
             geometry_name="geometry",
             geometry_type="Unknown",
-            crs=WGS84,
+            crs=fmt.crs,
             dataset_options=dict(fmt.dataset_options) or None,
             layer_options=dict(fmt.layer_options) or None,
         )
@@ -186,7 +187,7 @@ class _LayerWriter:
             "driver": fmt.driver,
             "geometry_name": "geometry",
             "geometry_type": SHAPEFILE_TYPES[layer],
-            "crs": WGS84,
+            "crs": fmt.crs,
             "encoding": "UTF-8",
             "layer_options": dict(fmt.layer_options) or None,
         }
@@ -271,6 +272,9 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
         ) as archive:
             for path in sorted(folder.iterdir()):
                 archive.write(path, path.name)
+            for layer in sorted(writers):  # QGIS loads a .qml beside a .shp as its style
+                kind = "marker" if layer.endswith("points") else SYMBOLS[layer]
+                archive.writestr(f"{LAYER}_{layer}.qml", qml(selection.taxonomy, kind))
             archive.writestr("fields.txt", field_mapping_text())
             archive.writestr("truncated.csv", truncated_text(cut))
     finally:
@@ -300,6 +304,7 @@ GEOJSON = Format(
     "application/geo+json",
     write_gdal,
     "GeoJSON",
+    crs=WGS84,
     layer_options={
         "RFC7946": "YES",
         "COORDINATE_PRECISION": "7",

@@ -35,7 +35,7 @@ from annotations.catalogue.images import get_image, list_images
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
 from annotations.exchange.columns import SHORT_NAMES
-from annotations.exchange.readback import lenient
+from annotations.exchange.readback import lenient, one_part
 from annotations.exchange.safety import (
     UnreadableSource,
     check_regular_file,
@@ -46,6 +46,7 @@ from annotations.exchange.safety import (
 )
 from annotations.exchange.sources import Source, SourceFeature, Workspace, read_source
 from annotations.feature import parse_feature as parse_annotation
+from annotations.geometry import normalise
 from annotations.labels.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,8 @@ def plan_import(
     plan = ImportPlan(source, label_field)
     unknown: Counter[str] = Counter()
     keys: dict[str, tuple[AnnotationInput, Origin]] = {}
+    #: key -> the key an import before one-part multis were read as their part gave it
+    legacy: dict[str, str] = {}
     for feature in source.features:
         outcome = _plan_feature(feature, taxonomy, placement, label_field, options.label_map)
         if isinstance(outcome, Refusal):
@@ -209,7 +212,14 @@ def plan_import(
             )
             continue
         keys[origin.key] = (outcome, origin)
-    existing = _existing_keys(session, list(keys))
+        if (
+            feature.geometry is not None
+            and feature.geometry.geom_type != outcome.geometry.geom_type
+        ):
+            old = _key(feature.feature_id, normalise(feature.geometry), outcome.image_id)
+            legacy[origin.key] = old
+    found = _existing_keys(session, list(keys) + list(legacy.values()))
+    existing = {key for key in keys if key in found or legacy.get(key) in found}
     # a file exported from this catalogue carries each annotation's own id: those that are
     # still here, on the same image, are already here, not new ones to duplicate
     here = _existing_annotations(session, [o.feature_id for _, o in keys.values()])
@@ -274,6 +284,7 @@ def _plan_feature(
     if feature.problem:
         return Refusal(feature, feature.problem, "invalid")
     assert feature.geometry is not None
+    geometry = one_part(feature.geometry)  # a layer of one declared multi type holds them
     raw = feature.properties.get(label_field)
     if raw is None or raw == "":
         return Refusal(feature, f"the label field {label_field!r} is empty", "invalid")
@@ -285,7 +296,7 @@ def _plan_feature(
             f"unknown label {value!r}: not in the taxonomy and not in the label map",
             "invalid",
         )
-    image_id, why = placement.place(feature.geometry, feature.properties.get("image_id"))
+    image_id, why = placement.place(geometry, feature.properties.get("image_id"))
     if image_id is None:
         kind = "invalid" if "choose one" in why else "outside"
         return Refusal(feature, why, kind)
@@ -298,7 +309,7 @@ def _plan_feature(
             properties[name] = _decoded(name, value_)
     try:
         return parse_annotation(
-            {"type": "Feature", "geometry": mapping(feature.geometry), "properties": properties},
+            {"type": "Feature", "geometry": mapping(geometry), "properties": properties},
             taxonomy,
         )
     except AnnotationError as exc:

@@ -10,9 +10,10 @@ tools move and retype them:
   and GDAL writes times as `2024/12/13 08:21:00+00`.
 
 `own_id` finds the annotation id among those fields, so a copy is recognised as the same
-annotations (not new ones); `lenient` turns text holding a number or GDAL's time form back
-into what the annotation takes. Nothing else is guessed: text that is not a whole number
-stays text and is refused with the reason.
+annotations (not new ones); `one_part` reads a one-part multi geometry as its part (a layer
+of one declared multi type holds single ones so); `lenient` turns text holding a number or
+GDAL's time form back into what the annotation takes. Nothing else is guessed: text that
+is not a whole number stays text and is refused with the reason.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 
 #: an annotation id (uuid4 hex), alone or as our KML's Placemark id `annotation-<id>`
 _OWN_ID = re.compile(r"(?:annotation-)?([0-9a-f]{32})")
@@ -68,3 +71,12 @@ def lenient(name: str, value: Any) -> Any:
             # no zone stays without one: the time check decides, as for any such time
             return f"{year}-{month}-{day}T{clock}{offset}"
     return value
+
+
+def one_part(geometry: BaseGeometry) -> BaseGeometry:
+    """A multi geometry of one part as that part: a layer declaring one multi type (our
+    GeoPackage, QGIS's saves, a Shapefile) holds a single point as a one-part MultiPoint."""
+    if isinstance(geometry, BaseMultipartGeometry) and len(geometry.geoms) == 1:
+        part: BaseGeometry = geometry.geoms[0]
+        return part
+    return geometry

@@ -58,6 +58,7 @@ GDAL_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
 )
 CRS84 = CRS.from_user_input("OGC:CRS84")
+STYLES_TABLE = "layer_styles"
 SHP_MAGIC = b"\x00\x00\x27\x0a"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GPKG_APPLICATION_IDS = (b"GPKG", b"GP10", b"GP11")
@@ -589,7 +590,9 @@ def _spatial_layers(path: Path, name: str, keep_empty: bool = True) -> list[str]
             layers = pyogrio.list_layers(path)
     except GDAL_ERRORS as exc:
         raise UnreadableSource(f"{name} cannot be read: {_gdal_message(exc, path, name)}") from exc
-    found = [str(layer) for layer, kind in layers if kind is not None]
+    # QGIS's table of layer styles (in our GeoPackage too) is no features, nor is it in a
+    # copy that turned it into a KML folder of placemarks without geometry
+    found = [str(layer) for layer, kind in layers if kind is not None and layer != STYLES_TABLE]
     if not found and not keep_empty:
         return []
     if not found:

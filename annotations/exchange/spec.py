@@ -30,3 +30,6 @@ class Format:
     centroid: bool = False  # add centroid_lon / centroid_lat columns
     times_as_text: bool = False  # ISO 8601 text rather than the driver's own time format
     spreadsheet: bool = False  # opened in spreadsheets: text cells that are formulas made inert
+    #: the CRS GDAL writes: EPSG:4326 (lon/lat coordinates, as GIS files store them), or
+    #: OGC:CRS84 where the format defines its CRS as that (GeoJSON, RFC 7946)
+    crs: str = "EPSG:4326"

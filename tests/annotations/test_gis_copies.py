@@ -42,7 +42,7 @@ def ogr2ogr(*args: str) -> None:
 def copies(source: Path, fmt: str, folder: Path) -> list[list[Path]]:
     """One copy per output driver: a list of files (GeoJSON holds one layer: one per layer)."""
     opened = f"/vsizip/{source}" if fmt == "shp" else str(source)
-    layers = [name for name, _ in pyogrio.list_layers(opened)]
+    layers = [name for name, kind in pyogrio.list_layers(opened) if kind is not None]
     made = []
     for driver, extension in COPIES.items():
         if driver == "GeoJSON" and len(layers) > 1:

@@ -55,6 +55,10 @@ def test_each_format_downloads(world: World, auth_header: Header, name: str,
     elif name == "shp":
         layers = pyogrio.list_layers(f"/vsizip/{path}")
         total = sum(len(pyogrio.read_dataframe(f"/vsizip/{path}", layer=lyr)) for lyr, _ in layers)
+    elif name == "gpkg":  # a layer per geometry type, and layer_styles (no geometry)
+        layers = [lyr for lyr, kind in pyogrio.list_layers(path) if kind is not None]
+        assert layers == ["annotations_points", "annotations_lines", "annotations_polygons"]
+        total = sum(len(pyogrio.read_dataframe(path, layer=lyr)) for lyr in layers)
     elif name == "csv":
         total = len(pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="WKT"))
     else:
