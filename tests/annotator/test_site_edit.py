@@ -177,3 +177,16 @@ def test_create_refuses_an_area_across_the_antimeridian(call: Client) -> None:
     }
     fine = call("POST", "/api/v1/sites", json={"name": "Fiji", "area": split})
     assert fine.status_code == 201, fine.get_json()
+
+
+def test_the_change_and_the_history_are_in_openapi(call: Client) -> None:
+    document = call("GET", "/api/v1/openapi.json", "viewer").get_json()
+    change = document["paths"]["/api/v1/sites/{slug}"]["patch"]
+    assert change["operationId"] == "changeSite"
+    assert {"404", "409", "422"} <= set(change["responses"])
+    body = change["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/SiteEdit")
+    edit = document["components"]["schemas"]["SiteEdit"]
+    assert set(edit["properties"]) == {"name", "slug", "lon", "lat", "radius_m", "area", "comment"}
+    history = document["paths"]["/api/v1/sites/{slug}/history"]["get"]
+    assert history["operationId"] == "siteHistory"
