@@ -28,12 +28,14 @@ run: $(STAMP)
 	$(VENV)/bin/annotator serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests, PostgreSQL + PostGIS for the storage tests
-# (they start their own throwaway cluster) and GDAL's ogr2ogr (gdal-bin) for the copies of
-# exports the import tests read back, installed when missing and we are root.
+# (they start their own throwaway cluster), GDAL's ogr2ogr (gdal-bin) and PyQGIS
+# (python3-qgis, ~100 MB) for the copies of exports the import tests read back, installed
+# when missing and we are root.
 system-deps:
 	@need=""; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	command -v ogr2ogr >/dev/null 2>&1 || need="$$need gdal-bin"; \
+	/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need="$$need python3-qgis"; \
 	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  need="$$need postgresql postgresql-postgis"; \
 	elif ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
