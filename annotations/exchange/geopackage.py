@@ -103,7 +103,7 @@ def _promoted(shapes: np.ndarray) -> np.ndarray:
     for single, make in makers:
         chosen = np.flatnonzero(kinds == single)
         if len(chosen):
-            out[chosen] = [make([part]) for part in shapes[chosen]]
+            out[chosen] = make(shapes[chosen], indices=np.arange(len(chosen)))
     return out
 
 
