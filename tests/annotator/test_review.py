@@ -321,5 +321,6 @@ def test_the_queue_gives_an_aircraft_length_by_span_in_that_type_s_order(
     with app.test_client() as browser:
         login(browser, "editor")
         html = browser.get("/review").get_data(as_text=True)
-    assert f"{short_side:.1f} × {long_side:.1f} m (length × span)" in html  # the An-124
-    assert f"{long_side:.1f} × {short_side:.1f} m (length × span)" in html  # the Tu-154
+    by = " \N{MULTIPLICATION SIGN} "
+    assert f"{short_side:.1f}{by}{long_side:.1f} m (length{by}span)" in html  # the An-124
+    assert f"{long_side:.1f}{by}{short_side:.1f} m (length{by}span)" in html  # the Tu-154

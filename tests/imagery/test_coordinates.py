@@ -26,7 +26,7 @@ def near(a: Point, b: Point, degrees: float = 1e-6) -> bool:
         "35 24 04 N 35 56 54 E",
         "35 24 04 35 56 54",
         "35d24'04\"n 35d56'54\"e",
-        "35\u00ba24\u203204\u2033N 35\u00ba56\u203254\u2033E",  # º ′ ″
+        "35\u00ba24\u203204\u2033N 35\u00ba56\u203254\u2033E",  # ordinal, prime, double prime
         "35°24\u201904\u201dN 35°56\u201954\u201dE",  # curly quotes
         "35°24'04''N 35°56'54''E",  # two single quotes for seconds
         "35°24.0667'N 35°56.9'E",

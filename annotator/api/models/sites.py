@@ -166,7 +166,7 @@ class LabelCount(BaseModel):
         default=0,
         ge=0,
         description="Annotations marked the same object as another one counted on this "
-        "capture: they add no object (the site page says '2 × An-124 (1 merged)').",
+        "capture: they add no object (the site page says '2 x An-124 (1 merged)').",
     )
 
 
