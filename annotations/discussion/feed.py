@@ -185,7 +185,7 @@ def _revisions(session: Session, ids: Any, cursor: Cursor, limit: int) -> list[A
 
 def _describe(change: Change) -> str | None:
     data = json.loads(change.after_json or change.before_json or "null") or {}
-    for field in ("title", "exact", "note"):
+    for field in ("title", "exact", "note", "name"):  # name: a site's
         if isinstance(data.get(field), str) and data[field]:
             return _snippet(data[field])
     if change.subject == "publication" and "number" in data:

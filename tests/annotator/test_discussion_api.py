@@ -307,3 +307,18 @@ def test_both_ways_of_reading_a_long_history_give_the_same_pages(
     assert (pages(SITE, "viewer"), pages("/api/v1/inbox", "analyst")) == gathered
     assert inbox(room, "analyst")["unread"] == counted == 6
     assert sum(len(p) for p in gathered[1]) == 6
+
+
+def test_a_site_edit_is_in_the_site_feed_under_the_site_s_name(room: Newsroom) -> None:
+    slug = SITE.split("/")[4]
+    renamed = room.call(
+        "PATCH",
+        f"/api/v1/sites/{slug}",
+        "analyst",
+        json={"name": "Hmeimim apron <b>west</b>", "comment": "named as the desk says it"},
+    )
+    assert renamed.status_code == 200, renamed.get_json()
+    newest = room.call("GET", SITE, "viewer").get_json()["entries"][0]
+    assert newest["subject"]["type"] == "site"
+    assert newest["subject"]["text"] == "Hmeimim apron <b>west</b>", "the name, as plain text"
+    assert newest["comment"] == "named as the desk says it"
