@@ -9,18 +9,7 @@
   var message = document.getElementById("activity-message");
   var next = null;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  function moment(iso) {
-    var when = iso ? new Date(iso) : null;
-    if (!when || isNaN(when.getTime())) return "date unknown";
-    return when.toISOString().slice(0, 16).replace("T", " ") + " UTC";
-  }
+  var el = window.Annotator.el, moment = window.Annotator.moment;  // common.js
 
   var KINDS = { annotation: "annotation", claim: "claim", report: "the report", event: "event",
                 link: "a link", publication: "a publication", site: "the site" };

@@ -7,19 +7,7 @@
   "use strict";
   var MAX = 4000;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  // The one way a time is written for people: 2024-12-13 08:21 UTC.
-  function moment(iso) {
-    var when = iso ? new Date(iso) : null;
-    if (!when || isNaN(when.getTime())) return "date unknown";
-    return when.toISOString().slice(0, 16).replace("T", " ") + " UTC";
-  }
+  var el = window.Annotator.el, moment = window.Annotator.moment;  // common.js
 
   function request(method, url, csrf, body) {
     var headers = { Accept: "application/json", "X-CSRF-Token": csrf };

@@ -59,18 +59,7 @@
     (handlers[name] || []).forEach(function (fn) { fn(value); });
   };
 
-  // The one way a time is written for people, as the pages write it: 2024-12-13 08:21 UTC.
-  AW.moment = function (iso) {
-    var when = iso ? new Date(iso) : null;
-    if (!when || isNaN(when.getTime())) return "date unknown";
-    return when.toISOString().slice(0, 16).replace("T", " ") + " UTC";
-  };
-
-  // Small DOM helper: elements with text only (never HTML from users).
-  AW.el = function (tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  };
+  // Elements with text only, and the one way a time is written: common.js, as every page.
+  AW.moment = window.Annotator.moment;
+  AW.el = window.Annotator.el;
 })();
