@@ -122,10 +122,37 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", "/events", "viewer"),
     ("GET", "/events/<event_id>", "viewer"),
     ("GET", "/api/v1/exports", "viewer"),  # a read, like GET /api/v1/annotations
+    ("PATCH", "/api/v1/sites/<slug>", "analyst"),
+    ("GET", "/api/v1/sites/<slug>/history", "viewer"),
+    ("GET", "/api/v1/sites/<slug>/activity", "viewer"),
+    ("GET", "/sites/new", "analyst"),
+    ("POST", "/sites/new", "analyst"),
+    ("GET", "/sites/<slug>/edit", "analyst"),
+    ("POST", "/sites/<slug>/edit", "analyst"),
+    ("GET", "/events/new", "analyst"),
+    ("POST", "/events/new", "analyst"),
+    ("GET", "/events/<event_id>/edit", "analyst"),
+    ("POST", "/events/<event_id>/edit", "analyst"),
+    ("GET", "/api/v1/images/coordinates", "viewer"),
+    ("POST", "/api/v1/annotations/<annotation_id>/same-as", "analyst"),
+    ("DELETE", "/api/v1/annotations/<annotation_id>/same-as", "analyst"),
+    ("GET", "/api/v1/annotations/<annotation_id>/comments", "viewer"),
+    ("POST", "/api/v1/annotations/<annotation_id>/comments", "analyst"),
+    ("GET", "/api/v1/claims/<claim_id>/comments", "analyst"),  # a draft report's claim
+    ("POST", "/api/v1/claims/<claim_id>/comments", "analyst"),
+    ("GET", "/api/v1/comments/<comment_id>", "viewer"),
+    ("GET", "/api/v1/reports/<report_id>/activity", "analyst"),
+    ("GET", "/api/v1/inbox", "viewer"),
+    ("POST", "/api/v1/inbox/read", "viewer"),
+    ("GET", "/api/v1/people", "viewer"),
+    ("GET", "/inbox", "viewer"),
 ]
+#: withdrawing a comment is for its author alone, whatever the role (tests/annotator/
+#: test_discussion_api.py): no least role to put in the table
+AUTHOR_ONLY = {("DELETE", "/api/v1/comments/<comment_id>")}
 #: where the least role is refused with 404 rather than 403: the thing is hidden from it
 #: (besides every GET under a draft report)
-HIDDEN_BELOW = {"/api/v1/links/<link_id>"}
+HIDDEN_BELOW = {"/api/v1/links/<link_id>", "/api/v1/claims/<claim_id>/comments"}
 PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
@@ -143,7 +170,7 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
     documented = {(m, r) for m, r, _ in TABLE}
-    extra = routes - documented - PUBLIC
+    extra = routes - documented - PUBLIC - AUTHOR_ONLY
     # routes other issues add are checked in their own tables; these must be here
     prefixes = (
         "/api/v1/sites",
@@ -160,6 +187,13 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/tiles",
         "/images",
         "/import",
+        "/sites",
+        "/events",
+        "/api/v1/claims",
+        "/api/v1/comments",
+        "/api/v1/inbox",
+        "/api/v1/people",
+        "/inbox",
     )
     ours = {r for r in extra if r[1].startswith(prefixes)}
     assert ours == set(), f"add these routes to the role table: {sorted(ours)}"
@@ -195,6 +229,8 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
                         headers=analyst).get_json()  # fmt: skip
     link = client.post("/api/v1/links", json={"annotation_id": annotation_id, "claim_id":
                        claim["id"], "stance": "supports"}, headers=analyst).get_json()  # fmt: skip
+    said = client.post(f"/api/v1/annotations/{annotation_id}/comments", json={"body": "c"},
+                       headers=analyst).get_json()  # fmt: skip
     tile = "16/17046/26205.png"
     path = (
         rule.replace("<image_id>", image.id)
@@ -206,6 +242,7 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
         .replace("<claim_id>", str(claim["id"]))
         .replace("<event_id>", str(event["id"]))
         .replace("<link_id>", str(link["id"]))
+        .replace("<comment_id>", str(said["id"]))
         .replace("<int:number>", "1")
         .replace("<any(png, svg):fmt>", "png")
     )
@@ -261,6 +298,15 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
                 "stance": "context",
             },
             "/api/v1/measure": {"geometry": feature(image.id)["geometry"], "image_id": image.id},
+            "/api/v1/sites/<slug>": {"name": f"Atlanta of {role}"},
+            "/sites/new": {},
+            "/sites/<slug>/edit": {},
+            "/events/new": {},
+            "/events/<event_id>/edit": {},
+            "/api/v1/annotations/<annotation_id>/same-as": {"annotation": annotation_id},
+            "/api/v1/annotations/<annotation_id>/comments": {"body": f"said by {role}"},
+            "/api/v1/claims/<claim_id>/comments": {"body": f"said by {role}"},
+            "/api/v1/inbox/read": {"all": True},
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)
@@ -291,6 +337,7 @@ SECRET_NOTES = {
     "report": f"report note {MARK} b",
     "event": f"event note {MARK} c",
     "removed": f"removed note {MARK} d",
+    "talk": f"talk on the draft's claim {MARK} e",
 }
 PUBLIC_NOTE = "public note K2W9"
 #: ids no response holds by chance (stored with these ids, see `side_doors`)
@@ -307,6 +354,7 @@ class SideDoors:
     published: int  # a published report on the same annotation: what a viewer may see
     published_claim: int
     published_link: int
+    comment: int  # on the published report's claim, mentioning the viewer
     draft_links: list[int]
     token: str  # the published report's embed token
 
@@ -351,6 +399,13 @@ def side_doors(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) ->
         made = room.link("analyst", annotation_id=annotation, **body)
         assert made.status_code == 201, made.get_json()
         drafts.append(made.get_json()["id"])
+    # talk on the draft's claim mentions the viewer, whose inbox must not hold it
+    talk = room.call("POST", f"/api/v1/claims/{DRAFT_CLAIM_ID}/comments", "analyst",
+                     json={"body": f"@viewer @editor {SECRET_NOTES['talk']}"})  # fmt: skip
+    assert talk.status_code == 201, talk.get_json()
+    said = room.call("POST", f"/api/v1/claims/{claim['id']}/comments", "analyst",
+                     json={"body": "@viewer this one is public"})  # fmt: skip
+    assert said.status_code == 201, said.get_json()
     event = room.call("POST", "/api/v1/events", "analyst", json={
         "site": "hmeimim-apron", "title": "An-124 airlift", "start": "2024-12-10",
         "end": "2024-12-14", "annotation_ids": [annotation]}).get_json()["id"]  # fmt: skip
@@ -362,7 +417,8 @@ def side_doors(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) ->
     done = room.call("POST", f"/api/v1/reports/{published['id']}/publish")
     assert done.status_code == 201, done.get_json()
     return SideDoors(room, annotation, event, published["id"], claim["id"], link.get_json()["id"],
-                     drafts, done.get_json()["embed_url"].rsplit("/", 1)[1])  # fmt: skip
+                     said.get_json()["id"], drafts,
+                     done.get_json()["embed_url"].rsplit("/", 1)[1])  # fmt: skip
 
 
 def readable(body: bytes) -> bytes:
@@ -393,6 +449,8 @@ READS = [
     "/api/v1/reports/{report}/figure.svg",
     "/api/v1/exports?format=geojson&event={event}",
     "/api/v1/exports?format=csv&report={report}",
+    "/api/v1/inbox?limit=200",
+    "/api/v1/people?q=e",
     *[f"/api/v1/exports?format={name}" for name in FORMATS],
 ]
 
@@ -405,6 +463,7 @@ def every_read(app: Flask, doors: SideDoors) -> list[str]:
         "<report_id>": str(doors.published), "<claim_id>": str(doors.published_claim),
         "<event_id>": str(doors.event), "<link_id>": str(doors.published_link),
         "<int:number>": "1", "<any(png, svg):fmt>": "png", "<token>": doors.token,
+        "<comment_id>": str(doors.comment),
     }  # fmt: skip
     paths = []
     for rule in app.url_map.iter_rules():
@@ -441,7 +500,12 @@ def test_no_read_shows_a_draft_to_a_viewer(side_doors: SideDoors, role: str) -> 
     listing = f"/api/v1/links?annotation={side_doors.annotation}"
     # the routes that show links do show the published report's, to anyone
     assert PUBLIC_NOTE.encode() in bodies[history] and PUBLIC_NOTE.encode() in bodies[listing]
+    # the control for talk: the editor, mentioned beside the viewer, has it in the inbox
+    editor_inbox = room.call("GET", "/api/v1/inbox?limit=200", "editor").get_data()
+    assert SECRET_NOTES["talk"].encode() in editor_inbox
     if role == "viewer":
+        inbox = bodies["/api/v1/inbox?limit=200"]
+        assert b"this one is public" in inbox, "the mention on the published claim shows"
         assert not leaks, f"a viewer learns of the draft report here: {leaks}"
         return
     shown = {path for path, _ in leaks}
