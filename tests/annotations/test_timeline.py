@@ -89,6 +89,7 @@ def test_the_timeline_as_the_api_gives_it(counted_world: World) -> None:
                     "label_name": "Antonov An-124 Ruslan",
                     "annotations": 2,
                     "objects": 2,
+                    "merged": 0,  # none marked the same object as another
                 }
             ],
         }
