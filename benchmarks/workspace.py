@@ -49,7 +49,9 @@ import rasterio
 from playwright.sync_api import ViewportSize, sync_playwright
 from rasterio.transform import from_origin
 from shapely.geometry import mapping
+from sqlalchemy import update
 
+from annotations.annotation import Annotation
 from annotations.catalogue.images import Provenance
 from annotations.catalogue.users import Role, add_user, create_token, get_user
 from annotations.measure import GEOD, box_polygon
@@ -240,8 +242,15 @@ def prepare(bench: Bench) -> str:
         saved = json.loads(state.read_text())
         if saved.get("count") == count and saved.get("review") == bench.scale.review:
             app = create_app({"DATA_DIR": str(data_dir)})
-            upgrade(services.database(app))  # the schema may have grown since
-            services.database(app).dispose()
+            database = services.database(app)
+            upgrade(database)  # the schema may have grown since
+            with database.write() as session:  # the boxes an earlier run's saves stored
+                session.execute(
+                    update(Annotation)
+                    .where(~Annotation.notes.startswith("bench "), Annotation.deleted_at.is_(None))
+                    .values(deleted_at=datetime.now(UTC))
+                )
+            database.dispose()
             return str(saved["image_id"])
     write_image(source)
     shutil.rmtree(data_dir, ignore_errors=True)
