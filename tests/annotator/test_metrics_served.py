@@ -89,7 +89,10 @@ def scrape_count(port: int) -> float:
 
 
 def worker_pids(server: Server) -> set[int]:
-    return {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", server.tail(2000))}
+    """Every worker gunicorn booted, read from the whole log: the requests' own lines can
+    push the boot lines out of any tail (CI once saw none in the last 2,000 lines)."""
+    text = server.log.read_text(errors="replace")
+    return {int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", text)}
 
 
 def test_metrics_sum_both_workers(tmp_path: Path, shared_data: Path) -> None:
