@@ -55,10 +55,11 @@ typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
 # the tests run in PYTEST_WORKERS processes (pytest-xdist), each test file in one of them so
-# that its module fixtures are made once; PYTEST_WORKERS=0 runs them in this process
+# that its module fixtures are made once; PYTEST_WORKERS=0 runs them in this process; the
+# 30 slowest tests are listed at the end, to see where the suite's time goes
 PYTEST_WORKERS ?= 2
 pytest: $(DEV_STAMP) system-deps
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=30
 
 test: lint typecheck pytest
 
