@@ -35,6 +35,7 @@ system-deps:
 	@need=""; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	command -v ogr2ogr >/dev/null 2>&1 || need="$$need gdal-bin"; \
+	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
 	/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need="$$need python3-qgis"; \
 	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  need="$$need postgresql postgresql-postgis"; \
