@@ -30,12 +30,12 @@ from shapely.geometry import box
 from sqlalchemy import func, insert, select
 
 from annotations.annotation import Actor, Annotation, create
-from annotations.catalogue.images import Image
 from annotations.catalogue.users import Role
 from annotations.db import Database, sqlite_url
 from annotations.duplicates import Thresholds, find_duplicates
 from annotations.feature import AnnotationInput
 from annotations.schema import upgrade
+from benchmarks.common.catalogue import placeholder_image
 from benchmarks.common.options import options as read_options
 from benchmarks.common.options import parser
 from benchmarks.common.report import render, write_section
@@ -99,31 +99,11 @@ def fill(database: Database, layout: Layout) -> list[list[str]]:
     began = time.perf_counter()
     for site in range(layout.sites):
         west, south, east, north = layout.footprint(site)
-        outline = json.dumps(box(west, south, east, north).__geo_interface__)
         ids = []
         with database.write() as session:
             for capture in range(layout.captures):
-                image = Image(
-                    id=uuid.uuid4().hex,
-                    sha256=uuid.uuid4().hex * 2,
-                    cog_name="x.tif",
-                    original_filename="x.tif",
-                    crs="EPSG:4326",
-                    width=1,
-                    height=1,
-                    band_count=3,
-                    dtype="uint8",
-                    mask="none",
-                    gsd_m=0.5,
-                    footprint_geojson=outline,
-                    captured_at=start + timedelta(days=capture),
-                    captured_source="tag",
-                    display_json="{}",
-                    synthetic=True,
-                    min_lon=west,
-                    min_lat=south,
-                    max_lon=east,
-                    max_lat=north,
+                image = placeholder_image(
+                    (west, south, east, north), start + timedelta(days=capture)
                 )
                 session.add(image)
                 ids.append(image.id)

@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select
 
 from annotations.annotation import Annotation
-from annotations.catalogue.images import Image
 from annotations.catalogue.sites import Site, SiteImage
 from annotations.db import Database, sqlite_url
 from annotations.schema import upgrade
 from annotations.timeline import COUNTED_STATUSES, site_timeline
+from benchmarks.common.catalogue import placeholder_image
 from benchmarks.common.options import parse
 from benchmarks.common.report import render, write_section
 from benchmarks.common.system import machine
@@ -61,27 +61,8 @@ def fill(database: Database, captures: int, per_capture: int) -> None:
         session.add(site)
         session.flush()
         for index in range(captures):
-            image = Image(
-                id=uuid.uuid4().hex,
-                sha256=uuid.uuid4().hex * 2,
-                cog_name="x.tif",
-                original_filename="x.tif",
-                crs="EPSG:32636",
-                width=1,
-                height=1,
-                band_count=3,
-                dtype="uint8",
-                mask="none",
-                gsd_m=0.5,
-                footprint_geojson=SQUARE,
-                captured_at=start + timedelta(days=index),
-                captured_source="tag",
-                display_json="{}",
-                synthetic=True,
-                min_lon=35.9,
-                min_lat=35.4,
-                max_lon=35.91,
-                max_lat=35.41,
+            image = placeholder_image(
+                (35.9, 35.4, 35.91, 35.41), start + timedelta(days=index), crs="EPSG:32636"
             )
             session.add(image)
             session.flush()
