@@ -20,6 +20,8 @@ from flask import Flask
 
 from annotations import disk, jsontext
 from annotations.catalogue.users import (
+    FULL,
+    SCOPES,
     Role,
     add_user,
     change_user,
@@ -438,12 +440,20 @@ def tokens() -> None:
 @tokens.command("create")
 @click.argument("user")
 @click.option("--name", "label", default="cli", show_default=True, help="What the token is for.")
+@click.option(
+    "--scope",
+    type=click.Choice(SCOPES),
+    default=FULL,
+    show_default=True,
+    help="full: a bearer token acting as USER; read-tiles: a read-only key for tiles, "
+    "TileJSON, WMTS, COG downloads and OGC API reads, passed as ?key= or a Basic password.",
+)
 @friendly
-def tokens_create(user: str, label: str) -> None:
-    """Print a new bearer token for USER, once; only its hash is stored."""
+def tokens_create(user: str, label: str, scope: str) -> None:
+    """Print a new bearer token (or read-only key) for USER, once; only its hash is stored."""
     app = _app()
     with services.database(app).write() as session:
-        token = create_token(session, get_user(session, user), label)
+        token = create_token(session, get_user(session, user), label, scope)
     click.echo(token)
 
 
@@ -618,7 +628,7 @@ def keys_public(as_json: bool) -> None:
     type=click.Path(path_type=Path),
     help="The file (or, for stac, coco and yolo, the folder) to write; never overwritten.",
 )
-@click.option("--site", help="Only annotations on images of this site (slug).")
+@click.option("--site", help="Only annotations meeting this site's area (slug).")
 @click.option("--image", help="Only annotations on this image (id).")
 @click.option("--label", help="A label branch: aircraft.transport takes every transport.")
 @click.option("--status", help="Comma-separated review states, e.g. approved,in_review.")

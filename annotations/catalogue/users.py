@@ -31,6 +31,13 @@ from annotations.errors import AlreadyExists, InvalidInput, NotFound
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "ann_"  # noqa: S105  (a visible prefix, not a secret)
+KEY_PREFIX = "ank_"  # a read-only key's visible prefix, so a scanner or a log can tell it
+#: a token's reach: `full` acts as its user everywhere (scripts); `read-tiles` is a key for
+#: clients that cannot send headers, read-only and accepted only where the web app says
+FULL, READ_TILES = "full", "read-tiles"
+SCOPES = (FULL, READ_TILES)
+#: how stale a token's `last_used_at` may get before a use notes it again
+NOTE_USE_EVERY = timedelta(minutes=5)
 
 
 @functools.cache
@@ -85,7 +92,13 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default=FULL, server_default=FULL)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def is_key(self) -> bool:
+        return self.scope == READ_TILES
 
 
 def check_user_name(name: str) -> str:
@@ -192,23 +205,61 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     return user
 
 
-def create_token(session: Session, user: User, name: str) -> str:
-    """Make a token; only its sha256 is stored, so it is shown once."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name[:80], token_sha256=_digest(token)))
+def create_token(session: Session, user: User, name: str, scope: str = FULL) -> str:
+    """Make a token (scope `full`) or a read-only key (`read-tiles`); only its sha256 is
+    stored, so it is shown once."""
+    if scope not in SCOPES:
+        raise InvalidInput(f"unknown scope {scope!r}; choose one of {', '.join(SCOPES)}")
+    token = (KEY_PREFIX if scope == READ_TILES else TOKEN_PREFIX) + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name[:80], token_sha256=_digest(token), scope=scope)
+    session.add(row)
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+def find_token(session: Session, token: str) -> ApiToken | None:
+    """The live token (or key) behind `token`: not revoked, its user active."""
+    if not token.startswith((TOKEN_PREFIX, KEY_PREFIX)) or len(token) > 200:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     if not hmac.compare_digest(row.token_sha256, _digest(token)):
         return None
-    return row.user
+    return row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = find_token(session, token)
+    return None if row is None else row.user
+
+
+def note_token_use(session: Session, token_id: int) -> None:
+    """Note that a token was used now (callers do so at most every NOTE_USE_EVERY)."""
+    row = session.get(ApiToken, token_id)
+    if row is not None:
+        row.last_used_at = utcnow()
+        session.flush()
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    """A user's live tokens and keys, newest first."""
+    query = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of `user`'s own tokens; NotFound for anyone else's or a revoked one."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id or row.revoked_at is not None:
+        raise NotFound(f"you have no live key {token_id}")
+    row.revoked_at = utcnow()
+    session.flush()
+    return row
 
 
 def revoke_tokens(session: Session, user: User, name: str | None = None) -> int:
