@@ -21,6 +21,7 @@ from annotations.exchange import gdal, geopackage, kml, ml, stac
 from annotations.exchange.gdal import GEOJSON
 from annotations.exchange.selection import Selection, check
 from annotations.exchange.spec import Format
+from annotations.exchange.tables import geoparquet
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,13 @@ FORMATS: dict[str, Format] = {
             gdal.write_gdal,
             "FlatGeobuf",
             layer_options={"SPATIAL_INDEX": "YES"},
+        ),
+        Format(
+            "geoparquet",
+            "GeoParquet 1.1 (WKB geometry with a bbox covering column)",
+            ".parquet",
+            "application/vnd.apache.parquet",
+            geoparquet.write_geoparquet,
         ),
         Format(
             "stac",

@@ -1,9 +1,11 @@
 """Reading a GIS file from outside into features in WGS 84, whatever format it came in.
 
 The format is told by the file's content, never by its name, through one table from
-format to sniffer and reader. GDAL (through pyogrio) reads every format; what it cannot
-see for itself is checked first: archives and XML by `safety`, a GeoJSON's old-style
-`crs` members (one per feature is a mix of CRSs), a STAC label item's asset links.
+format to sniffer and reader. GDAL (through pyogrio) reads every format but CSV and
+GeoParquet, which `tables` reads with pyarrow (a CSV is in WGS 84 lon/lat, as a CSV has
+no CRS; GeoParquet says its own); what GDAL cannot see for itself is checked first:
+archives and XML by `safety`, a GeoJSON's old-style `crs` members (one per feature is a
+mix of CRSs), a STAC label item's asset links.
 Coordinates in any CRS are reprojected to WGS 84 lon/lat; a layer without a CRS is never
 guessed at, and each of its features is reported.
 """
@@ -46,6 +48,8 @@ from annotations.exchange.safety import (
     stage,
     xml_elements,
 )
+from annotations.exchange.tables import delimited, flatgeobuf, geoparquet
+from annotations.exchange.tables.layer import Layer
 
 GDAL_ERRORS: tuple[type[Exception], ...] = (
     ogr_errors.DataSourceError,
@@ -138,7 +142,7 @@ def read_source(path: Path, name: str, sha256: str, workspace: Workspace) -> Sou
             return fmt.read(path, name, sha256, workspace)
     raise UnsupportedSource(
         f"{name} is not a format the import reads: GeoJSON, GeoPackage, zipped Shapefile, "
-        "KML, KMZ or a STAC label item"
+        "KML, KMZ, a STAC label item, FlatGeobuf, GeoParquet or CSV"
     )
 
 
@@ -619,16 +623,30 @@ def _read_layer(
             f"({_gdal_message(exc, path, source.name)}); is the "
             "file corrupt or cut short?"
         ) from exc
-    crs = meta.get("crs")
+    fields = [str(name) for name in meta["fields"]]
+    layer_ = Layer(label, fids, wkb, fields, list(values), meta.get("crs"))
+    add_layer(source, layer_, problem=problem, per_feature=per_feature)
+
+
+def add_layer(
+    source: Source,
+    layer: Layer,
+    *,
+    problem: str | None = None,
+    per_feature: dict[int, str] | None = None,
+) -> None:
+    """A layer's features, in WGS 84, added to `source` (what GDAL read, or a table's)."""
+    label, fids, crs, fields = layer.name, layer.fids, layer.crs, layer.fields
     if problem is None and crs is None and len(fids):
         problem = f"the layer {label} has no coordinate reference system; it cannot be placed"
-    geometries, faults = _geometries(wkb)
+    geometries, faults = _geometries(layer.wkb)
+    faults = layer.faults | faults
     if crs is not None:
+        refuse_urls(crs, f"{source.name}: the CRS of the layer {label}")
         geometries = _to_wgs84(geometries, crs)
-    fields = [str(name) for name in meta["fields"]]
     columns = {
         name: [_plain(v) for v in array.tolist()]
-        for name, array in zip(fields, values, strict=True)
+        for name, array in zip(fields, layer.values, strict=True)
     }
     ids = columns.get("id")
     features = []
@@ -719,9 +737,32 @@ def _gdal_message(exc: Exception, path: Path, name: str) -> str:
     return " ".join(text.split())[:300]
 
 
+def _read_flatgeobuf(path: Path, name: str, sha256: str, workspace: Workspace) -> Source:
+    target = path.with_suffix(".fgb")
+    path.rename(target)
+    source = Source(name, sha256, "fgb")
+    _read_layer(source, target, None, Path(name).stem or "features")
+    return source
+
+
+def _table(read: Callable[[Path, str, int], Layer], fmt: str) -> Reader:
+    """A reader of one of `tables`' formats: its layer's features added as GDAL's are."""
+
+    def reader(path: Path, name: str, sha256: str, workspace: Workspace) -> Source:
+        source = Source(name, sha256, fmt)
+        add_layer(source, read(path, name, workspace.max_bytes))
+        return source
+
+    return reader
+
+
 FORMATS: tuple[SourceFormat, ...] = (
     SourceFormat("gpkg", _is_sqlite, _read_gpkg),
     SourceFormat("zip", _is_zip, _read_zip),
     SourceFormat("kml", _is_xml, _read_kml),
     SourceFormat("json", _is_json, _read_json),
+    SourceFormat("fgb", flatgeobuf.sniff, _read_flatgeobuf),
+    SourceFormat("geoparquet", geoparquet.sniff, _table(geoparquet.read, "geoparquet")),
+    # text with no other signature: last
+    SourceFormat("csv", delimited.sniff, _table(delimited.read, "csv")),
 )
