@@ -12,6 +12,8 @@ from annotations import times
 from annotations.db import Database
 from annotations.labels.taxonomy import load_taxonomy
 from annotator import auth, errors, health, logs, metrics, readiness, scratch, services, urls
+from annotator.access import page as keys_page
+from annotator.access import wmts
 from annotator.api import annotations as annotations_api
 from annotator.api import discussion as discussion_api
 from annotator.api import events as events_api
@@ -92,6 +94,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         embed.bp,
         exports.bp,
         reports_api.signing_bp,
+        keys_page.bp,
+        wmts.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -48,10 +48,12 @@ from flask import (
 )
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from annotations.annotation import Actor
 from annotations.catalogue.users import (
+    NOTE_USE_EVERY,
     LiveSession,
     Role,
     SessionRules,
@@ -60,12 +62,15 @@ from annotations.catalogue.users import (
     dummy_hash,
     end_session,
     find_session,
+    find_token,
+    note_token_use,
     start_session,
     touch_session,
-    user_for_token,
 )
+from annotations.db import utcnow
 from annotations.throttle import DatabaseStorage
 from annotator import metrics, services
+from annotator.access import keys as read_keys
 from annotator.config import ConfigError
 from annotator.errors import RequestError, error_response, wants_json
 from annotator.services import database
@@ -188,17 +193,42 @@ def bearer_token() -> str | None:
     return None
 
 
+def _token_user(token: str, *, key_only: bool) -> User | None:
+    """The user of a live token; a key (scope read-tiles) counts only where
+    `read_keys.key_allowed` says, and `key_only` (a ?key= or Basic password) takes nothing
+    but a key."""
+    with database().read() as db_session:
+        row = find_token(db_session, token)
+        if row is None or (key_only and not row.is_key):
+            return None
+        if row.is_key and not read_keys.key_allowed():
+            return None
+        user, token_id, last_used = row.user, row.id, row.last_used_at
+    if last_used is None or utcnow() - last_used > NOTE_USE_EVERY:
+        try:
+            with database().write() as db_session:
+                note_token_use(db_session, token_id)
+        except SQLAlchemyError as exc:  # a busy or full database: the read goes on
+            log.warning("could not note a token's use: %s", type(exc).__name__)
+    return user
+
+
 def current_user() -> User | None:
-    """The user behind this request, looked up once per request."""
+    """The user behind this request, looked up once per request: a bearer token, else a key
+    (?key= or a Basic password) where keys count, else the browser session."""
     if "user" in g:
         found: User | None = g.user
         return found
     user: User | None = None
     token = bearer_token()
+    key = read_keys.presented_key() if token is None else None
     if token is not None:
-        with database().read() as db_session:
-            user = user_for_token(db_session, token)
-    else:
+        user = _token_user(token, key_only=False)
+    elif key and read_keys.key_allowed():
+        user = _token_user(key, key_only=True)
+        if user is not None:
+            read_keys.note_key(key, from_query=read_keys.query_key() is not None)
+    if user is None and token is None:
         live = browser_session()
         user = None if live is None else live.user
     g.user = user
@@ -258,10 +288,20 @@ def signed_in_quickly() -> bool:
     token = bearer_token()
     if token is not None:
         return recent_sign_ins().valid("token:" + _digest(token))
+    key = read_keys.presented_key()
+    if key and recent_sign_ins().valid("token:" + _digest(key)):
+        if read_keys.query_key() is not None:
+            g.url_key = key  # remembered with the sign-in: TileJSON's URLs carry it
+        return True
     raw = _session_id()
     if not raw:
         return False
     return recent_sign_ins().valid("session:" + _digest(raw))
+
+
+def forget_token(token_sha256: str) -> None:
+    """Drop a revoked token's or key's cached sign-in in this process, so it fails at once."""
+    recent_sign_ins().forget("token:" + token_sha256)
 
 
 def forget_user(user_id: int) -> None:
@@ -276,7 +316,8 @@ def refuse_anonymous() -> BaseResponse:
             status=401,
             code="unauthorized",
         )
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    back = read_keys.without_key(request.full_path.rstrip("?"))  # a key never rides along
+    return redirect(url_for("auth.login", next=back))
 
 
 def login_required(view: F) -> F:
@@ -307,6 +348,16 @@ def role_required(role: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def refuse_key_writes() -> None:
+    """Keys never write: a write that carries one (?key=, Basic, a key as bearer) is 403."""
+    if request.method in UNSAFE and read_keys.carries_key(bearer_token()):
+        raise RequestError(
+            "keys are read-only: a write needs a signed-in session or a full API token",
+            status=403,
+            code="forbidden",
+        )
 
 
 def check_csrf() -> None:
@@ -502,8 +553,10 @@ def init_app(app: Flask) -> None:
         per_address=_limit("SIGNIN_ADDRESS_LIMIT", app.config["SIGNIN_ADDRESS_LIMIT"]),
         slots=threading.BoundedSemaphore(int(app.config["SIGNIN_CONCURRENCY"])),
     )
+    app.before_request(refuse_key_writes)
     app.before_request(check_csrf)
     app.after_request(_cookie_headers)
+    app.after_request(read_keys.no_referrer)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
     app.register_blueprint(bp)

@@ -12,7 +12,7 @@ one. It is echoed in the response's X-Request-ID header and stamped on every lin
 the request is served, from any package: it lives in a context variable that a filter on the
 handler reads, so `annotations` and `imagery` log with the standard library alone. One access
 line per request says the method, the path (never the query string), the status, the time and
-the bytes.
+the bytes. A read-only key or token in a message is replaced by `[redacted]` (annotator.access).
 
 Text lines escape control characters in what they carry (a user's file name or path cannot
 start a line of its own); continuation lines of a traceback are indented. JSON lines are one
@@ -35,6 +35,7 @@ from typing import IO, Any
 from flask import Flask, Response, g, request
 from flask.logging import default_handler
 
+from annotator.access.redact import redact
 from annotator.config import choice
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         request_id = getattr(record, "request_id", None) or "-"
         when = self.formatTime(record, self.datefmt)
-        message = printable(record.getMessage())
+        message = printable(redact(record.getMessage()))
         line = f"{when} {record.levelname} {record.name} [{request_id}] {message}"
         details = []
         if record.exc_info:
@@ -115,7 +116,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", None),
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):

@@ -50,6 +50,7 @@ from waitress.server import BaseWSGIServer  # type: ignore[import-untyped]
 from waitress.task import ErrorTask, WSGITask  # type: ignore[import-untyped]
 
 from annotator import scratch
+from annotator.access.redact import redact
 
 #: prometheus_client's own variable: the folder where every worker keeps its metric values
 #: (named here too, not imported from annotator.metrics, so the command line stays light)
@@ -169,9 +170,11 @@ class _AccessLogged:
         referer = headers.get("REFERER", "-")
         agent = headers.get("USER_AGENT", "-")
         status = self.status.split(" ", 1)[0]
-        return _printable(
-            f'{host} - - {when} "{first_line}" {status} {self.content_bytes_written} '
-            f'"{referer}" "{agent}"'
+        return _printable(  # a key in the query string or the referrer is redacted
+            redact(
+                f'{host} - - {when} "{first_line}" {status} {self.content_bytes_written} '
+                f'"{referer}" "{agent}"'
+            )
         )
 
 

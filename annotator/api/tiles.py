@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from annotations.catalogue.images import get_image
 from annotator import metrics
+from annotator.access import keys as read_keys
 from annotator.api.contract import operation
 from annotator.api.models.tiles import TileJSON, tile_path_parameters
 from annotator.api.tilecache import ImageLookup, TileBytesCache, TiledImage
@@ -122,6 +123,7 @@ def tilejson(image_id: str) -> Response:
     # on the public URL or an allowed host, never on whatever Host the client sent
     template = external_url("tiles.tile", image_id=item.image_id, z="Z", x="X", y="Y", fmt="png")
     template = template.replace("/Z/X/Y.png", "/{z}/{x}/{y}.png")
+    template = read_keys.with_key(template)  # called with ?key=: the tiles take it too
     center_zoom = max(info.minzoom, min(info.maxzoom, (info.minzoom + info.maxzoom) // 2))
     body: dict[str, Any] = {
         "tilejson": "3.0.0",
@@ -136,7 +138,8 @@ def tilejson(image_id: str) -> Response:
         "attribution": html.escape(item.attribution or ""),
     }
     response = jsonify(body)
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    keyed = read_keys.url_key() is not None  # the body holds a key: no cache keeps it
+    response.headers["Cache-Control"] = "private, no-store" if keyed else CACHE_CONTROL
     return response
 
 
