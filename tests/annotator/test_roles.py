@@ -146,6 +146,10 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/inbox/read", "viewer"),
     ("GET", "/api/v1/people", "viewer"),
     ("GET", "/inbox", "viewer"),
+    ("GET", "/keys", "viewer"),  # each user's own keys
+    ("POST", "/keys", "viewer"),
+    ("POST", "/keys/<int:key_id>/revoke", "viewer"),  # another's key: 404
+    ("GET", "/wmts/1.0.0/WMTSCapabilities.xml", "viewer"),
 ]
 #: withdrawing a comment is for its author alone, whatever the role (tests/annotator/
 #: test_discussion_api.py): no least role to put in the table
@@ -194,6 +198,8 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/api/v1/inbox",
         "/api/v1/people",
         "/inbox",
+        "/keys",
+        "/wmts",
     )
     ours = {r for r in extra if r[1].startswith(prefixes)}
     assert ours == set(), f"add these routes to the role table: {sorted(ours)}"
@@ -244,6 +250,7 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
         .replace("<link_id>", str(link["id"]))
         .replace("<comment_id>", str(said["id"]))
         .replace("<int:number>", "1")
+        .replace("<int:key_id>", "1")
         .replace("<any(png, svg):fmt>", "png")
     )
     headers: dict[str, str] = {"If-Match": etag}
@@ -307,6 +314,8 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
             "/api/v1/annotations/<annotation_id>/comments": {"body": f"said by {role}"},
             "/api/v1/claims/<claim_id>/comments": {"body": f"said by {role}"},
             "/api/v1/inbox/read": {"all": True},
+            "/keys": {},  # no name: the form comes back saying what is missing (400)
+            "/keys/<int:key_id>/revoke": {},
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)
