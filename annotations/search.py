@@ -3,6 +3,11 @@
 The bounding-box test uses the backend's index: an R*Tree virtual table on SQLite, the
 GiST index of the `geom` column on PostGIS (both kept in step by triggers made in the
 migration); then the exact geometry is checked in Python for the few candidates left.
+
+A site selects the annotations whose geometry meets (intersects) the site's area, whatever
+image they were drawn on: an image attached to many sites (a wide or global capture) brings
+in only what lies in each site's area. The index finds candidates in the site's bounds, then
+the exact test runs in SQL (see `catalogue.areas`), so lists, counts and keyset pages agree.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ from typing import Any
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import ColumnElement, Select, and_, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from annotations.annotation import STATUSES, Annotation
-from annotations.catalogue.sites import Site, SiteImage
+from annotations.catalogue.areas import in_bounds, on_site
+from annotations.catalogue.sites import get_site
 from annotations.catalogue.users import Role
 from annotations.errors import InvalidInput
 from annotations.newsroom.links import linked_annotation_ids
@@ -72,21 +78,6 @@ def label_branch(prefix: str) -> ColumnElement[bool]:
     return or_(Annotation.label == prefix, Annotation.label.like(f"{escaped}.%", escape="\\"))
 
 
-def _spatial(session: Session, bbox: tuple[float, float, float, float]) -> ColumnElement[bool]:
-    west, south, east, north = bbox
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return text(
-            "annotations.rowid IN (SELECT id FROM annotations_rtree WHERE min_lon <= :east "
-            "AND max_lon >= :west AND min_lat <= :north AND max_lat >= :south)"
-        ).bindparams(west=west, south=south, east=east, north=north)  # type: ignore[return-value]
-    if dialect == "postgresql":
-        return text(
-            "annotations.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
-        ).bindparams(west=west, south=south, east=east, north=north)  # type: ignore[return-value]
-    return Annotation.overlapping(bbox)
-
-
 def encode_cursor(annotation: Any) -> str:
     raw = f"{annotation.created_at.isoformat()}|{annotation.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -112,13 +103,7 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
     if filters.image:
         query = query.where(Annotation.image_id == filters.image)
     if filters.site:
-        query = query.where(
-            Annotation.image_id.in_(
-                select(SiteImage.image_id)
-                .join(Site, Site.id == SiteImage.site_id)
-                .where(Site.slug == filters.site)
-            )
-        )
+        query = query.where(on_site(session, get_site(session, filters.site)))
     if filters.label:
         query = query.where(label_branch(filters.label))
     if filters.status:
@@ -139,7 +124,7 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
         linked = linked_annotation_ids(event_id=filters.event, role=filters.role)
         query = query.where(Annotation.id.in_(linked))
     if filters.bbox is not None:
-        query = query.where(_spatial(session, filters.bbox))
+        query = query.where(in_bounds(session, filters.bbox))
     if filters.cursor:
         created, identifier = _decode_cursor(filters.cursor)
         query = query.where(

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from annotations.annotation import STATUSES, Annotation
+from annotations.catalogue.areas import on_site
 from annotations.catalogue.images import Image, get_image
 from annotations.catalogue.sites import Site, SiteImage, get_site
 from annotations.errors import InvalidInput
@@ -130,7 +131,6 @@ def site_timeline(
             func.coalesce(func.sum(case((merged, 0), else_=Annotation.count)), 0),
             func.coalesce(func.sum(case((merged, 1), else_=0)), 0),
         )
-        .join(SiteImage, SiteImage.image_id == Annotation.image_id)
         .outerjoin(
             same,
             and_(
@@ -140,7 +140,7 @@ def site_timeline(
             ),
         )
         .where(
-            SiteImage.site_id == site.id,
+            on_site(session, site),  # what lies in the site's area, as its lists hold
             Annotation.deleted_at.is_(None),
             Annotation.status.in_(statuses),
         )

@@ -22,7 +22,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from annotations.annotation import Annotation
-from annotations.catalogue.tables import Site, SiteImage
+from annotations.catalogue.areas import on_site
+from annotations.catalogue.tables import Site
 from annotations.catalogue.users import Role
 from annotations.discussion.tables import Comment
 from annotations.errors import InvalidInput
@@ -294,12 +295,11 @@ def site_feed(
     its events; links of those to reports the role may see, and those reports' publications."""
     size = page_size(limit)
     place = Cursor.parse(cursor)
-    on_site = select(SiteImage.image_id).where(SiteImage.site_id == site.id)
+    in_area = on_site(session, site)  # the annotations lying in the site's area
     events = select(Event.id).where(Event.site_id == site.id)
     # links are few: found from their side (an annotation on the site, or an event of it)
-    site_image = and_(SiteImage.image_id == Annotation.image_id, SiteImage.site_id == site.id)
     annotation_on_site = exists(
-        select(Annotation.id).join(SiteImage, site_image).where(Annotation.id == Link.annotation_id)
+        select(Annotation.id).where(Annotation.id == Link.annotation_id, in_area)
     )
     event_of_site = exists(
         select(Event.id).where(Event.id == Link.event_id, Event.site_id == site.id)
@@ -327,9 +327,9 @@ def site_feed(
         and_(Change.subject == "site", Change.subject_id == site.id),
         and_(Change.subject == "publication", Change.subject_id.in_(publications)),
     )
-    if dense(session, select(Annotation.id).where(Annotation.image_id.in_(on_site))):
+    if dense(session, select(Annotation.id).where(in_area)):
         # most of the history is this site's: walk it newest first, keeping the site's
-        on_this_site = select(Annotation.id).where(Annotation.image_id.in_(on_site))
+        on_this_site = select(Annotation.id).where(in_area)
         revisions = select(Revision.id).where(
             exists(on_this_site.where(Annotation.id == Revision.annotation_id))
         )
@@ -345,12 +345,12 @@ def site_feed(
         revisions = (
             select(Revision.id)
             .join(Annotation, Annotation.id == Revision.annotation_id)
-            .where(Annotation.image_id.in_(on_site))
+            .where(in_area)
         )
         comments = (
             select(Comment.id)
             .join(Annotation, Annotation.id == Comment.annotation_id)
-            .where(Annotation.image_id.in_(on_site), Annotation.deleted_at.is_(None))
+            .where(in_area, Annotation.deleted_at.is_(None))
         )
     parts = {
         REVISION: _revisions(session, revisions, place, size + 1),

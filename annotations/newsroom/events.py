@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from annotations.annotation import Actor, Annotation
+from annotations.catalogue.areas import on_site
 from annotations.catalogue.images import Image
 from annotations.catalogue.sites import Site, SiteImage, get_site
 from annotations.catalogue.users import Role
@@ -303,8 +304,11 @@ def add_annotations(
     """Group annotations into the event (ids checked by EventMembers); each must be seen on an
     image of the event's site."""
     require_role(actor, Role.analyst, "grouping annotations into an event")
-    site_images = set(
-        session.scalars(select(SiteImage.image_id).where(SiteImage.site_id == event.site_id))
+    site = session.get_one(Site, event.site_id)
+    in_area = set(
+        session.scalars(
+            select(Annotation.id).where(Annotation.id.in_(annotation_ids), on_site(session, site))
+        )
     )
     present = set(
         session.scalars(
@@ -316,9 +320,9 @@ def add_annotations(
         annotation = session.get(Annotation, annotation_id)
         if annotation is None or annotation.deleted_at is not None:
             raise NotFound(f"no annotation {annotation_id!r}")
-        if annotation.image_id not in site_images:
+        if annotation_id not in in_area:
             raise InvalidInput(
-                f"annotation {annotation_id} is on an image of another site; an "
+                f"annotation {annotation_id} lies outside the site's area; an "
                 "event groups annotations of its own site"
             )
         if annotation_id in present:

@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotations.annotation import status_words
-from annotations.catalogue.sites import list_sites
+from annotations.catalogue.sites import Site, list_sites
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError
 from annotations.newsroom import events
@@ -142,6 +143,8 @@ def _candidates(values: dict[str, Any]) -> list[dict[str, Any]] | None:
     )
     names = {label.id: label.name for label in services.taxonomy()}
     with database().read() as session:
+        if session.scalar(select(Site.id).where(Site.slug == values["site"])) is None:
+            return None  # the form says the site is unknown; nothing to tick
         rows, _ = search_rows(session, filters)
     return [
         {

@@ -95,7 +95,7 @@ def test_members_are_annotations_of_the_events_site(domain: World) -> None:
         with pytest.raises(InvalidInput) as other_site:
             events.add_annotations(session, event, [away.id], ANALYST)
         assert other_site.value.message == (
-            f"annotation {away.id} is on an image of another site; an event groups "
+            f"annotation {away.id} lies outside the site's area; an event groups "
             "annotations of its own site"
         )
         with pytest.raises(AlreadyExists) as twice:

@@ -136,7 +136,10 @@ class SearchQuery(BaseModel):
         ),
     ] = None
     site: Annotated[
-        str | None, Field(description="Annotations on the images of this site (slug).")
+        str | None,
+        Field(
+            description="Annotations meeting this site's area (slug), whatever image they are on."
+        ),
     ] = None
     image: Annotated[str | None, Field(description="Annotations on this image (id).")] = None
     label: Annotated[
