@@ -21,6 +21,7 @@ from annotator.api import exports, images, imports, openapi, same_object, sites,
 from annotator.api import links as links_api
 from annotator.api import reports as reports_api
 from annotator.config import resolve
+from annotator.ogcapi import bp as ogcapi_bp
 from annotator.pages import compare, embed, event_forms, review, site_form
 from annotator.pages import home as pages
 from annotator.pages import imports as import_page
@@ -96,6 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         reports_api.signing_bp,
         keys_page.bp,
         wmts.bp,
+        ogcapi_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

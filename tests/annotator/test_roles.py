@@ -150,6 +150,18 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", "/keys", "viewer"),
     ("POST", "/keys/<int:key_id>/revoke", "viewer"),  # another's key: 404
     ("GET", "/wmts/1.0.0/WMTSCapabilities.xml", "viewer"),
+    ("GET", "/api/v1/jobs", "viewer"),
+    ("GET", "/api/v1/jobs/<job_id>", "viewer"),
+    ("DELETE", "/api/v1/jobs/<job_id>", "viewer"),
+    ("GET", "/jobs", "analyst"),
+    ("GET", "/ogcapi", "viewer"),
+    ("GET", "/ogcapi/", "viewer"),
+    ("GET", "/ogcapi/conformance", "viewer"),
+    ("GET", "/ogcapi/api", "viewer"),
+    ("GET", "/ogcapi/collections", "viewer"),
+    ("GET", "/ogcapi/collections/<collection_id>", "viewer"),
+    ("GET", "/ogcapi/collections/<collection_id>/items", "viewer"),
+    ("GET", "/ogcapi/collections/<collection_id>/items/<feature_id>", "viewer"),
 ]
 #: withdrawing a comment is for its author alone, whatever the role (tests/annotator/
 #: test_discussion_api.py): no least role to put in the table
@@ -200,6 +212,9 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/inbox",
         "/keys",
         "/wmts",
+        "/api/v1/jobs",
+        "/jobs",
+        "/ogcapi",
     )
     ours = {r for r in extra if r[1].startswith(prefixes)}
     assert ours == set(), f"add these routes to the role table: {sorted(ours)}"
@@ -251,7 +266,10 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
         .replace("<comment_id>", str(said["id"]))
         .replace("<int:number>", "1")
         .replace("<int:key_id>", "1")
+        .replace("<job_id>", "0" * 32)  # nobody's job: 404 for every role that may ask
         .replace("<any(png, svg):fmt>", "png")
+        .replace("<collection_id>", "site-atlanta")
+        .replace("<feature_id>", annotation_id)
     )
     headers: dict[str, str] = {"If-Match": etag}
     if role != "anonymous":
@@ -460,6 +478,8 @@ READS = [
     "/api/v1/exports?format=csv&report={report}",
     "/api/v1/inbox?limit=200",
     "/api/v1/people?q=e",
+    "/ogcapi/collections?f=html",
+    "/ogcapi/collections/annotations/items?limit=1000",
     *[f"/api/v1/exports?format={name}" for name in FORMATS],
 ]
 
@@ -473,6 +493,7 @@ def every_read(app: Flask, doors: SideDoors) -> list[str]:
         "<event_id>": str(doors.event), "<link_id>": str(doors.published_link),
         "<int:number>": "1", "<any(png, svg):fmt>": "png", "<token>": doors.token,
         "<comment_id>": str(doors.comment),
+        "<collection_id>": f"report-{doors.published}", "<feature_id>": doors.annotation,
     }  # fmt: skip
     paths = []
     for rule in app.url_map.iter_rules():
@@ -547,6 +568,9 @@ NAMED = [
     "/api/v1/reports/{report}/bundle.zip",
     "/reports/{report}",
     "/reports/{report}/edit",
+    "/ogcapi/collections/report-{report}",
+    "/ogcapi/collections/report-{report}/items",
+    "/ogcapi/collections/report-{report}/items/{annotation}",
     *[f"/api/v1/exports?format={name}&report={{report}}" for name in FORMATS],
 ]
 #: formats whose file is the same bytes whenever it is written (the others hold a time)
