@@ -35,7 +35,9 @@ TRUE = ("1", "true", "yes", "on")
     "importAnnotations",
     summary="Import annotations from a GIS file (analyst)",
     description="GeoJSON (2008-style `crs` reprojected), GeoPackage, zipped Shapefile, KML, "
-    "KMZ, or a zip of a STAC label item with its files; the format is told by content. A dry "
+    "KMZ, a zip of a STAC label item with its files, FlatGeobuf, GeoParquet (WKB or GeoArrow, "
+    "CRS from its `geo` metadata), or CSV (a WKT column, or longitude and latitude columns, in "
+    "WGS 84; delimiter sniffed); the format is told by content. A dry "
     "run reports what would be made and every feature left out with its reason. A real run "
     "imports every feature or none (one invalid feature refuses it all; features outside every "
     "image are listed and left out); importing the same features again makes nothing new.",
