@@ -29,8 +29,8 @@ atlanta = test_imports.atlanta  # the app on each backend, with the Atlanta imag
 K = "{" + KML_NS + "}"
 #: ogr2ogr's output drivers and file extensions the copies are made with
 COPIES = {"LIBKML": ".kml", "KML": ".kml", "GPKG": ".gpkg", "GeoJSON": ".geojson"}
-#: exports the import reads directly (FlatGeobuf and CSV are read through their copies)
-READ_DIRECTLY = ("geojson", "gpkg", "shp", "kml", "kmz")
+#: exports the import reads directly (every one of them)
+READ_DIRECTLY = ("geojson", "gpkg", "shp", "kml", "kmz", "fgb", "csv")
 
 
 def ogr2ogr(*args: str) -> None:

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
+import pyogrio.raw
 import pytest
 import shapely
 from flask import Flask
@@ -33,11 +35,13 @@ from annotations.exchange.sources import Source, Workspace, read_source
 from annotations.search import Filters
 from annotator import services
 from tests.annotations import test_imports
+from tests.annotations.test_import_network import Recorder, listener
 from tests.annotations.test_import_roundtrip import FIELDS, originals, rows
 from tests.annotations.test_imports import ANALYST, INSIDE, add_image, import_path
 from tests.conftest import _app_with_users, make_app, require
 
 atlanta = test_imports.atlanta  # the app on each backend, with the Atlanta image
+listener = listener  # a web server recording every request (a fixture)
 LON, LAT = INSIDE
 
 
@@ -404,3 +408,29 @@ def test_geoparquet_refusals(sqlite_app: Flask, tmp_path: Path) -> None:
     with pytest.raises(SourceTooLarge, match="would expand to"):
         read(bomb, max_bytes=1_000_000)
     assert ANALYST  # the imports above were dry runs or refused: nothing was made
+
+
+def test_a_crs_naming_a_url_is_refused_and_never_fetched(
+    sqlite_app: Flask, tmp_path: Path, listener: str
+) -> None:
+    """A FlatGeobuf whose CRS takes a grid from a URL (as ogr2ogr writes it), and a GeoParquet
+    whose PROJJSON names one: refused, dry run or not, and the server sees no request."""
+    fgb = tmp_path / "grid.fgb"
+    wkt = (
+        'GEOGCS["unknown",DATUM["WGS84 with a grid",SPHEROID["WGS 84",6378137,298.257223563],'
+        f'EXTENSION["PROJ4_GRIDS","{listener}/grid.tif"]],PRIMEM["Greenwich",0],'
+        'UNIT["degree",0.0174532925199433],AXIS["Longitude",EAST],AXIS["Latitude",NORTH]]'
+    )
+    points = shapely.to_wkb([Point(LON, LAT)], output_dimension=2)
+    labels = np.array(["structure"], dtype=object)
+    pyogrio.raw.write(
+        fgb, points, [labels], ["label"], driver="FlatGeobuf", geometry_type="Point", crs=wkt
+    )
+    assert f"{listener}/grid.tif" in pyogrio.read_info(fgb)["crs"]
+    crs = {"type": "GeographicCRS", "name": "x", "datum": {"href": f"{listener}/crs.json"}}
+    parquet = parquet_with_geo(tmp_path / "linked.parquet", wkb_geo(crs=crs))
+    for path in (fgb, parquet):
+        for dry_run in (True, False):
+            with pytest.raises(UnsafeFile, match="names the URL"):
+                import_path(sqlite_app, path, dry_run=dry_run)
+    assert Recorder.hits == []
