@@ -308,8 +308,9 @@ def import_annotations(
     user_name: str | None,
     as_json: bool,
 ) -> None:
-    """Import annotations from GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ or a STAC
-    label item: all of them, or none if one is invalid; importing again adds nothing."""
+    """Import annotations from GeoJSON, GeoPackage, zipped Shapefile, KML/KMZ, a STAC
+    label item, FlatGeobuf, GeoParquet or CSV (a WKT column, or lon/lat columns): all of
+    them, or none if one is invalid; importing again adds nothing."""
     from annotations.annotation import Actor
     from annotations.exchange.imports import (
         ImportOptions,
@@ -619,7 +620,7 @@ def keys_public(as_json: bool) -> None:
     "format_name",
     required=True,
     metavar="FORMAT",
-    help="One of: geojson, gpkg, shp, kml, kmz, csv, fgb, stac, coco, yolo (see README).",
+    help="One of: geojson, gpkg, shp, kml, kmz, csv, fgb, geoparquet, stac, coco, yolo.",
 )
 @click.option(
     "-o",
