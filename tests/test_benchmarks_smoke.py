@@ -158,6 +158,15 @@ def test_duplicates(tmp_path: Path) -> None:
         assert re.search(rf"\| {backend} \| 400 \| [0-9.]+ / [0-9.]+ ms \|.*\| 5 of 10 \|", part)
 
 
+def test_site_filter(tmp_path: Path) -> None:
+    if postgis_missing() and not CI:
+        pytest.skip(f"PostGIS is not installed: {postgis_missing()}")
+    part = section(smoke("site_filter", tmp_path), "site_filter")
+    assert headings(part) == ["### Site filter by area"]
+    for backend in ("SQLite", "PostGIS"):  # the counts by area were checked by the benchmark
+        assert re.search(rf"\| {backend} \| 420 \| [0-9.]+ / [0-9.]+ ms \| [0-9.]+ / ", part)
+
+
 def test_timeline(tmp_path: Path) -> None:
     part = section(smoke("timeline", tmp_path), "timeline")
     assert headings(part) == ["### Site timeline counts"]
@@ -210,6 +219,18 @@ def test_backup(tmp_path: Path) -> None:
     assert "\n0 failed tile requests in total." in part
     assert re.search(r"\| idle \| [1-9][0-9]* \| 0 \|", part)  # the tile client ran
     assert "| make_backup | " in part  # the profile found the backup's own code
+
+
+def test_ogcapi(tmp_path: Path) -> None:
+    part = section(smoke("ogcapi", tmp_path), "ogcapi")
+    assert headings(part) == ["### OGC API - Features items"]
+    # every answer was checked by the benchmark (200, full pages, no feature twice)
+    for name in (
+        "annotations: walk by next links",
+        "site-<slug>: first page of each site",
+        "REST API peer: /api/v1/annotations walk",
+    ):
+        assert re.search(rf"\| {re.escape(name)} \| [0-9]+ \| [0-9.]+ \| ", part), name
 
 
 def test_benchmarks_are_not_left_behind() -> None:

@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from annotations.annotation import Annotation
 from annotations.catalogue.images import get_image
+from annotations.errors import NotFound
 from annotations.exchange import FORMATS, Selection, export
 from annotations.exchange.columns import COLUMNS, SHORT_NAMES
 from annotations.exchange.formats import TargetExists, UnknownFormat
@@ -306,7 +307,10 @@ def test_filters_select_what_the_search_selects(world: World, tmp_path: Path) ->
     every = set(world.ids.values()) - {world.ids["deleted"]}
     assert ids() == every
     assert ids(site="hmeimim") == every
-    assert ids(site="nowhere") == set()
+    written = sorted(tmp_path.iterdir())
+    with pytest.raises(NotFound, match="no site 'nowhere'"):  # not an empty file
+        ids(site="nowhere")
+    assert sorted(tmp_path.iterdir()) == written
     assert ids(image=world.image_id) == every
     assert ids(label="vehicle") == {world.ids[n] for n in ("truck", "convoy", "tanks")}
     assert ids(status=("approved",)) == {world.ids["an124"]}
