@@ -158,6 +158,15 @@ def test_duplicates(tmp_path: Path) -> None:
         assert re.search(rf"\| {backend} \| 400 \| [0-9.]+ / [0-9.]+ ms \|.*\| 5 of 10 \|", part)
 
 
+def test_site_filter(tmp_path: Path) -> None:
+    if postgis_missing() and not CI:
+        pytest.skip(f"PostGIS is not installed: {postgis_missing()}")
+    part = section(smoke("site_filter", tmp_path), "site_filter")
+    assert headings(part) == ["### Site filter by area"]
+    for backend in ("SQLite", "PostGIS"):  # the counts by area were checked by the benchmark
+        assert re.search(rf"\| {backend} \| 420 \| [0-9.]+ / [0-9.]+ ms \| [0-9.]+ / ", part)
+
+
 def test_timeline(tmp_path: Path) -> None:
     part = section(smoke("timeline", tmp_path), "timeline")
     assert headings(part) == ["### Site timeline counts"]
