@@ -21,6 +21,7 @@ from annotator.api.models.images import (
     ImageUpload,
     UploadResult,
 )
+from annotator.api.openapi_hand import READ_KEY_SECURITY
 from annotator.auth import current_user, login_required, role_required
 from annotator.errors import RequestError
 from annotator.intake import Upload, import_images
@@ -99,6 +100,7 @@ def show(image_id: str) -> Response:
         206: "The byte range asked for (Range header).",
     },
     errors=(404,),
+    extra={"security": READ_KEY_SECURITY},
 )
 def cog(image_id: str) -> Response:
     """The stored Cloud-Optimized GeoTIFF itself, with HTTP range requests, so QGIS or GDAL

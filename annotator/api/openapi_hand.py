@@ -253,4 +253,27 @@ def security_schemes(cookie_name: str) -> dict[str, Any]:
             "scheme": "bearer",
             "description": "An API token from `annotator tokens create USER`; no CSRF needed.",
         },
+        "readKey": {
+            "type": "apiKey",
+            "in": "query",
+            "name": "key",
+            "description": "A read-only key (the Keys page, or `annotator tokens create USER "
+            "--scope read-tiles`) for clients that cannot send headers; only tiles, TileJSON, "
+            "WMTS, COG downloads and OGC API reads take it. A write with a key is 403.",
+        },
+        "readKeyBasic": {
+            "type": "http",
+            "scheme": "basic",
+            "description": "The same read-only key as the password of HTTP Basic (any user "
+            "name), for QGIS's and GDAL's authentication settings.",
+        },
     }
+
+
+#: the reads a read-only key may make: a session, a token, or a key in either form
+READ_KEY_SECURITY: list[dict[str, list[str]]] = [
+    {"sessionCookie": []},
+    {"bearerToken": []},
+    {"readKey": []},
+    {"readKeyBasic": []},
+]

@@ -13,6 +13,7 @@ from annotator import metrics
 from annotator.access import keys as read_keys
 from annotator.api.contract import operation
 from annotator.api.models.tiles import TileJSON, tile_path_parameters
+from annotator.api.openapi_hand import READ_KEY_SECURITY
 from annotator.api.tilecache import ImageLookup, TileBytesCache, TiledImage
 from annotator.auth import refuse_anonymous, signed_in_quickly
 from annotator.errors import RequestError
@@ -77,7 +78,8 @@ def _signed_in() -> Any:
         "parameters": [
             *tile_path_parameters(),
             {"$ref": "#/components/parameters/IfNoneMatch"},
-        ]
+        ],
+        "security": READ_KEY_SECURITY,
     },
 )
 def tile(image_id: str, z: str, x: str, y: str, fmt: str) -> Response:
@@ -115,6 +117,7 @@ def tile(image_id: str, z: str, x: str, y: str, fmt: str) -> Response:
     tags=("tiles",),
     responses={200: TileJSON},
     errors=(404,),
+    extra={"security": READ_KEY_SECURITY},
 )
 def tilejson(image_id: str) -> Response:
     item = _lookup(image_id)

@@ -306,3 +306,34 @@ def test_log_lines_never_hold_a_key(world: World, caplog: pytest.LogCaptureFixtu
     assert key not in redact(f"Referer: https://x/y?tab=2&KEY={key}")
     assert key not in redact(f"Authorization: Bearer {key}")
     assert redact("GET /api/v1/sites/apron 200") == "GET /api/v1/sites/apron 200"
+
+
+def test_a_key_reads_the_ogc_api_and_its_links_carry_it(world: World) -> None:
+    key = key_for(world.app)
+    client = world.app.test_client()
+    assert client.get("/ogcapi/collections").status_code == 401
+    listed = client.get("/ogcapi/collections", query_string={"key": key, "f": "json"})
+    assert listed.status_code == 200, listed.get_data(as_text=True)[:300]
+    assert listed.headers["Referrer-Policy"] == "no-referrer"
+    items = client.get("/ogcapi/collections/annotations/items", headers=basic(key))
+    assert items.status_code == 200 and items.get_json()["type"] == "FeatureCollection"
+    assert client.post("/ogcapi/collections", query_string={"key": key}).status_code == 403
+
+
+def test_the_api_document_says_where_a_key_counts(world: World) -> None:
+    client = world.app.test_client()
+    headers = {"Authorization": f"Bearer {token_for(world.app, 'viewer')}"}
+    document = client.get("/api/v1/openapi.json", headers=headers).get_json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["readKey"]["in"] == "query" and schemes["readKey"]["name"] == "key"
+    assert schemes["readKeyBasic"]["scheme"] == "basic"
+    keyed = {
+        path
+        for path, item in document["paths"].items()
+        if {"readKey": []} in item.get("get", {}).get("security", [])
+    }
+    assert keyed == {
+        "/tiles/{image_id}/{z}/{x}/{y}.{fmt}",
+        "/tiles/{image_id}/tilejson.json",
+        "/api/v1/images/{image_id}/cog",
+    }
