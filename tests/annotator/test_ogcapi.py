@@ -15,11 +15,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import Flask
 from openapi_spec_validator import validate
 from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from werkzeug.serving import make_server
 
+from annotations.catalogue.users import READ_TILES, create_token, get_user
 from annotations.measure import box_polygon
 from annotations.newsroom.reports import Report
 from annotator import services
@@ -307,6 +309,25 @@ def test_html_pages_escape_user_text(world: World) -> None:
     assert "Hmeimim &lt;apron&gt;" in listing and "Secret draft" not in listing
 
 
+def read_key(app: Flask, user: str) -> str:
+    """A read-only key (scope read-tiles), as `annotator tokens create USER --scope
+    read-tiles` makes one."""
+    with services.database(app).write() as session:
+        return create_token(session, get_user(session, user), "gis", READ_TILES)
+
+
+def test_a_read_key_in_the_url_is_carried_by_the_links(world: World) -> None:
+    key = read_key(world.room.app, "viewer")
+    client = world.room.app.test_client()
+    answer = client.get(f"/ogcapi/collections/annotations/items?limit=2&key={key}")
+    assert answer.status_code == 200, answer.get_json()
+    links = {link["rel"]: link["href"] for link in answer.get_json()["links"]}
+    for rel in ("self", "alternate", "collection", "next"):
+        assert parse_qs(urlsplit(links[rel]).query)["key"] == [key], rel
+    page = client.get(urlsplit(links["next"])._replace(scheme="", netloc="").geturl())
+    assert page.status_code == 200 and page.get_json()["numberReturned"] == 2
+
+
 def test_a_browser_session_reads_it(world: World) -> None:
     client = world.room.app.test_client()
     login(client, "viewer")
@@ -371,20 +392,9 @@ def has_qgis() -> bool:
 
 def test_qgis_loads_a_site_as_a_layer(world: World, live: str, tmp_path: Path) -> None:
     require(has_qgis(), "PyQGIS is not installed (Debian's python3-qgis)")
-    client = world.room.app.test_client()
-    login(client, "viewer")
-    name = world.room.app.config["SESSION_COOKIE_NAME"]
-    cookie = client.get_cookie(name)
-    assert cookie is not None
+    key = read_key(world.room.app, "viewer")
     done = subprocess.run(
-        [
-            SYSTEM_PYTHON,
-            str(QGIS_SCRIPT),
-            f"{live}/ogcapi",
-            "site-hmeimim-apron",
-            name,
-            cookie.value,
-        ],
+        [SYSTEM_PYTHON, str(QGIS_SCRIPT), f"{live}/ogcapi", "site-hmeimim-apron", key],
         capture_output=True,
         text=True,
         timeout=300,
