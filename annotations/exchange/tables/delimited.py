@@ -201,6 +201,16 @@ def _numbers(
     column: pa.ChunkedArray, name: str, decimal_comma: bool, faults: dict[int, str]
 ) -> np.ndarray:
     """The column's numbers (NaN where empty); a cell that is not a number is a fault."""
+    text = pc.utf8_trim_whitespace(column)
+    if decimal_comma:
+        text = pc.replace_substring(text, ",", ".")
+    try:  # every cell a number (or empty): at once
+        numbers = np.asarray(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False))
+        empty = np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        if np.isfinite(numbers[~empty]).all():  # "nan" or "inf" cells: said one by one
+            return numbers.astype(np.float64)
+    except pa.ArrowInvalid:
+        pass
     out = np.full(len(column), math.nan)
     for position, text in enumerate(column.to_pylist()):
         if text is None:
