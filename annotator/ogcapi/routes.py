@@ -99,7 +99,6 @@ def ogc_error(exc: Exception) -> BaseResponse:
     return _json(body, status=status)
 
 
-@bp.get("")
 @bp.get("/")
 @signed_in
 def landing() -> BaseResponse:

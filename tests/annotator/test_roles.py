@@ -154,7 +154,6 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", "/api/v1/jobs/<job_id>", "viewer"),
     ("DELETE", "/api/v1/jobs/<job_id>", "viewer"),
     ("GET", "/jobs", "analyst"),
-    ("GET", "/ogcapi", "viewer"),
     ("GET", "/ogcapi/", "viewer"),
     ("GET", "/ogcapi/conformance", "viewer"),
     ("GET", "/ogcapi/api", "viewer"),
