@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import orjson
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, insert
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from annotations.catalogue.images import Image, get_image
@@ -27,8 +29,15 @@ from annotations.catalogue.users import Role
 from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
 from annotations.errors import AnnotationError, InvalidInput, NotFound
 from annotations.feature import AnnotationInput
-from annotations.history import Creation, record, record_creations, revisions_of
-from annotations.measure import measure
+from annotations.geometry import geojson_texts
+from annotations.history import (
+    Creation,
+    insert_rows,
+    record,
+    record_creations,
+    revisions_of,
+)
+from annotations.measure import measure, measurement_texts
 from annotations.times import parse_time
 
 STATUSES = ("draft", "in_review", "approved", "rejected")
@@ -294,19 +303,101 @@ def create_many(
     items: Iterable[tuple[AnnotationInput, Origin | None]],
     actor: Actor,
     *,
-    batch: int = 2000,
+    batch: int = 5000,
 ) -> list[str]:
     """Create many annotations in the caller's transaction, each checked, measured and
-    recorded as `create` does, but with images looked up once and rows inserted `batch`
-    at a time without ORM objects (for imports of 100,000 features). Returns the ids."""
+    recorded as `create` does (the same columns and `create` revision, to the character),
+    `batch` at a time: images looked up once, footprints, bounds, measurements and GeoJSON
+    text computed on arrays, rows inserted by one executemany (for imports of 100,000
+    features). Returns the ids."""
     _may_create(actor)
     images = ImageCache(session)
     now = utcnow()
     made: list[str] = []
+    items = list(items)
+    with _spatial_index_after(session, len(items) >= SPATIAL_INDEX_AFTER):
+        for start in range(0, len(items), batch):
+            made += _insert_many(session, items[start : start + batch], images, actor, now)
+    return made
+
+
+#: from this many new annotations on, SQLite's R*Tree is filled after the rows, not by its
+#: trigger row by row (which takes about two thirds of the time of inserting them)
+SPATIAL_INDEX_AFTER = 1_000
+_RTREE_TRIGGER = "annotations_rtree_insert"
+
+
+@contextmanager
+def _spatial_index_after(session: Session, wanted: bool) -> Iterator[None]:
+    """On SQLite, new annotations' boxes go into the R*Tree in one statement once they are
+    all inserted: the insert trigger is dropped and made again, inside the caller's
+    transaction, so another connection never sees it missing (a failure rolls it back)."""
+    connection = session.connection()
+    if not wanted or connection.dialect.name != "sqlite":
+        yield
+        return
+    trigger = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (_RTREE_TRIGGER,)
+    ).scalar()
+    if trigger is None:
+        yield
+        return
+    last = connection.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM annotations").scalar()
+    connection.exec_driver_sql(f"DROP TRIGGER {_RTREE_TRIGGER}")
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # the rollback that follows restores it in any case
+            connection.exec_driver_sql(trigger)
+        raise
+    connection.exec_driver_sql(
+        "INSERT INTO annotations_rtree SELECT rowid, min_lon, max_lon, min_lat, max_lat "
+        "FROM annotations WHERE rowid > ?",
+        (last,),
+    )
+    connection.exec_driver_sql(trigger)
+
+
+def _insert_many(
+    session: Session,
+    items: list[tuple[AnnotationInput, Origin | None]],
+    images: ImageCache,
+    actor: Actor,
+    now: datetime,
+) -> list[str]:
+    geometries = np.empty(len(items), dtype=object)
+    geometries[:] = [data.geometry for data, _ in items]
+    _check_footprints(items, geometries, images)
+    bounds = shapely.bounds(geometries).tolist()
+    geojson = geojson_texts(geometries)
+    measured = measurement_texts(geometries)
+    sources: dict[tuple[str, str, str, str], tuple[str, str]] = {}
     rows: list[dict[str, Any]] = []
     created: list[Creation] = []
-    for data, origin in items:
-        row = _content(data, images) | {
+    for (data, origin), box, geometry_text, measurements in zip(
+        items, bounds, geojson, measured, strict=True
+    ):
+        image, _, source = images.get(data.image_id)
+        row = {
+            "image_id": image.id,
+            "label": data.label,
+            "shape": data.shape,
+            "confidence": data.confidence,
+            "count": data.count,
+            "attributes_json": (
+                json.dumps(data.attributes, ensure_ascii=False, sort_keys=True)
+                if data.attributes
+                else "{}"
+            ),
+            "notes": data.notes,
+            "observed_at": data.observed_at or image.captured_at,
+            "geometry_geojson": geometry_text,
+            "min_lon": box[0],
+            "min_lat": box[1],
+            "max_lon": box[2],
+            "max_lat": box[3],
+            "measurements_json": measurements,
+            "source_json": _source_text(sources, image.id, source, origin),
             "id": uuid.uuid4().hex,
             "status": "draft",
             "version": 1,
@@ -320,31 +411,51 @@ def create_many(
             "same_as": None,
             "import_key": origin.key if origin else None,
         }
-        if origin is not None:
-            source = images.get(data.image_id)[2] | {"imported_from": origin.to_dict()}
-            row["source_json"] = json.dumps(source, ensure_ascii=False)
         rows.append(row)
         snapshot = feature_text(SimpleNamespace(**row), None)
         created.append(Creation(row["id"], snapshot, origin.comment() if origin else None))
-        made.append(row["id"])
-        if len(rows) >= batch:
-            _insert(session, rows, created, actor, now)
-    _insert(session, rows, created, actor, now)
-    return made
+    insert_rows(session, Annotation.__tablename__, rows)
+    record_creations(session, created, actor.name, now)
+    return [row["id"] for row in rows]
 
 
-def _insert(
-    session: Session,
-    rows: list[dict[str, Any]],
-    created: list[Creation],
-    actor: Actor,
-    now: datetime,
+def _check_footprints(
+    items: list[tuple[AnnotationInput, Origin | None]], geometries: np.ndarray, images: ImageCache
 ) -> None:
-    if rows:
-        session.execute(insert(Annotation), rows)
-        record_creations(session, created, actor.name, now)
-    rows.clear()
-    created.clear()
+    """`_content`'s check, for each image's geometries at once: the first that does not
+    meet its image's footprint is refused with the same words."""
+    by_image: dict[str, list[int]] = {}
+    for position, (data, _) in enumerate(items):
+        by_image.setdefault(data.image_id, []).append(position)
+    missing: list[int] = []
+    for image_id, positions in by_image.items():
+        footprint = images.get(image_id)[1]
+        meets = shapely.intersects(footprint, geometries[positions])
+        missing += np.asarray(positions)[~meets].tolist()
+    if missing:
+        _content(items[min(missing)][0], images)  # raises the refusal
+
+
+def _source_text(
+    cache: dict[tuple[str, str, str, str], tuple[str, str]],
+    image_id: str,
+    source: dict[str, Any],
+    origin: Origin | None,
+) -> str:
+    """`json.dumps` of the image's provenance and where the feature came from: the text
+    around the feature id made once per image and file layer, the id encoded alone."""
+    if origin is None:
+        return json.dumps(source, ensure_ascii=False)
+    key = (image_id, origin.file, origin.sha256, origin.layer)
+    if key not in cache:
+        mark = uuid.uuid4().hex  # no file name or layer holds it
+        template = json.dumps(
+            source | {"imported_from": Origin(*key[1:], mark, "").to_dict()}, ensure_ascii=False
+        )
+        head, _, tail = template.partition(json.dumps(mark, ensure_ascii=False))
+        cache[key] = (head, tail)
+    head, tail = cache[key]
+    return head + json.dumps(origin.feature_id, ensure_ascii=False) + tail
 
 
 def _may_create(actor: Actor) -> None:

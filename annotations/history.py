@@ -89,8 +89,9 @@ class Creation:
 
 def record_creations(session: Session, created: list[Creation], actor: str, at: datetime) -> None:
     """The `create` revisions of many new annotations, inserted at once (for imports)."""
+    # through the session, whose listeners see each revision written (the metrics count them)
     session.execute(
-        insert(Revision),
+        insert(Base.metadata.tables[Revision.__tablename__]),
         [
             {
                 "annotation_id": c.annotation_id,
@@ -105,6 +106,40 @@ def record_creations(session: Session, created: list[Creation], actor: str, at: 
             for c in created
         ],
     )
+
+
+def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
+    """Many rows (dicts with the same keys) in one executemany, as an ORM or Core insert
+    would store them but with each distinct value converted once (a batch shares its
+    times): every column's own bind processing (UTCDateTime to naive UTC, SQLite's text
+    form of a time), then the driver's executemany (psycopg pipelines it)."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    table = Base.metadata.tables[table_name]
+    names = list(rows[0])
+    compiled = insert(table).compile(dialect=dialect, column_keys=names)
+    processors = {
+        name: processor
+        for name in names
+        if (processor := table.c[name].type.bind_processor(dialect)) is not None
+    }
+    converted: dict[tuple[str, Any], Any] = {}
+    for row in rows:
+        for name, processor in processors.items():
+            value = row[name]
+            try:
+                row[name] = converted[(name, value)]
+            except KeyError:
+                row[name] = converted[(name, value)] = processor(value)
+            except TypeError:  # not hashable: converted each time
+                row[name] = processor(value)
+    if compiled.positional:
+        order = compiled.positiontup or []
+        connection.exec_driver_sql(compiled.string, [tuple(row[n] for n in order) for row in rows])
+    else:
+        connection.exec_driver_sql(compiled.string, rows)
 
 
 def revisions_of(session: Session, annotation_id: str) -> list[Revision]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -34,6 +35,8 @@ from annotations.annotation import Actor, Annotation, AnnotationInput, Origin, c
 from annotations.catalogue.images import get_image, list_images
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
+from annotations.exchange.batch.geometries import checked, geometry_array, normalise_many, one_parts
+from annotations.exchange.batch.properties import QuickInputs
 from annotations.exchange.columns import SHORT_NAMES
 from annotations.exchange.readback import lenient, one_part
 from annotations.exchange.safety import (
@@ -46,7 +49,6 @@ from annotations.exchange.safety import (
 )
 from annotations.exchange.sources import Source, SourceFeature, Workspace, read_source
 from annotations.feature import parse_feature as parse_annotation
-from annotations.geometry import normalise
 from annotations.labels.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ DEFAULT_LABEL_FIELD = "label"
 KNOWN_PROPERTIES = ("shape", "confidence", "count", "attributes", "notes", "observed_at")
 LABEL_MAP_LIMIT = 1024 * 1024
 KEY_CHUNK = 500
+#: features planned together: their geometries checked, placed and keyed on arrays
+PLAN_BATCH = 5_000
 #: an import this large changes the annotations table enough to refresh the planner's view
 REFRESH_STATISTICS_AFTER = 1_000
 
@@ -188,36 +192,51 @@ def plan_import(
     keys: dict[str, tuple[AnnotationInput, Origin]] = {}
     #: key -> the key an import before one-part multis were read as their part gave it
     legacy: dict[str, str] = {}
-    for feature in source.features:
-        outcome = _plan_feature(feature, taxonomy, placement, label_field, options.label_map)
-        if isinstance(outcome, Refusal):
-            plan.refused.append(outcome)
-            if outcome.kind == "invalid" and outcome.reason.startswith("unknown label"):
-                unknown[str(feature.properties.get(label_field))] += 1
-            continue
-        origin = Origin(
-            source.name,
-            source.sha256,
-            feature.layer,
-            feature.feature_id,
-            _key(feature.feature_id, outcome.geometry, outcome.image_id),
-        )
-        if origin.key in keys:
-            plan.refused.append(
-                Refusal(
-                    feature,
-                    "the same feature appears twice in the file; it is imported once",
-                    "duplicate",
+    quick = QuickInputs(taxonomy)
+    for start in range(0, len(source.features), PLAN_BATCH):
+        chunk = source.features[start : start + PLAN_BATCH]
+        outcomes = _plan_batch(chunk, taxonomy, quick, placement, label_field, options.label_map)
+        made = [(f, o) for f, o in zip(chunk, outcomes, strict=True) if not isinstance(o, Refusal)]
+        planned = geometry_array([o.geometry for _, o in made])
+        found_keys = _keys([f.feature_id for f, _ in made], planned, [o.image_id for _, o in made])
+        # a one-part multi read as its part: the key an import before that gave it
+        read = geometry_array([f.geometry for f, _ in made])
+        old_types = shapely.get_type_id(read) != shapely.get_type_id(planned)
+        old_keys = dict.fromkeys(np.flatnonzero(old_types).tolist(), "")
+        if old_keys:
+            where = list(old_keys)
+            for position, old in zip(
+                where,
+                _keys(
+                    [made[i][0].feature_id for i in where],
+                    normalise_many(read[where]),
+                    [made[i][1].image_id for i in where],
+                ),
+                strict=True,
+            ):
+                old_keys[position] = old
+        position = 0
+        for feature, outcome in zip(chunk, outcomes, strict=True):
+            if isinstance(outcome, Refusal):
+                plan.refused.append(outcome)
+                if outcome.kind == "invalid" and outcome.reason.startswith("unknown label"):
+                    unknown[str(feature.properties.get(label_field))] += 1
+                continue
+            key, old_key = found_keys[position], old_keys.get(position)
+            position += 1
+            origin = Origin(source.name, source.sha256, feature.layer, feature.feature_id, key)
+            if origin.key in keys:
+                plan.refused.append(
+                    Refusal(
+                        feature,
+                        "the same feature appears twice in the file; it is imported once",
+                        "duplicate",
+                    )
                 )
-            )
-            continue
-        keys[origin.key] = (outcome, origin)
-        if (
-            feature.geometry is not None
-            and feature.geometry.geom_type != outcome.geometry.geom_type
-        ):
-            old = _key(feature.feature_id, normalise(feature.geometry), outcome.image_id)
-            legacy[origin.key] = old
+                continue
+            keys[origin.key] = (outcome, origin)
+            if old_key is not None:
+                legacy[origin.key] = old_key
     found = _existing_keys(session, list(keys) + list(legacy.values()))
     existing = {key for key in keys if key in found or legacy.get(key) in found}
     # a file exported from this catalogue carries each annotation's own id: those that are
@@ -246,6 +265,38 @@ class Placement:
         self.tree = shapely.STRtree(self.footprints)
         self.hint = hint if hint in self.by_id else None
 
+    def place_many(self, geometries: np.ndarray, named: list[Any]) -> list[str | None]:
+        """The image each geometry goes on where `place` finds exactly one without a
+        reason; None where it would refuse or has to choose among several (ask `place`)."""
+        chosen: list[str | None] = []
+        for name in named:
+            image = self.fixed
+            if image is None and isinstance(name, str):
+                image = self.by_id.get(name)
+            if image is None and self.hint:
+                image = self.by_id[self.hint]
+            chosen.append(image.id if image is not None else None)
+        found: list[str | None] = [None] * len(geometries)
+        by_image: dict[str | None, list[int]] = {}
+        for position, image_id in enumerate(chosen):
+            by_image.setdefault(image_id, []).append(position)
+        for image_id, positions in by_image.items():
+            if image_id is not None:
+                footprint = self.footprints[self.index[image_id]]
+                meets = shapely.intersects(footprint, geometries[positions])
+                for position in np.asarray(positions)[meets].tolist():
+                    found[position] = image_id
+            elif self.images:
+                free = np.asarray(positions)
+                hits, trees = self.tree.query(geometries[free], predicate="intersects")
+                counts = np.bincount(hits, minlength=len(free))
+                alone = counts[hits] == 1
+                for position, tree_index in zip(
+                    free[hits[alone]].tolist(), trees[alone].tolist(), strict=True
+                ):
+                    found[position] = self.images[tree_index].id
+        return found
+
     def place(self, geometry: BaseGeometry, named: Any) -> tuple[str | None, str]:
         """The image id, or None and the reason."""
         chosen = self.fixed
@@ -272,6 +323,54 @@ class Placement:
             f"it lies on {len(meeting)} images ({ids}); choose one (--image, or "
             "the image field of the API and the import page)"
         )
+
+
+def _plan_batch(
+    features: list[SourceFeature],
+    taxonomy: Taxonomy,
+    quick: QuickInputs,
+    placement: Placement,
+    label_field: str,
+    label_map: dict[str, str],
+) -> list[AnnotationInput | Refusal]:
+    """`_plan_feature` of each feature, the checks made on arrays for the features that
+    pass them all; any feature a check would refuse goes through `_plan_feature`, which
+    says why (the same reason, in the same order of checks, as for one feature alone)."""
+    outcomes: list[AnnotationInput | Refusal | None] = [None] * len(features)
+    labels: list[str | None] = [None] * len(features)
+    for position, feature in enumerate(features):
+        raw = feature.properties.get(label_field)
+        if feature.problem or feature.geometry is None or raw is None or raw == "":
+            continue
+        value = _as_text(raw)
+        label_id = label_map.get(value, value)
+        if label_id in taxonomy:
+            labels[position] = label_id
+    candidates = [i for i, label in enumerate(labels) if label is not None]
+    geometries = one_parts(geometry_array([features[i].geometry for i in candidates]))
+    places = placement.place_many(
+        geometries, [features[i].properties.get("image_id") for i in candidates]
+    )
+    ok, normalised = checked(geometries)
+    for slot, position in enumerate(candidates):
+        image_id = places[slot]
+        if image_id is None or not ok[slot]:
+            continue
+        properties: dict[str, Any] = {"label": labels[position], "image_id": image_id}
+        given = features[position].properties
+        for name in KNOWN_PROPERTIES:
+            value_ = given.get(name)
+            if value_ is None:
+                value_ = given.get(SHORT_NAMES.get(name, name))
+            if value_ is not None and value_ != "":
+                properties[name] = _decoded(name, value_)
+        outcomes[position] = quick.input(normalised[slot], properties)
+    return [
+        outcome
+        if outcome is not None
+        else _plan_feature(feature, taxonomy, placement, label_field, label_map)
+        for feature, outcome in zip(features, outcomes, strict=True)
+    ]
 
 
 def _plan_feature(
@@ -338,6 +437,21 @@ def _key(feature_id: str, geometry: BaseGeometry, image_id: str) -> str:
     digest.update(f"{feature_id}\n{image_id}\n".encode())
     digest.update(shapely.to_wkb(geometry, output_dimension=2, byte_order=1))
     return digest.hexdigest()
+
+
+def _keys(feature_ids: list[str], geometries: np.ndarray, image_ids: list[str]) -> list[str]:
+    """`_key` of each feature, the geometries written as WKB at once."""
+    keys = []
+    for feature_id, image_id, wkb in zip(
+        feature_ids,
+        image_ids,
+        shapely.to_wkb(geometries, output_dimension=2, byte_order=1).tolist(),
+        strict=True,
+    ):
+        digest = hashlib.sha256(f"{feature_id}\n{image_id}\n".encode())
+        digest.update(wkb)
+        keys.append(digest.hexdigest())
+    return keys
 
 
 def _existing_keys(session: Session, keys: list[str]) -> set[str]:
