@@ -114,7 +114,15 @@ def test_exchange_import(tmp_path: Path) -> None:
     assert headings(part) == ["### Import benchmark: 200-feature GeoPackage"]
     seconds = r"[0-9.]+ s"
     imported = rf"{seconds} \([0-9,]+ features/s\)"
-    assert re.search(rf"\| SQLite \| {seconds} \| {imported} \| {seconds} \(200 already", part)
+    ratio = r"[0-9.]+x"
+    assert re.search(
+        rf"\| SQLite \| {seconds} \| {imported} \| {seconds} \| {ratio} \| {seconds} \(200 already",
+        part,
+    )
+    assert re.search(
+        rf"`ogr2ogr -f GPKG` copying\nthe same file into a new GeoPackage took {seconds}", part
+    )
+    assert "| importing the same file again | ≤ 2 s |" in part
     if postgis_missing() is None or CI:
         assert "| PostGIS |" in part
     else:
