@@ -6,6 +6,7 @@ from annotations.catalogue.sites import Site, SiteImage
 from annotations.catalogue.users import ApiToken, BrowserSession, User
 from annotations.discussion.tables import Comment, InboxRead, Mention
 from annotations.history import Change, Revision
+from annotations.jobs.tables import Job
 from annotations.newsroom.events import Event, EventAnnotation
 from annotations.newsroom.links import Link
 from annotations.newsroom.publishing import Publication
@@ -23,6 +24,7 @@ __all__ = [
     "EventAnnotation",
     "Image",
     "InboxRead",
+    "Job",
     "Link",
     "Mention",
     "Publication",

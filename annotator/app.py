@@ -21,6 +21,7 @@ from annotator.api import exports, images, imports, openapi, same_object, sites,
 from annotator.api import links as links_api
 from annotator.api import reports as reports_api
 from annotator.config import resolve
+from annotator.jobs import setup as jobs_setup
 from annotator.ogcapi import bp as ogcapi_bp
 from annotator.pages import compare, embed, event_forms, review, site_form
 from annotator.pages import home as pages
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     app.jinja_env.filters.update(day=times.day, moment=times.moment)  # one date format
     tiles.init_app(app)
+    jobs_setup.init_app(app)  # the background jobs' queue, API and page
     blueprints = (
         sites.bp,
         images.bp,

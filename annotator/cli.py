@@ -135,7 +135,21 @@ def serve(host: str, port: int, workers: int, threads: int, client_timeout: int)
     # each worker renders on one core; BLAS thread pools would only fight the other workers
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    from annotator.jobs.setup import start_embedded
+
+    start_embedded(int(app.config["JOBS_THREADS"]))  # one job worker per serve (see there)
     os.execv(sys.executable, argv)  # noqa: S606
+
+
+@main.command()
+@click.option("--threads", type=click.IntRange(1, 64), help="Jobs at once [ANNOTATOR_JOBS_THREADS]")
+@click.option("--parent", type=int, hidden=True)
+@friendly
+def worker(threads: int | None, parent: int | None) -> None:
+    """Run background jobs (ingest) until stopped (Ctrl-C, SIGTERM); see annotator.jobs.setup."""
+    from annotator.jobs.setup import run_worker
+
+    run_worker(_app(), threads, parent)
 
 
 @main.group()
@@ -233,6 +247,7 @@ def images_import(
     """Import GeoTIFFs / COGs: all of them, or none if one fails."""
     from annotations.catalogue.images import Provenance
     from annotator.intake import Upload, import_images
+    from annotator.jobs.setup import terminal_progress
 
     for path in paths:
         if not path.is_file():
@@ -250,6 +265,7 @@ def images_import(
         sites=site_slugs,
         captured=when,
         max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
+        progress=terminal_progress(),
     )
     payload = [r.image.to_dict() | {"created": r.created} for r in results]
     _emit(

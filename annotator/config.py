@@ -65,6 +65,13 @@ DEFAULTS: dict[str, Any] = {
     "DUPLICATE_CHECK": True,
     "DUPLICATE_IOU_PERCENT": 50,
     "DUPLICATE_DISTANCE_M": 10,
+    # background jobs: Huey's queue in the data folder (jobs/queue.db), or Redis at this
+    # redis:// URL; jobs one user may have queued or running; seconds each kind may run;
+    # threads of each worker (`annotator serve` runs one worker, `annotator worker` more)
+    "JOBS_URL": None,
+    "JOBS_PER_USER": 4,
+    "JOBS_TIME_LIMITS": "ingest=3600",
+    "JOBS_THREADS": 1,
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
@@ -83,6 +90,8 @@ INTEGERS = {
     "GDAL_CACHE_MB",
     "DUPLICATE_IOU_PERCENT",
     "DUPLICATE_DISTANCE_M",
+    "JOBS_PER_USER",
+    "JOBS_THREADS",
 }
 BOOLEANS = {"SECURE_COOKIES", "ALLOW_NETWORK", "DUPLICATE_CHECK"}
 #: settings that take one of a few words, whatever their case

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,14 +56,20 @@ def import_images(
     captured: datetime | None = None,
     created_by: str | None = None,
     max_pixels: int,
+    progress: Callable[[float, str], None] | None = None,
 ) -> list[Imported]:
+    """`progress(fraction, message)` is called before each file (a background job's progress
+    check: what it raises stops the batch, and the COGs made so far are removed)."""
     with database.read() as session:
         for slug in sites:
             get_site(session, slug)
     results: list[tuple[str, ImageFacts | None]] = []
     made: list[Path] = []
     try:
-        for upload in uploads:
+        for index, upload in enumerate(uploads):
+            if progress is not None:
+                name = display_name(upload.original_filename)
+                progress(index / len(uploads), f"ingesting {name} ({index + 1} of {len(uploads)})")
             digest = sha256_file(upload.path)
             with database.read() as session:
                 if find_by_sha256(session, digest) is not None or any(
@@ -89,6 +96,8 @@ def import_images(
             # hashed now, while in the page cache, so no backup has to read the COG again
             with contextlib.suppress(OSError):
                 record(cache_path(store.parent), facts.cog_path)
+        if progress is not None:
+            progress(0.99, "recording in the catalogue")
         return _record(database, results, provenance, sites, created_by)
     except BaseException:
         for path in made:

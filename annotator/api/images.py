@@ -22,9 +22,11 @@ from annotator.api.models.images import (
     UploadResult,
 )
 from annotator.api.openapi_hand import READ_KEY_SECURITY
-from annotator.auth import current_user, login_required, role_required
+from annotator.auth import actor, current_user, login_required, role_required
 from annotator.errors import RequestError
 from annotator.intake import Upload, import_images
+from annotator.jobs.models import JobOut
+from annotator.jobs.start import start_ingest
 from annotator.services import database
 from imagery.coordinates import CoordinateError, Point, formats, parse
 
@@ -136,7 +138,8 @@ def _provenance(form: Any) -> Provenance:
     "uploadImages",
     summary="Upload GeoTIFFs (analyst)",
     description="Each file is checked and stored as a Cloud-Optimized GeoTIFF under its sha256. "
-    'One file answers the image, several `{"images": [...]}`; all are imported or none.',
+    'One file answers the image, several `{"images": [...]}`; all are imported or none. '
+    "With `?async=1` the ingest runs as a background job (202).",
     tags=("images",),
     responses={
         201: {
@@ -149,8 +152,14 @@ def _provenance(form: Any) -> Provenance:
             "headers": LOCATION,
             "content": UploadResult,
         },
+        202: {
+            "description": "With `?async=1`: the files were received and an ingest job is "
+            "queued; `Location` is the job (GET it for progress, its `result` links the images).",
+            "headers": LOCATION,
+            "content": JobOut,
+        },
     },
-    errors=(400, 404, 413, 415, 422),
+    errors=(400, 404, 413, 415, 422, 429, 503),
     security="write",
     extra={"requestBody": UPLOAD_BODY},
 )
@@ -162,6 +171,9 @@ def upload() -> tuple[Response, int, dict[str, str]]:
     captured = parse_time(captured_text, "captured") if captured_text else None
     sites = tuple(s for s in request.form.getlist("site") if s)
     provenance = _provenance(request.form)
+    if request.args.get("async", "").lower() in ("1", "true", "yes"):
+        job = start_ingest(files, provenance, sites=sites, captured=captured, owner=actor().name)
+        return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
     tmp_root = Path(current_app.config["TMP_DIR"])
     tmp_root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="upload-", dir=tmp_root))

@@ -86,6 +86,7 @@ PATH_PARAMETERS: dict[str, tuple[str, str, str | None]] = {
     "claim_id": ("ClaimId", "The claim's id.", "^[0-9]+$"),
     "event_id": ("EventId", "The event's id.", "^[0-9]+$"),
     "link_id": ("LinkId", "The link's id.", "^[0-9]+$"),
+    "job_id": ("JobId", "The background job's id.", "^[0-9a-f]{32}$"),
 }
 #: error codes the web layer uses besides STATUS_TABLE's (RequestError, werkzeug)
 WEB_ERROR_CODES: dict[int, tuple[str, ...]] = {
@@ -103,6 +104,7 @@ WEB_ERROR_CODES: dict[int, tuple[str, ...]] = {
     ),
     415: ("unsupported_media_type",),
     422: ("invalid",),
+    429: ("too_many_jobs",),
     503: ("busy",),
 }
 ERROR_MEANINGS: dict[int, str] = {
@@ -120,6 +122,8 @@ ERROR_MEANINGS: dict[int, str] = {
     415: "The body is not of the media type asked for (JSON, or a GeoTIFF in an upload).",
     422: "Well-formed, but the content is wrong; `message` says what and how to fix it.",
     428: "A write without `If-Match`: send the annotation's current ETag.",
+    429: "Too many background jobs: you have as many queued or running as you may "
+    "(ANNOTATOR_JOBS_PER_USER); wait for one to end or cancel one.",
     503: "Busy: every figure-drawing slot of the server process is taken; try again after "
     "`Retry-After` seconds.",
 }
@@ -135,6 +139,7 @@ TAGS = [
     {"name": "reports", "description": "News reports, the claims quoted from them, publishing."},
     {"name": "events", "description": "What happened at a site over a time window."},
     {"name": "links", "description": "Evidence (annotations, events) for reports and claims."},
+    {"name": "jobs", "description": "Background jobs (ingest): progress, results, cancel."},
 ]
 DESCRIPTION = (
     'Every error is JSON `{"error": "<code>", "message": "<what was wrong and how to fix '

@@ -159,7 +159,7 @@ def test_security_schemes_errors_and_etags(document: dict[str, Any]) -> None:
     error = document["components"]["schemas"]["Error"]
     assert error["required"] == ["error", "message", "details"]
     responses = document["components"]["responses"]
-    wanted = {400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 503}
+    wanted = {400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 429, 503}
     assert set(openapi.error_statuses()) == wanted | {status for _, status, _ in STATUS_TABLE}
     for status in wanted | {status for _, status, _ in STATUS_TABLE}:
         response = responses[openapi.response_name(status)]

@@ -54,6 +54,7 @@ def arguments(shared_data: Path, tmp_path: Path) -> dict[str, list[str]]:
         "export": ["export", "--format", "geojson", "-o", str(tmp_path / "out.geojson")],
         "publish": ["publish", "1", "--by", "editor", "-o", str(tmp_path / "published")],
         "backup": ["backup", str(tmp_path / "published")],
+        "worker": ["worker"],
     }
 
 
