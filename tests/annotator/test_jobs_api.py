@@ -6,6 +6,7 @@ nothing behind."""
 from __future__ import annotations
 
 import io
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
 from annotations.catalogue.images import Image
-from annotator import services
+from annotator import create_app, services
 from tests.conftest import _app_with_users, login, make_app, token_for, write_geotiff
 from tests.jobs import consuming, ingested_image, wait_for_job
 
@@ -174,3 +175,24 @@ def test_the_jobs_page_and_link_are_for_analysts_and_up(app: Flask) -> None:
         page = client.get("/jobs")
         assert page.status_code == (200 if shown else 403)
     assert "Everyone's jobs are listed" in page.get_data(as_text=True)
+
+
+def test_a_queue_out_of_reach_answers_503_and_keeps_nothing(tmp_path: Path, scene: Path) -> None:
+    """Redis stopped answering (here: a port nothing listens on): the upload is refused with
+    503, its job ends failed, its files go; nothing was catalogued."""
+    config = {"DATA_DIR": str(tmp_path / "instance"), "SECRET_KEY": "x", "TESTING": True,
+              "JOBS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}  # fmt: skip
+    for app in _app_with_users(create_app(config)):
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+        response = post(client, headers, [(scene.read_bytes(), "scene.tif")])
+        assert response.status_code == 503 and response.get_json()["error"] == "busy"
+        [job] = client.get("/api/v1/jobs", headers=headers).get_json()["jobs"]
+        assert job["status"] == "failed" and "could not be reached" in job["error"]
+        assert work_folders(app) == [] and images(app) == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the block ends
