@@ -23,7 +23,7 @@ from annotations.jobs.queue import JobQueue, QueueError
 from annotations.jobs.running import Runtime, parse_time_limits
 from annotator import services
 from annotator.config import ConfigError
-from annotator.jobs import api, page
+from annotator.jobs import api, page, supervisor
 from annotator.jobs.kinds import KINDS
 
 _QUEUE = "annotator.jobs"
@@ -82,19 +82,16 @@ def run_worker(app: Flask, threads: int | None = None, parent: int | None = None
 
 
 def _stop_with(parent: int) -> None:
-    """Send this process SIGTERM (a graceful stop) once `parent` is no longer its parent."""
+    """Send this process SIGINT (Huey's graceful stop: the jobs in hand finish) once `parent`
+    is no longer its parent."""
     while os.getppid() == parent:
         time.sleep(0.5)
-    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def start_embedded(threads: int) -> subprocess.Popen[bytes]:
-    """The worker `annotator serve` runs: a child process (before the exec into gunicorn, so
-    the arbiter stays its parent and gunicorn's own workers never fork it), which ends when
-    the server does."""
-    command = "from annotator.cli import main; main()"
-    argv = [sys.executable, "-c", command, "worker", "--threads", str(threads)]
-    return subprocess.Popen([*argv, "--parent", str(os.getpid())])
+    """The job worker `annotator serve` runs, kept alive (annotator.jobs.supervisor)."""
+    return supervisor.start(threads)
 
 
 def terminal_progress() -> Callable[[float, str], None] | None:
