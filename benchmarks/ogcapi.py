@@ -62,7 +62,7 @@ def build(out: Path, plan: Plan) -> Backend:
         saved = json.loads(state.read_text())
         if saved["count"] == plan.count:
             backend.token = saved["token"]
-            backend.cli("upgrade")  # a newer app may have added migrations since
+            backend.cli("init")  # upgrades: a newer app may have added migrations since
             log(f"reusing {backend.sqlite_path} ({plan.count:,} annotations)")
             return backend
     layout = site_layout(plan.sites)
@@ -111,7 +111,9 @@ def fetch(
     body = json.loads(reply.body)
     features = body["features"]
     after = [link["href"] for link in body.get("links", []) if link["rel"] == "next"]
-    if after and len(features) != limit:
+    # a bbox page may hold fewer: the exact geometry test follows the index's (as the REST API)
+    short = len(features) != limit if "bbox=" not in path else len(features) > limit
+    if after and short:
         raise RuntimeError(f"GET {path}: {len(features)} features on a page of {limit}")
     if seen is not None:
         ids = {feature["id"] for feature in features}
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=2,
         env=backend.env(),
     )
+    server.tracked = True  # its CPU is the benchmark's own, not other processes'
     server.start("ogcapi")
     try:
         client = Client(server.port, server.headers)
