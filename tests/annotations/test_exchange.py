@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas
 import pyarrow as pa
 import pyogrio
 import pystac
@@ -132,7 +133,8 @@ def same_geometry(a: BaseGeometry, b: BaseGeometry) -> bool:
 
 
 def read_back(path: Path, name: str) -> list[dict[str, Any]]:
-    """Every feature as {column: value, 'geometry': shapely}, read by GDAL."""
+    """Every feature as {column: value, 'geometry': shapely}, read by GDAL (GeoParquet by
+    geopandas)."""
     frames = []
     if name == "shp":
         for layer, _ in pyogrio.list_layers(f"/vsizip/{path}"):
@@ -145,6 +147,10 @@ def read_back(path: Path, name: str) -> list[dict[str, Any]]:
     elif name == "csv":
         frames.append(pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="WKT",
                                              KEEP_GEOM_COLUMNS="NO"))  # fmt: skip
+    elif name == "geoparquet":  # GDAL here has no Parquet driver: geopandas reads it (pyarrow)
+        frame = geopandas.read_parquet(path)
+        assert frame.crs is not None and frame.crs.to_authority() == ("OGC", "CRS84"), frame.crs
+        frames.append(frame)
     else:
         frame = pyogrio.read_dataframe(path)
         if name in ("kml", "kmz"):  # LIBKML: `id` is the Placemark's, the data's `id2`
