@@ -17,6 +17,7 @@ from annotations.ogc import items as ogc_items
 from annotations.ogc.collections import Collection, collection, collections
 from annotations.ogc.crs import CRS84
 from annotator import services
+from annotator.access.keys import without_key
 from annotator.auth import current_user
 from annotator.errors import RequestError
 from annotator.ogcapi.document import CONFORMANCE, openapi_document
@@ -49,7 +50,8 @@ def signed_in(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
             if wants_html():
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                back = without_key(request.full_path.rstrip("?"))  # a key never rides along
+                return redirect(url_for("auth.login", next=back))
             raise RequestError(
                 "sign in, or send 'Authorization: Bearer <token>' (annotator tokens create)",
                 status=401,

@@ -165,6 +165,11 @@ def test_anonymous_is_refused_as_by_the_rest_api(world: World) -> None:
         assert answer.get_json()["code"] == "unauthorized"
     page = world.room.client.get("/ogcapi/collections?f=html")
     assert page.status_code == 302 and "/login" in page.headers["Location"]
+    # a key that no longer works is not carried into the sign-in page's address
+    page = world.room.client.get("/ogcapi/collections?f=html&key=ank_revoked-secret")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert "ank_revoked-secret" not in page.headers["Location"]
+    assert "f%3Dhtml" in page.headers["Location"] or "f=html" in page.headers["Location"]
 
 
 def test_collections_follow_the_reports_rule(world: World) -> None:
