@@ -146,10 +146,6 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/inbox/read", "viewer"),
     ("GET", "/api/v1/people", "viewer"),
     ("GET", "/inbox", "viewer"),
-    ("GET", "/api/v1/jobs", "viewer"),
-    ("GET", "/api/v1/jobs/<job_id>", "viewer"),
-    ("DELETE", "/api/v1/jobs/<job_id>", "viewer"),
-    ("GET", "/jobs", "analyst"),
     ("GET", "/keys", "viewer"),  # each user's own keys
     ("POST", "/keys", "viewer"),
     ("POST", "/keys/<int:key_id>/revoke", "viewer"),  # another's key: 404
@@ -213,8 +209,6 @@ def test_the_table_covers_every_route(app: Flask) -> None:
         "/api/v1/inbox",
         "/api/v1/people",
         "/inbox",
-        "/api/v1/jobs",
-        "/jobs",
         "/keys",
         "/wmts",
         "/api/v1/jobs",
@@ -270,7 +264,6 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
         .replace("<link_id>", str(link["id"]))
         .replace("<comment_id>", str(said["id"]))
         .replace("<int:number>", "1")
-        .replace("<job_id>", "0" * 32)  # nobody's job: 404 for every role that may ask
         .replace("<int:key_id>", "1")
         .replace("<job_id>", "0" * 32)  # nobody's job: 404 for every role that may ask
         .replace("<any(png, svg):fmt>", "png")
