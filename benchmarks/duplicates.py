@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import shutil
 import statistics
 import time
 import uuid
@@ -31,17 +30,17 @@ from sqlalchemy import func, insert, select
 
 from annotations.annotation import Actor, Annotation, create
 from annotations.catalogue.users import Role
-from annotations.db import Database, sqlite_url
+from annotations.db import Database
 from annotations.duplicates import Thresholds, find_duplicates
 from annotations.feature import AnnotationInput
 from annotations.schema import upgrade
+from benchmarks.common.backends import backends
 from benchmarks.common.catalogue import placeholder_image
 from benchmarks.common.options import options as read_options
 from benchmarks.common.options import parser
 from benchmarks.common.report import render, write_section
 from benchmarks.common.system import machine
 from benchmarks.common.timing import CpuMeter, log, percentile
-from tests.postgis import ThrowawayCluster, missing
 
 TARGET_MS = 5.0
 SITES, CAPTURES, PER_CAPTURE, SAVES = 50, 20, 1_000, 400
@@ -240,26 +239,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     layout = Layout(sites, captures, per_capture)
     started = time.time()
-    folder = opts.out / "db"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    backends: list[tuple[str, str]] = [("SQLite", sqlite_url(folder / "duplicates.sqlite"))]
-    left_out = None if not args.no_postgis else "--no-postgis"
-    cluster = None
-    if left_out is None:
-        left_out = missing()
-        if left_out is None:
-            log("starting a throwaway PostgreSQL + PostGIS cluster")
-            cluster = ThrowawayCluster().start()
-            backends.append(("PostGIS", cluster.url))
     results = []
-    try:
-        for name, url in backends:
+    with backends(opts.out / "db", "duplicates", no_postgis=args.no_postgis) as chosen:
+        for name, url in chosen.urls:
             results.append(run_backend(name, url, layout, saves))
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    left_out = chosen.left_out
     report = render(
         "duplicates.md.j2",
         results=results,

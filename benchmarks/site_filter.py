@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import statistics
 import time
 import uuid
@@ -38,17 +37,17 @@ from sqlalchemy.orm import Session
 from annotations.annotation import Annotation
 from annotations.catalogue.areas import on_site
 from annotations.catalogue.sites import Site, SiteImage, add_site, get_site
-from annotations.db import Database, sqlite_url
+from annotations.db import Database
 from annotations.schema import upgrade
 from annotations.search import Filters, search_rows, statement
 from annotations.timeline import site_timeline
+from benchmarks.common.backends import backends
 from benchmarks.common.catalogue import placeholder_image
 from benchmarks.common.options import options as read_options
 from benchmarks.common.options import parser
 from benchmarks.common.report import render, write_section
 from benchmarks.common.system import machine
 from benchmarks.common.timing import CpuMeter, log, percentile
-from tests.postgis import ThrowawayCluster, missing
 
 TARGET_RATIO = 3.0  # the list by area within this many times the list by images (medians)
 SITES, CAPTURES, PER_CAPTURE, WIDE_PER_SITE, WALKED = 50, 20, 1_000, 100, 3
@@ -293,26 +292,11 @@ def main(argv: list[str] | None = None) -> None:
         *(SMOKE if opts.smoke else (SITES, CAPTURES, PER_CAPTURE, WIDE_PER_SITE, WALKED))
     )
     started = time.time()
-    folder = opts.out / "db"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    backends: list[tuple[str, str]] = [("SQLite", sqlite_url(folder / "site_filter.sqlite"))]
-    left_out = None if not args.no_postgis else "--no-postgis"
-    cluster = None
-    if left_out is None:
-        left_out = missing()
-        if left_out is None:
-            log("starting a throwaway PostgreSQL + PostGIS cluster")
-            cluster = ThrowawayCluster().start()
-            backends.append(("PostGIS", cluster.url))
     results = []
-    try:
-        for name, url in backends:
+    with backends(opts.out / "db", "site_filter", no_postgis=args.no_postgis) as chosen:
+        for name, url in chosen.urls:
             results.append(run_backend(name, url, layout))
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    left_out = chosen.left_out
     report = render(
         "site_filter.md.j2",
         results=results,

@@ -29,10 +29,8 @@ from annotations.times import parse_interval
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
-#: the query parameters an items request may carry; any other is a 400 (OGC: "unknown
-#: parameters are an error unless the server says otherwise")
-KNOWN = {
-    "f",
+#: the query parameters of an items request (also listed, in this order, in /ogcapi/api)
+FILTERS = (
     "bbox",
     "bbox-crs",
     "datetime",
@@ -42,8 +40,11 @@ KNOWN = {
     "label",
     "status",
     "confidence",
-    "key",
-}
+)
+#: what an items request may carry: the filters, the format (`f`) and a read-only key (`key`,
+#: see annotator/access); any other is a 400 (OGC: "unknown parameters are an error unless
+#: the server says otherwise")
+KNOWN = {"f", "key", *FILTERS}
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 
 from annotations.annotation import STATUSES
 from annotations.feature import CONFIDENCES
-from annotations.ogc.items import DEFAULT_LIMIT, MAX_LIMIT
+from annotations.ogc.items import DEFAULT_LIMIT, FILTERS, MAX_LIMIT
 from annotator.api.openapi_hand import security_schemes
 from annotator.urls import external_url
 
@@ -128,17 +128,7 @@ def _get(operation: str, summary: str, parameters: list[str], ok: dict[str, Any]
 def openapi_document() -> dict[str, Any]:
     both = ("application/json", "text/html")
     features = ("application/geo+json", "text/html")
-    items = [
-        "bbox",
-        "bbox-crs",
-        "datetime",
-        "limit",
-        "cursor",
-        "crs",
-        "label",
-        "status",
-        "confidence",
-    ]
+    items = list(FILTERS)
     cookie = str(current_app.config.get("SESSION_COOKIE_NAME", "session"))
     schemes = security_schemes(cookie)
     return {
