@@ -56,11 +56,13 @@ typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
 # the tests run in PYTEST_WORKERS processes (pytest-xdist), each test file in one of them so
-# that its module fixtures are made once; PYTEST_WORKERS=0 runs them in this process; the
-# 30 slowest tests are listed at the end, to see where the suite's time goes
+# that its module fixtures are made once; PYTEST_WORKERS=0 runs them in this process. Files
+# are handed out in the order tests/conftest.py gives them (the longest first, see LONG_FILES),
+# not pytest-xdist's (most tests first). The 30 slowest tests are listed at the end, to see
+# where the suite's time goes
 PYTEST_WORKERS ?= 2
 pytest: $(DEV_STAMP) system-deps
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=30
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 test: lint typecheck pytest
 

@@ -21,6 +21,38 @@ from annotations.schema import upgrade
 from annotator import create_app, services
 from tests.postgis import ThrowawayCluster, missing
 
+#: files that take minutes of one worker each (a file runs whole in one worker: `--dist
+#: loadfile`), handed out first, longest first, so that no worker is left running one of
+#: them alone at the end while the other waits; the rest follow with the most tests first
+#: (what pytest-xdist does by itself; the Makefile turns its own reordering off)
+LONG_FILES = (
+    "tests/annotator/test_roles.py",
+    "tests/test_benchmarks_smoke.py",
+    "tests/annotator/test_durability.py",
+    "tests/annotator/test_backup_under_load.py",
+    "tests/annotator/test_behind_a_proxy.py",
+    "tests/annotator/test_slow_clients.py",
+    "tests/annotator/test_export_hangup_served.py",
+    "tests/annotations/test_backup_hashing.py",
+    "tests/annotator/test_jobs_served.py",
+    "tests/annotator/test_read_keys_served.py",
+    "tests/browser/test_journey_seed_story.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def order(name: str) -> tuple[int, int]:
+        if name in LONG_FILES:
+            return LONG_FILES.index(name), 0
+        return len(LONG_FILES), -len(files[name])
+
+    items[:] = [item for name in sorted(files, key=order) for item in files[name]]
+
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() == "true"
