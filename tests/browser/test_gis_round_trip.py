@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from tests.browser.conftest import open_signed_in
-from tests.browser.screens import screenshot_on_failure, watch_origin
+from tests.browser.screens import download, screenshot_on_failure, watch_console, watch_origin
 
 VIEWPORT = {"width": 1366, "height": 768}
 LAYERS = ["annotations_points", "annotations_lines", "annotations_polygons"]
@@ -24,35 +24,6 @@ LAYERS = ["annotations_points", "annotations_lines", "annotations_polygons"]
 @pytest.fixture
 def app(demo_app: Flask) -> Flask:
     return demo_app
-
-
-def watch_console(page: Any) -> list[str]:
-    """Console errors, failed requests and 4xx/5xx answers the page sees."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    # a download ends its navigation as aborted: that is the browser saving it, no failure
-    page.on(
-        "requestfailed",
-        lambda r: (
-            None
-            if "/api/v1/exports?" in r.url and "ERR_ABORTED" in (r.failure or "")
-            else problems.append(f"failed {r.url}: {r.failure}")
-        ),
-    )
-    page.on(
-        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
-    )
-    return problems
-
-
-def download(page: Any, fmt: str, folder: Path) -> Path:
-    page.select_option("form.export select[name=format]", fmt)
-    with page.expect_download() as event:
-        page.click("form.export button[type=submit]")
-    target = folder / event.value.suggested_filename
-    event.value.save_as(target)
-    return target
 
 
 def test_export_gpkg_and_kmz_then_import_them_back(

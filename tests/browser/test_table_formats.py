@@ -19,7 +19,7 @@ from flask import Flask
 from shapely.geometry import shape
 
 from tests.browser.conftest import open_signed_in
-from tests.browser.screens import screenshot_on_failure, watch_origin
+from tests.browser.screens import download, screenshot_on_failure, watch_console, watch_origin
 from tests.conftest import token_for
 
 VIEWPORT = {"width": 1366, "height": 768}
@@ -34,35 +34,6 @@ def app(demo_app: Flask) -> Flask:
 def api(app: Flask, path: str) -> Any:
     headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
     return app.test_client().get(path, headers=headers).get_json()
-
-
-def watch_console(page: Any) -> list[str]:
-    """Console errors, failed requests and 4xx/5xx answers the page sees."""
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    # a download ends its navigation as aborted: that is the browser saving it, no failure
-    page.on(
-        "requestfailed",
-        lambda r: (
-            None
-            if "/api/v1/exports?" in r.url and "ERR_ABORTED" in (r.failure or "")
-            else problems.append(f"failed {r.url}: {r.failure}")
-        ),
-    )
-    page.on(
-        "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
-    )
-    return problems
-
-
-def download(page: Any, fmt: str, folder: Path) -> Path:
-    page.select_option("form.export select[name=format]", fmt)
-    with page.expect_download() as event:
-        page.click("form.export button[type=submit]")
-    target = folder / event.value.suggested_filename
-    event.value.save_as(target)
-    return target
 
 
 def check(page: Any, live_server: str, upload: Any) -> None:
