@@ -23,12 +23,21 @@ LAYERS = ("imagery", "annotations", "annotator", "benchmarks")
 NO_FLASK = ("imagery", "annotations")
 #: modules allowed to import project modules inside functions, and why
 LAZY_IMPORTS = {
-    "annotator.cli": "the command line imports a command's modules when it runs, so "
+    "annotator.cli": "the command line (every module of the package) imports a command's "
+    "modules when it runs, so "
     "`annotator --help` and quick commands start fast",
     "annotator": "the package hands out create_app (from annotator.app) when first asked for, "
     "so importing any of its modules (every command does) does not load the whole web app",
 }
 DOC = ROOT / "docs" / "architecture.md"
+
+
+def may_import_lazily(module: str) -> bool:
+    """Whether `module` may import inside functions: it is named in LAZY_IMPORTS, or it is a
+    module of the command line's package (annotator.cli), which the table names for all."""
+    return module in LAZY_IMPORTS or module.startswith("annotator.cli.")
+
+
 BEGIN, END = "<!-- picture: begin -->", "<!-- picture: end -->"
 
 
@@ -143,6 +152,8 @@ def group_of(name: str) -> str:
     """The box a module is drawn in: its package, or its subpackage one level down."""
     if name in ENTRY_POINTS:
         return ENTRY_POINTS[name]
+    if name.startswith("annotator.cli."):
+        return ENTRY_POINTS["annotator.cli"]
     parts = name.split(".")
     if len(parts) >= 3 or (len(parts) == 2 and (ROOT / parts[0] / parts[1]).is_dir()):
         return ".".join(parts[:2])

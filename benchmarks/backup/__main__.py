@@ -116,7 +116,7 @@ def measure(bench: Bench, data: Data, only: tuple[str, ...]) -> dict[str, Any]:
 
 #: where `annotator backup` spends its time: (what, file, function) as cProfile names them
 PHASES = (
-    ("the command (after start-up)", "annotator/cli.py", "backup"),
+    ("the command (after start-up)", "annotator/cli/operations.py", "backup"),
     ("make_backup", "backup/make.py", "make_backup"),
     ("database snapshot, hashed as written", "backup/snapshot.py", "copy_sqlite"),
     ("of which the backup API's copy", "backup/snapshot.py", "_copy"),

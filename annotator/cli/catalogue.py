@@ -1,0 +1,161 @@
+"""Commands for sites and images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from annotations import jsontext
+from annotations.times import parse_time
+from annotator import services
+from annotator.cli.common import emit, friendly, load_app, main
+
+
+@main.group()
+def sites() -> None:
+    """Areas of interest such as an air base or a port."""
+
+
+@sites.command("add")
+@click.argument("name")
+@click.option("--lon", type=float, help="Longitude of the centre (WGS 84).")
+@click.option("--lat", type=float, help="Latitude of the centre (WGS 84).")
+@click.option("--radius-m", type=float, default=3000.0, show_default=True)
+@click.option("--geojson", "geojson_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--slug", help="URL name; made from NAME when omitted.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def sites_add(
+    name: str,
+    lon: float | None,
+    lat: float | None,
+    radius_m: float,
+    geojson_file: Path | None,
+    slug: str | None,
+    as_json: bool,
+) -> None:
+    """Add a site, as a circle around --lon/--lat or a polygon from --geojson."""
+    from annotations.catalogue.geo import area_polygon, geodesic_circle
+    from annotations.catalogue.sites import add_site
+
+    if geojson_file is not None:
+        try:
+            data = jsontext.loads(geojson_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {geojson_file}: {exc.strerror}") from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{geojson_file} is not valid JSON: {exc}") from exc
+        area = area_polygon(data)
+    elif lon is not None and lat is not None:
+        area = geodesic_circle(lon, lat, radius_m)
+    else:
+        raise click.ClickException("give --lon and --lat (and --radius-m), or --geojson FILE")
+    app = load_app()
+    with services.database(app).write() as session:
+        site = add_site(session, name, area, slug=slug)
+        payload = site.to_dict()
+    emit(
+        as_json,
+        payload,
+        [f"added site {payload['slug']} ({len(payload['image_ids'])} images attached)"],
+    )
+
+
+@sites.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def sites_list(as_json: bool) -> None:
+    """List sites."""
+    from annotations.catalogue.sites import list_sites
+
+    app = load_app()
+    with services.database(app).read() as session:
+        payload = [site.to_dict() for site in list_sites(session)]
+    emit(
+        as_json,
+        payload,
+        [f"{s['slug']}\t{s['name']}\t{len(s['image_ids'])} images" for s in payload],
+    )
+
+
+@main.group()
+def images() -> None:
+    """The image catalogue."""
+
+
+@images.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--site", "site_slugs", multiple=True, help="Attach to this site (repeatable).")
+@click.option("--captured", help="Capture time, ISO 8601, when the TIFF has no date tag.")
+@click.option("--provider")
+@click.option("--sensor")
+@click.option("--licence")
+@click.option("--attribution")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def images_import(
+    paths: tuple[Path, ...],
+    site_slugs: tuple[str, ...],
+    captured: str | None,
+    provider: str | None,
+    sensor: str | None,
+    licence: str | None,
+    attribution: str | None,
+    as_json: bool,
+) -> None:
+    """Import GeoTIFFs / COGs: all of them, or none if one fails."""
+    from annotations.catalogue.images import Provenance
+    from annotator.intake import Upload, import_images
+    from annotator.jobs.setup import terminal_progress
+
+    for path in paths:
+        if not path.is_file():
+            raise click.ClickException(f"{path}: no such file")
+    when = parse_time(captured, "--captured") if captured else None
+    provenance = Provenance(
+        provider=provider, sensor=sensor, licence=licence, attribution=attribution
+    )
+    app = load_app()
+    results = import_images(
+        services.database(app),
+        app.config["IMAGES_DIR"],
+        [Upload(path, path.name) for path in paths],
+        provenance,
+        sites=site_slugs,
+        captured=when,
+        max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
+        progress=terminal_progress(),
+    )
+    payload = [r.image.to_dict() | {"created": r.created} for r in results]
+    emit(
+        as_json,
+        payload,
+        [
+            f"{'imported' if p['created'] else 'already had'} {p['original_filename']} "
+            f"as {p['id']} ({p['width']}x{p['height']}, GSD {p['gsd_m']} m, "
+            f"captured {p['captured_at'] or 'unknown'}, sites: {', '.join(p['sites']) or '-'})"
+            for p in payload
+        ],
+    )
+
+
+@images.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def images_list(as_json: bool) -> None:
+    """List catalogued images."""
+    from annotations.catalogue.images import list_images
+
+    app = load_app()
+    with services.database(app).read() as session:
+        payload = [image.to_dict() for image in list_images(session)]
+    emit(
+        as_json,
+        payload,
+        [
+            f"{p['id']}\t{p['captured_at'] or 'unknown'}\t{p['gsd_m']} m\t"
+            f"{p['provider'] or '-'}\t{p['original_filename']}"
+            for p in payload
+        ],
+    )
