@@ -19,7 +19,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +48,10 @@ from imagery.errors import (
     UnreadableImage,
     UnsupportedImage,
 )
+from imagery.georef.formats import ACCEPTED, driver_for, read_head
+from imagery.georef.sidecars import find as find_sidecars
+from imagery.georef.vendor import acquisition, captured_at
+from imagery.georef.warp import Height, ground_placed, north_up
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,10 @@ class ImageFacts:
     display: Display
     warped: bool
     tags: dict[str, str] = field(default_factory=dict)
+    #: how it was placed (imagery.georef.models.Georeferencing.to_tags)
+    georeferencing: dict[str, str] = field(default_factory=dict)
+    #: capture facts from vendor headers and sidecars (imagery.georef.vendor)
+    acquisition: dict[str, str] = field(default_factory=dict)
 
 
 def sha256_file(path: Path) -> str:
@@ -97,9 +105,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_signature(path: Path, name: str | None = None) -> None:
-    """Refuse empty files and anything whose first bytes are not a TIFF header; messages
-    call the file `name`, the one the user sent (an upload is kept under a name of ours)."""
+def check_signature(path: Path, name: str | None = None) -> str:
+    """Refuse empty files and anything whose first bytes are not a TIFF, JPEG 2000 or NITF
+    header, and answer the one GDAL driver the file may be opened with; messages call the
+    file `name`, the one the user sent (an upload is kept under a name of ours)."""
     name = name or path.name
     try:
         size = path.stat().st_size
@@ -107,38 +116,43 @@ def check_signature(path: Path, name: str | None = None) -> None:
         raise NotAGeoTIFF(f"cannot read {name}: {exc.strerror}") from exc
     if size == 0:
         raise NotAGeoTIFF(f"{name} is empty (0 bytes); expected a GeoTIFF")
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head not in TIFF_MAGIC:
+    head = read_head(path)
+    driver = driver_for(head)
+    if driver is None:
         raise NotAGeoTIFF(
-            f"{name} is not a TIFF (it starts with {head!r}); "
-            "export the image as GeoTIFF or Cloud-Optimized GeoTIFF"
+            f"{name} is not a TIFF, JPEG 2000 or NITF (it starts with {head[:4]!r}); "
+            f"export the image as {ACCEPTED}"
         )
+    return driver
 
 
 @contextlib.contextmanager
 def open_geotiff(path: Path, name: str | None = None) -> Iterator[rasterio.DatasetReader]:
-    """Open with the GTiff driver only, so no VRT, URL or sidecar trick is followed."""
+    """Open with the one driver its first bytes name (GTiff, JP2OpenJPEG or NITF), so no
+    VRT, URL or sidecar trick is followed."""
     name = name or path.name
-    check_signature(path, name)
+    driver = check_signature(path, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            dataset = rasterio.open(path, driver="GTiff")
+            dataset = rasterio.open(path, driver=driver)
     except RasterioError as exc:
         raise NotAGeoTIFF(
             f"{name} could not be opened as a GeoTIFF: {str(exc).replace(str(path), name)}"
         ) from exc
     try:
-        if dataset.driver != "GTiff":
-            raise NotAGeoTIFF(f"{name} is read by GDAL's {dataset.driver} driver, not GTiff")
+        if dataset.driver != driver:
+            raise NotAGeoTIFF(f"{name} is read by GDAL's {dataset.driver} driver, not {driver}")
         yield dataset
     finally:
         dataset.close()
 
 
-def check_dataset(dataset: rasterio.DatasetReader, name: str, max_pixels: int) -> None:
-    """Everything decidable from the header, before any pixel is read."""
+def check_dataset(
+    dataset: rasterio.DatasetReader, name: str, max_pixels: int, *, placed: bool = False
+) -> None:
+    """Everything decidable from the header, before any pixel is read; `placed`: it has
+    GCPs or RPCs instead of a CRS and geotransform (imagery.georef.warp checks those)."""
     pixels = dataset.width * dataset.height
     if pixels > max_pixels:
         raise ImageTooLarge(
@@ -154,17 +168,12 @@ def check_dataset(dataset: rasterio.DatasetReader, name: str, max_pixels: int) -
             f"{name} has data type {', '.join(sorted(dtypes - SUPPORTED_DTYPES))}; "
             "supported are integer and floating-point bands"
         )
-    if dataset.crs is None:
-        if dataset.gcps[0]:
-            raise NotGeoreferenced(
-                f"{name} is georeferenced only by ground control points; "
-                "warp it to a map projection first (gdalwarp) and import the result"
-            )
+    if dataset.crs is None and not placed:
         raise NotGeoreferenced(
             f"{name} has no coordinate reference system (CRS); "
             "it cannot be placed on the map. Export it as a GeoTIFF with its CRS"
         )
-    if dataset.transform == Affine.identity():
+    if dataset.transform == Affine.identity() and not placed:
         raise NotGeoreferenced(
             f"{name} has a CRS but no geotransform (pixel-to-map mapping is the identity); "
             "export it with its georeference"
@@ -411,8 +420,10 @@ def ingest(
     sha256: str | None = None,
     captured: datetime | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    height: Height | None = None,
 ) -> ImageFacts:
-    """Validate `path`, write `<store>/<sha256>.tif` as a COG and describe it.
+    """Validate `path`, write `<store>/<sha256>.tif` as a COG and describe it. `height`:
+    the ground height for an image placed by RPCs (imagery.georef.warp.Height).
 
     Nothing is left in `store` when this raises. Logged: its beginning with the source's
     size, its end with the pixels, the COG's size and the seconds taken, or why it failed.
@@ -430,7 +441,7 @@ def ingest(
         extra={"event": "ingest.begin", "file": name, "source_bytes": size},
     )
     try:
-        facts = _ingest(path, store, name, sha256, captured, max_pixels)
+        facts = _ingest(path, store, name, sha256, captured, max_pixels, height or Height())
     except BaseException as exc:
         seconds = round(time.perf_counter() - started, 3)
         log.warning(
@@ -471,6 +482,7 @@ def _ingest(
     sha256: str | None,
     captured: datetime | None,
     max_pixels: int,
+    height: Height,
 ) -> ImageFacts:
     digest = sha256 or sha256_file(path)
     store.mkdir(parents=True, exist_ok=True)
@@ -479,9 +491,13 @@ def _ingest(
     os.close(handle)
     tmp = Path(tmp_name)
     try:
-        with open_geotiff(path, name) as src:
-            check_dataset(src, name, max_pixels)
+        with open_geotiff(path, name) as src, contextlib.ExitStack() as stack:
+            sidecars = find_sidecars(path)
+            check_dataset(src, name, max_pixels, placed=ground_placed(src, sidecars))
+            acquired = acquisition(src, src.driver, sidecars)
             tags = {k: v for k, v in src.tags().items() if isinstance(v, str)}
+            # GCPs or RPCs: warped north-up into a file beside the store, read from now on
+            src, georef = stack.enter_context(north_up(src, name, sidecars, store, height))
             rotated = is_rotated(src.transform)
             shift = longitude_shift(src, name)
             try:
@@ -499,6 +515,8 @@ def _ingest(
                         crs=src.crs,
                         src_transform=placed,
                         resampling=Resampling.nearest,
+                        # rotated or sheared: the corners outside the image transparent
+                        add_alpha=rotated and mask_kind(src) in ("none", "mask"),
                         **grid,
                     ) as vrt:
                         write_cog(vrt, tmp, overviews)
@@ -512,6 +530,7 @@ def _ingest(
                     "the file may be truncated or corrupt"
                 ) from exc
         facts = describe(tmp, final, name, digest, tags, captured, rotated)
+        facts = _with_vendor_facts(facts, georef.to_tags(), acquired)
         os.replace(tmp, final)
         return facts
     except ImageryError as exc:
@@ -521,6 +540,20 @@ def _ingest(
         raise named from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _with_vendor_facts(
+    facts: ImageFacts, georeferencing: dict[str, str], acquired: dict[str, str]
+) -> ImageFacts:
+    """How the image was placed, and its capture facts; a vendor's capture time only when
+    neither a TIFF tag nor the user gave one."""
+    when = captured_at(acquired)
+    warped = facts.warped or georeferencing.get("method", "geotransform") != "geotransform"
+    facts = replace(facts, georeferencing=georeferencing, acquisition=acquired, warped=warped)
+    if facts.captured_source == "unknown" and when is not None:
+        source = acquired.get("source", "vendor").split(",")[0][:16]
+        facts = replace(facts, captured_at=when, captured_source=source)
+    return facts
 
 
 def _named(exc: ImageryError, name: str, ours: tuple[Path, ...]) -> ImageryError:
