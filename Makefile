@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest bench bench-smoke bench-annotations bench-import bench-exchange bench-workspace bench-backup system-deps clean
+.PHONY: run test lint typecheck pytest bench bench-smoke bench-annotations bench-import bench-exchange bench-workspace bench-backup bench-ingest system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,7 +67,7 @@ pytest: $(DEV_STAMP) system-deps
 test: lint typecheck pytest
 
 bench: $(DEV_STAMP) system-deps
-	$(PY) -m benchmarks.tiles && $(PY) -m benchmarks.annotations && $(PY) -m benchmarks.exchange_import && $(PY) -m benchmarks.exchange && $(PY) -m benchmarks.story_outputs && $(PY) -m benchmarks.timeline && $(PY) -m benchmarks.duplicates && $(PY) -m benchmarks.site_filter && $(PY) -m benchmarks.workspace && $(PY) -m benchmarks.backup && $(PY) -m benchmarks.ogcapi
+	$(PY) -m benchmarks.tiles && $(PY) -m benchmarks.annotations && $(PY) -m benchmarks.exchange_import && $(PY) -m benchmarks.exchange && $(PY) -m benchmarks.story_outputs && $(PY) -m benchmarks.timeline && $(PY) -m benchmarks.duplicates && $(PY) -m benchmarks.site_filter && $(PY) -m benchmarks.workspace && $(PY) -m benchmarks.backup && $(PY) -m benchmarks.ogcapi && $(PY) -m benchmarks.ingest
 
 # every benchmark in its smoke mode (tiny counts, a temporary report; `make test` runs it too)
 bench-smoke: $(DEV_STAMP) system-deps
@@ -90,6 +90,11 @@ bench-exchange: $(STAMP)
 # the image workspace with 5,000 annotations in view, in Debian's headless Chromium
 bench-workspace: $(DEV_STAMP) system-deps
 	$(PY) -m benchmarks.workspace
+
+# ingest at scale (a 2-gigapixel scene against `rio cogeo create`, an upload over HTTP, tiles
+# meanwhile; it needs 20 GB free and about an hour on 2 cores); its section of docs/benchmarks.md
+bench-ingest: $(STAMP)
+	$(PY) -m benchmarks.ingest
 
 # annotator backup of 1,000,000 annotations and 20 GB of COGs against sqlite3 .backup + cp -al,
 # while annotator serve answers tiles (15 minutes, plus 25 the first time to build its data:

@@ -249,3 +249,19 @@ def test_benchmarks_are_not_left_behind() -> None:
     run = re.findall(r"-m benchmarks\.(\w+)", bench)
     tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
     assert run and set(run) <= tested, set(run) - tested
+
+
+def test_ingest(tmp_path: Path) -> None:
+    part = section(smoke("ingest", tmp_path), "ingest")
+    assert headings(part) == [
+        "### Ingest at scale",
+        "#### A 600 x 600 RGB scene (0.00 gigapixels) from the command line",
+        "#### A 400 x 400 RGB upload over HTTP, and tiles meanwhile",
+    ]
+    assert re.search(r"\| 1 \| [0-9.]+ s \| [0-9]+ MB \| [0-9.]+ s \| [0-9]+ MB \|", part)
+    # the upload answered once received, its job ingested it, and no worker was killed
+    assert re.search(r"The upload answered 20[12] after [0-9.]+ s", part)
+    assert "the ingest job ended `done`" in part
+    assert "Workers killed for a timeout: 0." in part
+    idle = re.search(r"\| server idle \| [0-9.]+ \| .* \| ([0-9]+) \| ([0-9]+) \|", part)
+    assert idle and int(idle.group(1)) > 0 and idle.group(2) == "0", part

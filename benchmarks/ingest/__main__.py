@@ -1,0 +1,131 @@
+"""`python -m benchmarks.ingest [--smoke] [--part scale|http|all]`: see the package's docstring."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import threading
+import time
+from dataclasses import asdict
+from typing import Any
+
+from benchmarks.common.options import Workplace, options, parser
+from benchmarks.common.report import render, write_section
+from benchmarks.common.servers import Annotator, app_server
+from benchmarks.common.system import machine, package_versions
+from benchmarks.common.timing import log
+from benchmarks.ingest import __doc__ as about
+from benchmarks.ingest.over_http import TileLoad, load_tiles, tile_paths, timeouts_in, upload
+from benchmarks.ingest.scale import compare, peer
+from benchmarks.ingest.source import scene
+
+#: (scale scene side, HTTP scene side, tile scene side, tile window s, scale rounds)
+FULL = (44_720, 12_000, 4_096, 20.0, 1)
+SMOKE = (600, 400, 512, 2.0, 1)
+TIME_RATIO, RSS_MB, HTTP_RATIO = 1.0, 1536, 1.5
+BUSY_CAP_S = 3600.0  # tiles are fetched while the upload's job runs, at most this long
+
+
+def http_part(work: Workplace, http_side: int, tile_side: int, window_s: float) -> dict[str, Any]:
+    sources = work.out / "sources"
+    big, small = scene(sources, http_side), scene(sources, tile_side)
+    peer_run = peer(big, work.out)
+    log(f"rio cogeo create of the {http_side:,} px scene: {peer_run.seconds:.1f} s")
+    folder = work.out / "instance-http"
+    shutil.rmtree(folder, ignore_errors=True)
+    app = Annotator(folder)
+    app("init")
+    app.add_user("bench", "a long benchmark password", "analyst")
+    app("images", "import", str(small))
+    image = json.loads(app("images", "list", "--json"))[0]
+    token = app.token("bench")
+    server = app_server("annotator", "annotator serve", folder, work.logs, token=token, workers=2)
+    server.start("ingest")
+    try:
+        cog = folder / "images" / f"{image['sha256']}.tif"
+        paths = tile_paths(image["id"], cog, range(15, 19), 400)
+        idle = load_tiles(server, paths, window_s, threading.Event())
+        received, done = threading.Event(), threading.Event()
+        result: dict[str, Any] = {}
+
+        def send() -> None:
+            try:
+                result["upload"] = upload(server, big, received)
+            finally:
+                received.set()
+                done.set()
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        received.wait()
+        busy = load_tiles(server, paths, BUSY_CAP_S, done)  # until the job ends
+        sender.join()
+    finally:
+        server.stop()
+    sent = result["upload"]
+    log_path = work.logs / "annotator-ingest.log"
+    return {
+        "side": http_side,
+        "peer_s": peer_run.seconds,
+        "upload": asdict(sent),
+        "ratio": sent.ready_s / peer_run.seconds,
+        "timeouts": timeouts_in(log_path),
+        "idle": _tiles(idle),
+        "busy": _tiles(busy),
+    }
+
+
+def _tiles(load: TileLoad) -> dict[str, float]:
+    return {
+        "per_second": load.per_second,
+        "p50": load.p50,
+        "p95": load.p95,
+        "count": len(load.latencies_ms),
+        "errors": load.errors,
+        "seconds": load.seconds,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli = parser((about or "").splitlines()[0])
+    cli.add_argument("--part", choices=("scale", "http", "all"), default="all")
+    args = cli.parse_args(argv)
+    opts = options(args, "ingest")
+    work = Workplace(opts)
+    side, http_side, tile_side, window_s, rounds = SMOKE if opts.smoke else FULL
+    began = time.perf_counter()
+    scale: dict[str, Any] | None = None
+    if args.part in ("scale", "all"):
+        source = scene(work.out / "sources", side)
+        pairs = compare(source, work.out, rounds)
+        scale = {
+            "side": side,
+            "pixels": side * side,
+            "pairs": [(asdict(theirs), asdict(mine)) for theirs, mine in pairs],
+            "ratio": statistics.median(m.seconds / t.seconds for t, m in pairs),
+            "peak_rss_mb": max(m.peak_rss_mb for _, m in pairs),
+        }
+    http = None
+    if args.part in ("http", "all"):
+        http = http_part(work, http_side, tile_side, window_s)
+    report = render(
+        "ingest.md.j2",
+        scale=scale,
+        http=http,
+        time_ratio=TIME_RATIO,
+        rss_mb=RSS_MB,
+        http_ratio=HTTP_RATIO,
+        minutes=(time.perf_counter() - began) / 60,
+        machine=machine(),
+        versions=package_versions("rasterio", "rio-cogeo", "rio-tiler", "huey"),
+        smoke=opts.smoke,
+    )
+    write_section("ingest", report, opts.doc)
+    log(f"wrote the ingest section of {opts.doc}")
+    if opts.smoke:
+        shutil.rmtree(work.out / "sources", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
