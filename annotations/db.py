@@ -10,18 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import shapely
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, DateTime, Engine, Float, and_, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from annotations import disk
+from annotations.catalogue.area_cells import meets_area
 
 BUSY_TIMEOUT_MS = 30_000
 #: SQLite has no geometry type: this SQL function, registered on every SQLite connection,
@@ -101,35 +99,6 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
     dbapi_connection.create_function(MEETS_AREA, 6, meets_area, deterministic=True)
-
-
-@lru_cache(maxsize=32)
-def _prepared(area_geojson: str) -> BaseGeometry:
-    area = shapely.from_geojson(area_geojson)
-    shapely.prepare(area)
-    return area
-
-
-def meets_area(
-    min_lon: float,
-    min_lat: float,
-    max_lon: float,
-    max_lat: float,
-    geometry_geojson: str,
-    area_geojson: str,
-) -> int:
-    """1 if the geometry meets (intersects) the area, else 0. A box wholly inside or wholly
-    outside the area answers without reading the geometry (most annotations are small)."""
-    area = _prepared(area_geojson)
-    if min_lon < max_lon and min_lat < max_lat:
-        box = shapely.box(min_lon, min_lat, max_lon, max_lat)
-        if area.contains(box):
-            return 1
-        if not area.intersects(box):
-            return 0
-    elif min_lon == max_lon and min_lat == max_lat:
-        return int(shapely.intersects_xy(area, min_lon, min_lat))
-    return int(area.intersects(shapely.from_geojson(geometry_geojson)))
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -13,11 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, column, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from annotations.annotation import Annotation
+from annotations.catalogue.area_cells import Rectangle, inner_rectangles
 from annotations.catalogue.tables import Site
 from annotations.db import MEETS_AREA
 
@@ -61,15 +72,33 @@ def on_site(session: Session, site: Site) -> ColumnElement[bool]:
         shape_ = func.ST_SetSRID(func.ST_GeomFromGeoJSON(area), 4326)
         exact: ColumnElement[Any] = func.ST_Intersects(_GEOM, shape_)
     else:
-        exact = (
-            getattr(func, MEETS_AREA)(
-                Annotation.min_lon,
-                Annotation.min_lat,
-                Annotation.max_lon,
-                Annotation.max_lat,
-                Annotation.geometry_geojson,
-                area,
-            )
-            == 1
-        )
+        exact = or_(*_within_any(inner_rectangles(site.area_geojson)), _meets_sqlite(area))
     return and_(in_bounds(session, bounds), exact)
+
+
+def _within_any(rectangles: tuple[Rectangle, ...]) -> list[ColumnElement[bool]]:
+    """Rows whose bounding box lies within one of the rectangles (wholly inside the area):
+    they meet it without the exact test."""
+    return [
+        and_(
+            Annotation.min_lon >= west,
+            Annotation.max_lon <= east,
+            Annotation.min_lat >= south,
+            Annotation.max_lat <= north,
+        )
+        for west, south, east, north in rectangles
+    ]
+
+
+def _meets_sqlite(area: BindParameter[str]) -> ColumnElement[bool]:
+    return (
+        getattr(func, MEETS_AREA)(
+            Annotation.min_lon,
+            Annotation.min_lat,
+            Annotation.max_lon,
+            Annotation.max_lat,
+            Annotation.geometry_geojson,
+            area,
+        )
+        == 1
+    )
