@@ -22,6 +22,7 @@ import rasterio
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import RasterioError
+from rasterio.vrt import WarpedVRT
 from rasterio.warp import calculate_default_transform, reproject
 
 from imagery.errors import NotGeoreferenced, UnreadableImage
@@ -76,6 +77,13 @@ def north_up(
     gcps, gcp_crs = src.gcps
     model = model_of(src.transform, gcps, rpcs, src.driver)
     if model not in ("gcps", "rpcs"):
+        if src.gcps[1] is not None and not src.gcps[0]:
+            # JPEG 2000 reports a GCP CRS without GCPs, which rio-cogeo takes for GCPs:
+            # the same grid through a VRT, which has none
+            grid = {"transform": src.transform, "width": src.width, "height": src.height}
+            with WarpedVRT(src, crs=src.crs, resampling=Resampling.nearest, **grid) as vrt:
+                yield vrt, affine_georeferencing(model)
+            return
         yield src, affine_georeferencing(model)
         return
     options: dict[str, Any]
