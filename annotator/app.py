@@ -29,6 +29,7 @@ from annotator.pages import imports as import_page
 from annotator.pages import inbox as inbox_page
 from annotator.pages import reports as report_pages
 from annotator.pages import site as timeline
+from annotator.upload import api as upload_api
 from imagery.gdal import configure_gdal
 from imagery.tiles import TileRenderer
 
@@ -100,6 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         keys_page.bp,
         wmts.bp,
         ogcapi_bp,
+        upload_api.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     "SECRET_KEY": None,
     "MAX_UPLOAD_MB": 2048,
+    # a resumable upload (sent in chunks): one file's cap, and hours an unfinished one is kept
+    "UPLOAD_FILE_MAX_MB": 51200,
+    "UPLOAD_EXPIRE_HOURS": 24,
     "MAX_JSON_MB": 32,
     "MAX_IMAGE_PIXELS": 2_000_000_000,
     "TILE_CACHE_MB": 64,
@@ -90,6 +93,8 @@ INTEGERS = {
     "GDAL_CACHE_MB",
     "DUPLICATE_IOU_PERCENT",
     "DUPLICATE_DISTANCE_M",
+    "UPLOAD_FILE_MAX_MB",
+    "UPLOAD_EXPIRE_HOURS",
     "JOBS_PER_USER",
     "JOBS_THREADS",
 }

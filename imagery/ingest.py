@@ -133,7 +133,9 @@ def open_geotiff(path: Path, name: str | None = None) -> Iterator[rasterio.Datas
     name = name or path.name
     driver = check_signature(path, name)
     try:
-        with warnings.catch_warnings():
+        # the image's own sidecars beside it (an upload's folder holds only its files, named
+        # by us): the .msk mask, .aux.xml and world file are read, as GDAL does by default
+        with warnings.catch_warnings(), rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="FALSE"):
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             dataset = rasterio.open(path, driver=driver)
     except RasterioError as exc:

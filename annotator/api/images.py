@@ -24,9 +24,10 @@ from annotator.api.models.images import (
 from annotator.api.openapi_hand import READ_KEY_SECURITY
 from annotator.auth import actor, current_user, login_required, role_required
 from annotator.errors import RequestError
-from annotator.intake import Upload, import_images
+from annotator.import_by_url.request import import_url
+from annotator.intake import Upload, import_images, ingest_limits
 from annotator.jobs.models import JobOut
-from annotator.jobs.start import start_ingest
+from annotator.jobs.start import save_parts, start_ingest
 from annotator.services import database
 from imagery.coordinates import CoordinateError, Point, formats, parse
 
@@ -138,23 +139,28 @@ def _provenance(form: Any) -> Provenance:
     "uploadImages",
     summary="Upload GeoTIFFs (analyst)",
     description="Each file is checked and stored as a Cloud-Optimized GeoTIFF under its sha256. "
-    'One file answers the image, several `{"images": [...]}`; all are imported or none. '
-    "With `?async=1` the ingest runs as a background job (202).",
+    "Parts of one capture travel together: a sidecar (`.msk`, `.aux.xml`, `.tfw`/`.wld`, "
+    "`_rpc.txt`, `.IMD`/`.XML`) is kept next to the image of the same stem. By default the "
+    "files are received and an ingest job is queued (202, `Location` is the job). With "
+    '`?wait=1` the ingest runs in the request: one file answers the image, several `{"images": '
+    "[...]}`; all are imported or none (201, or 200 when every file was catalogued already). "
+    'Admins may send a JSON body `{"url": "https://…/scene.tif"}` (or `s3://bucket/key`) '
+    "instead: the server copies the file and imports it in the request (403 for others).",
     tags=("images",),
     responses={
         201: {
-            "description": "At least one image is new.",
+            "description": "With `?wait=1`: at least one image is new.",
             "headers": LOCATION,
             "content": UploadResult,
         },
         200: {
-            "description": "Every file was catalogued already.",
+            "description": "With `?wait=1`: every file was catalogued already.",
             "headers": LOCATION,
             "content": UploadResult,
         },
         202: {
-            "description": "With `?async=1`: the files were received and an ingest job is "
-            "queued; `Location` is the job (GET it for progress, its `result` links the images).",
+            "description": "The files were received and an ingest job is queued; "
+            "`Location` is the job (GET it for progress, its `result` links the images).",
             "headers": LOCATION,
             "content": JobOut,
         },
@@ -164,6 +170,8 @@ def _provenance(form: Any) -> Provenance:
     extra={"requestBody": UPLOAD_BODY},
 )
 def upload() -> tuple[Response, int, dict[str, str]]:
+    if request.is_json:  # {"url": ...}: admins only (annotator.import_by_url)
+        return import_url()
     files = request.files.getlist("file")
     if not files or not any(f.filename for f in files):
         raise RequestError("attach the GeoTIFF as a multipart form field named 'file'", status=400)
@@ -171,19 +179,15 @@ def upload() -> tuple[Response, int, dict[str, str]]:
     captured = parse_time(captured_text, "captured") if captured_text else None
     sites = tuple(s for s in request.form.getlist("site") if s)
     provenance = _provenance(request.form)
-    if request.args.get("async", "").lower() in ("1", "true", "yes"):
+    if request.args.get("wait", "").lower() not in ("1", "true", "yes"):
         job = start_ingest(files, provenance, sites=sites, captured=captured, owner=actor().name)
         return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
     tmp_root = Path(current_app.config["TMP_DIR"])
     tmp_root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="upload-", dir=tmp_root))
     try:
-        uploads = []
-        for index, storage in enumerate(files):
-            # never trust the client's file name for a path: store under our own name
-            target = workdir / f"{index}.tif"
-            storage.save(target)
-            uploads.append(Upload(target, storage.filename or f"file #{index + 1}"))
+        # never trust the client's file names for a path: stored under our own names
+        uploads = [Upload(workdir / stored, name) for stored, name in save_parts(files, workdir)]
         user = current_user()
         results = import_images(
             database(),
@@ -194,6 +198,7 @@ def upload() -> tuple[Response, int, dict[str, str]]:
             captured=captured,
             created_by=user.name if user else None,
             max_pixels=int(current_app.config["MAX_IMAGE_PIXELS"]),
+            limits=ingest_limits(current_app.config),
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -17,6 +19,7 @@ from annotations.catalogue.sites import get_site
 from annotations.db import utcnow
 from annotations.jobs import records
 from annotations.jobs.tables import Job, Status
+from annotations.uploads.sidecars import SidecarError, place
 from annotator.errors import RequestError
 from annotator.jobs.kinds import INGEST, ingest_params
 from annotator.jobs.setup import queue
@@ -39,6 +42,23 @@ def _room(owner: str) -> None:
         ) from None
 
 
+#: puts a job's input files into its folder; returns (stored image name, the user's name)
+Receive = Callable[[Path], list[tuple[str, str]]]
+
+
+def save_parts(files: list[FileStorage], folder: Path) -> list[tuple[str, str]]:
+    """Save a multipart upload's files into `folder`, each sidecar next to its image under
+    our own names (annotations.uploads.sidecars); returns (stored name, user's name) per image."""
+    try:
+        placements = place([storage.filename or "" for storage in files])
+    except SidecarError as exc:
+        raise RequestError(str(exc), status=422, code="invalid") from None
+    for placement in placements:
+        for index, stored in placement.stored_names().items():
+            files[index].save(folder / stored)
+    return [(placement.stored, placement.name) for placement in placements]
+
+
 def start_ingest(
     files: list[FileStorage],
     provenance: Provenance,
@@ -48,6 +68,24 @@ def start_ingest(
     owner: str,
 ) -> dict[str, Any]:
     """Receive the upload's files into a new ingest job and queue it; returns the job."""
+    return start_ingest_from(
+        lambda folder: save_parts(files, folder),
+        provenance,
+        sites=sites,
+        captured=captured,
+        owner=owner,
+    )
+
+
+def start_ingest_from(
+    receive: Receive,
+    provenance: Provenance,
+    *,
+    sites: tuple[str, ...],
+    captured: datetime | None,
+    owner: str,
+) -> dict[str, Any]:
+    """Queue an ingest job whose files `receive` puts into its folder; returns the job."""
     with database().read() as session:
         for slug in sites:
             get_site(session, slug)  # an unknown site is refused now, not in the job
@@ -57,11 +95,8 @@ def start_ingest(
     folder = jobs.runtime.folder(job_id)
     folder.mkdir(parents=True)
     try:
-        names = []
-        for index, storage in enumerate(files):
-            # never trust the client's file name for a path: store under our own name
-            storage.save(folder / f"{index}.tif")
-            names.append((f"{index}.tif", storage.filename or f"file #{index + 1}"))
+        # never trust the client's file names for a path: stored under our own names
+        names = receive(folder)
         params = ingest_params(names, provenance, sites=sites, captured=captured)
         with database().write() as session:
             try:

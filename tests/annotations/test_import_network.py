@@ -333,7 +333,7 @@ def test_image_uploads_fetch_nothing(
     headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
     for path, status in ((tagged, 201), (vrt, 415)):
         response = app.test_client().post(
-            "/api/v1/images", headers=headers, content_type="multipart/form-data",
+            "/api/v1/images?wait=1", headers=headers, content_type="multipart/form-data",
             data={"file": (io.BytesIO(path.read_bytes()), path.name)},
         )  # fmt: skip
         assert response.status_code == status, response.get_json()

@@ -97,7 +97,7 @@ def upload(client: Any, headers: dict[str, str], path: Path) -> TestResponse:
     fields: MultiDict[str, Any] = MultiDict()
     fields.add("file", FileStorage(io.BytesIO(path.read_bytes()), filename=path.name))
     boundary, body = encode_multipart(fields)
-    return client.post("/api/v1/images", data=body, headers=headers,
+    return client.post("/api/v1/images?wait=1", data=body, headers=headers,
                        content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
 
 

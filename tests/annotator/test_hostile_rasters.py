@@ -42,7 +42,7 @@ def post_image(client: FlaskClient, headers: dict[str, str], path: Path) -> Test
     """The body built in memory: the test client spools large ones to files it never closes."""
     fields = {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
     boundary, body = encode_multipart(fields)
-    return client.post("/api/v1/images", data=body, headers=headers,
+    return client.post("/api/v1/images?wait=1", data=body, headers=headers,
                        content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
 
 
@@ -100,16 +100,17 @@ def test_longitudes_on_a_0_360_grid_are_placed_west_of_greenwich(
     assert pixels.ndim == 2 and pixels[128, 128] == 200  # opaque grey, the image's own value
 
 
-def test_extents_across_the_antimeridian_are_refused_with_what_to_do(
-    app: Flask, tmp_path: Path
-) -> None:
+def test_extents_across_the_antimeridian_are_split_at_180(app: Flask, tmp_path: Path) -> None:
     headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+    client = app.test_client()
     path = geographic(tmp_path, "fiji.tif", 175.0, -15.0, 0.1)
-    response = post_image(app.test_client(), headers, path)
-    assert response.status_code == 422, response.get_data(as_text=True)[:300]
-    message = response.get_json()["message"]
-    assert "175 to 185" in message and "antimeridian" in message and "cut it" in message
-    assert image_rows(app) == 0
+    response = post_image(client, headers, path)
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert body["footprint"]["type"] == "MultiPolygon"
+    assert body["bbox"] == pytest.approx([175.0, -25.0, -175.0, -15.0])  # west > east
+    for lon in (177.5, -177.5):  # both sides of 180 degrees show the image
+        assert tile_png(client, headers, body["id"], lon, -20.0, 6)[128, 128, 1] == 255
 
 
 def extreme_float(tmp_path: Path, name: str, values: np.ndarray[Any, Any]) -> Path:

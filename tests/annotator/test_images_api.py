@@ -36,7 +36,7 @@ def multipart(
         fields.add(key, value)
     boundary, body = encode_multipart(fields)
     return client.post(
-        "/api/v1/images", data=body, headers=headers,
+        "/api/v1/images?wait=1", data=body, headers=headers,
         content_type=f"multipart/form-data; boundary={boundary}",
     )  # fmt: skip
 

@@ -90,7 +90,7 @@ def sign_in(client: FlaskClient, name: str, password: str) -> int:
 def upload(app: Flask, path: Path, headers: dict[str, str]) -> Any:
     data = {"file": (io.BytesIO(path.read_bytes()), path.name)}
     return app.test_client().post(
-        "/api/v1/images", data=data, headers=headers, content_type="multipart/form-data"
+        "/api/v1/images?wait=1", data=data, headers=headers, content_type="multipart/form-data"
     )
 
 
