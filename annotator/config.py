@@ -75,6 +75,11 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_PER_USER": 4,
     "JOBS_TIME_LIMITS": "ingest=3600",
     "JOBS_THREADS": 1,
+    # each file's ingest runs in a child process: its address space (MB; GDAL's cache gets a
+    # quarter), CPU seconds and wall-clock seconds; past any of them the file is refused
+    "INGEST_MEMORY_MB": 4096,
+    "INGEST_CPU_S": 3600,
+    "INGEST_WALL_S": 7200,
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
@@ -97,6 +102,9 @@ INTEGERS = {
     "UPLOAD_EXPIRE_HOURS",
     "JOBS_PER_USER",
     "JOBS_THREADS",
+    "INGEST_MEMORY_MB",
+    "INGEST_CPU_S",
+    "INGEST_WALL_S",
 }
 BOOLEANS = {"SECURE_COOKIES", "ALLOW_NETWORK", "DUPLICATE_CHECK"}
 #: settings that take one of a few words, whatever their case

@@ -2,26 +2,36 @@
 
 Shared by the CLI and the upload API. All-or-nothing: if one file of a batch fails, no
 row is written and every COG made for the batch is removed.
+
+Each file is ingested in a child process with CPU, memory and time limits (imagery.sandbox)
+into the batch's own folder in the store; the COGs are put in place and their rows committed
+together under the store's lock (annotations.catalogue.files), so a failing batch never
+removes a COG that another import catalogued meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from annotations.backup.hashes import cache_path, record
+from annotations.catalogue.files import locked, put_in_place, remove_unnamed
 from annotations.catalogue.images import Image, Provenance, add_image, find_by_sha256
 from annotations.catalogue.sites import get_site
 from annotations.db import Database
 from annotator import metrics
-from imagery.ingest import ImageFacts, ingest, sha256_file
+from imagery.ingest import ImageFacts, sha256_file
+from imagery.sandbox import Limits, ingest_isolated, remove_leftovers, workspace
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,20 @@ def display_name(name: str) -> str:
     return clean[:255] or "upload.tif"
 
 
+#: the app's settings `ingest_limits` reads
+INGEST_SETTINGS = ("INGEST_MEMORY_MB", "INGEST_CPU_S", "INGEST_WALL_S")
+
+
+def ingest_limits(settings: Mapping[str, Any]) -> Limits:
+    """The limits of each file's ingest, from the app's ANNOTATOR_INGEST_* settings."""
+    default = Limits()
+    return Limits(
+        memory_mb=int(settings.get("INGEST_MEMORY_MB") or default.memory_mb),
+        cpu_s=int(settings.get("INGEST_CPU_S") or default.cpu_s),
+        wall_s=float(settings.get("INGEST_WALL_S") or default.wall_s),
+    )
+
+
 @dataclass(frozen=True)
 class Imported:
     image: Image
@@ -56,20 +80,24 @@ def import_images(
     captured: datetime | None = None,
     created_by: str | None = None,
     max_pixels: int,
+    limits: Limits | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> list[Imported]:
-    """`progress(fraction, message)` is called before each file (a background job's progress
-    check: what it raises stops the batch, and the COGs made so far are removed)."""
+    """`progress(fraction, message)` is called before each file and, with the same values,
+    several times a second while its ingest runs (a background job's progress check: what
+    it raises kills the ingest at once and stops the batch; nothing made is kept)."""
     with database.read() as session:
         for slug in sites:
             get_site(session, slug)
+    remove_leftovers(store)
     results: list[tuple[str, ImageFacts | None]] = []
-    made: list[Path] = []
+    work = workspace(store)
     try:
         for index, upload in enumerate(uploads):
+            name = display_name(upload.original_filename)
+            step = (index / len(uploads), f"ingesting {name} ({index + 1} of {len(uploads)})")
             if progress is not None:
-                name = display_name(upload.original_filename)
-                progress(index / len(uploads), f"ingesting {name} ({index + 1} of {len(uploads)})")
+                progress(*step)
             digest = sha256_file(upload.path)
             with database.read() as session:
                 if find_by_sha256(session, digest) is not None or any(
@@ -80,29 +108,57 @@ def import_images(
             started = time.perf_counter()
             outcome = "failed"
             try:
-                facts = ingest(
+                facts = ingest_isolated(
                     upload.path,
-                    store,
-                    original_filename=display_name(upload.original_filename),
+                    work,
+                    original_filename=name,
                     sha256=digest,
                     captured=captured,
                     max_pixels=max_pixels,
+                    limits=limits,
+                    check=None if progress is None else functools.partial(progress, *step),
                 )
                 outcome = "ok"
             finally:
                 metrics.INGEST_SECONDS.labels(outcome).observe(time.perf_counter() - started)
-            made.append(facts.cog_path)
             results.append((digest, facts))
-            # hashed now, while in the page cache, so no backup has to read the COG again
-            with contextlib.suppress(OSError):
-                record(cache_path(store.parent), facts.cog_path)
         if progress is not None:
             progress(0.99, "recording in the catalogue")
-        return _record(database, results, provenance, sites, created_by)
-    except BaseException:
-        for path in made:
-            path.unlink(missing_ok=True)
-        raise
+        return _commit(database, store, results, provenance, sites, created_by)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _commit(
+    database: Database,
+    store: Path,
+    results: list[tuple[str, ImageFacts | None]],
+    provenance: Provenance,
+    sites: tuple[str, ...],
+    created_by: str | None,
+) -> list[Imported]:
+    """Put the batch's new COGs in place and record the batch, under their locks; on any
+    failure, remove the COGs put in place here that no committed row names."""
+    placed: list[Path] = []
+    stored: list[tuple[str, ImageFacts | None]] = []
+    with locked(store):
+        try:
+            for digest, facts in results:
+                if facts is not None:
+                    final = store / facts.cog_path.name
+                    if put_in_place(facts.cog_path, final):
+                        placed.append(final)
+                    facts = replace(facts, cog_path=final)
+                stored.append((digest, facts))
+            out = _record(database, stored, provenance, sites, created_by)
+        except BaseException:
+            remove_unnamed(database, placed)
+            raise
+    for path in placed:
+        # hashed now, while in the page cache, so no backup has to read the COG again
+        with contextlib.suppress(OSError):
+            record(cache_path(store.parent), path)
+    return out
 
 
 def _record(

@@ -13,7 +13,8 @@ job has run longer than its kind's time limit.
 A worker killed mid-job (SIGKILL, the OOM killer, a lost machine) cannot tidy up. So every
 worker, when it starts, calls `recover`: running jobs whose worker process is gone (same
 host, no such process) or silent (no heartbeat for `STALE_AFTER_S`) become failed with a
-message, and job folders of jobs no longer queued or running are removed.
+message, job folders of jobs no longer queued or running are removed, and so are the
+`.ingest-*` folders that killed processes left in the image store.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy import select, update
 
 from annotations.db import Database, utcnow
 from annotations.jobs.tables import OPEN, Job, Status
+from imagery.sandbox import remove_leftovers
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +280,9 @@ def recover(runtime: Runtime) -> list[str]:
             if folder.name not in known and time.time() - _mtime(folder) < ORPHAN_AFTER_S:
                 continue  # a request may be writing it before its row exists
             shutil.rmtree(folder, ignore_errors=True)
+    images = runtime.settings.get("IMAGES_DIR")
+    if images:  # the ingest folders of killed processes (imagery.sandbox)
+        remove_leftovers(Path(images))
     for job_id in failed:
         log.warning("job %s failed: its worker stopped before it ended", job_id)
     return failed

@@ -106,7 +106,7 @@ def images_import(
 ) -> None:
     """Import GeoTIFFs / COGs: all of them, or none if one fails."""
     from annotations.catalogue.images import Provenance
-    from annotator.intake import Upload, import_images
+    from annotator.intake import Upload, import_images, ingest_limits
     from annotator.jobs.setup import terminal_progress
 
     for path in paths:
@@ -125,6 +125,7 @@ def images_import(
         sites=site_slugs,
         captured=when,
         max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
+        limits=ingest_limits(app.config),
         progress=terminal_progress(),
     )
     payload = [r.image.to_dict() | {"created": r.created} for r in results]

@@ -15,7 +15,7 @@ from typing import Any
 from annotations.catalogue.images import Provenance
 from annotations.jobs.running import JobContext, Runner
 from annotations.times import parse_time
-from annotator.intake import Imported, Upload, import_images
+from annotator.intake import Imported, Upload, import_images, ingest_limits
 
 INGEST = "ingest"
 
@@ -54,6 +54,7 @@ def run_ingest(
         captured=parse_time(captured, "captured") if captured else None,
         created_by=context.owner,
         max_pixels=int(context.settings["MAX_IMAGE_PIXELS"]),
+        limits=ingest_limits(context.settings),
         progress=progress or context.progress,
     )
     return ingest_result(results)

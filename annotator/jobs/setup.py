@@ -23,6 +23,7 @@ from annotations.jobs.queue import JobQueue, QueueError
 from annotations.jobs.running import Runtime, parse_time_limits
 from annotator import services
 from annotator.config import ConfigError
+from annotator.intake import INGEST_SETTINGS
 from annotator.jobs import api, page, supervisor
 from annotator.jobs.kinds import KINDS
 
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
         settings={
             "IMAGES_DIR": Path(settings["IMAGES_DIR"]),
             "MAX_IMAGE_PIXELS": int(settings["MAX_IMAGE_PIXELS"]),
+            **{key: settings.get(key) for key in INGEST_SETTINGS},
         },
     )
     try:
