@@ -199,7 +199,6 @@ def upload() -> tuple[Response, int, dict[str, str]]:
             created_by=user.name if user else None,
             max_pixels=int(current_app.config["MAX_IMAGE_PIXELS"]),
             limits=ingest_limits(current_app.config),
-            limits=ingest_limits(current_app.config),
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
