@@ -27,7 +27,6 @@ from typing import Any, Literal
 import numpy as np
 import rasterio
 import rasterio.features
-import shapely
 from affine import Affine
 from pyproj import Geod, Transformer
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
@@ -35,10 +34,9 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.vrt import WarpedVRT
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
-from shapely.geometry import mapping, shape
-from shapely.geometry.base import BaseGeometry
-from shapely.geometry.polygon import orient
+from shapely.geometry import mapping
 
+from imagery.colours import low_range_stretch
 from imagery.display import Display
 from imagery.errors import (
     ImageryError,
@@ -47,6 +45,12 @@ from imagery.errors import (
     NotGeoreferenced,
     UnreadableImage,
     UnsupportedImage,
+)
+from imagery.footprint import (
+    check_earth,
+    footprint_wgs84,
+    longitude_shift,
+    sample_shape,
 )
 from imagery.georef.formats import ACCEPTED, driver_for, read_head
 from imagery.georef.sidecars import find as find_sidecars
@@ -57,8 +61,6 @@ log = logging.getLogger(__name__)
 
 #: Default ceiling on width x height; a header claiming more is refused before reading.
 DEFAULT_MAX_PIXELS = 2_000_000_000
-#: The side, in pixels, of the decimated read used for footprint and stretch.
-SAMPLE_SIZE = 1024
 #: Signatures of classic TIFF and BigTIFF, little and big endian.
 TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 SUPPORTED_DTYPES = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64"}
@@ -188,42 +190,6 @@ def is_rotated(transform: Affine) -> bool:
     return transform.b != 0 or transform.d != 0
 
 
-def longitude_shift(dataset: rasterio.DatasetReader, name: str) -> float:
-    """Degrees to add to the x of a longitude/latitude image so that it lies in -180..180,
-    after refusing latitudes past the poles and extents across the antimeridian.
-
-    Data on a 0..360 grid (west of Greenwich written as 200 rather than -160) is moved by
-    360 degrees to where it is; a raster across 180 degrees cannot be one image on the map
-    or one outline in the catalogue, so it is refused with what to do instead.
-    """
-    crs = dataset.crs
-    if not crs.is_geographic or crs.units_factor[0] not in ("degree", "degrees"):
-        return 0.0
-    west, south, east, north = dataset.bounds
-    west, east = min(west, east), max(west, east)
-    south, north = min(south, north), max(south, north)
-    # half a pixel of slack: grids whose pixel centres sit on the pole or on 180 degrees
-    slack_x = abs(dataset.transform.a) / 2 + 1e-9
-    slack_y = abs(dataset.transform.e) / 2 + 1e-9
-    if north > 90 + slack_y or south < -90 - slack_y:
-        worst = north if north > 90 + slack_y else south
-        raise NotGeoreferenced(
-            f"{name} reaches latitude {worst:.6g}, past the pole (latitudes end at -90 and 90); "
-            "its georeference is wrong: check that x and y are not swapped and that the pixel "
-            "size is in degrees"
-        )
-    if west >= -180 - slack_x and east <= 180 + slack_x:
-        return 0.0
-    shift = -360.0 * math.floor((west + 180 + slack_x) / 360)
-    if west + shift < -180 - slack_x or east + shift > 180 + slack_x:
-        raise UnsupportedImage(
-            f"{name} spans longitudes {west:.6g} to {east:.6g}, across the antimeridian "
-            "(180 degrees), where the map and the catalogue cannot place one image; cut it at "
-            "180 degrees and import the two halves, or reproject it to a CRS it does not cross"
-        )
-    return shift
-
-
 def read_date(tags: dict[str, str]) -> datetime | None:
     """Parse the TIFF date tags ('YYYY:MM:DD HH:MM:SS', taken as UTC) or ISO 8601."""
     for key in DATE_TAGS:
@@ -263,21 +229,14 @@ def mask_kind(dataset: rasterio.DatasetReader) -> str:
     return "none"
 
 
-def sample_shape(dataset: rasterio.DatasetReader) -> tuple[int, int]:
-    scale = max(dataset.width, dataset.height) / SAMPLE_SIZE
-    if scale <= 1:
-        return dataset.height, dataset.width
-    return max(1, round(dataset.height / scale)), max(1, round(dataset.width / scale))
-
-
 def percentile_stretch(
     dataset: rasterio.DatasetReader, bands: tuple[int, ...]
 ) -> tuple[tuple[float, float], ...] | None:
     """A 2-98 % stretch per band, from a decimated read of the valid pixels."""
-    if all(dataset.dtypes[b - 1] == "uint8" for b in bands):
-        return None
     out_h, out_w = sample_shape(dataset)
     data = dataset.read(list(bands), out_shape=(len(bands), out_h, out_w), masked=True)
+    if all(dataset.dtypes[b - 1] == "uint8" for b in bands):
+        return low_range_stretch(dataset, bands, data)  # None unless too dark to see
     ranges = []
     for band in data:
         valid = band.compressed()
@@ -322,58 +281,6 @@ def gsd_metres(dataset: rasterio.DatasetReader) -> float:
     _, _, dx = GEOD.inv(lons[0], lats[0], lons[1], lats[1])
     _, _, dy = GEOD.inv(lons[0], lats[0], lons[2], lats[2])
     return round((dx + dy) / 2, 4)
-
-
-def footprint_wgs84(dataset: rasterio.DatasetReader) -> BaseGeometry:
-    """The outline of the valid pixels in WGS 84, densified so it follows the projection."""
-    out_h, out_w = sample_shape(dataset)
-    mask = dataset.dataset_mask(out_shape=(out_h, out_w))
-    scale = Affine.scale(dataset.width / out_w, dataset.height / out_h)
-    transform = dataset.transform @ scale
-    polygons = [
-        shape(geom)
-        for geom, value in rasterio.features.shapes(
-            (mask > 0).astype("uint8"), mask=mask > 0, transform=transform
-        )
-        if value
-    ]
-    if not polygons:
-        raise UnsupportedImage("the image has no valid pixels (everything is nodata or masked)")
-    outline = _without_specks(shapely.union_all(polygons))
-    pixel = max(abs(transform.a), abs(transform.e))
-    outline = outline.simplify(pixel, preserve_topology=True)
-    span = max(
-        dataset.bounds.right - dataset.bounds.left, dataset.bounds.top - dataset.bounds.bottom
-    )
-    outline = shapely.segmentize(outline, max_segment_length=span / 32)
-    to_wgs84 = Transformer.from_crs(dataset.crs, "EPSG:4326", always_xy=True)
-    lonlat = shapely.transform(
-        outline, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
-    )
-    if not np.isfinite(shapely.get_coordinates(lonlat)).all():
-        raise NotGeoreferenced(
-            "parts of the image have no longitude and latitude in its CRS (PROJ cannot "
-            "convert them): its CRS or geotransform is wrong"
-        )
-    # the half pixel past the pole or 180 degrees that longitude_shift lets through
-    lonlat = shapely.transform(lonlat, lambda xy: np.clip(xy, [-180, -90], [180, 90]))
-    lonlat = shapely.set_precision(lonlat, 1e-7)
-    if lonlat.geom_type == "Polygon":
-        return orient(lonlat)
-    return shapely.MultiPolygon([orient(p) for p in getattr(lonlat, "geoms", [])])
-
-
-def _without_specks(outline: BaseGeometry, share: float = 0.005) -> BaseGeometry:
-    """Drop islands and holes under `share` of the area: dark pixels, not the image edge."""
-    parts = list(getattr(outline, "geoms", [outline]))
-    total = sum(part.area for part in parts)
-    kept = []
-    for part in parts:
-        if part.area < share * total:
-            continue
-        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= share * total]
-        kept.append(shapely.Polygon(part.exterior, holes))
-    return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
 
 
 def overview_resampling(dataset: rasterio.DatasetReader) -> Literal["average", "nearest"]:
@@ -500,6 +407,7 @@ def _ingest(
             tags = {k: v for k, v in src.tags().items() if isinstance(v, str)}
             # GCPs or RPCs: warped north-up into a file beside the store, read from now on
             src, georef = stack.enter_context(north_up(src, name, sidecars, store, height))
+            check_earth(src.crs, name)
             rotated = is_rotated(src.transform)
             shift = longitude_shift(src, name)
             try:

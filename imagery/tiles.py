@@ -24,8 +24,10 @@ from rasterio.windows import Window
 from rio_tiler.io import Reader
 
 from imagery import encode as encoders
+from imagery.colours import apply_palette, palette
 from imagery.display import Display
 from imagery.errors import BadTileAddress, TileOutsideImage
+from imagery.footprint import lonlat_boxes
 from imagery.ingest import mask_kind, stretch_range
 
 TILE_SIZE = 256
@@ -33,7 +35,7 @@ MAX_ZOOM = 30
 WEB_MERCATOR = tile_matrix_sets.get("WebMercatorQuad")
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 #: Bumped whenever rendering changes, so cached tiles and ETags change with it.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 #: Like GDAL, take an overview up to 20 % coarser than the tile, for less aliasing.
 OVERSAMPLING_TOLERANCE = 1.2
 
@@ -145,17 +147,12 @@ class OpenImage:
         self.alpha_band = _alpha_band(self.dataset)
         self.inverse = ~self.dataset.transform
         self.to_image = Transformer.from_crs("EPSG:3857", self.dataset.crs, always_xy=True)
-        self.to_mercator = Transformer.from_crs(self.dataset.crs, "EPSG:3857", always_xy=True)
-        left, bottom, right, top = self.dataset.bounds
-        xs, ys = self.to_mercator.transform(
-            np.array(
-                [left, right, right, left, (left + right) / 2, (left + right) / 2, left, right]
-            ),
-            np.array(
-                [top, top, bottom, bottom, top, bottom, (top + bottom) / 2, (top + bottom) / 2]
-            ),
-        )
-        self.mercator_bounds = (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+        self.palette = palette(self.dataset)
+        # a lon/lat image may reach past 180 degrees (0..360 grids, scenes across the
+        # antimeridian): a tile's longitudes are taken round to the image's side
+        left, _, right, _ = self.dataset.bounds
+        self.wrap_around = (left + right) / 2 if self.dataset.crs.is_geographic else None
+        self.mercator_boxes = _mercator_boxes(self.dataset)
         self._weights = _bilinear_weights(self.GRID, TILE_SIZE)
         # pixel centres of a GRID x GRID lattice spanning a tile, in tile pixels
         self._ticks = np.linspace(0.5, TILE_SIZE - 0.5, self.GRID)
@@ -179,10 +176,24 @@ class OpenImage:
             "ik,kj->ij", w, np.einsum("kl,jl->kj", grid, w, optimize=False), optimize=False
         )
 
+    def _to_pixels(
+        self, gx: np.ndarray[Any, Any], gy: np.ndarray[Any, Any]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Web Mercator points as (fractional) columns and rows of the image; a lon/lat
+        image takes each longitude round to within 180 degrees of its middle."""
+        with np.errstate(all="ignore"):
+            ix, iy = (np.asarray(v) for v in self.to_image.transform(gx.ravel(), gy.ravel()))
+            if self.wrap_around is not None:
+                ix = self.wrap_around + np.mod(ix - self.wrap_around + 180.0, 360.0) - 180.0
+            cols, rows = self.inverse @ (ix, iy)
+        return np.asarray(cols).reshape(gx.shape), np.asarray(rows).reshape(gx.shape)
+
     def intersects(self, z: int, x: int, y: int) -> bool:
         west, south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
-        left, bottom, right, top = self.mercator_bounds
-        return west < right and east > left and south < top and north > bottom
+        return any(
+            west < right and east > left and south < top and north > bottom
+            for left, bottom, right, top in self.mercator_boxes
+        )
 
     def read_tile(
         self, z: int, x: int, y: int, bands: tuple[int, ...]
@@ -191,12 +202,23 @@ class OpenImage:
         west, _south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
         ticks = self._ticks * ((east - west) / TILE_SIZE)
         gx, gy = np.meshgrid(west + ticks, north - ticks)
-        ix, iy = self.to_image.transform(gx.ravel(), gy.ravel())
-        cols_g, rows_g = self.inverse @ (np.asarray(ix), np.asarray(iy))
-        cols = self._interpolate(np.asarray(cols_g).reshape(self.GRID, self.GRID))
-        rows = self._interpolate(np.asarray(rows_g).reshape(self.GRID, self.GRID))
-        # source pixels per tile pixel, and the coarsest overview that is still finer
-        scale = max(float(np.ptp(cols[0])), float(np.ptp(rows[:, 0]))) / (TILE_SIZE - 1)
+        cols_g, rows_g = self._to_pixels(gx, gy)
+        # a lattice with points off the CRS's domain (a geostationary disk) or across the
+        # seam of a lon/lat image is not smooth: every tile pixel is then projected itself
+        smooth = np.isfinite(cols_g).all() and np.isfinite(rows_g).all()
+        if smooth and self.wrap_around is not None:
+            smooth = float(np.abs(np.diff(cols_g, axis=1)).max()) < self.dataset.width / 2
+        if smooth:
+            cols = self._interpolate(cols_g)
+            rows = self._interpolate(rows_g)
+            scale = max(float(np.ptp(cols[0])), float(np.ptp(rows[:, 0]))) / (TILE_SIZE - 1)
+        else:
+            every = (np.arange(TILE_SIZE) + 0.5) * ((east - west) / TILE_SIZE)
+            cols, rows = self._to_pixels(*np.meshgrid(west + every, north - every))
+            placed = np.isfinite(cols) & np.isfinite(rows)
+            cols[~placed] = -1.0  # outside
+            rows[~placed] = -1.0
+            scale = _finite_scale(cols, rows, placed)
         factor = 1
         for candidate in self.factors:
             if candidate <= scale * OVERSAMPLING_TOLERANCE:
@@ -239,6 +261,36 @@ class OpenImage:
         for handle in self._overviews.values():
             handle.close()
         self.dataset.close()
+
+
+def _mercator_boxes(dataset: Any) -> list[tuple[float, float, float, float]]:
+    """The image's extent in Web Mercator: one box, or two across the antimeridian; the
+    whole world when its edge cannot all be placed (tiles then find its pixels one by one)."""
+    boxes = lonlat_boxes(dataset)
+    if not boxes:
+        return [(-np.inf, -np.inf, np.inf, np.inf)]
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    limit = 85.0511287798066
+    result = []
+    for west, south, east, north in boxes:
+        xs, ys = to_mercator.transform(
+            [west, east], [max(-limit, min(limit, south)), max(-limit, min(limit, north))]
+        )
+        result.append((float(xs[0]), float(ys[0]), float(xs[1]), float(ys[1])))
+    return result
+
+
+def _finite_scale(
+    cols: np.ndarray[Any, Any], rows: np.ndarray[Any, Any], placed: np.ndarray[Any, Any]
+) -> float:
+    """Source pixels per tile pixel, from the steps between neighbouring tile pixels that
+    both have a place in the image (the median: a seam's jump is one step of many)."""
+    down = placed[:-1, :] & placed[1:, :]
+    across = placed[:, :-1] & placed[:, 1:]
+    steps = [np.hypot(np.diff(cols, axis=0), np.diff(rows, axis=0))[down]]
+    steps += [np.hypot(np.diff(cols, axis=1), np.diff(rows, axis=1))[across]]
+    every = np.concatenate(steps)
+    return float(np.median(every)) if every.size else 1.0
 
 
 def _bilinear_weights(grid: int, size: int) -> np.ndarray[Any, Any]:
@@ -298,6 +350,9 @@ class TileRenderer:
         if result is None:
             raise TileOutsideImage(f"tile {z}/{x}/{y} does not intersect the image")
         data, mask = result
+        if image.palette is not None:
+            rgb, mask = apply_palette(image.palette, data[0], mask)
+            return encode(rgb, mask, fmt)
         return encode(to_rgb8(data, source.display), finite_mask(data, mask), fmt)
 
     def close(self) -> None:
@@ -308,11 +363,20 @@ class TileRenderer:
 
 
 def tileset_info(path: str) -> TileSetInfo:
-    """Geographic bounds and the zoom range rio-tiler derives from the resolution."""
+    """Geographic bounds and the zoom range rio-tiler derives from the resolution; an
+    image across the antimeridian has its east past 180 degrees (179.5..180.5), as a web
+    map (Leaflet, which wraps its tiles) shows it in one piece."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with Reader(path, tms=WEB_MERCATOR) as reader:
             west, south, east, north = reader.get_geographic_bounds("EPSG:4326")
+            boxes = lonlat_boxes(reader.dataset)
+            if len(boxes) == 2:  # across 180 degrees: one box on a map, its east past 180
+                (_, _, west_end, _), (east_start, _, _, _) = sorted(boxes)
+                west, east = east_start, west_end + 360.0
+                south, north = min(b[1] for b in boxes), max(b[3] for b in boxes)
+            elif len(boxes) == 1:
+                west, south, east, north = boxes[0]
             return TileSetInfo(
                 bounds=(west, south, east, north), minzoom=reader.minzoom, maxzoom=reader.maxzoom
             )
@@ -324,5 +388,8 @@ def thumbnail(source: TileSource, max_size: int = 256) -> bytes:
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with Reader(source.path, tms=WEB_MERCATOR) as reader:
             image = reader.preview(indexes=source.display.bands, max_size=max_size)
+            lookup = palette(reader.dataset)
     data = image.array.data
+    if lookup is not None:
+        return encode(*apply_palette(lookup, data[0], image.mask), "png")
     return encode(to_rgb8(data, source.display), finite_mask(data, image.mask), "png")

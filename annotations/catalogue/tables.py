@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from annotations.catalogue.geo import from_geojson_text
 from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
+from imagery.footprint import rfc7946_bbox
 
 TEXT_LIMIT = 500
 
@@ -98,6 +99,14 @@ class Image(Base, BoundingBox):
         return from_geojson_text(self.footprint_geojson)
 
     @property
+    def rfc7946_bbox(self) -> list[float]:
+        """The box of the footprint; west > east for one cut at 180 degrees (its columns
+        then hold -180..180, which every overlap pre-filter can use as it is)."""
+        if self.min_lon > -180 or self.max_lon < 180:
+            return self.bbox
+        return rfc7946_bbox(self.footprint)
+
+    @property
     def display(self) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(self.display_json)
         return result
@@ -123,7 +132,7 @@ class Image(Base, BoundingBox):
             "nodata": self.nodata,
             "mask": self.mask,
             "gsd_m": self.gsd_m,
-            "bbox": self.bbox,
+            "bbox": self.rfc7946_bbox,
             "footprint": json.loads(self.footprint_geojson),
             "display": self.display,
             "warped": self.warped,

@@ -37,6 +37,7 @@ from annotations.catalogue.sites import Site, SiteImage
 from annotations.exchange.gdal import GEOJSON, geometries
 from annotations.exchange.selection import Selection, batches
 from annotations.exchange.spec import Format
+from imagery.footprint import rfc7946_bbox
 
 # pystac warns that the label extension is "pilot" and unmaintained; the issue asks for it
 # (it is what STAC catalogues of training data use), so the warning is expected here.
@@ -113,7 +114,7 @@ def image_item(
     item = pystac.Item(
         id=image.id,
         geometry=mapping(footprint),
-        bbox=list(footprint.bounds),
+        bbox=rfc7946_bbox(footprint),  # west > east across 180 degrees (RFC 7946)
         datetime=_when(image),
         properties={
             "gsd": image.gsd_m,
