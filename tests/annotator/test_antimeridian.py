@@ -1,0 +1,128 @@
+"""A scene across the antimeridian through the app: uploaded, its footprint a MultiPolygon
+cut at 180 degrees with an RFC 7946 bbox (west > east), tiles on both sides, annotations
+accepted on both sides, a site on either side attaching it, and its STAC item's bbox."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from morecantile import tms
+from PIL import Image as PILImage
+from pyproj import Transformer
+from rasterio.transform import from_origin
+from shapely.geometry import mapping
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from annotations.measure import box_polygon
+from tests.conftest import _app_with_users, make_app, token_for
+
+MERCATOR = tms.get("WebMercatorQuad")
+EAST_SIDE = (179.7, -16.93)  # Fiji, east of Greenwich
+WEST_SIDE = (-179.85, -16.93)  # the same scene, past 180 degrees
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("antimeridian")
+    app = next(_app_with_users(make_app(folder)))
+    headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+    # UTM zone 60 south, 780..880 km east: about 179.4 E to 179.6 W
+    path = folder / "fiji.tif"
+    data = np.random.default_rng(4).integers(1, 255, (1, 100, 200), dtype=np.uint8)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        count=1,
+        height=100,
+        width=200,
+        dtype="uint8",
+        crs="EPSG:32760",
+        transform=from_origin(780000, 8150000, 500, 500),
+    ) as dataset:  # a plain rasterio file of 20 KB
+        dataset.write(data)
+    fields = {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
+    boundary, body = encode_multipart(fields)
+    response = app.test_client().post(
+        "/api/v1/images?wait=1",
+        data=body,
+        headers=headers,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    yield {"app": app, "headers": headers, "image": response.get_json()}
+
+
+def test_the_footprint_is_cut_at_180_with_a_box_west_of_east(world: dict[str, Any]) -> None:
+    image = world["image"]
+    assert image["footprint"]["type"] == "MultiPolygon"
+    west, _south, east, _north = image["bbox"]
+    assert 179 < west < 180 and -180 < east < -179, "RFC 7946: west > east across 180"
+    client = world["app"].test_client()
+    tilejson = client.get(f"/tiles/{image['id']}/tilejson.json", headers=world["headers"])
+    left, _, right, _ = tilejson.get_json()["bounds"]
+    assert left == pytest.approx(west) and right == pytest.approx(east + 360)  # one piece
+
+
+@pytest.mark.parametrize("where", [EAST_SIDE, WEST_SIDE], ids=["east-of-180", "west-of-180"])
+def test_tiles_and_annotations_on_both_sides(world: dict[str, Any], where: tuple) -> None:
+    client, image = world["app"].test_client(), world["image"]
+    tile = MERCATOR.tile(*where, 10)
+    response = client.get(
+        f"/tiles/{image['id']}/10/{tile.x}/{tile.y}.png", headers=world["headers"]
+    )
+    assert response.status_code == 200
+    pixels = np.asarray(PILImage.open(io.BytesIO(response.data)))
+    left, bottom, right, top = MERCATOR.xy_bounds(tile)
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(*where)
+    col, row = int((x - left) / (right - left) * 256), int((top - y) / (top - bottom) * 256)
+    assert pixels.ndim == 2 or pixels[row, col, -1] == 255, "the tile shows the image there"
+    box = box_polygon(*where, length_m=60.0, width_m=40.0, heading_deg=30)
+    feature = {
+        "type": "Feature",
+        "geometry": json.loads(json.dumps(mapping(box))),
+        "properties": {
+            "label": "aircraft.transport.an-124",
+            "image_id": image["id"],
+            "shape": "rotated-box",
+            "confidence": "confirmed",
+        },
+    }
+    created = client.post("/api/v1/annotations", json=feature, headers=world["headers"])
+    assert created.status_code == 201, created.get_json()
+    lon, lat = where
+    found = client.get(
+        f"/api/v1/annotations?bbox={lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}",
+        headers=world["headers"],
+    ).get_json()
+    assert [f["id"] for f in found["features"]] == [created.get_json()["id"]]
+
+
+@pytest.mark.parametrize("where", [EAST_SIDE, WEST_SIDE], ids=["east-of-180", "west-of-180"])
+def test_a_site_on_either_side_holds_the_image(world: dict[str, Any], where: tuple) -> None:
+    client = world["app"].test_client()
+    lon, lat = where
+    slug = f"fiji-{'east' if lon > 0 else 'west'}"
+    body = {"slug": slug, "name": slug, "lon": lon, "lat": lat, "radius_m": 2000}
+    response = client.post("/api/v1/sites", json=body, headers=world["headers"])
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["image_ids"] == [world["image"]["id"]]
+
+
+def test_the_stac_item_has_the_rfc_7946_box(world: dict[str, Any]) -> None:
+    client = world["app"].test_client()
+    response = client.get("/api/v1/exports?format=stac", headers=world["headers"])
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith(f"/{world['image']['id']}.json")]
+        item = json.loads(archive.read(name))
+    assert item["bbox"] == pytest.approx(world["image"]["bbox"])
+    assert item["bbox"][0] > item["bbox"][2] and item["geometry"]["type"] == "MultiPolygon"
