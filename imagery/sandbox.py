@@ -251,10 +251,10 @@ def ingest_isolated(
                 )
         process.join(5.0)
     finally:
-        _kill(process)
+        code = _kill(process)
         receive.close()
     if payload is None:
-        error = _died(name, process.exitcode, limits)
+        error = _died(name, code, limits)
         logging.getLogger("imagery.ingest").warning("ingest of %s failed: %s", name, error)
         raise error
     outcome, records = _Loader(io.BytesIO(payload)).load()
@@ -262,16 +262,19 @@ def ingest_isolated(
     return _result(name, outcome, limits)
 
 
-def _kill(process: multiprocessing.process.BaseProcess) -> None:
-    """Kill the child and anything it started (its own process group), and reap it."""
+def _kill(process: multiprocessing.process.BaseProcess) -> int | None:
+    """Kill the child and anything it started (its own process group), reap it, and
+    return how it ended (its exit code, or minus the signal that ended it)."""
     if process.pid is not None and process.exitcode is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(process.pid, signal.SIGKILL)
     process.join()
+    code = process.exitcode
     with contextlib.suppress(ValueError):
         process.close()
+    return code
 
 
 def _died(name: str, code: int | None, limits: Limits) -> ImageryError:
@@ -377,6 +380,21 @@ def _context() -> ForkServerContext:
     return context
 
 
+def _about_memory(exc: BaseException) -> bool:
+    """Whether an error, or one it was raised from, is GDAL or numpy running out of memory
+    (GDAL's text is often only in the error its "See previous exception" points to)."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, MemoryError) or "OutOfMemory" in type(seen).__name__:
+            return True
+        if re.search(r"out of memory|cannot allocate|unable to allocate", str(seen), re.I):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _check_logged(path: Path, name: str) -> None:
     """`check_structure`, its refusal logged as ingest's own refusals are."""
     started = time.perf_counter()
@@ -430,11 +448,10 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
     except MemoryError:
         outcome = ("memory",)
     except ImageryError as exc:
-        text = str(exc)
-        if re.search(r"out of memory|cannot allocate|unable to allocate", text, re.I):
+        if _about_memory(exc):
             outcome = ("memory",)
         else:
-            outcome = ("refused", type(exc).__qualname__, text)
+            outcome = ("refused", type(exc).__qualname__, str(exc))
     except OSError as exc:
         outcome = ("oserror", exc.errno or 0, exc.strerror or str(exc))
     except Exception as exc:

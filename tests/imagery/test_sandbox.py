@@ -1,0 +1,115 @@
+"""Header bombs refused before any pixel is read, in the ingest's child process, and the
+leftovers of killed ingests found by the pid in their folder's name (imagery.sandbox).
+
+Each hostile file is a few KB, made here with GDAL's own writer (sparse_ok=TRUE: tiles that
+were never written cost nothing on disk). Each is ingested with a CPU limit of 1 s: the
+refusal must come from the header check, not from the limit, so each costs well under a
+second of CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from imagery.errors import ImageTooLarge
+from imagery.sandbox import PREFIX, Limits, ingest_isolated, remove_leftovers, workspace
+
+ONE_SECOND = Limits(cpu_s=1)
+
+
+def empty(path: Path, **profile: Any) -> Path:
+    """A GeoTIFF whose pixels were never written (sparse), with `profile`'s header."""
+    base: dict[str, Any] = {
+        "driver": "GTiff", "count": 1, "dtype": "uint8", "crs": "EPSG:32636",
+        "transform": from_origin(790000, 3922000, 0.5, 0.5), "sparse_ok": True,
+        "compress": "deflate",
+    }  # fmt: skip
+    with rasterio.open(path, "w", **(base | profile)):
+        pass
+    return path
+
+
+def many_bands(folder: Path) -> Path:
+    return empty(folder / "bands.tif", width=16, height=16, count=3000, interleave="band")
+
+
+def huge_and_sparse(folder: Path) -> Path:
+    return empty(folder / "sparse.tif", width=40000, height=40000, tiled=True)
+
+
+def one_huge_block(folder: Path) -> Path:
+    return empty(folder / "block.tif", width=8192, height=8192, count=4, dtype="float64",
+                 tiled=True, blockxsize=8192, blockysize=8192)  # fmt: skip
+
+
+def many_overviews(folder: Path) -> Path:
+    path = folder / "overviews.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=2048, height=2048, count=1,
+                       dtype="uint8", crs="EPSG:32636", compress="deflate", tiled=True,
+                       transform=from_origin(790000, 3922000, 0.5, 0.5)) as dataset:  # fmt: skip
+        dataset.write(np.full((1, 2048, 2048), 7, dtype="uint8"))
+        dataset.build_overviews(list(range(2, 42)))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (many_bands, "bands.tif has 3,000 bands, over the limit of 64"),
+        (huge_and_sparse, "sparse.tif declares 40,000 x 40,000 pixels (1.5 GB) in a file of"),
+        (one_huge_block, "block.tif is stored in blocks of 8192 x 8192 pixels (2,048 MB each)"),
+        (many_overviews, "overviews.tif declares 30 overview levels, over the limit of 20"),
+    ],
+    ids=["3000-bands", "40000-px-sparse", "2-GB-block", "30-overviews"],
+)
+def test_a_header_bomb_is_refused_from_its_header_in_one_line(
+    make: Callable[[Path], Path], said: str, tmp_path: Path
+) -> None:
+    hostile = make(tmp_path)
+    assert hostile.stat().st_size < 250_000
+    work = workspace(tmp_path / "images")
+    with pytest.raises(ImageTooLarge) as refused:
+        ingest_isolated(hostile, work, limits=ONE_SECOND)
+    message = str(refused.value)
+    assert said in message and "\n" not in message
+    assert "CPU" not in message  # the header check refused it, not the 1 s limit
+    assert list(work.iterdir()) == []  # refused before the COG was begun
+
+
+def test_leftovers_of_dead_processes_on_this_host_go_and_the_others_stay(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "images"
+    store.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    host = socket.gethostname()
+    gone = store / f"{PREFIX}{host}-{dead.stdout.strip()}-abc123"
+    living = store / f"{PREFIX}{host}-{os.getppid()}-def456"
+    elsewhere = store / f"{PREFIX}another-machine-{dead.stdout.strip()}-ghi789"
+    legacy_old = store / f"{PREFIX}k2j4h5.tif"
+    legacy_new = store / f"{PREFIX}p9q8r7.tif"
+    for folder in (gone, living, elsewhere):
+        folder.mkdir()
+        (folder / "half-written.tif").write_bytes(b"II*\x00" + bytes(1000))
+    legacy_old.write_bytes(b"II*\x00")
+    legacy_new.write_bytes(b"II*\x00")
+    os.utime(legacy_old, (0, 0))
+    keep = store / "f135d521.tif"
+    keep.write_bytes(b"II*\x00")
+    removed = remove_leftovers(store)
+    assert sorted(removed) == sorted([gone.name, legacy_old.name])
+    assert sorted(p.name for p in store.iterdir()) == sorted(
+        [living.name, elsewhere.name, legacy_new.name, keep.name]
+    )
