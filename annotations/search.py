@@ -127,11 +127,15 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
         query = query.where(in_bounds(session, filters.bbox))
     if filters.cursor:
         created, identifier = _decode_cursor(filters.cursor)
+        # `created_at >=` is implied by the OR below, but spelled out it lets SQLite and
+        # PostgreSQL start the page's index range at the cursor (SEARCH, not a SCAN of every
+        # earlier row: a page 500,000 rows deep took 0.7-1 s instead of 1 ms on SQLite)
         query = query.where(
+            Annotation.created_at >= created,
             or_(
                 Annotation.created_at > created,
                 and_(Annotation.created_at == created, Annotation.id > identifier),
-            )
+            ),
         )
     return query.order_by(Annotation.created_at, Annotation.id)
 
