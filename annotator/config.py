@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     # a resumable upload (sent in chunks): one file's cap, and hours an unfinished one is kept
     "UPLOAD_FILE_MAX_MB": 51200,
     "UPLOAD_EXPIRE_HOURS": 24,
+    # the browser sends a resumable upload in chunks of this size (under any proxy's body cap)
+    "UPLOAD_CHUNK_KB": 8192,
     "MAX_JSON_MB": 32,
     "MAX_IMAGE_PIXELS": 2_000_000_000,
     "TILE_CACHE_MB": 64,
@@ -93,6 +95,9 @@ INTEGERS = {
     "EXPORT_MAX_SECONDS",
     "MAX_JSON_MB",
     "MAX_UPLOAD_MB",
+    "UPLOAD_FILE_MAX_MB",
+    "UPLOAD_EXPIRE_HOURS",
+    "UPLOAD_CHUNK_KB",
     "MAX_IMAGE_PIXELS",
     "TILE_CACHE_MB",
     "GDAL_CACHE_MB",

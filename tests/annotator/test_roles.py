@@ -155,6 +155,12 @@ TABLE: list[tuple[str, str, str]] = [
     ("DELETE", "/api/v1/jobs/<job_id>", "viewer"),
     ("GET", "/jobs", "analyst"),
     ("GET", "/ogcapi/", "viewer"),
+    ("POST", "/api/v1/uploads", "analyst"),
+    ("GET", "/api/v1/uploads/<upload_id>", "analyst"),  # another's upload: 404
+    ("PUT", "/api/v1/uploads/<upload_id>", "analyst"),
+    ("DELETE", "/api/v1/uploads/<upload_id>", "analyst"),
+    ("GET", "/api/v1/uploads/<upload_id>/header", "analyst"),
+    ("POST", "/api/v1/uploads/ingest", "analyst"),
     ("GET", "/ogcapi/conformance", "viewer"),
     ("GET", "/ogcapi/api", "viewer"),
     ("GET", "/ogcapi/collections", "viewer"),
@@ -313,6 +319,7 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
                 "title": "e",
                 "start": "2024-12-10",
                 "end": "2024-12-11",
+        .replace("<upload_id>", "0" * 32)  # nobody's upload: 404 likewise
             },
             "/api/v1/events/<event_id>": {"title": f"event of {role}"},
             "/api/v1/events/<event_id>/annotations": {"annotation_ids": [annotation_id]},
@@ -380,6 +387,9 @@ class SideDoors:
     published: int  # a published report on the same annotation: what a viewer may see
     published_claim: int
     published_link: int
+            "/api/v1/uploads": {"name": f"{role}.tif", "size": 10},
+            "/api/v1/uploads/<upload_id>": {},  # no Content-Range: 400
+            "/api/v1/uploads/ingest": {"uploads": ["0" * 32]},
     comment: int  # on the published report's claim, mentioning the viewer
     draft_links: list[int]
     token: str  # the published report's embed token
@@ -493,7 +503,7 @@ def every_read(app: Flask, doors: SideDoors) -> list[str]:
         "<int:number>": "1", "<any(png, svg):fmt>": "png", "<token>": doors.token,
         "<comment_id>": str(doors.comment),
         "<collection_id>": f"report-{doors.published}", "<feature_id>": doors.annotation,
-        "<job_id>": "0" * 32, "<int:key_id>": "1",
+        "<job_id>": "0" * 32, "<int:key_id>": "1", "<upload_id>": "0" * 32,
     }  # fmt: skip
     paths = []
     for rule in app.url_map.iter_rules():

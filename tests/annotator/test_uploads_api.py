@@ -28,7 +28,7 @@ from werkzeug.test import encode_multipart
 
 from annotator import create_app
 from annotator.cli import main
-from tests.conftest import _app_with_users, token_for, write_geotiff
+from tests.conftest import _app_with_users, login, token_for, write_geotiff
 from tests.jobs import consuming, ingested_image, wait_for_job
 
 Header = dict[str, str]
@@ -312,3 +312,13 @@ def test_the_cli_takes_sidecars_next_to_the_path(
     [made] = json.loads(result.stdout)
     assert made["created"] is True
     assert_sidecars_honoured(made, "west")
+
+
+def test_add_imagery_is_offered_to_analysts_only(app: Flask) -> None:
+    """The home page's panel (the site page has the same partial, played in Chromium)."""
+    for user, shown in (("viewer", False), ("analyst", True), ("admin", True)):
+        client = app.test_client()
+        login(client, user)
+        page = client.get("/").get_data(as_text=True)
+        assert ('id="add-imagery"' in page) is shown, user
+        assert ("upload/add.js" in page) is shown, user
