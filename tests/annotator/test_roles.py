@@ -272,6 +272,7 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
         .replace("<int:number>", "1")
         .replace("<int:key_id>", "1")
         .replace("<job_id>", "0" * 32)  # nobody's job: 404 for every role that may ask
+        .replace("<upload_id>", "0" * 32)  # nobody's upload: 404 likewise
         .replace("<any(png, svg):fmt>", "png")
         .replace("<collection_id>", "site-atlanta")
         .replace("<feature_id>", annotation_id)
@@ -319,7 +320,6 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
                 "title": "e",
                 "start": "2024-12-10",
                 "end": "2024-12-11",
-        .replace("<upload_id>", "0" * 32)  # nobody's upload: 404 likewise
             },
             "/api/v1/events/<event_id>": {"title": f"event of {role}"},
             "/api/v1/events/<event_id>/annotations": {"annotation_ids": [annotation_id]},
@@ -340,6 +340,9 @@ def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, 
             "/api/v1/inbox/read": {"all": True},
             "/keys": {},  # no name: the form comes back saying what is missing (400)
             "/keys/<int:key_id>/revoke": {},
+            "/api/v1/uploads": {"name": f"{role}.tif", "size": 10},
+            "/api/v1/uploads/<upload_id>": {},  # no Content-Range: 400
+            "/api/v1/uploads/ingest": {"uploads": ["0" * 32]},
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)
@@ -387,9 +390,6 @@ class SideDoors:
     published: int  # a published report on the same annotation: what a viewer may see
     published_claim: int
     published_link: int
-            "/api/v1/uploads": {"name": f"{role}.tif", "size": 10},
-            "/api/v1/uploads/<upload_id>": {},  # no Content-Range: 400
-            "/api/v1/uploads/ingest": {"uploads": ["0" * 32]},
     comment: int  # on the published report's claim, mentioning the viewer
     draft_links: list[int]
     token: str  # the published report's embed token
