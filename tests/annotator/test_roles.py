@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +19,13 @@ from shapely.geometry import mapping
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from annotations.catalogue.images import Provenance
+from annotations.catalogue.images import Image, Provenance
 from annotations.exchange import FORMATS
 from annotations.measure import box_polygon
 from annotations.newsroom.reports import Claim, Report
 from annotator import services
 from annotator.intake import Upload, import_images
-from tests.conftest import token_for
+from tests.conftest import _app_with_users, make_app, token_for
 from tests.newsroom import Newsroom, newsroom
 
 ROLES = ("anonymous", "viewer", "analyst", "editor", "admin")
@@ -154,13 +155,13 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", "/api/v1/jobs/<job_id>", "viewer"),
     ("DELETE", "/api/v1/jobs/<job_id>", "viewer"),
     ("GET", "/jobs", "analyst"),
-    ("GET", "/ogcapi/", "viewer"),
     ("POST", "/api/v1/uploads", "analyst"),
     ("GET", "/api/v1/uploads/<upload_id>", "analyst"),  # another's upload: 404
     ("PUT", "/api/v1/uploads/<upload_id>", "analyst"),
     ("DELETE", "/api/v1/uploads/<upload_id>", "analyst"),
     ("GET", "/api/v1/uploads/<upload_id>/header", "analyst"),
     ("POST", "/api/v1/uploads/ingest", "analyst"),
+    ("GET", "/ogcapi/", "viewer"),
     ("GET", "/ogcapi/conformance", "viewer"),
     ("GET", "/ogcapi/api", "viewer"),
     ("GET", "/ogcapi/collections", "viewer"),
@@ -226,37 +227,83 @@ def test_the_table_covers_every_route(app: Flask) -> None:
     assert documented <= routes, sorted(documented - routes)
 
 
+@dataclass
+class Scene:
+    """What every case of the role table finds in its data folder: made once per module
+    through the API (users with scrypt hashes, a COG made, a site, an annotation, a report,
+    a claim, an event, a link, a comment: a second or two), and copied for each case, so
+    that each case starts from the same state, writes to its own copy and sees no other's."""
+
+    folder: Path
+    image: Image
+    annotation_id: str
+    etag: str
+    report: dict[str, Any]
+    claim: dict[str, Any]
+    event: dict[str, Any]
+    link: dict[str, Any]
+    said: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Scene:
+    root = tmp_path_factory.mktemp("role-table")
+    for app in _app_with_users(make_app(root)):
+        image = import_images(
+            services.database(app),
+            app.config["IMAGES_DIR"],
+            [Upload(shared_data / "sample_geotiff.tif", "sample_geotiff.tif")],
+            Provenance(),
+            max_pixels=10**9,
+        )[0].image
+        client = app.test_client()
+        analyst = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+        client.post(
+            "/api/v1/sites",
+            json={"name": "Atlanta", "lon": CENTRE[0], "lat": CENTRE[1]},
+            headers=analyst,
+        )
+        draft = client.post("/api/v1/annotations", json=feature(image.id), headers=analyst)
+        annotation_id, etag = draft.get_json()["id"], draft.headers["ETag"]
+        editor = {"Authorization": f"Bearer {token_for(app, 'editor')}"}
+        quoted = {"title": "r", "text": "a quote here"}
+        report = client.post("/api/v1/reports", json=quoted, headers=editor).get_json()
+        claimed = {"exact": "quote"}
+        claims = f"/api/v1/reports/{report['id']}/claims"
+        claim = client.post(claims, json=claimed, headers=editor).get_json()
+        happened = {
+            "site": "atlanta",
+            "title": "e",
+            "start": "2024-12-10",
+            "end": "2024-12-14",
+            "annotation_ids": [annotation_id],
+        }
+        event = client.post("/api/v1/events", json=happened, headers=analyst).get_json()
+        linked = {"annotation_id": annotation_id, "claim_id": claim["id"], "stance": "supports"}
+        link = client.post("/api/v1/links", json=linked, headers=analyst).get_json()
+        comments = f"/api/v1/annotations/{annotation_id}/comments"
+        said = client.post(comments, json={"body": "c"}, headers=analyst).get_json()
+    return Scene(root / "instance", image, annotation_id, etag, report, claim, event, link, said)
+
+
+@pytest.fixture
+def scene_app(tmp_path: Path, scene: Scene) -> Iterator[Flask]:
+    """A fresh copy of the scene's data folder (a few file copies), with the app on it."""
+    shutil.copytree(scene.folder, tmp_path / "instance", ignore=shutil.ignore_patterns("tmp"))
+    application = make_app(tmp_path)
+    yield application
+    services.database(application).dispose()
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "rule", "least"), TABLE, ids=[f"{m} {r}" for m, r, _ in TABLE])
-def test_role(app: Flask, shared_data: Path, role: str, method: str, rule: str, least: str) -> None:
-    image = import_images(
-        services.database(app),
-        app.config["IMAGES_DIR"],
-        [Upload(shared_data / "sample_geotiff.tif", "sample_geotiff.tif")],
-        Provenance(),
-        max_pixels=10**9,
-    )[0].image
+def test_role(
+    scene: Scene, scene_app: Flask, role: str, method: str, rule: str, least: str
+) -> None:
+    app, image, annotation_id, etag = scene_app, scene.image, scene.annotation_id, scene.etag
+    report, claim, event, link = scene.report, scene.claim, scene.event, scene.link
+    said = scene.said
     client = app.test_client()
-    analyst = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
-    client.post(
-        "/api/v1/sites",
-        json={"name": "Atlanta", "lon": CENTRE[0], "lat": CENTRE[1]},
-        headers=analyst,
-    )
-    draft = client.post("/api/v1/annotations", json=feature(image.id), headers=analyst)
-    annotation_id, etag = draft.get_json()["id"], draft.headers["ETag"]
-    editor = {"Authorization": f"Bearer {token_for(app, 'editor')}"}
-    report = client.post("/api/v1/reports", json={"title": "r", "text": "a quote here"},
-                         headers=editor).get_json()  # fmt: skip
-    claim = client.post(f"/api/v1/reports/{report['id']}/claims", json={"exact": "quote"},
-                        headers=editor).get_json()  # fmt: skip
-    event = client.post("/api/v1/events", json={"site": "atlanta", "title": "e", "start":
-                        "2024-12-10", "end": "2024-12-14", "annotation_ids": [annotation_id]},
-                        headers=analyst).get_json()  # fmt: skip
-    link = client.post("/api/v1/links", json={"annotation_id": annotation_id, "claim_id":
-                       claim["id"], "stance": "supports"}, headers=analyst).get_json()  # fmt: skip
-    said = client.post(f"/api/v1/annotations/{annotation_id}/comments", json={"body": "c"},
-                       headers=analyst).get_json()  # fmt: skip
     tile = "16/17046/26205.png"
     path = (
         rule.replace("<image_id>", image.id)
