@@ -19,10 +19,10 @@ the parent sees becomes an ordinary `ImageryError` (or OSError for a full disk):
 
 Children are forked from a forkserver that has already imported GDAL (the first ingest of a
 process pays about a second for it, the next ones a few milliseconds). A child dies with its
-forkserver (PR_SET_PDEATHSIG), which ends with the process that started it, so a killed
-parent leaves no child running. Its folder, named `.ingest-<host>-<pid>-<random>` after that
-parent, is removed by `remove_leftovers` (run at every worker start and every import) once
-no process of that pid lives on this host.
+forkserver (PR_SET_PDEATHSIG), which ends with the process that started it, and it watches
+that process too, so a killed parent leaves no child running. Its folder, named
+`.ingest-<host>-<pid>-<random>` after that parent, is removed by `remove_leftovers` (run at
+every worker start and every import) once no process of that pid lives on this host.
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
@@ -228,6 +230,7 @@ def ingest_isolated(
         "captured": captured,
         "max_pixels": max_pixels,
         "limits": limits,
+        "parent": os.getpid(),
     }
     context = _context()
     receive, send = context.Pipe(duplex=False)
@@ -412,6 +415,25 @@ def _check_logged(path: Path, name: str) -> None:
         raise
 
 
+def _let_the_forkserver_go() -> None:
+    """A forkserver's child inherits the write end of the pipe whose closing tells the
+    forkserver that the process it serves has gone; closed here, the forkserver ends with
+    that process, and this child with the forkserver (PR_SET_PDEATHSIG)."""
+    server = getattr(forkserver, "_forkserver", None)
+    handle = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(handle, int):
+        with contextlib.suppress(OSError):
+            os.close(handle)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
+def _watch(parent: int) -> None:
+    """Kill this child's process group once the process that asked for it has gone."""
+    while _alive(parent):
+        time.sleep(0.5)
+    os.killpg(0, signal.SIGKILL)
+
+
 def _child(conn: Connection, job: dict[str, Any]) -> None:
     """The child: limits first, then the ingest; sends (outcome, log records)."""
     limits: Limits = job["limits"]
@@ -419,8 +441,8 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     libc.mallopt(_M_ARENA_MAX, 2)
-    if os.getppid() == 1:
-        os._exit(1)  # the parent went before the line above
+    _let_the_forkserver_go()
+    threading.Thread(target=_watch, args=(job["parent"],), daemon=True).start()
     address = limits.memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (address, address))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 2))
