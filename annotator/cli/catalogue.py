@@ -126,7 +126,7 @@ def images_import(
         captured=when,
         max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
         limits=ingest_limits(app.config),
-        progress=terminal_progress(),
+        progress=None if as_json else terminal_progress(),  # a bar on a terminal only
     )
     payload = [r.image.to_dict() | {"created": r.created} for r in results]
     emit(

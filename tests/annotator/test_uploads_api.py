@@ -9,6 +9,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import pty
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,3 +325,45 @@ def test_add_imagery_is_offered_to_analysts_only(app: Flask) -> None:
         page = client.get("/").get_data(as_text=True)
         assert ('id="add-imagery"' in page) is shown, user
         assert ("upload/add.js" in page) is shown, user
+
+
+def run_cli(app: Flask, args: list[str], terminal: bool) -> tuple[int, str, str]:
+    """`annotator ...` as a user runs it, its stderr on a pseudo-terminal when `terminal`."""
+    env = {**os.environ, "ANNOTATOR_DATA_DIR": str(app.config["DATA_DIR"])}
+    master, slave = pty.openpty() if terminal else (None, None)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "annotator"), *args], env=env,
+        stdout=subprocess.PIPE, stderr=slave if terminal else subprocess.PIPE,
+    )  # fmt: skip
+    if slave is not None:
+        os.close(slave)
+    seen = b""
+    while master is not None:
+        try:
+            piece = os.read(master, 65536)
+        except OSError:  # the terminal's other end closed: the command ended
+            break
+        if not piece:
+            break
+        seen += piece
+    out, err = process.communicate(timeout=120)
+    if master is not None:
+        os.close(master)
+    said = seen if terminal else err
+    return process.returncode, out.decode(), said.decode(errors="replace")
+
+
+def test_images_import_shows_a_bar_on_a_terminal_only(app: Flask, tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    files = [
+        write_geotiff(tmp_path / f"bar-{n}.tif", rng.integers(1, 255, (3, 30, 40), "uint8"))
+        for n in range(2)
+    ]
+    code, out, err = run_cli(app, ["images", "import", str(files[0])], terminal=True)
+    assert code == 0, err
+    assert "ingesting bar-0.tif (1 of 1)" in err and "99% recording in the catalogue" in err
+    assert "imported bar-0.tif" in out and "\r" not in out
+    # --json: the result only, even on a terminal (not a terminal: see the sidecars test)
+    code, out, err = run_cli(app, ["images", "import", str(files[1]), "--json"], terminal=True)
+    assert code == 0, err
+    assert "ingesting" not in err and json.loads(out)[0]["original_filename"] == "bar-1.tif"
