@@ -7,6 +7,7 @@ read plus an encode, not an open, a header parse and a read.
 
 from __future__ import annotations
 
+import math
 import threading
 import warnings
 from collections import OrderedDict
@@ -375,11 +376,27 @@ def tileset_info(path: str) -> TileSetInfo:
                 (_, _, west_end, _), (east_start, _, _, _) = sorted(boxes)
                 west, east = east_start, west_end + 360.0
                 south, north = min(b[1] for b in boxes), max(b[3] for b in boxes)
-            elif len(boxes) == 1:
+                # rio-tiler's zooms take the extent as the whole world: from the pixel size
+                minzoom, maxzoom = _zooms(reader.dataset, (south + north) / 2)
+                return TileSetInfo((west, south, east, north), minzoom, maxzoom)
+            if len(boxes) == 1:
                 west, south, east, north = boxes[0]
             return TileSetInfo(
                 bounds=(west, south, east, north), minzoom=reader.minzoom, maxzoom=reader.maxzoom
             )
+
+
+def _zooms(dataset: Any, latitude: float) -> tuple[int, int]:
+    """The zoom whose Web Mercator pixel matches the image's at `latitude`, and the one
+    where the whole image fits a tile or two."""
+    stretch = max(math.cos(math.radians(latitude)), 1e-6)  # Web Mercator's scale there
+    if dataset.crs.is_geographic:
+        metres = abs(dataset.transform.a) * 111_319.49 * stretch
+    else:
+        metres = abs(dataset.transform.a) * dataset.crs.linear_units_factor[1]
+    maxzoom = int(WEB_MERCATOR.zoom_for_res(metres / stretch))
+    span = max(dataset.width, dataset.height) / TILE_SIZE
+    return max(0, maxzoom - math.ceil(math.log2(max(span, 1.0)))), maxzoom
 
 
 def thumbnail(source: TileSource, max_size: int = 256) -> bytes:

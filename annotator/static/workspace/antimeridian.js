@@ -1,0 +1,79 @@
+// An image across the antimeridian (180 degrees) in one piece on the map. Its bounds run
+// past 180 (179.5..180.5), so on the map everything east of 180 is drawn at longitudes over
+// 180; the server keeps every longitude in -180..180 (RFC 7946). Here, the one place the
+// workspace meets the server (AW.request) moves geometries between the two: longitudes
+// below 0 in what the server sends are drawn 360 degrees east, and a geometry drawn wholly
+// past 180 is sent 360 degrees west. A shape drawn across 180 itself is sent as it is, and
+// the server refuses it in words the panel shows. The image's tiles east of 180 are asked
+// for as Leaflet wraps them (its bounds check alone would skip them).
+(function () {
+  "use strict";
+  var AW = window.AW, data = AW.data;
+  if (!(data.bounds && data.bounds[2] > 180)) return;
+
+  function mapCoordinates(coordinates, shift) {
+    if (typeof coordinates[0] === "number") {
+      var moved = coordinates.slice();
+      moved[0] = shift(coordinates[0]);
+      return moved;
+    }
+    return coordinates.map(function (c) { return mapCoordinates(c, shift); });
+  }
+
+  function longitudes(coordinates, into) {
+    if (typeof coordinates[0] === "number") into.push(coordinates[0]);
+    else coordinates.forEach(function (c) { longitudes(c, into); });
+    return into;
+  }
+
+  function isGeometry(value) {
+    return value && typeof value.type === "string" && Array.isArray(value.coordinates);
+  }
+
+  // A copy of `value` with every GeoJSON geometry in it passed through `change`.
+  function walk(value, change) {
+    if (Array.isArray(value)) return value.map(function (v) { return walk(v, change); });
+    if (!value || typeof value !== "object") return value;
+    if (isGeometry(value)) return change(value);
+    var copy = {};
+    Object.keys(value).forEach(function (key) { copy[key] = walk(value[key], change); });
+    return copy;
+  }
+
+  function toMap(geometry) {
+    var shifted = Object.assign({}, geometry);
+    shifted.coordinates = mapCoordinates(geometry.coordinates, function (lon) {
+      return lon < 0 ? lon + 360 : lon;
+    });
+    return shifted;
+  }
+
+  function toServer(geometry) {
+    var lons = longitudes(geometry.coordinates, []);
+    if (!lons.length || Math.min.apply(null, lons) <= 180) return geometry;
+    var shifted = Object.assign({}, geometry);
+    shifted.coordinates = mapCoordinates(geometry.coordinates, function (lon) { return lon - 360; });
+    return shifted;
+  }
+
+  AW.across180 = { toMap: toMap, toServer: toServer };
+  if (isGeometry(data.footprint)) data.footprint = toMap(data.footprint);
+
+  var request = AW.request;
+  AW.request = function (method, url, body, etag) {
+    var sent = body === undefined ? undefined : walk(body, toServer);
+    return request(method, url, sent, etag).then(function (answer) {
+      if (answer.data) answer.data = walk(answer.data, toMap);
+      return answer;
+    });
+  };
+
+  var layer = AW.imageLayer;
+  var west = L.latLngBounds([[data.bounds[1], data.bounds[0] - 360], [data.bounds[3], data.bounds[2] - 360]]);
+  var valid = layer._isValidTile;
+  layer._isValidTile = function (coords) {
+    return valid.call(this, coords) || west.overlaps(this._tileCoordsToBounds(coords));
+  };
+  layer.redraw();  // the first tiles were chosen before this check was in place
+  document.body.dataset.across180 = "yes";
+})();
