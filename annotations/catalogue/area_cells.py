@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 #: cells along each side of the area's bounds
 CELLS = 64
 #: rectangles wholly inside the area given to SQL (one per band of rows of cells)
-BANDS = 8
+BANDS = 16
 #: margin, in cells, when finding the cells a box covers (rounding sends a box to the exact
 #: test rather than to a wrong answer)
 _MARGIN = 1e-6
