@@ -204,8 +204,11 @@ def _in_area_of_use(
 ) -> np.ndarray[Any, Any]:
     if crs.is_geographic:
         return np.ones(lon.shape, dtype=bool)
-    try:
-        area = pyproj.CRS.from_wkt(crs.to_wkt()).area_of_use
+    try:  # GDAL's WKT 1 names the EPSG code but carries no area of use: PROJ's has it
+        epsg = crs.to_epsg()
+        area = (
+            pyproj.CRS.from_epsg(epsg) if epsg else pyproj.CRS.from_wkt(crs.to_wkt())
+        ).area_of_use
     except pyproj.exceptions.CRSError:
         area = None
     if area is None:

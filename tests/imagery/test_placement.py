@@ -362,3 +362,14 @@ def test_external_msk_masks_are_honoured(folder: Path, renderer: TileRenderer) -
     assert shape(facts.footprint).bounds[2] < outside[0]
     assert tile_value(renderer, facts, *inside, 16)[-1] == 255
     assert tile_value(renderer, facts, *outside, 16)[-1] == 0, "outside the mask: transparent"
+
+
+def test_pixels_far_outside_the_crs_area_of_use_are_left_out(folder: Path) -> None:
+    # UTM zone 33 north is for 12..18 degrees east; this grid runs 3,000 km east of it
+    path = write(
+        folder / "far-east.tif", "EPSG:32633", from_origin(5e5, 5.1e6, 3e4, 3e4), blocks(10, 100)
+    )
+    facts = ingest(path, folder / "store")
+    west, _south, east, _north = shape(facts.footprint).bounds
+    assert west == pytest.approx(15.0, abs=0.01)
+    assert 28 - 0.5 < east < 28 + 0.5, "18 degrees east and 10 degrees of slack"
