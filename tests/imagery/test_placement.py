@@ -233,7 +233,12 @@ def test_polar_and_geostationary_follow_the_valid_pixels(
         assert footprint.bounds[2] == pytest.approx(81.3, abs=0.1)  # the limb, not the corners
         png = renderer.tile(TileSource(str(facts.cog_path), facts.display), 2, 0, 0, "png")
         assert np.asarray(Image.open(io.BytesIO(png)))[..., -1].max() == 0  # off the disk
-        assert tile_value(renderer, facts, 10.3, 20.7, 5)[0] == source_value(path, 10.3, 20.7)
+    with rasterio.open(path) as src:  # the middle of a block a quarter of the way in
+        quarter = (size[0] // 40) * 10 + 5, (size[1] // 40) * 10 + 5
+        lon, lat = Transformer.from_crs(src.crs, "EPSG:4326", always_xy=True).transform(
+            *src.xy(*quarter)
+        )
+    assert tile_value(renderer, facts, lon, lat, 7)[0] == source_value(path, lon, lat)
 
 
 def test_us_survey_feet_are_placed_in_feet(folder: Path) -> None:
