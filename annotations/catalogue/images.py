@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotations.catalogue.sites import SiteImage, get_site, sites_meeting
-from annotations.catalogue.tables import TEXT_LIMIT, Image
+from annotations.catalogue.tables import ACQUISITION_TAG, GEOREFERENCING_TAG, TEXT_LIMIT, Image
 from annotations.errors import InvalidInput, NotFound
 
 
@@ -32,6 +32,20 @@ class Provenance:
             value = getattr(self, name)
             if value is not None and len(value) > TEXT_LIMIT:
                 raise InvalidInput(f"{name} is longer than {TEXT_LIMIT} characters")
+
+
+def with_vendor_facts(provenance: Provenance, acquisition: dict[str, str]) -> Provenance:
+    """The importer's provenance, its blanks filled from the vendor's metadata (the
+    satellite and instrument as the sensor, the producer as the provider): what the user
+    typed is never replaced."""
+    platform = " ".join(
+        dict.fromkeys(v for v in (acquisition.get("platform"), acquisition.get("instrument")) if v)
+    )
+    return replace(
+        provenance,
+        sensor=provenance.sensor or (platform[:TEXT_LIMIT] or None),
+        provider=provenance.provider or (acquisition.get("provider", "")[:TEXT_LIMIT] or None),
+    )
 
 
 def find_by_sha256(session: Session, sha256: str) -> Image | None:
@@ -60,6 +74,10 @@ def add_image(
     """Catalogue an ingested image (an `imagery.ingest.ImageFacts`) and attach its sites."""
     explicit = [get_site(session, slug) for slug in site_slugs]
     nodata = facts.nodata
+    provenance = with_vendor_facts(provenance, getattr(facts, "acquisition", {}))
+    tags = {k: v for k, v in facts.tags.items() if not k.startswith("annotator:")}
+    tags[GEOREFERENCING_TAG] = getattr(facts, "georeferencing", {})
+    tags[ACQUISITION_TAG] = getattr(facts, "acquisition", {})
     image = Image(
         id=uuid.uuid4().hex,
         sha256=facts.sha256,
@@ -84,7 +102,7 @@ def add_image(
         synthetic=provenance.synthetic,
         display_json=json.dumps(facts.display.to_dict()),
         warped=facts.warped,
-        tags_json=json.dumps(facts.tags),
+        tags_json=json.dumps(tags),
         created_by=created_by,
     )
     image.set_bounds(facts.bounds)

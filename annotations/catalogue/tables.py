@@ -62,6 +62,13 @@ class Site(Base, BoundingBox):
         }
 
 
+#: keys of an image's `tags_json` that ingest fills (a file's own tag of the name is dropped):
+#: how it was placed (imagery.georef.models.Georeferencing) and its capture facts from vendor
+#: headers and sidecars (imagery.georef.vendor)
+GEOREFERENCING_TAG = "annotator:georeferencing"
+ACQUISITION_TAG = "annotator:acquisition"
+
+
 class Image(Base, BoundingBox):
     __tablename__ = "images"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -111,6 +118,22 @@ class Image(Base, BoundingBox):
         result: dict[str, Any] = json.loads(self.display_json)
         return result
 
+    @property
+    def georeferencing(self) -> dict[str, str]:
+        """How the image was placed; for an image catalogued before this was kept, what
+        ingest did then (a rotated geotransform was the only warp)."""
+        found = json.loads(self.tags_json or "{}").get(GEOREFERENCING_TAG)
+        if isinstance(found, dict):
+            return {str(k): str(v) for k, v in found.items()}
+        if self.warped:
+            return {"method": "rotated", "text": "rotated geotransform, warped north-up"}
+        return {"method": "geotransform", "text": "north-up geotransform"}
+
+    @property
+    def acquisition(self) -> dict[str, str]:
+        found = json.loads(self.tags_json or "{}").get(ACQUISITION_TAG)
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -136,6 +159,8 @@ class Image(Base, BoundingBox):
             "footprint": json.loads(self.footprint_geojson),
             "display": self.display,
             "warped": self.warped,
+            "georeferencing": self.georeferencing,
+            "acquisition": self.acquisition,
             "sites": [site.slug for site in self.sites],
             "created_at": _iso(self.created_at),
             "created_by": self.created_by,

@@ -13,6 +13,7 @@ under the first (by slug). Built with pystac and written SELF_CONTAINED (relativ
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -105,6 +106,25 @@ def _licence(value: str | None) -> str:
     return text if text and " " not in text and len(text) <= 64 else "other"
 
 
+def _view(acquisition: dict[str, str]) -> dict[str, Any]:
+    """The vendor's capture facts: the satellite as `platform` (common metadata), the
+    angles under annotator: (the names of the STAC view extension, which the items do not
+    declare: its schema would have to be fetched to validate them)."""
+    out: dict[str, Any] = {}
+    for key, name in (
+        ("off_nadir_deg", "annotator:off_nadir"),
+        ("sun_azimuth_deg", "annotator:sun_azimuth"),
+        ("sun_elevation_deg", "annotator:sun_elevation"),
+    ):
+        with contextlib.suppress(KeyError, ValueError):
+            out[name] = float(acquisition[key])
+    if acquisition.get("platform"):
+        out["platform"] = acquisition["platform"]
+    if acquisition.get("source"):
+        out["annotator:metadata_source"] = acquisition["source"]
+    return out
+
+
 def image_item(
     image: Image, cog: Path, *, copy_to: Path | None = None, url: str | None = None
 ) -> pystac.Item:
@@ -121,6 +141,8 @@ def image_item(
             "title": image.original_filename,
             "annotator:captured_source": image.captured_source,
             "annotator:synthetic": image.synthetic,
+            "annotator:georeferencing": image.georeferencing.get("text"),
+            **_view(image.acquisition),
         },
     )
     if image.sensor:

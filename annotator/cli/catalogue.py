@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -85,7 +86,7 @@ def images() -> None:
 
 
 @images.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--site", "site_slugs", multiple=True, help="Attach to this site (repeatable).")
 @click.option("--captured", help="Capture time, ISO 8601, when the TIFF has no date tag.")
 @click.option("--provider")
@@ -95,7 +96,7 @@ def images() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def images_import(
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     site_slugs: tuple[str, ...],
     captured: str | None,
     provider: str | None,
@@ -104,13 +105,17 @@ def images_import(
     attribution: str | None,
     as_json: bool,
 ) -> None:
-    """Import GeoTIFFs / COGs: all of them, or none if one fails."""
+    """Import GeoTIFFs / COGs, JPEG 2000 or NITF files, or URLs (http, https, s3://bucket/key
+    with the AWS_* credentials): all of them, or none if one fails."""
     from annotations.catalogue.images import Provenance
-    from annotator.intake import Upload, import_images, ingest_limits
+    from annotator.intake import import_images, ingest_limits
     from annotator.jobs.setup import terminal_progress
+    from imagery.remote.copy import gdal_path
 
     for path in paths:
-        if not path.is_file():
+        if "://" in path:
+            gdal_path(path)  # refuses what is not http(s):// or s3://
+        elif not Path(path).is_file():
             raise click.ClickException(f"{path}: no such file")
     when = parse_time(captured, "--captured") if captured else None
     provenance = Provenance(
@@ -120,7 +125,7 @@ def images_import(
     results = import_images(
         services.database(app),
         app.config["IMAGES_DIR"],
-        [Upload(path, path.name) for path in paths],
+        _uploads(app, paths),  # URLs copied first
         provenance,
         sites=site_slugs,
         captured=when,
@@ -139,6 +144,46 @@ def images_import(
             for p in payload
         ],
     )
+
+
+def _uploads(app: Any, paths: tuple[str, ...]) -> list[Any]:
+    """The files to import, in order: a URL is copied first (imagery.remote.copy) into a
+    folder of the temporary directory, removed when the command ends."""
+    import functools
+    import shutil
+    import tempfile
+
+    from annotator.import_by_url.request import max_bytes
+    from annotator.intake import Upload
+    from annotator.jobs.setup import terminal_progress
+    from imagery.remote.copy import fetch, file_name, is_url
+
+    uploads = []
+    folder: Path | None = None
+    for text in paths:
+        if not is_url(text):
+            uploads.append(Upload(Path(text), Path(text).name))
+            continue
+        if folder is None:
+            root = Path(app.config["TMP_DIR"])
+            root.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix="url-", dir=root))
+            cleanup = functools.partial(shutil.rmtree, folder, ignore_errors=True)
+            click.get_current_context().call_on_close(cleanup)
+        name = file_name(text)
+        show = terminal_progress()
+
+        def step(done: int, total: int | None, name: str = name, show: Any = show) -> None:
+            if show is not None:
+                fraction = min(done / total, 0.98) if total else 0.0
+                show(fraction, f"downloading {name} ({done:,} bytes)")
+
+        target = folder / f"{len(uploads)}" / name
+        target.parent.mkdir()
+        uploads.append(
+            Upload(fetch(text, target, max_bytes=max_bytes(app.config), progress=step), name)
+        )
+    return uploads
 
 
 @images.command("list")

@@ -39,6 +39,16 @@ class Image(BaseModel):
     footprint: Polygonal
     display: dict[str, Any]
     warped: bool
+    georeferencing: dict[str, str] = Field(
+        description="how the image was placed: `method` (geotransform, rotated, sheared, "
+        "gcp-polynomial, gcp-tps, rpc), `text` in words, and where they apply `rms_m`, "
+        "`points`, `order`, `height_m`"
+    )
+    acquisition: dict[str, str] = Field(
+        description="capture facts read from vendor headers and metadata files: "
+        "captured_at, platform, instrument, provider, off_nadir_deg, sun_azimuth_deg, "
+        "sun_elevation_deg, source (nitf-header, imd, dimap)"
+    )
     sites: list[str]
     created_at: str = Field(json_schema_extra=DATE_TIME)
     created_by: str | None

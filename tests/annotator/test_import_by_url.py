@@ -1,0 +1,249 @@
+"""Import by URL (issue 12 item 7) against a local HTTP server started here (no internet):
+the CLI copies http(s):// and s3:// files through GDAL's virtual file systems; over the API
+only admins may, and a plain user's request fetches nothing. Bad addresses, a 404 and a
+page that is not an image are one line (CLI) or a 4xx (API), and leave nothing behind.
+
+And what georeferencing and vendor metadata reach the catalogue, the API and STAC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from click.testing import CliRunner
+from flask import Flask
+from rasterio.io import MemoryFile
+from rasterio.shutil import copy
+
+from annotations.catalogue.images import get_image
+from annotations.exchange.stac import image_item
+from annotator import services
+from annotator.cli import main
+from imagery.remote.copy import RemoteCopyError, fetch, gdal_path
+from tests.servers import http_server
+
+TRANSFORM = Affine.translation(500000, 4000000) * Affine.scale(2, -2)
+IMD = """BEGIN_GROUP = IMAGE_1
+\tsatId = "WV03";
+\tfirstLineTime = 2016-01-29T07:43:57.447349Z;
+\tmeanSunAz = 152.6;
+\tmeanSunEl = 39.0;
+\tmeanOffNadirViewAngle = 14.4;
+END_GROUP = IMAGE_1
+END;
+"""
+
+
+def write(path: Path, driver: str = "GTiff", seed: int = 0, **options: str) -> Path:
+    data = np.random.default_rng(seed).integers(1, 255, (1, 48, 48), dtype="uint8")
+    with MemoryFile() as memory:
+        with memory.open(
+            driver="GTiff",
+            width=48,
+            height=48,
+            count=1,
+            dtype="uint8",
+            crs="EPSG:32633",
+            transform=TRANSFORM,
+        ) as dataset:
+            dataset.write(data)
+        with memory.open() as dataset:
+            copy(dataset, path, driver=driver, **options)
+    return path
+
+
+@dataclass
+class Server:
+    url: str
+    requests: list[str]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("served")
+    write(folder / "scene.tif", seed=1)
+    write(folder / "other.tif", seed=2)
+    (folder / "bucket").mkdir()
+    write(folder / "bucket" / "key.tif", seed=3)
+    (folder / "page.tif").write_text("<!doctype html><html><body>Not an image</body></html>")
+    seen: list[str] = []
+
+    class Files(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            seen.append(self.path)
+
+    with http_server(Files) as url:
+        yield Server(url, seen)
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Callable[..., tuple[int, str, str]]:
+    env = {"ANNOTATOR_DATA_DIR": str(tmp_path / "data")}
+
+    def invoke(*args: str, extra: dict[str, str] | None = None) -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, list(args), env=env | (extra or {}))
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    run_init = invoke("init")
+    assert run_init[0] == 0, run_init
+    return invoke
+
+
+def leftovers(data: Path) -> list[Path]:
+    """What an import left in the store and temporary folders (the store's lock aside)."""
+    found = []
+    for folder in (data / "images", data / "tmp"):
+        if folder.exists():
+            found += [p for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    return found
+
+
+def test_cli_imports_a_url_and_an_s3_key(
+    run: Callable[..., tuple[int, str, str]], server: Server, tmp_path: Path
+) -> None:
+    code, out, err = run("images", "import", f"{server.url}/scene.tif", "--json")
+    assert code == 0, err
+    imported = json.loads(out)
+    assert imported[0]["created"] and imported[0]["original_filename"] == "scene.tif"
+    assert "/scene.tif" in server.requests
+    # s3://bucket/key with the deployment's credentials, here an S3 endpoint of our own
+    s3 = {
+        "AWS_S3_ENDPOINT": server.url.removeprefix("http://"),
+        "AWS_HTTPS": "NO",
+        "AWS_VIRTUAL_HOSTING": "FALSE",
+        "AWS_ACCESS_KEY_ID": "test-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret",
+    }
+    code, out, err = run("images", "import", "s3://bucket/key.tif", "--json", extra=s3)
+    assert code == 0, err
+    assert json.loads(out)[0]["original_filename"] == "key.tif"
+    assert any(r.startswith("/bucket/key.tif") for r in server.requests)
+    data = tmp_path / "data"
+    assert [p.parent.name for p in leftovers(data)] == ["images", "images"]
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("/missing.tif", "cannot read"),
+        ("/page.tif", "not a TIFF, JPEG 2000 or NITF"),
+        ("ftp://127.0.0.1/scene.tif", "not an http://, https:// or s3:// address"),
+        ("http://127.0.0.1:9/scene.tif", "cannot read"),
+        ("s3://bucket", "names a bucket but no file"),
+    ],
+    ids=["404", "not-an-image", "ftp", "refused", "bucket-only"],
+)
+def test_cli_refuses_a_bad_url_in_one_line_and_keeps_nothing(
+    run: Callable[..., tuple[int, str, str]],
+    server: Server,
+    tmp_path: Path,
+    address: str,
+    message: str,
+) -> None:
+    url = server.url + address if address.startswith("/") else address
+    # with a good file first: all or nothing
+    code, out, err = run("images", "import", f"{server.url}/other.tif", url)
+    assert code == 1
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert leftovers(tmp_path / "data") == []
+    code, out, _ = run("images", "list", "--json")
+    assert json.loads(out) == []
+
+
+def test_progress_is_reported_while_copying(server: Server, tmp_path: Path) -> None:
+    steps: list[tuple[int, int | None]] = []
+    target = fetch(
+        f"{server.url}/scene.tif",
+        tmp_path / "scene.tif",
+        max_bytes=1 << 20,
+        progress=lambda done, total: steps.append((done, total)),
+    )
+    size = target.stat().st_size
+    assert steps and steps[-1] == (size, size)
+    with pytest.raises(RemoteCopyError, match="over the limit of 100"):
+        fetch(f"{server.url}/scene.tif", tmp_path / "big.tif", max_bytes=100)
+    assert not (tmp_path / "big.tif").exists()
+    assert gdal_path("s3://bucket/a/b.tif") == "/vsis3_streaming/bucket/a/b.tif"
+    assert gdal_path("https://example.org/x.tif") == "/vsicurl_streaming/https://example.org/x.tif"
+
+
+def test_api_imports_a_url_for_admins_only(
+    app: Flask, auth_header: Callable[[str], dict[str, str]], server: Server
+) -> None:
+    client = app.test_client()
+    before = len(server.requests)
+    for user in ("viewer", "analyst", "editor"):
+        response = client.post(
+            "/api/v1/images", json={"url": f"{server.url}/scene.tif"}, headers=auth_header(user)
+        )
+        assert response.status_code == 403, (user, response.get_json())
+        assert response.get_json()["error"] in ("forbidden", "Forbidden") or response.get_json()
+    assert len(server.requests) == before  # nothing fetched for them
+    admin = auth_header("admin")
+    bad = client.post("/api/v1/images", json={"url": "file:///etc/passwd"}, headers=admin)
+    assert bad.status_code == 422 and "not an http://" in bad.get_json()["message"]
+    missing = client.post(
+        "/api/v1/images", json={"url": f"{server.url}/nothing.tif"}, headers=admin
+    )
+    assert missing.status_code == 422 and "cannot read" in missing.get_json()["message"]
+    page = client.post("/api/v1/images", json={"url": f"{server.url}/page.tif"}, headers=admin)
+    assert page.status_code == 415
+    assert client.post("/api/v1/images", json={"link": "x"}, headers=admin).status_code == 400
+    made = client.post(
+        "/api/v1/images",
+        json={"url": f"{server.url}/scene.tif", "provider": "Ours"},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    assert body["original_filename"] == "scene.tif" and body["provider"] == "Ours"
+    assert body["georeferencing"]["text"] == "north-up geotransform"
+    tmp = Path(app.config["TMP_DIR"])
+    assert not tmp.exists() or not any(p.is_file() for p in tmp.rglob("*"))
+
+
+def test_vendor_facts_reach_the_catalogue_api_and_stac(
+    run: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    image = write(folder / "scene.ntf", "NITF", IDATIM="20160129074400", ISORCE="WV03")
+    (folder / "scene.IMD").write_text(IMD)
+    code, out, err = run("images", "import", str(image), "--provider", "Typed", "--json")
+    assert code == 0, err
+    listed = json.loads(out)[0]
+    assert listed["georeferencing"] == {"method": "geotransform", "text": "north-up geotransform"}
+    assert listed["acquisition"]["off_nadir_deg"] == "14.4"
+    assert listed["acquisition"]["source"] == "imd, nitf-header"
+    assert listed["provider"] == "Typed"  # what the user typed stays
+    assert listed["sensor"] == "WV03"  # a blank is filled from the vendor's metadata
+    assert listed["captured_at"] == "2016-01-29T07:43:57.447349Z"
+    assert listed["captured_source"] == "imd"
+    from annotator.app import create_app
+
+    app = create_app({"DATA_DIR": str(tmp_path / "data")})
+    with services.database(app).read() as session:
+        stored = get_image(session, listed["id"])
+        item = image_item(stored, Path(app.config["IMAGES_DIR"]) / stored.cog_name)
+    properties = item.to_dict()["properties"]
+    assert properties["annotator:georeferencing"] == "north-up geotransform"
+    assert properties["annotator:off_nadir"] == 14.4
+    assert properties["annotator:sun_elevation"] == 39.0
+    assert properties["platform"] == "WV03"
+    with rasterio.open(Path(app.config["IMAGES_DIR"]) / stored.cog_name) as cog:
+        assert cog.crs.to_epsg() == 32633
+    services.database(app).dispose()
