@@ -285,19 +285,28 @@ class ThrowawayCluster:
     def url_for(self, database: str) -> str:
         return f"postgresql+psycopg://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str | None = None) -> str:
-        """A fresh database with PostGIS (copied from the template); returns its URL."""
+    def create_database(self, name: str | None = None, template: str = TEMPLATE) -> str:
+        """A fresh database with PostGIS (copied from the template, or from another of the
+        cluster's databases that no one is connected to); returns its URL."""
         if name is None:
             self._counter += 1
             name = f"test_{self._counter}"
         if not _NAME.fullmatch(name):
             raise ValueError(f"database name {name!r}: use lower-case letters, digits and '_'")
+        command = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template)
+        )
         with self.admin() as connection:
-            connection.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(TEMPLATE)
-                )
-            )
+            # the template's last client may have closed its connection while its server
+            # process is still ending (PostgreSQL then says the template is in use): again
+            for _attempt in range(100):
+                try:
+                    connection.execute(command)
+                    break
+                except psycopg.errors.ObjectInUse:
+                    time.sleep(0.05)
+            else:
+                connection.execute(command)
         return self.url_for(name)
 
     def drop_database(self, name: str) -> None:

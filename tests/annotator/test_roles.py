@@ -7,8 +7,8 @@ import json
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,9 @@ from annotations.measure import box_polygon
 from annotations.newsroom.reports import Claim, Report
 from annotator import services
 from annotator.intake import Upload, import_images
-from tests.conftest import _app_with_users, make_app, token_for
+from tests.conftest import _app_with_users, make_app, token_for, write_geotiff
 from tests.newsroom import Newsroom, newsroom
+from tests.postgis import ThrowawayCluster
 
 ROLES = ("anonymous", "viewer", "analyst", "editor", "admin")
 RANK = {role: index for index, role in enumerate(ROLES)}
@@ -448,10 +449,51 @@ class SideDoors:
         )  # fmt: skip
 
 
+@dataclass
+class Doors:
+    """The side doors' data, made once per module on each backend: its folder (the data
+    folder, and the database file on SQLite), its database and what it holds."""
+
+    root: Path
+    database_url: str
+    doors: SideDoors
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgis"], ids=["sqlite", "postgis"])
+def doors_made(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Doors:
+    root = tmp_path_factory.mktemp(f"side-doors-{request.param}")
+    url = f"sqlite:///{root}/db.sqlite"
+    if request.param == "postgis":
+        url = request.getfixturevalue("postgis_cluster").create_database()
+    for app in _app_with_users(make_app(root, url)):
+        made = make_side_doors(app, write_geotiff(root / "scene.tif"))
+    return Doors(root, url, made)
+
+
 @pytest.fixture
-def side_doors(app_on_each_backend: Flask, make_geotiff: Callable[..., Path]) -> SideDoors:
-    app = app_on_each_backend
-    room = newsroom(app, make_geotiff(), datetime(2024, 12, 13, 8, 21, tzinfo=UTC))
+def side_doors(
+    request: pytest.FixtureRequest, doors_made: Doors, tmp_path: Path
+) -> Iterator[SideDoors]:
+    """A fresh copy of the side doors' data for one test (its folder, and its database:
+    the SQLite file, or a PostGIS database made with the module's as its template)."""
+    folder = tmp_path / "instance"
+    shutil.copytree(doors_made.root / "instance", folder, ignore=shutil.ignore_patterns("tmp"))
+    if doors_made.database_url.startswith("sqlite"):
+        for made in doors_made.root.glob("db.sqlite*"):
+            shutil.copy2(made, tmp_path / made.name)
+        url = f"sqlite:///{tmp_path}/db.sqlite"
+    else:
+        cluster: ThrowawayCluster = request.getfixturevalue("postgis_cluster")
+        url = cluster.create_database(template=doors_made.database_url.rsplit("/", 1)[1])
+    app = make_app(tmp_path, url)
+    made = doors_made.doors.room
+    room = Newsroom(app, app.test_client(), made.image_id, dict(made.headers))
+    yield replace(doors_made.doors, room=room)
+    services.database(app).dispose()
+
+
+def make_side_doors(app: Flask, geotiff: Path) -> SideDoors:
+    room = newsroom(app, geotiff, datetime(2024, 12, 13, 8, 21, tzinfo=UTC))
     annotation = room.annotation("approved")["id"]
     # a report a viewer may see, on the same annotation (published below)
     published = room.report(title="Public report")
