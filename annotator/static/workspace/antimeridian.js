@@ -68,12 +68,17 @@
     });
   };
 
-  var layer = AW.imageLayer;
-  var west = L.latLngBounds([[data.bounds[1], data.bounds[0] - 360], [data.bounds[3], data.bounds[2] - 360]]);
-  var valid = layer._isValidTile;
-  layer._isValidTile = function (coords) {
-    return valid.call(this, coords) || west.overlaps(this._tileCoordsToBounds(coords));
+  // every tile layer of the page (the image's, the minimap's) with bounds past 180: a tile
+  // is wanted when it meets them on either side (Leaflet compares wrapped tiles alone)
+  var grid = L.GridLayer.prototype, valid = grid._isValidTile;
+  grid._isValidTile = function (coords) {
+    if (valid.call(this, coords)) return true;
+    if (!this.options.bounds) return false;
+    var b = L.latLngBounds(this.options.bounds);
+    var west = L.latLngBounds([[b.getSouth(), b.getWest() - 360], [b.getNorth(), b.getEast() - 360]]);
+    return west.overlaps(this._tileCoordsToBounds(coords));
   };
+  var layer = AW.imageLayer;
   layer.redraw();  // the first tiles were chosen before this check was in place
   document.body.dataset.across180 = "yes";
 })();
