@@ -44,7 +44,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from annotations.history import Revision
+from annotations.history import BULK_WRITTEN, Revision
 from annotator import readiness
 
 #: where prometheus_client keeps every process's values when several processes serve
@@ -167,8 +167,8 @@ def _listen_for_writes() -> None:
     """Count the annotations' revisions each session writes, published when it commits.
 
     Every annotation write appends a `Revision` (annotations/history.py): one ORM object, or
-    many rows inserted at once by an import. Listening on the Session class reaches every
-    writer in this process without touching the domain."""
+    many rows inserted at once by an import, which the domain tallies in the session's
+    `BULK_WRITTEN`. Listening on the Session class reaches every writer in this process."""
     if event.contains(Session, "after_commit", _committed):
         return
     event.listen(Session, "after_flush", _flushed)
@@ -202,12 +202,14 @@ def _executed(state: ORMExecuteState) -> None:
 
 def _committed(session: Session) -> None:
     pending: Tally[str] | None = session.info.pop(_PENDING, None)
-    for action, n in (pending or {}).items():
+    bulk: Tally[str] | None = session.info.pop(BULK_WRITTEN, None)  # an import's, by COPY
+    for action, n in ((pending or Tally()) + (bulk or Tally())).items():
         ANNOTATION_WRITES.labels(action).inc(n)
 
 
 def _rolled_back(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(BULK_WRITTEN, None)
 
 
 # --------------------------------------------------------------------------- the page

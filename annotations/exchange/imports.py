@@ -26,16 +26,17 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from annotations import jsontext
-from annotations.annotation import Actor, Annotation, AnnotationInput, Origin, create_many
+from annotations.annotation import Actor, AnnotationInput, Origin, create_many
 from annotations.catalogue.images import get_image, list_images
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
+from annotations.exchange.batch.collector import collector_paused
 from annotations.exchange.batch.geometries import checked, geometry_array, normalise_many, one_parts
+from annotations.exchange.batch.lookups import stored_annotations, stored_keys
 from annotations.exchange.batch.properties import QuickInputs
 from annotations.exchange.columns import SHORT_NAMES
 from annotations.exchange.readback import lenient, one_part
@@ -58,7 +59,6 @@ DEFAULT_LABEL_FIELD = "label"
 #: Shapefile under their short names, `columns.SHORT_NAMES`)
 KNOWN_PROPERTIES = ("shape", "confidence", "count", "attributes", "notes", "observed_at")
 LABEL_MAP_LIMIT = 1024 * 1024
-KEY_CHUNK = 500
 #: features planned together: their geometries checked, placed and keyed on arrays
 PLAN_BATCH = 5_000
 #: an import this large changes the annotations table enough to refresh the planner's view
@@ -237,11 +237,11 @@ def plan_import(
             keys[origin.key] = (outcome, origin)
             if old_key is not None:
                 legacy[origin.key] = old_key
-    found = _existing_keys(session, list(keys) + list(legacy.values()))
+    found = stored_keys(session, list(keys) + list(legacy.values()))
     existing = {key for key in keys if key in found or legacy.get(key) in found}
     # a file exported from this catalogue carries each annotation's own id: those that are
     # still here, on the same image, are already here, not new ones to duplicate
-    here = _existing_annotations(session, [o.feature_id for _, o in keys.values()])
+    here = stored_annotations(session, [o.feature_id for _, o in keys.values()])
     for key, (data, origin) in keys.items():
         if (origin.feature_id, data.image_id) in here:
             existing.add(key)
@@ -454,26 +454,6 @@ def _keys(feature_ids: list[str], geometries: np.ndarray, image_ids: list[str]) 
     return keys
 
 
-def _existing_keys(session: Session, keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start : start + KEY_CHUNK]
-        query = select(Annotation.import_key).where(Annotation.import_key.in_(chunk))
-        found.update(key for key in session.scalars(query) if key)
-    return found
-
-
-def _existing_annotations(session: Session, ids: list[str]) -> set[tuple[str, str]]:
-    """(id, image id) of the annotations, not deleted, among `ids`."""
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(ids), KEY_CHUNK):
-        query = select(Annotation.id, Annotation.image_id).where(
-            Annotation.id.in_(ids[start : start + KEY_CHUNK]), Annotation.deleted_at.is_(None)
-        )
-        found.update((row.id, row.image_id) for row in session.execute(query))
-    return found
-
-
 # ---- running -------------------------------------------------------------------------------
 
 
@@ -506,10 +486,11 @@ def import_file(
     try:
         staged = stage(stream, folder, "source", request.max_bytes, request.name)
         workspace = Workspace(folder, request.max_bytes * 4, request.origin)
-        source = read_source(staged.path, request.name, staged.sha256, workspace)
-        if not source.features:
-            raise UnreadableSource(f"{request.name} holds no features")
-        report = run_import(database, taxonomy, source, request)
+        with collector_paused():
+            source = read_source(staged.path, request.name, staged.sha256, workspace)
+            if not source.features:
+                raise UnreadableSource(f"{request.name} holds no features")
+            report = run_import(database, taxonomy, source, request)
     except AnnotationError as exc:
         # what GDAL, SQLite or the OS said may name our working copy: name the user's file
         message = without_paths(exc.message, folder, request.name)
@@ -581,7 +562,7 @@ def run_import(
     try:
         with database.write() as session:
             # another import may have landed since the plan: skip what it made
-            existing = _existing_keys(session, [origin.key for _, origin in plan.to_create])
+            existing = stored_keys(session, [origin.key for _, origin in plan.to_create])
             items = [(d, o) for d, o in plan.to_create if o.key not in existing]
             plan.already_imported += len(plan.to_create) - len(items)
             created = create_many(session, items, request.actor)

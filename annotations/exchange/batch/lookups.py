@@ -1,0 +1,46 @@
+"""Which of many import keys, or annotation ids, are already stored: one query for all of
+them (an import of 100,000 features asked 200 queries of 500 each, 3 s of its re-import).
+
+SQLite reads the values from one JSON array parameter (`json_each`), PostgreSQL from one
+array parameter (`= ANY`); both look each value up in the column's index."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+def _rows(session: Session, sql_sqlite: str, sql_postgres: str, values: list[str]) -> list[Any]:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return list(connection.exec_driver_sql(sql_sqlite, (json.dumps(values),)))
+    return list(connection.exec_driver_sql(sql_postgres, (values,)))
+
+
+def stored_keys(session: Session, keys: list[str]) -> set[str]:
+    """The import keys among `keys` that an annotation already carries."""
+    if not keys:
+        return set()
+    rows = _rows(
+        session,
+        "SELECT import_key FROM annotations WHERE import_key IN (SELECT value FROM json_each(?))",
+        "SELECT import_key FROM annotations WHERE import_key = ANY(%s)",
+        keys,
+    )
+    return {row[0] for row in rows if row[0]}
+
+
+def stored_annotations(session: Session, ids: list[str]) -> set[tuple[str, str]]:
+    """(id, image id) of the annotations, not deleted, among `ids`."""
+    if not ids:
+        return set()
+    rows = _rows(
+        session,
+        "SELECT id, image_id FROM annotations WHERE deleted_at IS NULL AND id IN "
+        "(SELECT value FROM json_each(?))",
+        "SELECT id, image_id FROM annotations WHERE deleted_at IS NULL AND id = ANY(%s)",
+        ids,
+    )
+    return {(row[0], row[1]) for row in rows}
