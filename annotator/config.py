@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
     # GDAL and PROJ may reach the network (remote paths, CRS links, PROJ grids): off
     "ALLOW_NETWORK": False,
+    # a DEM (a raster of heights in metres, any GDAL format) that RPC images are
+    # orthorectified on; without one, at a constant height (imagery/georef/warp.py)
+    "DEM": None,
     # the app's own log lines: from this level up, as text or as JSON lines (annotator/logs)
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "text",

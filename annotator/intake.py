@@ -30,6 +30,7 @@ from annotations.catalogue.images import Image, Provenance, add_image, find_by_s
 from annotations.catalogue.sites import get_site
 from annotations.db import Database
 from annotator import metrics
+from imagery.georef.warp import Height
 from imagery.ingest import ImageFacts, sha256_file
 from imagery.sandbox import Limits, ingest_isolated, remove_leftovers, workspace
 
@@ -64,6 +65,15 @@ def ingest_limits(settings: Mapping[str, Any]) -> Limits:
     )
 
 
+def ground_height(metres: float | None, dem: Path | None) -> Height:
+    """The ground height an image placed by RPCs is orthorectified at: the one given, else
+    0 m, saying why (sites keep no elevation in this catalogue); on the deployment's DEM
+    (ANNOTATOR_DEM) where it has one, the given height filling its holes."""
+    if metres is not None:
+        return Height(metres=metres, dem=dem)
+    return Height(why="no height given, and sites keep no elevation", dem=dem)
+
+
 @dataclass(frozen=True)
 class Imported:
     image: Image
@@ -82,6 +92,8 @@ def import_images(
     max_pixels: int,
     limits: Limits | None = None,
     progress: Callable[[float, str], None] | None = None,
+    height: float | None = None,
+    dem: Path | None = None,
 ) -> list[Imported]:
     """`progress(fraction, message)` is called before each file and, with the same values,
     several times a second while its ingest runs (a background job's progress check: what
@@ -117,6 +129,7 @@ def import_images(
                     max_pixels=max_pixels,
                     limits=limits,
                     check=None if progress is None else functools.partial(progress, *step),
+                    height=ground_height(height, dem),
                 )
                 outcome = "ok"
             finally:

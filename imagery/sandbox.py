@@ -60,6 +60,7 @@ from pyproj import Transformer
 from rasterio.enums import Interleaving
 
 from imagery.errors import ImageryError, ImageTooLarge, UnreadableImage
+from imagery.georef.warp import Height
 from imagery.ingest import DEFAULT_MAX_PIXELS, ImageFacts, ingest, open_geotiff
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,7 @@ def ingest_isolated(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     limits: Limits | None = None,
     check: Callable[[], None] | None = None,
+    height: Height | None = None,
 ) -> ImageFacts:
     """`imagery.ingest.ingest` of `path` in a child limited by `limits`; the COG is left in
     `work` (the caller moves it into the store). `check` is called while the child runs;
@@ -232,6 +234,7 @@ def ingest_isolated(
         "sha256": sha256,
         "captured": captured,
         "max_pixels": max_pixels,
+        "height": height,  # the ground height for RPCs (imagery.georef.warp)
         "limits": limits,
         "parent": os.getpid(),
     }
@@ -497,6 +500,7 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
             sha256=job["sha256"],
             captured=job["captured"],
             max_pixels=job["max_pixels"],
+            height=job.get("height"),
         )
         outcome = ("ok", facts)
     except MemoryError:

@@ -93,6 +93,11 @@ def images() -> None:
 @click.option("--sensor")
 @click.option("--licence")
 @click.option("--attribution")
+@click.option(
+    "--height",
+    type=float,
+    help="Ground height in metres for images placed by RPCs (default 0; ANNOTATOR_DEM wins).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def images_import(
@@ -103,6 +108,7 @@ def images_import(
     sensor: str | None,
     licence: str | None,
     attribution: str | None,
+    height: float | None,
     as_json: bool,
 ) -> None:
     """Import GeoTIFFs / COGs, JPEG 2000 or NITF files, or URLs (http, https, s3://bucket/key
@@ -128,6 +134,8 @@ def images_import(
         _uploads(app, paths),  # URLs copied first
         provenance,
         sites=site_slugs,
+        height=height,
+        dem=Path(app.config["DEM"]) if app.config.get("DEM") else None,
         captured=when,
         max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
         limits=ingest_limits(app.config),

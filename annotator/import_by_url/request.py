@@ -5,7 +5,8 @@ upload with `?wait=1` would. Admins only: anyone else gets 403 before anything i
 so the rule that the server fetches nothing for users holds.
 
 The body may also carry the upload form's fields: site (a slug or a list), captured,
-provider, sensor, licence, attribution, description.
+provider, sensor, licence, attribution, description; and height, the ground height in
+metres for an image placed by RPCs.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def import_url() -> tuple[Response, int, dict[str, str]]:
             captured=captured,
             created_by=who.name,
             max_pixels=int(current_app.config["MAX_IMAGE_PIXELS"]),
+            height=_height(body),
+            dem=Path(dem) if (dem := current_app.config.get("DEM")) else None,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -80,6 +83,15 @@ def max_bytes(settings: Any) -> int:
     deployment has one, else the upload cap."""
     megabytes = settings.get("UPLOAD_FILE_MAX_MB") or settings.get("MAX_UPLOAD_MB") or 2048
     return int(megabytes) << 20
+
+
+def _height(body: dict[str, Any]) -> float | None:
+    value = body.get("height")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -500 < value < 9000:
+        raise RequestError("height must be a number of metres (-500 to 9000)", status=400)
+    return float(value)
 
 
 def _text(body: dict[str, Any], name: str) -> str | None:

@@ -247,3 +247,52 @@ def test_vendor_facts_reach_the_catalogue_api_and_stac(
     with rasterio.open(Path(app.config["IMAGES_DIR"]) / stored.cog_name) as cog:
         assert cog.crs.to_epsg() == 32633
     services.database(app).dispose()
+
+
+def test_rpc_height_from_the_command_line_or_zero_saying_why_or_the_dem(
+    run: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    from shapely.geometry import shape
+
+    from tests.imagery.test_georef import nitf, rpc_footprint
+
+    folder = tmp_path / "rpc"
+    folder.mkdir()
+    code, out, err = run("images", "import", str(nitf(folder, "a.ntf")), "--json")
+    assert code == 0, err
+    placed = json.loads(out)[0]["georeferencing"]
+    assert placed["text"] == (
+        "RPC, constant height 0 m (no height given, and sites keep no elevation)"
+    )
+    assert placed["height_m"] == "0.0"
+    image = folder / "b.ntf"
+    nitf(folder, "b.ntf")
+    with image.open("ab") as handle:  # another file (another sha256), the same image
+        handle.write(b"\0")
+    code, out, err = run("images", "import", str(image), "--height", "600", "--json")
+    assert code == 0, err
+    imported = json.loads(out)[0]
+    assert imported["georeferencing"]["text"] == "RPC, constant height 600 m"
+    footprint = shape(imported["footprint"])
+    expected = rpc_footprint(600)
+    assert footprint.symmetric_difference(expected).area / expected.area < 0.03
+    dem = folder / "dem.tif"
+    with rasterio.open(
+        dem,
+        "w",
+        driver="GTiff",
+        width=50,
+        height=50,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine.translation(9.9, 45.1) * Affine.scale(0.004, -0.004),
+    ) as out_dem:
+        out_dem.write(np.full((1, 50, 50), 600, dtype="float32"))
+    with image.open("ab") as handle:
+        handle.write(b"\0")
+    code, out, err = run(
+        "images", "import", str(image), "--json", extra={"ANNOTATOR_DEM": str(dem)}
+    )
+    assert code == 0, err
+    assert json.loads(out)[0]["georeferencing"]["text"] == "RPC, on the deployment's DEM"
