@@ -32,7 +32,9 @@ LOCATION = {"Location": {"$ref": "#/components/headers/Location"}}
 def chunks() -> Chunks:
     config = current_app.config
     return Chunks(
-        root=Path(config["TMP_DIR"]) / "uploads",
+        # the data folder's tmp/ itself, not this process's folder in it: every server
+        # process sees the same uploads, and one outlives the process that started it
+        root=Path(config.get("TMP_ROOT") or config["TMP_DIR"]) / "uploads",
         max_bytes=int(config["UPLOAD_FILE_MAX_MB"]) * 1024 * 1024,
         max_chunk_bytes=min(MAX_CHUNK_BYTES, int(config["MAX_CONTENT_LENGTH"])),
         expire_s=float(config["UPLOAD_EXPIRE_HOURS"]) * 3600,

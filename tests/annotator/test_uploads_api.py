@@ -124,7 +124,7 @@ def send_all(client: FlaskClient, header: Header, path: Path) -> str:
 
 
 def upload_folders(app: Flask) -> list[str]:
-    root = Path(app.config["TMP_DIR"]) / "uploads"
+    root = Path(app.config["TMP_ROOT"]) / "uploads"
     return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
 
 
@@ -235,7 +235,7 @@ def test_resume_after_a_dropped_chunk_and_wrong_offsets(
     for first in range(CHUNK, size, CHUNK):
         assert put(client, analyst, upload, content[first : first + CHUNK], first,
                    size).status_code == 200  # fmt: skip
-    data = Path(app.config["TMP_DIR"]) / "uploads" / upload / "data"
+    data = Path(app.config["TMP_ROOT"]) / "uploads" / upload / "data"
     assert data.read_bytes() == content
     assert client.delete(f"/api/v1/uploads/{upload}", headers=analyst).status_code == 204
 
@@ -292,7 +292,7 @@ def test_cancel_and_expiry_clean_up(app: Flask, headers: dict[str, Header]) -> N
     assert cancelled not in upload_folders(app)
     assert client.get(f"/api/v1/uploads/{cancelled}", headers=analyst).status_code == 404
     stale = start(client, analyst, "old.tif", 10)["id"]
-    folder = Path(app.config["TMP_DIR"]) / "uploads" / stale
+    folder = Path(app.config["TMP_ROOT"]) / "uploads" / stale
     old = time.time() - 25 * 3600  # past UPLOAD_EXPIRE_HOURS (24)
     for path in (folder, *folder.iterdir()):
         os.utime(path, (old, old))

@@ -159,7 +159,7 @@ def test_add_imagery_resumes_and_cancels(
     assert set(made) == {"scene.tif", "plain.tif"}
     assert made["scene.tif"]["provider"] == "Airbus <script>"
     assert made["plain.tif"]["sites"] == ["tartus"] and made["plain.tif"]["mask"] == "mask"
-    assert not (Path(app.config["TMP_DIR"]) / "uploads").exists() or not any(
-        (Path(app.config["TMP_DIR"]) / "uploads").iterdir()
+    assert not (Path(app.config["TMP_ROOT"]) / "uploads").exists() or not any(
+        (Path(app.config["TMP_ROOT"]) / "uploads").iterdir()
     )
     context.close()
