@@ -67,9 +67,19 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
     west, south, east, north = parts
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
         raise InvalidInput("bbox is west,south,east,north in degrees, lon in -180..180")
-    if west > east:
-        raise InvalidInput("bbox crossing the antimeridian is not supported; split it in two")
+    # west > east is a box across the antimeridian (RFC 7946 section 5.2, OGC API Features):
+    # [west, 180] and [-180, east]; see `halves`
     return west, south, east, north
+
+
+def halves(
+    bbox: tuple[float, float, float, float],
+) -> tuple[tuple[float, float, float, float], ...]:
+    """The box itself, or its two halves either side of 180 degrees when west > east."""
+    west, south, east, north = bbox
+    if west <= east:
+        return (bbox,)
+    return (west, south, 180.0, north), (-180.0, south, east, north)
 
 
 def label_branch(prefix: str) -> ColumnElement[bool]:
@@ -124,7 +134,8 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
         linked = linked_annotation_ids(event_id=filters.event, role=filters.role)
         query = query.where(Annotation.id.in_(linked))
     if filters.bbox is not None:
-        query = query.where(in_bounds(session, filters.bbox))
+        # across 180: two index ranges OR'd (R*Tree searches on SQLite, GiST on PostGIS)
+        query = query.where(or_(*(in_bounds(session, part) for part in halves(filters.bbox))))
     if filters.cursor:
         created, identifier = _decode_cursor(filters.cursor)
         # `created_at >=` is implied by the OR below, but spelled out it lets SQLite and
@@ -142,18 +153,17 @@ def statement(session: Session, filters: Filters) -> Select[Any]:
 
 def meets(row: Any, bbox: tuple[float, float, float, float]) -> bool:
     """Exact test, needed only for features reaching outside the box (most are inside).
-    `row` is an Annotation or a result row of its columns."""
-    west, south, east, north = bbox
-    inside = (
-        west <= row.min_lon
-        and row.max_lon <= east
-        and south <= row.min_lat
-        and row.max_lat <= north
-    )
-    if inside:
-        return True
+    `row` is an Annotation or a result row of its columns; a box across 180 is its halves."""
+    parts = halves(bbox)
+    for west, south, east, north in parts:
+        if (
+            west <= row.min_lon
+            and row.max_lon <= east
+            and south <= row.min_lat <= row.max_lat <= north
+        ):
+            return True
     geometry = shape(json.loads(row.geometry_geojson))
-    return bool(geometry.intersects(shapely.box(*bbox)))
+    return any(geometry.intersects(shapely.box(*part)) for part in parts)
 
 
 def _page(rows: list[Any], filters: Filters) -> tuple[list[Any], str | None]:

@@ -131,8 +131,8 @@ class SearchQuery(BaseModel):
         str | None,
         DocumentedAs(Annotated[list[float], Field(min_length=4, max_length=4)]),
         Field(
-            description="Annotations meeting the box west,south,east,north (degrees; not "
-            "across the antimeridian)."
+            description="Annotations meeting the box west,south,east,north (degrees; "
+            "west > east is a box across the antimeridian, RFC 7946)."
         ),
     ] = None
     site: Annotated[
