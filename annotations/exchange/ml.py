@@ -277,6 +277,7 @@ class TrainingSet:
                         "sha256": image.sha256,
                         "window": [window.column, window.row, window.width, window.height],
                         "gsd_m": image.gsd_m,
+                        "georeferencing": image.georeferencing.get("text"),
                         "provider": image.provider,
                         "licence": image.licence,
                         "attribution": image.attribution,

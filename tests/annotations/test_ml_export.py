@@ -113,6 +113,7 @@ def test_coco_chips_objects_and_truncation(scene: tuple[Flask, str, np.ndarray[A
     assert pixels.shape == (128, 128, 3)
     assert np.array_equal(pixels, np.moveaxis(data[:, 96:224, 96:224], 0, -1))
     assert chips[(96, 96)]["annotator"]["image_id"] == image_id
+    assert chips[(96, 96)]["annotator"]["georeferencing"] == "north-up geotransform"
     assert all((target / c["file_name"]).is_file() for c in document["images"])
 
 
