@@ -202,15 +202,24 @@ def _apply(session: Session, annotation: Annotation, data: AnnotationInput) -> N
         setattr(annotation, name, value)
 
 
+def _extent(image: Image) -> str:
+    """The footprint's real extent in words: "lon 179.5000 to -179.5000 across 180, ..." for
+    an image cut at the antimeridian (its columns hold -180..180 then)."""
+    west, south, east, north = image.rfc7946_bbox
+    lon = f"lon {west:.4f}..{east:.4f}"
+    if west > east:
+        lon = f"lon {west:.4f} to {east:.4f} across 180"
+    return f"{lon}, lat {south:.4f}..{north:.4f}"
+
+
 def _content(data: AnnotationInput, images: ImageCache) -> dict[str, Any]:
     """The columns an annotation's content fills, checked against its image."""
     image, footprint, source = images.get(data.image_id)
     if not data.geometry.intersects(footprint):
         raise InvalidInput(
-            "the geometry does not meet the footprint of image "
-            f"{image.id} (lon {image.min_lon:.4f}..{image.max_lon:.4f}, "
-            f"lat {image.min_lat:.4f}..{image.max_lat:.4f}); are lon and lat swapped?",
-            details={"where": "geometry", "image_bbox": image.bbox},
+            f"the geometry does not meet the footprint of image {image.id} "
+            f"({_extent(image)}); are lon and lat swapped?",
+            details={"where": "geometry", "image_bbox": image.rfc7946_bbox},
         )
     west, south, east, north = data.geometry.bounds
     return {
@@ -486,9 +495,8 @@ def copy_to(session: Session, source: Annotation, image_id: str, actor: Actor) -
     if not image.footprint.covers(data.geometry):
         raise InvalidInput(
             f"the annotation reaches outside the footprint of image {image.id} "
-            f"(lon {image.min_lon:.4f}..{image.max_lon:.4f}, lat {image.min_lat:.4f}.."
-            f"{image.max_lat:.4f}); that capture does not show it whole",
-            details={"where": "geometry", "image_bbox": image.bbox},
+            f"({_extent(image)}); that capture does not show it whole",
+            details={"where": "geometry", "image_bbox": image.rfc7946_bbox},
         )
     data.image_id, data.observed_at = image.id, None
     why = f"still there: copied from annotation {source.id} on image {source.image_id}"

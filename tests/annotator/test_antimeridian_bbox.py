@@ -1,7 +1,8 @@
 """bbox filters across the antimeridian (west > east, RFC 7946 section 5.2 and OGC API
 Features): read as [west, 180] and [-180, east], through the annotations list, the exports
 and the OGC API items, on SQLite and on PostGIS. Annotations lie on both sides of 180 degrees
-and one far away; a box across 180 finds the two near ones and never the far one."""
+and one far away; a box across 180 finds the two near ones and never the far one. A shape
+that misses such an image is refused naming the footprint's real extent across 180."""
 
 from __future__ import annotations
 
@@ -74,14 +75,14 @@ def world(
                               headers=headers)  # fmt: skip
         assert created.status_code == 201, created.get_json()
         ids[created.get_json()["id"]] = name
-    yield app, headers, ids
+    yield app, headers, ids, images
     from annotator import services
 
     services.database(app).dispose()
 
 
 def _names(world: Any, path: str) -> set[str]:
-    app, headers, ids = world
+    app, headers, ids, _images = world
     response = app.test_client().get(path, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return {ids[feature["id"]] for feature in json.loads(response.get_data())["features"]}
@@ -113,8 +114,25 @@ def test_the_ogc_api_reads_a_box_across_180_in_its_other_crss(world: Any) -> Non
 
 @pytest.mark.parametrize("bbox", ["181,-17,-179,-16", "179,-17,-181,-16", "179,-16,-179,-17"])
 def test_a_box_outside_the_world_is_still_refused(world: Any, bbox: str) -> None:
-    app, headers, _ids = world
+    app, headers, _ids, _images = world
     for path in ("/api/v1/annotations", "/ogcapi/collections/annotations/items"):
         response = app.test_client().get(f"{path}?bbox={bbox}", headers=headers)
         assert response.status_code in (400, 422), response.get_data(as_text=True)[:300]
         assert "bbox" in response.get_json()["message"]
+
+
+def test_a_shape_off_an_image_across_180_names_its_real_extent(world: Any) -> None:
+    app, headers, _ids, images = world
+    shape = box_polygon(0.0, 0.0, length_m=200.0, width_m=200.0, heading_deg=0)
+    feature = {
+        "type": "Feature",
+        "geometry": json.loads(json.dumps(shape.__geo_interface__)),
+        "properties": {"label": "aircraft", "image_id": images["across"]["id"], "shape": "polygon"},
+    }
+    response = app.test_client().post("/api/v1/annotations", json=feature, headers=headers)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "lon 179.6000 to -179.6000 across 180, lat -17.1000..-16.7000" in body["message"]
+    assert "-180" not in body["message"]
+    west, _south, east, _north = body["details"]["image_bbox"]
+    assert (west, east) == pytest.approx((179.6, -179.6))
