@@ -26,8 +26,8 @@ from tests.postgis import ThrowawayCluster, missing
 #: them alone at the end while the other waits; the rest follow with the most tests first
 #: (what pytest-xdist does by itself; the Makefile turns its own reordering off)
 LONG_FILES = (
-    "tests/annotator/test_roles.py",
     "tests/test_benchmarks_smoke.py",
+    "tests/annotator/test_roles.py",
     "tests/annotator/test_durability.py",
     "tests/annotator/test_backup_under_load.py",
     "tests/annotator/test_behind_a_proxy.py",
