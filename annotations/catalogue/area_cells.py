@@ -5,8 +5,9 @@ Each cell of a 64 x 64 grid over the area's bounds is known once (per area, cach
 wholly inside the area, wholly outside it, or on its edge. An annotation whose bounding box
 covers only inside cells meets the area; one that covers only outside cells does not; only
 those touching an edge cell are tested exactly (shapely, on the prepared area). The grid
-also gives a few rectangles wholly inside the area (`inner_rectangles`), which the SQL of
-the site filter tests first, so that most rows inside the area need no function call at all.
+also gives a few rectangles wholly inside the area (`inner_rectangles`) and wholly outside
+it (`outer_rectangles`), which the SQL of the site filter tests first, so that only rows
+near the area's edge need a function call at all.
 
 Cell bounds are computed the same way everywhere (`west + i * width`), and a box's cells are
 found with a small margin, so rounding can only send a box to the exact test, never decide
@@ -55,7 +56,8 @@ class AreaCells:
     height: float
     inside: list[list[int]]  # summed-area tables
     outside: list[list[int]]
-    rectangles: tuple[Rectangle, ...]
+    rectangles: tuple[Rectangle, ...]  # wholly inside the area
+    outer: tuple[Rectangle, ...]  # wholly outside it (within its bounds)
 
     def classify(self, west: float, south: float, east: float, north: float) -> int | None:
         """1 if a box lies within the area's inside cells, 0 if within its outside cells (or
@@ -76,31 +78,41 @@ class AreaCells:
         return None
 
 
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """The runs of True: (first column, columns)."""
+    runs, start = [], None
+    for column, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = column
+        elif not flag and start is not None:
+            runs.append((start, column - start))
+            start = None
+    return runs
+
+
 def _rectangles(
-    inside: np.ndarray, west: float, south: float, width: float, height: float
+    flags: np.ndarray, west: float, south: float, width: float, height: float, *, edges: bool
 ) -> tuple[Rectangle, ...]:
-    """Per band of rows, the longest run of columns inside the area in every row of it."""
+    """Per band of rows, runs of columns whose cells are flagged in every row of the band:
+    the longest run (`edges` False), or the runs touching the first and the last column."""
     found = []
     step = CELLS // BANDS
     for first in range(0, CELLS, step):
-        band: list[bool] = np.all(inside[first : first + step], axis=0).tolist()
-        best, best_start, start = 0, 0, None
-        for column, flag in enumerate([*band, False]):
-            if flag and start is None:
-                start = column
-            elif not flag and start is not None:
-                if column - start > best:
-                    best, best_start = column - start, start
-                start = None
-        if best:
-            found.append(
-                (
-                    west + best_start * width,
-                    south + first * height,
-                    west + (best_start + best) * width,
-                    south + (first + step) * height,
-                )
+        band: list[bool] = np.all(flags[first : first + step], axis=0).tolist()
+        runs = _runs(band)
+        if edges:
+            chosen = [run for run in runs if run[0] == 0 or run[0] + run[1] == CELLS]
+        else:
+            chosen = sorted(runs, key=lambda run: -run[1])[:1]
+        found += [
+            (
+                west + start * width,
+                south + first * height,
+                west + (start + length) * width,
+                south + (first + step) * height,
             )
+            for start, length in chosen
+        ]
     return tuple(found)
 
 
@@ -123,9 +135,14 @@ def cells_of(area_geojson: str) -> AreaCells | None:
     )
     inside = shapely.contains(area, boxes)  # rows x cols, row 0 in the south
     outside = ~shapely.intersects(area, boxes)
-    rectangles = _rectangles(inside, west, south, width, height)
+    grid = (west, south, width, height)
     return AreaCells(
-        area, west, south, width, height, _summed(inside), _summed(outside), rectangles
+        area,
+        *grid,
+        _summed(inside),
+        _summed(outside),
+        _rectangles(inside, *grid, edges=False),
+        _rectangles(outside, *grid, edges=True),
     )
 
 
@@ -140,6 +157,13 @@ def inner_rectangles(area_geojson: str) -> tuple[Rectangle, ...]:
     """Rectangles wholly inside the area: a box within one of them meets the area."""
     cells = cells_of(area_geojson)
     return cells.rectangles if cells is not None else ()
+
+
+def outer_rectangles(area_geojson: str) -> tuple[Rectangle, ...]:
+    """Rectangles wholly outside the area (the corners of its bounds that it leaves empty):
+    a box within one of them does not meet the area."""
+    cells = cells_of(area_geojson)
+    return cells.outer if cells is not None else ()
 
 
 def meets_area(

@@ -19,8 +19,10 @@ from sqlalchemy import (
     and_,
     bindparam,
     column,
+    false,
     func,
     literal_column,
+    not_,
     or_,
     select,
     table,
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from annotations.annotation import Annotation
-from annotations.catalogue.area_cells import Rectangle, inner_rectangles
+from annotations.catalogue.area_cells import Rectangle, inner_rectangles, outer_rectangles
 from annotations.catalogue.tables import Site
 from annotations.db import MEETS_AREA
 
@@ -84,13 +86,16 @@ def on_site(session: Session, site: Site) -> ColumnElement[bool]:
         shape_ = select(func.ST_SetSRID(func.ST_GeomFromGeoJSON(area), 4326)).scalar_subquery()
         exact: ColumnElement[Any] = func.ST_Intersects(_GEOM, shape_)
     else:
-        exact = or_(*_within_any(inner_rectangles(site.area_geojson)), _meets_sqlite(area))
+        inner, outer = inner_rectangles(site.area_geojson), outer_rectangles(site.area_geojson)
+        exact = or_(
+            *_within_any(inner), and_(not_(or_(false(), *_within_any(outer))), _meets_sqlite(area))
+        )
     return and_(in_bounds(session, bounds), exact)
 
 
 def _within_any(rectangles: tuple[Rectangle, ...]) -> list[ColumnElement[bool]]:
-    """Rows whose bounding box lies within one of the rectangles (wholly inside the area):
-    they meet it without the exact test."""
+    """Rows whose bounding box lies within one of the rectangles: wholly inside the area
+    (they meet it) or wholly outside it (they do not), known without the exact test."""
     return [
         and_(
             Annotation.min_lon >= west,

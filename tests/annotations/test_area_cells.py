@@ -11,7 +11,13 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from annotations.catalogue.area_cells import CELLS, cells_of, inner_rectangles, meets_area
+from annotations.catalogue.area_cells import (
+    CELLS,
+    cells_of,
+    inner_rectangles,
+    meets_area,
+    outer_rectangles,
+)
 
 CIRCLE = Point(36.02, 35.02).buffer(0.018, quad_segs=18)
 #: a concave area (a U) with a hole: inner rectangles must keep out of both
@@ -78,12 +84,15 @@ def test_the_cells_decide_most_boxes_near_a_circle() -> None:
     assert undecided < 200
 
 
-def test_inner_rectangles_lie_inside_the_area() -> None:
+def test_inner_rectangles_lie_inside_the_area_and_outer_ones_outside() -> None:
     for area in (CIRCLE, HOLLOW):
         rectangles = inner_rectangles(json.dumps(area.__geo_interface__))
         assert rectangles
         for rectangle in rectangles:
             assert area.contains(box(*rectangle)), rectangle
+        for rectangle in outer_rectangles(json.dumps(area.__geo_interface__)):
+            assert not area.intersects(box(*rectangle)), rectangle
+    assert len(outer_rectangles(json.dumps(CIRCLE.__geo_interface__))) >= 16  # its corners
     covered = shapely.union_all(
         [box(*r) for r in inner_rectangles(json.dumps(CIRCLE.__geo_interface__))]
     )
@@ -94,7 +103,7 @@ def test_an_area_with_no_width_is_tested_exactly() -> None:
     line = shapely.LineString([(1, 1), (1, 2)])
     text = json.dumps(line.__geo_interface__)
     assert cells_of(text) is None
-    assert inner_rectangles(text) == ()
+    assert inner_rectangles(text) == outer_rectangles(text) == ()
     assert (
         meets_area(
             0.5, 1.5, 1.5, 1.5, '{"type":"LineString","coordinates":[[0.5,1.5],[1.5,1.5]]}', text
