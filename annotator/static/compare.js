@@ -9,6 +9,16 @@
   var layers = {};  // side -> L.GeoJSON of its annotations
   var mapOf = {};  // side -> the Leaflet map it is drawn on
   var reveal = function () {};  // swipe mode: move the divider so a side shows
+  // a capture across 180 degrees in one piece (workspace/antimeridian.js): its tiles east of
+  // 180 are asked for, and its annotations stored at -180..0 drawn 360 degrees east
+  var across = window.Across180;
+  function onMap(side, value) {
+    return across.crosses(data[side].bounds) ? across.walk(value, across.toMap) : value;
+  }
+  if (SIDES.some(function (side) { return across.crosses(data[side].bounds); })) {
+    across.tilesOnBothSides();
+    document.body.dataset.across180 = "yes";
+  }
 
   function say(text, isError) {
     message.textContent = text;
@@ -161,7 +171,7 @@
         return response.json();
       })
       .then(function (collection) {
-        layers[side].addData(collection);
+        layers[side].addData(onMap(side, collection));
         var next = (collection.links || []).filter(function (l) { return l.rel === "next"; })[0];
         if (next) { return load(side, next.href); }
         showCount(side);
@@ -203,7 +213,7 @@
         say("Not copied: " + (result.body.message || result.body.error), true);
         return;
       }
-      layers[target].addData(result.body);
+      layers[target].addData(onMap(target, result.body));
       showCount(target);
       say("Copied to " + dateOf(target) + " as a new draft (" + result.body.id + "), linked to the original.");
       warnOfDuplicates(target, result.body);

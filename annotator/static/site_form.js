@@ -8,6 +8,15 @@
   var field = function (name) { return form.elements.namedItem(name); };
   var lon = field("lon"), lat = field("lat"), radius = field("radius_m"), area = field("area");
   var summary = document.getElementById("site-summary");
+  // a capture across 180 degrees in one piece (workspace/antimeridian.js): its footprint's
+  // half stored at -180..0 drawn 360 degrees east, beside the other, and its tiles asked for
+  var across = window.Across180;
+  data.captures.forEach(function (capture) {
+    if (!across.crosses(capture.bounds)) return;
+    capture.footprint = across.toMap(capture.footprint);
+    across.tilesOnBothSides();
+    document.body.dataset.across180 = "yes";
+  });
 
   var map = L.map("site-map", { maxZoom: 21, worldCopyJump: false, doubleClickZoom: false });
   map.attributionControl.setPrefix(false);

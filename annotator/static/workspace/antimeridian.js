@@ -6,10 +6,10 @@
 // past 180 is sent 360 degrees west. A shape drawn across 180 itself is sent as it is, and
 // the server refuses it in words the panel shows. The image's tiles east of 180 are asked
 // for as Leaflet wraps them (its bounds check alone would skip them).
+// Other pages with a map of captures (compare, the site form) load this file too and use
+// window.Across180: the same moves and the same tile check, with no workspace around them.
 (function () {
   "use strict";
-  var AW = window.AW, data = AW.data;
-  if (!(data.bounds && data.bounds[2] > 180)) return;
 
   function mapCoordinates(coordinates, shift) {
     if (typeof coordinates[0] === "number") {
@@ -56,6 +56,32 @@
     return shifted;
   }
 
+  // bounds [west, south, east, north] of a tileset drawn past 180 (an image across it)
+  function crosses(bounds) { return Boolean(bounds && bounds[2] > 180); }
+
+  // every tile layer of the page (the image's, the minimap's) with bounds past 180: a tile
+  // is wanted when it meets them on either side (Leaflet compares wrapped tiles alone)
+  var checking = false;
+  function tilesOnBothSides() {
+    if (checking) return;
+    checking = true;
+    var grid = L.GridLayer.prototype, valid = grid._isValidTile;
+    grid._isValidTile = function (coords) {
+      if (valid.call(this, coords)) return true;
+      if (!this.options.bounds) return false;
+      var b = L.latLngBounds(this.options.bounds);
+      var west = L.latLngBounds([[b.getSouth(), b.getWest() - 360], [b.getNorth(), b.getEast() - 360]]);
+      return west.overlaps(this._tileCoordsToBounds(coords));
+    };
+  }
+
+  window.Across180 = {
+    crosses: crosses, toMap: toMap, toServer: toServer, walk: walk,
+    tilesOnBothSides: tilesOnBothSides
+  };
+
+  var AW = window.AW, data = AW && AW.data;
+  if (!(data && crosses(data.bounds))) return;
   AW.across180 = { toMap: toMap, toServer: toServer };
   if (isGeometry(data.footprint)) data.footprint = toMap(data.footprint);
 
@@ -68,16 +94,7 @@
     });
   };
 
-  // every tile layer of the page (the image's, the minimap's) with bounds past 180: a tile
-  // is wanted when it meets them on either side (Leaflet compares wrapped tiles alone)
-  var grid = L.GridLayer.prototype, valid = grid._isValidTile;
-  grid._isValidTile = function (coords) {
-    if (valid.call(this, coords)) return true;
-    if (!this.options.bounds) return false;
-    var b = L.latLngBounds(this.options.bounds);
-    var west = L.latLngBounds([[b.getSouth(), b.getWest() - 360], [b.getNorth(), b.getEast() - 360]]);
-    return west.overlaps(this._tileCoordsToBounds(coords));
-  };
+  tilesOnBothSides();
   var layer = AW.imageLayer;
   layer.redraw();  // the first tiles were chosen before this check was in place
   document.body.dataset.across180 = "yes";

@@ -1,0 +1,123 @@
+"""Two captures across the antimeridian on the compare page and on the site form's map, in
+Chromium, each in one piece as in the workspace (workspace/antimeridian.js): tiles east and
+west of 180 degrees, an annotation stored at -179.9 drawn over the images, and the footprint's
+two halves side by side rather than at the two ends of the map; the console stays clean."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from flask import Flask
+from rasterio.transform import from_origin
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from annotator import services
+from tests.browser.conftest import open_signed_in, serving
+from tests.browser.screens import screenshot_on_failure, watch_console
+from tests.browser.test_antimeridian_workspace import tile_sides
+from tests.conftest import _app_with_users, make_app, token_for
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+LAT = -16.93
+
+
+def _upload(app: Flask, headers: dict[str, str], path: Path, seed: int) -> str:
+    rng = np.random.default_rng(seed)  # UTM zone 60 south, about 179.4 E to 179.6 W
+    data = np.kron(rng.integers(40, 220, (1, 10, 20), dtype=np.uint8), np.ones((10, 10)))
+    profile = {"driver": "GTiff", "count": 1, "height": 100, "width": 200, "dtype": "uint8"}
+    transform = from_origin(780000, 8150000, 500, 500)
+    with rasterio.open(path, "w", crs="EPSG:32760", transform=transform, **profile) as dataset:
+        dataset.write(data.astype(np.uint8))
+        dataset.update_tags(TIFFTAG_DATETIME=f"2026:0{seed}:01 10:00:00")
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
+    )
+    response = app.test_client().post(
+        "/api/v1/images?wait=1",
+        data=body,
+        headers=headers,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    return str(response.get_json()["id"])
+
+
+@pytest.fixture(scope="module")
+def fiji(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    folder = tmp_path_factory.mktemp("antimeridian-pages")
+    for app in _app_with_users(make_app(folder)):
+        headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+        older = _upload(app, headers, folder / "fiji-march.tif", 3)
+        newer = _upload(app, headers, folder / "fiji-may.tif", 5)
+        stored = app.test_client().post(
+            "/api/v1/annotations",
+            headers=headers,
+            json={
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [-179.9, LAT]},
+                "properties": {
+                    "label": "aircraft.transport.an-124",
+                    "image_id": older,
+                    "shape": "point",
+                    "confidence": "confirmed",
+                },
+            },
+        )
+        assert stored.status_code == 201, stored.get_json()
+        with serving(app) as url:
+            yield url, older, newer
+        services.database(app).dispose()
+
+
+def _box(page: Any, selector: str) -> dict[str, float]:
+    found: dict[str, float] = page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not drawn"
+    return found
+
+
+def test_compare_and_the_site_map_show_a_scene_across_180_in_one_piece(
+    fiji: tuple[str, str, str], browser: Any
+) -> None:
+    url, older, newer = fiji
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = watch_console(page)
+    responses: list[Any] = []
+    page.on("response", lambda r: responses.append(r) if "/tiles/" in r.url else None)
+    with screenshot_on_failure(page, "antimeridian-pages"):
+        open_signed_in(page, url, f"/compare?left={older}&right={newer}&mode=side", "analyst")
+        page.wait_for_selector("body[data-left-annotations='loaded']", state="attached")
+        page.wait_for_selector("body[data-across180='yes']", state="attached")
+        page.wait_for_load_state("networkidle")
+        assert tile_sides(responses) == {"east", "west"}, "compare: tiles both sides of 180"
+        # the point stored at -179.9 is drawn at 180.1, over the image on the left map
+        assert page.locator("#left-count").get_attribute("data-count") == "1"
+        point, left = _box(page, "#map-left [data-annotation-id]"), _box(page, "#map-left")
+        assert left["x"] < point["x"] < left["x"] + left["width"]
+        assert left["y"] < point["y"] < left["y"] + left["height"]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "antimeridian-compare.png"))
+
+        responses.clear()
+        page.goto(f"{url}/sites/new")
+        page.wait_for_selector("body[data-across180='yes']", state="attached")
+        page.wait_for_load_state("networkidle")
+        assert tile_sides(responses) == {"east", "west"}, "site map: tiles both sides of 180"
+        # each footprint is one outline in the middle of the map, not two at its two ends
+        outlines = page.locator("#site-map path[stroke-dasharray='4 4']")
+        assert outlines.count() == 2
+        site_map = _box(page, "#site-map")
+        for index in range(2):
+            outline = outlines.nth(index).bounding_box()
+            assert outline is not None
+            assert outline["width"] < site_map["width"] / 2, outline
+            assert site_map["x"] < outline["x"] < site_map["x"] + site_map["width"] / 2
+        page.screenshot(path=str(SCREENSHOTS / "antimeridian-site-map.png"))
+    assert problems == [], problems
+    page.close()
