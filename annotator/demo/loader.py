@@ -28,7 +28,7 @@ from annotations.newsroom import events, links, publishing, reports
 from annotations.newsroom.signing import stored_key
 from annotator import services, story
 from annotator.demo import scene
-from annotator.intake import Upload, import_images
+from annotator.intake import Upload, import_images, ingest_limits
 from imagery.ingest import sha256_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,6 +111,7 @@ def load_demo(app: Flask) -> list[str]:
         SYNTHETIC,
         sites=(HMEIMIM[0],),
         max_pixels=max_pixels,
+        limits=ingest_limits(app.config),
     )
     made = sum(r.created for r in results)
     lines.append(
@@ -130,6 +131,7 @@ def load_demo(app: Flask) -> list[str]:
                 [Upload(path, path.name)],
                 sample.provenance,
                 max_pixels=max_pixels,
+                limits=ingest_limits(app.config),
             )[0]
             _ensure_site(
                 database,
