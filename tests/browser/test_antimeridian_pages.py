@@ -1,7 +1,9 @@
 """Two captures across the antimeridian on the compare page and on the site form's map, in
 Chromium, each in one piece as in the workspace (workspace/antimeridian.js): tiles east and
 west of 180 degrees, an annotation stored at -179.9 drawn over the images, and the footprint's
-two halves side by side rather than at the two ends of the map; the console stays clean."""
+two halves side by side rather than at the two ends of the map. In the workspace, a box
+drawn across 180 is saved cut there into a MultiPolygon (RFC 7946 section 3.1.9), a polygon
+with a piece on each side. The console stays clean."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from annotator import services
 from tests.browser.conftest import open_signed_in, serving
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.browser.test_antimeridian_workspace import tile_sides
+from tests.browser.test_workspace import draw_box, go_to, page_geometry, pick_label, save
 from tests.conftest import _app_with_users, make_app, token_for
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
@@ -50,7 +53,7 @@ def _upload(app: Flask, headers: dict[str, str], path: Path, seed: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def fiji(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+def fiji(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, Flask]]:
     folder = tmp_path_factory.mktemp("antimeridian-pages")
     for app in _app_with_users(make_app(folder)):
         headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
@@ -72,7 +75,7 @@ def fiji(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, s
         )
         assert stored.status_code == 201, stored.get_json()
         with serving(app) as url:
-            yield url, older, newer
+            yield url, older, newer, app
         services.database(app).dispose()
 
 
@@ -83,9 +86,9 @@ def _box(page: Any, selector: str) -> dict[str, float]:
 
 
 def test_compare_and_the_site_map_show_a_scene_across_180_in_one_piece(
-    fiji: tuple[str, str, str], browser: Any
+    fiji: tuple[str, str, str, Flask], browser: Any
 ) -> None:
-    url, older, newer = fiji
+    url, older, newer, _app = fiji
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     problems = watch_console(page)
     responses: list[Any] = []
@@ -119,5 +122,36 @@ def test_compare_and_the_site_map_show_a_scene_across_180_in_one_piece(
             assert outline["width"] < site_map["width"] / 2, outline
             assert site_map["x"] < outline["x"] < site_map["x"] + site_map["width"] / 2
         page.screenshot(path=str(SCREENSHOTS / "antimeridian-site-map.png"))
+    assert problems == [], problems
+    page.close()
+
+
+def test_a_box_drawn_across_180_in_the_workspace_is_saved_cut_there(
+    fiji: tuple[str, str, str, Flask], browser: Any
+) -> None:
+    url, _older, newer, app = fiji
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = watch_console(page)
+    with screenshot_on_failure(page, "antimeridian-cut-box"):
+        open_signed_in(page, url, f"/images/{newer}", "analyst")
+        page.wait_for_selector("body[data-annotations-shown]", state="attached", timeout=20000)
+        page.wait_for_selector("body[data-across180='yes']", state="attached")
+        go_to(page, LAT, 180.0, zoom=15)
+        draw_box(page, 179.999, LAT - 0.0008, 180.001, LAT + 0.0008)
+        pick_label(page, "124", "aircraft.transport.an-124")
+        saved = save(page)
+        drawn = page_geometry(page, saved)  # drawn in one piece again, at 179.999..180.001
+        lons = [lon for polygon in drawn["coordinates"] for lon, _ in polygon[0]]
+        assert min(lons) == pytest.approx(179.999, abs=5e-4)
+        assert max(lons) == pytest.approx(180.001, abs=5e-4)
+    headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+    feature = app.test_client().get(f"/api/v1/annotations/{saved}", headers=headers).get_json()
+    assert feature["geometry"]["type"] == "MultiPolygon"
+    assert feature["properties"]["shape"] == "polygon"  # a box cut in two
+    sides = sorted(
+        sorted(lon for lon, _ in polygon[0]) for polygon in feature["geometry"]["coordinates"]
+    )
+    assert sides[0][0] == -180 and sides[0][-1] == pytest.approx(-179.999, abs=5e-4)
+    assert sides[1][0] == pytest.approx(179.999, abs=5e-4) and sides[1][-1] == 180
     assert problems == [], problems
     page.close()

@@ -3,9 +3,10 @@
 // 180; the server keeps every longitude in -180..180 (RFC 7946). Here, the one place the
 // workspace meets the server (AW.request) moves geometries between the two: longitudes
 // below 0 in what the server sends are drawn 360 degrees east, and a geometry drawn wholly
-// past 180 is sent 360 degrees west. A shape drawn across 180 itself is sent as it is, and
-// the server refuses it in words the panel shows. The image's tiles east of 180 are asked
-// for as Leaflet wraps them (its bounds check alone would skip them).
+// past 180 is sent 360 degrees west. A polygon or line drawn across 180 itself is cut there
+// into a MultiPolygon or MultiLineString (RFC 7946 section 3.1.9), its part past 180 sent
+// 360 degrees west (a box cut in two is saved as a polygon). The image's tiles east of 180
+// are asked for as Leaflet wraps them (its bounds check alone would skip them).
 // Other pages with a map of captures (compare, the site form) load this file too and use
 // window.Across180: the same moves and the same tile check, with no workspace around them.
 (function () {
@@ -48,12 +49,103 @@
     return shifted;
   }
 
+  function west(lon) { return lon > 180 ? lon - 360 : lon; }
+  function minus360(lon) { return lon - 360; }
+
+  // the point where the segment a-b meets 180 degrees
+  function at180(a, b) {
+    var t = (180 - a[0]) / (b[0] - a[0]);
+    return [180, a[1] + t * (b[1] - a[1])];
+  }
+
+  // the part of a closed ring on one side of 180 (Sutherland-Hodgman against a half-plane:
+  // exact for the convex shapes drawn, boxes and most polygons), closed; null when none
+  function clipRing(ring, east) {
+    var inside = function (p) { return east ? p[0] >= 180 : p[0] <= 180; };
+    var out = [];
+    var push = function (p) {
+      var last = out[out.length - 1];
+      if (!last || last[0] !== p[0] || last[1] !== p[1]) out.push(p);
+    };
+    for (var i = 0; i < ring.length - 1; i++) {
+      var a = ring[i], b = ring[i + 1];
+      if (inside(a)) push(a.slice());
+      if (inside(a) !== inside(b) && a[0] !== 180 && b[0] !== 180) push(at180(a, b));
+    }
+    if (out.length < 3) return null;
+    out.push(out[0].slice());
+    return out;
+  }
+
+  // a polygon's rings cut at 180: its pieces, each in -180..180
+  function cutPolygon(rings, into) {
+    [false, true].forEach(function (east) {
+      var outer = clipRing(rings[0], east);
+      if (!outer) return;
+      var piece = [outer].concat(rings.slice(1).map(function (hole) {
+        return clipRing(hole, east);
+      }).filter(Boolean));
+      into.push(east ? mapCoordinates(piece, minus360) : piece);
+    });
+    return into;
+  }
+
+  // a line cut at 180: its runs, each in -180..180
+  function cutLine(points, into) {
+    var run = [points[0].slice()];
+    for (var i = 1; i < points.length; i++) {
+      var a = points[i - 1], b = points[i];
+      if ((a[0] < 180 && b[0] > 180) || (a[0] > 180 && b[0] < 180)) {
+        var meet = at180(a, b);
+        run.push(meet);
+        into.push(run);
+        run = [meet.slice()];
+      }
+      run.push(b.slice());
+    }
+    into.push(run);
+    return into.filter(function (part) { return part.length > 1; }).map(function (part) {
+      var east = part.some(function (p) { return p[0] > 180; });  // then every lon >= 180
+      return east ? mapCoordinates(part, minus360) : part;
+    });
+  }
+
   function toServer(geometry) {
     var lons = longitudes(geometry.coordinates, []);
-    if (!lons.length || Math.min.apply(null, lons) <= 180) return geometry;
-    var shifted = Object.assign({}, geometry);
-    shifted.coordinates = mapCoordinates(geometry.coordinates, function (lon) { return lon - 360; });
+    if (!lons.length || Math.max.apply(null, lons) <= 180) return geometry;
+    var shifted = Object.assign({}, geometry), c = geometry.coordinates;
+    if (Math.min.apply(null, lons) >= 180) {
+      shifted.coordinates = mapCoordinates(c, minus360);
+      return shifted;
+    }
+    var pieces = null, type = geometry.type;  // across 180: cut there
+    if (type === "Polygon") pieces = cutPolygon(c, []);
+    if (type === "MultiPolygon") pieces = c.reduce(function (all, p) { return cutPolygon(p, all); }, []);
+    if (pieces) {
+      shifted.type = pieces.length === 1 ? "Polygon" : "MultiPolygon";
+      shifted.coordinates = pieces.length === 1 ? pieces[0] : pieces;
+      return shifted;
+    }
+    if (type === "LineString") pieces = cutLine(c, []);
+    if (type === "MultiLineString") pieces = c.reduce(function (all, l) { return all.concat(cutLine(l, [])); }, []);
+    if (pieces) {
+      shifted.type = pieces.length === 1 ? "LineString" : "MultiLineString";
+      shifted.coordinates = pieces.length === 1 ? pieces[0] : pieces;
+      return shifted;
+    }
+    shifted.coordinates = mapCoordinates(c, west);  // points: each on its own side
     return shifted;
+  }
+
+  // a Feature sent: a box cut in two is two polygons, so it is saved as a polygon
+  function featureToServer(value) {
+    var sent = walk(value, toServer);
+    var p = sent && sent.properties;
+    if (p && (p.shape === "box" || p.shape === "rotated-box") && sent.geometry &&
+        sent.geometry.type === "MultiPolygon") {
+      sent.properties = Object.assign({}, p, { shape: "polygon" });
+    }
+    return sent;
   }
 
   // bounds [west, south, east, north] of a tileset drawn past 180 (an image across it)
@@ -87,7 +179,7 @@
 
   var request = AW.request;
   AW.request = function (method, url, body, etag) {
-    var sent = body === undefined ? undefined : walk(body, toServer);
+    var sent = body === undefined ? undefined : featureToServer(body);
     return request(method, url, sent, etag).then(function (answer) {
       if (answer.data) answer.data = walk(answer.data, toMap);
       return answer;
