@@ -459,36 +459,44 @@ class Doors:
     doors: SideDoors
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgis"], ids=["sqlite", "postgis"])
-def doors_made(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Doors:
-    root = tmp_path_factory.mktemp(f"side-doors-{request.param}")
+@pytest.fixture(scope="module")
+def doors_made() -> dict[str, Doors]:
+    """Each backend's side doors, made by the first test on it (not a parametrised module
+    fixture: the tests' random order would have it made again at each change of backend)."""
+    return {}
+
+
+def made_on(request: pytest.FixtureRequest, backend: str) -> Doors:
+    root = request.getfixturevalue("tmp_path_factory").mktemp(f"side-doors-{backend}")
     url = f"sqlite:///{root}/db.sqlite"
-    if request.param == "postgis":
+    if backend == "postgis":
         url = request.getfixturevalue("postgis_cluster").create_database()
     for app in _app_with_users(make_app(root, url)):
         made = make_side_doors(app, write_geotiff(root / "scene.tif"))
     return Doors(root, url, made)
 
 
-@pytest.fixture
+@pytest.fixture(params=["sqlite", "postgis"], ids=["sqlite", "postgis"])
 def side_doors(
-    request: pytest.FixtureRequest, doors_made: Doors, tmp_path: Path
+    request: pytest.FixtureRequest, doors_made: dict[str, Doors], tmp_path: Path
 ) -> Iterator[SideDoors]:
     """A fresh copy of the side doors' data for one test (its folder, and its database:
     the SQLite file, or a PostGIS database made with the module's as its template)."""
+    if request.param not in doors_made:
+        doors_made[request.param] = made_on(request, request.param)
+    done = doors_made[request.param]
     folder = tmp_path / "instance"
-    shutil.copytree(doors_made.root / "instance", folder, ignore=shutil.ignore_patterns("tmp"))
-    if doors_made.database_url.startswith("sqlite"):
-        for made in doors_made.root.glob("db.sqlite*"):
+    shutil.copytree(done.root / "instance", folder, ignore=shutil.ignore_patterns("tmp"))
+    if request.param == "sqlite":
+        for made in done.root.glob("db.sqlite*"):
             shutil.copy2(made, tmp_path / made.name)
         url = f"sqlite:///{tmp_path}/db.sqlite"
     else:
         cluster: ThrowawayCluster = request.getfixturevalue("postgis_cluster")
-        url = cluster.create_database(template=doors_made.database_url.rsplit("/", 1)[1])
+        url = cluster.create_database(template=done.database_url.rsplit("/", 1)[1])
     app = make_app(tmp_path, url)
-    made = doors_made.doors.room
-    room = Newsroom(app, app.test_client(), made.image_id, dict(made.headers))
-    yield replace(doors_made.doors, room=room)
+    room = Newsroom(app, app.test_client(), done.doors.room.image_id, dict(done.doors.room.headers))
+    yield replace(done.doors, room=room)
     services.database(app).dispose()
 
 
