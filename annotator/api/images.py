@@ -145,7 +145,9 @@ def _provenance(form: Any) -> Provenance:
     '`?wait=1` the ingest runs in the request: one file answers the image, several `{"images": '
     "[...]}`; all are imported or none (201, or 200 when every file was catalogued already). "
     'Admins may send a JSON body `{"url": "https://…/scene.tif"}` (or `s3://bucket/key`) '
-    "instead: the server copies the file and imports it in the request (403 for others).",
+    "instead (403 for others): by default an ingest job copies the file then imports it "
+    "(202, the job's progress covers the copy, cancelling it stops the copy); with `?wait=1` "
+    "both run in the request.",
     tags=("images",),
     responses={
         201: {

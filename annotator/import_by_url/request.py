@@ -1,8 +1,10 @@
 """`POST /api/v1/images` with a JSON body `{"url": "https://…/scene.tif"}` (or
 `s3://bucket/key`): the server copies the file through GDAL's virtual file systems
-(imagery.remote.copy, in a child process) into its temporary folder and imports it as an
-upload with `?wait=1` would. Admins only: anyone else gets 403 before anything is fetched,
-so the rule that the server fetches nothing for users holds.
+(imagery.remote.copy, in a child process) and imports it. By default this is an ingest
+job: the answer is 202 with the queued job, the job copies then ingests, with progress, and
+cancelling it kills the copy. With `?wait=1` the copy and the import run in the request,
+as before (201 or 200 with the image). Admins only: anyone else gets 403 before anything is
+fetched, so the rule that the server fetches nothing for users holds.
 
 The body may also carry the upload form's fields: site (a slug or a list), captured,
 provider, sensor, licence, attribution, description; and height, the ground height in
@@ -23,7 +25,8 @@ from annotations.catalogue.users import Role
 from annotations.times import parse_time
 from annotator.auth import actor
 from annotator.errors import RequestError
-from annotator.intake import Upload, import_images
+from annotator.intake import Upload, import_images, ingest_limits
+from annotator.jobs.start import start_ingest_from
 from annotator.services import database
 from imagery.remote.copy import fetch, file_name, gdal_path
 
@@ -53,6 +56,19 @@ def import_url() -> tuple[Response, int, dict[str, str]]:
     sites = (sites,) if isinstance(sites, str) else tuple(str(s) for s in sites)
     captured_text = _text(body, "captured")
     captured = parse_time(captured_text, "captured") if captured_text else None
+    height = _height(body)
+    if request.args.get("wait", "").lower() not in ("1", "true", "yes"):
+        job = start_ingest_from(
+            lambda _folder: [],
+            provenance,
+            sites=sites,
+            captured=captured,
+            owner=who.name,
+            url=url,
+            max_bytes=max_bytes(current_app.config),
+            height=height,
+        )
+        return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
     root = Path(current_app.config["TMP_DIR"])
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="url-", dir=root))
@@ -68,7 +84,8 @@ def import_url() -> tuple[Response, int, dict[str, str]]:
             captured=captured,
             created_by=who.name,
             max_pixels=int(current_app.config["MAX_IMAGE_PIXELS"]),
-            height=_height(body),
+            limits=ingest_limits(current_app.config),
+            height=height,
             dem=Path(dem) if (dem := current_app.config.get("DEM")) else None,
         )
     finally:

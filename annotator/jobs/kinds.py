@@ -1,7 +1,10 @@
 """The kinds of background job the app runs, and how each one is started.
 
 INGEST: files an upload received (already in the job's folder) become COGs in the store and
-rows in the catalogue, all or none (annotator.intake); the result links every image.
+rows in the catalogue, all or none (annotator.intake); the result links every image. An
+import by URL is an ingest job whose parameters hold the `url`: the job first copies the
+file into its folder (imagery.remote.copy, in a child process killed when the job is
+cancelled or out of time), then ingests it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from annotations.catalogue.images import Provenance
 from annotations.jobs.running import JobContext, Runner
 from annotations.times import parse_time
 from annotator.intake import Imported, Upload, import_images, ingest_limits
+from imagery.remote.copy import fetch, file_name
 
 INGEST = "ingest"
 
@@ -26,24 +30,37 @@ def ingest_params(
     *,
     sites: tuple[str, ...],
     captured: datetime | None,
+    url: str | None = None,
+    max_bytes: int | None = None,
+    height: float | None = None,
 ) -> dict[str, Any]:
-    """An ingest job's parameters: (file name in the job's folder, name the user knows)."""
-    return {
+    """An ingest job's parameters: (file name in the job's folder, name the user knows);
+    or, for an import by URL, the `url` to copy first (at most `max_bytes`) and no files."""
+    params: dict[str, Any] = {
         "files": [{"path": path, "name": name} for path, name in files],
         "provenance": asdict(provenance),
         "sites": list(sites),
         "captured": None if captured is None else captured.isoformat(),
     }
+    if url is not None:
+        params |= {"url": url, "max_bytes": max_bytes, "height": height}
+    return params
 
 
 def run_ingest(
     context: JobContext, progress: Callable[[float, str], None] | None = None
 ) -> dict[str, Any]:
     params = context.params
+    report = progress or context.progress
     uploads = [
         Upload(_inside(context.folder, item["path"]), str(item["name"]))
         for item in params.get("files", [])
     ]
+    if params.get("url"):  # an import by URL: the copy is the first half of the bar
+        uploads = [_copy(context, str(params["url"]), int(params["max_bytes"]), report)]
+        report = _second_half(report)
+    dem = context.settings.get("DEM")
+    height = params.get("height")
     captured = params.get("captured")
     results = import_images(
         context.database,
@@ -55,9 +72,30 @@ def run_ingest(
         created_by=context.owner,
         max_pixels=int(context.settings["MAX_IMAGE_PIXELS"]),
         limits=ingest_limits(context.settings),
-        progress=progress or context.progress,
+        progress=report,
+        height=None if height is None else float(height),
+        dem=Path(dem) if dem else None,
     )
     return ingest_result(results)
+
+
+def _copy(
+    context: JobContext, url: str, max_bytes: int, report: Callable[[float, str], None]
+) -> Upload:
+    """Copy the URL's file into the job's folder; the progress check stops (kills) the copy."""
+    name = file_name(url)
+
+    def copied(done: int, total: int | None) -> None:
+        of = f" of {total:,}" if total else ""
+        report(0.5 * done / total if total else 0.0, f"copying {name}: {done:,}{of} bytes")
+
+    report(0.0, f"copying {name}")
+    target = fetch(url, _inside(context.folder, name), max_bytes=max_bytes, progress=copied)
+    return Upload(target, name)
+
+
+def _second_half(report: Callable[[float, str], None]) -> Callable[[float, str], None]:
+    return lambda fraction, message: report(0.5 + 0.5 * fraction, message)
 
 
 def ingest_result(results: list[Imported]) -> dict[str, Any]:

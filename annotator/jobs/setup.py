@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
             "IMAGES_DIR": Path(settings["IMAGES_DIR"]),
             "MAX_IMAGE_PIXELS": int(settings["MAX_IMAGE_PIXELS"]),
             **{key: settings.get(key) for key in INGEST_SETTINGS},
+            "DEM": settings.get("DEM"),
         },
     )
     try:

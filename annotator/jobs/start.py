@@ -84,8 +84,12 @@ def start_ingest_from(
     sites: tuple[str, ...],
     captured: datetime | None,
     owner: str,
+    url: str | None = None,
+    max_bytes: int | None = None,
+    height: float | None = None,
 ) -> dict[str, Any]:
-    """Queue an ingest job whose files `receive` puts into its folder; returns the job."""
+    """Queue an ingest job whose files `receive` puts into its folder (or, with `url`, that
+    the job copies first); returns the job."""
     with database().read() as session:
         for slug in sites:
             get_site(session, slug)  # an unknown site is refused now, not in the job
@@ -97,7 +101,15 @@ def start_ingest_from(
     try:
         # never trust the client's file names for a path: stored under our own names
         names = receive(folder)
-        params = ingest_params(names, provenance, sites=sites, captured=captured)
+        params = ingest_params(
+            names,
+            provenance,
+            sites=sites,
+            captured=captured,
+            url=url,
+            max_bytes=max_bytes,
+            height=height,
+        )
         with database().write() as session:
             try:
                 job = records.create(

@@ -8,6 +8,8 @@ And what georeferencing and vendor metadata reach the catalogue, the API and STA
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler
@@ -28,6 +30,7 @@ from annotations.exchange.stac import image_item
 from annotator import services
 from annotator.cli import main
 from imagery.remote.copy import RemoteCopyError, fetch, gdal_path
+from tests.jobs import ENDED, consuming, wait_for_job, wait_until
 from tests.servers import http_server
 
 TRANSFORM = Affine.translation(500000, 4000000) * Affine.scale(2, -2)
@@ -60,10 +63,16 @@ def write(path: Path, driver: str = "GTiff", seed: int = 0, **options: str) -> P
     return path
 
 
+#: /endless.tif: this many bytes promised, sent slowly after the first CHUNK (a copy to cancel)
+ENDLESS = 64 << 20
+
+
 @dataclass
 class Server:
     url: str
     requests: list[str]
+    #: set when the client of /endless.tif hung up (the copy's process was killed)
+    dropped: threading.Event
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +92,36 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         def log_message(self, format: str, *args: Any) -> None:
             seen.append(self.path)
 
+        def do_HEAD(self) -> None:
+            if self.path != "/endless.tif":
+                return super().do_HEAD()
+            self._endless_headers()
+
+        def do_GET(self) -> None:
+            if self.path != "/endless.tif":
+                return super().do_GET()
+            self._endless_headers()
+            sent = 0
+            try:
+                self.wfile.write(b"\0" * (5 << 20))  # a first progress line at once
+                sent = 5 << 20
+                while sent < ENDLESS:  # then about 5 MB a second: a copy that takes a while
+                    self.wfile.write(b"\0" * (256 << 10))
+                    self.wfile.flush()
+                    sent += 256 << 10
+                    time.sleep(0.05)
+            except OSError:
+                dropped.set()
+
+        def _endless_headers(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/tiff")
+            self.send_header("Content-Length", str(ENDLESS))
+            self.end_headers()
+
+    dropped = threading.Event()
     with http_server(Files) as url:
-        yield Server(url, seen)
+        yield Server(url, seen, dropped)
 
 
 @pytest.fixture
@@ -196,15 +233,20 @@ def test_api_imports_a_url_for_admins_only(
     admin = auth_header("admin")
     bad = client.post("/api/v1/images", json={"url": "file:///etc/passwd"}, headers=admin)
     assert bad.status_code == 422 and "not an http://" in bad.get_json()["message"]
+    assert client.post("/api/v1/images", json={"link": "x"}, headers=admin).status_code == 400
+    height = {"url": f"{server.url}/scene.tif", "height": "high"}
+    assert client.post("/api/v1/images", json=height, headers=admin).status_code == 400
+    # ?wait=1: copied and imported in the request, as before
     missing = client.post(
-        "/api/v1/images", json={"url": f"{server.url}/nothing.tif"}, headers=admin
+        "/api/v1/images?wait=1", json={"url": f"{server.url}/nothing.tif"}, headers=admin
     )
     assert missing.status_code == 422 and "cannot read" in missing.get_json()["message"]
-    page = client.post("/api/v1/images", json={"url": f"{server.url}/page.tif"}, headers=admin)
+    page = client.post(
+        "/api/v1/images?wait=1", json={"url": f"{server.url}/page.tif"}, headers=admin
+    )
     assert page.status_code == 415
-    assert client.post("/api/v1/images", json={"link": "x"}, headers=admin).status_code == 400
     made = client.post(
-        "/api/v1/images",
+        "/api/v1/images?wait=1",
         json={"url": f"{server.url}/scene.tif", "provider": "Ours"},
         headers=admin,
     )
@@ -214,6 +256,68 @@ def test_api_imports_a_url_for_admins_only(
     assert body["georeferencing"]["text"] == "north-up geotransform"
     tmp = Path(app.config["TMP_DIR"])
     assert not tmp.exists() or not any(p.is_file() for p in tmp.rglob("*"))
+
+
+def test_api_imports_a_url_as_a_job_with_progress_and_errors_in_the_job(
+    app: Flask, auth_header: Callable[[str], dict[str, str]], server: Server
+) -> None:
+    client = app.test_client()
+    admin = auth_header("admin")
+    url = f"{server.url}/other.tif"
+    queued = client.post("/api/v1/images", json={"url": url, "sensor": "<b>S2</b>"}, headers=admin)
+    assert queued.status_code == 202, queued.get_json()
+    job = queued.get_json()
+    assert job["kind"] == "ingest" and job["status"] == "queued"
+    assert queued.headers["Location"].endswith(f"/api/v1/jobs/{job['id']}")
+    failing = {
+        name: client.post("/api/v1/images", json={"url": f"{server.url}{path}"}, headers=admin)
+        for name, path in (("missing", "/nothing.tif"), ("page", "/page.tif"))
+    }
+    assert all(r.status_code == 202 for r in failing.values())
+    # viewers never see an admin's job
+    hidden = client.get(f"/api/v1/jobs/{job['id']}", headers=auth_header("viewer"))
+    assert hidden.status_code in (403, 404)
+    with consuming(app):
+        done = wait_for_job(client, admin, job["id"])
+        ended = {k: wait_for_job(client, admin, r.get_json()["id"]) for k, r in failing.items()}
+    assert done["status"] == "done", done
+    assert done["progress"] == 1.0
+    image = client.get(done["result"]["images"][0]["href"], headers=admin).get_json()
+    assert image["original_filename"] == "other.tif" and image["sensor"] == "<b>S2</b>"
+    assert ended["missing"]["status"] == "failed"
+    assert "cannot read" in ended["missing"]["error"]
+    assert ended["page"]["status"] == "failed"
+    assert "not a TIFF, JPEG 2000 or NITF" in ended["page"]["error"]
+    work = Path(app.config["DATA_DIR"]) / "jobs" / "work"
+    assert not work.exists() or list(work.iterdir()) == []
+    tmp = Path(app.config["TMP_DIR"])
+    assert not tmp.exists() or not any(p.is_file() for p in tmp.rglob("*"))
+
+
+def test_cancelling_an_import_by_url_kills_the_copy(
+    app: Flask, auth_header: Callable[[str], dict[str, str]], server: Server
+) -> None:
+    client = app.test_client()
+    admin = auth_header("admin")
+    queued = client.post("/api/v1/images", json={"url": f"{server.url}/endless.tif"}, headers=admin)
+    assert queued.status_code == 202, queued.get_json()
+    job_id = queued.get_json()["id"]
+
+    def read() -> dict[str, Any]:
+        found: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}", headers=admin).get_json()
+        return found
+
+    with consuming(app):
+        copying = wait_until(read, lambda job: job["progress"] > 0 or job["status"] in ENDED)
+        assert copying["status"] == "running", copying
+        assert copying["message"].startswith("copying endless.tif")
+        assert 0 < copying["progress"] < 0.5  # the copy is the first half of the bar
+        assert client.delete(f"/api/v1/jobs/{job_id}", headers=admin).status_code in (200, 202)
+        ended = wait_for_job(client, admin, job_id)
+    assert ended["status"] == "cancelled", ended
+    # the copy's process was killed: the server saw its client hang up before the end
+    assert server.dropped.wait(60)
+    assert not (Path(app.config["DATA_DIR"]) / "jobs" / "work" / job_id).exists()
 
 
 def test_vendor_facts_reach_the_catalogue_api_and_stac(
