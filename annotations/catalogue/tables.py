@@ -122,12 +122,7 @@ class Image(Base, BoundingBox):
     def georeferencing(self) -> dict[str, str]:
         """How the image was placed; for an image catalogued before this was kept, what
         ingest did then (a rotated geotransform was the only warp)."""
-        found = json.loads(self.tags_json or "{}").get(GEOREFERENCING_TAG)
-        if isinstance(found, dict):
-            return {str(k): str(v) for k, v in found.items()}
-        if self.warped:
-            return {"method": "rotated", "text": "rotated geotransform, warped north-up"}
-        return {"method": "geotransform", "text": "north-up geotransform"}
+        return georeferencing_of(self.tags_json, self.warped)
 
     @property
     def acquisition(self) -> dict[str, str]:
@@ -169,3 +164,14 @@ class Image(Base, BoundingBox):
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def georeferencing_of(tags_json: str | None, warped: bool) -> dict[str, str]:
+    """How an image was placed, from its stored tags; for an image catalogued before this was
+    kept, what ingest did then (a rotated geotransform was the only warp)."""
+    found = json.loads(tags_json or "{}").get(GEOREFERENCING_TAG)
+    if isinstance(found, dict):
+        return {str(k): str(v) for k, v in found.items()}
+    if warped:
+        return {"method": "rotated", "text": "rotated geotransform, warped north-up"}
+    return {"method": "geotransform", "text": "north-up geotransform"}

@@ -40,6 +40,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("licence", "text", "licence", "the image's licence"),
     Column("attribution", "text", "attributn", "the credit line the image needs"),
     Column("gsd_m", "real", "gsd_m", "the image's ground sample distance in metres"),
+    Column("georeferencing", "text", "georef", "how the image was placed, and its error"),
     Column("analyst", "text", "analyst", "who drew it"),
     Column("updated_by", "text", "updated_by", "who changed it last (editor on review)"),
     Column("updated_at", "time", "updated", "when it was changed last (UTC)"),

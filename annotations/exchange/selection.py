@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from annotations.annotation import Annotation
 from annotations.catalogue.images import Image
+from annotations.catalogue.tables import georeferencing_of
 from annotations.catalogue.users import Role
 from annotations.db import Database
 from annotations.exchange.budget import Budget
@@ -82,6 +83,8 @@ class ImageFacts:
     licence: str | None
     attribution: str | None
     gsd_m: float | None
+    #: how the image was placed and its error, e.g. "GCP polynomial 2, RMS 0.85 m (10 points)"
+    georeferencing: str | None = None
 
 
 @dataclass
@@ -135,9 +138,16 @@ def image_facts(session: Session) -> dict[str, ImageFacts]:
             Image.licence,
             Image.attribution,
             Image.gsd_m,
+            Image.tags_json,
+            Image.warped,
         )
     )
-    return {row.id: ImageFacts(*row) for row in rows}
+    return {
+        row.id: ImageFacts(
+            *row[:6], georeferencing=georeferencing_of(row.tags_json, row.warped).get("text")
+        )
+        for row in rows
+    }
 
 
 def batches(selection: Selection) -> Iterator[Batch]:
@@ -172,8 +182,11 @@ def _columns(
     read = dict(zip(_READ, zip(*rows, strict=True), strict=True))
     unknown = ImageFacts("", None, None, None, None, None)
     facts = [images.get(image_id, unknown) for image_id in read["image_id"]]
-    captured, provider, licence, attribution, gsd = zip(
-        *((f.captured_at, f.provider, f.licence, f.attribution, f.gsd_m) for f in facts),
+    captured, provider, licence, attribution, gsd, placed = zip(
+        *(
+            (f.captured_at, f.provider, f.licence, f.attribution, f.gsd_m, f.georeferencing)
+            for f in facts
+        ),
         strict=True,
     )
     return Batch(
@@ -196,6 +209,7 @@ def _columns(
             "licence": list(licence),
             "attribution": list(attribution),
             "gsd_m": list(gsd),
+            "georeferencing": list(placed),
             "analyst": list(read["created_by"]),
             "updated_by": list(read["updated_by"]),
             "updated_at": _times(read["updated_at"]),

@@ -90,7 +90,8 @@ def expected(world: World) -> dict[str, dict[str, Any]]:
                 "observed_at": annotation.observed_at, "image_id": annotation.image_id,
                 "captured_at": image.captured_at, "provider": image.provider,
                 "licence": image.licence, "attribution": image.attribution,
-                "gsd_m": image.gsd_m, "analyst": annotation.created_by,
+                "gsd_m": image.gsd_m, "georeferencing": image.georeferencing["text"],
+                "analyst": annotation.created_by,
                 "updated_by": annotation.updated_by, "updated_at": annotation.updated_at,
                 "reports": "", "geometry": annotation.geometry,
             }  # fmt: skip
