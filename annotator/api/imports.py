@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from annotations.catalogue.users import Role
 from annotations.exchange.held import Held
@@ -23,6 +23,8 @@ from annotator.api.models.imports import ImportReport, ImportUpload
 from annotator.auth import actor, role_required
 from annotator.errors import RequestError
 from annotator.intake import display_name
+from annotator.jobs.models import JobOut
+from annotator.jobs.start import start_import
 from annotator.services import database
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1")
@@ -40,13 +42,20 @@ TRUE = ("1", "true", "yes", "on")
     "WGS 84; delimiter sniffed); the format is told by content. A dry "
     "run reports what would be made and every feature left out with its reason. A real run "
     "imports every feature or none (one invalid feature refuses it all; features outside every "
-    "image are listed and left out); importing the same features again makes nothing new.",
+    "image are listed and left out); importing the same features again makes nothing new. "
+    "With `?async=1` a real run is an `import` job: 202 once the file is received, "
+    "`Location` is the job; its `result` is the report, its `error` a refusal.",
     tags=("imports",),
     responses={
         201: {"description": "Annotations were made.", "content": ImportReport},
         200: {"description": "A dry run, or nothing new to make.", "content": ImportReport},
+        202: {
+            "description": "With `?async=1`: the file was received and an import job is queued.",
+            "headers": {"Location": {"$ref": "#/components/headers/Location"}},
+            "content": JobOut,
+        },
     },
-    errors=(400, 404, 409, 413, 415, 422),
+    errors=(400, 404, 409, 413, 415, 422, 429, 503),
     security="write",
     extra={
         "requestBody": {
@@ -55,10 +64,22 @@ TRUE = ("1", "true", "yes", "on")
         }
     },
 )
-def create() -> tuple[Response, int]:
+def create() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
     dry_run = request.form.get("dry_run", "").strip().lower() in TRUE
+    if not dry_run and request.args.get("async", "").strip().lower() in TRUE:
+        return start_job()
     report = run_import(dry_run)
     return jsonify(report), 201 if report["created"] else 200
+
+
+def start_job() -> tuple[Response, int, dict[str, str]]:
+    """`?async=1`: receive the file into an import job (annotator.jobs.imports); 202."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise RequestError("attach the GIS file as a multipart form field named 'file'")
+    options = _options(label_map_bytes())  # a bad label map is refused now, not in the job
+    job = start_import(upload, display_name(upload.filename), options, actor().name)
+    return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
 
 
 def run_import(dry_run: bool, held: Held | None = None) -> dict[str, Any]:

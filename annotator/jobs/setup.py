@@ -56,6 +56,10 @@ def init_app(app: Flask) -> None:
             "MAX_IMAGE_PIXELS": int(settings["MAX_IMAGE_PIXELS"]),
             **{key: settings.get(key) for key in INGEST_SETTINGS},
             "DEM": settings.get("DEM"),
+            # for import jobs (annotator.jobs.imports)
+            "TAXONOMY": services.taxonomy(app),
+            "TMP_DIR": Path(settings["TMP_DIR"]),
+            "MAX_UPLOAD_MB": int(settings["MAX_UPLOAD_MB"]),
         },
     )
     try:

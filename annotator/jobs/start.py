@@ -17,10 +17,12 @@ from werkzeug.datastructures import FileStorage
 from annotations.catalogue.images import Provenance
 from annotations.catalogue.sites import get_site
 from annotations.db import utcnow
+from annotations.exchange.imports import ImportOptions
 from annotations.jobs import records
 from annotations.jobs.tables import Job, Status
 from annotations.uploads.sidecars import SidecarError, place
 from annotator.errors import RequestError
+from annotator.jobs.imports import IMPORT, SOURCE, import_params
 from annotator.jobs.kinds import INGEST, ingest_params
 from annotator.jobs.setup import queue
 from annotator.services import database
@@ -114,6 +116,39 @@ def start_ingest_from(
             try:
                 job = records.create(
                     session, INGEST, owner, params, per_user=_limit(), job_id=job_id
+                )
+            except records.TooManyJobs as exc:
+                raise RequestError(
+                    exc.message, status=429, code="too_many_jobs", details=exc.details
+                ) from None
+            body = job.to_dict()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _submit(job_id)
+    return body
+
+
+def start_import(
+    upload: FileStorage, name: str, options: ImportOptions, owner: str
+) -> dict[str, Any]:
+    """Receive a GIS file into a new import job and queue it; returns the job."""
+    _room(owner)
+    jobs = queue()
+    job_id = records.new_id()
+    folder = jobs.runtime.folder(job_id)
+    folder.mkdir(parents=True)
+    try:
+        upload.save(folder / SOURCE)  # under our own name, never the client's
+        with database().write() as session:
+            try:
+                job = records.create(
+                    session,
+                    IMPORT,
+                    owner,
+                    import_params(name, options),
+                    per_user=_limit(),
+                    job_id=job_id,
                 )
             except records.TooManyJobs as exc:
                 raise RequestError(
