@@ -85,6 +85,7 @@ def evidence_image(facts: ImageFacts, *, provider: str = "Demo Provider",
         attribution=attribution,
         gsd_m=facts.gsd_m,
         synthetic=synthetic,
+        georeferencing=facts.georeferencing.get("text"),
     )
 
 

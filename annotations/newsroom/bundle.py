@@ -147,6 +147,7 @@ def manifest_of(evidence: Evidence, files: dict[str, str]) -> dict[str, Any]:
                 "captured_at": _iso(image.captured_at),
                 "gsd_m": image.gsd_m,
                 "synthetic": image.synthetic,
+                "georeferencing": image.georeferencing,
             }
             for image in evidence.images
         ],

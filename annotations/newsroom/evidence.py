@@ -58,6 +58,8 @@ class EvidenceImage:
     attribution: str | None
     gsd_m: float
     synthetic: bool
+    #: how the image was placed and its error; None in evidence published before it was kept
+    georeferencing: str | None = None
 
 
 @dataclass(frozen=True)

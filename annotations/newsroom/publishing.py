@@ -301,6 +301,7 @@ def build_evidence(
             attribution=i.attribution,
             gsd_m=i.gsd_m,
             synthetic=i.synthetic,
+            georeferencing=i.georeferencing.get("text"),
         )
         for i in sorted(images.values(), key=lambda i: (i.captured_at or published_at, i.id))
     )
