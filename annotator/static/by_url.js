@@ -1,5 +1,8 @@
-// "Import by URL" (templates/_add_by_url.html): admins name a remote file, the server copies
-// and imports it; the answer's image is linked. Every text is set with textContent.
+// "Import by URL" (templates/_add_by_url.html): admins name a remote file; the server queues
+// an ingest job that copies then imports it (202), whose progress bar follows it here
+// (jobs/progress.js); the job's image is linked. Every text is set with textContent.
+import { followJob, progressBar } from "./jobs/progress.js";
+
 const root = document.getElementById("add-by-url");
 
 if (root) {
@@ -12,6 +15,30 @@ if (root) {
   const say = (text, isError = false) => {
     message.replaceChildren(document.createTextNode(text));
     message.classList.toggle("error", isError);
+  };
+
+  // the ended job: its image linked with how it was placed, or the job's error
+  const showEnd = async (job, bar) => {
+    const made = job.status === "done" && job.result && job.result.images[0];
+    if (!made) {
+      message.classList.add("error");
+      return; // the bar says failed or cancelled, with the job's error
+    }
+    const image = await fetch(made.href, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : {}))
+      .catch(() => ({}));
+    const link = document.createElement("a");
+    link.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(made.id));
+    link.textContent = made.name;
+    link.id = "by-url-made";
+    const placed = image.georeferencing ? ` (${image.georeferencing.text})` : "";
+    message.replaceChildren(
+      bar.element,
+      document.createElement("br"),
+      document.createTextNode(made.created ? "Imported " : "Already in the catalogue: "),
+      link,
+      document.createTextNode(placed),
+    );
   };
 
   form.addEventListener("submit", async (event) => {
@@ -36,17 +63,13 @@ if (root) {
         say(answer.message || `the import failed (HTTP ${response.status})`, true);
         return;
       }
-      const link = document.createElement("a");
-      link.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(answer.id));
-      link.textContent = answer.original_filename;
-      link.id = "by-url-made";
-      const placed = answer.georeferencing ? ` (${answer.georeferencing.text})` : "";
-      message.replaceChildren(
-        document.createTextNode(answer.created ? "Imported " : "Already in the catalogue: "),
-        link,
-        document.createTextNode(placed),
-      );
+      const bar = progressBar();
+      bar.show(answer);
+      message.replaceChildren(bar.element);
       message.classList.remove("error");
+      await new Promise((resolve) => {
+        followJob(`${root.dataset.jobs}/${encodeURIComponent(answer.id)}`, bar, { onEnd: resolve });
+      }).then((job) => showEnd(job, bar));
     } catch (error) {
       say(`the import failed: ${error}`, true);
     } finally {

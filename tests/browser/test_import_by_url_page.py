@@ -1,6 +1,7 @@
 """Import by URL in Chromium: an admin names a file on a local HTTP server (started here)
-on the home page, the server copies and imports it, and the page links the new image; an
-analyst has no such form. The console stays clean.
+on the home page, the server queues an ingest job that copies and imports it, the page
+follows the job's progress bar to its end and links the new image; an analyst has no such
+form. The console stays clean.
 Screenshot: docs/screenshots/import-by-url.png."""
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from tests.browser.conftest import open_signed_in, serving
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.conftest import _app_with_users, make_app
 from tests.imagery.test_georef import gcp_image
+from tests.jobs import consuming
 from tests.servers import http_server
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Any]]:
     folder = tmp_path_factory.mktemp("by-url-browser")
     served = folder / "served"
     served.mkdir()
@@ -39,14 +41,14 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
 
     for app in _app_with_users(make_app(folder)):
         with http_server(Files) as files, serving(app) as url:
-            yield url, files
+            yield url, files, app
         services.database(app).dispose()
 
 
 def test_an_admin_imports_by_url_and_an_analyst_cannot(
-    sites: tuple[str, str], browser: Any
+    sites: tuple[str, str, Any], browser: Any
 ) -> None:
-    url, files = sites
+    url, files, app = sites
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     problems = watch_console(page)
     with screenshot_on_failure(page, "import-by-url"):
@@ -54,7 +56,12 @@ def test_an_admin_imports_by_url_and_an_analyst_cannot(
         page.click("#add-by-url summary")
         page.fill("#by-url", f"{files}/scanned-map.tif")
         page.click("#by-url-start")
-        made = page.wait_for_selector("#by-url-made", timeout=60000)
+        # no worker yet: the job waits, its bar says so
+        page.wait_for_selector("#by-url-message .job-progress[data-status='queued']")
+        with consuming(app):
+            made = page.wait_for_selector("#by-url-made", timeout=60000)
+        label = page.locator("#by-url-message .job-progress-label").inner_text()
+        assert label == "100% · done"
         assert made.inner_text() == "scanned-map.tif"
         message = page.locator("#by-url-message").inner_text()
         assert "GCP polynomial 2, RMS" in message and "(10 points)" in message
