@@ -3,6 +3,7 @@ of it or nothing."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +75,24 @@ def create() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
 
 def start_job() -> tuple[Response, int, dict[str, str]]:
     """`?async=1`: receive the file into an import job (annotator.jobs.imports); 202."""
+    job = import_job()
+    return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
+
+
+def import_job(held: Held | None = None) -> dict[str, Any]:
+    """An import job of the upload in this request, or of the file `held` since the import
+    page's Check (as `run_import` takes them); returns the queued job."""
+    if held is not None:
+        options = _options(label_map_bytes() or held.label_map)  # a new label map wins
+        source = held.path
+        return start_import(
+            lambda target: shutil.copyfile(source, target), held.name, options, actor().name
+        )
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise RequestError("attach the GIS file as a multipart form field named 'file'")
     options = _options(label_map_bytes())  # a bad label map is refused now, not in the job
-    job = start_import(upload, display_name(upload.filename), options, actor().name)
-    return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
+    return start_import(upload.save, display_name(upload.filename), options, actor().name)
 
 
 def run_import(dry_run: bool, held: Held | None = None) -> dict[str, Any]:

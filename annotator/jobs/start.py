@@ -130,16 +130,17 @@ def start_ingest_from(
 
 
 def start_import(
-    upload: FileStorage, name: str, options: ImportOptions, owner: str
+    receive: Callable[[Path], object], name: str, options: ImportOptions, owner: str
 ) -> dict[str, Any]:
-    """Receive a GIS file into a new import job and queue it; returns the job."""
+    """Queue an import job of the GIS file `receive` writes (to the path it is given, under
+    our own name, never the client's); returns the job."""
     _room(owner)
     jobs = queue()
     job_id = records.new_id()
     folder = jobs.runtime.folder(job_id)
     folder.mkdir(parents=True)
     try:
-        upload.save(folder / SOURCE)  # under our own name, never the client's
+        receive(folder / SOURCE)
         with database().write() as session:
             try:
                 job = records.create(

@@ -20,7 +20,7 @@ from annotations.catalogue.images import list_images
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError
 from annotations.exchange.held import Held, Holds
-from annotator.api.imports import label_map_bytes, max_upload_bytes, run_import
+from annotator.api.imports import import_job, label_map_bytes, max_upload_bytes, run_import
 from annotator.auth import actor, role_required
 from annotator.errors import RequestError, status_of
 from annotator.intake import display_name
@@ -57,6 +57,8 @@ def form() -> Any:
 @bp.post("/import")
 @role_required(Role.analyst)
 def submit() -> Any:
+    if request.form.get("action") == "background":  # Import as a job (annotator.jobs.imports)
+        return background()
     dry_run = request.form.get("action") != "import"
     images, site = _images(request.form.get("site") or None)
     chosen = {
@@ -101,6 +103,34 @@ def submit() -> Any:
     page = {"images": images, "site": site, "chosen": chosen, "held": _shown(held)}
     status = 201 if report["created"] else 200
     return render_template("import.html", report=report, error=None, **page), status
+
+
+def background() -> Any:
+    """Import in the background: the file (chosen now, or held since the Check) goes to an
+    import job; the page shows its progress bar (static/import_job.js) and then its report."""
+    images, site = _images(request.form.get("site") or None)
+    chosen = {
+        "image": request.form.get("image", ""),
+        "label_field": request.form.get("label_field", ""),
+    }
+    holds, owner = _holds(), actor().name
+    held = holds.get(owner, request.form.get("held", ""))
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        held = None  # a file chosen now replaces the one held
+    try:
+        if held is None and not (upload is not None and upload.filename):
+            raise RequestError("choose the GIS file to import", status=400)
+        job = import_job(held)
+    except (AnnotationError, RequestError) as exc:
+        status, code = status_of(exc)
+        error = {"status": status, "code": code, "message": str(getattr(exc, "message", exc))}
+        page = {"images": images, "site": site, "chosen": chosen, "held": _shown(held)}
+        return render_template("import.html", report=None, error=error, **page), status
+    if held is not None:
+        holds.drop(held)  # copied into the job: nothing left to hold
+    page = {"images": images, "site": site, "chosen": chosen, "held": None}
+    return render_template("import.html", report=None, error=None, job=job, **page), 202
 
 
 def _holds() -> Holds:

@@ -1,0 +1,77 @@
+// "Import in the background" on the import page (templates/_import_job.html): the import job's
+// progress bar (jobs/progress.js) until it ends, then the report's counts and the images it
+// made annotations on, or the job's error. Every text is set with textContent: file names,
+// labels and errors may hold anything.
+import { followJob, progressBar } from "./jobs/progress.js";
+
+const root = document.getElementById("import-job");
+
+const text = (tag, value, className = "") => {
+  const element = document.createElement(tag);
+  element.textContent = value;
+  if (className) element.className = className;
+  return element;
+};
+
+function showReport(end, report) {
+  const rows = [
+    ["made", report.created, "made"],
+    ["already imported", report.already_imported, "already"],
+    ["outside every image", report.outside_every_image, "outside"],
+    ["invalid", report.invalid, "invalid"],
+  ];
+  const body = document.createElement("tbody");
+  for (const [label, count, className] of rows) {
+    const row = document.createElement("tr");
+    row.append(text("th", label), text("td", String(count ?? 0), className));
+    body.append(row);
+  }
+  const table = document.createElement("table");
+  table.className = "import-counts";
+  table.append(body);
+  const source = report.source || {};
+  end.replaceChildren(
+    text("h2", `Imported: ${report.created} made`),
+    text("p", `${source.name} · ${source.format} · ${source.features} features`),
+    table,
+  );
+  const labels = Object.entries(report.by_label || {});
+  if (labels.length) {
+    const list = document.createElement("ul");
+    list.className = "by-label";
+    for (const [label, count] of labels) list.append(text("li", `${count} × ${label}`));
+    end.append(text("h3", "By label"), list);
+  }
+  const images = Object.keys(report.by_image || {});
+  if (images.length) {
+    const links = document.createElement("p");
+    images.forEach((id, index) => {
+      const link = text("a", `open the image ${id.slice(0, 8)}…`);
+      link.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(id));
+      if (index) links.append(document.createTextNode(" · "));
+      links.append(link);
+    });
+    end.append(links);
+  }
+}
+
+if (root) {
+  const bar = progressBar();
+  root.querySelector(".import-job-bar").append(bar.element);
+  const end = root.querySelector(".import-job-end");
+  followJob(root.dataset.job, bar, {
+    onEnd(job) {
+      if (job.status === "done" && job.result) {
+        showReport(end, job.result);
+        return;
+      }
+      root.classList.add("problem");
+      root.setAttribute("role", "alert");
+      end.replaceChildren(
+        text("h2", job.status === "cancelled" ? "Cancelled" : "Not imported"),
+        text("p", job.error || job.message || job.status, "message"),
+        text("p", "Nothing was imported.", "muted"),
+      );
+    },
+  });
+}
