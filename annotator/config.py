@@ -52,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_MAX_CHIPS": 20_000,
     "EXPORT_MAX_MB": 4096,
     "EXPORT_MAX_SECONDS": 300,
+    # hours a finished export job's file is kept for its owner to download
+    "EXPORT_KEEP_HOURS": 24,
     # absolute URLs (TileJSON, STAC, embed links): this base, else an allowed Host header
     "PUBLIC_URL": None,
     "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
@@ -78,7 +80,7 @@ DEFAULTS: dict[str, Any] = {
     # threads of each worker (`annotator serve` runs one worker, `annotator worker` more)
     "JOBS_URL": None,
     "JOBS_PER_USER": 4,
-    "JOBS_TIME_LIMITS": "ingest=3600,import=1800",
+    "JOBS_TIME_LIMITS": "ingest=3600,import=1800,export=1800",
     "JOBS_THREADS": 1,
     # each file's ingest runs in a child process: its address space (MB; GDAL's cache gets a
     # quarter), CPU seconds and wall-clock seconds; past any of them the file is refused
@@ -96,6 +98,7 @@ INTEGERS = {
     "EXPORT_MAX_CHIPS",
     "EXPORT_MAX_MB",
     "EXPORT_MAX_SECONDS",
+    "EXPORT_KEEP_HOURS",
     "MAX_JSON_MB",
     "MAX_UPLOAD_MB",
     "UPLOAD_FILE_MAX_MB",

@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from annotations.exchange import FORMATS, Selection, count, export_file, filenames, get_format, stac
 from annotations.exchange.budget import Budget, ExportStopped, TooManyChips
+from annotations.search import Filters
 from annotator import metrics, services
 from annotator.api.contract import operation
 from annotator.api.filters import filters_from_query
@@ -33,6 +34,9 @@ from annotator.api.models.exports import FILTERS, ExportQuery
 from annotator.auth import actor, login_required
 from annotator.connection import client_gone
 from annotator.errors import RequestError
+from annotator.jobs.exports import export_params
+from annotator.jobs.models import JobOut
+from annotator.jobs.start import start_export
 from annotator.services import database
 from annotator.urls import external_url
 
@@ -58,7 +62,9 @@ DESCRIPTION = (
     "`export_bytes`, `export_seconds`). It also stops when the client closes the connection. "
     "The STAC catalogue's image links use ANNOTATOR_PUBLIC_URL, or the request's host if "
     "ANNOTATOR_ALLOWED_HOSTS lists it (400 `bad_host` otherwise). CSV cells that would start a "
-    "spreadsheet formula (=, +, -, @, tab, CR) start with a single quote."
+    "spreadsheet formula (=, +, -, @, tab, CR) start with a single quote. With `async=1` the "
+    "export is an `export` job (202, `Location` is the job); its `result.download` is the "
+    "file, for you only, kept ANNOTATOR_EXPORT_KEEP_HOURS."
 )
 FILE = {"schema": {"type": "string", "format": "binary"}}
 
@@ -83,18 +89,25 @@ FILE = {"schema": {"type": "string", "format": "binary"}}
                     "schema": {"type": "string"},
                 },
             },
-        }
+        },
+        202: {
+            "description": "With `async=1`: an export job is queued; `Location` is the job.",
+            "headers": {"Location": {"$ref": "#/components/headers/Location"}},
+            "content": JobOut,
+        },
     },
-    errors=(400, 404, 413, 422),
+    errors=(400, 404, 413, 422, 429, 503),
     # the search filters, read by filters_from_query and documented by the search route
     extra={"parameters": [{"$ref": f"#/components/parameters/{name}"} for name in FILTERS]},
 )
-def export_annotations(query: ExportQuery) -> Response:
+def export_annotations(query: ExportQuery) -> Response | tuple[Response, int, dict[str, str]]:
     fmt = get_format(query.format)
     filters = filters_from_query()
     if filters.label:
         services.taxonomy().get(filters.label)
     config = current_app.config
+    if request.args.get("async", "").strip().lower() in ("1", "true", "yes", "on"):
+        return _start_job(fmt.name, filters)
     budget = Budget(
         max_chips=int(config["EXPORT_MAX_CHIPS"]),
         max_bytes=int(float(config["EXPORT_MAX_MB"]) * 1024 * 1024),
@@ -149,6 +162,21 @@ def export_annotations(query: ExportQuery) -> Response:
     response.headers["Content-Disposition"] = filenames.disposition(name)
     response.headers["X-Annotation-Count"] = str(written)
     return response
+
+
+def _start_job(format_name: str, filters: Filters) -> tuple[Response, int, dict[str, str]]:
+    """`async=1`: an export job (annotator.jobs.exports), after the same count limit; 202."""
+    selection = Selection(
+        database=database(),
+        filters=filters,
+        taxonomy=services.taxonomy(),
+        images_dir=Path(current_app.config["IMAGES_DIR"]),
+        role=actor().role,
+    )
+    _check_count(selection)
+    params = export_params(filters, format_name, _options(format_name))
+    job = start_export(params, actor().name)
+    return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
 
 
 def _check_count(selection: Selection) -> None:

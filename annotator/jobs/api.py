@@ -1,14 +1,19 @@
 """Jobs API: `GET /api/v1/jobs` (yours; everyone's for an admin), `GET /api/v1/jobs/<id>`
-(another user's job is 404 unless you are an admin) and `DELETE /api/v1/jobs/<id>` (cancel)."""
+(another user's job is 404 unless you are an admin), `DELETE /api/v1/jobs/<id>` (cancel) and
+`GET /api/v1/jobs/<id>/download` (an export job's file, for its owner)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from pathlib import Path
 
+from flask import Blueprint, Response, current_app, jsonify, send_file
+
+from annotations.catalogue.users import Role
 from annotations.jobs import records
 from annotator.api.contract import operation
 from annotator.auth import actor, login_required
 from annotator.errors import RequestError
+from annotator.jobs.exports import EXPORT, exports_root, finished_file
 from annotator.jobs.models import JobList, JobOut, JobQuery
 from annotator.services import database
 
@@ -68,3 +73,41 @@ def cancel(job_id: str) -> tuple[Response, int]:
             raise RequestError(exc.message, status=409, code="conflict") from None
         body = job.to_dict()
     return jsonify(body), 202 if body["status"] == "running" else 200
+
+
+@bp.get("/<job_id>/download")
+@login_required
+@operation(
+    "downloadExport",
+    summary="Download a finished export job's file",
+    description="Only the job's owner, while their role still covers the one the export was "
+    "made with; the file is kept ANNOTATOR_EXPORT_KEEP_HOURS after the job (410 after).",
+    tags=("jobs",),
+    responses={200: {"description": "The file, as an attachment."}},
+    errors=(403, 404, 409, 410),
+)
+def download(job_id: str) -> Response:
+    who = actor()
+    with database().read() as session:
+        job = records.get(session, who, job_id).to_dict()
+    if job["owner"] != who.name:  # an admin sees the job, but the file is its owner's
+        raise RequestError("only the job's owner may download its file", status=403)
+    result = job["result"] or {}
+    if job["kind"] != EXPORT or job["status"] != "done" or "name" not in result:
+        raise RequestError("this job made no file to download", status=409, code="conflict")
+    if who.role < Role[result["role"]]:
+        raise RequestError(
+            "your role no longer covers what this export holds; export again", status=403
+        )
+    path = finished_file(
+        exports_root(Path(current_app.config["DATA_DIR"]) / "jobs"), job_id, str(result["name"])
+    )
+    if path is None:
+        raise RequestError(
+            "this export's file was removed (kept for ANNOTATOR_EXPORT_KEEP_HOURS); export again",
+            status=410,
+            code="gone",
+        )
+    return send_file(
+        path, mimetype=result.get("media_type"), as_attachment=True, download_name=path.name
+    )

@@ -2,7 +2,8 @@
 
 INGEST: files an upload received (already in the job's folder) become COGs in the store and
 rows in the catalogue, all or none (annotator.intake); the result links every image. IMPORT:
-a GIS file of annotations (annotator.jobs.imports). An
+a GIS file of annotations (annotator.jobs.imports). EXPORT: a search's annotations as a file
+kept for download (annotator.jobs.exports). An
 import by URL is an ingest job whose parameters hold the `url`: the job first copies the
 file into its folder (imagery.remote.copy, in a child process killed when the job is
 cancelled or out of time), then ingests it.
@@ -20,6 +21,7 @@ from annotations.catalogue.images import Provenance
 from annotations.jobs.running import JobContext, Runner
 from annotations.times import parse_time
 from annotator.intake import Imported, Upload, import_images, ingest_limits
+from annotator.jobs.exports import EXPORT, run_export
 from annotator.jobs.imports import IMPORT, run_import
 from imagery.remote.copy import fetch, file_name
 
@@ -123,4 +125,4 @@ def _inside(folder: Path, name: str) -> Path:
     return path
 
 
-KINDS: dict[str, Runner] = {INGEST: run_ingest, IMPORT: run_import}
+KINDS: dict[str, Runner] = {INGEST: run_ingest, IMPORT: run_import, EXPORT: run_export}

@@ -60,6 +60,11 @@ def init_app(app: Flask) -> None:
             "TAXONOMY": services.taxonomy(app),
             "TMP_DIR": Path(settings["TMP_DIR"]),
             "MAX_UPLOAD_MB": int(settings["MAX_UPLOAD_MB"]),
+            # for export jobs (annotator.jobs.exports)
+            "JOBS_ROOT": jobs_root(settings),
+            "EXPORT_MAX_CHIPS": int(settings["EXPORT_MAX_CHIPS"]),
+            "EXPORT_MAX_MB": float(settings["EXPORT_MAX_MB"]),
+            "EXPORT_KEEP_HOURS": float(settings["EXPORT_KEEP_HOURS"]),
         },
     )
     try:

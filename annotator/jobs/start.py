@@ -22,6 +22,7 @@ from annotations.jobs import records
 from annotations.jobs.tables import Job, Status
 from annotations.uploads.sidecars import SidecarError, place
 from annotator.errors import RequestError
+from annotator.jobs.exports import EXPORT
 from annotator.jobs.imports import IMPORT, SOURCE, import_params
 from annotator.jobs.kinds import INGEST, ingest_params
 from annotator.jobs.setup import queue
@@ -160,6 +161,21 @@ def start_import(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     _submit(job_id)
+    return body
+
+
+def start_export(params: dict[str, Any], owner: str) -> dict[str, Any]:
+    """Queue an export job (annotator.jobs.exports); returns the job."""
+    _room(owner)
+    with database().write() as session:
+        try:
+            job = records.create(session, EXPORT, owner, params, per_user=_limit())
+        except records.TooManyJobs as exc:
+            raise RequestError(
+                exc.message, status=429, code="too_many_jobs", details=exc.details
+            ) from None
+        body = job.to_dict()
+    _submit(body["id"])
     return body
 
 

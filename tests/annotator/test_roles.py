@@ -155,6 +155,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", "/api/v1/jobs", "viewer"),
     ("GET", "/api/v1/jobs/<job_id>", "viewer"),
     ("DELETE", "/api/v1/jobs/<job_id>", "viewer"),
+    ("GET", "/api/v1/jobs/<job_id>/download", "viewer"),  # the owner's only: 404 for others
     ("GET", "/jobs", "analyst"),
     ("POST", "/api/v1/uploads", "analyst"),
     ("GET", "/api/v1/uploads/<upload_id>", "analyst"),  # another's upload: 404
