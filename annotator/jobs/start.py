@@ -4,14 +4,16 @@ Nothing is left behind when any step fails: no folder, no row, no message."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from annotations.catalogue.images import Provenance
@@ -36,13 +38,25 @@ def _limit() -> int:
 
 
 def _room(owner: str) -> None:
+    with _refused_when_full(), database().read() as session:
+        records.check_room(session, owner, _limit())
+
+
+@contextlib.contextmanager
+def _refused_when_full() -> Iterator[None]:
+    """A user with as many jobs as allowed is told so (429) rather than given another."""
     try:
-        with database().read() as session:
-            records.check_room(session, owner, _limit())
+        yield
     except records.TooManyJobs as exc:
         raise RequestError(
             exc.message, status=429, code="too_many_jobs", details=exc.details
         ) from None
+
+
+def _create(session: Session, kind: str, owner: str, params: dict[str, Any], **given: Any) -> Job:
+    """The job's record, within the user's limit (429 beyond it)."""
+    with _refused_when_full():
+        return records.create(session, kind, owner, params, per_user=_limit(), **given)
 
 
 #: puts a job's input files into its folder; returns (stored image name, the user's name)
@@ -114,15 +128,7 @@ def start_ingest_from(
             height=height,
         )
         with database().write() as session:
-            try:
-                job = records.create(
-                    session, INGEST, owner, params, per_user=_limit(), job_id=job_id
-                )
-            except records.TooManyJobs as exc:
-                raise RequestError(
-                    exc.message, status=429, code="too_many_jobs", details=exc.details
-                ) from None
-            body = job.to_dict()
+            body = _create(session, INGEST, owner, params, job_id=job_id).to_dict()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -143,20 +149,8 @@ def start_import(
     try:
         receive(folder / SOURCE)
         with database().write() as session:
-            try:
-                job = records.create(
-                    session,
-                    IMPORT,
-                    owner,
-                    import_params(name, options),
-                    per_user=_limit(),
-                    job_id=job_id,
-                )
-            except records.TooManyJobs as exc:
-                raise RequestError(
-                    exc.message, status=429, code="too_many_jobs", details=exc.details
-                ) from None
-            body = job.to_dict()
+            params = import_params(name, options)
+            body = _create(session, IMPORT, owner, params, job_id=job_id).to_dict()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -168,13 +162,7 @@ def start_export(params: dict[str, Any], owner: str) -> dict[str, Any]:
     """Queue an export job (annotator.jobs.exports); returns the job."""
     _room(owner)
     with database().write() as session:
-        try:
-            job = records.create(session, EXPORT, owner, params, per_user=_limit())
-        except records.TooManyJobs as exc:
-            raise RequestError(
-                exc.message, status=429, code="too_many_jobs", details=exc.details
-            ) from None
-        body = job.to_dict()
+        body = _create(session, EXPORT, owner, params).to_dict()
     _submit(body["id"])
     return body
 
