@@ -25,6 +25,7 @@ from annotations.catalogue.users import Role
 from annotations.times import parse_time
 from annotator.auth import actor
 from annotator.errors import RequestError
+from annotator.forms import json_body
 from annotator.intake import Upload, import_images, ingest_limits
 from annotator.jobs.start import start_ingest_from
 from annotator.services import database
@@ -40,8 +41,8 @@ def import_url() -> tuple[Response, int, dict[str, str]]:
             status=403,
             code="forbidden",
         )
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("url"), str):
+    body = json_body()  # hostile JSON (deep nesting, NaN, too large) is a 4xx, as on every route
+    if not isinstance(body.get("url"), str):
         raise RequestError('send a JSON object with a "url" (http, https or s3)', status=400)
     url = body["url"]
     gdal_path(url)  # a bad address is refused before a folder is made

@@ -27,7 +27,14 @@ from tests.conftest import token_for
 
 DEEP = "[" * 100_000
 #: routes whose body is not JSON (a multipart upload), or that read none
-NOT_JSON = {"/api/v1/images", "/api/v1/imports", "/api/v1/reports/<report_id>/publish"}
+#: routes whose body is not read as JSON (a multipart upload, an upload's chunk of raw bytes) or
+#: may be empty; they must still answer a 4xx, never a 500
+NOT_JSON = {
+    "/api/v1/images",
+    "/api/v1/imports",
+    "/api/v1/reports/<report_id>/publish",
+    "/api/v1/uploads/<upload_id>",
+}
 
 
 def nested(depth: int) -> Any:

@@ -87,7 +87,9 @@ def gdal_outline(path: Path, footprint: BaseGeometry) -> tuple[BaseGeometry, Bas
     warped = np.zeros(
         (int((top - bottom + 2 * pad) / cell), int((right - left + 2 * pad) / cell)), np.uint8
     )
-    with rasterio.open(path) as src:
+    # GDAL as it reads the file on its own, sidecars (.msk) included: the app's set-up (an earlier
+    # test in this process) tells GDAL not to list folders, which would hide the .msk from it
+    with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="FALSE"), rasterio.open(path) as src:
         rasterio.warp.reproject(
             src.dataset_mask(),
             warped,
