@@ -21,7 +21,6 @@ import pytest
 import shapely
 from flask import Flask
 from shapely.geometry import mapping
-from werkzeug.serving import make_server
 
 from annotations.annotation import Actor, create
 from annotations.catalogue.users import Role
@@ -31,6 +30,7 @@ from imagery.chips import ChipPlan, chip_grid
 from tests.annotations.test_imports import add_image
 from tests.annotations.test_ml_export import lonlat
 from tests.conftest import token_for
+from tests.servers import wsgi_server
 
 Header = Callable[[str], dict[str, str]]
 
@@ -160,7 +160,7 @@ def wait_for(condition: Callable[[], bool], records: Records) -> None:
 
 
 def _serve_werkzeug(app: Flask) -> tuple[int, Callable[[], None]]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = wsgi_server(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 

@@ -19,7 +19,6 @@ from flask import Flask
 from openapi_spec_validator import validate
 from pyproj import Transformer
 from shapely.geometry import mapping, shape
-from werkzeug.serving import make_server
 
 from annotations.catalogue.users import READ_TILES, create_token, get_user
 from annotations.measure import box_polygon
@@ -27,7 +26,7 @@ from annotations.newsroom.reports import Report
 from annotator import services
 from tests.conftest import _app_with_users, login, make_app, require, write_geotiff
 from tests.newsroom import CENTRE, HOSTILE, Newsroom, newsroom
-from tests.servers import in_thread
+from tests.servers import in_thread, wsgi_server
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -343,7 +342,7 @@ def test_a_browser_session_reads_it(world: World) -> None:
 
 @pytest.fixture(scope="module")
 def live(world: World) -> Iterator[str]:
-    with in_thread(make_server("127.0.0.1", 0, world.room.app, threaded=True)) as url:
+    with in_thread(wsgi_server(world.room.app)) as url:
         yield url
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.conftest import require
-from tests.servers import in_thread
+from tests.servers import in_thread, wsgi_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,7 +28,7 @@ CHROMIUM_ARGS = [
 @contextlib.contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """`app` on a free local port, in a thread; yields its base URL."""
-    with in_thread(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+    with in_thread(wsgi_server(app)) as url:
         yield url
 
 
