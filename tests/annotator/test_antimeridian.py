@@ -12,16 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-import rasterio
 from morecantile import tms
 from PIL import Image as PILImage
 from pyproj import Transformer
-from rasterio.transform import from_origin
 from shapely.geometry import mapping
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from annotations.measure import box_polygon
+from tests.antimeridian import upload, write_scene
 from tests.conftest import _app_with_users, make_app, token_for
 
 MERCATOR = tms.get("WebMercatorQuad")
@@ -34,31 +31,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("antimeridian")
     app = next(_app_with_users(make_app(folder)))
     headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
-    # UTM zone 60 south, 780..880 km east: about 179.4 E to 179.6 W
-    path = folder / "fiji.tif"
     data = np.random.default_rng(4).integers(1, 255, (1, 100, 200), dtype=np.uint8)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        count=1,
-        height=100,
-        width=200,
-        dtype="uint8",
-        crs="EPSG:32760",
-        transform=from_origin(780000, 8150000, 500, 500),
-    ) as dataset:  # a plain rasterio file of 20 KB
-        dataset.write(data)
-    fields = {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
-    boundary, body = encode_multipart(fields)
-    response = app.test_client().post(
-        "/api/v1/images?wait=1",
-        data=body,
-        headers=headers,
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-    assert response.status_code == 201, response.get_data(as_text=True)[:300]
-    yield {"app": app, "headers": headers, "image": response.get_json()}
+    image = upload(app, headers, write_scene(folder / "fiji.tif", data))
+    yield {"app": app, "headers": headers, "image": image}
 
 
 def test_the_footprint_is_cut_at_180_with_a_box_west_of_east(world: dict[str, Any]) -> None:

@@ -6,38 +6,20 @@ that misses such an image is refused naming the footprint's real extent across 1
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from flask import Flask
 from rasterio.transform import from_origin
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from annotations.measure import box_polygon
+from tests.antimeridian import upload
 from tests.conftest import _app_with_users, make_app, token_for, write_geotiff
 
 #: where each annotation is put: a square of 200 m around the point
 PLACES = {"east": (179.8, -16.9), "west": (-179.8, -16.9), "far": (10.0, 45.0)}
-
-
-def _upload(app: Flask, headers: dict[str, str], path: Path) -> dict[str, Any]:
-    fields = {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
-    boundary, body = encode_multipart(fields)
-    response = app.test_client().post(
-        "/api/v1/images?wait=1",
-        data=body,
-        headers=headers,
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-    assert response.status_code == 201, response.get_data(as_text=True)[:300]
-    image: dict[str, Any] = response.get_json()
-    return image
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgis"])
@@ -60,7 +42,7 @@ def world(
     far = write_geotiff(
         folder / "far.tif", data, crs="EPSG:4326", transform=from_origin(9.6, 45.2, 0.01, 0.01)
     )
-    images = {"across": _upload(app, headers, across), "far": _upload(app, headers, far)}
+    images = {"across": upload(app, headers, across), "far": upload(app, headers, far)}
     ids = {}
     client = app.test_client()
     for name, (lon, lat) in PLACES.items():

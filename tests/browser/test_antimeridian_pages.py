@@ -7,20 +7,15 @@ with a piece on each side. The console stays clean."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-import rasterio
 from flask import Flask
-from rasterio.transform import from_origin
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from annotator import services
+from tests.antimeridian import LAT, blocks, store_point_west_of_180, upload, write_scene
 from tests.browser.conftest import open_signed_in, serving
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.browser.test_antimeridian_workspace import tile_sides
@@ -28,28 +23,11 @@ from tests.browser.test_workspace import draw_box, go_to, page_geometry, pick_la
 from tests.conftest import _app_with_users, make_app, token_for
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
-LAT = -16.93
 
 
 def _upload(app: Flask, headers: dict[str, str], path: Path, seed: int) -> str:
-    rng = np.random.default_rng(seed)  # UTM zone 60 south, about 179.4 E to 179.6 W
-    data = np.kron(rng.integers(40, 220, (1, 10, 20), dtype=np.uint8), np.ones((10, 10)))
-    profile = {"driver": "GTiff", "count": 1, "height": 100, "width": 200, "dtype": "uint8"}
-    transform = from_origin(780000, 8150000, 500, 500)
-    with rasterio.open(path, "w", crs="EPSG:32760", transform=transform, **profile) as dataset:
-        dataset.write(data.astype(np.uint8))
-        dataset.update_tags(TIFFTAG_DATETIME=f"2026:0{seed}:01 10:00:00")
-    boundary, body = encode_multipart(
-        {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
-    )
-    response = app.test_client().post(
-        "/api/v1/images?wait=1",
-        data=body,
-        headers=headers,
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-    assert response.status_code == 201, response.get_data(as_text=True)[:300]
-    return str(response.get_json()["id"])
+    tags = {"TIFFTAG_DATETIME": f"2026:0{seed}:01 10:00:00"}
+    return str(upload(app, headers, write_scene(path, blocks(seed), tags))["id"])
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +37,7 @@ def fiji(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, s
         headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
         older = _upload(app, headers, folder / "fiji-march.tif", 3)
         newer = _upload(app, headers, folder / "fiji-may.tif", 5)
-        stored = app.test_client().post(
-            "/api/v1/annotations",
-            headers=headers,
-            json={
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [-179.9, LAT]},
-                "properties": {
-                    "label": "aircraft.transport.an-124",
-                    "image_id": older,
-                    "shape": "point",
-                    "confidence": "confirmed",
-                },
-            },
-        )
-        assert stored.status_code == 201, stored.get_json()
+        store_point_west_of_180(app, headers, older)
         with serving(app) as url:
             yield url, older, newer, app
         services.database(app).dispose()

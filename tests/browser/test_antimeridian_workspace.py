@@ -4,27 +4,21 @@ box drawn past 180 on the map saved at its longitude in -180..180; the console s
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-import rasterio
 from flask import Flask
-from rasterio.transform import from_origin
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from annotator import services
+from tests.antimeridian import LAT, blocks, store_point_west_of_180, upload, write_scene
 from tests.browser.conftest import open_signed_in, serving
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.browser.test_workspace import draw_box, go_to, page_geometry, pick_label, save
 from tests.conftest import _app_with_users, make_app, token_for
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
-LAT = -16.93
 
 
 @pytest.fixture(scope="module")
@@ -32,48 +26,8 @@ def fiji(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str,
     folder = tmp_path_factory.mktemp("antimeridian-browser")
     for app in _app_with_users(make_app(folder)):
         headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
-        path = folder / "fiji.tif"  # UTM zone 60 south, about 179.4 E to 179.6 W
-        rng = np.random.default_rng(8)
-        data = np.kron(rng.integers(40, 220, (1, 10, 20), dtype=np.uint8), np.ones((10, 10)))
-        with rasterio.open(
-            path,
-            "w",
-            driver="GTiff",
-            count=1,
-            height=100,
-            width=200,
-            dtype="uint8",
-            crs="EPSG:32760",
-            transform=from_origin(780000, 8150000, 500, 500),
-        ) as dataset:
-            dataset.write(data.astype(np.uint8))
-        boundary, body = encode_multipart(
-            {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)}
-        )
-        client = app.test_client()
-        response = client.post(
-            "/api/v1/images?wait=1",
-            data=body,
-            headers=headers,
-            content_type=f"multipart/form-data; boundary={boundary}",
-        )
-        assert response.status_code == 201, response.get_data(as_text=True)[:300]
-        image_id = response.get_json()["id"]
-        stored = client.post(
-            "/api/v1/annotations",
-            headers=headers,
-            json={
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [-179.9, LAT]},
-                "properties": {
-                    "label": "aircraft.transport.an-124",
-                    "image_id": image_id,
-                    "shape": "point",
-                    "confidence": "confirmed",
-                },
-            },
-        )
-        assert stored.status_code == 201, stored.get_json()
+        image_id = upload(app, headers, write_scene(folder / "fiji.tif", blocks(8)))["id"]
+        store_point_west_of_180(app, headers, image_id)
         with serving(app) as url:
             yield app, url, image_id
         services.database(app).dispose()
