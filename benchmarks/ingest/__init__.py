@@ -6,7 +6,8 @@ over HTTP, and what an ingest does to tile serving (issue 12's speed and memory 
    COG by `rio cogeo create` with the profile the ingest writes (ZSTD level 9, predictor 2,
    256-pixel blocks and overviews, average overviews, all CPUs). Both run as child processes,
    one after the other on the same file (the peer first, so both find it in the page cache);
-   wall time and peak RSS (ru_maxrss of the process and the children it waited for) are kept.
+   wall time and peak RSS (ru_maxrss of the process and all its descendants: the benchmark is
+   their subreaper, so the sandbox child of the ingest's forkserver counts too) are kept.
    Targets: time <= 1.0x the peer, peak RSS <= 1.5 GB.
 2. **Over HTTP**: a 12,000 x 12,000 RGB scene is POSTed to /api/v1/images of a running
    `annotator serve`. The request must answer as soon as the file is received (202 and a job);
@@ -17,6 +18,9 @@ over HTTP, and what an ingest does to tile serving (issue 12's speed and memory 
    second and p50/p95 latency are compared.
 
 Run: .venv/bin/python -m benchmarks.ingest [--smoke] [--part scale|http|all]   (`make bench`
-runs all). The sources are made once and kept in benchmarks/out/ingest/sources/. The smoke mode
-uses 600 x 600 and 400 x 400 px scenes and a 2 s tile window.
+runs all). Each part logs the load average before and after it (the machine may be shared), and a
+full run keeps its figures in benchmarks/out/ingest/<part>.json: a part run alone is reported
+beside the other part's last run. The sources are made once and kept in
+benchmarks/out/ingest/sources/. The smoke mode uses 600 x 600 and 400 x 400 px scenes and a 2 s
+tile window.
 """

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -76,6 +78,30 @@ def http_part(work: Workplace, http_side: int, tile_side: int, window_s: float) 
     }
 
 
+def _load() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages (others run tests on it too)."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def _part(work: Workplace, name: str, smoke: bool, run: Callable[[], dict[str, Any]]) -> Any:
+    """Run one part with the load average before and after; a full run keeps its figures in
+    `<out>/<name>.json`, so a part run alone (`--part`) reports beside the other's last run."""
+    before, began = _load(), time.perf_counter()
+    log(f"{name} part begins, load average {before}")
+    figures = {**run(), "load_before": before, "load_after": _load()}
+    figures["minutes"] = (time.perf_counter() - began) / 60
+    log(f"{name} part ends, load average {figures['load_after']}")
+    if not smoke:
+        (work.out / f"{name}.json").write_text(json.dumps(figures, indent=1))
+    return figures
+
+
+def _kept(work: Workplace, name: str, smoke: bool) -> Any:
+    """The figures of a part's last full run, or None."""
+    saved = work.out / f"{name}.json"
+    return None if smoke or not saved.exists() else json.loads(saved.read_text())
+
+
 def _tiles(load: TileLoad) -> dict[str, float]:
     return {
         "per_second": load.per_second,
@@ -94,21 +120,32 @@ def main(argv: list[str] | None = None) -> None:
     opts = options(args, "ingest")
     work = Workplace(opts)
     side, http_side, tile_side, window_s, rounds = SMOKE if opts.smoke else FULL
-    began = time.perf_counter()
-    scale: dict[str, Any] | None = None
-    if args.part in ("scale", "all"):
+
+    def scale_part() -> dict[str, Any]:
         source = scene(work.out / "sources", side)
         pairs = compare(source, work.out, rounds)
-        scale = {
+        return {
             "side": side,
             "pixels": side * side,
             "pairs": [(asdict(theirs), asdict(mine)) for theirs, mine in pairs],
             "ratio": statistics.median(m.seconds / t.seconds for t, m in pairs),
             "peak_rss_mb": max(m.peak_rss_mb for _, m in pairs),
         }
-    http = None
-    if args.part in ("http", "all"):
-        http = http_part(work, http_side, tile_side, window_s)
+
+    def over_http() -> dict[str, Any]:
+        return http_part(work, http_side, tile_side, window_s)
+
+    smoke = opts.smoke
+    scale = (
+        _part(work, "scale", smoke, scale_part)
+        if args.part in ("scale", "all")
+        else _kept(work, "scale", smoke)
+    )
+    http = (
+        _part(work, "http", smoke, over_http)
+        if args.part in ("http", "all")
+        else _kept(work, "http", smoke)
+    )
     report = render(
         "ingest.md.j2",
         scale=scale,
@@ -116,7 +153,6 @@ def main(argv: list[str] | None = None) -> None:
         time_ratio=TIME_RATIO,
         rss_mb=RSS_MB,
         http_ratio=HTTP_RATIO,
-        minutes=(time.perf_counter() - began) / 60,
         machine=machine(),
         versions=package_versions("rasterio", "rio-cogeo", "rio-tiler", "huey"),
         smoke=opts.smoke,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import subprocess
@@ -11,6 +13,9 @@ from pathlib import Path
 
 from benchmarks.common.servers import APP_BIN, ROOT, Annotator, base_env
 from benchmarks.common.timing import CpuMeter, log
+
+_PR_SET_CHILD_SUBREAPER = 36
+ORPHANS_S = 60.0  # how long the orphans of a finished run may take to end
 
 #: `rio cogeo create` with the profile imagery.ingest.write_cog writes
 PEER_ARGS = (
@@ -45,25 +50,58 @@ class Run:
     other_cpu: float
 
 
+def _subreaper(on: bool) -> None:
+    """Make this process the one that orphaned descendants are given to (Linux): the ingest's
+    sandbox child is forked by a multiprocessing forkserver that `annotator` never waits for,
+    so without this its memory and CPU would be missing from wait4's figures."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def _orphans() -> tuple[float, float]:
+    """Wait for the orphans given to this process: their largest peak RSS (MB) and their CPU."""
+    peak_mb, cpu_s = 0.0, 0.0
+    deadline = time.monotonic() + ORPHANS_S
+    while True:
+        try:
+            pid, _status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return peak_mb, cpu_s
+        if pid == 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"a child of the measured run lived on after {ORPHANS_S} s")
+            time.sleep(0.05)
+            continue
+        peak_mb = max(peak_mb, usage.ru_maxrss / 1024)
+        cpu_s += usage.ru_utime + usage.ru_stime
+
+
 def measured(argv: list[str], env: dict[str, str]) -> Run:
-    """Run `argv` to its end: its wall time, and (wait4) the peak RSS and CPU of it and of the
-    children it waited for."""
+    """Run `argv` to its end: its wall time, and (wait4) the peak RSS and CPU of it and of
+    every descendant, those it waited for and those it left behind (see _subreaper)."""
     meter = CpuMeter()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    assert process.stderr is not None
-    err = process.stderr.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    _subreaper(True)
+    try:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        assert process.stderr is not None
+        err = process.stderr.read()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        orphans_mb, orphans_cpu_s = _orphans()
+    finally:
+        _subreaper(False)
     if process.returncode != 0:
         raise RuntimeError(f"{Path(argv[0]).name} failed: {err.decode(errors='replace')[-800:]}")
     return Run(
         seconds=seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024,
-        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=max(usage.ru_maxrss / 1024, orphans_mb),
+        cpu_s=usage.ru_utime + usage.ru_stime + orphans_cpu_s,
         other_cpu=meter.other_share(),
     )
 
