@@ -26,6 +26,29 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: the ground heights an image placed by RPCs may be orthorectified at, in metres
+HEIGHT_RANGE_M = (-500.0, 9000.0)
+
+
+def ground_height_m(value: object, *, form: bool = False) -> float | None:
+    """A ground height in metres from a JSON number, or with `form` a form field's text
+    ("" or None: none given); anything else, or outside HEIGHT_RANGE_M, is a 400."""
+    low, high = HEIGHT_RANGE_M
+    refused = RequestError(f"height must be a number of metres ({low:g} to {high:g})", status=400)
+    if value is None or value == "":
+        return None
+    if form and isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise refused from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise refused
+    if not (math.isfinite(value) and low < value < high):
+        raise refused
+    return float(value)
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; NaN and Infinity are refused, not read as floats."""
     if not request.is_json:

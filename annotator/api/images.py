@@ -24,6 +24,7 @@ from annotator.api.models.images import (
 from annotator.api.openapi_hand import READ_KEY_SECURITY
 from annotator.auth import actor, current_user, login_required, role_required
 from annotator.errors import RequestError
+from annotator.forms import ground_height_m
 from annotator.import_by_url.request import import_url
 from annotator.intake import Upload, import_images, ingest_limits
 from annotator.jobs.models import JobOut
@@ -181,8 +182,11 @@ def upload() -> tuple[Response, int, dict[str, str]]:
     captured = parse_time(captured_text, "captured") if captured_text else None
     sites = tuple(s for s in request.form.getlist("site") if s)
     provenance = _provenance(request.form)
+    height = ground_height_m(request.form.get("height"), form=True)
     if request.args.get("wait", "").lower() not in ("1", "true", "yes"):
-        job = start_ingest(files, provenance, sites=sites, captured=captured, owner=actor().name)
+        job = start_ingest(
+            files, provenance, sites=sites, captured=captured, owner=actor().name, height=height
+        )
         return jsonify(job), 202, {"Location": url_for("jobs_api.show", job_id=job["id"])}
     tmp_root = Path(current_app.config["TMP_DIR"])
     tmp_root.mkdir(parents=True, exist_ok=True)
@@ -201,6 +205,8 @@ def upload() -> tuple[Response, int, dict[str, str]]:
             created_by=user.name if user else None,
             max_pixels=int(current_app.config["MAX_IMAGE_PIXELS"]),
             limits=ingest_limits(current_app.config),
+            height=height,
+            dem=Path(dem) if (dem := current_app.config.get("DEM")) else None,
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

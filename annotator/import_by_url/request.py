@@ -25,7 +25,7 @@ from annotations.catalogue.users import Role
 from annotations.times import parse_time
 from annotator.auth import actor
 from annotator.errors import RequestError
-from annotator.forms import json_body
+from annotator.forms import ground_height_m, json_body
 from annotator.intake import Upload, import_images, ingest_limits
 from annotator.jobs.start import start_ingest_from
 from annotator.services import database
@@ -57,7 +57,7 @@ def import_url() -> tuple[Response, int, dict[str, str]]:
     sites = (sites,) if isinstance(sites, str) else tuple(str(s) for s in sites)
     captured_text = _text(body, "captured")
     captured = parse_time(captured_text, "captured") if captured_text else None
-    height = _height(body)
+    height = ground_height_m(body.get("height"))
     if request.args.get("wait", "").lower() not in ("1", "true", "yes"):
         job = start_ingest_from(
             lambda _folder: [],
@@ -101,15 +101,6 @@ def max_bytes(settings: Any) -> int:
     deployment has one, else the upload cap."""
     megabytes = settings.get("UPLOAD_FILE_MAX_MB") or settings.get("MAX_UPLOAD_MB") or 2048
     return int(megabytes) << 20
-
-
-def _height(body: dict[str, Any]) -> float | None:
-    value = body.get("height")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not -500 < value < 9000:
-        raise RequestError("height must be a number of metres (-500 to 9000)", status=400)
-    return float(value)
 
 
 def _text(body: dict[str, Any], name: str) -> str | None:

@@ -45,9 +45,10 @@ def ingest_params(
         "provenance": asdict(provenance),
         "sites": list(sites),
         "captured": None if captured is None else captured.isoformat(),
+        "height": height,  # the ground height for images placed by RPCs
     }
     if url is not None:
-        params |= {"url": url, "max_bytes": max_bytes, "height": height}
+        params |= {"url": url, "max_bytes": max_bytes}
     return params
 
 

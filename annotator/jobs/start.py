@@ -83,6 +83,7 @@ def start_ingest(
     sites: tuple[str, ...],
     captured: datetime | None,
     owner: str,
+    height: float | None = None,
 ) -> dict[str, Any]:
     """Receive the upload's files into a new ingest job and queue it; returns the job."""
     return start_ingest_from(
@@ -91,6 +92,7 @@ def start_ingest(
         sites=sites,
         captured=captured,
         owner=owner,
+        height=height,
     )
 
 

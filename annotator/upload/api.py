@@ -211,6 +211,7 @@ def ingest(body: UploadIngest) -> tuple[Response, int, dict[str, str]]:
             sites=tuple(s for s in body.sites if s),
             captured=captured,
             owner=owner,
+            height=body.height,
         )
     except UploadError as error:
         raise refused(error) from None

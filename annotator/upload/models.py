@@ -56,3 +56,11 @@ class UploadIngest(BaseModel):
     licence: str | None = _text()
     attribution: str | None = _text()
     description: str | None = _text()
+    height: float | None = Field(
+        default=None,
+        gt=-500,
+        lt=9000,
+        allow_inf_nan=False,
+        description="Ground height in metres at which images placed by RPCs are "
+        "orthorectified (else 0 m, or the deployment's DEM).",
+    )

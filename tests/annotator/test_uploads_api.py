@@ -367,3 +367,59 @@ def test_images_import_shows_a_bar_on_a_terminal_only(app: Flask, tmp_path: Path
     code, out, err = run_cli(app, ["images", "import", str(files[1]), "--json"], terminal=True)
     assert code == 0, err
     assert "ingesting" not in err and json.loads(out)[0]["original_filename"] == "bar-1.tif"
+
+
+def test_a_ground_height_for_rpc_images_over_multipart_and_chunks(
+    app: Flask, headers: dict[str, Header], tmp_path: Path
+) -> None:
+    """The Add imagery form's ground height reaches the RPC orthorectification either way;
+    a height that is no number of metres in range is a 400 (422 in a JSON body) with
+    nothing stored."""
+    from tests.imagery.test_georef import nitf
+
+    client, analyst = app.test_client(), headers["analyst"]
+
+    def multipart(path: Path, height: str, query: str = "") -> Any:
+        fields = {"file": FileStorage(io.BytesIO(path.read_bytes()), filename=path.name),
+                  "height": height}  # fmt: skip
+        boundary, body = encode_multipart(fields)
+        return client.post(f"/api/v1/images{query}", data=body, headers=analyst,
+                           content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
+
+    listed = client.get("/api/v1/images", headers=analyst).get_json()
+    before = len(listed["images"] if isinstance(listed, dict) else listed)
+    for bad in ("high", "1e400", "9000", "nan"):
+        refused = multipart(nitf(tmp_path, "bad.ntf"), bad, "?wait=1")
+        assert refused.status_code == 400, (bad, refused.get_json())
+        assert refused.get_json()["message"] == "height must be a number of metres (-500 to 9000)"
+    listed = client.get("/api/v1/images", headers=analyst).get_json()
+    assert len(listed["images"] if isinstance(listed, dict) else listed) == before
+
+    placed = multipart(nitf(tmp_path, "in-request.ntf"), "600", "?wait=1")
+    assert placed.status_code == 201, placed.get_json()
+    assert placed.get_json()["georeferencing"]["text"] == "RPC, constant height 600 m"
+
+    second = tmp_path / "job.ntf"
+    nitf(tmp_path, "job.ntf")
+    with second.open("ab") as handle:  # another file (another sha256), the same image
+        handle.write(b"\0")
+    with consuming(app):
+        queued = multipart(second, "250.5")
+        assert queued.status_code == 202, queued.get_json()
+        image = ingested_image(client, analyst, queued.get_json()["id"])
+    assert image["georeferencing"]["text"] == "RPC, constant height 250.5 m"
+
+    third = tmp_path / "chunks.ntf"
+    nitf(tmp_path, "chunks.ntf")
+    with third.open("ab") as handle:
+        handle.write(b"\0\0")
+    upload_id = send_all(client, analyst, third)
+    ingest = "/api/v1/uploads/ingest"
+    too_high = client.post(ingest, json={"uploads": [upload_id], "height": 12000}, headers=analyst)
+    assert too_high.status_code == 422, too_high.get_json()
+    with consuming(app):
+        body = {"uploads": [upload_id], "height": -30}
+        response = client.post(ingest, json=body, headers=analyst)
+        assert response.status_code == 202, response.get_json()
+        image = ingested_image(client, analyst, response.get_json()["id"])
+    assert image["georeferencing"]["text"] == "RPC, constant height -30 m"

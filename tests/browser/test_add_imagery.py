@@ -2,7 +2,8 @@
 prefills the form, its ingest job is cancelled from the panel; then a picked batch (a scene
 and a plain TIFF with its mask, world file and CRS sidecars) loses its connection mid-way,
 resumes from the last chunk the server has (none sent twice), and is ingested with both
-bars reaching done and links to the new images. Console clean throughout, but for the one
+bars reaching done and links to the new images (an RPC-only NITF among them placed at the
+ground height typed in the form). Console clean throughout, but for the one
 request the test cut off."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.annotator.test_uploads_api import make_sidecar_set
 from tests.browser.conftest import open_signed_in
 from tests.browser.screens import screenshot_on_failure
 from tests.conftest import ROOT, _app_with_users, token_for, write_geotiff
+from tests.imagery.test_georef import nitf
 from tests.jobs import consuming
 
 pytestmark = pytest.mark.browser
@@ -97,8 +99,9 @@ def test_add_imagery_resumes_and_cancels(
     big = write_geotiff(tmp_path / "scene.tif", rng.integers(1, 255, (3, 250, 300), "uint8"))
     (tmp_path / "sidecars").mkdir()
     plain = make_sidecar_set(tmp_path / "sidecars", "east")
+    rpcs = nitf(tmp_path, "rpc-only.ntf")  # placed by its RPCs at the height typed below
     batch = [big, plain, *(plain.parent / n for n in ("plain.tif.msk", "plain.tfw",
-                                                      "plain.tif.aux.xml"))]  # fmt: skip
+                                                      "plain.tif.aux.xml")), rpcs]  # fmt: skip
     with screenshot_on_failure(page, "add-imagery"):
         open_signed_in(page, live_server, "/sites/tartus", "analyst")
         page.click("#add-imagery summary")
@@ -121,6 +124,7 @@ def test_add_imagery_resumes_and_cancels(
         page.route("**/api/v1/uploads/*", lambda route: chunk(route)
                    if route.request.method == "PUT" else route.continue_())  # fmt: skip
         page.fill("#add-provider", "Airbus <script>")
+        page.fill("#add-height", "420")
         page.set_input_files("#add-files", [str(p) for p in batch])
         expect(page.locator("#add-pause")).to_have_text("Resume")
         expect(page.locator("#add-message")).to_contain_text("Upload interrupted")
@@ -141,7 +145,7 @@ def test_add_imagery_resumes_and_cancels(
             assert page.eval_on_selector("#add-upload-bar", "el => el.value") == 1
             expect(bar.locator(".job-progress-label")).to_have_text("100% · done")
             links = page.locator("#add-made a")
-            expect(links).to_have_count(2)
+            expect(links).to_have_count(3)
             expect(links.nth(0)).to_have_text("scene.tif")
         expect(notes.nth(4)).to_contain_text("sidecar of plain.tif ")
         expect(page.locator("#add-captured")).to_have_value("")  # the last batch's is gone
@@ -156,7 +160,8 @@ def test_add_imagery_resumes_and_cancels(
     headers = {"Authorization": f"Bearer {token_for(app, 'viewer')}"}
     images = client.get("/api/v1/images", headers=headers).get_json()["images"]
     made = {i["original_filename"]: i for i in images}
-    assert set(made) == {"scene.tif", "plain.tif"}
+    assert set(made) == {"scene.tif", "plain.tif", "rpc-only.ntf"}
+    assert made["rpc-only.ntf"]["georeferencing"]["text"] == "RPC, constant height 420 m"
     assert made["scene.tif"]["provider"] == "Airbus <script>"
     assert made["plain.tif"]["sites"] == ["tartus"] and made["plain.tif"]["mask"] == "mask"
     assert not (Path(app.config["TMP_ROOT"]) / "uploads").exists() or not any(

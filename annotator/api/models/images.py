@@ -97,6 +97,13 @@ class ImageUpload(BaseModel):
     licence: str | None = _text()
     attribution: str | None = _text()
     description: str | None = _text()
+    height: float | None = Field(
+        default=None,
+        gt=-500,
+        lt=9000,
+        description="Ground height in metres at which images placed by RPCs are "
+        "orthorectified (else 0 m, or the deployment's DEM).",
+    )
 
 
 class CoordinateQuery(BaseModel):

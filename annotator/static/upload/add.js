@@ -169,6 +169,8 @@ async function startIngest() {
     const value = $(`add-${field}`).value.trim();
     if (value) body[field] = value;
   }
+  const height = $("add-height").value.trim();
+  if (height) body.height = Number(height);
   const response = await request(root.dataset.ingest, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
