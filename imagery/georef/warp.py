@@ -34,6 +34,7 @@ from imagery.georef.models import (
     rpc_georeferencing,
 )
 from imagery.georef.sidecars import Sidecars, parse_rpc, read_text
+from imagery.press.fit import placement_of
 
 #: MB of source and destination the warper holds at once
 WARP_MEMORY_MB = 256
@@ -93,7 +94,10 @@ def north_up(
                 f"{name} has ground control points but no CRS for them; "
                 "it cannot be placed on the map"
             )
-        placed = gcp_georeferencing(gcps, gcp_crs, name)
+        # a press picture's placement names its method (imagery.press.fit)
+        placed = placement_of(
+            src.tags(), gcps, gcp_crs, src.width, src.height
+        ) or gcp_georeferencing(gcps, gcp_crs, name)
         source_crs, target_crs = gcp_crs, gcp_crs
         options = {"gcps": gcps}
         if placed.order:
