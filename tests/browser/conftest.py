@@ -59,5 +59,5 @@ def open_signed_in(page: Any, live_server: str, path: str, user: str) -> None:
     assert "/login" in page.url, "pages need a signed-in user"
     page.fill("input[name=name]", user)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url(f"{live_server}{path}")
