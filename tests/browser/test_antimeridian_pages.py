@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from shapely.affinity import translate
+from shapely.geometry import shape
+from shapely.ops import unary_union
 
 from annotator import services
 from tests.antimeridian import LAT, blocks, store_point_west_of_180, upload, write_scene
@@ -108,6 +111,15 @@ def test_a_box_drawn_across_180_in_the_workspace_is_saved_cut_there(
         lons = [lon for polygon in drawn["coordinates"] for lon, _ in polygon[0]]
         assert min(lons) == pytest.approx(179.999, abs=5e-4)
         assert max(lons) == pytest.approx(180.001, abs=5e-4)
+        # a concave shape across 180 (a U opening east, both arms past the line) is cut
+        # into its three pieces, each valid, covering the shape exactly
+        ring = [(179.9, 0), (180.3, 0), (180.3, 1), (179.95, 1), (179.95, 2), (180.3, 2),
+                (180.3, 3), (179.9, 3), (179.9, 0)]  # fmt: skip
+        u_shape = {
+            "type": "Polygon",
+            "coordinates": [[[lon, LAT + lat / 1000] for lon, lat in ring]],
+        }
+        cut = page.evaluate("g => window.Across180.toServer(g)", u_shape)
     headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
     feature = app.test_client().get(f"/api/v1/annotations/{saved}", headers=headers).get_json()
     assert feature["geometry"]["type"] == "MultiPolygon"
@@ -117,5 +129,12 @@ def test_a_box_drawn_across_180_in_the_workspace_is_saved_cut_there(
     )
     assert sides[0][0] == -180 and sides[0][-1] == pytest.approx(-179.999, abs=5e-4)
     assert sides[1][0] == pytest.approx(179.999, abs=5e-4) and sides[1][-1] == 180
+    assert cut["type"] == "MultiPolygon" and len(cut["coordinates"]) == 3, cut
+    pieces = [shape({"type": "Polygon", "coordinates": piece}) for piece in cut["coordinates"]]
+    assert all(piece.is_valid for piece in pieces), cut
+    assert all(-180 <= lon <= 180 for piece in pieces for lon, _ in piece.exterior.coords)
+    joined = unary_union([translate(p, 360) if p.bounds[0] < 0 else p for p in pieces])
+    original = shape(u_shape)
+    assert joined.symmetric_difference(original).area < 1e-9 * original.area
     assert problems == [], problems
     page.close()

@@ -58,8 +58,8 @@
     return [180, a[1] + t * (b[1] - a[1])];
   }
 
-  // the part of a closed ring on one side of 180 (Sutherland-Hodgman against a half-plane:
-  // exact for the convex shapes drawn, boxes and most polygons), closed; null when none
+  // the part of a closed ring on one side of 180 (Sutherland-Hodgman against a half-plane),
+  // closed; null when none. Used for holes, which the workspace does not draw.
   function clipRing(ring, east) {
     var inside = function (p) { return east ? p[0] >= 180 : p[0] <= 180; };
     var out = [];
@@ -77,15 +77,84 @@
     return out;
   }
 
-  // a polygon's rings cut at 180: its pieces, each in -180..180
+  // which side of 180 a point is on (a point on the line counts as a hair west of it)
+  function eastOf180(p) { return p[0] > 180; }
+
+  // A simple ring split at 180 into its pieces on each side, each a closed ring: the ring
+  // is walked into chains, each from one crossing of 180 to the next; along the line, the
+  // crossings sorted by latitude bound the polygon's inside in pairs (1st-2nd, 3rd-4th...),
+  // so a piece goes on from the end of one chain to its crossing's partner, where the next
+  // chain of its side starts. Concave shapes (a U across the line) make several pieces on
+  // one side, which clipping the ring against the line (Sutherland-Hodgman) would join by
+  // zero-width bridges along 180, an invalid polygon.
+  function splitRing(ring) {
+    var points = ring.slice(0, -1).map(function (p) {
+      return p[0] === 180 ? [180 - 1e-9, p[1]] : p.slice();
+    });
+    var n = points.length, chains = [], crossings = [], current = [points[0]];
+    for (var i = 1; i <= n; i++) {
+      var a = points[i - 1], b = points[i % n];
+      if (eastOf180(a) !== eastOf180(b)) {
+        var meet = at180(a, b);
+        crossings.push(meet);
+        current.push(meet);
+        chains.push({ east: eastOf180(a), points: current });
+        current = [meet];
+      }
+      current.push(b);
+    }
+    if (!chains.length) return { west: eastOf180(points[0]) ? [] : [ring], east: eastOf180(points[0]) ? [ring] : [] };
+    // the last chain runs on through points[0] into the first one
+    chains[0].points = current.slice(0, -1).concat(chains[0].points);
+    var order = crossings.slice().sort(function (p, q) { return p[1] - q[1]; });
+    var partner = new Map();
+    for (var k = 0; k + 1 < order.length; k += 2) {
+      partner.set(order[k], order[k + 1]);
+      partner.set(order[k + 1], order[k]);
+    }
+    var startingAt = new Map();
+    chains.forEach(function (chain) { startingAt.set(chain.points[0], chain); });
+    var pieces = { west: [], east: [] }, used = new Set();
+    chains.forEach(function (chain) {
+      if (used.has(chain)) return;
+      var piece = [], next = chain;
+      while (next && !used.has(next)) {
+        used.add(next);
+        piece = piece.concat(next.points);
+        next = startingAt.get(partner.get(next.points[next.points.length - 1]));
+      }
+      if (piece.length < 3) return;
+      piece.push(piece[0].slice());
+      pieces[chain.east ? "east" : "west"].push(piece);
+    });
+    return pieces;
+  }
+
+  // whether a point is inside a closed ring (even-odd rule)
+  function inRing(p, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 2; i < ring.length - 1; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a[1] > p[1]) !== (b[1] > p[1]) &&
+          p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0]) inside = !inside;
+    }
+    return inside;
+  }
+
+  // a polygon's rings cut at 180: its pieces, each in -180..180, each hole with the piece
+  // around it
   function cutPolygon(rings, into) {
+    var outer = splitRing(rings[0]);
     [false, true].forEach(function (east) {
-      var outer = clipRing(rings[0], east);
-      if (!outer) return;
-      var piece = [outer].concat(rings.slice(1).map(function (hole) {
-        return clipRing(hole, east);
-      }).filter(Boolean));
-      into.push(east ? mapCoordinates(piece, minus360) : piece);
+      var pieces = outer[east ? "east" : "west"].map(function (ring) { return [ring]; });
+      rings.slice(1).forEach(function (hole) {
+        var part = clipRing(hole, east);
+        var around = part && pieces.find(function (piece) { return inRing(part[0], piece[0]); });
+        if (around) around.push(part);
+      });
+      pieces.forEach(function (piece) {
+        into.push(east ? mapCoordinates(piece, minus360) : piece);
+      });
     });
     return into;
   }
