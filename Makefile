@@ -36,6 +36,7 @@ system-deps:
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	command -v ogr2ogr >/dev/null 2>&1 || need="$$need gdal-bin"; \
 	command -v redis-server >/dev/null 2>&1 || need="$$need redis-server"; \
+	/sbin/ldconfig -p | grep -q 'libraqm\.so\.0' || need="$$need libraqm0"; \
 	/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need="$$need python3-qgis"; \
 	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  need="$$need postgresql postgresql-postgis"; \

@@ -85,14 +85,23 @@ def figure_bytes(
     width_px: int,
     height_px: int | None,
     annotation_ids: list[str] | None = None,
+    caption: str | None = None,
 ) -> bytes:
     if fmt == "svg":
         svg = figure_svg(
-            evidence, width_px=width_px, height_px=height_px, annotation_ids=annotation_ids
+            evidence,
+            width_px=width_px,
+            height_px=height_px,
+            annotation_ids=annotation_ids,
+            caption=caption,
         )
         return svg.encode()
     return figure_png(
-        evidence, width_px=width_px, height_px=height_px, annotation_ids=annotation_ids
+        evidence,
+        width_px=width_px,
+        height_px=height_px,
+        annotation_ids=annotation_ids,
+        caption=caption,
     )
 
 
@@ -143,16 +152,21 @@ def figure_response(
     width: int,
     height: int | None,
     ids: list[str] | None,
+    caption: str | None = None,
 ) -> Response:
-    """The figure, from the cache when this publication's was made at this size before (a
-    publication never changes); `X-Cache: hit` or `miss` says which. The sizes are checked
-    by the route's query model (FIGURE_MIN_PX to FIGURE_MAX_PX)."""
+    """The figure, from the cache when this publication's was made at this size (and with this
+    editor's caption) before (a publication never changes); `X-Cache: hit` or `miss` says
+    which. The sizes are checked by the route's query model (FIGURE_MIN_PX to FIGURE_MAX_PX)."""
     chosen = "" if ids is None else "-" + _sha256(",".join(ids).encode())[:16]
+    if caption:
+        chosen += "-c" + _sha256(caption.encode())[:16]
     name = f"{publication.sha256}-{width}x{height or 'auto'}{chosen}.{fmt}"
 
     def draw() -> bytes:
         with drawing_slot():
-            return figure_bytes(evidence, fmt, width_px=width, height_px=height, annotation_ids=ids)
+            return figure_bytes(
+                evidence, fmt, width_px=width, height_px=height, annotation_ids=ids, caption=caption
+            )
 
     try:
         data, hit = output_cache().get_or_make(name, draw)

@@ -5,12 +5,18 @@ One `FigureLayout` is computed and then painted twice: by Pillow into a PNG of e
 size (with its dpi recorded), and as SVG (the crop as an embedded PNG under vector overlays, all
 text escaped by ElementTree). Text sizes are set in points, so a figure printed at its dpi has
 legible 10 pt captions whatever its pixel size.
+
+Text in Arabic script is drawn in Noto Naskh Arabic (vendored in imagery/fonts/, with its
+licence), shaped and put in visual order by libraqm; a paragraph whose first strong letter is
+right-to-left is set right-to-left and aligned right. The SVG says the same with `direction` and
+`unicode-bidi: plaintext` on each text holding user words.
 """
 
 from __future__ import annotations
 
 import base64
 import math
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
@@ -33,7 +39,15 @@ GEOD = Geod(ellps="WGS84")
 #: Where a figure's grey shows through: outside the image's valid pixels.
 NO_DATA = (128, 128, 128)
 FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
-FONT_FAMILY = "DejaVu Sans, Verdana, sans-serif"
+FONTS_DIR = Path(__file__).parent / "fonts"
+#: for text holding Arabic script (the font has Latin letters and digits too, for mixed text)
+ARABIC_FONT_FILES = {
+    False: FONTS_DIR / "NotoNaskhArabic-Regular.ttf",
+    True: FONTS_DIR / "NotoNaskhArabic-Bold.ttf",
+}
+FONT_FAMILY = "DejaVu Sans, Noto Naskh Arabic, Verdana, sans-serif"
+#: user text in the SVG sets its own direction from its first strong letter
+BIDI_STYLE = "unicode-bidi: plaintext"
 CAPTION_PT, LABEL_PT, CREDIT_PT = 10.0, 9.0, 7.5
 MIN_DPI, MAX_DPI = 36, 1200
 FILL_OPACITY = 0.18
@@ -50,6 +64,15 @@ class Overlay:
 
 
 @dataclass(frozen=True)
+class FigureWords:
+    """The figure's own words, in the figure's language (chosen by the caller)."""
+
+    metre: str = "m"
+    kilometre: str = "km"
+    north: str = "N"
+
+
+@dataclass(frozen=True)
 class FigureSpec:
     cog_path: Path
     focus: BaseGeometry  # WGS 84: the crop is centred on this, with a margin
@@ -59,6 +82,11 @@ class FigureSpec:
     width_px: int = 2400
     height_px: int | None = None
     dpi: int = 300
+    words: FigureWords = FigureWords()
+    #: set the caption, and the credits, right-to-left (the report's language is); None: as
+    #: the text's first strong letter says
+    caption_rtl: bool | None = None
+    credit_rtl: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +102,9 @@ class FigureLayout:
     scale_bar_m: float
     scale_bar_px: float
     north_deg: float  # direction of true north, clockwise from straight up
+    words: FigureWords = FigureWords()
+    caption_rtl: bool = False
+    credit_rtl: tuple[bool, ...] = ()  # one per line of credit_lines
 
     def to_pixels(self, geometry: BaseGeometry) -> BaseGeometry:
         """A WGS 84 geometry in figure pixels (origin top-left, y down)."""
@@ -103,10 +134,15 @@ def layout(spec: FigureSpec) -> FigureLayout:
     scale = min(spec.dpi, width / 6.0) / 72.0
     margin = CAPTION_PT * scale
     text_width = width - 2 * margin
-    caption_lines = tuple(_wrap(spec.caption, _font(CAPTION_PT * scale, True), text_width))
-    credit_lines = tuple(
-        line for text in spec.credit for line in _wrap(text, _font(CREDIT_PT * scale), text_width)
+    caption_lines = tuple(
+        _wrap(spec.caption, _font_for(spec.caption, CAPTION_PT * scale, True), text_width)
     )
+    credits = [
+        (line, is_rtl(text) if spec.credit_rtl is None else spec.credit_rtl)
+        for text in spec.credit
+        for line in _wrap(text, _font_for(text, CREDIT_PT * scale), text_width)
+    ]
+    credit_lines = tuple(line for line, _rtl in credits)
     footer = round(
         2 * margin
         + len(caption_lines) * _line_height(CAPTION_PT * scale)
@@ -154,6 +190,9 @@ def layout(spec: FigureSpec) -> FigureLayout:
         scale_bar_m=bar_m,
         scale_bar_px=bar_m / metres_per_px,
         north_deg=_north_angle(cx, cy, crs),
+        words=spec.words,
+        caption_rtl=is_rtl(spec.caption) if spec.caption_rtl is None else spec.caption_rtl,
+        credit_rtl=tuple(rtl for _line, rtl in credits),
     )
 
 
@@ -197,16 +236,24 @@ def render_png(spec: FigureSpec) -> bytes:
         draw.text(
             (x, y),
             text,
-            font=_font(LABEL_PT * figure.scale, True),
+            font=_font_for(text, LABEL_PT * figure.scale, True),
             fill=colour,
             anchor="ls",
             stroke_width=figure.px(1.2),
             stroke_fill="black",
+            direction=_direction(text),
         )
     _draw_scale_bar(draw, figure)
     _draw_north_arrow(draw, figure)
-    for text, x, y, size, bold, colour in _footer_lines(figure):
-        draw.text((x, y), text, font=_font(size, bold), fill=colour, anchor="ls")
+    for text, x, y, size, bold, colour, rtl in _footer_lines(figure):
+        draw.text(
+            (x, y),
+            text,
+            font=_font_for(text, size, bold),
+            fill=colour,
+            anchor="rs" if rtl else "ls",
+            direction=_direction(text, rtl),
+        )
     # ISA-L's deflate, not Pillow's zlib: 2400 px of imagery in 0.1 s rather than several
     return encode.png(np.asarray(canvas.convert("RGB")), dpi=spec.dpi)
 
@@ -294,14 +341,24 @@ def render_svg(spec: FigureSpec) -> str:
                 "stroke-width": str(2 * figure.px(1.2)),
                 "paint-order": "stroke",
                 "stroke-linejoin": "round",
+                "style": BIDI_STYLE,
             },
         )
         label.text = text
     _svg_scale_bar(svg, figure)
     _svg_north_arrow(svg, figure)
-    for text, x, y, size, bold, colour in _footer_lines(figure):
+    for text, x, y, size, bold, colour, rtl in _footer_lines(figure):
         node = ET.SubElement(
-            svg, "text", {"x": _n(x), "y": _n(y), "font-size": _n(size), "fill": colour}
+            svg,
+            "text",
+            {
+                "x": _n(x),
+                "y": _n(y),
+                "font-size": _n(size),
+                "fill": colour,
+                "direction": "rtl" if rtl else "ltr",
+                "style": BIDI_STYLE,
+            },
         )
         if bold:
             node.set("font-weight", "bold")
@@ -313,11 +370,52 @@ def render_svg(spec: FigureSpec) -> str:
 
 
 @cache
-def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(
+    size: float, bold: bool = False, arabic: bool = False
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    if arabic:
+        return ImageFont.truetype(ARABIC_FONT_FILES[bold], round(size), layout_engine=LAYOUT)
     try:
-        return ImageFont.truetype(FONT_FILES[bold], round(size))
+        return ImageFont.truetype(FONT_FILES[bold], round(size), layout_engine=LAYOUT)
     except OSError:  # no DejaVu on this machine: Pillow's own font, same size
         return ImageFont.load_default(round(size))
+
+
+#: libraqm shapes Arabic and orders mixed-direction text; without it letters come out unjoined
+#: and in memory order, so the set-up installs it (Debian's libraqm0)
+LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+
+
+def _font_for(
+    text: str, size: float, bold: bool = False
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu, or Noto Naskh Arabic when the text holds Arabic script."""
+    return _font(size, bold, has_arabic(text))
+
+
+def has_arabic(text: str) -> bool:
+    return any(
+        "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u08ff" or "\ufb50" <= ch <= "\ufefc"
+        for ch in text
+    )
+
+
+def is_rtl(text: str) -> bool:
+    """Whether the paragraph's first strong letter is right-to-left (Unicode's rule P2)."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _direction(text: str, rtl: bool | None = None) -> str | None:
+    """Pillow's direction argument for a paragraph (raqm only; BASIC takes none)."""
+    if LAYOUT != ImageFont.Layout.RAQM:
+        return None
+    return "rtl" if (is_rtl(text) if rtl is None else rtl) else "ltr"
 
 
 def _line_height(size: float) -> float:
@@ -380,8 +478,11 @@ def _north_angle(x: float, y: float, crs: str) -> float:
     return math.degrees(math.atan2(nx - x, ny - y))
 
 
-def _scale_bar_text(metres: float) -> str:
-    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+def _scale_bar_text(metres: float, words: FigureWords = FigureWords()) -> str:
+    """Digits then unit, left to right in any language (a measure, not a sentence)."""
+    if metres >= 1000:
+        return f"{metres / 1000:g} {words.kilometre}"
+    return f"{metres:g} {words.metre}"
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -415,7 +516,6 @@ def _label_positions(
 ) -> Iterator[tuple[str, float, float, str]]:
     """Each label above its shape's top-left corner (below it at the top edge), moved up a
     line at a time while it would overlap a label already placed."""
-    font = _font(LABEL_PT * figure.scale, True)
     size = LABEL_PT * figure.scale
     gap = figure.px(3)
     placed: list[tuple[float, float, float, float]] = []
@@ -423,6 +523,7 @@ def _label_positions(
         if not overlay.label:
             continue
         left, top, _right, bottom = figure.to_pixels(overlay.geometry).bounds
+        font = _font_for(overlay.label, size, True)
         label = _shortened(overlay.label, font, figure.width - 2 * gap)
         text_width = font.getlength(label)
         x = min(max(gap, left), max(gap, figure.width - text_width - gap))
@@ -452,18 +553,28 @@ def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _footer_lines(figure: FigureLayout) -> Iterator[tuple[str, float, float, float, bool, str]]:
+def _footer_lines(
+    figure: FigureLayout,
+) -> Iterator[tuple[str, float, float, float, bool, str, bool]]:
+    """Each caption and credit line: text, x, baseline y, size, bold, colour and whether it is
+    set right-to-left (then x is its right end, at the right margin)."""
     margin = CAPTION_PT * figure.scale
     y = figure.panel_height + margin
+
+    def start(rtl: bool) -> float:
+        return figure.width - margin if rtl else margin
+
     size = CAPTION_PT * figure.scale
     for text in figure.caption_lines:
         y += _line_height(size)
-        yield text, margin, y - 0.3 * size, size, True, "#111111"
+        rtl = figure.caption_rtl
+        yield text, start(rtl), y - 0.3 * size, size, True, "#111111", rtl
     y += 0.4 * margin
     size = CREDIT_PT * figure.scale
-    for text in figure.credit_lines:
+    rtls = figure.credit_rtl or (False,) * len(figure.credit_lines)
+    for text, rtl in zip(figure.credit_lines, rtls, strict=True):
         y += _line_height(size)
-        yield text, margin, y - 0.3 * size, size, False, "#444444"
+        yield text, start(rtl), y - 0.3 * size, size, False, "#444444", rtl
 
 
 @dataclass(frozen=True)
@@ -480,8 +591,8 @@ class _ScaleBar:
 def _scale_bar(figure: FigureLayout) -> _ScaleBar:
     margin, pad, thickness = figure.px(10), figure.px(3), figure.px(3)
     x, y, length = margin, figure.panel_height - margin - thickness, figure.scale_bar_px
-    text = _scale_bar_text(figure.scale_bar_m)
-    text_width = _font(LABEL_PT * figure.scale, True).getlength(text)
+    text = _scale_bar_text(figure.scale_bar_m, figure.words)
+    text_width = _font_for(text, LABEL_PT * figure.scale, True).getlength(text)
     box_top = y - LABEL_PT * figure.scale - 2 * pad
     return _ScaleBar(
         box=(x - pad, box_top, x + max(length, text_width) + pad, y + thickness + pad),
@@ -520,7 +631,12 @@ def _draw_scale_bar(draw: ImageDraw.ImageDraw, figure: FigureLayout) -> None:
     draw.rectangle(bar.black, fill="black")
     draw.rectangle(bar.white, fill="white", outline="black")
     draw.text(
-        bar.text_at, bar.text, font=_font(LABEL_PT * figure.scale, True), fill="black", anchor="ls"
+        bar.text_at,
+        bar.text,
+        font=_font_for(bar.text, LABEL_PT * figure.scale, True),
+        fill="black",
+        anchor="ls",
+        direction=_direction(bar.text, False),
     )
 
 
@@ -529,8 +645,8 @@ def _draw_north_arrow(draw: ImageDraw.ImageDraw, figure: FigureLayout) -> None:
     draw.polygon(triangle, fill="white", outline="black", width=figure.px(0.75))
     draw.text(
         (nx, ny),
-        "N",
-        font=_font(LABEL_PT * figure.scale, True),
+        figure.words.north,
+        font=_font_for(figure.words.north, LABEL_PT * figure.scale, True),
         fill="white",
         anchor="ms",
         stroke_width=figure.px(1),
@@ -565,6 +681,7 @@ def _svg_scale_bar(svg: ET.Element, figure: FigureLayout) -> None:
             "y": _n(bar.text_at[1]),
             "font-weight": "bold",
             "font-size": _n(LABEL_PT * figure.scale),
+            "direction": "ltr",
         },
     )
     label.text = bar.text
@@ -590,7 +707,7 @@ def _svg_north_arrow(svg: ET.Element, figure: FigureLayout) -> None:
             "paint-order": "stroke",
         },
     )
-    letter.text = "N"
+    letter.text = figure.words.north
 
 
 def _path(points: list[tuple[float, float]], closed: bool) -> str:

@@ -17,7 +17,11 @@ from shapely.ops import unary_union
 from annotations.errors import InvalidInput, NotFound
 from annotations.newsroom.credits import capture_date, evidence_notes, image_credit, label_colour
 from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
+from annotations.newsroom.figure_words import figure_language, right_to_left, scale_words, word
 from imagery.figure import FigureSpec, Overlay, render_png, render_svg
+
+#: the longest caption an editor may write for a figure
+CAPTION_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,17 @@ def figure_png(
     height_px: int | None = None,
     dpi: int = 300,
     annotation_ids: Iterable[str] | None = None,
+    caption: str | None = None,
 ) -> bytes:
     """A PNG of exactly width_px x height_px (height from the crop when None), dpi recorded."""
     return render_png(
         figure_spec(
-            evidence, width_px=width_px, height_px=height_px, dpi=dpi, annotation_ids=annotation_ids
+            evidence,
+            width_px=width_px,
+            height_px=height_px,
+            dpi=dpi,
+            annotation_ids=annotation_ids,
+            caption=caption,
         )
     )
 
@@ -65,10 +75,16 @@ def figure_svg(
     height_px: int | None = None,
     dpi: int = 300,
     annotation_ids: Iterable[str] | None = None,
+    caption: str | None = None,
 ) -> str:
     return render_svg(
         figure_spec(
-            evidence, width_px=width_px, height_px=height_px, dpi=dpi, annotation_ids=annotation_ids
+            evidence,
+            width_px=width_px,
+            height_px=height_px,
+            dpi=dpi,
+            annotation_ids=annotation_ids,
+            caption=caption,
         )
     )
 
@@ -80,8 +96,12 @@ def figure_spec(
     height_px: int | None = None,
     dpi: int = 300,
     annotation_ids: Iterable[str] | None = None,
+    caption: str | None = None,
 ) -> FigureSpec:
+    """The figure's parts; `caption`, when given, is an editor's own caption in place of the
+    one written for it (in the report's language: English or Arabic)."""
     choice = choose(evidence, annotation_ids)
+    language = figure_language(evidence.report.language)
     overlays = tuple(
         Overlay(
             geometry=shape(annotation.feature["geometry"]),
@@ -94,11 +114,15 @@ def figure_spec(
         cog_path=choice.image.cog_path,
         focus=unary_union([overlay.geometry for overlay in overlays]),
         overlays=overlays,
-        caption=evidence.caption or default_caption(evidence, choice),
-        credit=credit_lines(evidence, choice.image),
+        caption=(caption or "").strip() or written_caption(evidence, choice, language),
+        credit=credit_lines(evidence, choice.image, language),
         width_px=width_px,
         height_px=height_px,
         dpi=dpi,
+        words=scale_words(language),
+        # the figure's own words read in the report's direction; an editor's, in their own
+        caption_rtl=None if (caption or "").strip() else right_to_left(language),
+        credit_rtl=right_to_left(language),
     )
 
 
@@ -144,21 +168,51 @@ def choose(evidence: Evidence, annotation_ids: Iterable[str] | None = None) -> F
     )
 
 
-def default_caption(evidence: Evidence, choice: FigureChoice) -> str:
+def written_caption(evidence: Evidence, choice: FigureChoice, language: str) -> str:
+    """The publication's caption in English; the figure's own, translated, in Arabic."""
+    if language == "en":
+        return evidence.caption or default_caption(evidence, choice)
+    return default_caption(evidence, choice, language)
+
+
+def default_caption(evidence: Evidence, choice: FigureChoice, language: str = "en") -> str:
     counts = Counter(annotation.label_name for annotation in choice.annotations)
     merged = Counter(annotation.label_name for annotation in choice.merged)
-    things = ", ".join(
-        (f"{count} x {name}" if count > 1 else name)
-        + (f" ({merged[name]} merged)" if merged[name] else "")
+    things = word(language, "list").join(
+        word(language, "merged", name=_counted(language, name, count), count=merged[name])
+        if merged[name]
+        else _counted(language, name, count)
         for name, count in counts.items()
     )
-    where = f" at {evidence.site_name}" if evidence.site_name else ""
-    when = f" on {capture_date(choice.image)}" if choice.image.captured_at else ""
-    return f"{things}{where}{when}. Evidence for \u201c{evidence.report.title}\u201d."
+    where = word(language, "at", site=evidence.site_name) if evidence.site_name else ""
+    when = word(language, "on", date=capture_date(choice.image)) if choice.image.captured_at else ""
+    return things + where + when + word(language, "evidence_for", title=evidence.report.title)
 
 
-def credit_lines(evidence: Evidence, image: EvidenceImage) -> tuple[str, ...]:
-    return (image_credit(image), *evidence_notes(evidence, [image]))
+def _counted(language: str, name: str, count: int) -> str:
+    return word(language, "count", count=count, name=name) if count > 1 else name
+
+
+def credit_lines(evidence: Evidence, image: EvidenceImage, language: str = "en") -> tuple[str, ...]:
+    if language == "en":
+        return (image_credit(image), *evidence_notes(evidence, [image]))
+    parts = [
+        word(language, "captured", date=capture_date(image))
+        if image.captured_at
+        else word(language, "date_unknown"),
+        word(language, "image", provider=image.provider)
+        if image.provider
+        else word(language, "provider_unknown"),
+        word(language, "licence", licence=image.licence)
+        if image.licence
+        else word(language, "licence_unknown"),
+    ]
+    if image.attribution:
+        parts.append(image.attribution)
+    notes = [word(language, "coarsened", how=evidence.coarsening)] if evidence.coarsening else []
+    if image.synthetic:
+        notes.append(word(language, "synthetic"))
+    return (" \u00b7 ".join(parts), *notes)
 
 
 def _label(annotation: EvidenceAnnotation) -> str:

@@ -377,13 +377,25 @@ def map_html(report_id: str, query: models.MapQuery) -> Response:
             "content": {media: {} for media in story.FIGURE_TYPES.values()},
         }
     },
-    errors=(400, 404, 410, 422, 503),
+    errors=(400, 403, 404, 410, 422, 503),
 )
 def figure(report_id: str, fmt: str, query: models.FigureQuery) -> Response:
+    if query.caption and role() < Role.editor:
+        raise RequestError(
+            f"writing a figure's caption needs the editor role; you are {role().name}",
+            status=403,
+            code="forbidden",
+        )
     found, evidence = _frozen(report_id, query)
     width = query.width or story.FIGURE_DEFAULT_PX
     return story.figure_response(
-        found, evidence, fmt, width=width, height=query.height, ids=query.annotation_ids()
+        found,
+        evidence,
+        fmt,
+        width=width,
+        height=query.height,
+        ids=query.annotation_ids(),
+        caption=query.caption,
     )
 
 

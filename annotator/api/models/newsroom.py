@@ -4,12 +4,14 @@ form and the demo check the same), so only what the web alone shapes is here."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from annotations.newsroom.events import ANNOTATION_ID_MAX
 from annotations.newsroom.evidence import Stance
+from annotations.newsroom.figure import CAPTION_MAX
 from annotations.newsroom.reports import Coarsening, ReportStatus, TextQuoteSelector, parse_id
 from annotations.newsroom.signing import ALGORITHM
 from annotator.api.contract import invalid
@@ -313,6 +315,24 @@ class FigureQuery(Frozen):
     annotations: str | None = Field(
         default=None, description="Comma-separated annotation ids to show."
     )
+    caption: str | None = Field(
+        default=None,
+        max_length=CAPTION_MAX,
+        description="An editor's own caption (editors only), in place of the one written for "
+        "the figure "
+        "(which is in the report's language: English or Arabic). Right-to-left text is set "
+        "right-to-left.",
+    )
+
+    @field_validator("caption", mode="before")
+    @classmethod
+    def _caption(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        # one paragraph, no control characters (drawn as boxes); bidi marks are kept
+        kept = "".join(c for c in str(value) if c.isspace() or unicodedata.category(c) != "Cc")
+        text = " ".join(kept.split())
+        return text or None
 
     @field_validator("width", "height", mode="before")
     @classmethod
