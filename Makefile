@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest bench bench-smoke bench-annotations bench-import bench-exchange bench-workspace bench-backup bench-ingest system-deps clean
+.PHONY: run test lint typecheck pytest messages translations bench bench-smoke bench-annotations bench-import bench-exchange bench-workspace bench-backup bench-ingest system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(STAMP)
+run: $(STAMP) translations
 	$(VENV)/bin/annotator init
 	$(VENV)/bin/annotator demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (sign in with a demo login printed above)"
@@ -62,7 +62,7 @@ typecheck: $(DEV_STAMP)
 # not pytest-xdist's (most tests first). The 30 slowest tests are listed at the end, to see
 # where the suite's time goes
 PYTEST_WORKERS ?= 2
-pytest: $(DEV_STAMP) system-deps
+pytest: $(DEV_STAMP) system-deps translations
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 test: lint typecheck pytest
@@ -102,6 +102,19 @@ bench-ingest: $(STAMP)
 # it needs 38 GB free: 29 GB kept in benchmarks/out/backup, and one database copy at a time)
 bench-backup: $(STAMP)
 	$(PY) -m benchmarks.backup
+
+# the interface's strings (babel.cfg: templates, the scripts' t("..."), annotator/language):
+# extracted into annotator/translations/messages.pot, then each language's messages.po updated
+# (new strings come in untranslated: tests/annotator/test_language.py fails until they are)
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k t -o annotator/translations/messages.pot \
+	  --project annotator --copyright-holder "annotator" --sort-by-file .
+	$(VENV)/bin/pybabel update -i annotator/translations/messages.pot \
+	  -d annotator/translations --no-fuzzy-matching
+
+# the compiled catalogues (messages.mo, not kept in git; the app also makes a missing one)
+translations: $(STAMP)
+	$(VENV)/bin/pybabel compile -d annotator/translations
 
 clean:
 	rm -rf $(VENV) .venv-bench .pytest_cache .mypy_cache .ruff_cache

@@ -21,7 +21,9 @@ from annotator.api import exports, images, imports, openapi, same_object, sites,
 from annotator.api import links as links_api
 from annotator.api import reports as reports_api
 from annotator.config import resolve
+from annotator.georeference import api as georeference_api
 from annotator.jobs import setup as jobs_setup
+from annotator.language import init_app as language_init_app
 from annotator.ogcapi import bp as ogcapi_bp
 from annotator.pages import compare, embed, event_forms, review, site_form
 from annotator.pages import home as pages
@@ -72,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     urls.init_app(app)
     auth.init_app(app)
     app.jinja_env.filters.update(day=times.day, moment=times.moment)  # one date format
+    language_init_app(app)  # Flask-Babel; dates and numbers in the reader's language
     tiles.init_app(app)
     jobs_setup.init_app(app)  # the background jobs' queue, API and page
     blueprints = (
@@ -102,6 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         wmts.bp,
         ogcapi_bp,
         upload_api.bp,
+        georeference_api.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

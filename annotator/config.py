@@ -87,6 +87,10 @@ DEFAULTS: dict[str, Any] = {
     "INGEST_MEMORY_MB": 4096,
     "INGEST_CPU_S": 3600,
     "INGEST_WALL_S": 7200,
+    # the interface's language when neither the user's setting, a cookie nor the browser's
+    # Accept-Language names one it has (en, ar); Arabic pages' digits: latin or arabic-indic
+    "DEFAULT_LANGUAGE": "en",
+    "ARABIC_DIGITS": "latin",
 }
 INTEGERS = {
     "SESSION_LIFETIME_MINUTES",
@@ -120,6 +124,8 @@ BOOLEANS = {"SECURE_COOKIES", "ALLOW_NETWORK", "DUPLICATE_CHECK"}
 CHOICES: dict[str, tuple[str, ...]] = {
     "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
     "LOG_FORMAT": ("text", "json"),
+    "DEFAULT_LANGUAGE": ("en", "ar"),
+    "ARABIC_DIGITS": ("latin", "arabic-indic"),
 }
 
 

@@ -70,6 +70,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the interface language they chose (en, ar); None: the browser's, then the default
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     @property
@@ -186,6 +188,15 @@ def change_user(
             revoked = revoke_tokens(session, user)
     session.flush()
     return UserChange(sessions_ended=ended, tokens_revoked=revoked)
+
+
+def set_language(session: Session, user_id: int, language: str | None) -> None:
+    """The interface language a user chose (a locale code the caller checked), or None for
+    the browser's choice."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    user.language = language
 
 
 def list_users(session: Session) -> list[User]:

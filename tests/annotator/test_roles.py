@@ -184,6 +184,8 @@ PUBLIC = {
     ("GET", "/static/<path:filename>"),
     ("GET", "/embed/<token>"),  # anyone holding the unguessable token of a published report
     ("GET", "/api/v1/signing-key"),  # the public key that checks evidence bundles' signatures
+    ("POST", "/language"),  # the language switcher: anyone (signed in: their CSRF token)
+    ("GET", "/i18n/<language>.json"),  # the scripts' strings in a language, for anyone
 }
 
 
