@@ -21,10 +21,16 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def nothing_found() -> dict[str, str | int | None]:
+    """A header that says nothing: every field None."""
+    return {"captured": None, **dict.fromkeys(KEYS)}
+
+
 def read_header(path: Path) -> dict[str, str | int | None]:
     """Capture time (ISO 8601, UTC) and provenance found in the file's tags; None where the
-    file says nothing, and nothing at all for a file that is no TIFF."""
-    found: dict[str, str | int | None] = {"captured": None, **dict.fromkeys(KEYS)}
+    file says nothing, and nothing at all for a file that is no TIFF. Read a file that was
+    sent to the app through `imagery.sandbox.read_header_isolated`."""
+    found = nothing_found()
     with path.open("rb") as handle:
         if handle.read(4) not in TIFF_MAGIC:
             return found

@@ -61,6 +61,7 @@ from rasterio.enums import Interleaving
 
 from imagery.errors import ImageryError, ImageTooLarge, UnreadableImage
 from imagery.georef.warp import Height
+from imagery.header import nothing_found, read_header
 from imagery.ingest import DEFAULT_MAX_PIXELS, ImageFacts, ingest, open_geotiff
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ class Limits:
     @property
     def cache_mb(self) -> int:
         return max(16, self.memory_mb // 4)
+
+
+#: what reading a file's header for the upload form may use (read_header_isolated)
+HEADER_LIMITS = Limits(memory_mb=1024, cpu_s=10, wall_s=20.0)
 
 
 class OverLimit(ImageTooLarge):
@@ -238,9 +243,54 @@ def ingest_isolated(
         "limits": limits,
         "parent": os.getpid(),
     }
+    payload, code = _run_child(job, name, limits, check)
+    if payload is None:
+        error = _died(name, code, limits)
+        logging.getLogger("imagery.ingest").warning("ingest of %s failed: %s", name, error)
+        raise error
+    outcome, records = _Loader(io.BytesIO(payload)).load()
+    _replay(records)
+    return _result(name, outcome, limits)
+
+
+def read_header_isolated(path: Path, limits: Limits | None = None) -> dict[str, Any]:
+    """`imagery.header.read_header` in a child, under HEADER_LIMITS (or `limits`, where
+    less): a hostile header costs a child, never the caller's process, and a child that
+    fails or overruns reads as a header that says nothing."""
+    allowed = limits or HEADER_LIMITS
+    limits = Limits(
+        memory_mb=min(allowed.memory_mb, HEADER_LIMITS.memory_mb),
+        cpu_s=min(allowed.cpu_s, HEADER_LIMITS.cpu_s),
+        wall_s=min(allowed.wall_s, HEADER_LIMITS.wall_s),
+    )
+    job = {
+        "task": "header",
+        "path": str(Path(path).absolute()),
+        "limits": limits,
+        "parent": os.getpid(),
+        "work": tempfile.gettempdir(),
+    }
+    try:
+        payload, _code = _run_child(job, path.name, limits, None)
+    except OverLimit:
+        payload = None
+    if payload is not None:
+        outcome, _records = _Loader(io.BytesIO(payload)).load()
+        if outcome[0] == "ok" and isinstance(outcome[1], dict):
+            return outcome[1]
+    log.warning("the header of %s could not be read within the limits", path.name)
+    return nothing_found()
+
+
+def _run_child(
+    job: dict[str, Any], name: str, limits: Limits, check: Callable[[], None] | None
+) -> tuple[bytes | None, int | None]:
+    """Run `_child` on `job` until it answers, dies, passes `limits.wall_s` (OverLimit) or
+    `check` raises; the child and its process group are killed and reaped however it ends.
+    Returns what it sent (None if nothing) and how it ended."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(send, job), name="ingest")
+    process = context.Process(target=_child, args=(send, job), name=job.get("task", "ingest"))
     process.start()
     send.close()
     deadline = time.monotonic() + limits.wall_s
@@ -262,13 +312,7 @@ def ingest_isolated(
     finally:
         code = _kill(process)
         receive.close()
-    if payload is None:
-        error = _died(name, code, limits)
-        logging.getLogger("imagery.ingest").warning("ingest of %s failed: %s", name, error)
-        raise error
-    outcome, records = _Loader(io.BytesIO(payload)).load()
-    _replay(records)
-    return _result(name, outcome, limits)
+    return payload, code
 
 
 def _kill(process: multiprocessing.process.BaseProcess) -> int | None:
@@ -492,6 +536,11 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
     logger.propagate = False
     outcome: tuple[Any, ...]
     try:
+        if job.get("task") == "header":
+            outcome = ("ok", read_header(Path(job["path"])))
+            conn.send_bytes(pickle.dumps((outcome, keep.records)))
+            conn.close()
+            os._exit(0)
         _check_logged(Path(job["path"]), job["name"])
         facts = ingest(
             Path(job["path"]),

@@ -18,10 +18,11 @@ from annotations.uploads.sidecars import SidecarError, place
 from annotator.api.contract import operation
 from annotator.auth import actor, role_required
 from annotator.errors import RequestError
+from annotator.intake import ingest_limits
 from annotator.jobs.models import JobOut
 from annotator.jobs.start import start_ingest_from
 from annotator.upload.models import Header, UploadIngest, UploadOut, UploadStart
-from imagery.header import read_header
+from imagery.sandbox import read_header_isolated
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
 #: the largest chunk one request may carry (the client sends 8 MiB)
@@ -153,7 +154,8 @@ def header(upload_id: str) -> Response:
             )
     except UploadError as error:
         raise refused(error) from None
-    found = read_header(store.root / upload.id / "data")
+    # a hostile header costs a child under limits, not this worker (imagery.sandbox)
+    found = read_header_isolated(store.root / upload.id / "data", ingest_limits(current_app.config))
     return jsonify(Header.model_validate(found).model_dump())
 
 

@@ -10,6 +10,7 @@ second of CPU.
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -113,3 +114,26 @@ def test_leftovers_of_dead_processes_on_this_host_go_and_the_others_stay(
     assert sorted(p.name for p in store.iterdir()) == sorted(
         [living.name, elsewhere.name, legacy_new.name, keep.name]
     )
+
+
+def test_the_upload_forms_header_is_read_in_a_child_under_limits(tmp_path: Path) -> None:
+    """The Add imagery form's prefill reads a file sent to the app in a child: the same
+    answer as reading it in place; and a header with a 20 MB tag is read under the child's
+    memory limit (given no room, the tag is not read), never the caller's."""
+    from imagery.header import nothing_found, read_header
+    from imagery.sandbox import read_header_isolated
+    from tests.conftest import write_geotiff
+
+    data = np.random.default_rng(2).integers(1, 255, (3, 20, 30), dtype=np.uint8)
+    tags = {"TIFFTAG_DATETIME": "2024:12:13 08:21:00", "SENSOR": "WorldView-3"}
+    dated = write_geotiff(tmp_path / "dated.tif", data, tags=tags)
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    found = read_header_isolated(dated)
+    assert found == read_header(dated)
+    assert found["sensor"] == "WorldView-3" and found["captured"] == "2024-12-13T08:21:00Z"
+    big = write_geotiff(tmp_path / "big.tif", data, tags=tags | {"NOTE": "x" * 20_000_000})
+    assert read_header(big)["sensor"] == "WorldView-3"  # read in place, given the room
+    cramped = read_header_isolated(big, Limits(memory_mb=16))
+    assert cramped["sensor"] is None and cramped["width"] == 30
+    assert read_header_isolated(tmp_path / "gone.tif") == nothing_found()  # the child failed
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
