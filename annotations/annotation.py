@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -313,12 +313,14 @@ def create_many(
     actor: Actor,
     *,
     batch: int = 5000,
+    after_batch: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Create many annotations in the caller's transaction, each checked, measured and
     recorded as `create` does (the same columns and `create` revision, to the character),
     `batch` at a time: images looked up once, footprints, bounds, measurements and GeoJSON
     text computed on arrays, rows inserted by one executemany (for imports of 100,000
-    features). Returns the ids."""
+    features). `after_batch(made so far)` is called after each batch (an import's progress;
+    whatever it raises rolls the caller's transaction back). Returns the ids."""
     _may_create(actor)
     images = ImageCache(session)
     now = utcnow()
@@ -327,6 +329,8 @@ def create_many(
     with _spatial_index_after(session, len(items) >= SPATIAL_INDEX_AFTER):
         for start in range(0, len(items), batch):
             made += _insert_many(session, items[start : start + batch], images, actor, now)
+            if after_batch is not None:
+                after_batch(len(made))
     return made
 
 

@@ -18,6 +18,7 @@ import io
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -170,8 +171,16 @@ def parse_label_map(raw: bytes, name: str) -> dict[str, str]:
 
 
 def plan_import(
-    session: Session, source: Source, taxonomy: Taxonomy, options: ImportOptions
+    session: Session,
+    source: Source,
+    taxonomy: Taxonomy,
+    options: ImportOptions,
+    *,
+    batch: int = PLAN_BATCH,
+    after_batch: Callable[[int], None] | None = None,
 ) -> ImportPlan:
+    """What the import would make and refuse; `after_batch(features planned so far)` is
+    called after each `batch` features."""
     placement = Placement(session, options.image_id or None, source.image_hint)
     label_field = options.label_field or source.label_field or DEFAULT_LABEL_FIELD
     if source.features and label_field not in source.fields:
@@ -193,8 +202,10 @@ def plan_import(
     #: key -> the key an import before one-part multis were read as their part gave it
     legacy: dict[str, str] = {}
     quick = QuickInputs(taxonomy)
-    for start in range(0, len(source.features), PLAN_BATCH):
-        chunk = source.features[start : start + PLAN_BATCH]
+    for start in range(0, len(source.features), batch):
+        if start and after_batch is not None:
+            after_batch(start)
+        chunk = source.features[start : start + batch]
         outcomes = _plan_batch(chunk, taxonomy, quick, placement, label_field, options.label_map)
         made = [(f, o) for f, o in zip(chunk, outcomes, strict=True) if not isinstance(o, Refusal)]
         planned = geometry_array([o.geometry for _, o in made])
@@ -456,6 +467,15 @@ def _keys(feature_ids: list[str], geometries: np.ndarray, image_ids: list[str]) 
 
 # ---- running -------------------------------------------------------------------------------
 
+#: an import's progress hook: (fraction 0..1, what it is doing, whether the import's write
+#: transaction is open) -> True to stop the import (it raises `Cancelled`: nothing is kept)
+Progress = Callable[[float, str, bool], bool]
+
+
+class Cancelled(Exception):
+    """The import was stopped by its progress hook between two batches; its transaction was
+    rolled back, so nothing of it was kept."""
+
 
 @dataclass(frozen=True)
 class ImportRequest:
@@ -469,6 +489,15 @@ class ImportRequest:
     max_bytes: int
     #: the folder the file came from, where a STAC item's linked files may be (CLI only)
     origin: Path | None = None
+    #: told how far the import is after each batch, and may stop it (a background job)
+    progress: Progress | None = None
+    #: features planned, then written, per batch (between two batches it may be stopped)
+    batch: int = PLAN_BATCH
+
+    def step(self, fraction: float, message: str, writing: bool = False) -> None:
+        """Report progress to the hook; raise `Cancelled` when it says stop."""
+        if self.progress is not None and self.progress(fraction, message, writing):
+            raise Cancelled(f"the import of {self.name} was cancelled; nothing was imported")
 
 
 def import_file(
@@ -486,6 +515,7 @@ def import_file(
     try:
         staged = stage(stream, folder, "source", request.max_bytes, request.name)
         workspace = Workspace(folder, request.max_bytes * 4, request.origin)
+        request.step(0.0, f"reading {request.name}")
         with collector_paused():
             source = read_source(staged.path, request.name, staged.sha256, workspace)
             if not source.features:
@@ -552,20 +582,38 @@ def _log_failure(request: ImportRequest, started: float, reason: str) -> None:
 def run_import(
     database: Database, taxonomy: Taxonomy, source: Source, request: ImportRequest
 ) -> dict[str, Any]:
+    """Plan (progress 0.1..0.5), then write all or nothing (0.5..1): the hook is told after
+    each batch, and a stop it asks for between write batches rolls the transaction back."""
+    total = len(source.features)
+
+    def planned(done: int) -> None:
+        request.step(0.1 + 0.4 * done / total, f"checked {done:,} of {total:,} features")
+
+    request.step(0.1, f"checking {total:,} features")
     with database.read() as session:
-        plan = plan_import(session, source, taxonomy, request.options)
+        plan = plan_import(
+            session, source, taxonomy, request.options, batch=request.batch, after_batch=planned
+        )
     if request.dry_run:
         return plan.report(dry_run=True)
     _refuse_if_invalid(plan)
     if request.actor is None:
         raise InvalidInput("say who imports: an analyst account authors the annotations")
+    count = len(plan.to_create)
+    request.step(0.5, f"writing {count:,} annotations")
+
+    def written(done: int) -> None:
+        request.step(0.5 + 0.5 * done / max(count, 1), f"wrote {done:,} of {count:,}", True)
+
     try:
         with database.write() as session:
             # another import may have landed since the plan: skip what it made
             existing = stored_keys(session, [origin.key for _, origin in plan.to_create])
             items = [(d, o) for d, o in plan.to_create if o.key not in existing]
             plan.already_imported += len(plan.to_create) - len(items)
-            created = create_many(session, items, request.actor)
+            created = create_many(
+                session, items, request.actor, batch=request.batch, after_batch=written
+            )
     except IntegrityError as exc:
         raise AlreadyExists(
             "another import of the same features finished meanwhile; run the import again "

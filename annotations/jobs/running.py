@@ -50,6 +50,19 @@ ORPHAN_AFTER_S = 3600.0
 PROGRESS_EVERY_S = 0.25
 
 
+#: a file in a running job's folder that asks it to stop (`ask_to_stop`)
+STOP_FILE = ".stop"
+
+
+def ask_to_stop(folder: Path) -> None:
+    """Ask the running job of this folder to stop, writing nothing to the database: on SQLite
+    a job inside a long write transaction holds the only write lock, so the cancel's own
+    write would wait for the job to end. The job's next check finds the file and stops (its
+    transaction rolls back, the lock is free), then the cancel is recorded."""
+    if folder.is_dir():
+        (folder / STOP_FILE).touch()
+
+
 class JobStopped(Exception):
     """Raised by `JobContext.progress` when the job must stop: cancelled, or out of time."""
 
@@ -78,21 +91,17 @@ class JobContext:
     started: float = field(default_factory=time.monotonic)
     _written: float = 0.0
 
-    def progress(self, fraction: float, message: str = "") -> None:
-        """Record how far the job is (0..1) and stop it if it was cancelled or is out of time."""
-        elapsed = time.monotonic() - self.started
-        if self.time_limit_s is not None and elapsed > self.time_limit_s:
-            raise JobStopped(
-                Status.failed,
-                f"stopped after {elapsed:.0f} s: {self.kind} jobs may run at most "
-                f"{self.time_limit_s:g} s",
-            )
-        now = time.monotonic()
-        if now - self._written < PROGRESS_EVERY_S and fraction < 1.0:
+    def progress(self, fraction: float, message: str = "", *, now: bool = False) -> None:
+        """Record how far the job is (0..1) and stop it if it was cancelled or is out of time.
+        Written at most every `PROGRESS_EVERY_S`, unless `now`."""
+        self._check_time()
+        if (self.folder / STOP_FILE).exists():
+            raise JobStopped(Status.cancelled, "cancelled while running")
+        if not now and time.monotonic() - self._written < PROGRESS_EVERY_S and fraction < 1.0:
             if self._cancelled():
                 raise JobStopped(Status.cancelled, "cancelled while running")
             return
-        self._written = now
+        self._written = time.monotonic()
         with self.database.write() as session:
             job = session.get(Job, self.job_id)
             if job is None or job.cancelling:
@@ -102,7 +111,25 @@ class JobContext:
                 job.message = message[:500]
             job.heartbeat_at = utcnow()
 
+    def check(self) -> None:
+        """Stop the job (`JobStopped`) if it was cancelled or is out of time, writing nothing:
+        for a step inside a transaction that holds SQLite's only write lock."""
+        self._check_time()
+        if self._cancelled():
+            raise JobStopped(Status.cancelled, "cancelled while running")
+
+    def _check_time(self) -> None:
+        elapsed = time.monotonic() - self.started
+        if self.time_limit_s is not None and elapsed > self.time_limit_s:
+            raise JobStopped(
+                Status.failed,
+                f"stopped after {elapsed:.0f} s: {self.kind} jobs may run at most "
+                f"{self.time_limit_s:g} s",
+            )
+
     def _cancelled(self) -> bool:
+        if (self.folder / STOP_FILE).exists():
+            return True
         with self.database.read() as session:
             return bool(session.scalar(select(Job.cancelling).where(Job.id == self.job_id)))
 

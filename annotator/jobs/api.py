@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, send_file
 
 from annotations.catalogue.users import Role
 from annotations.jobs import records
+from annotations.jobs.running import ask_to_stop
 from annotator.api.contract import operation
 from annotator.auth import actor, login_required
 from annotator.errors import RequestError
@@ -66,10 +67,18 @@ def show(job_id: str) -> Response:
     security="write",
 )
 def cancel(job_id: str) -> tuple[Response, int]:
+    who = actor()
+    with database().read() as session:
+        running = records.get(session, who, job_id).status == "running"
+    if running:  # asked first by a file: on SQLite its write may hold the lock this needs
+        jobs_root = Path(current_app.config["DATA_DIR"]) / "jobs"
+        ask_to_stop(jobs_root / "work" / records.parse_id(job_id))
     with database().write() as session:
         try:
-            job = records.cancel(session, actor(), job_id)
+            job = records.cancel(session, who, job_id)
         except records.AlreadyEnded as exc:
+            if running and records.get(session, who, job_id).status == "cancelled":
+                return jsonify(records.get(session, who, job_id).to_dict()), 200
             raise RequestError(exc.message, status=409, code="conflict") from None
         body = job.to_dict()
     return jsonify(body), 202 if body["status"] == "running" else 200

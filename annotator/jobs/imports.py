@@ -2,7 +2,10 @@
 the job's folder, imported all or nothing (annotations.exchange.imports) by a worker, as the
 owner (their role now: a user switched off or made a viewer since is refused). The result
 is the report the request would have answered, with links to what was made; a refusal is
-the job's error.
+the job's error. The import reports its progress after each batch of `IMPORT_BATCH`
+features, and a cancel stops it between two batches: its transaction is rolled back, so
+nothing of it is kept. (On SQLite the write phase holds the only write lock: there the bar
+stays at "writing" while the job still checks, read-only, for a cancel.)
 """
 
 from __future__ import annotations
@@ -13,12 +16,21 @@ from typing import Any
 from annotations.annotation import Actor
 from annotations.catalogue.users import Role, get_user
 from annotations.errors import AnnotationError
-from annotations.exchange.imports import ImportOptions, ImportRequest, import_file
-from annotations.jobs.running import JobContext, JobFailed
+from annotations.exchange.imports import (
+    Cancelled,
+    ImportOptions,
+    ImportRequest,
+    Progress,
+    import_file,
+)
+from annotations.jobs.running import JobContext, JobFailed, JobStopped
+from annotations.jobs.tables import Status
 
 IMPORT = "import"
 #: the received file's name in the job's folder (never the client's name)
 SOURCE = "source"
+#: features planned, then written, between two progress reports (and chances to cancel)
+IMPORT_BATCH = 1000
 
 
 def import_params(name: str, options: ImportOptions) -> dict[str, Any]:
@@ -46,15 +58,40 @@ def run_import(context: JobContext) -> dict[str, Any]:
         actor=_actor(context),
         tmp_dir=Path(context.settings["TMP_DIR"]),
         max_bytes=int(context.settings["MAX_UPLOAD_MB"]) << 20,
+        progress=_progress(context),
+        batch=int(context.settings.get("IMPORT_BATCH") or IMPORT_BATCH),
     )
     try:
         with (context.folder / SOURCE).open("rb") as stream:
             report = import_file(context.database, context.settings["TAXONOMY"], stream, request)
     except AnnotationError as exc:
         raise JobFailed(exc.message) from None
+    except Cancelled:
+        raise JobStopped(
+            Status.cancelled, "cancelled while running; nothing was imported"
+        ) from None
     context.progress(1.0, f"imported {report.get('created', 0)} annotation(s) from {name}")
     ids = report.get("annotation_ids") or []
     return report | {"annotations": [f"/api/v1/annotations/{i}" for i in ids[:1000]]}
+
+
+def _progress(context: JobContext) -> Progress:
+    """The import's hook: the job's progress, and True (stop) once the job is cancelled. Out
+    of time, the job's own stop goes through the import (its transaction rolls back too)."""
+
+    def report(fraction: float, message: str, writing: bool) -> bool:
+        try:
+            if writing and context.database.is_sqlite:
+                context.check()  # the import holds SQLite's only write lock: read only
+            else:
+                context.progress(fraction, message, now=True)  # one write a batch
+        except JobStopped as stopped:
+            if stopped.status == Status.cancelled:
+                return True
+            raise
+        return False
+
+    return report
 
 
 def _actor(context: JobContext) -> Actor:

@@ -1,6 +1,6 @@
 // "Import in the background" on the import page (templates/_import_job.html): the import job's
-// progress bar (jobs/progress.js) until it ends, then the report's counts and the images it
-// made annotations on, or the job's error. Every text is set with textContent: file names,
+// progress bar (jobs/progress.js) with Cancel until it ends, then the report's counts and the
+// images it made annotations on, or the job's error. Every text is set with textContent: file names,
 // labels and errors may hold anything.
 import { followJob, progressBar } from "./jobs/progress.js";
 
@@ -55,12 +55,40 @@ function showReport(end, report) {
   }
 }
 
+// Cancel: DELETE the job; a running import stops between two batches and keeps nothing.
+function cancelButton(end) {
+  const button = root.querySelector(".import-job-cancel");
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    fetch(root.dataset.job, {
+      method: "DELETE",
+      headers: { Accept: "application/json", "X-CSRF-Token": root.dataset.csrf },
+      credentials: "same-origin",
+    })
+      .then((response) => response.json().then((data) => ({ ok: response.ok, data })))
+      .then(({ ok, data }) => {
+        if (ok) return;
+        button.disabled = false;
+        end.replaceChildren(text("p", data.message || "the job could not be cancelled", "message"));
+      })
+      .catch(() => {
+        button.disabled = false;
+      });
+  });
+  return button;
+}
+
 if (root) {
   const bar = progressBar();
-  root.querySelector(".import-job-bar").append(bar.element);
   const end = root.querySelector(".import-job-end");
+  const cancel = cancelButton(end);
+  cancel.before(bar.element);
   followJob(root.dataset.job, bar, {
+    onUpdate(job) {
+      cancel.hidden = !["queued", "running"].includes(job.status) || job.cancelling;
+    },
     onEnd(job) {
+      cancel.hidden = true;
       if (job.status === "done" && job.result) {
         showReport(end, job.result);
         return;

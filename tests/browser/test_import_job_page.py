@@ -19,6 +19,7 @@ from tests.annotations.test_imports import add_image, count
 from tests.browser.conftest import open_signed_in, serving
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.conftest import _app_with_users, make_app, token_for
+from tests.job_gate import gated_queue
 from tests.jobs import consuming
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
@@ -101,5 +102,65 @@ def test_import_in_the_background_shows_the_jobs_bar_then_the_report(
             failed = page.wait_for_selector("#import-job[role=alert] .message", timeout=60000)
         assert "notes.geojson" in failed.inner_text()
         assert count(app) == before + 2
+    assert problems == [], problems
+    page.close()
+
+
+def test_a_running_import_shows_its_progress_and_cancel_stops_it(
+    site: tuple[Flask, str, str], browser: Any
+) -> None:
+    """The bar moves past 0 while the import runs (batches of 2 features here), and Cancel
+    stops it between two batches: the page says so and nothing was imported."""
+    app, url, image = site
+    headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+    found = app.test_client().get(f"/api/v1/images/{image}", headers=headers).get_json()
+    middle = shape(found["footprint"]).centroid
+    d = 0.00005
+    features = [
+        {
+            "type": "Feature",
+            "id": f"cancel-{n}",
+            "properties": {"label": "vehicle.truck"},
+            "geometry": mapping(
+                box(
+                    middle.x + n * 3 * d,
+                    middle.y - 9 * d,
+                    middle.x + n * 3 * d + d,
+                    middle.y - 8 * d,
+                )
+            ),
+        }
+        for n in range(6)
+    ]
+    upload = {
+        "name": "six.geojson",
+        "mimeType": "application/geo+json",
+        "buffer": json.dumps({"type": "FeatureCollection", "features": features}).encode(),
+    }
+    before = count(app)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = watch_console(page)
+    jobs, gate = gated_queue(app, "import", writing=False, settings={"IMPORT_BATCH": 2})
+    with screenshot_on_failure(page, "import-job-cancel"):
+        open_signed_in(page, url, "/import", "analyst")
+        page.set_input_files("input[name=file]", upload)
+        page.select_option("select[name=image]", image)
+        page.click("button[value=background]")
+        page.wait_for_selector("#import-job .job-progress[data-status='queued']")
+        with consuming(jobs):
+            assert gate.reached.wait(120), "the import never reached its second batch"
+            page.wait_for_selector("#import-job .job-progress[data-status='running']")
+            shown = page.eval_on_selector("#import-job progress", "bar => bar.value")
+            assert 0 < shown < 0.5, shown  # it moved: a batch of the plan is done
+            assert "checked 2 of 6 features" in page.inner_text("#import-job .job-progress-label")
+            page.screenshot(path=str(SCREENSHOTS / "import-job-cancel.png"))
+            page.click("#import-job .import-job-cancel")
+            ended = page.wait_for_selector(
+                "#import-job[role=alert] .import-job-end h2", timeout=60000
+            )
+            assert ended.inner_text() == "Cancelled"
+        assert "nothing was imported" in page.inner_text("#import-job .message")
+        assert page.locator("#import-job .import-job-cancel").is_hidden()
+        assert count(app) == before
     assert problems == [], problems
     page.close()
