@@ -19,7 +19,7 @@ is not a whole number stays text and is refused with the reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
@@ -36,19 +36,24 @@ _GDAL_TIME = re.compile(
 )
 
 
-def own_id(properties: Mapping[str, Any]) -> str | None:
-    """The annotation id an export of ours gave this feature, wherever a copy put it."""
-    names = sorted(
-        (name for name in properties if _ID_FIELD.fullmatch(name)),
-        key=lambda name: (name.lower() != "id", name.lower() == "fid", name),
-    )
-    for name in names:
+def own_id(properties: Mapping[str, Any], names: list[str] | None = None) -> str | None:
+    """The annotation id an export of ours gave this feature, wherever a copy put it;
+    `names` are `id_fields(properties)` when known (the same for a whole layer)."""
+    for name in id_fields(properties) if names is None else names:
         value = properties[name]
         if isinstance(value, str):
             found = _OWN_ID.fullmatch(value.strip())
             if found:
                 return found.group(1)
     return None
+
+
+def id_fields(fields: Iterable[str]) -> list[str]:
+    """The fields that may hold an annotation id, in the order `own_id` tries them."""
+    return sorted(
+        (name for name in fields if _ID_FIELD.fullmatch(name)),
+        key=lambda name: (name.lower() != "id", name.lower() == "fid", name),
+    )
 
 
 def lenient(name: str, value: Any) -> Any:

@@ -644,14 +644,14 @@ def add_layer(
     if crs is not None:
         refuse_urls(crs, f"{source.name}: the CRS of the layer {label}")
         geometries = _to_wgs84(geometries, crs)
-    columns = {
-        name: [_plain(v) for v in array.tolist()]
-        for name, array in zip(fields, layer.values, strict=True)
-    }
+    columns = {name: _plain_column(array) for name, array in zip(fields, layer.values, strict=True)}
     ids = columns.get("id")
+    id_fields = readback.id_fields(columns)
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True) if names else iter(lambda: (), None)
     features = []
     for position, fid in enumerate(fids.tolist()):
-        properties = {name: column[position] for name, column in columns.items()}
+        properties = dict(zip(names, next(rows), strict=True))
         own_id = ids[position] if ids is not None else None
         geometry = geometries[position]
         reason = problem or (per_feature or {}).get(position) or faults.get(position)
@@ -662,7 +662,7 @@ def add_layer(
                 layer=label,
                 number=position + 1,
                 # an export of ours, or a copy of one by GDAL or QGIS: the annotation's id
-                feature_id=readback.own_id(properties)
+                feature_id=readback.own_id(properties, id_fields)
                 or str(own_id if own_id not in (None, "") else fid),
                 geometry=None if reason else geometry,
                 properties=properties,
@@ -704,6 +704,21 @@ def _to_wgs84(geometries: Any, crs: str) -> Any:
         return np.column_stack([x, y])
 
     return shapely.transform(geometries, project)
+
+
+def _plain_column(array: Any) -> list[Any]:
+    """`_plain` of each value of a column GDAL read: numbers and text, the most common,
+    without a call per value."""
+    if isinstance(array, np.ndarray) and array.dtype.kind in "iub":
+        return list(array.tolist())
+    values = array.tolist()
+    if isinstance(array, np.ndarray) and array.dtype.kind == "f":
+        for position in np.flatnonzero(np.isnan(array)).tolist():
+            values[position] = None
+        return list(values)
+    if all(type(value) is str for value in values):
+        return list(values)
+    return [_plain(value) for value in values]
 
 
 def _plain(value: Any) -> Any:

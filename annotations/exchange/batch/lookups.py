@@ -44,3 +44,26 @@ def stored_annotations(session: Session, ids: list[str]) -> set[tuple[str, str]]
         ids,
     )
     return {(row[0], row[1]) for row in rows}
+
+
+def labels_imported_from(session: Session, keys: list[str], sha256: str) -> dict[str, str]:
+    """Import key -> label of the annotations carrying any of `keys` (deleted ones too, as
+    `stored_keys` finds them) that were imported from the file whose SHA-256 is `sha256`
+    (as their `source_json` says)."""
+    if not keys:
+        return {}
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT import_key, label FROM annotations "
+            "WHERE import_key IN (SELECT value FROM json_each(?)) "
+            "AND json_extract(source_json, '$.imported_from.sha256') = ?",
+            (json.dumps(keys), sha256),
+        )
+    else:
+        rows = connection.exec_driver_sql(
+            "SELECT import_key, label FROM annotations WHERE import_key = ANY(%s) "
+            "AND source_json::json #>> '{imported_from,sha256}' = %s",
+            (keys, sha256),
+        )
+    return {row[0]: row[1] for row in rows.fetchall()}
