@@ -213,3 +213,85 @@ def images_list(as_json: bool) -> None:
             for p in payload
         ],
     )
+
+
+@images.command("georeference")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--gcp",
+    "gcps",
+    multiple=True,
+    required=True,
+    help="A control point PX,PY,LON,LAT: pixel (origin at the top-left corner of the "
+    "picture) and its WGS 84 position. At least 3.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["affine", "polynomial", "tps"]),
+    default="affine",
+    show_default=True,
+)
+@click.option("--captured", help="Capture date as stated, ISO 8601 (unknown when omitted).")
+@click.option("--provider")
+@click.option("--licence")
+@click.option("--attribution", help="The credit line as published.")
+@click.option("--source-url", help="The article's or press release's URL.")
+@click.option("--site", "site_slugs", multiple=True, help="Attach to this site (repeatable).")
+@click.option("--reference", help="The id of the capture of the same site the points came from.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def images_georeference(
+    path: Path,
+    gcps: tuple[str, ...],
+    method: str,
+    captured: str | None,
+    provider: str | None,
+    licence: str | None,
+    attribution: str | None,
+    source_url: str | None,
+    site_slugs: tuple[str, ...],
+    reference: str | None,
+    as_json: bool,
+) -> None:
+    """Place a press picture (JPEG, PNG, WebP or a screenshot) by control points and
+    catalogue it as a capture, its error (RMSE and residuals in metres) stated."""
+    from annotator.georeference.placing import Details, place_press, result
+    from annotator.jobs.setup import terminal_progress
+    from imagery.press.fit import parse_gcp_option
+
+    if not path.is_file():
+        raise click.ClickException(f"{path}: no such file")
+    points = [parse_gcp_option(text) for text in gcps]
+    details = Details(
+        source_url=source_url,
+        provider=provider,
+        licence=licence,
+        attribution=attribution,
+        captured=parse_time(captured, "--captured") if captured else None,
+        sites=site_slugs,
+        reference=reference,
+    )
+    app = load_app()
+    placed = place_press(
+        services.database(app),
+        app.config,
+        path,
+        path.name,
+        points,
+        method,
+        details,
+        progress=None if as_json else terminal_progress(),
+    )
+    for warning in placed.fit.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    payload = result(placed)
+    fitted = payload["georeference"]
+    emit(
+        as_json,
+        payload,
+        [
+            f"placed {payload['original_filename']} as {payload['id']} by {len(points)} "
+            f"control points ({method}), RMSE {fitted['rmse_m']} m; residuals (m): "
+            + ", ".join(f"{r:g}" for r in fitted["residuals_m"])
+        ],
+    )

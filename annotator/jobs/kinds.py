@@ -20,6 +20,7 @@ from typing import Any
 from annotations.catalogue.images import Provenance
 from annotations.jobs.running import JobContext, Runner
 from annotations.times import parse_time
+from annotator.georeference.job import GEOREFERENCE, run_georeference
 from annotator.intake import Imported, Upload, import_images, ingest_limits
 from annotator.jobs.exports import EXPORT, run_export
 from annotator.jobs.imports import IMPORT, run_import
@@ -126,4 +127,9 @@ def _inside(folder: Path, name: str) -> Path:
     return path
 
 
-KINDS: dict[str, Runner] = {INGEST: run_ingest, IMPORT: run_import, EXPORT: run_export}
+KINDS: dict[str, Runner] = {
+    INGEST: run_ingest,
+    IMPORT: run_import,
+    EXPORT: run_export,
+    GEOREFERENCE: run_georeference,
+}

@@ -163,6 +163,11 @@ TABLE: list[tuple[str, str, str]] = [
     ("DELETE", "/api/v1/uploads/<upload_id>", "analyst"),
     ("GET", "/api/v1/uploads/<upload_id>/header", "analyst"),
     ("POST", "/api/v1/uploads/ingest", "analyst"),
+    ("POST", "/api/v1/images/georeference", "analyst"),
+    ("GET", "/api/v1/images/<image_id>/georeference", "viewer"),  # not a press picture: 422
+    ("PUT", "/api/v1/images/<image_id>/georeference", "analyst"),
+    ("POST", "/api/v1/georeference/residuals", "analyst"),
+    ("POST", "/api/v1/georeference/preview", "analyst"),  # nobody's upload: 404
     ("GET", "/ogcapi/", "viewer"),
     ("GET", "/ogcapi/conformance", "viewer"),
     ("GET", "/ogcapi/api", "viewer"),
@@ -394,6 +399,14 @@ def test_role(
             "/api/v1/uploads": {"name": f"{role}.tif", "size": 10},
             "/api/v1/uploads/<upload_id>": {},  # no Content-Range: 400
             "/api/v1/uploads/ingest": {"uploads": ["0" * 32]},
+            "/api/v1/images/georeference": {},  # no file: 400
+            "/api/v1/images/<image_id>/georeference": {"gcps": [[0, 0, 1, 1]]},
+            "/api/v1/georeference/residuals": {
+                "gcps": [[0, 0, 1, 1], [9, 0, 2, 1], [0, 9, 1, 2]],
+                "width": 10,
+                "height": 10,
+            },
+            "/api/v1/georeference/preview": {"gcps": [[0, 0, 1, 1]], "upload": "0" * 32},
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)
