@@ -37,8 +37,9 @@ from annotations.history import (
     record_creations,
     revisions_of,
 )
-from annotations.measure import measure, measurement_texts
+from annotations.measure import measure, measurement_texts, with_placement_error
 from annotations.times import parse_time
+from imagery.georef.placement import placement_error_m
 
 STATUSES = ("draft", "in_review", "approved", "rejected")
 
@@ -236,7 +237,9 @@ def _content(data: AnnotationInput, images: ImageCache) -> dict[str, Any]:
         "min_lat": south,
         "max_lon": east,
         "max_lat": north,
-        "measurements_json": json.dumps(measure(data.geometry).to_dict()),
+        "measurements_json": with_placement_error(
+            json.dumps(measure(data.geometry).to_dict()), placement_error_m(image.georeferencing)
+        ),
         "source_json": json.dumps(source, ensure_ascii=False),
     }
 
@@ -397,12 +400,15 @@ def _insert_many(
     geojson = geojson_texts(geometries)
     measured = measurement_texts(geometries)
     sources: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+    errors: dict[str, float | None] = {}
     rows: list[dict[str, Any]] = []
     created: list[Creation] = []
     for (data, origin), box, geometry_text, measurements in zip(
         items, bounds, geojson, measured, strict=True
     ):
         image, _, source = images.get(data.image_id)
+        if image.id not in errors:
+            errors[image.id] = placement_error_m(image.georeferencing)
         row = {
             "image_id": image.id,
             "label": data.label,
@@ -421,7 +427,7 @@ def _insert_many(
             "min_lat": box[1],
             "max_lon": box[2],
             "max_lat": box[3],
-            "measurements_json": measurements,
+            "measurements_json": with_placement_error(measurements, errors[image.id]),
             "source_json": _source_text(sources, image.id, source, origin),
             "id": uuid.uuid4().hex,
             "status": "draft",

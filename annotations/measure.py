@@ -27,6 +27,9 @@ class Measurements:
     area_m2: float | None = None
     perimeter_m: float | None = None
     heading_deg: float | None = None
+    #: the RMSE of the image's placement (imagery.georef.placement): each figure above may be
+    #: off by about this much; absent for an image placed exactly
+    placement_error_m: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -78,6 +81,15 @@ def _local_plane(lon: float, lat: float) -> Proj:
     error there is below 1e-6, and one plane serves every shape nearby (making a Proj costs
     about 1 ms, more than the rest of a measurement; a Transformer ~7 ms)."""
     return Proj(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
+
+
+def with_placement_error(text: str, error_m: float | None) -> str:
+    """Measurements' JSON text (as `json.dumps(Measurements.to_dict())` writes it) with the
+    image's placement error added; unchanged when there is none."""
+    if error_m is None:
+        return text
+    entry = f'"placement_error_m": {float(error_m)!r}}}'
+    return text[:-1] + (", " if text.strip() != "{}" else "") + entry
 
 
 def box_polygon(

@@ -25,6 +25,7 @@ from annotations.exchange.columns import COLUMNS
 from annotations.exchange.selection import Batch, Selection, batches
 from annotations.exchange.spec import Format
 from annotations.labels.taxonomy import Taxonomy
+from imagery.georef.placement import placement_note
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -256,6 +257,9 @@ def describe(row: Mapping[str, Any]) -> str:
         f"provider {row.get('provider') or 'unknown'}, licence {row.get('licence') or 'unknown'}",
         f"analyst {row['analyst']}",
     ]
+    placed = placement_note(row.get("georeferencing"))
+    if placed:  # e.g. "placed by 12 control points, RMSE 3.2 m": sizes are off by about that
+        lines.insert(-1, placed)
     if row.get("notes"):
         lines.append(str(row["notes"]))
     return "\n".join(lines)

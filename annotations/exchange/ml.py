@@ -36,6 +36,7 @@ from annotations.exchange.spec import Format
 from annotations.labels.taxonomy import Taxonomy
 from imagery.chips import ChipPlan, ChipSource, check_chip_size
 from imagery.display import Display
+from imagery.georef.placement import placement_text
 
 AREA_SHAPES = ("box", "rotated-box", "polygon")
 #: below this share of its area visible in a chip, an object is left out of that chip
@@ -277,7 +278,7 @@ class TrainingSet:
                         "sha256": image.sha256,
                         "window": [window.column, window.row, window.width, window.height],
                         "gsd_m": image.gsd_m,
-                        "georeferencing": image.georeferencing.get("text"),
+                        "georeferencing": placement_text(image.georeferencing),
                         "provider": image.provider,
                         "licence": image.licence,
                         "attribution": image.attribution,

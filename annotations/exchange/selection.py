@@ -26,6 +26,7 @@ from annotations.exchange.budget import Budget
 from annotations.labels.taxonomy import Taxonomy
 from annotations.newsroom.links import reports_by_annotation
 from annotations.search import Filters, meets, statement
+from imagery.georef.placement import placement_text
 
 BATCH = 20_000
 
@@ -83,7 +84,7 @@ class ImageFacts:
     licence: str | None
     attribution: str | None
     gsd_m: float | None
-    #: how the image was placed and its error, e.g. "GCP polynomial 2, RMS 0.85 m (10 points)"
+    #: how the image was placed and its error, e.g. "placed by 10 control points, RMSE 0.85 m"
     georeferencing: str | None = None
 
 
@@ -144,7 +145,7 @@ def image_facts(session: Session) -> dict[str, ImageFacts]:
     )
     return {
         row.id: ImageFacts(
-            *row[:6], georeferencing=georeferencing_of(row.tags_json, row.warped).get("text")
+            *row[:6], georeferencing=placement_text(georeferencing_of(row.tags_json, row.warped))
         )
         for row in rows
     }

@@ -39,6 +39,7 @@ from annotations.exchange.gdal import GEOJSON, geometries
 from annotations.exchange.selection import Selection, batches
 from annotations.exchange.spec import Format
 from imagery.footprint import rfc7946_bbox
+from imagery.georef.placement import placement_text
 
 # pystac warns that the label extension is "pilot" and unmaintained; the issue asks for it
 # (it is what STAC catalogues of training data use), so the warning is expected here.
@@ -141,7 +142,7 @@ def image_item(
             "title": image.original_filename,
             "annotator:captured_source": image.captured_source,
             "annotator:synthetic": image.synthetic,
-            "annotator:georeferencing": image.georeferencing.get("text"),
+            "annotator:georeferencing": placement_text(image.georeferencing),
             **_view(image.acquisition),
         },
     )

@@ -3,12 +3,14 @@
 The analyst boxes an aircraft nose to tail and wing tip to wing tip; the box's sides are its
 length and span in some order. The taxonomy's reference sizes are compared with a tolerance
 of two image pixels plus a few per cent (`Taxonomy.rank_by_size`), so a 0.5 m image can tell
-an An-124 from an Il-76 but not two fighters a metre apart.
+an An-124 from an Il-76 but not two fighters a metre apart. On an image placed by control
+points, the placement's RMSE widens each reference range (`Taxonomy.rank_by_size`) and is
+reported beside the measurements.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -43,6 +45,7 @@ class Identification:
     measurements: Measurements
     gsd_m: float
     candidates: list[Candidate] = field(default_factory=list)
+    placement_error_m: float | None = None
 
     def as_aircraft(self) -> tuple[float, float] | None:
         """(length, span) in metres: the box's sides in the order the best fit takes them."""
@@ -58,7 +61,8 @@ class Identification:
             "measurements": self.measurements.to_dict(),
             "aircraft": {"length_m": aircraft[0], "span_m": aircraft[1]} if aircraft else None,
             "gsd_m": self.gsd_m,
-            "tolerance_m": round(PIXEL_TOLERANCE * self.gsd_m, 3),
+            "tolerance_m": round(PIXEL_TOLERANCE * self.gsd_m + (self.placement_error_m or 0), 3),
+            "placement_error_m": self.placement_error_m,
             "candidates": [c.to_dict() for c in self.candidates],
         }
 
@@ -69,11 +73,16 @@ def identify(
     taxonomy: Taxonomy,
     branch: str = "aircraft",
     count: int = CANDIDATE_COUNT,
+    placement_error_m: float | None = None,
 ) -> Identification:
-    """Measurements of `geometry` and, for an area with two sides, the best-fitting types."""
-    measured = measure(geometry)
+    """Measurements of `geometry` and, for an area with two sides, the best-fitting types;
+    `placement_error_m` is the RMSE of the image's placement, if it states one."""
+    measured = replace(measure(geometry), placement_error_m=placement_error_m)
     length, width = measured.length_m, measured.width_m
     if not (length and width and measured.area_m2):
-        return Identification(measured, gsd_m)
-    ranked = taxonomy.rank_by_size(length, width, gsd_m, branch=branch)
-    return Identification(measured, gsd_m, [Candidate(label, s) for label, s in ranked[:count]])
+        return Identification(measured, gsd_m, placement_error_m=placement_error_m)
+    ranked = taxonomy.rank_by_size(
+        length, width, gsd_m, branch=branch, placement_error_m=placement_error_m
+    )
+    candidates = [Candidate(label, s) for label, s in ranked[:count]]
+    return Identification(measured, gsd_m, candidates, placement_error_m)

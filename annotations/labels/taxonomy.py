@@ -227,6 +227,7 @@ class Taxonomy:
         gsd_m: float,
         branch: str = "aircraft",
         max_score: float | None = None,
+        placement_error_m: float | None = None,
     ) -> list[tuple[Label, float]]:
         """Labels with a reference size, best fit first, with a score (lower is better).
 
@@ -234,21 +235,28 @@ class Taxonomy:
         range, in units of tolerance (2 pixels plus 3 % of the reference); 1.0 or less is
         within tolerance. The two measurements may be given in either order, since a box's
         long side may be the span.
+
+        On an image placed with an error (the RMSE of its control points), each side may be
+        off by about that much: the reference range is widened by it on either side, so a
+        type the measurement cannot tell apart from the truth fits; among the ones that fit
+        as well, the closer fit (the score without widening) comes first.
         """
         for what, value in (("length", length_m), ("span", span_m), ("ground sample", gsd_m)):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidInput(f"{what} distance must be a number of metres")
             if not (math.isfinite(value) and value > 0):
                 raise InvalidInput(f"{what} distance must be a positive number of metres")
-        ranked: list[tuple[Label, float]] = []
+        widening = placement_error_m or 0.0
+        ranked: list[tuple[Label, float, float]] = []
         for label in self.branch(branch):
             if label.reference is None:
                 continue
-            score = _size_score(label.reference, length_m, span_m, gsd_m)
+            score = _size_score(label.reference, length_m, span_m, gsd_m, widening)
             if max_score is None or score <= max_score:
-                ranked.append((label, score))
-        ranked.sort(key=lambda item: (item[1], self._order[item[0].id]))
-        return ranked
+                closeness = _size_score(label.reference, length_m, span_m, gsd_m) if widening else 0
+                ranked.append((label, score, closeness))
+        ranked.sort(key=lambda item: (item[1], item[2], self._order[item[0].id]))
+        return [(label, score) for label, score, _ in ranked]
 
     def to_dict(self) -> dict[str, Any]:
         return {"labels": [label.to_dict() for label in self]}
@@ -442,9 +450,11 @@ def _match_tier(label: Label, token: str) -> int | None:
     return None
 
 
-def _size_score(reference: Reference, length_m: float, span_m: float, gsd_m: float) -> float:
+def _size_score(
+    reference: Reference, length_m: float, span_m: float, gsd_m: float, widening_m: float = 0.0
+) -> float:
     def miss(measured: float, interval: tuple[float, float], nominal: float) -> float:
-        low, high = interval
+        low, high = interval[0] - widening_m, interval[1] + widening_m
         tolerance = PIXEL_TOLERANCE * gsd_m + RELATIVE_TOLERANCE * nominal
         return max(0.0, low - measured, measured - high) / tolerance
 

@@ -49,6 +49,7 @@ from annotations.newsroom.figure import merged_away
 from annotations.newsroom.links import Link, linked_annotations, reports_by_annotation
 from annotations.newsroom.naming import annotation_names, report_name, status_problem
 from annotations.newsroom.reports import Claim, Report, claims_of, iso
+from imagery.georef.placement import placement_text
 
 EVIDENCE_FORMAT = "annotator-evidence/1"
 log = logging.getLogger(__name__)
@@ -301,7 +302,7 @@ def build_evidence(
             attribution=i.attribution,
             gsd_m=i.gsd_m,
             synthetic=i.synthetic,
-            georeferencing=i.georeferencing.get("text"),
+            georeferencing=placement_text(i.georeferencing),
         )
         for i in sorted(images.values(), key=lambda i: (i.captured_at or published_at, i.id))
     )

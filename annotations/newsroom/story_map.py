@@ -35,7 +35,13 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from annotations.errors import InvalidInput
-from annotations.newsroom.credits import capture_date, evidence_notes, image_credit, label_colour
+from annotations.newsroom.credits import (
+    capture_date,
+    evidence_notes,
+    image_credit,
+    label_colour,
+    placement,
+)
 from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
 from annotations.newsroom.figure import merged_away
 from imagery.crop import map_crop
@@ -59,6 +65,7 @@ POPUP = _templates.from_string(
     """<div class="evidence-popup"><strong>{{ a.label_name }}</strong>
 <div>Confidence: {{ a.confidence }}</div>
 <div>Captured: {{ captured }}{% if image.provider %} &middot; {{ image.provider }}{% endif %}</div>
+{% if placed %}<div class="evidence-placement">{{ placed }}</div>{% endif %}
 {% for stance, quote, note in links %}<div class="evidence-claim"><em>{{ stance }}</em>
 {% if quote %}&ldquo;{{ quote }}&rdquo;{% else %}the report as a whole{% endif %}
 {% if note %}<span class="evidence-note">({{ note }})</span>{% endif %}</div>{% endfor %}
@@ -195,7 +202,14 @@ def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
     for link in annotation.links:
         quote = evidence.claim(link.claim_id).exact if link.claim_id is not None else None
         links.append((STANCE_WORDS.get(link.stance, link.stance), quote, link.note))
-    return POPUP.render(a=annotation, image=image, captured=capture_date(image), links=links)
+    placed = placement(image)
+    return POPUP.render(
+        a=annotation,
+        image=image,
+        captured=capture_date(image),
+        placed=placed and placed[0].upper() + placed[1:],
+        links=links,
+    )
 
 
 def _capture(

@@ -48,6 +48,7 @@ from annotator.api.models.labels import LabelQuery, Measurement, MeasureRequest,
 from annotator.auth import actor, login_required, role_required
 from annotator.forms import json_body
 from annotator.services import database
+from imagery.georef.placement import placement_error_m
 
 bp = Blueprint("annotations", __name__, url_prefix="/api/v1")
 ETAG = re.compile(r'^(W/)?"(?P<id>[0-9a-f]{1,32})-v(?P<version>\d{1,9})"$')
@@ -119,8 +120,10 @@ def measure(body: MeasureRequest) -> Response:
     """Measure a shape on an image and rank the aircraft types its size fits."""
     geometry = parse_geometry(body.geometry)
     with database().read() as session:
-        gsd_m = get_image(session, body.image_id).gsd_m
-    return jsonify(identify(geometry, gsd_m, services.taxonomy()).to_dict())
+        image = get_image(session, body.image_id)
+        gsd_m, error_m = image.gsd_m, placement_error_m(image.georeferencing)
+    found = identify(geometry, gsd_m, services.taxonomy(), placement_error_m=error_m)
+    return jsonify(found.to_dict())
 
 
 JSON_BODY = ("application/geo+json", "application/json")

@@ -118,7 +118,15 @@ class Measurement(BaseModel):
     measurements: Measurements
     aircraft: Aircraft | None
     gsd_m: float
-    tolerance_m: float = Field(description="2 image pixels.")
+    tolerance_m: float = Field(
+        description="2 image pixels, plus the placement's RMSE on an image placed by "
+        "control points."
+    )
+    placement_error_m: float | None = Field(
+        default=None,
+        description="The RMSE in metres of the image's placement by control points: each "
+        "measurement may be off by about this much. Null for an image placed exactly.",
+    )
     candidates: list[Candidate] = Field(
         description=f"Aircraft types with a reference size, best fit first (at most "
         f"{CANDIDATE_COUNT}); score is in units of tolerance, 1 or less fits."
