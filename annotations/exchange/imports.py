@@ -37,6 +37,7 @@ from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
 from annotations.exchange.batch.collector import collector_paused
 from annotations.exchange.batch.geometries import checked, geometry_array, normalise_many, one_parts
+from annotations.exchange.batch.known import already_made
 from annotations.exchange.batch.lookups import stored_annotations, stored_keys
 from annotations.exchange.batch.properties import QuickInputs
 from annotations.exchange.columns import SHORT_NAMES
@@ -202,12 +203,29 @@ def plan_import(
     #: key -> the key an import before one-part multis were read as their part gave it
     legacy: dict[str, str] = {}
     quick = QuickInputs(taxonomy)
+    #: keys of features an import of this same file made (`batch.known`), found key first
+    made_before: set[str] = set()
+    probing = True  # while the batch before had such features
     for start in range(0, len(source.features), batch):
         if start and after_batch is not None:
             after_batch(start)
         chunk = source.features[start : start + batch]
-        outcomes = _plan_batch(chunk, taxonomy, quick, placement, label_field, options.label_map)
-        made = [(f, o) for f, o in zip(chunk, outcomes, strict=True) if not isinstance(o, Refusal)]
+        found_here = (
+            _known(session, source, chunk, placement, taxonomy, label_field, options)
+            if probing
+            else {}
+        )
+        probing = bool(found_here)
+        rest = [f for i, f in enumerate(chunk) if i not in found_here]
+        planned_rest = iter(
+            _plan_batch(rest, taxonomy, quick, placement, label_field, options.label_map)
+        )
+        outcomes = [
+            found_here[i] if i in found_here else next(planned_rest) for i in range(len(chunk))
+        ]
+        made = [
+            (f, o) for f, o in zip(chunk, outcomes, strict=True) if isinstance(o, AnnotationInput)
+        ]
         planned = geometry_array([o.geometry for _, o in made])
         found_keys = _keys([f.feature_id for f, _ in made], planned, [o.image_id for _, o in made])
         # a one-part multi read as its part: the key an import before that gave it
@@ -228,6 +246,12 @@ def plan_import(
                 old_keys[position] = old
         position = 0
         for feature, outcome in zip(chunk, outcomes, strict=True):
+            if isinstance(outcome, str):  # made by an import of this file: its key
+                if outcome in keys or outcome in made_before:
+                    plan.refused.append(Refusal(feature, TWICE, "duplicate"))
+                else:
+                    made_before.add(outcome)
+                continue
             if isinstance(outcome, Refusal):
                 plan.refused.append(outcome)
                 if outcome.kind == "invalid" and outcome.reason.startswith("unknown label"):
@@ -236,14 +260,8 @@ def plan_import(
             key, old_key = found_keys[position], old_keys.get(position)
             position += 1
             origin = Origin(source.name, source.sha256, feature.layer, feature.feature_id, key)
-            if origin.key in keys:
-                plan.refused.append(
-                    Refusal(
-                        feature,
-                        "the same feature appears twice in the file; it is imported once",
-                        "duplicate",
-                    )
-                )
+            if origin.key in keys or origin.key in made_before:
+                plan.refused.append(Refusal(feature, TWICE, "duplicate"))
                 continue
             keys[origin.key] = (outcome, origin)
             if old_key is not None:
@@ -256,10 +274,45 @@ def plan_import(
     for key, (data, origin) in keys.items():
         if (origin.feature_id, data.image_id) in here:
             existing.add(key)
-    plan.already_imported = len(existing)
+    plan.already_imported = len(existing) + len(made_before)
     plan.to_create = [item for key, item in keys.items() if key not in existing]
     plan.unknown_labels = sorted(unknown)
     return plan
+
+
+TWICE = "the same feature appears twice in the file; it is imported once"
+
+
+def _known(
+    session: Session,
+    source: Source,
+    chunk: list[SourceFeature],
+    placement: Placement,
+    taxonomy: Taxonomy,
+    label_field: str,
+    options: ImportOptions,
+) -> dict[int, str]:
+    """`batch.known.already_made`: the features of `chunk` an import of this same file
+    made, by position, with their keys."""
+
+    labels: dict[tuple[type, Any], str | None] = {}  # (type, value) read -> label id
+
+    def label_of(feature: SourceFeature) -> str | None:
+        raw = feature.properties.get(label_field)
+        if raw is None or raw == "":
+            return None
+        try:
+            return labels[type(raw), raw]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable: not a label in any case
+            return None
+        value = _as_text(raw)
+        label_id = options.label_map.get(value, value)
+        labels[type(raw), raw] = label_id if label_id in taxonomy else None
+        return labels[type(raw), raw]
+
+    return already_made(session, source.sha256, chunk, placement.place_many, _keys, label_of)
 
 
 class Placement:

@@ -31,6 +31,8 @@ def init_app(app: Flask) -> None:
         role_name=words.role_name,
         status_name=words.status_name,
         status_names=words.status_names,
+        format_title=words.format_title,
+        refusal=words.refusal,
     )
     formats.init_app(app)
     app.register_blueprint(routes.bp)

@@ -61,8 +61,11 @@ def number(value: float | int, decimals: int | None = None) -> str:
     pattern = "#,##0" if decimals is None else "0" if decimals == 0 else "0." + "0" * decimals
     if decimals is None and not float(value).is_integer():
         pattern = "#,##0.###"
-    system = "arab" if arabic_indic() else "latn"
-    return format_decimal(value, format=pattern, locale=current(), numbering_system=system)
+    if not arabic_indic():
+        return format_decimal(value, format=pattern, locale=current(), numbering_system="latn")
+    # Babel gives the Arabic separators for "arab"; the digits themselves are ours to write
+    text = format_decimal(value, format=pattern, locale=current(), numbering_system="arab")
+    return text.translate(ARABIC_INDIC)
 
 
 def init_app(app: Flask) -> None:

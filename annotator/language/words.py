@@ -32,3 +32,39 @@ def status_name(status: str) -> str:
 def status_names(statuses: list[str] | tuple[str, ...]) -> str:
     """Statuses listed as a sentence lists them: draft, in review, approved."""
     return gettext(", ").join(status_name(status) for status in statuses)
+
+
+def format_title(name: str, title: str) -> str:
+    """An export format's title in the reader's language (annotations/exchange names them in
+    English); a format added later shows its English title until it is added here."""
+    titles = {
+        "geojson": gettext("GeoJSON (RFC 7946)"),
+        "gpkg": gettext("GeoPackage 1.2 (a layer per geometry type, styled by label colour)"),
+        "shp": gettext("Shapefile (zip: one .shp per geometry type, .prj, .cpg, .qml, fields.txt)"),
+        "kml": gettext("KML (styled by label colour, TimeStamp = capture time)"),
+        "kmz": gettext("KMZ (zipped KML)"),
+        "csv": gettext("CSV (geometry as WKT, centroid lon/lat)"),
+        "fgb": gettext("FlatGeobuf"),
+        "geoparquet": gettext("GeoParquet 1.1 (WKB geometry with a bbox covering column)"),
+        "stac": gettext("STAC catalogue (images, label items, a collection per site)"),
+        "coco": gettext("COCO JSON with PNG image chips (training set)"),
+        "yolo": gettext("YOLO labels (oriented boxes for rotated boxes) with PNG image chips"),
+    }
+    return titles.get(name, title)
+
+
+def refusal(status: int) -> str:
+    """What an error page's status means, in the reader's language (the server's own
+    message, in English, follows it)."""
+    meanings = {
+        400: gettext("The request could not be read."),
+        401: gettext("Sign in first."),
+        403: gettext("Your role may not do this."),
+        404: gettext("There is nothing at this address."),
+        405: gettext("This address does not answer that kind of request."),
+        409: gettext("Someone else changed this meanwhile."),
+        413: gettext("What was sent is too large."),
+        429: gettext("Too many requests: try again shortly."),
+        503: gettext("The server is busy or not ready: try again shortly."),
+    }
+    return meanings.get(status, gettext("Something went wrong on the server."))
