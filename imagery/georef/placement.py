@@ -7,7 +7,7 @@ Every place that shows a measurement or says how an image was placed asks here:
 
 - `placement_error_m(record)`: the RMSE in metres, or None when the record states none (a
   north-up, rotated or sheared geotransform is exact; RPCs carry no residuals; a thin plate
-  spline passes through its points, so its zero says nothing);
+  spline passes through its points, so its zero says nothing, and its text says so);
 - `placement_text(record)`: "placed by 12 control points, RMSE 3.2 m", or the record's own
   text when it has no RMSE (e.g. "RPC, constant height 0 m", "north-up geotransform");
 - `placement_note(text)`: what a reader is told of that text beside a credit ("placed by
@@ -43,10 +43,13 @@ def placement_error_m(record: Mapping[str, Any] | None) -> float | None:
             break
     else:
         return None
+    return None if value == 0 and interpolates(record) else value
+
+
+def interpolates(record: Mapping[str, Any]) -> bool:
+    """A thin plate spline: it passes through its points (order 0 in every record)."""
     method = str(record.get("method", "")).lower()
-    if value == 0 and any(word in method for word in INTERPOLATING):
-        return None
-    return value
+    return any(word in method for word in INTERPOLATING) or str(record.get("order")) == "0"
 
 
 def placement_points(record: Mapping[str, Any] | None) -> int | None:
@@ -72,10 +75,12 @@ def placement_text(record: Mapping[str, Any] | None) -> str | None:
     """The placement in words: "placed by N control points, RMSE N m", or the record's own
     text when it states no RMSE."""
     error = placement_error_m(record)
+    count = placement_points(record)
+    if error is None and record and count and interpolates(record):
+        return f"placed by {count} control points, a thin plate spline exact at each (no RMSE)"
     if error is None:
         text = (record or {}).get("text")
         return str(text) if text else None
-    count = placement_points(record)
     rmse = f"RMSE {metres(error)} m"
     if count is None:
         return f"placed by control points, {rmse}"

@@ -44,6 +44,15 @@ PRESS = {
     "residuals_m": [2.9, 3.5, 3.1, 3.3],
     "gcps": [[10, 20, 35.4, 35.4], [300, 20, 35.41, 35.4], [10, 200, 35.4, 35.39], [5, 5, 1, 1]],
 }
+#: as the georeferencer stores a press picture's placement (imagery.press.fit)
+GEOREFERENCED = {
+    "method": "georeferenced",
+    "text": "placed by 4 control points (affine), RMSE 2.5 m",
+    "rms_m": "2.5",
+    "points": "4",
+    "order": "1",
+}
+GEOREFERENCED_TPS = {**GEOREFERENCED, "rms_m": "0.0", "points": "12", "order": "0"}
 RPC = {"method": "rpc", "text": "RPC, constant height 0 m", "height_m": "0.0"}
 NORTH_UP = {"method": "geotransform", "text": "north-up geotransform"}
 ROTATED = {"method": "rotated", "text": "rotated geotransform, warped north-up"}
@@ -52,11 +61,12 @@ ROTATED = {"method": "rotated", "text": "rotated geotransform, warped north-up"}
 def test_the_error_and_the_count_are_read_whatever_the_method() -> None:
     assert placement_error_m(POLYNOMIAL) == 0.85 and placement_points(POLYNOMIAL) == 10
     assert placement_error_m(PRESS) == 3.2 and placement_points(PRESS) == 4
+    assert placement_error_m(GEOREFERENCED) == 2.5 and placement_points(GEOREFERENCED) == 4
     # the residuals alone give the count; stored as tags, a list is its JSON text
     assert placement_points({"method": "tps", "rmse_m": "1.5", "residuals_m": "[1, 2, 1.5]"}) == 3
     assert placement_points({**PRESS, "gcps": "12"}) == 12
     # exact by construction, or no residuals to measure: nothing to add
-    for record in (NORTH_UP, ROTATED, RPC, SPLINE, {}, None):
+    for record in (NORTH_UP, ROTATED, RPC, SPLINE, GEOREFERENCED_TPS, {}, None):
         assert placement_error_m(record) is None, record
     # a method that says an exact fit but still carries a figure is not read as one
     assert placement_error_m({**NORTH_UP, "rms_m": "4"}) is None
@@ -72,7 +82,14 @@ def test_one_wording_for_every_output() -> None:
     )
     # no RMSE: the record's own words
     assert placement_text(RPC) == "RPC, constant height 0 m"
-    assert placement_text(SPLINE) == SPLINE["text"]
+    assert placement_text(GEOREFERENCED) == "placed by 4 control points, RMSE 2.5 m"
+    # a spline's zero is no error figure: said so, not "RMSE 0 m"
+    assert placement_text(SPLINE) == (
+        "placed by 54 control points, a thin plate spline exact at each (no RMSE)"
+    )
+    assert placement_text(GEOREFERENCED_TPS) == (
+        "placed by 12 control points, a thin plate spline exact at each (no RMSE)"
+    )
     assert placement_text(NORTH_UP) == "north-up geotransform"
     assert placement_text(None) is None
     # what a reader is told beside a credit: nothing for a plain north-up capture

@@ -13,6 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -140,3 +141,18 @@ def test_the_published_evidence_says_it(placed: tuple[Newsroom, str, float]) -> 
     # the credit under the caption, wrapped over lines as the figure's width needs
     lines = re.findall(r"<text[^>]*>([^<]*)</text>", figure.data.decode())
     assert said in " ".join(lines)
+
+
+def test_the_info_bar_says_placed_by_once(placed: tuple[Newsroom, str, float]) -> None:
+    """A press picture's record already reads "placed by ..." (imagery.press.fit)."""
+    room, _, _ = placed
+    template = room.app.jinja_env.get_template("_georeferencing.html")
+    for text, shown in (
+        ("placed by 4 control points (affine), RMSE 2.5 m", "placed by 4 control points"),
+        ("GCP polynomial 1, RMS 3.4 m (9 points)", "placed by GCP polynomial 1"),
+        ("<b>RPC</b>", "placed by &lt;b&gt;RPC&lt;/b&gt;"),
+    ):
+        record = {"method": "georeferenced", "text": text}
+        with room.app.test_request_context():
+            html = template.render(image=SimpleNamespace(georeferencing=record, acquisition={}))
+        assert shown in html and "placed by placed by" not in html, html
