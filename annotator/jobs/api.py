@@ -14,7 +14,7 @@ from annotations.jobs.running import ask_to_stop
 from annotator.api.contract import operation
 from annotator.auth import actor, login_required
 from annotator.errors import RequestError
-from annotator.jobs.exports import EXPORT, exports_root, finished_file
+from annotator.jobs.exports import EXPORT, expired, exports_root, finished_file
 from annotator.jobs.models import JobList, JobOut, JobQuery
 from annotator.services import database
 
@@ -111,7 +111,7 @@ def download(job_id: str) -> Response:
     path = finished_file(
         exports_root(Path(current_app.config["DATA_DIR"]) / "jobs"), job_id, str(result["name"])
     )
-    if path is None:
+    if path is None or expired(result):
         raise RequestError(
             "this export's file was removed (kept for ANNOTATOR_EXPORT_KEEP_HOURS); export again",
             status=410,

@@ -142,6 +142,16 @@ def remove_expired(root: Path, keep_hours: float) -> None:
             continue
 
 
+def expired(result: dict[str, Any]) -> bool:
+    """The export's keeping time is over (its file is refused, 410, even before the next
+    export job removes it)."""
+    try:
+        until = datetime.fromisoformat(str(result["expires_at"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return False
+    return until <= datetime.now(UTC)
+
+
 def finished_file(root: Path, job_id: str, name: str) -> Path | None:
     """The export job's file, or None once it was removed."""
     path = root / job_id / name

@@ -13,7 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from annotations.annotation import Actor
+from annotations.catalogue.tables import Image, Site, SiteImage
 from annotations.catalogue.users import Role, get_user
 from annotations.errors import AnnotationError
 from annotations.exchange.imports import (
@@ -72,7 +75,42 @@ def run_import(context: JobContext) -> dict[str, Any]:
         ) from None
     context.progress(1.0, f"imported {report.get('created', 0)} annotation(s) from {name}")
     ids = report.get("annotation_ids") or []
-    return report | {"annotations": [f"/api/v1/annotations/{i}" for i in ids[:1000]]}
+    links = {"annotations": [f"/api/v1/annotations/{i}" for i in ids[:1000]]}
+    made = _made_on(context, report) if report.get("created") else {"images": [], "sites": []}
+    return report | links | made
+
+
+def _made_on(context: JobContext, report: dict[str, Any]) -> dict[str, Any]:
+    """What the Jobs page links: each image the import added annotations to, with how many,
+    and the sites that show those images."""
+    counts: dict[str, int] = dict(report.get("by_image") or {})
+    with context.database.read() as session:
+        rows = session.execute(
+            select(Image.id, Image.original_filename).where(Image.id.in_(list(counts)))
+        )
+        names = {image_id: name for image_id, name in rows}
+        sites = session.execute(
+            select(Site.slug, Site.name)
+            .join(SiteImage, SiteImage.site_id == Site.id)
+            .where(SiteImage.image_id.in_(list(counts)))
+            .distinct()
+            .order_by(Site.slug)
+        )
+        found_sites = [
+            {"slug": slug, "name": title, "page": f"/sites/{slug}"} for slug, title in sites
+        ]
+    images = [
+        {
+            "id": image_id,
+            "name": names.get(image_id) or image_id,
+            "count": count,
+            "href": f"/api/v1/images/{image_id}",
+            "page": f"/images/{image_id}",
+        }
+        for image_id, count in counts.items()
+        if image_id in names
+    ]
+    return {"images": images, "sites": found_sites}
 
 
 def _progress(context: JobContext) -> Progress:

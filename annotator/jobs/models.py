@@ -11,11 +11,17 @@ JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 
 class JobOut(BaseModel):
-    """A background job. `result` links what it made once done (an ingest:
-    `{"images": [{"id", "name", "created", "href", "page"}]}`); `error` says why it failed."""
+    """A background job. `result` links what it made once done: an ingest
+    `{"images": [{"id", "name", "created", "href", "page"}]}`; an import its report (`created`,
+    `already_imported`, ...) with `annotations` (links), `images` (`{"id", "name", "count",
+    "href", "page"}`) and `sites` (`{"slug", "name", "page"}`); an export `download` (its
+    owner's, until `expires_at`; 410 after), `name`, `count`, `bytes`. `error` says why it
+    failed, in one line."""
 
     id: str = Field(pattern="^[0-9a-f]{32}$")
-    kind: str = Field(description="What the job does: `ingest` (an upload's files).")
+    kind: str = Field(
+        description="What the job does: `ingest` (an upload's files), `import`, `export`."
+    )
     owner: str
     status: JobStatus
     cancelling: bool = Field(description="A running job asked to stop; it does at its next step.")

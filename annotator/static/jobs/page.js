@@ -2,6 +2,7 @@
 // (slower once all have ended), each row with a progress bar (progress.js), its result's links
 // and Cancel; the form above starts an ingest job (POST /api/v1/images?async=1) and follows it.
 import { followJob, progressBar } from "./progress.js";
+import { resultCell } from "./results.js";
 
 const root = document.getElementById("jobs");
 const list = document.getElementById("jobs-list");
@@ -32,20 +33,6 @@ function send(method, url, body) {
 
 function jobUrl(id) {
   return root.dataset.job.replace("JOB_ID", encodeURIComponent(id));
-}
-
-function resultLinks(job) {
-  const cell = el("td", "job-result");
-  const images = (job.result && Array.isArray(job.result.images)) ? job.result.images : [];
-  images.forEach((image, index) => {
-    const page = String(image.page || "");
-    if (!page.startsWith("/")) return; // links to this app only
-    if (index) cell.appendChild(document.createTextNode(", "));
-    const link = el("a", null, image.name || image.id);
-    link.href = page;
-    cell.appendChild(link);
-  });
-  return cell;
 }
 
 function cancel(job, button) {
@@ -79,7 +66,7 @@ function draw(job) {
   const progress = el("td", "job-bar");
   progress.appendChild(bar.element);
   cells.push(progress, el("td", "job-status", job.cancelling ? "cancelling" : job.status));
-  cells.push(resultLinks(job));
+  cells.push(resultCell(job, root.dataset.me));
   const actions = el("td");
   if (OPEN.has(job.status) && !job.cancelling) {
     const button = el("button", "job-cancel", "Cancel");
