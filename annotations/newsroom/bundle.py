@@ -148,6 +148,7 @@ def manifest_of(evidence: Evidence, files: dict[str, str]) -> dict[str, Any]:
                 "gsd_m": image.gsd_m,
                 "synthetic": image.synthetic,
                 "georeferencing": image.georeferencing,
+                "placement_error_m": image.placement_error_m,
             }
             for image in evidence.images
         ],

@@ -60,6 +60,10 @@ class EvidenceImage:
     synthetic: bool
     #: how the image was placed and its error; None in evidence published before it was kept
     georeferencing: str | None = None
+    #: the placement's RMSE and its number of control points, when it states one
+    #: (imagery.georef.placement)
+    placement_error_m: float | None = None
+    placement_points: int | None = None
 
 
 @dataclass(frozen=True)

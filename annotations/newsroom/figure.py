@@ -19,6 +19,7 @@ from annotations.newsroom.credits import capture_date, evidence_notes, image_cre
 from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
 from annotations.newsroom.figure_words import figure_language, right_to_left, scale_words, word
 from imagery.figure import FigureSpec, Overlay, render_png, render_svg
+from imagery.georef.placement import metres
 
 #: the longest caption an editor may write for a figure
 CAPTION_MAX = 1000
@@ -209,6 +210,9 @@ def credit_lines(evidence: Evidence, image: EvidenceImage, language: str = "en")
     ]
     if image.attribution:
         parts.append(image.attribution)
+    if image.placement_error_m is not None and image.placement_points:
+        rmse = metres(image.placement_error_m)
+        parts.append(word(language, "placed", count=image.placement_points, rmse=rmse))
     notes = [word(language, "coarsened", how=evidence.coarsening)] if evidence.coarsening else []
     if image.synthetic:
         notes.append(word(language, "synthetic"))

@@ -30,6 +30,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "licence_unknown": "Licence unknown",
         "coarsened": "Positions coarsened: {how}.",
         "synthetic": "Synthetic demo imagery: not a real capture.",
+        "placed": "Placed by {count} control points, RMSE {rmse} m",
     },
     "ar": {
         "metre": "م",
@@ -49,6 +50,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "licence_unknown": "الترخيص غير معروف",
         "coarsened": "المواقع مقرّبة: {how}.",
         "synthetic": "صور اصطناعية للعرض: ليست التقاطًا حقيقيًا.",
+        "placed": "نقاط التحكم: {count}، خطأ التموضع (RMSE): {rmse} م",
     },
 }
 

@@ -49,7 +49,7 @@ from annotations.newsroom.figure import merged_away
 from annotations.newsroom.links import Link, linked_annotations, reports_by_annotation
 from annotations.newsroom.naming import annotation_names, report_name, status_problem
 from annotations.newsroom.reports import Claim, Report, claims_of, iso
-from imagery.georef.placement import placement_text
+from imagery.georef.placement import placement_error_m, placement_points, placement_text
 
 EVIDENCE_FORMAT = "annotator-evidence/1"
 log = logging.getLogger(__name__)
@@ -303,6 +303,8 @@ def build_evidence(
             gsd_m=i.gsd_m,
             synthetic=i.synthetic,
             georeferencing=placement_text(i.georeferencing),
+            placement_error_m=placement_error_m(i.georeferencing),
+            placement_points=placement_points(i.georeferencing),
         )
         for i in sorted(images.values(), key=lambda i: (i.captured_at or published_at, i.id))
     )

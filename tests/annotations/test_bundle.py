@@ -73,7 +73,7 @@ def test_bundle_holds_geojson_kml_figure_and_a_manifest_of_everything(
         "id": image.id, "sha256": image.sha256, "provider": "Demo Provider",
         "licence": "CC BY 4.0", "attribution": "Demo Provider, 2024",
         "captured_at": "2024-12-13T08:21:00Z", "gsd_m": image.gsd_m, "synthetic": False,
-        "georeferencing": "north-up geotransform",
+        "georeferencing": "north-up geotransform", "placement_error_m": None,
     }]  # fmt: skip
     first = manifest["annotations"][0]
     assert first["id"] == "a1" and first["version"] == 3

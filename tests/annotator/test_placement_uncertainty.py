@@ -132,6 +132,7 @@ def test_the_published_evidence_says_it(placed: tuple[Newsroom, str, float]) -> 
     bundle = zipfile.ZipFile(io.BytesIO(room.call("GET", f"{base}/bundle.zip").data))
     manifest = json.loads(bundle.read("manifest.json"))
     assert [image["georeferencing"] for image in manifest["images"]] == [words]
+    assert [image["placement_error_m"] for image in manifest["images"]] == [rmse]
     kml_name = next(n for n in bundle.namelist() if n.endswith(".kml"))
     assert said in bundle.read(kml_name).decode()
     story = room.call("GET", f"{base}/map.html").data.decode()
@@ -141,6 +142,12 @@ def test_the_published_evidence_says_it(placed: tuple[Newsroom, str, float]) -> 
     # the credit under the caption, wrapped over lines as the figure's width needs
     lines = re.findall(r"<text[^>]*>([^<]*)</text>", figure.data.decode())
     assert said in " ".join(lines)
+    # a report in Arabic: the figure's credit says it in Arabic, the figures kept apart
+    base, _ = room.published(language="ar")
+    figure = room.call("GET", f"{base}/figure.svg?width=800")
+    lines = re.findall(r"<text[^>]*>([^<]*)</text>", figure.data.decode())
+    plain = " ".join(lines).replace("\u2068", "").replace("\u2069", "")
+    assert f"نقاط التحكم: 9، خطأ التموضع (RMSE): {rmse:.1f} م" in plain
 
 
 def test_the_info_bar_says_placed_by_once(placed: tuple[Newsroom, str, float]) -> None:
