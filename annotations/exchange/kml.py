@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -72,8 +73,15 @@ def text(value: Any) -> str:
 def balloon_html(value: str) -> str:
     """Google Earth renders a <description> as HTML: plain text is escaped as HTML first (and
     then as XML by `text`), so markup in a note or quote is shown as typed, never run; line
-    breaks become <br>."""
-    return "<br>".join(html.escape(line) for line in value.split("\n"))
+    breaks become <br>. The balloon takes its direction from its text (dir="auto"), and a line
+    holding right-to-left letters (a note in Arabic) is a block with its own direction."""
+    blocks: list[list[str]] = []
+    for line in value.split("\n"):
+        rtl = any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in line)
+        if rtl or not blocks or blocks[-1][0] == "rtl":
+            blocks.append(["rtl" if rtl else "ltr"])
+        blocks[-1].append(html.escape(line))
+    return "".join('<div dir="auto">' + "<br>".join(block[1:]) + "</div>" for block in blocks)
 
 
 def attribute(value: str) -> str:

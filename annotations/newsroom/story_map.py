@@ -45,6 +45,7 @@ from annotations.newsroom.credits import (
 from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
 from annotations.newsroom.figure import merged_away
 from imagery.crop import map_crop
+from imagery.figure import FONTS_DIR
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "annotator" / "static" / "vendor" / "leaflet"
 #: Imagery shown around the annotations, on each side: this share of their extent, at least
@@ -59,25 +60,34 @@ TITLE_MARK = "annotator-story-title-0f3c"
 HEAD_MARK = "<!-- annotator-story-head-0f3c -->"
 BODY_MARK = "<!-- annotator-story-body-0f3c -->"
 MAP_NAME = re.compile(r"^map_[0-9a-f]+$")
+#: the fontsource subset for Arabic script (vendored beside the figure's fonts, with its licence)
+ARABIC_WOFF2 = FONTS_DIR / "noto-naskh-arabic-arabic-400-normal.woff2"
+ARABIC_RANGE = (
+    "U+0600-06FF, U+0750-077F, U+0870-088E, U+0890-0891, U+0897-08E1, U+08E3-08FF, "
+    "U+200C-200E, U+2010-2011, U+204F, U+2E41, U+FB50-FDFF, U+FE70-FE74, U+FE76-FEFC"
+)
 
 _templates = Environment(autoescape=True)
 POPUP = _templates.from_string(
-    """<div class="evidence-popup"><strong>{{ a.label_name }}</strong>
+    """<div class="evidence-popup"><strong dir="auto">{{ a.label_name }}</strong>
 <div>Confidence: {{ a.confidence }}</div>
 <div>Captured: {{ captured }}{% if image.provider %} &middot; {{ image.provider }}{% endif %}</div>
 {% if placed %}<div class="evidence-placement">{{ placed }}</div>{% endif %}
 {% for stance, quote, note in links %}<div class="evidence-claim"><em>{{ stance }}</em>
-{% if quote %}&ldquo;{{ quote }}&rdquo;{% else %}the report as a whole{% endif %}
-{% if note %}<span class="evidence-note">({{ note }})</span>{% endif %}</div>{% endfor %}
+{% if quote %}&ldquo;<span class="evidence-quote" dir="auto"{% if lang %} lang="{{ lang }}"{% endif
+ %}>{{ quote }}</span>&rdquo;{% else %}the report as a whole{% endif %}
+{% if note %}<span class="evidence-note">(<span dir="auto">{{ note }}</span>)</span>{% endif
+ %}</div>{% endfor %}
 </div>"""
 )
 PANEL = _templates.from_string(
     """<div class="story-panel">
-<div class="story-title">{% if url %}<a href="{{ url }}" target="_blank" rel="noopener">{{
- title }}</a>{% else %}{{ title }}{% endif %}</div>
+<div class="story-title" dir="auto">{% if url %}<a href="{{ url }}" target="_blank"
+ rel="noopener">{{ title }}</a>{% else %}{{ title }}{% endif %}</div>
 <details class="story-details" open><summary>Legend and credits</summary>
 <ul class="story-legend">{% for name, colour in legend %}<li><span class="story-swatch"
- style="border-color: {{ colour }}; background: {{ colour }}40"></span>{{ name }}</li>{% endfor %}
+ style="border-color: {{ colour }}; background: {{ colour }}40"></span><span dir="auto">{{ name
+ }}</span></li>{% endfor %}
 </ul>
 {% for line in credits %}<div class="story-credit">{{ line }}</div>{% endfor %}
 </details>
@@ -86,13 +96,14 @@ PANEL = _templates.from_string(
 STYLE = """<style>
 .story-panel { position: absolute; left: 10px; top: 84px; z-index: 1000; max-width: 22rem;
   background: rgba(255, 255, 255, 0.92); padding: 6px 9px; border-radius: 4px;
-  font: 12px/1.4 system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0, 0, 0, 0.35); }
+  font: 12px/1.4 "Noto Naskh Arabic", system-ui, sans-serif;
+  box-shadow: 0 1px 4px rgba(0, 0, 0, 0.35); }
 .story-title { font-weight: 600; margin-bottom: 3px; }
 .story-legend { list-style: none; margin: 0 0 4px; padding: 0; }
 .story-swatch { display: inline-block; width: 12px; height: 12px; border: 2px solid;
   margin-right: 6px; vertical-align: -2px; }
 .story-credit { color: #333; font-size: 11px; }
-.evidence-popup { font: 13px/1.4 system-ui, sans-serif; max-width: 20rem; }
+.evidence-popup { font: 13px/1.4 "Noto Naskh Arabic", system-ui, sans-serif; max-width: 20rem; }
 .evidence-claim { margin-top: 4px; }
 .evidence-note { color: #555; }
 .story-details > summary { cursor: pointer; color: #333; font-size: 11px; }
@@ -164,7 +175,7 @@ def story_map_html(evidence: Evidence) -> str:
         skeleton,
         {
             TITLE_MARK: str(escape(evidence.report.title)),
-            HEAD_MARK: _leaflet_inline() + "\n" + STYLE,
+            HEAD_MARK: _leaflet_inline() + "\n" + STYLE + "\n" + arabic_font_face(),
             BODY_MARK: body,
         },
     )
@@ -191,7 +202,18 @@ def story_map_csp(html: str) -> str:
     )
     return (
         f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
-        "img-src data:; base-uri 'none'; form-action 'none'"
+        "img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def arabic_font_face() -> str:
+    """Noto Naskh Arabic (its Arabic letters only) inside the page as a data: URL, so a map
+    opened from a file still asks for nothing; Latin text keeps the system font."""
+    font = base64.b64encode(ARABIC_WOFF2.read_bytes()).decode("ascii")
+    return (
+        '<style>@font-face { font-family: "Noto Naskh Arabic"; font-style: normal; '
+        f'font-weight: 400; src: url(data:font/woff2;base64,{font}) format("woff2"); '
+        f"unicode-range: {ARABIC_RANGE}; }}</style>"
     )
 
 
@@ -202,6 +224,7 @@ def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
     for link in annotation.links:
         quote = evidence.claim(link.claim_id).exact if link.claim_id is not None else None
         links.append((STANCE_WORDS.get(link.stance, link.stance), quote, link.note))
+    # a claim quotes the report: in its language (an Arabic quote is never set in italics)
     placed = placement(image)
     return POPUP.render(
         a=annotation,
@@ -209,6 +232,7 @@ def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
         captured=capture_date(image),
         placed=placed and placed[0].upper() + placed[1:],
         links=links,
+        lang=evidence.report.language,
     )
 
 

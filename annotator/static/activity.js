@@ -18,6 +18,7 @@
     var s = entry.subject, span = el("span", "subject");
     if (s.type === "annotation" && s.image_id) {
       var a = el("a", null, s.text || "an annotation");
+      a.dir = "auto";
       a.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(s.image_id))
         .replace("ANNOTATION_ID", encodeURIComponent(s.id));
       span.appendChild(a);
@@ -42,7 +43,11 @@
     li.appendChild(el("strong", "actor", entry.actor));
     li.appendChild(document.createTextNode(" " + entry.verb + " "));
     li.appendChild(subject(entry));
-    if (entry.comment) li.appendChild(el("q", "activity-comment", entry.comment));
+    if (entry.comment) {
+      var said = el("q", "activity-comment", entry.comment);
+      said.dir = "auto";
+      li.appendChild(said);
+    }
     return li;
   }
 

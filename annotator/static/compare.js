@@ -66,6 +66,7 @@
     box.className = "annotation-popup";
     var title = document.createElement("strong");
     title.textContent = p.label_name || p.label;
+    title.dir = "auto";
     box.appendChild(title);
     var facts = document.createElement("span");
     facts.textContent = p.status.replace("_", " ") + " · " + p.confidence + " · by " +
@@ -81,6 +82,7 @@
       var notes = document.createElement("div");
       notes.className = "notes";
       notes.textContent = p.notes;
+      notes.dir = "auto";
       box.appendChild(notes);
     }
     if (data.canCopy) {
@@ -110,6 +112,7 @@
       onEachFeature: function (feature, path) {
         var tip = document.createElement("span");
         tip.textContent = feature.properties.label_name || feature.properties.label;
+        tip.dir = "auto";
         path.bindTooltip(tip, { sticky: true });
         path.bindPopup(function () { return popupFor(side, feature); });
         path.on("add", function () {
@@ -146,6 +149,7 @@
       button.type = "button";
       button.dataset.annotationId = path.feature.id;
       button.textContent = (p.label_name || p.label) + " · " + p.status.replace("_", " ");
+      button.dir = "auto";
       button.addEventListener("click", function () { focusOn(side, path); });
       item.appendChild(button);
       list.appendChild(item);

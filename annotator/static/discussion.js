@@ -32,6 +32,7 @@
   // The body as text nodes, with each @name the server recognised as a mention marked.
   function bodyNode(comment) {
     var p = el("p", "comment-body");
+    p.dir = "auto";  // a comment in Arabic reads right to left
     var names = {};
     (comment.mentions || []).forEach(function (n) { names[n.toLowerCase()] = true; });
     var pattern = /(^|[^\w@.])@([A-Za-z0-9][A-Za-z0-9._-]*)/g;
@@ -114,6 +115,7 @@
       var form = el("form", "comment-form");
       var wrap = el("div", "mention-combo");
       textarea = el("textarea", "comment-text");
+      textarea.dir = "auto";
       textarea.rows = 3;
       textarea.maxLength = MAX;
       textarea.placeholder = "Comment; @name to mention someone (Ctrl+Enter posts)";

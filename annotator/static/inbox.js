@@ -47,6 +47,7 @@
       a.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(item.annotation.image_id))
         .replace("ANNOTATION_ID", encodeURIComponent(item.annotation.id));
       a.textContent = item.annotation.label_name || item.annotation.label;
+      a.dir = "auto";
     } else if (item.claim) {
       a.href = root.dataset.report.replace("REPORT_ID", encodeURIComponent(item.claim.report_id)) +
         "#claim-" + item.claim.id;
@@ -73,7 +74,11 @@
     line.appendChild(document.createTextNode(SAYS[item.kind](item)));
     line.appendChild(where(item));
     li.appendChild(line);
-    if (item.comment) li.appendChild(el("blockquote", "inbox-comment", item.comment));
+    if (item.comment) {
+      var said = el("blockquote", "inbox-comment", item.comment);
+      said.dir = "auto";
+      li.appendChild(said);
+    }
     if (item.unread) {
       var read = el("button", "small mark-read", "Mark read");
       read.type = "button";

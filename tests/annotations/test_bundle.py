@@ -120,7 +120,9 @@ def test_kml_shows_markup_as_text_with_label_colours_and_times(
     # the description is HTML to Google Earth: no element may come out of the user's text
     parser = _Tags()
     parser.feed(description)
-    assert parser.tags <= {"br"}, parser.tags
+    # only the writer's own: line breaks, and blocks that take their direction from their text
+    assert parser.tags <= {"br", "div"}, parser.tags
+    assert parser.attributes <= {("dir", "auto")}, parser.attributes
     assert HOSTILE in parser.text
     assert placemarks[0].findtext("kml:TimeStamp/kml:when", namespaces=KML_NS) == (
         "2024-12-13T08:21:00Z"
@@ -242,10 +244,12 @@ class _Tags(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.tags: set[str] = set()
+        self.attributes: set[tuple[str, str | None]] = set()
         self.text = ""
 
-    def handle_starttag(self, tag: str, attrs: object) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.add(tag)
+        self.attributes.update(attrs)
 
     def handle_data(self, data: str) -> None:
         self.text += data

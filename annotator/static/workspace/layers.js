@@ -50,7 +50,9 @@
     layer.on("mouseover", function () {
       if (!layer.getTooltip()) {
         // built from text nodes: a label or note can never become HTML here
-        layer.bindTooltip(AW.el("span", null, tooltipText(item)), { sticky: true });
+        var tip = AW.el("span", null, tooltipText(item));
+        tip.dir = "auto";  // a label or note in Arabic reads right to left
+        layer.bindTooltip(tip, { sticky: true });
         layer.openTooltip();
       } else {
         layer.setTooltipContent(AW.el("span", null, tooltipText(item)));

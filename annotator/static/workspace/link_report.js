@@ -58,6 +58,7 @@
       button.className = "link-report-choice";
       button.dataset.report = String(r.id);
       button.textContent = r.title;
+      button.dir = "auto";
       var status = document.createElement("span");
       status.className = "badge status-" + r.status;
       status.textContent = r.status;
@@ -86,6 +87,7 @@
         var option = document.createElement("option");
         option.value = String(c.id);
         option.textContent = "\u201c" + (c.exact.length > 80 ? c.exact.slice(0, 79) + "\u2026" : c.exact) + "\u201d";
+        option.dir = "auto";
         claim.appendChild(option);
       });
       claim.disabled = false;

@@ -44,7 +44,9 @@
     var swatch = AW.el("span", "swatch");
     swatch.style.background = AW.colour(p.label);
     button.appendChild(swatch);
-    button.appendChild(AW.el("span", "name", AW.labelName(p.label)));
+    var name = AW.el("span", "name", AW.labelName(p.label));
+    name.dir = "auto";
+    button.appendChild(name);
     var state = AW.statusWord(item.state === "saved" ? p.status : item.state);
     button.appendChild(AW.el("span", "meta " + (item.state === "saved" ? "" : "problem"),
       state + (p.created_by ? " · " + p.created_by : "")));
