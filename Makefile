@@ -68,7 +68,7 @@ pytest: $(DEV_STAMP) system-deps translations
 test: lint typecheck pytest
 
 bench: $(DEV_STAMP) system-deps
-	$(PY) -m benchmarks.tiles && $(PY) -m benchmarks.annotations && $(PY) -m benchmarks.exchange_import && $(PY) -m benchmarks.exchange && $(PY) -m benchmarks.story_outputs && $(PY) -m benchmarks.timeline && $(PY) -m benchmarks.duplicates && $(PY) -m benchmarks.site_filter && $(PY) -m benchmarks.workspace && $(PY) -m benchmarks.backup && $(PY) -m benchmarks.ogcapi && $(PY) -m benchmarks.ingest
+	$(PY) -m benchmarks.tiles && $(PY) -m benchmarks.annotations && $(PY) -m benchmarks.exchange_import && $(PY) -m benchmarks.exchange && $(PY) -m benchmarks.story_outputs && $(PY) -m benchmarks.timeline && $(PY) -m benchmarks.duplicates && $(PY) -m benchmarks.site_filter && $(PY) -m benchmarks.workspace && $(PY) -m benchmarks.backup && $(PY) -m benchmarks.ogcapi && $(PY) -m benchmarks.ingest && $(PY) -m benchmarks.georeference
 
 # every benchmark in its smoke mode (tiny counts, a temporary report; `make test` runs it too)
 bench-smoke: $(DEV_STAMP) system-deps

@@ -80,7 +80,7 @@ DEFAULTS: dict[str, Any] = {
     # threads of each worker (`annotator serve` runs one worker, `annotator worker` more)
     "JOBS_URL": None,
     "JOBS_PER_USER": 4,
-    "JOBS_TIME_LIMITS": "ingest=3600,import=1800,export=1800",
+    "JOBS_TIME_LIMITS": "ingest=3600,import=1800,export=1800,georeference=3600,story=1800",
     "JOBS_THREADS": 1,
     # each file's ingest runs in a child process: its address space (MB; GDAL's cache gets a
     # quarter), CPU seconds and wall-clock seconds; past any of them the file is refused

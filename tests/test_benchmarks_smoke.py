@@ -265,3 +265,13 @@ def test_ingest(tmp_path: Path) -> None:
     assert "Workers killed for a timeout: 0." in part
     idle = re.search(r"\| server idle \| [0-9.]+ \| .* \| ([0-9]+) \| ([0-9]+) \|", part)
     assert idle and int(idle.group(1)) > 0 and idle.group(2) == "0", part
+
+
+def test_georeference(tmp_path: Path) -> None:
+    part = section(smoke("georeference", tmp_path), "georeference")
+    assert headings(part) == ["### Georeferencing a press picture"]
+    for method in ("affine", "tps"):  # both warps ran, the app's and gdalwarp's
+        assert re.search(rf"\| {method} \| [0-9.]+ s \| [0-9.]+ s \| [0-9.]+x \|", part), part
+    # every preview and residuals request answered 200 (the benchmark checks each)
+    preview = r"\| `POST /api/v1/georeference/preview` \([0-9]+ px WebP\) \| [0-9.]+ ms"
+    assert re.search(preview, part), part

@@ -5,7 +5,7 @@ and `PUT /api/v1/images/<id>/georeference` (new points) check everything in the 
 then queue a georeference job (202) that warps the picture into a capture; `GET` on the
 latter is the placement and its versions. For the control-point editor, on a picture sent
 with the resumable uploads (/api/v1/uploads): `POST /api/v1/georeference/residuals` (no
-warp) and `POST /api/v1/georeference/preview` (a small warped PNG and its bounds).
+warp) and `POST /api/v1/georeference/preview` (a small warped WebP or PNG and its bounds).
 """
 
 from __future__ import annotations
@@ -65,13 +65,14 @@ FORM_FIELDS = {
     "attribution": {"type": "string", "description": "The credit line as published."},
     "source_url": {"type": "string", "description": "The article's URL."},
     "site": {"type": "array", "items": {"type": "string"}},
+    "upload": {"type": "string", "description": "Instead of `file`: a finished upload's id."},
     "reference": {"type": "string", "description": "A capture of the same site (id)."},
 }
 MULTIPART = {
     "required": True,
     "content": {
         "multipart/form-data": {
-            "schema": {"type": "object", "required": ["file", "gcps"], "properties": FORM_FIELDS}
+            "schema": {"type": "object", "required": ["gcps"], "properties": FORM_FIELDS}
         }
     },
 }
@@ -144,8 +145,8 @@ def residuals(body: PlacementResidualsBody) -> Response:
     "georeferencePreview",
     summary="A small warped preview of an uploaded press picture (analyst)",
     description="The picture warped by the points and method (GDAL, as the capture will be) "
-    "into Web Mercator, at most 1024 pixels a side, transparent outside, with its bounds: "
-    "an overlay for the reference's map.",
+    "into Web Mercator, at most 1024 pixels a side, transparent outside, as WebP (or PNG "
+    'with `"format": "png"`), with its bounds: an overlay for the reference\'s map.',
     tags=TAGS,
     body=PlacementPreviewBody,
     responses={200: PlacementPreview},
@@ -158,12 +159,14 @@ def preview(body: PlacementPreviewBody) -> Response:
     try:
         picture = inspect(path, name)
         fitted = fit(points, body.method, picture.width, picture.height)
-        shown = warp_preview(path, name, fitted)
+        shown = warp_preview(path, name, fitted, fmt=body.format)
     except ImageryError as error:
         raise _answer(error) from None
     return jsonify(
         {
-            "png": "data:image/png;base64," + base64.b64encode(shown.png).decode("ascii"),
+            "image": f"data:image/{shown.format};base64,"
+            + base64.b64encode(shown.image).decode("ascii"),
+            "format": shown.format,
             "width": shown.width,
             "height": shown.height,
             "bounds": list(shown.bounds),
@@ -202,7 +205,8 @@ def _queue(
 @operation(
     "georeferencePressImage",
     summary="Place a press picture by control points (analyst)",
-    description="Multipart: the picture (`file`: JPEG, PNG or WebP), its control points "
+    description="Multipart: the picture (`file`: JPEG, PNG or WebP; or `upload`, the id of "
+    "one sent with /api/v1/uploads, which is used up), its control points "
     "(`gcps`, JSON), the method, and what is stated about it. Everything is checked now "
     "(points, method, sites, a reference of the same site holding the points); a "
     "georeference job then warps it into a capture (202, `Location` is the job; its result "
@@ -217,8 +221,11 @@ def _queue(
 )
 def place_new() -> tuple[Response, int, dict[str, str]]:
     storage = request.files.get("file")
-    if storage is None or not storage.filename:
-        raise RequestError("attach the picture as a multipart form field named 'file'")
+    upload_id = request.form.get("upload")
+    if (storage is None or not storage.filename) and not upload_id:
+        raise RequestError(
+            "attach the picture as a multipart form field named 'file', or name its 'upload'"
+        )
     try:
         raw = jsontext.loads(request.form.get("gcps") or "")
     except ValueError:
@@ -236,10 +243,24 @@ def place_new() -> tuple[Response, int, dict[str, str]]:
         sites=tuple(s for s in form.getlist("site") if s),
         reference=form.get("reference") or None,
     )
+    owner = actor().name
+    if upload_id:  # a picture sent with /api/v1/uploads (the editor's): checked, then taken
+        path, name = _upload_path(upload_id)
+
+        def take(folder: Path) -> None:
+            check_placement(database(), path, name, points, method, details)
+            try:
+                chunks().take(owner, upload_id, folder / SOURCE)
+            except UploadError as error:
+                raise refused(error) from None
+
+        params = georeference_params(name, points, method, details)
+        return _queue(owner, params, lambda folder: None, take)
+    assert storage is not None and storage.filename
     name = storage.filename
     params = georeference_params(name, points, method, details)
     return _queue(
-        actor().name,
+        owner,
         params,
         lambda folder: storage.save(folder / SOURCE),
         lambda folder: check_placement(database(), folder / SOURCE, name, points, method, details),

@@ -47,12 +47,14 @@ class PlacementPreviewBody(BaseModel):
     upload: str = Field(pattern="^[0-9a-f]{32}$")
     gcps: list[list[float]] = Points
     method: Method = "affine"
+    format: Literal["webp", "png"] = "webp"
 
 
 class PlacementPreview(BaseModel):
     """The picture warped into Web Mercator, at most 1024 pixels a side."""
 
-    png: str = Field(description="data:image/png;base64,...")
+    image: str = Field(description="data:image/webp;base64,... (or image/png)")
+    format: Literal["webp", "png"]
     width: int
     height: int
     bounds: list[float] = Field(description="west, south, east, north (WGS 84)")

@@ -2,7 +2,7 @@
 chunk) written to a GeoTIFF with the control points as GCPs in WGS 84 and the method
 named (imagery.press.fit.METHOD_TAG), which ingest warps north-up to a COG like any image
 placed by GCPs. Also the editor's preview: a small copy warped the same way into Web
-Mercator, as a PNG with its bounds, for an overlay."""
+Mercator, as WebP (or PNG) with its bounds, for an overlay."""
 
 from __future__ import annotations
 
@@ -89,16 +89,21 @@ def _small(
 
 @dataclass(frozen=True)
 class Preview:
-    png: bytes
+    image: bytes
+    #: "webp" or "png"
+    format: str
     width: int
     height: int
     #: west, south, east, north in degrees
     bounds: tuple[float, float, float, float]
 
 
-def preview(source: Path, name: str, fit: Fit, longest: int = PREVIEW_PIXELS) -> Preview:
+def preview(
+    source: Path, name: str, fit: Fit, longest: int = PREVIEW_PIXELS, fmt: str = "webp"
+) -> Preview:
     """The picture warped by `fit` (GDAL, the same transformer and order as the COG) into Web
-    Mercator at most `longest` pixels a side, transparent outside it, as a PNG."""
+    Mercator at most `longest` pixels a side, transparent outside it, as WebP (lossy, with
+    its alpha: a twentieth of a PNG's bytes, in a quarter of the time) or PNG."""
     stat = source.stat()
     data, scale = _small(str(source), stat.st_mtime_ns, stat.st_size, name, longest)
     bands, height, width = data.shape
@@ -128,7 +133,8 @@ def preview(source: Path, name: str, fit: Fit, longest: int = PREVIEW_PIXELS) ->
         src_crs=WGS84,
         dst_crs=WEB_MERCATOR,
         dst_transform=transform,
-        resampling=Resampling.bilinear,
+        # nearest: the small copy is already smoothed, and GDAL's bilinear took 8x as long
+        resampling=Resampling.nearest,
         **options,
     )
     west, north = transform * (0, 0)
@@ -137,9 +143,13 @@ def preview(source: Path, name: str, fit: Fit, longest: int = PREVIEW_PIXELS) ->
     mode = "LA" if colour == 1 else "RGBA"
     picture = Image.fromarray(np.moveaxis(out, 0, 2), mode=mode)
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", compress_level=1)
+    if fmt == "png":
+        picture.save(buffer, format="PNG", compress_level=1)
+    else:
+        picture.save(buffer, format="WEBP", quality=80, method=0)
     return Preview(
         buffer.getvalue(),
+        "png" if fmt == "png" else "webp",
         out_w,
         out_h,
         tuple(round(float(b), 8) for b in bounds),  # type: ignore[arg-type]

@@ -153,7 +153,11 @@ def test_place_then_place_again(
 
 
 def test_residuals_and_preview_for_the_editor(
-    client: FlaskClient, analyst: dict[str, str], press: Press, folder: Path
+    world: tuple[Flask, str],
+    client: FlaskClient,
+    analyst: dict[str, str],
+    press: Press,
+    folder: Path,
 ) -> None:
     upload = send(client, analyst, press.path.read_bytes())
     points = press.points(10, 1.0)
@@ -184,11 +188,24 @@ def test_residuals_and_preview_for_the_editor(
     )
     assert shown.status_code == 200, shown.get_json()
     preview = shown.get_json()
-    assert preview["png"].startswith("data:image/png;base64,")
+    assert preview["image"].startswith("data:image/webp;base64,")
     assert max(preview["width"], preview["height"]) <= 1024
     west, south, east, north = preview["bounds"]
     lon, lat = press.truth(press.width / 2, press.height / 2)
     assert west < lon < east and south < lat < north
+    # the editor saves: the upload named instead of a file; a refusal keeps the upload
+    form = {"upload": upload, "gcps": json.dumps(points[:2])}
+    refused = client.post("/api/v1/images/georeference", data=form, headers=analyst)
+    assert refused.status_code == 422, refused.get_json()
+    assert client.get(f"/api/v1/uploads/{upload}", headers=analyst).status_code == 200
+    with consuming(world[0]):
+        form = {"upload": upload, "gcps": json.dumps(points), "method": "tps"}
+        saved = client.post("/api/v1/images/georeference", data=form, headers=analyst)
+        assert saved.status_code == 202, saved.get_json()
+        job = wait_for_job(client, analyst, saved.get_json()["id"])
+    assert job["status"] == "done" and job["result"]["georeference"]["method"] == "tps", job
+    assert client.get(f"/api/v1/uploads/{upload}", headers=analyst).status_code == 404
+    upload = send(client, analyst, press.path.read_bytes())
     refusals = [
         ({"gcps": points[:2], "upload": upload}, 422, "at least 3"),
         ({"gcps": points[:5], "method": "polynomial", "upload": upload}, 422, "at least 6"),

@@ -105,7 +105,8 @@ def test_other_methods_and_the_preview(press: Press) -> None:
     assert polynomial.rmse_m <= fit(points, "affine", press.width, press.height).rmse_m
     assert spline.rmse_m < 0.01  # the spline passes through its points
     shown = preview(press.path, "press.jpg", polynomial, longest=256)
-    assert max(shown.width, shown.height) <= 256 and shown.png.startswith(b"\x89PNG")
+    assert max(shown.width, shown.height) <= 256 and shown.image[8:12] == b"WEBP"
+    assert preview(press.path, "press.jpg", spline, fmt="png").image.startswith(b"\x89PNG")
     west, south, east, north = shown.bounds
     lon, lat = press.truth(press.width / 2, press.height / 2)
     assert west < lon < east and south < lat < north
