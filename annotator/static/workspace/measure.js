@@ -42,7 +42,7 @@
       rows.push(["point", "no size"]);
     }
     rows.push(["tolerance", "± " + result.tolerance_m + " m (2 px at " + result.gsd_m + " m)"]);
-    rows = AW.withPlacement(result, rows);  // "± N m" on an image placed by control points
+    if (AW.withPlacement) rows = AW.withPlacement(result, rows);  // "± N m" (placement.js)
     var nodes = [];
     rows.forEach(function (row) {
       nodes.push(AW.el("dt", null, row[0]));
