@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         status_names=words.status_names,
         format_title=words.format_title,
         refusal=words.refusal,
+        confidence_name=words.confidence_name,
     )
     formats.init_app(app)
     app.register_blueprint(routes.bp)

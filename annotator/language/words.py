@@ -68,3 +68,13 @@ def refusal(status: int) -> str:
         503: gettext("The server is busy or not ready: try again shortly."),
     }
     return meanings.get(status, gettext("Something went wrong on the server."))
+
+
+def confidence_name(confidence: str) -> str:
+    """An annotation's confidence in the reader's language."""
+    names = {
+        "confirmed": gettext("confirmed"),
+        "probable": gettext("probable"),
+        "possible": gettext("possible"),
+    }
+    return names.get(confidence, confidence)

@@ -1,5 +1,8 @@
 // The review queue: approve or reject one annotation, or the selected ones, through
-// POST /api/v1/annotations/review (all or nothing). Only editors get this script.
+// POST /api/v1/annotations/review (all or nothing). Only editors get this script. A module:
+// its words come through t() in the page's language (i18n.js).
+import { t } from "./i18n.js";
+
 (function () {
   "use strict";
   var root = document.getElementById("review");
@@ -19,7 +22,7 @@
     var heading = document.getElementById("review-count");
     var left = rows().length;
     heading.dataset.count = String(left);
-    heading.textContent = left + (heading.dataset.more ? "+" : "") + " in review";
+    heading.textContent = t("%(num)s in review", { num: left + (heading.dataset.more ? "+" : "") });
     document.getElementById("review-empty").hidden = left > 0;
     var bar = document.getElementById("review-bulk");
     if (bar) bar.hidden = left === 0;
@@ -28,9 +31,9 @@
   }
 
   function send(chosen, action, comment, buttons) {
-    if (!chosen.length) { say("Select at least one annotation first.", true); return; }
+    if (!chosen.length) { say(t("Select at least one annotation first."), true); return; }
     if (action === "reject" && !comment.trim()) {
-      say("Say why: rejecting needs a comment.", true);
+      say(t("Say why: rejecting needs a comment."), true);
       return;
     }
     var versions = {};
@@ -46,19 +49,22 @@
     }).then(function (result) {
       buttons.forEach(function (b) { b.disabled = false; });
       if (!result.ok) {
-        say("Nothing changed: " + (result.body.message || result.body.error), true);
+        say(t("Nothing changed: %(why)s", { why: result.body.message || result.body.error }), true);
         return;
       }
       chosen.forEach(function (row) { row.remove(); });
       recount();
-      var done = action === "approve" ? "Approved " : "Rejected ";
-      say(done + result.body.annotations.length + " annotation" +
-          (result.body.annotations.length === 1 ? "" : "s") + ".");
+      var count = result.body.annotations.length;
+      if (action === "approve") {
+        say(count === 1 ? t("Approved 1 annotation.") : t("Approved %(num)s annotations.", { num: count }));
+      } else {
+        say(count === 1 ? t("Rejected 1 annotation.") : t("Rejected %(num)s annotations.", { num: count }));
+      }
       root.dataset.reviewed = String(Number(root.dataset.reviewed || 0) + result.body.annotations.length);
       if (selectAll) { selectAll.checked = false; }
     }).catch(function (error) {
       buttons.forEach(function (b) { b.disabled = false; });
-      say("Nothing changed: " + error.message, true);
+      say(t("Nothing changed: %(why)s", { why: error.message }), true);
     });
   }
 

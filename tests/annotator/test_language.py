@@ -41,6 +41,7 @@ CONVERTED = (
     "_activity.html",
     "error.html",
     "_add_imagery.html",
+    "review.html",
 )
 #: Latin words an Arabic page may keep: the app's and other software's names, file formats
 #: and their parts, standards, and the time zone
@@ -169,11 +170,11 @@ def test_the_converted_pages_in_arabic_leave_no_english(app: Flask) -> None:
     assert '<html lang="ar" dir="rtl">' in page
     assert english_left(page) == []
     token = login(client, "analyst")  # who sees the most: "Add imagery" too
-    for path in ("/", "/sites/hmeimim", "/no-such-page"):
+    for path in ("/", "/sites/hmeimim", "/review", "/no-such-page"):
         response = client.get(path)
         html = response.get_data(as_text=True)
         assert '<html lang="ar" dir="rtl">' in html, path
-        assert SITE_NAME in html or path == "/no-such-page"
+        assert SITE_NAME in html or path in ("/review", "/no-such-page")
         assert english_left(html) == [], path
     assert token
 
