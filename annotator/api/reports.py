@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from annotations.catalogue.users import Role
 from annotations.discussion.comments import as_dicts, comments_on_report
@@ -18,6 +18,8 @@ from annotator.api.contract import operation
 from annotator.api.models import newsroom as models
 from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
+from annotator.jobs.start import start_story
+from annotator.jobs.story import story_params
 from annotator.pages.withdrawn import gone, notice_page
 from annotator.services import database
 
@@ -344,6 +346,39 @@ def _frozen(report_id: str, query: models.Frozen) -> tuple[publishing.Publicatio
     return found, publishing.frozen_evidence(found, images_dir())
 
 
+#: the answer to `async=1` on a story output
+STORY_JOB = {
+    "description": "With `async=1`: a `story` job makes the file in the background; "
+    "`Location` is the job, whose `result.download` is the file (its owner's, while they may "
+    "still see the report).",
+    "headers": {"Location": {"$ref": "#/components/headers/Location"}},
+}
+
+
+def _in_background() -> bool:
+    return request.args.get("async", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _story_job(
+    report_id: str, query: models.Frozen, output: str, options: dict[str, Any] | None = None
+) -> Response:
+    """`async=1`: the output as a story job (annotator.jobs.story), after the same checks
+    (the report is the caller's to see, not withdrawn, the publication exists); 202 with the
+    job, whose result links the file's download."""
+    with database().read() as session:
+        report = reports.get_report(session, report_id, role())
+        withdrawn = withdrawal_of(session, report)
+        if withdrawn is not None:
+            raise gone(report, withdrawn)
+        number = publishing.get_publication(session, report, query.publication).number
+        params = story_params(report.id, number, output, options)
+    job = start_story(params, actor().name)
+    response = jsonify(job)
+    response.status_code = 202
+    response.headers["Location"] = url_for("jobs_api.show", job_id=job["id"])
+    return response
+
+
 @bp.get("/<report_id>/map.html")
 @login_required
 @operation(
@@ -351,10 +386,12 @@ def _frozen(report_id: str, query: models.Frozen) -> tuple[publishing.Publicatio
     summary="The interactive map of a publication: one self-contained HTML file",
     tags=TAGS,
     query=models.MapQuery,
-    responses={200: {"description": "HTML.", "content": {"text/html": {}}}},
+    responses={200: {"description": "HTML.", "content": {"text/html": {}}}, 202: STORY_JOB},
     errors=(400, 404, 410),
 )
 def map_html(report_id: str, query: models.MapQuery) -> Response:
+    if _in_background():
+        return _story_job(report_id, query, "map")
     with database().read() as session:
         report = reports.get_report(session, report_id, role())
         withdrawn = withdrawal_of(session, report)
@@ -375,7 +412,8 @@ def map_html(report_id: str, query: models.MapQuery) -> Response:
         200: {
             "description": "The figure.",
             "content": {media: {} for media in story.FIGURE_TYPES.values()},
-        }
+        },
+        202: STORY_JOB,
     },
     errors=(400, 403, 404, 410, 422, 503),
 )
@@ -386,8 +424,12 @@ def figure(report_id: str, fmt: str, query: models.FigureQuery) -> Response:
             status=403,
             code="forbidden",
         )
-    found, evidence = _frozen(report_id, query)
     width = query.width or story.FIGURE_DEFAULT_PX
+    if _in_background():
+        options: dict[str, Any] = {"width": width, "height": query.height}
+        options |= {"caption": query.caption, "annotation_ids": query.annotation_ids()}
+        return _story_job(report_id, query, f"figure.{fmt}", options)
+    found, evidence = _frozen(report_id, query)
     return story.figure_response(
         found,
         evidence,
@@ -411,10 +453,15 @@ def figure(report_id: str, fmt: str, query: models.FigureQuery) -> Response:
     "convenience and proves nothing about its origin.",
     tags=TAGS,
     query=models.Frozen,
-    responses={200: {"description": "A zip file.", "content": {"application/zip": {}}}},
+    responses={
+        200: {"description": "A zip file.", "content": {"application/zip": {}}},
+        202: STORY_JOB,
+    },
     errors=(400, 404, 410),
 )
 def bundle(report_id: str, query: models.Frozen) -> Response:
+    if _in_background():
+        return _story_job(report_id, query, "bundle")
     found, evidence = _frozen(report_id, query)
     return story.bundle_response(found, evidence)
 

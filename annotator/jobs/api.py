@@ -9,13 +9,17 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, send_file
 
 from annotations.catalogue.users import Role
+from annotations.errors import NotFound
 from annotations.jobs import records
 from annotations.jobs.running import ask_to_stop
+from annotations.newsroom.reports import get_report
+from annotations.newsroom.withdrawal import withdrawal_of
 from annotator.api.contract import operation
 from annotator.auth import actor, login_required
 from annotator.errors import RequestError
 from annotator.jobs.exports import EXPORT, expired, exports_root, finished_file
 from annotator.jobs.models import JobList, JobOut, JobQuery
+from annotator.jobs.story import STORY
 from annotator.services import database
 
 bp = Blueprint("jobs_api", __name__, url_prefix="/api/v1/jobs")
@@ -88,9 +92,11 @@ def cancel(job_id: str) -> tuple[Response, int]:
 @login_required
 @operation(
     "downloadExport",
-    summary="Download a finished export job's file",
-    description="Only the job's owner, while their role still covers the one the export was "
-    "made with; the file is kept ANNOTATOR_EXPORT_KEEP_HOURS after the job (410 after).",
+    summary="Download a finished export or story job's file",
+    description="Only the job's owner, while their role still covers the one the job ran "
+    "with (and, for a report's bundle, figure or map, while they may still see the report and "
+    "it is not withdrawn); the file is kept ANNOTATOR_EXPORT_KEEP_HOURS after the job (410 "
+    "after).",
     tags=("jobs",),
     responses={200: {"description": "The file, as an attachment."}},
     errors=(403, 404, 409, 410),
@@ -102,12 +108,14 @@ def download(job_id: str) -> Response:
     if job["owner"] != who.name:  # an admin sees the job, but the file is its owner's
         raise RequestError("only the job's owner may download its file", status=403)
     result = job["result"] or {}
-    if job["kind"] != EXPORT or job["status"] != "done" or "name" not in result:
+    if job["kind"] not in (EXPORT, STORY) or job["status"] != "done" or "name" not in result:
         raise RequestError("this job made no file to download", status=409, code="conflict")
     if who.role < Role[result["role"]]:
         raise RequestError(
-            "your role no longer covers what this export holds; export again", status=403
+            "your role no longer covers what this file holds; make it again", status=403
         )
+    if job["kind"] == STORY:
+        _still_readable(who.role, result["report_id"])
     path = finished_file(
         exports_root(Path(current_app.config["DATA_DIR"]) / "jobs"), job_id, str(result["name"])
     )
@@ -120,3 +128,19 @@ def download(job_id: str) -> Response:
     return send_file(
         path, mimetype=result.get("media_type"), as_attachment=True, download_name=path.name
     )
+
+
+def _still_readable(role: Role, report_id: int) -> None:
+    """A story job's file is the report's: refused once the report is hidden from the owner
+    (403) or withdrawn (410)."""
+    with database().read() as session:
+        try:
+            report = get_report(session, report_id, role)
+        except NotFound:
+            raise RequestError(
+                "this report is no longer yours to see; its file cannot be downloaded", status=403
+            ) from None
+        if withdrawal_of(session, report) is not None:
+            raise RequestError(
+                "this report was withdrawn; its outputs are gone", status=410, code="gone"
+            )

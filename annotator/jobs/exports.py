@@ -59,7 +59,7 @@ def run_export(context: JobContext) -> dict[str, Any]:
     keep_hours = float(context.settings.get("EXPORT_KEEP_HOURS") or 24)
     root = exports_root(Path(context.settings["JOBS_ROOT"]))
     remove_expired(root, keep_hours)
-    role = _role(context)
+    role = owner_role(context)
     filters = _filters(params["filters"], role)
     context.progress(0.0, f"exporting as {fmt.name}")
 
@@ -118,7 +118,8 @@ def run_export(context: JobContext) -> dict[str, Any]:
     }
 
 
-def _role(context: JobContext) -> Role:
+def owner_role(context: JobContext) -> Role:
+    """The job's owner's role now (one switched off or removed since fails the job)."""
     with context.database.read() as session:
         try:
             user = get_user(session, context.owner)

@@ -24,6 +24,7 @@ from annotator.georeference.job import GEOREFERENCE, run_georeference
 from annotator.intake import Imported, Upload, import_images, ingest_limits
 from annotator.jobs.exports import EXPORT, run_export
 from annotator.jobs.imports import IMPORT, run_import
+from annotator.jobs.story import STORY, run_story
 from imagery.remote.copy import fetch, file_name
 
 INGEST = "ingest"
@@ -131,5 +132,6 @@ KINDS: dict[str, Runner] = {
     INGEST: run_ingest,
     IMPORT: run_import,
     EXPORT: run_export,
+    STORY: run_story,
     GEOREFERENCE: run_georeference,
 }

@@ -15,12 +15,13 @@ class JobOut(BaseModel):
     `{"images": [{"id", "name", "created", "href", "page"}]}`; an import its report (`created`,
     `already_imported`, ...) with `annotations` (links), `images` (`{"id", "name", "count",
     "href", "page"}`) and `sites` (`{"slug", "name", "page"}`); an export `download` (its
-    owner's, until `expires_at`; 410 after), `name`, `count`, `bytes`. `error` says why it
-    failed, in one line."""
+    owner's, until `expires_at`; 410 after), `name`, `count`, `bytes`; a story job the same
+    download, with `report_id` and `publication`. `error` says why it failed, in one line."""
 
     id: str = Field(pattern="^[0-9a-f]{32}$")
     kind: str = Field(
-        description="What the job does: `ingest` (an upload's files), `import`, `export`."
+        description="What the job does: `ingest` (an upload's files), `import`, `export`, "
+        "`story` (a report's bundle, figure or map)."
     )
     owner: str
     status: JobStatus

@@ -65,6 +65,8 @@ def init_app(app: Flask) -> None:
             "EXPORT_MAX_CHIPS": int(settings["EXPORT_MAX_CHIPS"]),
             "EXPORT_MAX_MB": float(settings["EXPORT_MAX_MB"]),
             "EXPORT_KEEP_HOURS": float(settings["EXPORT_KEEP_HOURS"]),
+            # for story jobs (annotator.jobs.story)
+            "SIGNING_KEY_FILE": Path(settings["SIGNING_KEY_FILE"]),
         },
     )
     try:

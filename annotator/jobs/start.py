@@ -28,6 +28,7 @@ from annotator.jobs.exports import EXPORT
 from annotator.jobs.imports import IMPORT, SOURCE, import_params
 from annotator.jobs.kinds import INGEST, ingest_params
 from annotator.jobs.setup import queue
+from annotator.jobs.story import STORY
 from annotator.services import database
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,15 @@ def start_export(params: dict[str, Any], owner: str) -> dict[str, Any]:
     _room(owner)
     with database().write() as session:
         body = _create(session, EXPORT, owner, params).to_dict()
+    _submit(body["id"])
+    return body
+
+
+def start_story(params: dict[str, Any], owner: str) -> dict[str, Any]:
+    """Queue a story job (annotator.jobs.story); returns the job."""
+    _room(owner)
+    with database().write() as session:
+        body = _create(session, STORY, owner, params).to_dict()
     _submit(body["id"])
     return body
 

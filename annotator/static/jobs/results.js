@@ -1,6 +1,7 @@
 // What a job made, for the Jobs page's Result cell, by kind: an ingest links its images; an
 // import its images (with how many annotations each) and their sites, and its counts; an
-// export the download of its file while it is kept (its owner only: the file is theirs), or
+// export (or a report's story output) the download of its file while it is kept (its owner
+// only: the file is theirs), or
 // says it was removed; a failed job its error in one line; a cancelled one how it ended.
 // Links go to this app only (paths starting with one "/"); all text is set with textContent.
 
@@ -53,7 +54,9 @@ function exported(cell, job, me) {
     const a = link(result.download, `Download ${result.name}`);
     a.className = "job-download";
     a.download = String(result.name || "");
-    cell.append(a, el("span", "muted", ` · ${result.count} annotation(s), kept until ${String(result.expires_at).slice(0, 16).replace("T", " ")} UTC`));
+    const what = typeof result.count === "number" ? `${result.count} annotation(s), ` : "";
+    const until = String(result.expires_at).slice(0, 16).replace("T", " ");
+    cell.append(a, el("span", "muted", ` · ${what}kept until ${until} UTC`));
   } else if (!kept) {
     cell.append(el("span", "muted job-removed", `${result.name}: removed (kept for a while only); export again`));
   } else {
@@ -74,7 +77,7 @@ export function resultCell(job, me) {
     return cell;
   }
   if (job.status !== "done" || !result) return cell;
-  if (job.kind === "export") {
+  if (job.kind === "export" || job.kind === "story") {
     exported(cell, job, me);
     return cell;
   }
