@@ -203,19 +203,25 @@ def plan_import(
     #: key -> the key an import before one-part multis were read as their part gave it
     legacy: dict[str, str] = {}
     quick = QuickInputs(taxonomy)
-    #: keys of features an import of this same file made (`batch.known`), found key first
+    #: features an import of this same file made (`batch.known`), by position: looked for
+    #: in the first batch, and only if it holds some in all the others, in one query
+    made_by_file = _known(
+        session, source, source.features[:batch], placement, taxonomy, label_field, options
+    )
+    if made_by_file and len(source.features) > batch:
+        others = _known(
+            session, source, source.features[batch:], placement, taxonomy, label_field, options
+        )
+        made_by_file.update((batch + position, key) for position, key in others.items())
+    #: their keys, as the plan meets them in the file's order
     made_before: set[str] = set()
-    probing = True  # while the batch before had such features
     for start in range(0, len(source.features), batch):
         if start and after_batch is not None:
             after_batch(start)
         chunk = source.features[start : start + batch]
-        found_here = (
-            _known(session, source, chunk, placement, taxonomy, label_field, options)
-            if probing
-            else {}
-        )
-        probing = bool(found_here)
+        found_here = {
+            i: made_by_file[start + i] for i in range(len(chunk)) if start + i in made_by_file
+        }
         rest = [f for i, f in enumerate(chunk) if i not in found_here]
         planned_rest = iter(
             _plan_batch(rest, taxonomy, quick, placement, label_field, options.label_map)
@@ -333,7 +339,11 @@ class Placement:
         """The image each geometry goes on where `place` finds exactly one without a
         reason; None where it would refuse or has to choose among several (ask `place`)."""
         chosen: list[str | None] = []
-        for name in named:
+        if self.fixed is not None:
+            chosen = [self.fixed.id] * len(named)
+        elif not any(isinstance(name, str) for name in named):  # none names its image
+            chosen = [self.hint] * len(named)
+        for name in [] if chosen else named:
             image = self.fixed
             if image is None and isinstance(name, str):
                 image = self.by_id.get(name)
@@ -505,17 +515,16 @@ def _key(feature_id: str, geometry: BaseGeometry, image_id: str) -> str:
 
 def _keys(feature_ids: list[str], geometries: np.ndarray, image_ids: list[str]) -> list[str]:
     """`_key` of each feature, the geometries written as WKB at once."""
-    keys = []
-    for feature_id, image_id, wkb in zip(
-        feature_ids,
-        image_ids,
-        shapely.to_wkb(geometries, output_dimension=2, byte_order=1).tolist(),
-        strict=True,
-    ):
-        digest = hashlib.sha256(f"{feature_id}\n{image_id}\n".encode())
-        digest.update(wkb)
-        keys.append(digest.hexdigest())
-    return keys
+    sha256 = hashlib.sha256
+    return [
+        sha256(f"{feature_id}\n{image_id}\n".encode() + wkb).hexdigest()
+        for feature_id, image_id, wkb in zip(
+            feature_ids,
+            image_ids,
+            shapely.to_wkb(geometries, output_dimension=2, byte_order=1).tolist(),
+            strict=True,
+        )
+    ]
 
 
 # ---- running -------------------------------------------------------------------------------

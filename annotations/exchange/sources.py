@@ -649,13 +649,14 @@ def add_layer(
     id_fields = readback.id_fields(columns)
     names = list(columns)
     rows = zip(*columns.values(), strict=True) if names else iter(lambda: (), None)
+    blank = (shapely.is_missing(geometries) | shapely.is_empty(geometries)).tolist()
     features = []
     for position, fid in enumerate(fids.tolist()):
         properties = dict(zip(names, next(rows), strict=True))
         own_id = ids[position] if ids is not None else None
         geometry = geometries[position]
         reason = problem or (per_feature or {}).get(position) or faults.get(position)
-        if reason is None and (geometry is None or geometry.is_empty):
+        if reason is None and blank[position]:
             reason = "the feature has no geometry"
         features.append(
             SourceFeature(
@@ -716,7 +717,7 @@ def _plain_column(array: Any) -> list[Any]:
         for position in np.flatnonzero(np.isnan(array)).tolist():
             values[position] = None
         return list(values)
-    if all(type(value) is str for value in values):
+    if set(map(type, values)) <= {str}:
         return list(values)
     return [_plain(value) for value in values]
 

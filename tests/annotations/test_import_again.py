@@ -52,7 +52,8 @@ def plans(
     with monkeypatch.context() as patch:
         patch.setattr(imports, "_plan_batch", counting)
         with database.read() as session:
-            fast = plan_import(session, source, taxonomy, ImportOptions(**options))
+            # in batches of 4: the first is looked up alone, then the rest at once
+            fast = plan_import(session, source, taxonomy, ImportOptions(**options), batch=4)
     with monkeypatch.context() as patch:
         patch.setattr(imports, "_known", lambda *args: {})
         with database.read() as session:

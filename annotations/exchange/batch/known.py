@@ -11,9 +11,10 @@ holds the same feature twice still reports the second as a duplicate: the import
 the keys it meets in the file's order.
 
 Any other feature, and so every feature of an edited file (another SHA-256), goes
-through the whole plan: what an import of an edited file reports is unchanged. A batch
-is looked up key first while the batch before it held such features (the first always),
-so a new file pays for one batch's lookup."""
+through the whole plan: what an import of an edited file reports is unchanged. The
+import looks for such features in its first batch, and only if it finds some there in
+the rest of the file (one query: on PostgreSQL a query per batch was a scan of the table
+each time), so a new file pays for one batch's lookup."""
 
 from __future__ import annotations
 

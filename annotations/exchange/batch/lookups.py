@@ -62,8 +62,10 @@ def labels_imported_from(session: Session, keys: list[str], sha256: str) -> dict
         )
     else:
         rows = connection.exec_driver_sql(
-            "SELECT import_key, label FROM annotations WHERE import_key = ANY(%s) "
+            # the keys (hex) as one text: psycopg adapts a list item by item
+            "SELECT import_key, label FROM annotations "
+            "WHERE import_key = ANY(string_to_array(%s, ',')) "
             "AND source_json::json #>> '{imported_from,sha256}' = %s",
-            (keys, sha256),
+            (",".join(keys), sha256),
         )
     return {row[0]: row[1] for row in rows.fetchall()}
