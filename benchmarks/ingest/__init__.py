@@ -17,7 +17,7 @@ over HTTP, and what an ingest does to tile serving (issue 12's speed and memory 
    a fixed time while the server is idle, then while the upload's ingest job runs; tiles a
    second and p50/p95 latency are compared.
 
-Run: .venv/bin/python -m benchmarks.ingest [--smoke] [--part scale|http|all]   (`make bench`
+Run: .venv/bin/python -m benchmarks.ingest [--smoke] [--part scale|http|all|report]   (`make bench`
 runs all). Each part logs the load average before and after it (the machine may be shared), and a
 full run keeps its figures in benchmarks/out/ingest/<part>.json: a part run alone is reported
 beside the other part's last run. The sources are made once and kept in

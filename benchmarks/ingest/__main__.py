@@ -115,7 +115,12 @@ def _tiles(load: TileLoad) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     cli = parser((about or "").splitlines()[0])
-    cli.add_argument("--part", choices=("scale", "http", "all"), default="all")
+    cli.add_argument(
+        "--part",
+        choices=("scale", "http", "all", "report"),
+        default="all",
+        help="run one part, both, or none (report: rewrite the section from the kept figures)",
+    )
     args = cli.parse_args(argv)
     opts = options(args, "ingest")
     work = Workplace(opts)

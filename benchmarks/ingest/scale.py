@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.common.servers import APP_BIN, ROOT, Annotator, base_env
+from benchmarks.common.system import status_kb
 from benchmarks.common.timing import CpuMeter, log
 
 _PR_SET_CHILD_SUBREAPER = 36
 ORPHANS_S = 60.0  # how long the orphans of a finished run may take to end
+SAMPLE_S = 0.25  # how often the resident sets of a run's processes are summed
 
 #: `rio cogeo create` with the profile imagery.ingest.write_cog writes
 PEER_ARGS = (
@@ -48,6 +52,8 @@ class Run:
     peak_rss_mb: float
     cpu_s: float
     other_cpu: float
+    #: the largest sum of the resident sets of all its processes at once, sampled
+    peak_sum_mb: float = 0.0
 
 
 def _subreaper(on: bool) -> None:
@@ -78,12 +84,40 @@ def _orphans() -> tuple[float, float]:
         cpu_s += usage.ru_utime + usage.ru_stime
 
 
+def _descendants(root: int) -> list[int]:
+    """The live processes below `root` (from /proc's parent pids)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(stat[1]), []).append(int(entry.name))
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _sum_sampler(stop: threading.Event, peak: list[int]) -> None:
+    """Until `stop`: the largest sum of VmRSS (kB) over this process's descendants, in peak[0]
+    (the run's processes: the benchmark has no other child while it measures)."""
+    me = os.getpid()
+    while not stop.is_set():
+        peak[0] = max(peak[0], sum(status_kb(pid, "VmRSS") for pid in _descendants(me)))
+        stop.wait(SAMPLE_S)
+
+
 def measured(argv: list[str], env: dict[str, str]) -> Run:
     """Run `argv` to its end: its wall time, and (wait4) the peak RSS and CPU of it and of
     every descendant, those it waited for and those it left behind (see _subreaper)."""
     meter = CpuMeter()
+    stop, peak_sum = threading.Event(), [0]
+    sampler = threading.Thread(target=_sum_sampler, args=(stop, peak_sum))
     _subreaper(True)
     try:
+        sampler.start()
         started = time.perf_counter()
         process = subprocess.Popen(
             argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -95,6 +129,8 @@ def measured(argv: list[str], env: dict[str, str]) -> Run:
         process.returncode = os.waitstatus_to_exitcode(status)
         orphans_mb, orphans_cpu_s = _orphans()
     finally:
+        stop.set()
+        sampler.join()
         _subreaper(False)
     if process.returncode != 0:
         raise RuntimeError(f"{Path(argv[0]).name} failed: {err.decode(errors='replace')[-800:]}")
@@ -103,6 +139,7 @@ def measured(argv: list[str], env: dict[str, str]) -> Run:
         peak_rss_mb=max(usage.ru_maxrss / 1024, orphans_mb),
         cpu_s=usage.ru_utime + usage.ru_stime + orphans_cpu_s,
         other_cpu=meter.other_share(),
+        peak_sum_mb=peak_sum[0] / 1024,
     )
 
 
