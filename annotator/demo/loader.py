@@ -28,6 +28,7 @@ from annotations.newsroom import events, links, publishing, reports
 from annotations.newsroom.signing import stored_key
 from annotator import services, story
 from annotator.demo import scene
+from annotator.demo.arabic import ensure_arabic_report
 from annotator.intake import Upload, import_images, ingest_limits
 from imagery.ingest import sha256_file
 
@@ -150,6 +151,8 @@ def load_demo(app: Flask) -> list[str]:
     }
     made_notes = _ensure_annotations(database, services.taxonomy(app), by_date)
     lines.append(f"reference annotations on the Hmeimim scene: {made_notes} new")
+    # the Arabic translation first: the English seed report stays the newest, first in lists
+    lines.append(ensure_arabic_report(app, list(by_date.values())))
     lines.append(_ensure_report(app, list(by_date.values())))
     return lines
 
