@@ -11,6 +11,14 @@
   var reportId = Number(root.dataset.reportId);
   var CONTEXT = 32;  // characters of prefix and suffix, as the server keeps them
 
+  // a quote in a script without italics (Arabic, also inside a report in another language) is
+  // set upright: app.css's .quote.no-italics, beside its :lang(ar) rule
+  Array.prototype.forEach.call(document.querySelectorAll(".quote"), function (quote) {
+    if (/[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFC]/.test(quote.textContent)) {
+      quote.classList.add("no-italics");
+    }
+  });
+
   function send(method, url, body) {
     var options = { method: method, credentials: "same-origin",
                     headers: { "X-CSRF-Token": csrf, "Accept": "application/json" } };

@@ -72,6 +72,10 @@ def test_a_report_in_arabic_reads_right_to_left(
     linked = room.link(annotation_id=approved["id"], claim_id=claim["id"], note=NOTE)
     assert linked.status_code == 201, linked.get_json()
     assert room.call("POST", f"/api/v1/reports/{report['id']}/publish").status_code == 201
+    # an English report quoting the Arabic sentence, and an English one
+    english = room.report(language="en", text=f"The agency wrote: {SENTENCE}. Two aircraft.")
+    room.claim(english["id"], exact=SENTENCE)
+    room.claim(english["id"], exact="Two aircraft")
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     problems = watch_console(page)
     path = f"/reports/{report['id']}"
@@ -98,6 +102,16 @@ def test_a_report_in_arabic_reads_right_to_left(
         assert page.evaluate("document.fonts.check('16px \"Noto Naskh Arabic\"', 'عربي')")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "report-arabic.png"))
+
+        # in a report in English, an Arabic quote is upright and right-to-left too
+        page.goto(f"{live_server}/reports/{english['id']}")
+        quotes = page.locator(".claim blockquote.quote")
+        styles = quotes.evaluate_all(
+            "qs => qs.map(q => [q.textContent, getComputedStyle(q).fontStyle,"
+            " getComputedStyle(q).direction])"
+        )
+        assert [SENTENCE, "normal", "rtl"] in styles and ["Two aircraft", "italic", "ltr"] in styles
+        page.goto(f"{live_server}{path}")
 
         # the editor writes the figure's caption and draws it
         box = page.locator("#figure-caption")
