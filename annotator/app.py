@@ -22,6 +22,7 @@ from annotator.api import links as links_api
 from annotator.api import reports as reports_api
 from annotator.config import resolve
 from annotator.georeference import api as georeference_api
+from annotator.georeference import page as georeference_page
 from annotator.jobs import setup as jobs_setup
 from annotator.language import init_app as language_init_app
 from annotator.ogcapi import bp as ogcapi_bp
@@ -106,6 +107,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ogcapi_bp,
         upload_api.bp,
         georeference_api.bp,
+        georeference_page.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

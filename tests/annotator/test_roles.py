@@ -168,6 +168,11 @@ TABLE: list[tuple[str, str, str]] = [
     ("PUT", "/api/v1/images/<image_id>/georeference", "analyst"),
     ("POST", "/api/v1/georeference/residuals", "analyst"),
     ("POST", "/api/v1/georeference/preview", "analyst"),  # nobody's upload: 404
+    ("GET", "/images/georeference/<upload_id>", "analyst"),  # the editor; nobody's upload: 404
+    ("GET", "/images/<image_id>/control-points", "analyst"),  # not a press picture: 404
+    ("GET", "/api/v1/georeference/picture/<upload_id>", "analyst"),
+    ("GET", "/api/v1/images/<image_id>/georeference/picture", "analyst"),
+    ("POST", "/api/v1/images/<image_id>/georeference/preview", "analyst"),
     ("GET", "/ogcapi/", "viewer"),
     ("GET", "/ogcapi/conformance", "viewer"),
     ("GET", "/ogcapi/api", "viewer"),
@@ -407,6 +412,7 @@ def test_role(
                 "height": 10,
             },
             "/api/v1/georeference/preview": {"gcps": [[0, 0, 1, 1]], "upload": "0" * 32},
+            "/api/v1/images/<image_id>/georeference/preview": {"gcps": [[0, 0, 1, 1]]},
         }
         kwargs["json"] = bodies[rule]
     response = client.open(path, method=method, **kwargs)

@@ -9,6 +9,7 @@ import { followJob, progressBar } from "../jobs/progress.js";
 const root = document.getElementById("add-imagery");
 const SIDECAR = /^(\.[A-Za-z0-9]{1,5})?(\.msk|\.aux\.xml|\.tfw|\.tifw|\.tiffw|\.wld|\.prj|\.rpb|\.imd|\.xml|\.til|\.dim)$|^_rpc\.txt$/i;
 const FIELDS = ["captured", "provider", "sensor", "licence", "attribution"];
+const PICTURE = /\.(jpe?g|png|webp)$/i;
 
 const $ = (id) => document.getElementById(id);
 const uploads = [];
@@ -62,6 +63,14 @@ function showList() {
     note.textContent = ` · ${owner ? `sidecar of ${owner}` : "image"} · ${size} · ${state}`;
     item.dataset.state = upload.complete ? "received" : "open";
     item.append(name, note);
+    if (upload.complete && PICTURE.test(upload.file.name) && root.dataset.georeference) {
+      // a press picture: placed by control points in the editor (annotator/static/georeference/)
+      const place = document.createElement("a");
+      place.className = "add-place";
+      place.href = root.dataset.georeference.replace("UPLOAD", upload.id);
+      place.textContent = "Place this picture by control points";
+      item.append(" ", place);
+    }
     list.append(item);
   }
 }
