@@ -34,6 +34,8 @@ def init_app(app: Flask) -> None:
         format_title=words.format_title,
         refusal=words.refusal,
         confidence_name=words.confidence_name,
+        report_status_name=words.report_status_name,
+        stance_name=words.stance_name,
     )
     formats.init_app(app)
     app.register_blueprint(routes.bp)

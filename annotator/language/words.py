@@ -78,3 +78,23 @@ def confidence_name(confidence: str) -> str:
         "possible": gettext("possible"),
     }
     return names.get(confidence, confidence)
+
+
+def report_status_name(status: str) -> str:
+    """A report's status in the reader's language."""
+    names = {
+        "draft": gettext("draft"),
+        "published": gettext("published"),
+        "withdrawn": gettext("withdrawn"),
+    }
+    return names.get(status, status)
+
+
+def stance_name(stance: str) -> str:
+    """What a piece of evidence does for a claim, in the reader's language."""
+    names = {
+        "supports": gettext("supports"),
+        "contradicts": gettext("contradicts"),
+        "context": gettext("context"),
+    }
+    return names.get(stance, stance)

@@ -42,6 +42,11 @@ CONVERTED = (
     "error.html",
     "_add_imagery.html",
     "review.html",
+    "report.html",
+    "_picker.html",
+    "_report_status.html",
+    "image.html",
+    "_imagery_tools.html",
 )
 #: Latin words an Arabic page may keep: the app's and other software's names, file formats
 #: and their parts, standards, and the time zone
@@ -50,6 +55,7 @@ KEPT |= {"COCO", "CSV", "FlatGeobuf", "GeoJSON", "GeoPackage", "GeoParquet", "JS
 KEPT |= {"KMZ", "PNG", "RFC", "STAC", "Shapefile", "TimeStamp", "WKB", "WKT", "YOLO", "bbox"}
 KEPT |= {"shp", "prj", "cpg", "qml", "fields", "txt", "GeoTIFF", "RPC"}
 SITE_NAME = "قاعدة حميميم"
+REPORT_TEXT = "هبطت طائرة نقل ثقيلة في القاعدة صباح الثالث عشر من كانون الأول."
 PROVIDER = "مزوّد الصور"
 
 
@@ -96,6 +102,7 @@ class Words(HTMLParser):
     aria-label."""
 
     SKIPPED = frozenset({"script", "style", "code", "kbd", "svg", "bdi"})  # bdi: user text
+    VOID = frozenset({"input", "img", "br", "hr", "meta", "link", "source", "wbr", "col"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,6 +114,8 @@ class Words(HTMLParser):
         for name in ("title", "alt", "placeholder", "aria-label"):
             if found.get(name):
                 self.words += re.findall(r"[A-Za-z]{2,}", str(found[name]))
+        if tag in self.VOID:
+            return
         skipped = tag in self.SKIPPED or found.get("dir") == "ltr" or found.get("lang") == "en"
         if skipped or (self.skipping and tag == self.skipping[-1]):
             self.skipping.append(tag)
@@ -151,6 +160,19 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             sites=("hmeimim",),
             max_pixels=10**9,
         )
+        report = client.post(
+            "/api/v1/reports",
+            json={"title": "طائرة نقل في القاعدة", "text": REPORT_TEXT, "authors": ["ر. خليل"]},
+            headers={"X-CSRF-Token": token},
+        )
+        assert report.status_code == 201, report.get_json()
+        application.config["TEST_REPORT"] = report.get_json()["id"]
+        claim = client.post(
+            f"/api/v1/reports/{report.get_json()['id']}/claims",
+            json={"exact": "هبطت طائرة نقل"},
+            headers={"X-CSRF-Token": token},
+        )
+        assert claim.status_code == 201, claim.get_json()
         yield application
 
 
@@ -170,11 +192,12 @@ def test_the_converted_pages_in_arabic_leave_no_english(app: Flask) -> None:
     assert '<html lang="ar" dir="rtl">' in page
     assert english_left(page) == []
     token = login(client, "analyst")  # who sees the most: "Add imagery" too
-    for path in ("/", "/sites/hmeimim", "/review", "/no-such-page"):
+    report = f"/reports/{app.config['TEST_REPORT']}"
+    for path in ("/", "/sites/hmeimim", "/review", report, "/no-such-page"):
         response = client.get(path)
         html = response.get_data(as_text=True)
         assert '<html lang="ar" dir="rtl">' in html, path
-        assert SITE_NAME in html or path in ("/review", "/no-such-page")
+        assert SITE_NAME in html or path in ("/review", report, "/no-such-page")
         assert english_left(html) == [], path
     assert token
 
