@@ -328,6 +328,7 @@ class Placement:
         self.fixed = get_image(session, image_id) if image_id else None
         self.images = [self.fixed] if self.fixed else list_images(session)
         self.by_id = {image.id: image for image in self.images}
+        self.ids = np.array([image.id for image in self.images], dtype=object)
         self.index = {image.id: i for i, image in enumerate(self.images)}
         self.footprints = [image.footprint for image in self.images]
         for footprint in self.footprints:
@@ -338,38 +339,32 @@ class Placement:
     def place_many(self, geometries: np.ndarray, named: list[Any]) -> list[str | None]:
         """The image each geometry goes on where `place` finds exactly one without a
         reason; None where it would refuse or has to choose among several (ask `place`)."""
-        chosen: list[str | None] = []
-        if self.fixed is not None:
-            chosen = [self.fixed.id] * len(named)
-        elif not any(isinstance(name, str) for name in named):  # none names its image
-            chosen = [self.hint] * len(named)
-        for name in [] if chosen else named:
-            image = self.fixed
-            if image is None and isinstance(name, str):
-                image = self.by_id.get(name)
-            if image is None and self.hint:
-                image = self.by_id[self.hint]
-            chosen.append(image.id if image is not None else None)
-        found: list[str | None] = [None] * len(geometries)
         by_image: dict[str | None, list[int]] = {}
-        for position, image_id in enumerate(chosen):
-            by_image.setdefault(image_id, []).append(position)
+        if self.fixed is not None or named.count(None) == len(named):  # the same for all
+            by_image[self.fixed.id if self.fixed is not None else self.hint] = list(
+                range(len(named))
+            )
+        else:
+            for position, name in enumerate(named):
+                image = self.fixed
+                if image is None and isinstance(name, str):
+                    image = self.by_id.get(name)
+                if image is None and self.hint:
+                    image = self.by_id[self.hint]
+                by_image.setdefault(image.id if image is not None else None, []).append(position)
+        found = np.full(len(geometries), None, dtype=object)
         for image_id, positions in by_image.items():
             if image_id is not None:
                 footprint = self.footprints[self.index[image_id]]
                 meets = shapely.intersects(footprint, geometries[positions])
-                for position in np.asarray(positions)[meets].tolist():
-                    found[position] = image_id
+                found[np.asarray(positions, dtype=np.intp)[meets]] = image_id
             elif self.images:
-                free = np.asarray(positions)
+                free = np.asarray(positions, dtype=np.intp)
                 hits, trees = self.tree.query(geometries[free], predicate="intersects")
                 counts = np.bincount(hits, minlength=len(free))
                 alone = counts[hits] == 1
-                for position, tree_index in zip(
-                    free[hits[alone]].tolist(), trees[alone].tolist(), strict=True
-                ):
-                    found[position] = self.images[tree_index].id
-        return found
+                found[free[hits[alone]]] = self.ids[trees[alone]]
+        return list(found.tolist())
 
     def place(self, geometry: BaseGeometry, named: Any) -> tuple[str | None, str]:
         """The image id, or None and the reason."""
