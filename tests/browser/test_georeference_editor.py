@@ -28,7 +28,7 @@ from tests.browser.conftest import open_signed_in, serving
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.conftest import ROOT, _app_with_users, make_app, token_for
 from tests.jobs import consuming
-from tests.press_pictures import Press, capture, press_picture
+from tests.press_pictures import Press, capture, gps_exif, press_picture
 
 pytestmark = pytest.mark.browser
 VIEWPORT = {"width": 1366, "height": 768}
@@ -55,7 +55,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str
             sites=("hm",),
             max_pixels=10**9,
         )
-        press = press_picture(known, folder / "press.jpg")
+        press = press_picture(known, folder / "press.jpg", exif=gps_exif())
         with serving(app) as url:
             yield app, url, press, made[0].image.id
 
@@ -109,7 +109,11 @@ def test_place_a_press_picture_by_control_points(
         page.wait_for_selector("body[data-georef-ready]", state="attached")
         assert page.url.startswith(f"{url}/images/georeference/")
         expect(page.locator("body")).to_have_attribute("data-georef-reference", reference)
-        page.wait_for_selector("#georef-picture img.leaflet-image-layer")
+        shown = page.locator("#georef-picture img.leaflet-image-layer")
+        served = page.request.get(url + (shown.get_attribute("src") or "")).body()
+        assert served[:2] == b"\xff\xd8"  # a JPEG, re-encoded from the pixels alone:
+        for secret in (b"Ana Author-Secret", b"SecretCam", b"Exif"):  # no EXIF at all
+            assert secret not in served
 
         # a half pair, cancelled with Escape
         click_on(page, "picture", 250, 200)
@@ -185,6 +189,22 @@ def test_place_a_press_picture_by_control_points(
         expect(page.locator("#georef-credit")).to_have_text(facts["credit"])
         expect(rmse).to_have_attribute("data-rmse", NUMBER)
         expect(page.locator("#georef-reference-map")).to_have_attribute("data-preview", "shown")
+        # point 1 dragged on the picture: moved, fitted again
+        first = pairs(page).nth(0).locator("td").nth(1)
+        before = first.inner_text()
+        box = page.locator("#georef-picture .georef-marker").nth(0).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 6, y + 4, steps=4)
+        page.mouse.up()
+        expect(first).not_to_have_text(before)
+        expect(rmse).to_have_attribute("data-rmse", NUMBER)
+        # the site's outline as the reference, where a site has no capture
+        page.wait_for_load_state("networkidle")
+        page.select_option("#georef-reference", "")
+        expect(page.locator("body")).to_have_attribute("data-georef-reference", "outline")
+        expect(page.locator("#georef-reference-map svg path")).to_have_count(1)
         page.click("#georef-save")
         expect(page.locator("#georef-capture")).to_be_visible(timeout=60_000)
         expect(page.locator("#georef-versions li")).to_have_count(2)
@@ -197,11 +217,20 @@ def test_the_editor_is_for_the_uploads_owner_and_analysts(
 ) -> None:
     app = world[0]
     client = app.test_client()
+    picture = world[2].path.read_bytes()
     with app.test_request_context():
-        mine = chunks().start("analyst", "mine.jpg", 10)
-    for user, status in (("viewer", 403), ("editor", 404), ("analyst", 404)):
+        store = chunks()
+        half = store.start("analyst", "half.jpg", len(picture))
+        whole = store.start("analyst", "whole.jpg", len(picture))
+    (store.root / whole.id / "data").write_bytes(picture)  # all of it arrived
+    for user, status in (("viewer", 403), ("editor", 404), ("analyst", 200)):
         headers = {"Authorization": f"Bearer {token_for(app, user)}"}
-        # another's upload is none to the editor; the analyst's own is not complete yet
-        assert client.get(f"/images/georeference/{mine.id}", headers=headers).status_code == status
-        answer = client.get(f"/api/v1/georeference/picture/{mine.id}", headers=headers)
-        assert answer.status_code in (status, 409 if user == "analyst" else status)
+        # another's upload is none to the editor
+        for path in (
+            f"/images/georeference/{whole.id}",
+            f"/api/v1/georeference/picture/{whole.id}",
+        ):
+            assert client.get(path, headers=headers).status_code == status, (user, path)
+    # an upload not complete yet has nothing to place
+    headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+    assert client.get(f"/images/georeference/{half.id}", headers=headers).status_code == 404
