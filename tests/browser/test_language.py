@@ -1,8 +1,10 @@
 """The language switcher in Chromium (issue 16): signed out, the top bar's "العربية" turns
 the sign-in page to Arabic, right to left; signed in, the home and site pages follow, mirrored
 (the brand on the right), the Copy button's script speaks Arabic through i18n.js, and
-"English" turns it all back. Screenshots at 1366 x 768: docs/screenshots/ar/home.png and
-docs/screenshots/ar/site.png. The console stays clean and no request fails."""
+the workspace mirrors its panels but not its map, the review queue and a report read in
+Arabic, and "English" turns it all back. Screenshots at 1366 x 768 in docs/screenshots/ar/:
+home.png, site.png, workspace.png, review.png and report.png. The console stays clean and no
+request fails."""
 
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "ar
 WIDTH = 1366
 
 
-def hmeimim(app: Flask, folder: Path) -> None:
-    """A site named in Arabic with two small captures of a provider named in Arabic."""
+def hmeimim(app: Flask, folder: Path) -> int:
+    """A site named in Arabic with two small captures of a provider named in Arabic, and a
+    report in Arabic with a claim; returns the report's id."""
     client = app.test_client()
     login(client, "admin")
     token = _csrf_from(client.get("/").get_data(as_text=True))
@@ -44,6 +47,19 @@ def hmeimim(app: Flask, folder: Path) -> None:
             sites=("hmeimim",),
             max_pixels=10**9,
         )
+    report = client.post(
+        "/api/v1/reports",
+        json={"title": "طائرة An-124 في القاعدة", "text": "هبطت طائرة نقل ثقيلة صباحًا."},
+        headers={"X-CSRF-Token": token},
+    )
+    assert report.status_code == 201, report.get_json()
+    claim = client.post(
+        f"/api/v1/reports/{report.get_json()['id']}/claims",
+        json={"exact": "هبطت طائرة نقل ثقيلة"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert claim.status_code == 201, claim.get_json()
+    return int(report.get_json()["id"])
 
 
 def brand_x(page: Any) -> float:
@@ -55,7 +71,7 @@ def brand_x(page: Any) -> float:
 def test_the_switcher_turns_the_pages_to_arabic_and_back(
     app: Flask, live_server: str, browser: Any, tmp_path: Path
 ) -> None:
-    hmeimim(app, tmp_path)
+    report = hmeimim(app, tmp_path)
     context = browser.new_context(
         viewport={"width": WIDTH, "height": 768},
         permissions=["clipboard-read", "clipboard-write"],
@@ -103,6 +119,32 @@ def test_the_switcher_turns_the_pages_to_arabic_and_back(
         page.wait_for_function("() => document.querySelector('.ogcapi-link .copied').textContent")
         assert page.locator(".ogcapi-link .copied").inner_text() == "نُسخ"
         page.screenshot(path=str(SCREENSHOTS / "site.png"))
+
+        # the workspace: its panels mirrored (the list on the right), the map not
+        page.click("li.capture .date >> nth=0")
+        page.wait_for_selector("#map.leaflet-container")
+        assert page.locator("#map").get_attribute("dir") == "ltr"
+        listed = page.locator(".ws-list").bounding_box()
+        panel = page.locator(".ws-panel").bounding_box()
+        assert listed is not None and panel is not None and listed["x"] > panel["x"]
+        zoom = page.locator("#map .leaflet-control-zoom").bounding_box()
+        mapped = page.locator("#map").bounding_box()
+        assert zoom is not None and mapped is not None
+        assert zoom["x"] < mapped["x"] + mapped["width"] / 2  # Leaflet's corner, unmirrored
+        assert page.locator(".ws-list h2").inner_text().startswith("التعليقات التوضيحية")
+        page.screenshot(path=str(SCREENSHOTS / "workspace.png"))
+
+        # the review queue and the report, in Arabic
+        page.goto(f"{live_server}/review")
+        assert page.locator("h1").inner_text().startswith("قائمة المراجعة")
+        page.screenshot(path=str(SCREENSHOTS / "review.png"))
+        page.goto(f"{live_server}/reports/{report}")
+        assert page.locator(".evidence-column h2").first.inner_text() == "الادّعاءات والأدلة"
+        text = page.locator(".text-column").bounding_box()
+        evidence = page.locator(".evidence-column").bounding_box()
+        assert text is not None and evidence is not None and text["x"] > evidence["x"]
+        page.screenshot(path=str(SCREENSHOTS / "report.png"))
+        page.goto(f"{live_server}/sites/hmeimim")
 
         # English again, kept for the user: the brand back on the left
         page.click(".language-switch button[value=en]")
