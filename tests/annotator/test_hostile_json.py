@@ -34,6 +34,7 @@ NOT_JSON = {
     "/api/v1/imports",
     "/api/v1/reports/<report_id>/publish",
     "/api/v1/uploads/<upload_id>",
+    "/api/v1/images/georeference",  # multipart
 }
 
 
