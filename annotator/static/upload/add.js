@@ -5,6 +5,7 @@
 // uploads before one started). Text only: every file name and message is set as textContent.
 import { ResumableUpload } from "./chunks.js";
 import { followJob, progressBar } from "../jobs/progress.js";
+import { t } from "../i18n.js";
 
 const root = document.getElementById("add-imagery");
 const SIDECAR = /^(\.[A-Za-z0-9]{1,5})?(\.msk|\.aux\.xml|\.tfw|\.tifw|\.tiffw|\.wld|\.prj|\.rpb|\.imd|\.xml|\.til|\.dim)$|^_rpc\.txt$/i;
@@ -59,8 +60,8 @@ function showList() {
     const note = document.createElement("span");
     note.className = "add-file-note muted";
     const size = `${(upload.file.size / 1048576).toFixed(1)} MB`;
-    const state = upload.complete ? "received" : upload === sending ? "sending" : upload.error || "waiting";
-    note.textContent = ` · ${owner ? `sidecar of ${owner}` : "image"} · ${size} · ${state}`;
+    const state = upload.complete ? t("received") : upload === sending ? t("sending") : upload.error || t("waiting");
+    note.textContent = ` · ${owner ? t("sidecar of %(name)s", { name: owner }) : t("image")} · ${size} · ${state}`;
     item.dataset.state = upload.complete ? "received" : "open";
     item.append(name, note);
     if (upload.complete && PICTURE.test(upload.file.name) && root.dataset.georeference) {
@@ -68,7 +69,7 @@ function showList() {
       const place = document.createElement("a");
       place.className = "add-place";
       place.href = root.dataset.georeference.replace("UPLOAD", upload.id);
-      place.textContent = "Place this picture by control points";
+      place.textContent = t("Place this picture by control points");
       item.append(" ", place);
     }
     list.append(item);
@@ -112,7 +113,7 @@ async function sendAll() {
   if (sending) return;
   paused = false;
   $("add-pause").hidden = false;
-  $("add-pause").textContent = "Pause";
+  $("add-pause").textContent = t("Pause");
   $("add-cancel").hidden = false;
   for (const upload of uploads) {
     if (upload.complete) continue;
@@ -123,12 +124,12 @@ async function sendAll() {
       await upload.send();
     } catch (error) {
       sending = null;
-      upload.error = paused ? "paused" : "interrupted";
+      upload.error = paused ? t("paused") : t("interrupted");
       showList();
       showBytes();
-      $("add-pause").textContent = "Resume";
-      say(paused ? "Paused: Resume goes on from the last piece received."
-        : `Upload interrupted (${error.message}): Resume goes on from the last piece received.`);
+      $("add-pause").textContent = t("Resume");
+      say(paused ? t("Paused: Resume goes on from the last piece received.")
+        : t("Upload interrupted (%(why)s): Resume goes on from the last piece received.", { why: error.message }));
       return;
     }
     sending = null;
@@ -138,7 +139,7 @@ async function sendAll() {
   }
   $("add-pause").hidden = true;
   $("add-start").disabled = uploads.length === 0;
-  say("Received. Check the details, then add to the catalogue.");
+  say(t("Received. Check the details, then add to the catalogue."));
 }
 
 function addFiles(files) {
@@ -165,7 +166,7 @@ function addFiles(files) {
   $("add-start").disabled = true;
   showList();
   showBytes();
-  say("Sending…");
+  say(t("Sending…"));
   sendAll();
 }
 
@@ -185,7 +186,7 @@ async function startIngest() {
   });
   const answer = await response.json();
   if (response.status !== 202) {
-    say(answer.message || `The ingest was refused (${response.status}).`);
+    say(answer.message || t("The ingest was refused (%(status)s).", { status: response.status }));
     $("add-start").disabled = false;
     return;
   }
@@ -194,7 +195,7 @@ async function startIngest() {
   const bar = progressBar();
   $("add-ingest").replaceChildren(bar.element);
   bar.show(answer);
-  say("Ingesting…");
+  say(t("Ingesting…"));
   stopFollowing = followJob(jobUrl, bar, { everyMs: 500, onEnd: ended });
 }
 
@@ -205,7 +206,7 @@ function ended(job) {
   uploads.length = 0;
   prefilled = false;
   if (job.status === "done") {
-    say("Added to the catalogue.");
+    say(t("Added to the catalogue."));
     const made = $("add-made");
     for (const image of (job.result && job.result.images) || []) {
       const item = document.createElement("li");
@@ -216,9 +217,9 @@ function ended(job) {
       made.append(item);
     }
   } else if (job.status === "cancelled") {
-    say("Cancelled.");
+    say(t("Cancelled."));
   } else {
-    say(`The ingest failed: ${job.error || job.message}`);
+    say(t("The ingest failed: %(why)s", { why: job.error || job.message }));
   }
 }
 
@@ -226,7 +227,7 @@ async function cancel() {
   if (jobUrl) {
     const response = await request(jobUrl, { method: "DELETE" });
     const job = await response.json();
-    if (response.ok) say(job.status === "cancelled" ? "Cancelled." : "Stopping…");
+    if (response.ok) say(job.status === "cancelled" ? t("Cancelled.") : t("Stopping…"));
     return;
   }
   for (const upload of uploads) await upload.drop().catch(() => {});
@@ -237,7 +238,7 @@ async function cancel() {
   $("add-pause").hidden = true;
   $("add-cancel").hidden = true;
   $("add-start").disabled = true;
-  say("Uploads dropped.");
+  say(t("Uploads dropped."));
 }
 
 async function loadSites() {
@@ -275,7 +276,7 @@ if (root) {
       paused = true;
       sending.pause();
     } else {
-      say("Resuming…");
+      say(t("Resuming…"));
       sendAll();
     }
   });
