@@ -3,9 +3,10 @@ capture (cut, rotated 17°, enlarged 1.3 times, a caption band, JPEG) is dropped
 imagery panel, which offers to place it; the editor pairs 4 points clicked at known picture
 pixels and their true ground positions, shows each residual and the RMSE, warps a preview
 over the capture (its opacity slider moves it), deletes, undoes and cancels with the keys,
-saves, follows the job to the link of the new capture, whose footprint is the truth's; the
-capture's page then opens the editor on its points, and saving again makes version 2. The
-console stays clean throughout. Screenshot: docs/screenshots/georeference-editor.png."""
+saves, follows the job to the link of the new capture, whose footprint is the truth's; an
+An-124 on it measures 69 x 73 m ± the RMSE and ranks An-124 first; the capture's page then
+opens the editor on its points, and saving again makes version 2. The console stays clean.
+Screenshot: docs/screenshots/georeference-editor.png."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
-from shapely.geometry import Polygon, shape
+from shapely.geometry import Polygon, mapping, shape
 
 from annotations.catalogue.images import Provenance
+from annotations.measure import box_polygon
 from annotator import services
 from annotator.intake import Upload, import_images
 from annotator.upload.api import chunks
@@ -177,10 +179,28 @@ def test_place_a_press_picture_by_control_points(
         assert facts["credit"] == "Satellite image ©2024 <b>Synthetic</b>"
         assert facts["captured"] == "unknown" and len(facts["gcps"]) == 4
 
-        # the capture's page opens the editor on its points; saving again is version 2
+        # an An-124 (69 x 73 m) on the placed capture measures so, ± the RMSE, and ranks first
+        lon, lat = press.truth(press.width / 2, (press.height - 40) / 2)
+        plane = box_polygon(lon, lat, length_m=69, width_m=73, heading_deg=30)
+        feature = {
+            "type": "Feature",
+            "geometry": mapping(plane),
+            "properties": {"label": "aircraft.transport.an-124", "image_id": image_id},
+        }
+        analyst = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+        made = client.post("/api/v1/annotations", json=feature, headers=analyst)
+        assert made.status_code == 201, made.get_json()
         page.wait_for_load_state("networkidle")
         link.click()
         page.wait_for_selector("body[data-annotations-shown]", state="attached")
+        page.click(f".annotation-list button[data-id='{made.get_json()['id']}']")
+        page.wait_for_selector("#measure-panel[data-measure='current']", state="attached")
+        page.wait_for_selector("#size-candidates li")
+        sides = page.locator("#measure-values dt:text-is('sides') + dd").inner_text()
+        assert re.fullmatch(r"(69|73)\.\d \u00d7 (69|73)\.\d m ± 0\.\d+ m", sides), sides
+        first = page.locator("#size-candidates button").first
+        assert first.get_attribute("data-label") == "aircraft.transport.an-124"
+        # the capture's page opens the editor on its points; saving again is version 2
         page.wait_for_load_state("networkidle")  # leaving sooner cuts the tiles off
         page.click("#edit-control-points")
         page.wait_for_selector("body[data-georef-ready]", state="attached")
