@@ -85,7 +85,9 @@ def north_up(
             with WarpedVRT(src, crs=src.crs, resampling=Resampling.nearest, **grid) as vrt:
                 yield vrt, affine_georeferencing(model)
             return
-        yield src, affine_georeferencing(model)
+        # an affine press placement is written as its geotransform (imagery.press.place)
+        placed = placement_of(src.tags(), [], src.crs, src.width, src.height)
+        yield src, placed or affine_georeferencing(model)
         return
     options: dict[str, Any]
     if model == "gcps":

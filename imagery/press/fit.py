@@ -10,12 +10,14 @@ by construction: its error shows only at points it was not given).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from pyproj import Geod
 
 from imagery.errors import ImageryError
@@ -33,6 +35,9 @@ MAX_POINTS = 200
 ABSURD_PIXELS = 25
 #: the GeoTIFF tag that tells the warp which method a placement asked for
 METHOD_TAG = "ANNOTATOR_PRESS_METHOD"
+#: the GeoTIFF tag holding the control points (JSON), for an affine placement, which is
+#: written as its geotransform rather than as GCPs (ingest then warps it in one pass)
+POINTS_TAG = "ANNOTATOR_PRESS_GCPS"
 #: points closer than this to one line, as a share of their spread, are collinear
 COLLINEAR = 0.01
 
@@ -236,5 +241,21 @@ def placement_of(
     method = tags.get(METHOD_TAG)
     if method is None or crs is None or crs.to_epsg() != 4326:
         return None
-    points = [ControlPoint(g.col, g.row, g.x, g.y) for g in gcps]
+    if gcps:
+        points = [ControlPoint(g.col, g.row, g.x, g.y) for g in gcps]
+    else:  # an affine placement, written as its geotransform
+        try:
+            points = parse_points(json.loads(tags.get(POINTS_TAG) or "null"))
+        except ValueError:
+            return None
     return fit(points, method, width, height).georeferencing()
+
+
+def affine_transform(placed: Fit) -> Affine:
+    """The geotransform of an affine placement: GDAL's order-1 fit of its points, taken at
+    three pixel corners (the same mapping the GCP transformer applies)."""
+    table = [(p.col, p.row, p.lon, p.lat) for p in placed.points]
+    lons, lats = forward(table, 1, np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
+    return Affine(
+        lons[1] - lons[0], lons[2] - lons[0], lons[0], lats[1] - lats[0], lats[2] - lats[0], lats[0]
+    )

@@ -24,7 +24,7 @@ from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.warp import calculate_default_transform, reproject, transform_bounds
 
-from imagery.press.fit import METHOD_TAG, ORDERS, ControlPoint, Fit
+from imagery.press.fit import METHOD_TAG, ORDERS, POINTS_TAG, ControlPoint, Fit, affine_transform
 from imagery.press.read import pixels
 
 WGS84 = CRS.from_epsg(4326)
@@ -68,12 +68,19 @@ def write_placed(source: Path, name: str, target: Path, fit: Fit, facts: Mapping
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)  # its GCPs come next
+        if fit.method == "affine":  # a geotransform: ingest warps it in one pass
+            profile |= {"crs": WGS84, "transform": affine_transform(fit)}
         with rasterio.open(target, "w", **profile) as out:
             out.colorinterp = _interp(data.shape[0])
             out.write(data)
-            out.gcps = (_gcps(fit.points), WGS84)
+            if fit.method != "affine":
+                out.gcps = (_gcps(fit.points), WGS84)
             out.update_tags(
-                **{METHOD_TAG: fit.method, PLACEMENT_TAG: json.dumps(dict(facts), sort_keys=True)}
+                **{
+                    METHOD_TAG: fit.method,
+                    POINTS_TAG: json.dumps([p.to_list() for p in fit.points]),
+                    PLACEMENT_TAG: json.dumps(dict(facts), sort_keys=True),
+                }
             )
 
 
