@@ -64,7 +64,7 @@
     image.height = 96;
     image.loading = "lazy";
     button.appendChild(image);
-    button.appendChild(span("chip-label", name));
+    button.appendChild(span("chip-label", name)).dir = "auto";
     button.appendChild(span("chip-date", day(props.observed_at) + (where ? " \u00b7 " + where : "")));
     button.appendChild(span("badge status-" + props.status, STATUS_WORDS[props.status] || props.status));
     var summary = "the " + name + " on the " + day(props.observed_at) +
@@ -82,7 +82,7 @@
     button.dataset.kind = "event";
     var where = sites.filter(function (s) { return s.slug === event.site; })
       .map(function (s) { return s.name; }).join("");
-    button.appendChild(span("chip-label", event.title));
+    button.appendChild(span("chip-label", event.title)).dir = "auto";  // user text: own direction
     button.appendChild(span("chip-date", day(event.start) + " to " + day(event.end) +
                                          (where ? " \u00b7 " + where : "")));
     return { id: String(event.id), kind: "event", node: button,
