@@ -14,16 +14,17 @@ from benchmarks.common.timing import log
 #: UTM 36N, south-west of Hmeimim air base, 0.5 m pixels
 CRS, WEST, NORTH, GSD = "EPSG:32636", 722_000.0, 3_924_000.0, 0.5
 STRIP = 512
+SEED = 20241213
 
 
-def scene(folder: Path, side: int) -> Path:
+def scene(folder: Path, side: int, seed: int = SEED) -> Path:
     """A `side` x `side` RGB uint8 GeoTIFF (tiled, uncompressed), made once and kept.
 
     Its texture compresses about as real imagery does: smooth gradients that differ per band,
     plus a few levels of noise, so neither the ingest nor the peer meets a trivially
-    compressible file.
+    compressible file. Another `seed` makes another file (other noise) of the same size.
     """
-    path = folder / f"scene-{side}.tif"
+    path = folder / (f"scene-{side}.tif" if seed == SEED else f"scene-{side}-{seed}.tif")
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
@@ -42,7 +43,7 @@ def scene(folder: Path, side: int) -> Path:
         "BIGTIFF": "IF_SAFER",
         "photometric": "RGB",
     }
-    rng = np.random.default_rng(20241213)
+    rng = np.random.default_rng(seed)
     columns = np.arange(side, dtype=np.uint32)
     log(f"making a {side:,} x {side:,} RGB scene at {path}")
     with rasterio.open(partial, "w", **profile) as out:
