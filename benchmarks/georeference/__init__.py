@@ -4,8 +4,9 @@ preview over HTTP.
 1. **Warp**: a 4,000 x 3,000 px RGB press picture (JPEG, quality 88, a smooth pattern with
    fine texture) is placed by 12 control points (picked off a known affine placement, with 1 m
    of noise) by the app's path, in this process: `imagery.press.place.write_placed` (decode the
-   JPEG, write its pixels with the points as GCPs) then `imagery.ingest.ingest` (GDAL warps it
-   north-up in WGS 84 with the method's order, then the COG: ZSTD 9, 256 px blocks, overviews).
+   JPEG, write its pixels with the points as GCPs, or an affine placement as its geotransform)
+   then `imagery.ingest.ingest` (GDAL warps it north-up in WGS 84 with the method's order, or
+   the geotransform in one pass, then the COG: ZSTD 9, 256 px blocks, overviews).
    The peer is Debian's GDAL command line (`gdal_translate -of VRT -gcp ...` then `gdalwarp
    -order 1` or `-tps`, `-r bilinear -dstalpha -of COG -co COMPRESS=ZSTD -co LEVEL=9`, all
    CPUs), on the same file, same points, same method. Best of the rounds, each. Target: the
