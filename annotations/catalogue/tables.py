@@ -7,6 +7,7 @@ work on them are in `sites` and `images`, which import this module and never eac
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,15 @@ class SiteImage(Base):
     reason: Mapped[str] = mapped_column(String(16), default="footprint")
 
 
+def _box_of(row: BoundingBox, shape: Callable[[], BaseGeometry]) -> list[float]:
+    """`row`'s box as RFC 7946 gives it: west > east for a shape cut at 180 degrees. Its
+    columns then hold -180..180, a box every overlap pre-filter can use as it is, and the
+    shape is read only then."""
+    if row.min_lon > -180 or row.max_lon < 180:
+        return row.bbox
+    return rfc7946_bbox(shape())
+
+
 class Site(Base, BoundingBox):
     __tablename__ = "sites"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -50,12 +60,17 @@ class Site(Base, BoundingBox):
     def area(self) -> BaseGeometry:
         return from_geojson_text(self.area_geojson)
 
+    @property
+    def rfc7946_bbox(self) -> list[float]:
+        """The box of the area; west > east for one cut at 180 degrees."""
+        return _box_of(self, lambda: self.area)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "slug": self.slug,
             "name": self.name,
             "area": json.loads(self.area_geojson),
-            "bbox": self.bbox,
+            "bbox": self.rfc7946_bbox,
             "image_ids": [image.id for image in self.images],
             "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
             "created_by": self.created_by,
@@ -107,11 +122,8 @@ class Image(Base, BoundingBox):
 
     @property
     def rfc7946_bbox(self) -> list[float]:
-        """The box of the footprint; west > east for one cut at 180 degrees (its columns
-        then hold -180..180, which every overlap pre-filter can use as it is)."""
-        if self.min_lon > -180 or self.max_lon < 180:
-            return self.bbox
-        return rfc7946_bbox(self.footprint)
+        """The box of the footprint; west > east for one cut at 180 degrees."""
+        return _box_of(self, lambda: self.footprint)
 
     @property
     def display(self) -> dict[str, Any]:

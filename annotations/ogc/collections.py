@@ -46,7 +46,8 @@ def _all(role: Role) -> Collection:
 
 
 def _site(site: Site, role: Role) -> Collection:
-    bbox = (site.min_lon, site.min_lat, site.max_lon, site.max_lat)
+    west, south, east, north = site.rfc7946_bbox  # west > east across 180 degrees
+    bbox = (west, south, east, north)
     return Collection(
         f"site-{site.slug}",
         site.name,

@@ -51,8 +51,13 @@ def _utm_zones() -> list[tuple[float, float, float, float, int]]:
 
 
 def utm_zone(bbox: Sequence[float]) -> str:
-    """The URI of the WGS 84 UTM zone holding the centre of `bbox` (west, south, east, north)."""
-    lon = (bbox[0] + bbox[2]) / 2
+    """The URI of the WGS 84 UTM zone holding the centre of `bbox` (west, south, east, north;
+    west > east across 180 degrees, as RFC 7946 allows)."""
+    west, east = bbox[0], bbox[2]
+    if west > east:
+        east += 360
+    lon = (west + east) / 2
+    lon = lon - 360 if lon > 180 else lon
     lat = (bbox[1] + bbox[3]) / 2
     for west, south, east, north, code in _utm_zones():
         if west <= lon <= east and south <= lat <= north:

@@ -101,3 +101,27 @@ def test_the_stac_item_has_the_rfc_7946_box(world: dict[str, Any]) -> None:
         item = json.loads(archive.read(name))
     assert item["bbox"] == pytest.approx(world["image"]["bbox"])
     assert item["bbox"][0] > item["bbox"][2] and item["geometry"]["type"] == "MultiPolygon"
+
+
+def test_a_site_across_180_has_the_rfc_7946_box_and_its_own_utm_zone(
+    world: dict[str, Any],
+) -> None:
+    """A site drawn across 180 degrees (sent split there) reads west > east in the API and
+    in its OGC API collection's extent, whose UTM zone is the site's (60 south), not the
+    zone of longitude 0 that the whole band's centre would give; it holds the image."""
+    client = world["app"].test_client()
+    halves = [
+        [[179.5, -17.1], [180, -17.1], [180, -16.8], [179.5, -16.8], [179.5, -17.1]],
+        [[-180, -17.1], [-179.6, -17.1], [-179.6, -16.8], [-180, -16.8], [-180, -17.1]],
+    ]
+    area = {"type": "MultiPolygon", "coordinates": [[ring] for ring in halves]}
+    body = {"slug": "fiji-across", "name": "Fiji across 180", "area": area}
+    made = client.post("/api/v1/sites", json=body, headers=world["headers"])
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["bbox"] == pytest.approx([179.5, -17.1, -179.6, -16.8])
+    assert made.get_json()["image_ids"] == [world["image"]["id"]]
+    collection = client.get("/ogcapi/collections/site-fiji-across", headers=world["headers"])
+    assert collection.status_code == 200, collection.get_json()
+    extent = collection.get_json()["extent"]["spatial"]["bbox"][0]
+    assert extent == pytest.approx([179.5, -17.1, -179.6, -16.8])
+    assert "http://www.opengis.net/def/crs/EPSG/0/32760" in collection.get_json()["crs"]
