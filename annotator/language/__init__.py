@@ -36,10 +36,17 @@ def init_app(app: Flask) -> None:
         confidence_name=words.confidence_name,
         report_status_name=words.report_status_name,
         stance_name=words.stance_name,
+        script_strings=_script_strings,
     )
     formats.init_app(app)
     app.register_blueprint(routes.bp)
     app.after_request(_vary)
+
+
+def _script_strings() -> dict[str, str]:
+    """The scripts' strings in this page's language, for base.html's JSON block that the
+    classic (non-module) scripts read through Annotator.t (common.js)."""
+    return catalogues.for_scripts(choice.current()).strings
 
 
 def _vary(response: Any) -> Any:

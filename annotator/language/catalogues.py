@@ -45,6 +45,7 @@ def compile_stale(folder: Path) -> None:
 
 @dataclass(frozen=True)
 class ScriptCatalogue:
+    strings: dict[str, str]
     body: bytes
     etag: str
 
@@ -71,4 +72,4 @@ def _for_scripts(language: str, _stamp: int) -> ScriptCatalogue:
             if isinstance(message.string, str) and message.string:
                 strings[message.id] = message.string
     body = json.dumps(strings, ensure_ascii=False, sort_keys=True).encode()
-    return ScriptCatalogue(body=body, etag=hashlib.sha256(body).hexdigest()[:32])
+    return ScriptCatalogue(strings, body=body, etag=hashlib.sha256(body).hexdigest()[:32])

@@ -132,6 +132,11 @@ def test_the_switcher_turns_the_pages_to_arabic_and_back(
         assert zoom is not None and mapped is not None
         assert zoom["x"] < mapped["x"] + mapped["width"] / 2  # Leaflet's corner, unmirrored
         assert page.locator(".ws-list h2").inner_text().startswith("التعليقات التوضيحية")
+        # the classic scripts speak Arabic too (Annotator.t, the page's JSON block)
+        assert page.locator("#show-state").inner_text() == "الكل"
+        page.click("button[data-tool=point]")
+        assert page.locator("#mode").inner_text().startswith("رسم نقطة. Esc يلغي.")
+        page.keyboard.press("Escape")
         page.screenshot(path=str(SCREENSHOTS / "workspace.png"))
 
         # the review queue and the report, in Arabic

@@ -69,7 +69,7 @@
     if (v.contrast) words.push("contrast " + (v.contrast > 0 ? "+" : "") + v.contrast);
     if (v.gamma !== 1) words.push("gamma " + v.gamma.toFixed(1));
     if (v.sharpen) words.push("sharpen " + v.sharpen);
-    return words.length ? words.join(", ") : "as captured";
+    return words.length ? words.join(", ") : window.Annotator.t("as captured");
   }
 
   function apply() {

@@ -4,9 +4,8 @@
 // shape on the map and saves each finished change.
 (function () {
   "use strict";
-  var AW = window.AW, map = AW.map;
+  var AW = window.AW, map = AW.map, t = window.Annotator.t;
   var GEOMAN = { point: "CircleMarker", box: "Rectangle", polygon: "Polygon", line: "Line" };
-  var NAMES = { point: "point", box: "box", "rotated-box": "rotated box", polygon: "polygon", line: "line" };
   var DRAW_OPTIONS = {
     snappable: false, continueDrawing: false, allowSelfIntersection: false, editable: false,
     templineStyle: { color: "#ffd400" }, hintlineStyle: { color: "#ffd400", dashArray: "5 5" },
@@ -39,12 +38,15 @@
     AW.drawing = true;
     if (name === "rotated-box") {
       rotated = { points: [], preview: null };
-      say("Rotated box: click one end of a side, then its other end, then the far side.");
+      say(t("Rotated box: click one end of a side, then its other end, then the far side."));
     } else {
       map.pm.enableDraw(GEOMAN[name], DRAW_OPTIONS);
-      say("Drawing a " + NAMES[name] + ". " + (name === "polygon" || name === "line"
-        ? "Click each vertex; Enter finishes, Esc cancels." : "Esc cancels.") +
-        " By keyboard: arrows pan, Space puts a vertex at the crosshair.");
+      say({
+        point: t("Drawing a point. Esc cancels."),
+        box: t("Drawing a box. Esc cancels."),
+        polygon: t("Drawing a polygon. Click each vertex; Enter finishes, Esc cancels."),
+        line: t("Drawing a line. Click each vertex; Enter finishes, Esc cancels.")
+      }[name] + " " + t("By keyboard: arrows pan, Space puts a vertex at the crosshair."));
     }
     map.getContainer().focus();
     markTools();
@@ -93,7 +95,7 @@
     finishDrawing();
     AW.select(item.id, false);
     AW.emit("changed", item);
-    say("Pick a label (type to search), then Save (Enter).");
+    say(t("Pick a label (type to search), then Save (Enter)."));
     document.getElementById("label-search").focus();
   }
 
@@ -253,7 +255,7 @@
     typed.points.push(centre);
     typedPreview(typed.points);
     if (tool === "box" && typed.points.length === 2) finishTyped();
-    else say(typed.points.length + " vertices; Space adds one at the crosshair, Enter finishes.");
+    else say(t("%(num)s vertices; Space adds one at the crosshair, Enter finishes.", { num: typed.points.length }));
     return true;
   };
 
@@ -262,7 +264,7 @@
     map.removeLayer(typed.preview);
     typed = null;
     if (!geometry) {
-      say("Too few vertices; the shape was dropped.");
+      say(t("Too few vertices; the shape was dropped."));
       AW.clearMeasure();
       finishDrawing();
       return;
@@ -296,7 +298,7 @@
     var item = AW.selected();
     if (!item || !AW.data.can_edit || AW.drawing) return;
     var point = item.feature.geometry.type === "Point";
-    if (mode === "rotate" && point) { say("A point has nothing to rotate."); return; }
+    if (mode === "rotate" && point) { say(t("A point has nothing to rotate.")); return; }
     AW.stopEdit();
     var layer = editLayer(item).addTo(map);
     editing = { id: item.id, layer: layer, mode: mode };
@@ -313,8 +315,11 @@
       AW.change(AW.items.get(editing ? editing.id : item.id) || item, { shape: shape }, geometry);
       AW.measure(geometry);
     });
-    say({ vertices: "Drag a vertex; ", move: "Drag the shape; ", rotate: "Drag the rotate handle; " }[mode] +
-        "each change is saved. Esc or Enter ends editing.");
+    say({
+      vertices: t("Drag a vertex; each change is saved. Esc or Enter ends editing."),
+      move: t("Drag the shape; each change is saved. Esc or Enter ends editing."),
+      rotate: t("Drag the rotate handle; each change is saved. Esc or Enter ends editing.")
+    }[mode]);
     markTools();
   };
 

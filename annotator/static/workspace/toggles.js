@@ -60,7 +60,7 @@
       settle(item);
       if (item.filtered && !item.feature.properties.deleted) hidden += 1;
     });
-    state.textContent = hidden ? hidden + " hidden" : "all";
+    state.textContent = hidden ? window.Annotator.t("%(num)s hidden", { num: hidden }) : window.Annotator.t("all");
     document.body.dataset.annotationsHidden = String(hidden);
     AW.refreshList();
   }
