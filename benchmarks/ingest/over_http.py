@@ -19,7 +19,8 @@ from rasterio.warp import transform_bounds
 
 from benchmarks.common.servers import REQUEST_TIMEOUT_S, Client, Server
 from benchmarks.common.system import status_kb
-from benchmarks.common.timing import group_pids, log, percentile
+from benchmarks.common.timing import log, percentile
+from benchmarks.ingest.scale import descendants
 
 CHUNK = 1 << 20
 POLL_S = 0.5
@@ -146,7 +147,9 @@ def upload(server: Server, path: Path, on_received: threading.Event) -> Upload:
         client = Client(server.port, server.headers)
         while True:
             assert server.process is not None
-            peak = max([peak, *(status_kb(pid, "VmHWM") for pid in group_pids(server.process.pid))])
+            # the tree, not the group: the sandbox child of an ingest has a group of its own
+            tree = [server.process.pid, *descendants(server.process.pid)]
+            peak = max([peak, *(status_kb(pid, "VmHWM") for pid in tree)])
             reply = client.get(location)
             job = json.loads(reply.body or b"{}")
             status = str(job.get("status", "?"))

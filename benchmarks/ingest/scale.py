@@ -84,7 +84,7 @@ def _orphans() -> tuple[float, float]:
         cpu_s += usage.ru_utime + usage.ru_stime
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     """The live processes below `root` (from /proc's parent pids)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -105,7 +105,7 @@ def _sum_sampler(stop: threading.Event, peak: list[int]) -> None:
     (the run's processes: the benchmark has no other child while it measures)."""
     me = os.getpid()
     while not stop.is_set():
-        peak[0] = max(peak[0], sum(status_kb(pid, "VmRSS") for pid in _descendants(me)))
+        peak[0] = max(peak[0], sum(status_kb(pid, "VmRSS") for pid in descendants(me)))
         stop.wait(SAMPLE_S)
 
 
