@@ -251,6 +251,7 @@ def report_of(
                 "cpu": figures["import"]["cpu"],
                 "ratio": figures["import"]["seconds"] / floors["copy"],
                 "again": figures["again"]["seconds"],
+                "again_cpu": figures["again"]["cpu"],
                 "already": figures["again"]["already"],
                 "peak_mb": figures["peak_rss_kb"] / 1024,
                 "other": max(f["other_cpu"] for f in steps.values()),
