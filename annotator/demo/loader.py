@@ -27,8 +27,9 @@ from annotations.measure import box_polygon
 from annotations.newsroom import events, links, publishing, reports
 from annotations.newsroom.signing import stored_key
 from annotator import services, story
-from annotator.demo import scene
+from annotator.demo import press, scene
 from annotator.demo.arabic import ensure_arabic_report
+from annotator.demo.press import ensure_press_picture
 from annotator.intake import Upload, import_images, ingest_limits
 from imagery.ingest import sha256_file
 
@@ -151,9 +152,13 @@ def load_demo(app: Flask) -> list[str]:
     }
     made_notes = _ensure_annotations(database, services.taxonomy(app), by_date)
     lines.append(f"reference annotations on the Hmeimim scene: {made_notes} new")
+    # the press picture, placed on the 2024-12-13 capture; its An-124s join the reports' links
+    press_id, said = ensure_press_picture(app, HMEIMIM[0], by_date[press.FROM_DATE])
+    lines.append(said)
+    linked = [*by_date.values(), press_id]
     # the Arabic translation first: the English seed report stays the newest, first in lists
-    lines.append(ensure_arabic_report(app, list(by_date.values())))
-    lines.append(_ensure_report(app, list(by_date.values())))
+    lines.append(ensure_arabic_report(app, linked))
+    lines.append(_ensure_report(app, linked, uncounted=(press_id,)))
     return lines
 
 
@@ -296,9 +301,11 @@ SEED_TEXT = f"[\u2026] {SEED_CLAIMS[0]}. [\u2026]\n\n[\u2026] {SEED_CLAIMS[1]} [
 SEED_EVENT = ("An-124 airlift at Hmeimim", "2024-12-10", "2024-12-14")
 
 
-def _ensure_report(app: Flask, image_ids: list[str]) -> str:
+def _ensure_report(app: Flask, image_ids: list[str], uncounted: tuple[str, ...] = ()) -> str:
     """The seed report with its two claims, the An-124s linked to the first, the airlift
-    event, and one publication. Skipped when a report of that title exists."""
+    event, and one publication. Skipped when a report of that title exists. The event counts
+    the aircraft on the captures not `uncounted` (the press picture shows the same two again:
+    evidence for the claim, not more aircraft)."""
     database: Database = services.database(app)
     editor = Actor("editor", Role.editor)
     analyst = Actor("analyst", Role.analyst)
@@ -364,7 +371,8 @@ def _ensure_report(app: Flask, image_ids: list[str]) -> str:
             analyst,
         )
         if an_124s:
-            events.add_annotations(session, event, [a.id for a in an_124s], analyst)
+            counted = [a.id for a in an_124s if a.image_id not in uncounted]
+            events.add_annotations(session, event, counted, analyst)
             images = Path(app.config["IMAGES_DIR"])
             labels = services.taxonomy(app)
             publication = publishing.publish(session, report, editor, images, labels)

@@ -25,6 +25,7 @@ from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from annotations.catalogue.files import originals_folder
 from annotations.catalogue.images import Image, Provenance, get_image
 from annotations.catalogue.sites import get_site
 from annotations.db import Database
@@ -34,9 +35,6 @@ from imagery.ingest import sha256_file
 from imagery.press.fit import ControlPoint, Fit, fit
 from imagery.press.place import PLACEMENT_TAG, write_placed
 from imagery.press.read import inspect
-
-#: the data folder's folder of press originals, each under its sha256
-ORIGINALS = "originals"
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,9 @@ class Details:
     captured: datetime | None = None
     sites: tuple[str, ...] = ()
     reference: str | None = None
+    #: a made-up picture (the demo's): the capture is marked synthetic, `note` says so
+    synthetic: bool = False
+    note: str | None = None
 
     def __post_init__(self) -> None:
         url = self.source_url
@@ -118,7 +119,7 @@ def original_path(settings: Mapping[str, Any], sha256: str) -> Path:
     folder (a job's settings name the store, not the data folder)."""
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InvalidInput("not a sha256")
-    return Path(settings["IMAGES_DIR"]).parent / ORIGINALS / sha256
+    return originals_folder(Path(settings["IMAGES_DIR"])) / sha256
 
 
 def reference_facts(
@@ -215,7 +216,9 @@ def place_press(
             licence=details.licence,
             attribution=details.attribution,
             description=f"press picture {name}"
-            + (f" from {details.source_url}" if details.source_url else ""),
+            + (f" from {details.source_url}" if details.source_url else "")
+            + (f"; {details.note}" if details.note else ""),
+            synthetic=details.synthetic,
         )
         results = import_images(
             database,

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from annotator import create_app, services
 from annotator.cli import main
 from annotator.demo import scene
+from annotator.demo.press import PRESS_NAME
 
 
 def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
@@ -26,8 +27,8 @@ def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
     password = re.search(r"demo analyst: name 'analyst' password '([^']+)'", first.stdout)
     assert password, first.stdout
     listed = json.loads(runner.invoke(main, ["images", "list", "--json"], env=env).stdout)
-    assert len(listed) == 5
-    synthetic = [image for image in listed if image["synthetic"]]
+    assert len(listed) == 6
+    synthetic = [i for i in listed if i["original_filename"].startswith("hmeimim-synthetic-")]
     assert [image["captured_at"] for image in synthetic] == [
         "2024-12-10T08:21:00Z",
         "2024-12-13T08:21:00Z",
@@ -38,6 +39,10 @@ def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
         assert image["gsd_m"] == 0.5 and image["crs"] == "EPSG:32636"
         west, south, east, north = image["bbox"]
         assert west < 35.94861 < east and south < 35.40083 < north
+    # the press picture placed on the 2024-12-13 capture: marked synthetic like the scene
+    press = next(image for image in listed if image["original_filename"] == PRESS_NAME)
+    assert press["synthetic"] and press["sites"] == ["hmeimim"]
+    assert scene.SYNTHETIC_NOTE in press["description"]
     samples = {image["original_filename"]: image for image in listed if not image["synthetic"]}
     assert samples["sample_geotiff.tif"]["attribution"] == "SpaceNet / CosmiQ Works"
     assert samples["sample_geotiff.tif"]["sites"] == ["atlanta-spacenet"]
@@ -47,6 +52,7 @@ def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
     assert second.exit_code == 0, second.output
     assert "(0 new)" in second.stdout
     assert "reference annotations on the Hmeimim scene: 0 new" in second.stdout
+    assert f"press picture {PRESS_NAME}: present; 0 An-124s annotated on it" in second.stdout
     assert password.group(1) in second.stdout, "the same login is printed again"
     again = json.loads(runner.invoke(main, ["images", "list", "--json"], env=env).stdout)
     assert [i["id"] for i in again] == [i["id"] for i in listed]
@@ -63,13 +69,17 @@ def test_demo_loads_once_and_logs_in(tmp_path: Path, shared_data: Path) -> None:
     assert "Hmeimim air base" in home and "synthetic" in home
     an_124s = client.get("/api/v1/annotations?label=aircraft.transport.an-124").get_json()
     features = an_124s["features"]
-    assert len(features) == 2
+    assert len(features) == 4  # two on the capture, the same two on the press picture
     assert {f["properties"]["status"] for f in features} == {"approved"}
     for feature in features:
         measured = feature["properties"]["measurements"]
-        assert measured["length_m"] == pytest.approx(73.3, abs=0.1)
-        assert measured["width_m"] == pytest.approx(68.96, abs=0.1)
-        assert feature["properties"]["observed_at"] == "2024-12-13T08:21:00Z"
+        on_press = feature["properties"]["image_id"] == press["id"]
+        off = 1.0 if on_press else 0.1  # measured on the placed picture, give or take its RMSE
+        assert measured["length_m"] == pytest.approx(73.3, abs=off)
+        assert measured["width_m"] == pytest.approx(68.96, abs=off)
+        assert feature["properties"]["observed_at"] == (
+            "2024-12-13T00:00:00Z" if on_press else "2024-12-13T08:21:00Z"
+        )
         assert feature["properties"]["attributes"]["state"] == "nose door open"
     statuses = {
         f["properties"]["status"]

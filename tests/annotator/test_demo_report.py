@@ -23,8 +23,8 @@ def test_the_seed_report(tmp_path: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(main, ["demo"], env=env)
     assert first.exit_code == 0, first.output
-    assert f"seed report {SEED_TITLE!r}: 2 claims, 2 links, 1 event, published" in first.stdout
-    assert "seed report in Arabic: 2 claims, 2 links, published" in first.stdout
+    assert f"seed report {SEED_TITLE!r}: 2 claims, 4 links, 1 event, published" in first.stdout
+    assert "seed report in Arabic: 2 claims, 4 links, published" in first.stdout
     story = tmp_path / "data" / "demo" / "story"
     assert sorted(p.suffix for p in story.iterdir()) == [".html", ".png", ".svg", ".zip"]
     assert verify_bundle(next(story.glob("*.zip"))) == []
@@ -46,7 +46,8 @@ def test_the_seed_report(tmp_path: Path) -> None:
         assert claim["prefix"] + claim["exact"] + claim["suffix"] in report["text"]
     first_claim = report["claims"][0]["id"]
     on_claim = [link for link in report["links"] if link["claim_id"] == first_claim]
-    assert [link["stance"] for link in on_claim] == ["supports", "supports"]
+    # the two An-124s of the 2024-12-13 capture and the same two on the demo's press picture
+    assert [link["stance"] for link in on_claim] == ["supports"] * 4
     an_124s = client.get("/api/v1/annotations?label=aircraft.transport.an-124",
                          headers=viewer).get_json()["features"]  # fmt: skip
     assert {link["annotation_id"] for link in on_claim} == {f["id"] for f in an_124s}
@@ -60,7 +61,8 @@ def test_the_seed_report(tmp_path: Path) -> None:
     ]
     event = client.get(f"/api/v1/events/{events[0]['id']}", headers=viewer).get_json()
     assert event["summary"]["counts"] == {"2024-12-13": {"aircraft.transport.an-124": 2}}
-    assert len(event["summary"]["captures"]) == 2, "both demo captures fall in the window"
+    # both demo captures and the press picture (stated 2024-12-13) fall in the window
+    assert len(event["summary"]["captures"]) == 3
     [publication] = report["publications"]
     frozen = client.get(f"/api/v1/reports/{report['id']}/publications/1", headers=viewer)
     assert hashlib.sha256(frozen.data).hexdigest() == publication["sha256"]
@@ -79,7 +81,7 @@ def test_the_seed_report(tmp_path: Path) -> None:
     first_arabic = arabic["claims"][0]["id"]
     on_arabic = [link for link in arabic["links"] if link["claim_id"] == first_arabic]
     assert {link["annotation_id"] for link in on_arabic} == {f["id"] for f in an_124s}
-    assert [link["stance"] for link in on_arabic] == ["supports", "supports"]
+    assert [link["stance"] for link in on_arabic] == ["supports"] * 4
     figure = client.get(f"/api/v1/reports/{arabic['id']}/figure.svg?width=400", headers=viewer)
     assert figure.status_code == 200 and "دليل على" in figure.get_data(as_text=True)
     services.database(app).dispose()

@@ -164,7 +164,9 @@ def test_timeline_counts_match_the_annotations_api_on_the_demo(demo_app: Flask) 
     client = demo_app.test_client()
     headers = bearer(demo_app, "viewer")
     body = client.get("/api/v1/sites/hmeimim/timeline", headers=headers).get_json()
-    assert [c["captured_at"][:10] for c in body["captures"]] == ["2024-12-10", "2024-12-13"]
+    # the two scene captures, and the press picture stated 2024-12-13 (no time) between them
+    dates = [c["captured_at"][:10] for c in body["captures"]]
+    assert dates == ["2024-12-10", "2024-12-13", "2024-12-13"]
     for capture in body["captures"]:
         query = f"image={capture['image_id']}&status=draft,in_review,approved"
         listed = client.get(f"/api/v1/annotations?{query}", headers=headers).get_json()
@@ -172,7 +174,7 @@ def test_timeline_counts_match_the_annotations_api_on_the_demo(demo_app: Flask) 
         for feature in listed["features"]:
             expected[feature["properties"]["label"]] += feature["properties"]["count"]
         assert {c["label"]: c["objects"] for c in capture["counts"]} == dict(expected)
-    later = {c["label"]: c["objects"] for c in body["captures"][1]["counts"]}
+    later = {c["label"]: c["objects"] for c in body["captures"][2]["counts"]}
     assert later["aircraft.transport.an-124"] == 2
     assert "aircraft.transport.an-124" not in {c["label"] for c in body["captures"][0]["counts"]}
 
@@ -206,8 +208,8 @@ def test_site_page_lists_captures_with_counts_chart_and_compare_form(demo_app: F
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     timeline = client.get("/api/v1/sites/hmeimim/timeline", headers=headers).get_json()
-    first, second = timeline["captures"]
-    for capture in (first, second):
+    first, press, second = timeline["captures"]  # the press picture of 2024-12-13 between
+    for capture in (first, press, second):
         assert f"/images/{capture['image_id']}/thumbnail.png" in html
     # each capture's block carries its own counts
     blocks = re.findall(r'<li class="capture" data-image-id="(\w+)">(.*?)</li>', html, re.S)
@@ -217,8 +219,9 @@ def test_site_page_lists_captures_with_counts_chart_and_compare_form(demo_app: F
     assert f"3{TIMES}Ilyushin Il-76" in texts[first["image_id"]]
     assert "draft, in review, approved" in html
     # the chart: one line per label, one point per dated capture, inline SVG, no script
-    assert html.count("<polyline") == len({c["label"] for c in first["counts"] + second["counts"]})
-    assert html.count('class="marker"') == 2 * html.count("<polyline")
+    counted = first["counts"] + press["counts"] + second["counts"]
+    assert html.count("<polyline") == len({c["label"] for c in counted})
+    assert html.count('class="marker"') == 3 * html.count("<polyline")
     assert "<script" not in html.split("<main", 1)[1]
     assert 'action="/compare"' in html and 'name="left"' in html and 'name="right"' in html
 
