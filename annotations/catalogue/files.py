@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -27,6 +28,28 @@ from sqlalchemy import select
 
 from annotations.catalogue.tables import Image
 from annotations.db import Database
+
+#: the folder beside the store that keeps press pictures as they were received, each under
+#: its sha256 (annotator.georeference): evidence, never served, backed up with the COGs
+ORIGINALS = "originals"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def originals_folder(store: Path) -> Path:
+    """Where the originals of the store's press pictures are kept."""
+    return store.parent / ORIGINALS
+
+
+def kept_originals(store: Path) -> list[Path]:
+    """The originals kept beside `store` (files named by a sha256), in name order."""
+    folder = originals_folder(store)
+    if not folder.is_dir():
+        return []
+    return sorted(
+        Path(entry.path)
+        for entry in os.scandir(folder)
+        if _SHA256.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+    )
 
 
 @contextlib.contextmanager
