@@ -39,6 +39,7 @@ from annotations.backup.manifest import (
 )
 from annotations.backup.snapshot import Contents, copy_sqlite, sqlite_path
 from annotations.backup.writers import FolderWriter, TarWriter, Writer, fsync_path
+from annotations.catalogue.files import ORIGINALS, kept_originals
 from annotations.db import Database
 
 Progress = Callable[[str, float], None]
@@ -144,6 +145,7 @@ class _Job:
                 files = [hashed.result(), *images]
         self.report("database", 1.0)
         files += self._keys(writer)
+        files += self._originals(writer)
         manifest = build(engine, contents.revision, contents.counts, files)
         raw = encode(manifest)
         writer.put_bytes(MANIFEST, raw)
@@ -168,6 +170,16 @@ class _Job:
         with contextlib.suppress(OSError):
             cache.forget_except({entry.name for entry in os.scandir(self.images_dir)})
         cache.save()
+        return entries
+
+    def _originals(self, writer: Writer) -> list[dict[str, Any]]:
+        """The press pictures kept as received (the evidence of a georeferenced capture),
+        read after the snapshot: each one the snapshot names was written before its row."""
+        entries = [
+            writer.put_file(f"{ORIGINALS}/{path.name}", path)
+            for path in kept_originals(self.images_dir)
+        ]
+        self.report("originals", 1.0)
         return entries
 
     def _keys(self, writer: Writer) -> list[dict[str, Any]]:

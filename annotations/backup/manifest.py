@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import PurePosixPath
 from typing import IO, Any
 
+from annotations.catalogue.files import ORIGINALS
 from annotations.errors import AnnotationError
 
 FORMAT = "annotator-backup/2"
@@ -85,16 +86,16 @@ def plain_name(name: str) -> bool:
 
 
 def allowed_path(path: str) -> bool:
-    """Whether a manifest may list `path`: the database, labels, images/<name>, keys/<name>."""
+    """Whether a manifest may list `path`: the database, labels, images/<name>, keys/<name>,
+    originals/<sha256> (press pictures as received)."""
     if path in DATABASE_FILES.values() or path == LABELS:
         return True
     parts = PurePosixPath(path).parts
-    return (
-        len(parts) == 2
-        and parts[0] in (IMAGES, KEYS)
-        and plain_name(parts[1])
-        and "/".join(parts) == path
-    )
+    if len(parts) != 2 or "/".join(parts) != path:
+        return False
+    if parts[0] == ORIGINALS:
+        return bool(_SHA256.fullmatch(parts[1]))
+    return parts[0] in (IMAGES, KEYS) and plain_name(parts[1])
 
 
 def version() -> str:

@@ -434,7 +434,15 @@ def test_progress_and_the_store_hash_cache(sqlite_source: Newsroom, tmp_path: Pa
         target=tmp_path / "first",
         progress=lambda step, fraction: steps.append((step, fraction)),
     )
-    assert [s for s, _ in steps] == ["database", "images", "images", "database", "keys", "done"]
+    assert [s for s, _ in steps] == [
+        "database",
+        "images",
+        "images",
+        "database",
+        "keys",
+        "originals",
+        "done",
+    ]
     assert steps[-1] == ("done", 1.0)
     # the COGs' hashes are remembered beside the store (in the cache folder, never backed up)
     cache = json.loads((Path(app.config["DATA_DIR"]) / "cache" / "store-hashes.json").read_text())
@@ -460,3 +468,35 @@ def test_on_another_filesystem_the_cogs_are_copied(sqlite_source: Newsroom, tmp_
         assert verify_backup(disk.path / "backup") == manifest
     finally:
         disk.unmount()
+
+
+def test_a_press_pictures_original_is_backed_up_and_restored(app: Flask, tmp_path: Path) -> None:
+    """The original of a georeferenced press picture (the evidence, kept as received under
+    its sha256) travels with the backup and comes back byte for byte; a manifest naming
+    anything else under originals/ is refused."""
+    from annotator.georeference.placing import Details, original_path, place_press
+    from imagery.press.fit import parse_points
+    from tests.press_pictures import capture, gps_exif, press_picture
+
+    press = press_picture(capture(tmp_path / "capture.tif"), tmp_path / "press.jpg",
+                          exif=gps_exif())  # fmt: skip
+    place_press(
+        services.database(app), app.config, tmp_path / "press.jpg", "press.jpg",
+        parse_points(press.points(4, 0.0)), "affine", Details(source_url="https://example.org/a"),
+    )  # fmt: skip
+    kept = original_path(app.config, sha256(tmp_path / "press.jpg"))
+    assert kept.read_bytes() == (tmp_path / "press.jpg").read_bytes()
+    manifest = backup_of(app, tmp_path / "backup")
+    assert f"originals/{kept.name}" in [entry["path"] for entry in manifest["files"]]
+    restored = tmp_path / "restored"
+    restore_into(tmp_path / "backup", restored)
+    assert (restored / "originals" / kept.name).read_bytes() == kept.read_bytes()
+
+    def smuggle(manifest: dict[str, Any]) -> None:
+        entry = next(e for e in manifest["files"] if e["path"].startswith("originals/"))
+        entry["path"] = "originals/notes.txt"
+
+    rewrite_manifest(tmp_path / "backup", smuggle)
+    with pytest.raises(BackupError):
+        restore_into(tmp_path / "backup", tmp_path / "again")
+    assert not (tmp_path / "again").exists()
