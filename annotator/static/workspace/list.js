@@ -14,8 +14,11 @@
 
   // A status in words ("in review", not "in_review") for every part of the workspace;
   // `capital` for one that starts a sentence ("In review").
+  var t = window.Annotator.t;
+  var WORDS = { draft: t("draft"), in_review: t("in review"), approved: t("approved"),
+                rejected: t("rejected"), unsaved: t("unsaved"), deleted: t("deleted") };
   AW.statusWord = function (status, capital) {
-    var word = String(status || "").replace(/_/g, " ");
+    var word = WORDS[status] || String(status || "").replace(/_/g, " ");
     return capital ? word.charAt(0).toUpperCase() + word.slice(1) : word;
   };
 

@@ -3,7 +3,7 @@
 // are saved at once; a new shape is saved with Save or Enter.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   var panel = document.getElementById("label-panel");
   var search = document.getElementById("label-search");
   var results = document.getElementById("label-results");
@@ -26,17 +26,18 @@
   AW.lockReason = function (item) {
     if (!item) return "";
     var p = item.feature.properties;
-    if (!AW.data.can_edit) return "Read-only: changing annotations needs the analyst role.";
+    if (!AW.data.can_edit) return t("Read-only: changing annotations needs the analyst role.");
     if (item.isNew || AW.data.role === "editor" || AW.data.role === "admin") return "";
     if (p.created_by !== AW.data.user) {
-      return "Read-only: this is " + p.created_by + "'s annotation; analysts change only their own.";
+      return t("Read-only: this is %(name)s's annotation; analysts change only their own.", { name: p.created_by });
     }
     if (p.status === "approved") {
-      return "Read-only: approved" + (p.updated_by ? " by " + p.updated_by : "") +
-        ". Approved annotations are the record; an editor can send it back to review if it needs a change.";
+      return p.updated_by
+        ? t("Read-only: approved by %(name)s. Approved annotations are the record; an editor can send it back to review if it needs a change.", { name: p.updated_by })
+        : t("Read-only: approved. Approved annotations are the record; an editor can send it back to review if it needs a change.");
     }
     if (p.status === "in_review") {
-      return "Read-only while in review: withdraw it to draft (W) to change it.";
+      return t("Read-only while in review: withdraw it to draft (W) to change it.");
     }
     return "";
   };
@@ -45,13 +46,13 @@
     stateLine.className = "state " + item.state;
     var p = item.feature.properties;
     stateLine.textContent = item.state === "saved"
-      ? "saved · version " + p.version + " · " + AW.statusWord(p.status)
+      ? t("saved · version %(version)s · %(status)s", { version: p.version, status: AW.statusWord(p.status) })
       : item.message || item.state;
   }
 
   function showLabel(labelId) {
     chosen.querySelector(".swatch").style.background = AW.colour(labelId);
-    chosen.querySelector(".name").textContent = labelId ? AW.labelName(labelId) + " (" + labelId + ")" : "no label yet";
+    chosen.querySelector(".name").textContent = labelId ? AW.labelName(labelId) + " (" + labelId + ")" : t("no label yet");
   }
 
   function attributeInput(name, spec, value, item) {
@@ -95,12 +96,12 @@
 
   function showAttributes(item) {
     var label = AW.labels[item.feature.properties.label];
-    var nodes = [AW.el("legend", null, "Attributes")];
+    var nodes = [AW.el("legend", null, t("Attributes"))];
     var specs = label ? label.attributes : {};
     Object.keys(specs).forEach(function (name) {
       nodes.push(attributeInput(name, specs[name], (item.feature.properties.attributes || {})[name], item));
     });
-    if (nodes.length === 1) nodes.push(AW.el("p", "muted", "this label has no attributes"));
+    if (nodes.length === 1) nodes.push(AW.el("p", "muted", t("this label has no attributes")));
     attributes.replaceChildren.apply(attributes, nodes);
   }
 
@@ -173,7 +174,7 @@
       li.addEventListener("mousedown", function (event) { event.preventDefault(); choose(label); });
       return li;
     });
-    if (!nodes.length) nodes = [AW.el("li", "muted", "no label matches")];
+    if (!nodes.length) nodes = [AW.el("li", "muted", t("no label matches"))];
     results.replaceChildren.apply(results, nodes);
     results.hidden = false;
     search.setAttribute("aria-expanded", "true");
