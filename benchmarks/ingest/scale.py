@@ -66,32 +66,38 @@ def _subreaper(on: bool) -> None:
         raise OSError(errno, os.strerror(errno), "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
-def _orphans() -> tuple[float, float]:
-    """Wait for the orphans given to this process: their largest peak RSS (MB) and their CPU."""
+def _orphans(known: set[int]) -> tuple[float, float]:
+    """Wait for the orphans given to this process (its children but those in `known`, such
+    as a server it runs): their largest peak RSS (MB) and their CPU."""
     peak_mb, cpu_s = 0.0, 0.0
     deadline = time.monotonic() + ORPHANS_S
-    while True:
-        try:
-            pid, _status, usage = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
-            return peak_mb, cpu_s
-        if pid == 0:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"a child of the measured run lived on after {ORPHANS_S} s")
-            time.sleep(0.05)
-            continue
-        peak_mb = max(peak_mb, usage.ru_maxrss / 1024)
-        cpu_s += usage.ru_utime + usage.ru_stime
+    while left := set(_children().get(os.getpid(), [])) - known:
+        for pid in left:
+            with contextlib.suppress(ChildProcessError):
+                done, _status, usage = os.wait4(pid, os.WNOHANG)
+                if done:
+                    peak_mb = max(peak_mb, usage.ru_maxrss / 1024)
+                    cpu_s += usage.ru_utime + usage.ru_stime
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"a child of the measured run lived on after {ORPHANS_S} s")
+        time.sleep(0.05)
+    return peak_mb, cpu_s
 
 
-def descendants(root: int) -> list[int]:
-    """The live processes below `root` (from /proc's parent pids)."""
+def _children() -> dict[int, list[int]]:
+    """Each live process's children (from /proc's parent pids)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, IndexError, ValueError):
                 stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
                 children.setdefault(int(stat[1]), []).append(int(entry.name))
+    return children
+
+
+def descendants(root: int) -> list[int]:
+    """The live processes below `root`."""
+    children = _children()
     found, todo = [], list(children.get(root, []))
     while todo:
         pid = todo.pop()
@@ -100,12 +106,10 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def _sum_sampler(stop: threading.Event, peak: list[int]) -> None:
-    """Until `stop`: the largest sum of VmRSS (kB) over this process's descendants, in peak[0]
-    (the run's processes: the benchmark has no other child while it measures)."""
-    me = os.getpid()
+def _sum_sampler(root: int, stop: threading.Event, peak: list[int]) -> None:
+    """Until `stop`: the largest sum of VmRSS (kB) over the processes below `root`, in peak[0]."""
     while not stop.is_set():
-        peak[0] = max(peak[0], sum(status_kb(pid, "VmRSS") for pid in descendants(me)))
+        peak[0] = max(peak[0], sum(status_kb(pid, "VmRSS") for pid in [root, *descendants(root)]))
         stop.wait(SAMPLE_S)
 
 
@@ -113,21 +117,26 @@ def measured(argv: list[str], env: dict[str, str]) -> Run:
     """Run `argv` to its end: its wall time, and (wait4) the peak RSS and CPU of it and of
     every descendant, those it waited for and those it left behind (see _subreaper)."""
     meter = CpuMeter()
+    known = set(_children().get(os.getpid(), []))
     stop, peak_sum = threading.Event(), [0]
-    sampler = threading.Thread(target=_sum_sampler, args=(stop, peak_sum))
     _subreaper(True)
     try:
-        sampler.start()
         started = time.perf_counter()
         process = subprocess.Popen(
             argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+    except BaseException:
+        _subreaper(False)
+        raise
+    sampler = threading.Thread(target=_sum_sampler, args=(process.pid, stop, peak_sum))
+    sampler.start()
+    try:
         assert process.stderr is not None
         err = process.stderr.read()
         _pid, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        orphans_mb, orphans_cpu_s = _orphans()
+        orphans_mb, orphans_cpu_s = _orphans(known)
     finally:
         stop.set()
         sampler.join()
