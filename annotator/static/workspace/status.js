@@ -5,7 +5,7 @@
 // that annotation and zooms to it once the annotations are loaded.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   var reasonLine = document.getElementById("lock-reason");
   var commentBox = document.getElementById("review-comment");
   var submitButton = document.getElementById("submit-review");
@@ -40,9 +40,9 @@
       });
       var last = rejections[rejections.length - 1];
       if (!last) return;
-      commentBox.querySelector(".who").textContent = "Rejected by " + last.actor + " on " +
-        last.at.slice(0, 16).replace("T", " ") + " UTC:";
-      commentBox.querySelector(".text").textContent = last.comment || "(no comment)";
+      commentBox.querySelector(".who").textContent = t("Rejected by %(name)s on %(when)s UTC:",
+        { name: last.actor, when: last.at.slice(0, 16).replace("T", " ") });
+      commentBox.querySelector(".text").textContent = last.comment || t("(no comment)");
       commentBox.hidden = false;
       document.body.dataset.reviewComment = last.comment || "";
     });
@@ -57,7 +57,7 @@
     withdrawButton.hidden = !can.withdraw;
     submitButton.disabled = withdrawButton.disabled = busy;
     submitButton.firstChild.textContent = item && item.feature.properties.status === "rejected"
-      ? "Submit again " : "Submit for review ";
+      ? t("Submit again") + " " : t("Submit for review") + " ";
     document.querySelectorAll("[data-edit]").forEach(function (b) {
       b.disabled = Boolean(item && reason);
     });
@@ -82,8 +82,14 @@
     var verb = target === "in_review" ? "submit" : "withdraw";
     if (!(target === "in_review" ? can.submit : can.withdraw)) {
       var status = item.feature.properties.status;
-      say(!mine(item) ? "Only its author can " + verb + " this annotation."
-        : "Nothing to " + verb + ": it is " + AW.statusWord(status) + ".");
+      var words = { status: AW.statusWord(status) };
+      if (verb === "submit") {
+        say(!mine(item) ? t("Only its author can submit this annotation.")
+          : t("Nothing to submit: it is %(status)s.", words));
+      } else {
+        say(!mine(item) ? t("Only its author can withdraw this annotation.")
+          : t("Nothing to withdraw: it is %(status)s.", words));
+      }
       return;
     }
     if (AW.isEditing()) AW.stopEdit();
@@ -105,19 +111,21 @@
           AW.emit("changed", item);
         }
         refresh(AW.selected());
-        say("Not " + (verb === "submit" ? "submitted" : "withdrawn") + ": " + answer.message);
+        say(verb === "submit" ? t("Not submitted: %(why)s", { why: answer.message })
+          : t("Not withdrawn: %(why)s", { why: answer.message }));
         return;
       }
       var updated = AW.upsert(answer.data, item.id);
       AW.emit("saved", updated);
       AW.emit("changed", updated);
       say(target === "in_review"
-        ? "Submitted for review: an editor will approve it or send it back with a comment."
-        : "Withdrawn to draft: you can change it again, then submit it (S).");
+        ? t("Submitted for review: an editor will approve it or send it back with a comment.")
+        : t("Withdrawn to draft: you can change it again, then submit it (S)."));
     }).catch(function (error) {
       busy = false;
       refresh(AW.selected());
-      say("Not " + (verb === "submit" ? "submitted" : "withdrawn") + ": " + error.message);
+      say(verb === "submit" ? t("Not submitted: %(why)s", { why: error.message })
+        : t("Not withdrawn: %(why)s", { why: error.message }));
     });
   };
 
@@ -143,7 +151,7 @@
         AW.select(wanted, true);
         document.body.dataset.opened = wanted;
       } else {
-        say("Annotation " + wanted + " is not on this image (deleted, or on another capture).");
+        say(t("Annotation %(id)s is not on this image (deleted, or on another capture).", { id: wanted }));
       }
     });
   }
