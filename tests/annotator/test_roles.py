@@ -622,7 +622,7 @@ def every_read(app: Flask, doors: SideDoors) -> list[str]:
         "<int:number>": "1", "<any(png, svg):fmt>": "png", "<token>": doors.token,
         "<comment_id>": str(doors.comment),
         "<collection_id>": f"report-{doors.published}", "<feature_id>": doors.annotation,
-        "<job_id>": "0" * 32, "<int:key_id>": "1", "<upload_id>": "0" * 32,
+        "<job_id>": "0" * 32, "<int:key_id>": "1", "<upload_id>": "0" * 32, "<language>": "ar",
     }  # fmt: skip
     paths = []
     for rule in app.url_map.iter_rules():
