@@ -3,7 +3,7 @@
 // moves the main map there; "−" folds it away. Written on the vendored Leaflet (no plugin).
 (function () {
   "use strict";
-  var AW = window.AW, map = AW.map, data = AW.data;
+  var AW = window.AW, map = AW.map, data = AW.data, t = window.Annotator.t;
   var OUT = 4;  // zoom levels between the main map and the minimap
 
   var Minimap = L.Control.extend({
@@ -14,17 +14,17 @@
       var toggle = L.DomUtil.create("button", "minimap-toggle", box);
       toggle.type = "button";
       toggle.textContent = "\u2212";
-      toggle.title = "Fold the overview map";
+      toggle.title = t("Fold the overview map");
       toggle.setAttribute("aria-expanded", "true");
       var inner = L.DomUtil.create("div", "minimap-map", box);
       inner.setAttribute("role", "img");
-      inner.setAttribute("aria-label", "Overview map: the rectangle is the main view; click to move there");
+      inner.setAttribute("aria-label", t("Overview map: the rectangle is the main view; click to move there"));
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       L.DomEvent.on(toggle, "click", function () {
         var folded = box.classList.toggle("folded");
         toggle.textContent = folded ? "+" : "\u2212";
-        toggle.title = folded ? "Show the overview map" : "Fold the overview map";
+        toggle.title = folded ? t("Show the overview map") : t("Fold the overview map");
         toggle.setAttribute("aria-expanded", folded ? "false" : "true");
         if (!folded) { this.mini.invalidateSize(); this.follow(); }
       }, this);

@@ -5,7 +5,7 @@
 // drawing tool or an edit puts it away too.
 (function () {
   "use strict";
-  var AW = window.AW, map = AW.map;
+  var AW = window.AW, map = AW.map, t = window.Annotator.t;
   var button = document.getElementById("ruler-button");
   var readout = document.getElementById("ruler-readout");
   var group = L.layerGroup().addTo(map);
@@ -78,8 +78,8 @@
   function say() {
     var total = legs.reduce(function (sum, leg) { return sum + leg.metres; }, 0);
     var text;
-    if (!points.length) text = "Ruler: click a point on the map; each further click measures to it. Esc clears.";
-    else if (points.length === 1) text = "Ruler: click the next point.";
+    if (!points.length) text = t("Ruler: click a point on the map; each further click measures to it. Esc clears.");
+    else if (points.length === 1) text = t("Ruler: click the next point.");
     else {
       var last = legs[legs.length - 1];
       text = "Last leg " + AW.distanceText(last.metres) + ", bearing " + bearingText(last.bearing) +

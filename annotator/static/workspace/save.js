@@ -3,7 +3,7 @@
 // "unsaved" with the server's words; a 412 opens the conflict dialog.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   var FIELDS = ["label", "shape", "confidence", "count", "attributes", "notes"];
 
   function body(item) {
@@ -19,7 +19,7 @@
       return item.saving;
     }
     if (!item.feature.properties.label) {
-      AW.setState(item, "unsaved", "not saved: pick a label first");
+      AW.setState(item, "unsaved", t("not saved: pick a label first"));
       return Promise.resolve(false);
     }
     var isNew = Boolean(item.isNew);
@@ -27,7 +27,7 @@
     var request = isNew
       ? AW.request("POST", AW.data.api.annotations, body(item))
       : AW.request("PUT", AW.annotationUrl(item.id), body(item), AW.etagOf(item.feature));
-    AW.setState(item, "saving", "saving…");
+    AW.setState(item, "saving", t("saving…"));
     item.saving = request.then(function (answer) {
       item.saving = null;
       if (answer.ok) {
@@ -50,7 +50,7 @@
         AW.setState(item, "conflict", answer.message);
         AW.conflict(item, answer.data.details.current);
       } else {
-        AW.setState(item, "unsaved", "not saved: " + answer.message);
+        AW.setState(item, "unsaved", t("not saved: %(why)s", { why: answer.message }));
       }
       return false;
     });
@@ -66,7 +66,7 @@
     AW.redraw(item);
     if (item.isNew) {
       AW.setState(item, "unsaved", item.feature.properties.label
-        ? "not saved yet: Save (Enter) to store it" : "not saved yet: pick a label, then Save (Enter)");
+        ? t("not saved yet: Save (Enter) to store it") : t("not saved yet: pick a label, then Save (Enter)"));
       return Promise.resolve(false);
     }
     return AW.save(item);
@@ -80,7 +80,7 @@
       AW.emit("changed", item);
       return;
     }
-    AW.setState(item, "saving", "deleting…");
+    AW.setState(item, "saving", t("deleting…"));
     AW.request("DELETE", AW.annotationUrl(item.id), undefined, AW.etagOf(item.feature)).then(function (answer) {
       if (!answer.ok) {
         AW.setState(item, "unsaved", "not deleted: " + answer.message);
