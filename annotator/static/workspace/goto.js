@@ -7,7 +7,7 @@
 // Also the keys of the imagery tools: D the ruler, J the Go to box.
 (function () {
   "use strict";
-  var AW = window.AW, map = AW.map;
+  var AW = window.AW, map = AW.map, t = window.Annotator.t;
   var form = document.getElementById("goto-form");
   var input = document.getElementById("goto-input");
   var message = document.getElementById("goto-message");
@@ -67,7 +67,7 @@
   choice.addEventListener("change", function () {
     format = FORMATS.indexOf(choice.value) >= 0 ? choice.value : "decimal";
     try { window.localStorage.setItem(KEY, format); } catch (e) { /* not remembered */ }
-    if (last) show(last); else cursor.textContent = "move over the map";
+    if (last) show(last); else cursor.textContent = t("move over the map");
   });
 
   // --- go to ---
@@ -79,8 +79,8 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (!text) { message.textContent = "Type a coordinate first."; message.className = "goto-message small-text problem"; return; }
-    message.textContent = "Reading\u2026";
+    if (!text) { message.textContent = t("Type a coordinate first."); message.className = "goto-message small-text problem"; return; }
+    message.textContent = t("Reading…");
     message.className = "goto-message small-text";
     AW.request("GET", url + "?q=" + encodeURIComponent(text)).then(function (answer) {
       if (!answer.ok) {
@@ -94,7 +94,7 @@
         radius: 9, color: "#ff2d95", weight: 3, fill: false, interactive: false, pmIgnore: true
       }).addTo(map);
       map.setView([p.lat, p.lon], Math.max(map.getZoom(), AW.data.maxzoom - 1), { animate: false });
-      message.textContent = (inImage(p.lat, p.lon) ? "" : "Outside this image. ") + p.dms +
+      message.textContent = (inImage(p.lat, p.lon) ? "" : t("Outside this image.") + " ") + p.dms +
         " \u00b7 " + p.decimal + (p.mgrs ? " \u00b7 " + p.mgrs : "");
       message.className = "goto-message small-text";
       document.body.dataset.wentTo = p.lat + "," + p.lon;

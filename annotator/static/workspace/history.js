@@ -3,7 +3,7 @@
 // before it; redo does the opposite. Nothing lives only in the browser.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   var done = [], undone = [];
   var busy = false;
   var undoButton = document.getElementById("undo");
@@ -31,7 +31,7 @@
   // The server call that takes `step` back (undo) or forward again (redo).
   function call(step, backwards) {
     var feature = current(step.id);
-    if (!feature) return Promise.resolve({ ok: false, message: "that annotation is no longer here" });
+    if (!feature) return Promise.resolve({ ok: false, message: t("that annotation is no longer here") });
     var etag = AW.etagOf(feature);
     var remove = (step.kind === "create" && backwards) || (step.kind === "delete" && !backwards);
     if (remove) return AW.request("DELETE", AW.annotationUrl(step.id), undefined, etag);

@@ -67,7 +67,7 @@
     list.replaceChildren(fragment);
     count.textContent = "(" + items.length + ")";
     more.hidden = items.length <= SHOWN;
-    more.textContent = "Showing " + SHOWN + " of " + items.length + "; filter to see the rest.";
+    more.textContent = t("Showing %(shown)s of %(total)s; filter to see the rest.", { shown: SHOWN, total: items.length });
   }
 
   AW.refreshList = function () {
@@ -82,7 +82,7 @@
       if (item.feature.properties.created_by) names[item.feature.properties.created_by] = true;
     });
     var current = authorFilter.value;
-    var options = [AW.el("option", null, "anyone")];
+    var options = [AW.el("option", null, t("anyone"))];
     options[0].value = "";
     Object.keys(names).sort().forEach(function (name) {
       var option = AW.el("option", null, name);
