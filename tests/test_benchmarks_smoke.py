@@ -258,11 +258,14 @@ def test_ingest(tmp_path: Path) -> None:
         "#### A 600 x 600 RGB scene (0.00 gigapixels) from the command line",
         "#### A 400 x 400 RGB upload over HTTP, and tiles meanwhile",
     ]
-    assert re.search(r"\| 1 \| [0-9.]+ s \| [0-9]+ MB \| [0-9.]+ s \| [0-9]+ MB \|", part)
-    # the upload answered once received, its job ingested it, and no worker was killed
-    assert re.search(r"The upload answered 20[12] after [0-9.]+ s", part)
-    assert "the ingest job ended `done`" in part
-    assert "Workers killed for a timeout: 0." in part
+    # both sides' time and memory, and the sum of the import's processes (its sandbox child)
+    row = r"\| 1 \| [0-9.]+ s \| [0-9]+ MB \| [0-9]+% \| [0-9.]+ s \| [0-9]+ MB \| [0-9]+ MB \|"
+    assert re.search(row, part), part
+    # each upload answered once received, its job ingested it, and no worker was killed
+    assert re.search(r"the upload answered 20[12] after [0-9.]+ s", part)
+    assert re.search(r"the mean of [0-9.]+ s just before the upload and [0-9.]+ s just after", part)
+    assert part.count("job ended `done`") == 2, part
+    assert "Workers killed for a timeout during both uploads: 0." in part
     idle = re.search(r"\| server idle \| [0-9.]+ \| .* \| ([0-9]+) \| ([0-9]+) \|", part)
     assert idle and int(idle.group(1)) > 0 and idle.group(2) == "0", part
 
