@@ -12,11 +12,12 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from annotations.annotation import Actor, Annotation
+from annotations.annotation import Actor
 from annotations.catalogue.users import Role
 from annotations.db import Database
-from annotations.newsroom import links, publishing, reports
+from annotations.newsroom import publishing, reports
 from annotator import services
+from annotator.demo.evidence import link_an_124s
 
 #: "The situation of the Russian forces in Syria (Arabic translation made for the demo)"
 ARABIC_TITLE = "وضع القوات الروسية في سوريا (ترجمة عربية للعرض التوضيحي)"
@@ -62,32 +63,9 @@ def ensure_arabic_report(app: Flask, image_ids: list[str]) -> str:
         claims = [
             reports.create_claim(session, report, quote, "", "", editor) for quote in ARABIC_CLAIMS
         ]
-        an_124s = list(
-            session.scalars(
-                select(Annotation)
-                .where(
-                    Annotation.image_id.in_(image_ids),
-                    Annotation.label == "aircraft.transport.an-124",
-                    Annotation.status == "approved",
-                    Annotation.deleted_at.is_(None),
-                )
-                .order_by(Annotation.observed_at, Annotation.id)
-            )
+        an_124s = link_an_124s(
+            session, image_ids, report.id, claims[0].id, (NOTE_OPEN, NOTE_CLOSED), analyst
         )
-        for annotation in an_124s:
-            nose_open = "nose door open" in annotation.attributes_json
-            links.create_link(
-                session,
-                links.LinkInput(
-                    annotation_id=annotation.id,
-                    event_id=None,
-                    report_id=report.id,
-                    claim_id=claims[0].id,
-                    stance="supports" if nose_open else "context",
-                    note=NOTE_OPEN if nose_open else NOTE_CLOSED,
-                ),
-                analyst,
-            )
         if not an_124s:
             return "seed report in Arabic: 2 claims, not published: no approved An-124s"
         images = Path(app.config["IMAGES_DIR"])

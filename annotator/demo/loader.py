@@ -24,11 +24,12 @@ from annotations.catalogue.users import Role, User, add_user
 from annotations.db import Database
 from annotations.geometry import normalise
 from annotations.measure import box_polygon
-from annotations.newsroom import events, links, publishing, reports
+from annotations.newsroom import events, publishing, reports
 from annotations.newsroom.signing import stored_key
 from annotator import services, story
 from annotator.demo import press, scene
 from annotator.demo.arabic import ensure_arabic_report
+from annotator.demo.evidence import link_an_124s
 from annotator.demo.press import ensure_press_picture
 from annotator.intake import Upload, import_images, ingest_limits
 from imagery.ingest import sha256_file
@@ -330,32 +331,8 @@ def _ensure_report(app: Flask, image_ids: list[str], uncounted: tuple[str, ...] 
         claims = [
             reports.create_claim(session, report, quote, "", "", editor) for quote in SEED_CLAIMS
         ]
-        an_124s = list(
-            session.scalars(
-                select(Annotation)
-                .where(
-                    Annotation.image_id.in_(image_ids),
-                    Annotation.label == "aircraft.transport.an-124",
-                    Annotation.status == "approved",
-                    Annotation.deleted_at.is_(None),
-                )
-                .order_by(Annotation.observed_at, Annotation.id)
-            )
-        )
-        for annotation in an_124s:
-            nose_open = "nose door open" in annotation.attributes_json
-            links.create_link(
-                session,
-                links.LinkInput(
-                    annotation_id=annotation.id,
-                    event_id=None,
-                    report_id=report.id,
-                    claim_id=claims[0].id,
-                    stance="supports" if nose_open else "context",
-                    note="nose visor raised, ramp down" if nose_open else "parked, nose closed",
-                ),
-                analyst,
-            )
+        notes = ("nose visor raised, ramp down", "parked, nose closed")
+        an_124s = link_an_124s(session, image_ids, report.id, claims[0].id, notes, analyst)
         title, start, end = SEED_EVENT
         event = events.create_event(
             session,

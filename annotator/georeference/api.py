@@ -22,7 +22,7 @@ from annotations.catalogue.images import get_image
 from annotations.catalogue.users import Role
 from annotations.jobs import records
 from annotations.times import parse_time
-from annotations.uploads.chunks import Incomplete, UploadError
+from annotations.uploads.chunks import UploadError
 from annotator.api.contract import operation
 from annotator.auth import actor, login_required, role_required
 from annotator.errors import RequestError
@@ -46,7 +46,7 @@ from annotator.jobs.models import JobOut
 from annotator.jobs.setup import queue
 from annotator.jobs.start import _create, _room, _submit
 from annotator.services import database
-from annotator.upload.api import chunks, refused
+from annotator.upload.api import chunks, finished_upload, refused
 from imagery.errors import ImageryError, ImageTooLarge
 from imagery.press.fit import BadControlPoints, ControlPoint, fit, parse_points
 from imagery.press.place import preview as warp_preview
@@ -96,17 +96,7 @@ def _points(raw: Any) -> list[ControlPoint]:
 
 def _upload_path(upload_id: str) -> tuple[Path, str]:
     """A finished upload of the caller's: its file and the name they gave it."""
-    store = chunks()
-    try:
-        upload = store.get(actor().name, upload_id)
-        if not upload.complete:
-            raise Incomplete(
-                f"{upload.name} has {upload.received} of {upload.size} bytes",
-                offset=upload.received,
-            )
-    except UploadError as error:
-        raise refused(error) from None
-    return store.root / upload.id / "data", upload.name
+    return finished_upload(upload_id)
 
 
 @bp.post("/georeference/residuals")
@@ -156,10 +146,18 @@ def residuals(body: PlacementResidualsBody) -> Response:
 def preview(body: PlacementPreviewBody) -> Response:
     points = _points(body.gcps)
     path, name = _upload_path(body.upload)
+    return preview_of(path, name, points, body.method, body.format)
+
+
+def preview_of(
+    path: Path, name: str, points: list[ControlPoint], method: str, fmt: str
+) -> Response:
+    """The picture at `path` warped by `points` into a small preview, as the editor's
+    calls answer it (an upload's, or a placed picture's kept original)."""
     try:
         picture = inspect(path, name)
-        fitted = fit(points, body.method, picture.width, picture.height)
-        shown = warp_preview(path, name, fitted, fmt=body.format)
+        fitted = fit(points, method, picture.width, picture.height)
+        shown = warp_preview(path, name, fitted, fmt=fmt)
     except ImageryError as error:
         raise _answer(error) from None
     return jsonify(

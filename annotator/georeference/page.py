@@ -9,13 +9,12 @@ original stays untouched. A placed picture's preview is warped from its kept ori
 
 from __future__ import annotations
 
-import base64
 import io
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, url_for
 from PIL import Image as PillowImage
 from pydantic import BaseModel, ConfigDict
 
@@ -25,13 +24,11 @@ from annotations.catalogue.users import Role
 from annotator.api.contract import operation
 from annotator.auth import role_required
 from annotator.errors import RequestError
-from annotator.georeference.api import _answer, _points, _upload_path
+from annotator.georeference.api import _answer, _points, _upload_path, preview_of
 from annotator.georeference.models import Method, PlacementPreview, Points
 from annotator.georeference.placing import original_path, placement
 from annotator.services import database
 from imagery.errors import ImageryError
-from imagery.press.fit import fit
-from imagery.press.place import preview as warp_preview
 from imagery.press.read import inspect, pixels
 
 bp = Blueprint("georeference_page", __name__)
@@ -240,20 +237,4 @@ def placed_picture(image_id: str) -> Response:
 def placed_preview(image_id: str, body: OriginalPreviewBody) -> Response:
     points = _points(body.gcps)
     _, _, path, name = _placed_original(image_id)
-    try:
-        picture = inspect(path, name)
-        fitted = fit(points, body.method, picture.width, picture.height)
-        shown = warp_preview(path, name, fitted, fmt=body.format)
-    except ImageryError as error:
-        raise _answer(error) from None
-    return jsonify(
-        {
-            "image": f"data:image/{shown.format};base64,"
-            + base64.b64encode(shown.image).decode("ascii"),
-            "format": shown.format,
-            "width": shown.width,
-            "height": shown.height,
-            "bounds": list(shown.bounds),
-            "rmse_m": fitted.rmse_m,
-        }
-    )
+    return preview_of(path, name, points, body.method, body.format)

@@ -144,6 +144,15 @@ def cancel(upload_id: str) -> tuple[str, int]:
     errors=(404, 409),
 )
 def header(upload_id: str) -> Response:
+    path, _name = finished_upload(upload_id)
+    # a hostile header costs a child under limits, not this worker (imagery.sandbox)
+    found = read_header_isolated(path, ingest_limits(current_app.config))
+    return jsonify(Header.model_validate(found).model_dump())
+
+
+def finished_upload(upload_id: str) -> tuple[Path, str]:
+    """A finished upload of the caller's: its file and the name they gave it (404 for
+    another's or an unknown one, 409 with the offset for one not finished)."""
     store = chunks()
     try:
         upload = store.get(actor().name, upload_id)
@@ -154,9 +163,7 @@ def header(upload_id: str) -> Response:
             )
     except UploadError as error:
         raise refused(error) from None
-    # a hostile header costs a child under limits, not this worker (imagery.sandbox)
-    found = read_header_isolated(store.root / upload.id / "data", ingest_limits(current_app.config))
-    return jsonify(Header.model_validate(found).model_dump())
+    return store.root / upload.id / "data", upload.name
 
 
 @bp.post("/ingest")
