@@ -305,7 +305,7 @@ def sign_in(page: Any, base: str, user: str = USER) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=name]", user)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url(f"{base}/")
 
 

@@ -14,6 +14,7 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 from flask import Flask
+from PIL import Image as PILImage
 
 from annotations.schema import _config, head, upgrade
 from annotator import create_app, services
@@ -39,12 +40,16 @@ def commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[st
 def arguments(shared_data: Path, tmp_path: Path) -> dict[str, list[str]]:
     layer = tmp_path / "layer.geojson"
     layer.write_text('{"type": "FeatureCollection", "features": []}')
+    picture = tmp_path / "press.png"
+    PILImage.new("RGB", (64, 48), "grey").save(picture)
+    gcps = ["--gcp", "0,0,35.94,35.42", "--gcp", "64,0,35.95,35.42", "--gcp", "0,48,35.94,35.41"]
     return {
         "serve": ["serve", "--port", "5999"],
         "sites add": ["sites", "add", "Hmeimim", "--lon", "35.95", "--lat", "35.41"],
         "sites list": ["sites", "list"],
         "images import": ["images", "import", str(shared_data / "sample_geotiff.tif")],
         "images list": ["images", "list", "--json"],
+        "images georeference": ["images", "georeference", str(picture), *gcps, "--json"],
         "import": ["import", str(layer), "--dry-run"],
         "users add": ["users", "add", "bob", "--role", "viewer", "--password-stdin"],
         "users set": ["users", "set", "bob", "--role", "editor"],

@@ -21,5 +21,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("language")
+    # a plain DROP COLUMN (SQLite 3.35+ has it), as 0009 does: a batch copy of the table on
+    # SQLite would lose the users' expression index on lower(name), which it cannot reflect
+    op.drop_column("users", "language")

@@ -93,7 +93,9 @@
       marker = L.circleMarker([p.lat, p.lon], {
         radius: 9, color: "#ff2d95", weight: 3, fill: false, interactive: false, pmIgnore: true
       }).addTo(map);
-      map.setView([p.lat, p.lon], Math.max(map.getZoom(), AW.data.maxzoom - 1), { animate: false });
+      // reset: centred on the point itself; a pan to a point already in view moves by whole
+      // pixels, which leaves the centre up to a pixel off it
+      map.setView([p.lat, p.lon], Math.max(map.getZoom(), AW.data.maxzoom - 1), { reset: true });
       message.textContent = (inImage(p.lat, p.lon) ? "" : t("Outside this image.") + " ") + p.dms +
         " \u00b7 " + p.decimal + (p.mgrs ? " \u00b7 " + p.mgrs : "");
       message.className = "goto-message small-text";
