@@ -11,7 +11,6 @@ warp) and `POST /api/v1/georeference/preview` (a small warped WebP or PNG and it
 from __future__ import annotations
 
 import base64
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from annotations import jsontext
 from annotations.catalogue.images import get_image
 from annotations.catalogue.users import Role
-from annotations.jobs import records
 from annotations.times import parse_time
 from annotations.uploads.chunks import UploadError
 from annotator.api.contract import operation
@@ -43,8 +41,7 @@ from annotator.georeference.placing import (
     placement,
 )
 from annotator.jobs.models import JobOut
-from annotator.jobs.setup import queue
-from annotator.jobs.start import _create, _room, _submit
+from annotator.jobs.start import start_with_files
 from annotator.services import database
 from annotator.upload.api import chunks, finished_upload, refused
 from imagery.errors import ImageryError, ImageTooLarge
@@ -178,24 +175,17 @@ def _queue(
 ) -> tuple[Response, int, dict[str, str]]:
     """Receive the picture into a new job's folder, check the placement, then queue it;
     a refusal leaves nothing (no folder, no job)."""
-    _room(owner)
-    jobs = queue()
-    job_id = records.new_id()
-    folder = jobs.runtime.folder(job_id)
-    folder.mkdir(parents=True)
-    try:
+
+    def fill(folder: Path) -> dict[str, Any]:
         receive(folder)
         try:
             check(folder)
         except ImageryError as error:
             raise _answer(error) from None
-        with database().write() as session:
-            body = _create(session, GEOREFERENCE, owner, params, job_id=job_id).to_dict()
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    _submit(job_id)
-    return jsonify(body), 202, {"Location": url_for("jobs_api.show", job_id=job_id)}
+        return params
+
+    body = start_with_files(GEOREFERENCE, owner, fill)
+    return jsonify(body), 202, {"Location": url_for("jobs_api.show", job_id=body["id"])}
 
 
 @bp.post("/images/georeference")

@@ -113,15 +113,11 @@ def start_ingest_from(
     with database().read() as session:
         for slug in sites:
             get_site(session, slug)  # an unknown site is refused now, not in the job
-    _room(owner)  # before the files are copied: a refusal costs no disk
-    jobs = queue()
-    job_id = records.new_id()
-    folder = jobs.runtime.folder(job_id)
-    folder.mkdir(parents=True)
-    try:
+
+    def fill(folder: Path) -> dict[str, Any]:
         # never trust the client's file names for a path: stored under our own names
         names = receive(folder)
-        params = ingest_params(
+        return ingest_params(
             names,
             provenance,
             sites=sites,
@@ -130,13 +126,8 @@ def start_ingest_from(
             max_bytes=max_bytes,
             height=height,
         )
-        with database().write() as session:
-            body = _create(session, INGEST, owner, params, job_id=job_id).to_dict()
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    _submit(job_id)
-    return body
+
+    return start_with_files(INGEST, owner, fill)
 
 
 def start_import(
@@ -144,16 +135,28 @@ def start_import(
 ) -> dict[str, Any]:
     """Queue an import job of the GIS file `receive` writes (to the path it is given, under
     our own name, never the client's); returns the job."""
+
+    def fill(folder: Path) -> dict[str, Any]:
+        receive(folder / SOURCE)
+        return import_params(name, options)
+
+    return start_with_files(IMPORT, owner, fill)
+
+
+def start_with_files(
+    kind: str, owner: str, fill: Callable[[Path], dict[str, Any]]
+) -> dict[str, Any]:
+    """Queue a job of `kind` whose files `fill` writes into the job's new folder; `fill`
+    returns the job's parameters. The owner's room is checked first (a refusal costs no
+    disk), and whatever `fill` raises leaves no folder and no job."""
     _room(owner)
-    jobs = queue()
     job_id = records.new_id()
-    folder = jobs.runtime.folder(job_id)
+    folder = queue().runtime.folder(job_id)
     folder.mkdir(parents=True)
     try:
-        receive(folder / SOURCE)
+        params = fill(folder)
         with database().write() as session:
-            params = import_params(name, options)
-            body = _create(session, IMPORT, owner, params, job_id=job_id).to_dict()
+            body = _create(session, kind, owner, params, job_id=job_id).to_dict()
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
