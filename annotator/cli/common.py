@@ -20,6 +20,7 @@ from annotations import disk
 from annotations.errors import AnnotationError
 from annotations.schema import check_ready
 from annotator import logs, services
+from annotator.cli.language import Group
 from annotator.config import ConfigError
 from imagery.errors import ImageryError
 
@@ -68,7 +69,7 @@ def emit(as_json: bool, payload: Any, lines: list[str]) -> None:
             click.echo(line)
 
 
-@click.group()
+@click.group(cls=Group)
 def main() -> None:
     """Annotate satellite imagery and tie it to news reports."""
     try:
