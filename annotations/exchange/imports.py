@@ -35,6 +35,7 @@ from annotations.annotation import Actor, AnnotationInput, Origin, create_many
 from annotations.catalogue.images import get_image, list_images
 from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
+from annotations.exchange.batch import files
 from annotations.exchange.batch.collector import collector_paused
 from annotations.exchange.batch.geometries import checked, geometry_array, normalise_many, one_parts
 from annotations.exchange.batch.known import already_made
@@ -101,6 +102,9 @@ class ImportPlan:
     already_imported: int = 0
     refused: list[Refusal] = field(default_factory=list)
     unknown_labels: list[str] = field(default_factory=list)
+    #: the import key of every feature of the file, when each one is made or found stored
+    #: by that key (nothing refused): what `batch.files` remembers of an import
+    whole_keys: list[str] | None = None
 
     @property
     def invalid(self) -> list[Refusal]:
@@ -283,6 +287,10 @@ def plan_import(
     plan.already_imported = len(existing) + len(made_before)
     plan.to_create = [item for key, item in keys.items() if key not in existing]
     plan.unknown_labels = sorted(unknown)
+    # found by another key than its own (an old key, or an annotation id): not by key alone
+    direct = [key for key in keys if key in found or key not in existing]
+    if not plan.refused and len(direct) + len(made_before) == len(source.features):
+        plan.whole_keys = direct + list(made_before)
     return plan
 
 
@@ -573,11 +581,13 @@ def import_file(
         staged = stage(stream, folder, "source", request.max_bytes, request.name)
         workspace = Workspace(folder, request.max_bytes * 4, request.origin)
         request.step(0.0, f"reading {request.name}")
-        with collector_paused():
-            source = read_source(staged.path, request.name, staged.sha256, workspace)
-            if not source.features:
-                raise UnreadableSource(f"{request.name} holds no features")
-            report = run_import(database, taxonomy, source, request)
+        report = _imported_whole_before(database, taxonomy, staged.sha256, request)
+        if report is None:
+            with collector_paused():
+                source = read_source(staged.path, request.name, staged.sha256, workspace)
+                if not source.features:
+                    raise UnreadableSource(f"{request.name} holds no features")
+                report = run_import(database, taxonomy, source, request)
     except AnnotationError as exc:
         # what GDAL, SQLite or the OS said may name our working copy: name the user's file
         message = without_paths(exc.message, folder, request.name)
@@ -592,6 +602,32 @@ def import_file(
     finally:
         remove_folder(folder)
     _log_end(request, started, staged.size, report)
+    return report
+
+
+def _fingerprint(session: Session, taxonomy: Taxonomy, request: ImportRequest) -> str:
+    options = request.options
+    return files.fingerprint(
+        session, request.name, options.image_id, options.label_field, options.label_map, taxonomy
+    )
+
+
+def _imported_whole_before(
+    database: Database, taxonomy: Taxonomy, sha256: str, request: ImportRequest
+) -> dict[str, Any] | None:
+    """The report of an import of a file that an import before accounted for whole, with
+    every feature still stored by its key (`batch.files`): nothing new, nothing refused."""
+    if not request.dry_run and request.actor is None:
+        return None  # the whole path says what is missing
+    with database.read() as session:
+        summary = files.remembered(session, sha256, _fingerprint(session, taxonomy, request))
+    if summary is None:
+        return None
+    source = summary["source"]
+    plan = ImportPlan(Source(source["name"], sha256, source["format"]), summary["label_field"])
+    plan.already_imported = int(source["features"])
+    report = plan.report(dry_run=request.dry_run)
+    report["source"] = source
     return report
 
 
@@ -648,6 +684,7 @@ def run_import(
 
     request.step(0.1, f"checking {total:,} features")
     with database.read() as session:
+        print_ = _fingerprint(session, taxonomy, request)
         plan = plan_import(
             session, source, taxonomy, request.options, batch=request.batch, after_batch=planned
         )
@@ -671,6 +708,11 @@ def run_import(
             created = create_many(
                 session, items, request.actor, batch=request.batch, after_batch=written
             )
+            if plan.whole_keys is not None and source.format not in files.NOT_REMEMBERED:
+                summary = {"source": source.summary(), "label_field": plan.label_field}
+                files.remember(
+                    session, source.sha256, print_, summary, plan.whole_keys, request.actor.name
+                )
     except IntegrityError as exc:
         raise AlreadyExists(
             "another import of the same features finished meanwhile; run the import again "
