@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask_babel import Babel
 
-from annotator.language import catalogues, choice, formats, routes, words
+from annotator.language import catalogues, choice, formats, gis, routes, words
 from annotator.language.choice import LANGUAGES
 
 
@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
         script_strings=_script_strings,
     )
     formats.init_app(app)
+    gis.init_app(app)
     app.register_blueprint(routes.bp)
     app.after_request(_vary)
 

@@ -2,6 +2,8 @@
 // an ingest job that copies then imports it (202), whose progress bar follows it here
 // (jobs/progress.js); the job's image is linked. Every text is set with textContent.
 import { followJob, progressBar } from "./jobs/progress.js";
+import { lineNode } from "./jobs/words.js";
+import { t } from "./i18n.js";
 
 const root = document.getElementById("add-by-url");
 
@@ -13,7 +15,7 @@ if (root) {
   const message = document.getElementById("by-url-message");
 
   const say = (text, isError = false) => {
-    message.replaceChildren(document.createTextNode(text));
+    message.replaceChildren(text);
     message.classList.toggle("error", isError);
   };
 
@@ -31,14 +33,21 @@ if (root) {
     link.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(made.id));
     link.textContent = made.name;
     link.id = "by-url-made";
-    const placed = image.georeferencing ? ` (${image.georeferencing.text})` : "";
+    link.dir = "auto";
     message.replaceChildren(
       bar.element,
       document.createElement("br"),
-      document.createTextNode(made.created ? "Imported " : "Already in the catalogue: "),
+      document.createTextNode(made.created ? t("Imported ") : t("Already in the catalogue: ")),
       link,
-      document.createTextNode(placed),
     );
+    if (image.georeferencing) {
+      // how it was placed: imagery's English sentence, as the server wrote it
+      const placed = document.createElement("bdi");
+      placed.dir = "ltr";
+      placed.lang = "en";
+      placed.textContent = image.georeferencing.text;
+      message.append(" (", placed, ")");
+    }
   };
 
   form.addEventListener("submit", async (event) => {
@@ -46,7 +55,7 @@ if (root) {
     const body = { url: address.value.trim() };
     if (height.value !== "") body.height = Number(height.value);
     start.disabled = true;
-    say("Copying and importing… (a large scene takes a while)");
+    say(t("Copying and importing… (a large scene takes a while)"));
     try {
       const response = await fetch(root.dataset.endpoint, {
         method: "POST",
@@ -60,7 +69,7 @@ if (root) {
       });
       const answer = await response.json().catch(() => ({}));
       if (!response.ok) {
-        say(answer.message || `the import failed (HTTP ${response.status})`, true);
+        say(answer.message ? lineNode(answer.message) : t("the import failed (HTTP %(status)s)", { status: response.status }), true);
         return;
       }
       const bar = progressBar();
@@ -71,7 +80,7 @@ if (root) {
         followJob(`${root.dataset.jobs}/${encodeURIComponent(answer.id)}`, bar, { onEnd: resolve });
       }).then((job) => showEnd(job, bar));
     } catch (error) {
-      say(`the import failed: ${error}`, true);
+      say(t("the import failed: %(why)s", { why: String(error) }), true);
     } finally {
       start.disabled = false;
     }

@@ -4,6 +4,13 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("compare-data").textContent);
+  var t = window.Annotator.t;  // the page's language (common.js)
+  var STATUS = { draft: "draft", in_review: "in review", approved: "approved", rejected: "rejected" };
+  var CONFIDENCE = { confirmed: "confirmed", probable: "probable", possible: "possible" };
+  function statusWord(status) { return STATUS[status] ? t(STATUS[status]) : String(status).replace("_", " "); }
+  function confidenceWord(value) { return CONFIDENCE[value] ? t(CONFIDENCE[value]) : String(value); }
+  // a name or an id kept apart from the sentence around it (its own direction)
+  function isolate(text) { return document.documentElement.lang === "en" ? String(text) : "\u2068" + text + "\u2069"; }
   var SIDES = ["left", "right"];
   var message = document.getElementById("message");
   var layers = {};  // side -> L.GeoJSON of its annotations
@@ -34,7 +41,7 @@
 
   function dateOf(side) {
     var when = data[side].captured_at;
-    return when ? when.slice(0, 10) : "the other capture";
+    return when ? when.slice(0, 10) : t("the other capture");
   }
 
   function tiles(side, pane) {
@@ -69,13 +76,14 @@
     title.dir = "auto";
     box.appendChild(title);
     var facts = document.createElement("span");
-    facts.textContent = p.status.replace("_", " ") + " · " + p.confidence + " · by " +
-      p.created_by + (p.count > 1 ? " · count " + p.count : "");
+    facts.textContent = statusWord(p.status) + " · " + confidenceWord(p.confidence) + " · " +
+      t("by %(name)s", { name: isolate(p.created_by) }) +
+      (p.count > 1 ? " · " + t("count %(num)s", { num: p.count }) : "");
     box.appendChild(facts);
     if (p.derived_from) {
       var from = document.createElement("div");
       from.className = "muted";
-      from.textContent = "copied from annotation " + p.derived_from;
+      from.textContent = t("copied from annotation %(id)s", { id: isolate(p.derived_from) });
       box.appendChild(from);
     }
     if (p.notes) {
@@ -89,7 +97,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "copy-to-other";
-      button.textContent = "Still there on " + dateOf(other(side));
+      button.textContent = t("Still there on %(date)s", { date: dateOf(other(side)) });
       button.addEventListener("click", function () { copy(side, feature, button); });
       box.appendChild(button);
     }
@@ -133,7 +141,7 @@
   function showCount(side) {
     var count = layers[side].getLayers().length;
     var element = document.getElementById(side + "-count");
-    element.textContent = count + " annotation" + (count === 1 ? "" : "s");
+    element.textContent = count === 1 ? t("1 annotation") : t("%(num)s annotations", { num: count });
     element.dataset.count = String(count);
     showList(side);
   }
@@ -148,7 +156,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.dataset.annotationId = path.feature.id;
-      button.textContent = (p.label_name || p.label) + " · " + p.status.replace("_", " ");
+      button.textContent = isolate(p.label_name || p.label) + " · " + statusWord(p.status);
       button.dir = "auto";
       button.addEventListener("click", function () { focusOn(side, path); });
       item.appendChild(button);
@@ -171,7 +179,11 @@
       "&limit=10000";
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
       .then(function (response) {
-        if (!response.ok) { throw new Error("annotations of the " + side + " capture: HTTP " + response.status); }
+        if (!response.ok) {
+          var failed = { status: response.status };
+          throw new Error(side === "left" ? t("the left capture's annotations could not be loaded (HTTP %(status)s)", failed)
+            : t("the right capture's annotations could not be loaded (HTTP %(status)s)", failed));
+        }
         return response.json();
       })
       .then(function (collection) {
@@ -189,14 +201,17 @@
   function warnOfDuplicates(target, copied) {
     var found = (copied.warnings || [])[0];
     if (!found) { return; }
-    var many = copied.warnings.length > 1 ? " (and " + (copied.warnings.length - 1) + " more)" : "";
-    message.appendChild(document.createTextNode(" Possible duplicate: that capture has a " +
-      (found.label_name || found.label) + " there already" + many + ". "));
+    var label = isolate(found.label_name || found.label);
+    var said = copied.warnings.length > 1
+      ? t("Possible duplicate: that capture has a %(label)s there already (and %(num)s more).",
+        { label: label, num: copied.warnings.length - 1 })
+      : t("Possible duplicate: that capture has a %(label)s there already.", { label: label });
+    message.appendChild(document.createTextNode(" " + said + " "));
     var link = document.createElement("a");
     link.className = "duplicate-link";
     link.href = data.workspace.replace("IMAGE_ID", encodeURIComponent(data[target].id)) +
       "?annotation=" + encodeURIComponent(copied.id) + "&duplicate=" + encodeURIComponent(found.annotation);
-    link.textContent = "Open it to mark the same object";
+    link.textContent = t("Open it to mark the same object");
     message.appendChild(link);
     message.classList.add("warning");
   }
@@ -214,17 +229,17 @@
     }).then(function (result) {
       if (!result.ok) {
         button.disabled = false;
-        say("Not copied: " + (result.body.message || result.body.error), true);
+        say(t("Not copied: %(why)s", { why: result.body.message || result.body.error }), true);
         return;
       }
       layers[target].addData(onMap(target, result.body));
       showCount(target);
-      say("Copied to " + dateOf(target) + " as a new draft (" + result.body.id + "), linked to the original.");
+      say(t("Copied to %(date)s as a new draft (%(id)s), linked to the original.", { date: dateOf(target), id: isolate(result.body.id) }));
       warnOfDuplicates(target, result.body);
       document.body.dataset.lastCopy = result.body.id;
     }).catch(function (error) {
       button.disabled = false;
-      say("Not copied: " + error.message, true);
+      say(t("Not copied: %(why)s", { why: error.message }), true);
     });
   }
 

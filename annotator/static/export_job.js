@@ -3,6 +3,8 @@
 // it, then the finished file's download link (only its owner may read it). Text is set with
 // textContent: a job's error may quote anything.
 import { followJob, progressBar } from "./jobs/progress.js";
+import { isolate, lineNode } from "./jobs/words.js";
+import { t } from "./i18n.js";
 
 function start(form, button) {
   const place = form.querySelector(".export-job");
@@ -12,14 +14,14 @@ function start(form, button) {
   const say = (text) => {
     const message = document.createElement("span");
     message.className = "export-job-error";
-    message.textContent = text;
+    message.append(text);
     place.replaceChildren(message);
   };
   fetch(`${form.action}?${query}`, { headers: { Accept: "application/json" }, credentials: "same-origin" })
     .then((response) => response.json().then((data) => ({ ok: response.status === 202, data })))
     .then(({ ok, data }) => {
       if (!ok) {
-        say(data.message || "the export could not be started");
+        say(data.message ? lineNode(data.message) : t("the export could not be started"));
         button.disabled = false;
         return;
       }
@@ -35,13 +37,13 @@ function start(form, button) {
           link.className = "export-download";
           link.href = download;
           link.download = String(job.result.name || "");
-          link.textContent = `download ${job.result.name} (${job.result.count} annotations)`;
+          link.textContent = t("download %(name)s (%(num)s annotations)", { name: isolate(job.result.name), num: job.result.count });
           place.append(" ", link);
         },
       });
     })
     .catch(() => {
-      say("the server could not be reached");
+      say(t("the server could not be reached"));
       button.disabled = false;
     });
 }

@@ -3,6 +3,8 @@
 // images it made annotations on, or the job's error. Every text is set with textContent: file names,
 // labels and errors may hold anything.
 import { followJob, progressBar } from "./jobs/progress.js";
+import { isolate, lineNode } from "./jobs/words.js";
+import { t } from "./i18n.js";
 
 const root = document.getElementById("import-job");
 
@@ -15,10 +17,10 @@ const text = (tag, value, className = "") => {
 
 function showReport(end, report) {
   const rows = [
-    ["made", report.created, "made"],
-    ["already imported", report.already_imported, "already"],
-    ["outside every image", report.outside_every_image, "outside"],
-    ["invalid", report.invalid, "invalid"],
+    [t("made"), report.created, "made"],
+    [t("already imported"), report.already_imported, "already"],
+    [t("outside every image"), report.outside_every_image, "outside"],
+    [t("invalid"), report.invalid, "invalid"],
   ];
   const body = document.createElement("tbody");
   for (const [label, count, className] of rows) {
@@ -31,22 +33,22 @@ function showReport(end, report) {
   table.append(body);
   const source = report.source || {};
   end.replaceChildren(
-    text("h2", `Imported: ${report.created} made`),
-    text("p", `${source.name} · ${source.format} · ${source.features} features`),
+    text("h2", t("Imported: %(num)s made", { num: report.created })),
+    text("p", [isolate(source.name), source.format, t("%(num)s features", { num: source.features })].join(" · ")),
     table,
   );
   const labels = Object.entries(report.by_label || {});
   if (labels.length) {
     const list = document.createElement("ul");
     list.className = "by-label";
-    for (const [label, count] of labels) list.append(text("li", `${count} × ${label}`));
-    end.append(text("h3", "By label"), list);
+    for (const [label, count] of labels) list.append(text("li", `${count} × ${isolate(label)}`));
+    end.append(text("h3", t("By label")), list);
   }
   const images = Object.keys(report.by_image || {});
   if (images.length) {
     const links = document.createElement("p");
     images.forEach((id, index) => {
-      const link = text("a", `open the image ${id.slice(0, 8)}…`);
+      const link = text("a", t("open the image %(id)s…", { id: id.slice(0, 8) }));
       link.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(id));
       if (index) links.append(document.createTextNode(" · "));
       links.append(link);
@@ -69,7 +71,9 @@ function cancelButton(end) {
       .then(({ ok, data }) => {
         if (ok) return;
         button.disabled = false;
-        end.replaceChildren(text("p", data.message || "the job could not be cancelled", "message"));
+        const said = text("p", "", "message");
+        said.append(data.message ? lineNode(data.message) : t("the job could not be cancelled"));
+        end.replaceChildren(said);
       })
       .catch(() => {
         button.disabled = false;
@@ -95,10 +99,12 @@ if (root) {
       }
       root.classList.add("problem");
       root.setAttribute("role", "alert");
+      const why = text("p", "", "message");
+      why.append(lineNode(job.error || job.message || job.status));
       end.replaceChildren(
-        text("h2", job.status === "cancelled" ? "Cancelled" : "Not imported"),
-        text("p", job.error || job.message || job.status, "message"),
-        text("p", "Nothing was imported.", "muted"),
+        text("h2", job.status === "cancelled" ? t("Cancelled") : t("Not imported")),
+        why,
+        text("p", t("Nothing was imported."), "muted"),
       );
     },
   });

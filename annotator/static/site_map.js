@@ -51,6 +51,7 @@
     });
     var tip = document.createElement("span");
     tip.textContent = site.name;
+    tip.dir = "auto";  // a user's name in its own direction
     marker.bindTooltip(tip, { permanent: true, direction: "right", className: "site-name" });
     [layer, marker].forEach(function (shown) {
       if (typeof site.href === "string" && site.href.charAt(0) === "/") {
@@ -65,6 +66,7 @@
     item.dataset.south = String(bounds.getSouth());
     item.dataset.north = String(bounds.getNorth());
     item.textContent = site.name;
+    item.dir = "auto";
     places.append(item);
   });
   var all = group.getBounds();

@@ -3,6 +3,8 @@
 // bar (jobs/progress.js) follows it, then the file's download link (its owner's only, while
 // the report is still theirs to see). Text is set with textContent: errors may quote anything.
 import { followJob, progressBar } from "./jobs/progress.js";
+import { isolate, lineNode } from "./jobs/words.js";
+import { t } from "./i18n.js";
 
 const root = document.getElementById("story-jobs");
 
@@ -11,13 +13,13 @@ function start(button, place) {
   const line = document.createElement("p");
   line.className = "story-job-line";
   const title = document.createElement("span");
-  title.textContent = `${button.textContent}: `;
+  title.textContent = t("%(output)s: ", { output: button.textContent });
   line.append(title);
   place.append(line);
   const say = (text) => {
     const message = document.createElement("span");
     message.className = "story-job-error";
-    message.textContent = text;
+    message.append(text);
     line.append(message);
   };
   const url = `${button.dataset.url}${button.dataset.url.includes("?") ? "&" : "?"}async=1`;
@@ -25,7 +27,7 @@ function start(button, place) {
     .then((response) => response.json().then((data) => ({ ok: response.status === 202, data })))
     .then(({ ok, data }) => {
       if (!ok) {
-        say(data.message || "the job could not be started");
+        say(data.message ? lineNode(data.message) : t("the job could not be started"));
         button.disabled = false;
         return;
       }
@@ -41,13 +43,13 @@ function start(button, place) {
           link.className = "story-download";
           link.href = download;
           link.download = String(job.result.name || "");
-          link.textContent = `download ${job.result.name}`;
+          link.textContent = t("download %(name)s", { name: isolate(job.result.name) });
           line.append(" ", link);
         },
       });
     })
     .catch(() => {
-      say("the server could not be reached");
+      say(t("the server could not be reached"));
       button.disabled = false;
     });
 }

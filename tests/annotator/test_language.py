@@ -50,6 +50,18 @@ CONVERTED = (
     "_duplicates.html",
     "_annotation_discussion.html",
     "_link_to_report.html",
+    "jobs.html",
+    "import.html",
+    "_import_job.html",
+    "_story_job.html",
+    "_add_by_url.html",
+    "_georeferencing.html",
+    "georeference.html",
+    "compare.html",
+    "ogcapi.html",
+    "api_docs.html",
+    "_site_map.html",
+    "_figure_caption.html",
 )
 #: Latin words an Arabic page may keep: the app's and other software's names, file formats
 #: and their parts, standards, and the time zone

@@ -7,6 +7,7 @@
 // value shown is set with textContent.
 import { fromPixel, numbered, pictureMap, previewLayer, referenceMap, showReference, toPixel } from "./maps.js";
 import { listVersions, save, send } from "./save.js";
+import { t } from "../i18n.js";
 
 const data = JSON.parse(document.getElementById("georef-data").textContent);
 const csrf = document.getElementById("georef-csrf").value;
@@ -124,10 +125,11 @@ function drawMarkers() {
   }
 }
 
-function cell(text, className) {
+function cell(text, className, dir) {
   const td = document.createElement("td");
   td.textContent = text;
   if (className) td.className = className;
+  if (dir) td.dir = dir;
   return td;
 }
 
@@ -140,18 +142,18 @@ function drawList() {
     row.dataset.index = String(index);
     if (index === state.selected) row.classList.add("selected");
     if (fit && index === fit.worst) row.classList.add("worst");
-    const residual = fit ? `${fit.residuals_m[index].toFixed(2)} m` : "…";
+    const residual = fit ? `${fit.residuals_m[index].toFixed(2)} ${t("m")}` : "…";
     row.append(
       cell(String(index + 1)),
-      cell(`${pair.px.toFixed(1)}, ${pair.py.toFixed(1)}`),
-      cell(`${pair.lon.toFixed(6)}, ${pair.lat.toFixed(6)}`),
+      cell(`${pair.px.toFixed(1)}, ${pair.py.toFixed(1)}`, null, "ltr"),
+      cell(`${pair.lon.toFixed(6)}, ${pair.lat.toFixed(6)}`, null, "ltr"),
       cell(residual, "residual"),
     );
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "georef-delete";
-    remove.textContent = "Delete";
-    remove.setAttribute("aria-label", `delete point ${index + 1}`);
+    remove.textContent = t("Delete");
+    remove.setAttribute("aria-label", t("delete point %(num)s", { num: index + 1 }));
     remove.addEventListener("click", (event) => { event.stopPropagation(); removePair(index); });
     const last = document.createElement("td");
     last.append(remove);
@@ -169,18 +171,25 @@ function drawMethods() {
   const rmse = $("georef-rmse");
   const needed = NEEDS[select.value] - count;
   if (needed > 0) {
-    rmse.textContent = `RMSE: ${needed} more pair${needed === 1 ? "" : "s"} needed`;
+    rmse.textContent = needed === 1 ? t("RMSE: 1 more pair needed") : t("RMSE: %(num)s more pairs needed", { num: needed });
     delete rmse.dataset.rmse;
   } else if (state.fit) {
     const exact = state.fit.method === "tps";
-    rmse.textContent = exact ? "RMSE: exact at each point (thin plate spline)"
-      : `RMSE ${state.fit.rmse_m.toFixed(2)} m · worst #${state.fit.worst + 1}`;
+    rmse.textContent = exact ? t("RMSE: exact at each point (thin plate spline)")
+      : t("RMSE %(rmse)s m · worst #%(num)s", { rmse: state.fit.rmse_m.toFixed(2), num: state.fit.worst + 1 });
     rmse.dataset.rmse = String(state.fit.rmse_m);
   } else {
-    rmse.textContent = "RMSE: fitting…";
+    rmse.textContent = t("RMSE: fitting…");
     delete rmse.dataset.rmse;
   }
   $("georef-save").disabled = !state.fit;
+}
+
+// the fit's warning (imagery/press/fit.py) in the page's language; another as the server wrote it
+function warning(text) {
+  const found = /^RMSE ([\d.]+) m is over (\d+) of the picture's pixels \(([\d.]+) m each\): check the control points$/.exec(text);
+  return found ? t("RMSE %(rmse)s m is over %(num)s of the picture's pixels (%(size)s m each): check the control points",
+    { rmse: found[1], num: found[2], size: found[3] }) : text;
 }
 
 function drawWarnings(messages) {
@@ -188,7 +197,7 @@ function drawWarnings(messages) {
   list.replaceChildren();
   for (const text of messages) {
     const item = document.createElement("li");
-    item.textContent = text;
+    item.textContent = warning(text);
     list.append(item);
   }
 }
@@ -198,10 +207,10 @@ function draw() {
   drawList();
   drawMethods();
   if (state.pending) {
-    say("px" in state.pending ? "Now click the same point on the reference (Esc cancels)."
-      : "Now click the same point on the picture (Esc cancels).");
+    say("px" in state.pending ? t("Now click the same point on the reference (Esc cancels).")
+      : t("Now click the same point on the picture (Esc cancels)."));
   } else {
-    say(`${state.pairs.length} pair${state.pairs.length === 1 ? "" : "s"}.`);
+    say(state.pairs.length === 1 ? t("1 pair.") : t("%(num)s pairs.", { num: state.pairs.length }));
   }
 }
 
@@ -225,7 +234,7 @@ async function refit() {
   const answer = await response.json();
   if (ask !== asked) return;
   if (!response.ok) {
-    drawWarnings([answer.message || `The points were refused (${response.status}).`]);
+    drawWarnings([answer.message || t("The points were refused (%(status)s).", { status: response.status })]);
     preview.clear();
     return;
   }
@@ -283,12 +292,12 @@ function fillCaptures(wanted) {
   select.replaceChildren();
   const none = document.createElement("option");
   none.value = "";
-  none.textContent = "the site's outline";
+  none.textContent = t("the site's outline");
   select.append(none);
   for (const capture of site ? site.captures : []) {
     const option = document.createElement("option");
     option.value = capture.id;
-    option.textContent = `${(capture.captured || "undated").slice(0, 10)} · ${capture.name}`;
+    option.textContent = `${capture.captured ? capture.captured.slice(0, 10) : t("undated")} · ${capture.name}`;
     select.append(option);
   }
   const ids = site ? site.captures.map((c) => c.id) : [];
@@ -301,7 +310,7 @@ async function showChosen() {
   dropReference = () => {};
   const site = data.sites.find((s) => s.slug === $("georef-site").value);
   if (!site) {
-    say("There is no site yet: make one first, to have a reference.");
+    say(t("There is no site yet: make one first, to have a reference."));
     return;
   }
   const capture = site.captures.find((c) => c.id === $("georef-reference").value);

@@ -4,6 +4,8 @@
 // georeference job, whose bar (jobs/progress.js) is followed to the link of the capture it
 // made. Text only: messages and names are set with textContent.
 import { followJob, progressBar } from "../jobs/progress.js";
+import { isolate, leftToRight, lineNode } from "../jobs/words.js";
+import { t } from "../i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,8 +17,8 @@ export function send(url, csrf, init = {}) {
   });
 }
 
-function say(text) {
-  $("georef-message").textContent = text;
+function say(...parts) {
+  $("georef-message").replaceChildren(...parts);
 }
 
 function value(id) {
@@ -49,18 +51,18 @@ function again(chosen) {
 export async function save(data, csrf, chosen) {
   const button = $("georef-save");
   button.disabled = true;
-  say("Saving…");
+  say(t("Saving…"));
   const response = await send(data.save, csrf, data.upload ? newPicture(data, chosen) : again(chosen));
   const answer = await response.json();
   if (response.status !== 202) {
-    say(answer.message || `The placement was refused (${response.status}).`);
+    say(answer.message ? lineNode(answer.message) : t("The placement was refused (%(status)s).", { status: response.status }));
     button.disabled = false;
     return;
   }
   const bar = progressBar();
   $("georef-job").replaceChildren(bar.element);
   bar.show(answer);
-  say("Placing…");
+  say(t("Placing…"));
   followJob(response.headers.get("Location"), bar, { everyMs: 500, onEnd: (job) => ended(data, csrf, job) });
 }
 
@@ -68,24 +70,30 @@ function ended(data, csrf, job) {
   const made = $("georef-made");
   made.replaceChildren();
   if (job.status !== "done") {
-    say(`The placement failed: ${job.error || job.message}`);
+    say(t("The placement failed: "), lineNode(job.error || job.message));
     $("georef-save").disabled = false;
     return;
   }
   const image = ((job.result && job.result.images) || [])[0];
   const placed = (job.result && job.result.georeference) || {};
   say(typeof placed.rmse_m === "number" && placed.method !== "tps"
-    ? `Placed by ${placed.gcps.length} control points, RMSE ${placed.rmse_m.toFixed(2)} m.`
-    : "Placed.");
+    ? t("Placed by %(num)s control points, RMSE %(rmse)s m.", { num: placed.gcps.length, rmse: placed.rmse_m.toFixed(2) })
+    : t("Placed."));
   if (image) {
     const link = document.createElement("a");
     link.id = "georef-capture";
     link.href = image.page;
-    link.textContent = `Open the placed capture (${image.name})`;
+    link.textContent = t("Open the placed capture (%(name)s)", { name: isolate(image.name) });
     made.append(link);
     if (data.history) listVersions({ ...data, history: `/api/v1/images/${image.id}/georeference` }, csrf);
   }
 }
+
+const METHODS = {
+  affine: () => t("affine"),
+  polynomial: () => t("polynomial"),
+  tps: () => t("thin plate spline"),
+};
 
 // The placement's versions, oldest first, each linking its capture.
 export async function listVersions(data, csrf) {
@@ -99,11 +107,14 @@ export async function listVersions(data, csrf) {
     const item = document.createElement("li");
     const link = document.createElement("a");
     link.href = `/images/${encodeURIComponent(version.image)}`;
-    link.textContent = `version ${version.version}`;
-    const rmse = typeof version.rmse_m === "number" ? `, RMSE ${version.rmse_m.toFixed(2)} m` : "";
-    const when = (version.placed_at || "").slice(0, 16).replace("T", " ");
+    link.textContent = t("version %(num)s", { num: version.version });
+    const rmse = typeof version.rmse_m === "number" ? t(", RMSE %(rmse)s m", { rmse: version.rmse_m.toFixed(2) }) : "";
+    const when = leftToRight((version.placed_at || "").slice(0, 16).replace("T", " "));
+    const method = METHODS[version.method] ? METHODS[version.method]() : version.method;
+    const points = t("%(num)s points", { num: version.points });
+    const comma = t(", ");
     item.append(link, document.createTextNode(
-      ` · ${version.method}, ${version.points} points${rmse} · ${version.placed_by || "?"} · ${when}`));
+      ` · ${method}${comma}${points}${rmse} · ${isolate(version.placed_by || "?")} · ${when}`));
     if (version.image === history.image) item.classList.add("current");
     list.append(item);
   }

@@ -3,6 +3,8 @@
 // and Cancel; the form above starts an ingest job (POST /api/v1/images?async=1) and follows it.
 import { followJob, progressBar } from "./progress.js";
 import { resultCell } from "./results.js";
+import { kindWord, lineNode, statusWord } from "./words.js";
+import { t } from "../i18n.js";
 
 const root = document.getElementById("jobs");
 const list = document.getElementById("jobs-list");
@@ -15,7 +17,7 @@ const rows = new Map();
 let timer = null;
 
 function say(text, isError) {
-  message.textContent = text;
+  message.replaceChildren(text);
   message.classList.toggle("error", Boolean(isError));
 }
 
@@ -28,7 +30,7 @@ function send(method, url, body) {
   if (body !== undefined) init.body = body;
   return fetch(url, init)
     .then((response) => response.json().then((data) => ({ ok: response.ok, data })))
-    .catch(() => ({ ok: false, data: { message: "the server could not be reached" } }));
+    .catch(() => ({ ok: false, data: { message: t("the server could not be reached") } }));
 }
 
 function jobUrl(id) {
@@ -39,11 +41,11 @@ function cancel(job, button) {
   button.disabled = true;
   send("DELETE", jobUrl(job.id)).then(({ ok, data }) => {
     if (!ok) {
-      say(data.message || "the job could not be cancelled", true);
+      say(data.message ? lineNode(data.message) : t("the job could not be cancelled"), true);
       button.disabled = false;
       return;
     }
-    say(data.status === "cancelled" ? "Cancelled." : "Asked to stop: it stops at its next step.");
+    say(data.status === "cancelled" ? t("Cancelled.") : t("Asked to stop: it stops at its next step."));
     draw(data);
     refresh();
   });
@@ -61,15 +63,20 @@ function draw(job) {
   const { tr, bar } = row;
   tr.dataset.status = job.status;
   bar.show(job);
-  const cells = [el("td", "job-when", moment(job.created_at)), el("td", "job-kind", job.kind)];
-  if (withOwner) cells.push(el("td", null, job.owner));
+  const cells = [el("td", "job-when", moment(job.created_at)), el("td", "job-kind", kindWord(job.kind))];
+  cells[0].dir = "ltr";
+  cells[1].dataset.kind = job.kind;
+  if (withOwner) {
+    cells.push(el("td", "job-owner", job.owner));
+    cells[cells.length - 1].dir = "auto";
+  }
   const progress = el("td", "job-bar");
   progress.appendChild(bar.element);
-  cells.push(progress, el("td", "job-status", job.cancelling ? "cancelling" : job.status));
+  cells.push(progress, el("td", "job-status", statusWord(job.cancelling ? "cancelling" : job.status)));
   cells.push(resultCell(job, root.dataset.me));
   const actions = el("td");
   if (OPEN.has(job.status) && !job.cancelling) {
-    const button = el("button", "job-cancel", "Cancel");
+    const button = el("button", "job-cancel", t("Cancel"));
     button.type = "button";
     button.addEventListener("click", () => cancel(job, button));
     actions.appendChild(button);
@@ -91,7 +98,7 @@ function refresh() {
       timer = setTimeout(refresh, jobs.some((job) => OPEN.has(job.status)) ? 1000 : 5000);
     })
     .catch(() => {
-      say("the jobs could not be loaded; trying again", true);
+      say(t("the jobs could not be loaded; trying again"), true);
       timer = setTimeout(refresh, 5000);
     });
 }
@@ -102,13 +109,13 @@ document.getElementById("ingest-form").addEventListener("submit", (event) => {
   if (!input.files.length) return;
   const form = new FormData();
   for (const file of input.files) form.append("file", file);
-  say("Sending…");
+  say(t("Sending…"));
   send("POST", root.dataset.ingest, form).then(({ ok, data }) => {
     if (!ok) {
-      say(data.message || "the files could not be sent", true);
+      say(data.message ? lineNode(data.message) : t("the files could not be sent"), true);
       return;
     }
-    say("Received: the ingest runs in the background.");
+    say(t("Received: the ingest runs in the background."));
     input.value = "";
     const bar = progressBar();
     document.getElementById("ingest-progress").replaceChildren(bar.element);

@@ -1,6 +1,8 @@
 // A progress bar for a background job, for any page that starts one: `progressBar()` makes
 // the element, `followJob(url, bar)` polls GET /api/v1/jobs/<id> until the job ends and keeps
 // the bar in step. Text only (textContent): a job's message may quote a user's file name.
+// Its status and progress line are in the page's language (words.js); figures stay LTR.
+import { lineNode, statusWord } from "./words.js";
 
 const ENDED = new Set(["done", "failed", "cancelled"]);
 
@@ -21,8 +23,11 @@ export function progressBar() {
       bar.setAttribute("aria-valuetext", `${Math.round(fraction * 100)}%`);
       root.dataset.status = job.status;
       const said = job.status === "failed" ? job.error || job.message : job.message;
-      const more = said && said !== job.status ? ` · ${said}` : "";
-      label.textContent = `${Math.round(fraction * 100)}% · ${job.status}${more}`;
+      const percent = document.createElement("bdi");
+      percent.dir = "ltr";
+      percent.textContent = `${Math.round(fraction * 100)}%`;
+      label.replaceChildren(percent, ` · ${statusWord(job.status)}`);
+      if (said && said !== job.status) label.append(" · ", lineNode(said));
     },
   };
 }

@@ -5,6 +5,9 @@
 // says it was removed; a failed job its error in one line; a cancelled one how it ended.
 // Links go to this app only (paths starting with one "/"); all text is set with textContent.
 
+import { t } from "../i18n.js";
+import { isolate, leftToRight, lineNode } from "./words.js";
+
 const { el } = window.Annotator; // common.js
 
 const local = (path) => typeof path === "string" && path.startsWith("/") && !path.startsWith("//");
@@ -17,7 +20,7 @@ function link(href, text) {
 
 function joined(cell, items) {
   items.forEach((item, index) => {
-    if (index) cell.append(document.createTextNode(", "));
+    if (index) cell.append(document.createTextNode(t(", ")));
     cell.append(item);
   });
 }
@@ -29,6 +32,7 @@ function images(result) {
     .map((image) => {
       const a = link(image.page, String(image.name || image.id));
       a.className = "job-image";
+      a.dir = "auto";
       if (typeof image.count !== "number") return a;
       const span = el("span", "job-made");
       span.append(a, document.createTextNode(` (${image.count})`));
@@ -43,6 +47,7 @@ function sites(result) {
     .map((site) => {
       const a = link(site.page, String(site.name || site.slug));
       a.className = "job-site";
+      a.dir = "auto";
       return a;
     });
 }
@@ -51,16 +56,18 @@ function exported(cell, job, me) {
   const result = job.result;
   const kept = Date.parse(result.expires_at) > Date.now();
   if (job.owner === me && kept && local(result.download)) {
-    const a = link(result.download, `Download ${result.name}`);
+    const a = link(result.download, t("Download %(name)s", { name: result.name }));
     a.className = "job-download";
     a.download = String(result.name || "");
-    const what = typeof result.count === "number" ? `${result.count} annotation(s), ` : "";
-    const until = String(result.expires_at).slice(0, 16).replace("T", " ");
-    cell.append(a, el("span", "muted", ` · ${what}kept until ${until} UTC`));
+    const until = leftToRight(`${String(result.expires_at).slice(0, 16).replace("T", " ")} UTC`);
+    const kept = typeof result.count === "number"
+      ? t("%(num)s annotation(s), kept until %(when)s", { num: result.count, when: until })
+      : t("kept until %(when)s", { when: until });
+    cell.append(a, el("span", "muted", ` · ${kept}`));
   } else if (!kept) {
-    cell.append(el("span", "muted job-removed", `${result.name}: removed (kept for a while only); export again`));
+    cell.append(el("span", "muted job-removed", t("%(name)s: removed (kept for a while only); export again", { name: isolate(result.name) })));
   } else {
-    cell.append(el("span", "muted", `${result.name} (${job.owner}'s file)`));
+    cell.append(el("span", "muted", t("%(name)s (%(owner)s's file)", { name: isolate(result.name), owner: isolate(job.owner) })));
   }
 }
 
@@ -69,11 +76,15 @@ export function resultCell(job, me) {
   const result = job.result;
   if (job.status === "failed") {
     const text = String(job.error || job.message || "failed").split(/\s+/).join(" ");
-    cell.append(el("span", "job-error", text));
+    const error = el("span", "job-error");
+    error.append(lineNode(text));
+    cell.append(error);
     return cell;
   }
   if (job.status === "cancelled") {
-    cell.append(el("span", "muted", String(job.message || "cancelled")));
+    const ended = el("span", "muted");
+    ended.append(lineNode(String(job.message || "cancelled")));
+    cell.append(ended);
     return cell;
   }
   if (job.status !== "done" || !result) return cell;
@@ -82,11 +93,11 @@ export function resultCell(job, me) {
     return cell;
   }
   if (job.kind === "import") {
-    cell.append(el("span", "job-counts", `${result.created ?? 0} made, ${result.already_imported ?? 0} already there: `));
+    cell.append(el("span", "job-counts", t("%(made)s made, %(already)s already there: ", { made: result.created ?? 0, already: result.already_imported ?? 0 })));
     joined(cell, images(result));
     const found = sites(result);
     if (found.length) {
-      cell.append(document.createTextNode(" · sites: "));
+      cell.append(document.createTextNode(t(" · sites: ")));
       joined(cell, found);
     }
     return cell;

@@ -43,7 +43,7 @@ function imageOf(name, names) {
   for (const other of images) {
     if (fits(name, other) && (!best || stem(other).length > stem(best).length)) best = other;
   }
-  return best || "(its image is missing)";
+  return best || t("(its image is missing)");
 }
 
 function showList() {
@@ -57,9 +57,10 @@ function showList() {
     const owner = imageOf(upload.file.name, names);
     const name = document.createElement("strong");
     name.textContent = upload.file.name;
+    name.dir = "auto";
     const note = document.createElement("span");
     note.className = "add-file-note muted";
-    const size = `${(upload.file.size / 1048576).toFixed(1)} MB`;
+    const size = t("%(num)s MB", { num: (upload.file.size / 1048576).toFixed(1) });
     const state = upload.complete ? t("received") : upload === sending ? t("sending") : upload.error || t("waiting");
     note.textContent = ` · ${owner ? t("sidecar of %(name)s", { name: owner }) : t("image")} · ${size} · ${state}`;
     item.dataset.state = upload.complete ? "received" : "open";
@@ -213,7 +214,9 @@ function ended(job) {
       const link = document.createElement("a");
       link.href = image.page;
       link.textContent = image.name;
-      item.append(link, document.createTextNode(image.created ? " · new" : " · already in the catalogue"));
+      link.dir = "auto";
+      const said = image.created ? t("new") : t("already in the catalogue");
+      item.append(link, document.createTextNode(" · " + said));
       made.append(item);
     }
   } else if (job.status === "cancelled") {

@@ -3,6 +3,8 @@
 // under the file's name, size and date, so an interrupted upload -- a dropped connection, a
 // pause, a closed tab -- goes on from the last chunk the server has, never sending one twice.
 
+import { t } from "../i18n.js";
+
 const KEPT = "annotator.upload:";
 
 export class ResumableUpload {
@@ -49,7 +51,7 @@ export class ResumableUpload {
           this.received = body.details.offset; // someone else's view of the offset wins
           continue;
         }
-        throw new Error(body.message || `the upload was refused (${response.status})`);
+        throw new Error(body.message || t("the upload was refused (%(status)s)", { status: response.status }));
       }
       this.received = body.received;
       this.onProgress(this);
@@ -89,7 +91,7 @@ export class ResumableUpload {
       localStorage.removeItem(this.key); // expired or finished meanwhile: start again
       return;
     }
-    if (!response.ok) throw new Error(`the upload could not be found (${response.status})`);
+    if (!response.ok) throw new Error(t("the upload could not be found (%(status)s)", { status: response.status }));
     this.id = kept;
     this.received = (await response.json()).received;
     this.onProgress(this);
@@ -97,7 +99,7 @@ export class ResumableUpload {
 
   async ask(signal) {
     const response = await fetch(this.url(), { headers: this.headers(), credentials: "same-origin", signal });
-    if (!response.ok) throw new Error(`the upload is gone (${response.status}); add the file again`);
+    if (!response.ok) throw new Error(t("the upload is gone (%(status)s); add the file again", { status: response.status }));
     this.received = (await response.json()).received;
     this.onProgress(this);
   }
@@ -111,7 +113,7 @@ export class ResumableUpload {
       signal,
     });
     const body = await response.json();
-    if (!response.ok) throw new Error(body.message || `the upload was refused (${response.status})`);
+    if (!response.ok) throw new Error(body.message || t("the upload was refused (%(status)s)", { status: response.status }));
     this.id = body.id;
     this.received = body.received;
     localStorage.setItem(this.key, this.id);
