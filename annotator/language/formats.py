@@ -70,3 +70,4 @@ def number(value: float | int, decimals: int | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(moment=moment, day=day, number=number, digits=digits)
+    app.jinja_env.globals["arabic_indic"] = arabic_indic  # base.html's annotator-digits

@@ -21,6 +21,11 @@ async function load() {
 
 const strings = await load();
 
+// A server's refusal in the page's language: a lead-in chosen by the error code, then the
+// server's English isolated left-to-right (refusal.js, loaded by base.html before any module).
+export function refusal(body, status) { return window.Annotator.refusal(body, status); }
+export function refusalText(body, status) { return window.Annotator.refusalText(body, status); }
+
 export function t(text, values) {
   const found = Object.prototype.hasOwnProperty.call(strings, text) ? strings[text] : text;
   if (!values) return found;

@@ -1,7 +1,7 @@
 // The review queue: approve or reject one annotation, or the selected ones, through
 // POST /api/v1/annotations/review (all or nothing). Only editors get this script. A module:
 // its words come through t() in the page's language (i18n.js).
-import { t } from "./i18n.js";
+import { refusalText, t } from "./i18n.js";
 
 (function () {
   "use strict";
@@ -45,11 +45,11 @@ import { t } from "./i18n.js";
       headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf },
       body: JSON.stringify({ ids: Object.keys(versions), action: action, comment: comment || undefined, versions: versions })
     }).then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
     }).then(function (result) {
       buttons.forEach(function (b) { b.disabled = false; });
       if (!result.ok) {
-        say(t("Nothing changed: %(why)s", { why: result.body.message || result.body.error }), true);
+        say(t("Nothing changed: %(why)s", { why: refusalText(result.body, result.status) }), true);
         return;
       }
       chosen.forEach(function (row) { row.remove(); });

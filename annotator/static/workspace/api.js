@@ -4,12 +4,14 @@
 (function () {
   "use strict";
   var AW = (window.AW = window.AW || {});
+  var t = window.Annotator.t;
   AW.data = JSON.parse(document.getElementById("image-data").textContent);
 
+  // in the page's language: a lead-in by the error's code, the server's English after it
   function describe(status, data) {
-    if (data && typeof data.message === "string") return data.message;
-    if (status === 0) return "the server could not be reached; check the connection and save again";
-    return "the server answered " + status;
+    if (data && typeof data.message === "string") return window.Annotator.refusalText(data, status);
+    if (status === 0) return t("the server could not be reached; check the connection and save again");
+    return t("the server answered %(status)s", { status: status });
   }
 
   AW.request = function (method, url, body, etag) {
