@@ -15,6 +15,7 @@ from flask_babel import Babel
 
 from annotator.language import catalogues, choice, formats, gis, routes, words
 from annotator.language.choice import LANGUAGES
+from annotator.language.form_errors import form_error
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         confidence_name=words.confidence_name,
         report_status_name=words.report_status_name,
         stance_name=words.stance_name,
+        form_error=form_error,
         script_strings=_script_strings,
     )
     formats.init_app(app)

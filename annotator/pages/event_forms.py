@@ -16,7 +16,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotations.annotation import status_words
 from annotations.catalogue.sites import Site, list_sites
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError
@@ -151,7 +150,7 @@ def _candidates(values: dict[str, Any]) -> list[dict[str, Any]] | None:
             "id": row.id,
             "label": names.get(row.label, row.label),
             "day": row.observed_at.date().isoformat() if row.observed_at else "",
-            "status": status_words(row.status),
+            "status": row.status,
         }
         for row in rows
     ]
@@ -164,7 +163,7 @@ def _page(event_id: str | None, values: dict[str, Any], error: str | None) -> An
     if candidates is not None:  # members outside the window stay listed, to be taken out
         shown = {c["id"] for c in candidates}
         candidates += [
-            {"id": a, "label": "", "day": "", "status": "outside the window"}
+            {"id": a, "label": "", "day": "", "status": "", "outside": True}
             for a in values["annotation_ids"]
             if a not in shown
         ]

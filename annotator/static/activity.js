@@ -9,15 +9,45 @@
   var message = document.getElementById("activity-message");
   var next = null;
 
-  var el = window.Annotator.el, moment = window.Annotator.moment;  // common.js
+  var el = window.Annotator.el, moment = window.Annotator.moment, t = window.Annotator.t;  // common.js
 
-  var KINDS = { annotation: "annotation", claim: "claim", report: "the report", event: "event",
-                link: "a link", publication: "a publication", site: "the site" };
+  var KINDS = { annotation: t("annotation"), claim: t("claim"), report: t("the report"),
+                event: t("event"), link: t("a link"), publication: t("a publication"),
+                site: t("the site") };
+  // what was done, as a sentence of the page's language: %(actor)s and %(subject)s are nodes
+  var SENTENCES = {
+    created: t("%(actor)s created %(subject)s"),
+    edited: t("%(actor)s edited %(subject)s"),
+    deleted: t("%(actor)s deleted %(subject)s"),
+    restored: t("%(actor)s restored %(subject)s"),
+    submitted: t("%(actor)s submitted %(subject)s"),
+    approved: t("%(actor)s approved %(subject)s"),
+    rejected: t("%(actor)s rejected %(subject)s"),
+    "returned to draft": t("%(actor)s returned to draft %(subject)s"),
+    reopened: t("%(actor)s reopened %(subject)s"),
+    withdrew: t("%(actor)s withdrew %(subject)s"),
+    moved: t("%(actor)s moved %(subject)s"),
+    linked: t("%(actor)s linked %(subject)s"),
+    unlinked: t("%(actor)s unlinked %(subject)s"),
+    added: t("%(actor)s added %(subject)s"),
+    removed: t("%(actor)s removed %(subject)s"),
+    published: t("%(actor)s published %(subject)s"),
+    commented: t("%(actor)s commented %(subject)s")
+  };
+
+  // `template` with each %(name)s replaced by the node parts[name], the rest as text
+  function sentence(parent, template, parts) {
+    template.split(/(%\(\w+\)s)/).forEach(function (piece) {
+      var name = /^%\((\w+)\)s$/.exec(piece);
+      if (name && parts[name[1]]) parent.appendChild(parts[name[1]]);
+      else if (piece) parent.appendChild(document.createTextNode(piece));
+    });
+  }
 
   function subject(entry) {
     var s = entry.subject, span = el("span", "subject");
     if (s.type === "annotation" && s.image_id) {
-      var a = el("a", null, s.text || "an annotation");
+      var a = el("a", null, s.text || t("an annotation"));
       a.dir = "auto";
       a.href = root.dataset.image.replace("IMAGE_ID", encodeURIComponent(s.image_id))
         .replace("ANNOTATION_ID", encodeURIComponent(s.id));
@@ -25,13 +55,14 @@
       return span;
     }
     if (s.type === "claim" && document.getElementById("claim-" + s.id)) {
-      var c = el("a", null, s.text ? "claim \u201c" + s.text + "\u201d" : "a claim");
+      var c = el("a", null, s.text ? t("claim \u201c%(text)s\u201d", { text: s.text }) : t("a claim"));
       c.href = "#claim-" + s.id;
       span.appendChild(c);
       return span;
     }
     var kind = KINDS[s.type] || s.type;
-    span.textContent = s.text ? kind + " \u201c" + s.text + "\u201d" : (s.type === "annotation" ? "an annotation" : kind);
+    span.textContent = s.text ? t("%(kind)s \u201c%(text)s\u201d", { kind: kind, text: s.text })
+      : (s.type === "annotation" ? t("an annotation") : kind);
     return span;
   }
 
@@ -40,9 +71,9 @@
     li.dataset.item = entry.item;
     li.appendChild(el("time", "muted", moment(entry.at)));
     li.appendChild(document.createTextNode(" "));
-    li.appendChild(el("strong", "actor", entry.actor));
-    li.appendChild(document.createTextNode(" " + entry.verb + " "));
-    li.appendChild(subject(entry));
+    var template = Object.prototype.hasOwnProperty.call(SENTENCES, entry.verb)
+      ? SENTENCES[entry.verb] : "%(actor)s " + entry.verb.replace(/%/g, "") + " %(subject)s";
+    sentence(li, template, { actor: el("strong", "actor", entry.actor), subject: subject(entry) });
     if (entry.comment) {
       var said = el("q", "activity-comment", entry.comment);
       said.dir = "auto";
@@ -60,13 +91,13 @@
       })
       .then(function (answer) {
         more.disabled = false;
-        if (!answer.ok) { message.textContent = "Could not load the activity: " + answer.data.message; return; }
+        if (!answer.ok) { message.textContent = t("Could not load the activity: %(reason)s", { reason: answer.data.message }); return; }
         answer.data.entries.forEach(function (entry) { list.appendChild(row(entry)); });
         next = answer.data.next;
         more.hidden = !next;
         document.getElementById("activity-empty").hidden = list.children.length > 0;
       })
-      .catch(function () { more.disabled = false; message.textContent = "Could not load the activity."; });
+      .catch(function () { more.disabled = false; message.textContent = t("Could not load the activity."); });
   }
 
   more.addEventListener("click", load);

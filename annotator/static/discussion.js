@@ -7,7 +7,8 @@
   "use strict";
   var MAX = 4000;
 
-  var el = window.Annotator.el, moment = window.Annotator.moment;  // common.js
+  var el = window.Annotator.el, moment = window.Annotator.moment, t = window.Annotator.t;  // common.js
+  var ROLES = { viewer: t("viewer"), analyst: t("analyst"), editor: t("editor"), admin: t("admin") };
 
   function request(method, url, csrf, body) {
     var headers = { Accept: "application/json", "X-CSRF-Token": csrf };
@@ -21,11 +22,11 @@
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         var message = response.ok ? "" :
-          (data && data.message) || ("the server answered " + response.status);
+          (data && data.message) || t("the server answered %(status)s", { status: response.status });
         return { ok: response.ok, status: response.status, data: data, message: message };
       });
     }, function () {
-      return { ok: false, status: 0, data: null, message: "the server could not be reached" };
+      return { ok: false, status: 0, data: null, message: t("the server could not be reached") };
     });
   }
 
@@ -53,7 +54,7 @@
     container.textContent = "";
     container.classList.add("thread");
     var list = el("ol", "comments");
-    var empty = el("p", "muted empty", "No comments yet.");
+    var empty = el("p", "muted empty", t("No comments yet."));
     var message = el("p", "message");
     message.setAttribute("role", "status");
     container.appendChild(list);
@@ -76,13 +77,13 @@
         li.appendChild(meta);
         if (comment.withdrawn_at) {
           li.classList.add("withdrawn");
-          li.appendChild(el("p", "muted", "withdrawn by " + comment.withdrawn_by + " on " + moment(comment.withdrawn_at)));
+          li.appendChild(el("p", "muted", t("withdrawn by %(name)s on %(date)s", { name: comment.withdrawn_by, date: moment(comment.withdrawn_at) })));
         } else {
           li.appendChild(bodyNode(comment));
           if (options.canWrite && comment.author === options.me) {
-            var withdraw = el("button", "small withdraw-comment", "Withdraw");
+            var withdraw = el("button", "small withdraw-comment", t("Withdraw"));
             withdraw.type = "button";
-            withdraw.title = "Comments are not edited; withdraw this one and write another";
+            withdraw.title = t("Comments are not edited; withdraw this one and write another");
             withdraw.addEventListener("click", function () { take(comment, withdraw); });
             li.appendChild(withdraw);
           }
@@ -94,19 +95,19 @@
 
     function load() {
       return request("GET", options.url, options.csrf).then(function (answer) {
-        if (!answer.ok) { say("Could not load the comments: " + answer.message, true); return; }
+        if (!answer.ok) { say(t("Could not load the comments: %(reason)s", { reason: answer.message }), true); return; }
         render(answer.data.comments);
         if (options.onChange) options.onChange(answer.data.comments);
       });
     }
 
     function take(comment, button) {
-      if (!window.confirm("Withdraw your comment? It stays in the history but is no longer shown.")) return;
+      if (!window.confirm(t("Withdraw your comment? It stays in the history but is no longer shown."))) return;
       button.disabled = true;
       request("DELETE", options.commentUrl.replace("COMMENT_ID", String(comment.id)), options.csrf).then(function (answer) {
         button.disabled = false;
-        if (!answer.ok) { say("Not withdrawn: " + answer.message, true); return; }
-        say("Comment withdrawn.");
+        if (!answer.ok) { say(t("Not withdrawn: %(reason)s", { reason: answer.message }), true); return; }
+        say(t("Comment withdrawn."));
         load();
       });
     }
@@ -118,15 +119,15 @@
       textarea.dir = "auto";
       textarea.rows = 3;
       textarea.maxLength = MAX;
-      textarea.placeholder = "Comment; @name to mention someone (Ctrl+Enter posts)";
-      textarea.setAttribute("aria-label", "Comment");
+      textarea.placeholder = t("Comment; @name to mention someone (Ctrl+Enter posts)");
+      textarea.setAttribute("aria-label", t("Comment"));
       textarea.setAttribute("aria-autocomplete", "list");
       choices = el("ul", "mention-choices");
       choices.setAttribute("role", "listbox");
       choices.hidden = true;
       wrap.appendChild(textarea);
       wrap.appendChild(choices);
-      post = el("button", "post-comment", "Post");
+      post = el("button", "post-comment", t("Post"));
       post.type = "submit";
       form.appendChild(wrap);
       form.appendChild(post);
@@ -145,14 +146,14 @@
 
     function send() {
       var body = textarea.value.trim();
-      if (!body) { say("Write something first.", true); return; }
+      if (!body) { say(t("Write something first."), true); return; }
       post.disabled = true;
       request("POST", options.url, options.csrf, { body: body }).then(function (answer) {
         post.disabled = false;
-        if (!answer.ok) { say("Not posted: " + answer.message, true); return; }
+        if (!answer.ok) { say(t("Not posted: %(reason)s", { reason: answer.message }), true); return; }
         textarea.value = "";
         var names = answer.data.mentions;
-        say(names.length ? "Posted; " + names.join(", ") + " will see it in their inbox." : "Posted.");
+        say(names.length ? t("Posted; %(names)s will see it in their inbox.", { names: names.join(t(", ")) }) : t("Posted."));
         load();
       });
     }
@@ -207,7 +208,7 @@
           var li = el("li", "mention-choice");
           li.setAttribute("role", "option");
           li.appendChild(el("strong", null, person.name));
-          li.appendChild(el("span", "muted", " " + person.role));
+          li.appendChild(el("span", "muted", " " + (ROLES[person.role] || person.role)));
           li.addEventListener("mousedown", function (event) { event.preventDefault(); pick(index); });
           choices.appendChild(li);
         });

@@ -9,7 +9,7 @@
   var message = document.getElementById("inbox-message");
   var next = null;
 
-  var el = window.Annotator.el, moment = window.Annotator.moment;  // common.js
+  var el = window.Annotator.el, moment = window.Annotator.moment, t = window.Annotator.t;  // common.js
 
   function say(text, isError) {
     message.textContent = text;
@@ -22,12 +22,12 @@
     if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (response) {
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).catch(function () { return { ok: false, data: { message: "the server could not be reached" } }; });
+    }).catch(function () { return { ok: false, data: { message: t("the server could not be reached") } }; });
   }
 
   function showUnread(count) {
     var shown = count >= 100 ? "99+" : String(count);
-    document.getElementById("inbox-count").textContent = count ? shown + " unread" : "all read";
+    document.getElementById("inbox-count").textContent = count ? t("%(count)s unread", { count: shown }) : t("all read");
     var nav = document.getElementById("nav-inbox");
     var badge = document.getElementById("inbox-unread");
     if (!count) { if (badge) badge.remove(); return; }
@@ -38,7 +38,7 @@
       nav.appendChild(badge);
     }
     badge.textContent = shown;
-    badge.setAttribute("aria-label", count + " unread");
+    badge.setAttribute("aria-label", t("%(count)s unread", { count: count }));
   }
 
   function where(item) {
@@ -51,17 +51,42 @@
     } else if (item.claim) {
       a.href = root.dataset.report.replace("REPORT_ID", encodeURIComponent(item.claim.report_id)) +
         "#claim-" + item.claim.id;
-      a.textContent = "a claim of report " + item.claim.report_id;
+      a.textContent = t("a claim of report %(num)s", { num: item.claim.report_id });
     }
     return a;
   }
 
-  var SAYS = {
-    reviewed: function (item) { return " " + item.verb + " your "; },
-    mention: function () { return " mentioned you on "; },
-    "on your annotation": function () { return " commented on your "; },
-    waiting: function (item) { return " submitted " + (item.annotation.created_by === item.actor ? "" : "(" + item.annotation.created_by + "'s) "); }
+  // what happened, as a sentence of the page's language: %(actor)s and %(what)s are nodes
+  var REVIEWED = {
+    approved: t("%(actor)s approved your %(what)s"),
+    rejected: t("%(actor)s rejected your %(what)s"),
+    reopened: t("%(actor)s reopened your %(what)s"),
+    withdrew: t("%(actor)s withdrew your %(what)s"),
+    submitted: t("%(actor)s submitted your %(what)s"),
+    "returned to draft": t("%(actor)s returned to draft your %(what)s"),
+    moved: t("%(actor)s moved your %(what)s")
   };
+  var SAYS = {
+    reviewed: function (item) {
+      return Object.prototype.hasOwnProperty.call(REVIEWED, item.verb) ? REVIEWED[item.verb]
+        : "%(actor)s " + item.verb.replace(/%/g, "") + " your %(what)s";
+    },
+    mention: function () { return t("%(actor)s mentioned you on %(what)s"); },
+    "on your annotation": function () { return t("%(actor)s commented on your %(what)s"); },
+    waiting: function (item) {
+      return item.annotation.created_by === item.actor ? t("%(actor)s submitted %(what)s")
+        : t("%(actor)s submitted (%(owner)s's) %(what)s", { owner: item.annotation.created_by });
+    }
+  };
+
+  // `template` with each %(name)s replaced by the node parts[name], the rest as text
+  function sentence(parent, template, parts) {
+    template.split(/(%\(\w+\)s)/).forEach(function (piece) {
+      var name = /^%\((\w+)\)s$/.exec(piece);
+      if (name && parts[name[1]]) parent.appendChild(parts[name[1]]);
+      else if (piece) parent.appendChild(document.createTextNode(piece));
+    });
+  }
 
   function row(item) {
     var li = el("li", "inbox-item kind-" + item.kind.replace(/\s+/g, "-"));
@@ -70,9 +95,7 @@
     var line = el("p", "inbox-line");
     line.appendChild(el("time", "muted", moment(item.at)));
     line.appendChild(document.createTextNode(" "));
-    line.appendChild(el("strong", "actor", item.actor));
-    line.appendChild(document.createTextNode(SAYS[item.kind](item)));
-    line.appendChild(where(item));
+    sentence(line, SAYS[item.kind](item), { actor: el("strong", "actor", item.actor), what: where(item) });
     li.appendChild(line);
     if (item.comment) {
       var said = el("blockquote", "inbox-comment", item.comment);
@@ -80,7 +103,7 @@
       li.appendChild(said);
     }
     if (item.unread) {
-      var read = el("button", "small mark-read", "Mark read");
+      var read = el("button", "small mark-read", t("Mark read"));
       read.type = "button";
       read.addEventListener("click", function () { mark([item.item], read); });
       li.insertBefore(read, li.firstChild);
@@ -93,7 +116,7 @@
     var body = items ? { items: items } : { all: true };
     call("POST", root.dataset.read, body).then(function (answer) {
       if (button) button.disabled = false;
-      if (!answer.ok) { say("Not marked: " + answer.data.message, true); return; }
+      if (!answer.ok) { say(t("Not marked: %(reason)s", { reason: answer.data.message }), true); return; }
       showUnread(answer.data.unread);
       var rows = root.querySelectorAll("li.inbox-item.unread");
       Array.prototype.forEach.call(rows, function (li) {
@@ -102,7 +125,7 @@
         var b = li.querySelector("button.mark-read");
         if (b) b.remove();
       });
-      say(items ? "Marked read." : "All marked read.");
+      say(items ? t("Marked read.") : t("All marked read."));
     });
   }
 
@@ -111,7 +134,7 @@
     var url = root.dataset.api + (next ? "&cursor=" + encodeURIComponent(next) : "");
     call("GET", url).then(function (answer) {
       more.disabled = false;
-      if (!answer.ok) { say("Could not load the inbox: " + answer.data.message, true); return; }
+      if (!answer.ok) { say(t("Could not load the inbox: %(reason)s", { reason: answer.data.message }), true); return; }
       var data = answer.data;
       data.items.forEach(function (item) { list.appendChild(row(item)); });
       if (!next && waitingList) {

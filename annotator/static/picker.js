@@ -6,8 +6,9 @@
   "use strict";
   var dialog = document.getElementById("evidence-picker");
   if (!dialog) { return; }
-  var STATUS_WORDS = { draft: "draft", in_review: "in review", approved: "approved",
-                       rejected: "rejected" };
+  var t = window.Annotator.t;  // the page's language (common.js)
+  var STATUS_WORDS = { draft: t("draft"), in_review: t("in review"), approved: t("approved"),
+                       rejected: t("rejected") };
   var field = function (id) { return document.getElementById(id); };
   var kind = field("picker-kind"), site = field("picker-site"), label = field("picker-label");
   var status = field("picker-status"), from = field("picker-from"), to = field("picker-to");
@@ -40,7 +41,7 @@
     return element;
   }
 
-  function day(value) { return value ? String(value).slice(0, 10) : "date unknown"; }
+  function day(value) { return value ? String(value).slice(0, 10) : t("date unknown"); }
 
   function interval() {
     if (!from.value && !to.value) { return ""; }
@@ -67,8 +68,9 @@
     button.appendChild(span("chip-label", name)).dir = "auto";
     button.appendChild(span("chip-date", day(props.observed_at) + (where ? " \u00b7 " + where : "")));
     button.appendChild(span("badge status-" + props.status, STATUS_WORDS[props.status] || props.status));
-    var summary = "the " + name + " on the " + day(props.observed_at) +
-      (where ? " " + where : "") + " capture";
+    var summary = where
+      ? t("the %(label)s on the %(date)s %(site)s capture", { label: name, date: day(props.observed_at), site: where })
+      : t("the %(label)s on the %(date)s capture", { label: name, date: day(props.observed_at) });
     return { id: feature.id, kind: "annotation", node: button, summary: summary,
              text: [name, props.label, where, day(props.observed_at), props.notes || "",
                     props.created_by, STATUS_WORDS[props.status] || ""].join(" ").toLowerCase() };
@@ -83,10 +85,10 @@
     var where = sites.filter(function (s) { return s.slug === event.site; })
       .map(function (s) { return s.name; }).join("");
     button.appendChild(span("chip-label", event.title)).dir = "auto";  // user text: own direction
-    button.appendChild(span("chip-date", day(event.start) + " to " + day(event.end) +
+    button.appendChild(span("chip-date", t("%(start)s to %(end)s", { start: day(event.start), end: day(event.end) }) +
                                          (where ? " \u00b7 " + where : "")));
     return { id: String(event.id), kind: "event", node: button,
-             summary: "the event \u201c" + event.title + "\u201d",
+             summary: t("the event \u201c%(title)s\u201d", { title: event.title }),
              text: [event.title, event.description || "", where, day(event.start),
                     day(event.end)].join(" ").toLowerCase() };
   }
@@ -102,15 +104,16 @@
       list.appendChild(li);
       shown += 1;
     });
-    count.textContent = shown === 0 ? "Nothing matches these filters." :
-      shown + (shown === 1 ? " match" : " matches") + (words.length ? " for the search" : "");
+    count.textContent = shown === 0 ? t("Nothing matches these filters.") :
+      words.length ? (shown === 1 ? t("1 match for the search") : t("%(num)s matches for the search", { num: shown }))
+        : (shown === 1 ? t("1 match") : t("%(num)s matches", { num: shown }));
   }
 
   function load() {
     var ticket = ++asked;
     var isEvent = kind.value === "event";
     dialog.classList.toggle("picking-events", isEvent);
-    count.textContent = "Loading\u2026";
+    count.textContent = t("Loading\u2026");
     var request;
     if (isEvent) {
       var query = site.value ? "?site=" + encodeURIComponent(site.value) : "";
@@ -141,7 +144,7 @@
       if (ticket !== asked) { return; }
       items = [];
       list.textContent = "";
-      count.textContent = "The evidence could not be loaded; try again.";
+      count.textContent = t("The evidence could not be loaded; try again.");
     });
   }
 
@@ -169,7 +172,7 @@
     form.elements.kind.value = chip.dataset.kind;
     form.elements.target.value = chip.dataset.id;
     var note = form.querySelector(".picked");
-    if (note && picked) { note.textContent = "Picked: " + picked.summary; }
+    if (note && picked) { note.textContent = t("Picked: %(what)s", { what: picked.summary }); }
     dialog.close();
     form.elements.stance.focus();
   });
@@ -183,7 +186,7 @@
     button.addEventListener("click", function () {
       form = button.closest("form");
       dialog.showModal();
-      prepare().then(load, function () { count.textContent = "The filters could not be loaded."; });
+      prepare().then(load, function () { count.textContent = t("The filters could not be loaded."); });
       search.focus();
     });
   });

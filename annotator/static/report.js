@@ -10,6 +10,7 @@
   var csrf = root.dataset.csrfToken;
   var reportId = Number(root.dataset.reportId);
   var CONTEXT = 32;  // characters of prefix and suffix, as the server keeps them
+  var t = window.Annotator.t;  // the page's language (common.js)
 
   // a quote in a script without italics (Arabic, also inside a report in another language) is
   // set upright: app.css's .quote.no-italics, beside its :lang(ar) rule
@@ -76,11 +77,11 @@
     });
     claimButton.addEventListener("click", function () {
       var quote = selector();
-      if (!quote) { say("claim-message", "Select some text of the report first.", true); return; }
+      if (!quote) { say("claim-message", t("Select some text of the report first."), true); return; }
       claimButton.disabled = true;
       send("POST", api + "/claims", { selector: quote }).then(function (result) {
         if (result.ok) { window.location.reload(); return; }
-        say("claim-message", result.data.message || "The claim was not saved.", true);
+        say("claim-message", result.data.message || t("The claim was not saved."), true);
       });
     });
   }
@@ -90,13 +91,13 @@
     button.addEventListener("click", function () {
       var quote = button.parentNode.querySelector("blockquote");
       var text = quote ? quote.textContent : "";
-      if (!window.confirm("Delete the claim \u201c" + text.slice(0, 120) + "\u201d?")) { return; }
+      if (!window.confirm(t("Delete the claim \u201c%(quote)s\u201d?", { quote: text.slice(0, 120) }))) { return; }
       button.disabled = true;
       send("DELETE", api + "/claims/" + encodeURIComponent(button.dataset.claim)).then(
         function (result) {
           if (result.ok) { window.location.reload(); return; }
           button.disabled = false;
-          say("claim-message", result.data.message || "The claim was not deleted.", true);
+          say("claim-message", result.data.message || t("The claim was not deleted."), true);
         });
     });
   });
@@ -114,7 +115,7 @@
       else { body.report_id = reportId; }
       send("POST", linksApi, body).then(function (result) {
         if (result.ok) { window.location.reload(); return; }
-        say("link-message", result.data.message || "The link was not saved.", true);
+        say("link-message", result.data.message || t("The link was not saved."), true);
       });
     });
   });
@@ -124,7 +125,7 @@
       send("DELETE", linksApi + "/" + encodeURIComponent(button.dataset.link)).then(
         function (result) {
           if (result.ok) { window.location.reload(); return; }
-          say("link-message", result.data.message || "The link was not removed.", true);
+          say("link-message", result.data.message || t("The link was not removed."), true);
         });
     });
   });
@@ -139,7 +140,7 @@
       send("POST", api + "/publish", {}).then(function (result) {
         if (result.ok) { window.location.reload(); return; }
         publishButton.disabled = false;
-        say("publish-message", result.data.message || "Not published.", true);
+        say("publish-message", result.data.message || t("Not published."), true);
         var items = (result.data.details && result.data.details.annotations) || [];
         items.forEach(function (item) {
           var li = document.createElement("li");

@@ -4,15 +4,16 @@
   "use strict";
   var config = document.getElementById("claim-discussion");
   if (!config) return;
+  var t = window.Annotator.t;  // the page's language (common.js)
 
   function count(button, comments) {
     var live = comments.filter(function (c) { return !c.withdrawn_at; }).length;
-    button.textContent = "Discussion" + (live ? " (" + live + ")" : "");
+    button.textContent = live ? t("Discussion (%(num)s)", { num: live }) : t("Discussion");
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("#claims li.claim"), function (claim) {
     var id = claim.dataset.claim;
-    var button = window.Discussion.el("button", "small discussion-toggle", "Discussion");
+    var button = window.Discussion.el("button", "small discussion-toggle", t("Discussion"));
     button.type = "button";
     button.setAttribute("aria-expanded", "false");
     var box = window.Discussion.el("div", "claim-thread");

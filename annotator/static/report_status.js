@@ -7,6 +7,7 @@
   var form = document.getElementById("withdraw-form");
   if (!root || !box || !form) { return; }
   var message = document.getElementById("withdraw-message");
+  var t = window.Annotator.t;  // the page's language (common.js)
 
   function say(text) {
     message.textContent = text;
@@ -16,7 +17,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var reason = form.elements.reason.value.trim();
-    if (!reason) { say("Say why the report is withdrawn: readers are shown it."); return; }
+    if (!reason) { say(t("Say why the report is withdrawn: readers are shown it.")); return; }
     var button = document.getElementById("withdraw-submit");
     button.disabled = true;
     fetch(box.dataset.withdrawApi, {
@@ -29,11 +30,11 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok) { window.location.reload(); return; }
         button.disabled = false;
-        say(data.message || "The report was not withdrawn.");
+        say(data.message || t("The report was not withdrawn."));
       });
     }, function () {
       button.disabled = false;
-      say("The server could not be reached; the report was not withdrawn.");
+      say(t("The server could not be reached; the report was not withdrawn."));
     });
   });
 })();

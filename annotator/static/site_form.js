@@ -8,6 +8,7 @@
   var field = function (name) { return form.elements.namedItem(name); };
   var lon = field("lon"), lat = field("lat"), radius = field("radius_m"), area = field("area");
   var summary = document.getElementById("site-summary");
+  var t = window.Annotator.t;  // the page's language (common.js)
   // a capture across 180 degrees in one piece (workspace/antimeridian.js): its footprint's
   // half stored at -180..0 drawn 360 degrees east, beside the other, and its tiles asked for
   var across = window.Across180;
@@ -132,14 +133,16 @@
   function describe() {
     if (shape() === "circle") {
       var x = number(lon), y = number(lat), r = number(radius);
+      // the figures stay left to right (\u2066 ... \u2069: an isolate) inside the sentence
       summary.textContent = x === null || y === null
-        ? "Click the map to place the centre."
-        : "A circle of " + (r === null ? "?" : Math.round(r).toLocaleString("en")) + " m around " +
-          y.toFixed(5) + "°, " + x.toFixed(5) + "° (lat, lon).";
+        ? t("Click the map to place the centre.")
+        : t("A circle of %(radius)s m around %(where)s (lat, lon).", {
+          radius: r === null ? "?" : Math.round(r).toLocaleString("en"),
+          where: "\u2066" + y.toFixed(5) + "°, " + x.toFixed(5) + "°\u2069" });
     } else {
       summary.textContent = drawn
-        ? "An area drawn on the map: " + drawn.getLatLngs().flat(3).length + " corners."
-        : "Draw the area with the polygon or rectangle button on the map.";
+        ? t("An area drawn on the map: %(num)s corners.", { num: drawn.getLatLngs().flat(3).length })
+        : t("Draw the area with the polygon or rectangle button on the map.");
     }
   }
 
