@@ -32,13 +32,16 @@
       case "unsafe_file": return t("Refused as unsafe");
       case "unreadable_file": case "unreadable_image": return t("The file could not be read");
       case "not_georeferenced": return t("Not georeferenced");
+      case "imagery_error": return t("The image could not be used");
       case "not_publishable": return t("Not ready to publish");
       case "invalid": case "malformed": case "malformed_json": case "bad_request":
-      case "invalid_control_points": case "bad_tile_address": return t("Not accepted");
+      case "invalid_control_points": case "bad_tile_address": case "bad_host":
+      case "method_not_allowed": return t("Not accepted");
       case "insufficient_storage": return t("The server's disk is full");
       case "too_many_requests": case "busy": case "too_many_jobs": case "service_unavailable":
         return t("The server is busy: try again shortly");
     }
+    if (code.indexOf("export_") === 0) return t("The export was stopped");  // its budget's reason
     if (status === 0) return t("The server could not be reached");
     return status >= 500 ? t("Something went wrong on the server") : t("Refused");
   }
