@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, insert, select
@@ -90,24 +91,25 @@ class Creation:
 
 def record_creations(session: Session, created: list[Creation], actor: str, at: datetime) -> None:
     """The `create` revisions of many new annotations, inserted at once (for imports) by
-    `insert_rows`, not through the ORM: their number is added to the session's
+    `insert_columns`, not through the ORM: their number is added to the session's
     `BULK_WRITTEN` tally, for whoever counts the writes a transaction commits (metrics)."""
-    rows = [
+    insert_columns(
+        session,
+        Revision.__tablename__,
+        len(created),
         {
-            "annotation_id": c.annotation_id,
-            "version": 1,
-            "action": "create",
-            "actor": actor,
-            "at": at,
-            "comment": c.comment,
-            "before_json": None,
-            "after_json": c.after_text,
-        }
-        for c in created
-    ]
-    insert_rows(session, Revision.__tablename__, rows)
+            "annotation_id": [c.annotation_id for c in created],
+            "version": Same(1),
+            "action": Same("create"),
+            "actor": Same(actor),
+            "at": Same(at),
+            "comment": [c.comment for c in created],
+            "before_json": Same(None),
+            "after_json": [c.after_text for c in created],
+        },
+    )
     tally: Counter[str] = session.info.setdefault(BULK_WRITTEN, Counter())
-    tally["create"] += len(rows)
+    tally["create"] += len(created)
 
 
 #: the key, in a session's `info`, of a Counter of the revisions (by action) written without
@@ -116,38 +118,64 @@ BULK_WRITTEN = "annotations.history.bulk_written"
 
 
 def insert_rows(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
-    """Many rows (dicts with the same keys) at once, stored as an ORM or Core insert would
-    store them, with each distinct value converted once (a batch shares its times): every
-    column's own bind processing (UTCDateTime to naive UTC; on SQLite then the text the
-    sqlite3 module's default adapter makes of a time), then on SQLite one executemany of
-    plain tuples, on PostgreSQL one COPY (`_copy`)."""
-    if not rows:
+    """Many rows (dicts with the same keys) at once, as `insert_columns` stores them."""
+    if rows:
+        names = list(rows[0])
+        insert_columns(
+            session, table_name, len(rows), {name: [row[name] for row in rows] for name in names}
+        )
+
+
+@dataclass(frozen=True)
+class Same:
+    """A column's value in every row of an `insert_columns`."""
+
+    value: Any
+
+
+def insert_columns(
+    session: Session, table_name: str, count: int, columns: dict[str, list[Any] | Same]
+) -> None:
+    """`count` rows at once, given column by column (a list of `count` values, or `Same`
+    value in every row), stored as an ORM or Core insert would store them, with each
+    distinct value converted once (a batch shares its times): every column's own bind
+    processing (UTCDateTime to naive UTC; on SQLite then the text the sqlite3 module's
+    default adapter makes of a time), then on SQLite one executemany of plain tuples, on
+    PostgreSQL one COPY (`_copy`). No dict per row is made."""
+    if not count:
         return
     connection = session.connection()
     dialect = connection.dialect
     table = Base.metadata.tables[table_name]
-    names = list(rows[0])
+    names = list(columns)
     if dialect.name == "postgresql":
-        _copy(connection, table_name, names, _values(table, names, rows, dialect))
+        _copy(connection, table_name, names, _values(table, names, count, columns, dialect))
         return
     compiled = insert(table).compile(dialect=dialect, column_keys=names)
     order = list(compiled.positiontup or names) if compiled.positional else names
-    values = _values(table, order, rows, dialect)
+    values = _values(table, order, count, columns, dialect)
     if not compiled.positional:
         values = [dict(zip(order, row, strict=True)) for row in values]
     connection.exec_driver_sql(compiled.string, values)
 
 
-def _values(table: Any, names: list[str], rows: list[dict[str, Any]], dialect: Any) -> list[Any]:
+def _values(
+    table: Any, names: list[str], count: int, columns: dict[str, list[Any] | Same], dialect: Any
+) -> list[Any]:
     """Each row's values in the order of `names`, as tuples, bind-processed column by column."""
-    columns: list[list[Any]] = []
+    sqlite = dialect.name == "sqlite"
+    ordered: list[Any] = []
     for name in names:
-        column = [row[name] for row in rows]
+        column = columns[name]
         processor = table.c[name].type.bind_processor(dialect)
-        if processor is not None:
-            column = _processed(column, processor, dialect.name == "sqlite")
-        columns.append(column)
-    return list(zip(*columns, strict=True))
+        if isinstance(column, Same):
+            value = column.value if processor is None else processor(column.value)
+            ordered.append(repeat(_as_stored(value, sqlite), count))
+            continue
+        if len(column) != count:
+            raise ValueError(f"column {name} has {len(column)} values, not {count}")
+        ordered.append(column if processor is None else _processed(column, processor, sqlite))
+    return list(zip(*ordered, strict=True))
 
 
 def _processed(values: list[Any], processor: Any, sqlite: bool) -> list[Any]:
