@@ -87,11 +87,11 @@
     var url = root.dataset.api + (next ? (root.dataset.api.indexOf("?") < 0 ? "?" : "&") + "cursor=" + encodeURIComponent(next) : "");
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+        return response.json().then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
       })
       .then(function (answer) {
         more.disabled = false;
-        if (!answer.ok) { message.textContent = t("Could not load the activity: %(reason)s", { reason: answer.data.message }); return; }
+        if (!answer.ok) { message.textContent = t("Could not load the activity: %(reason)s", { reason: window.Annotator.refusalText(answer.data, answer.status) }); return; }
         answer.data.entries.forEach(function (entry) { list.appendChild(row(entry)); });
         next = answer.data.next;
         more.hidden = !next;

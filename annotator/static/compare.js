@@ -225,11 +225,11 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": data.csrf },
       body: JSON.stringify({ image: data[target].id })
     }).then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      return response.json().then(function (body) { return { ok: response.ok, status: response.status, body: body }; });
     }).then(function (result) {
       if (!result.ok) {
         button.disabled = false;
-        say(t("Not copied: %(why)s", { why: result.body.message || result.body.error }), true);
+        say(t("Not copied: %(why)s", { why: window.Annotator.refusalText(result.body, result.status) }), true);
         return;
       }
       layers[target].addData(onMap(target, result.body));

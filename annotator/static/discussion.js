@@ -22,7 +22,8 @@
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         var message = response.ok ? "" :
-          (data && data.message) || t("the server answered %(status)s", { status: response.status });
+          (data && data.message ? window.Annotator.refusalText(data, response.status)  // refusal.js: a lead-in, then the English
+            : t("the server answered %(status)s", { status: response.status }));
         return { ok: response.ok, status: response.status, data: data, message: message };
       });
     }, function () {

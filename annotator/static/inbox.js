@@ -21,8 +21,8 @@
     var init = { method: method, headers: headers, credentials: "same-origin" };
     if (body !== undefined) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-    }).catch(function () { return { ok: false, data: { message: t("the server could not be reached") } }; });
+      return response.json().then(function (data) { return { ok: response.ok, status: response.status, data: data }; });
+    }).catch(function () { return { ok: false, status: 0, data: null }; });  // refusal.js says it
   }
 
   function showUnread(count) {
@@ -116,7 +116,7 @@
     var body = items ? { items: items } : { all: true };
     call("POST", root.dataset.read, body).then(function (answer) {
       if (button) button.disabled = false;
-      if (!answer.ok) { say(t("Not marked: %(reason)s", { reason: answer.data.message }), true); return; }
+      if (!answer.ok) { say(t("Not marked: %(reason)s", { reason: window.Annotator.refusalText(answer.data, answer.status) }), true); return; }
       showUnread(answer.data.unread);
       var rows = root.querySelectorAll("li.inbox-item.unread");
       Array.prototype.forEach.call(rows, function (li) {
@@ -134,7 +134,7 @@
     var url = root.dataset.api + (next ? "&cursor=" + encodeURIComponent(next) : "");
     call("GET", url).then(function (answer) {
       more.disabled = false;
-      if (!answer.ok) { say(t("Could not load the inbox: %(reason)s", { reason: answer.data.message }), true); return; }
+      if (!answer.ok) { say(t("Could not load the inbox: %(reason)s", { reason: window.Annotator.refusalText(answer.data, answer.status) }), true); return; }
       var data = answer.data;
       data.items.forEach(function (item) { list.appendChild(row(item)); });
       if (!next && waitingList) {

@@ -20,6 +20,11 @@
     }
   });
 
+  // a refusal in the page's language (refusal.js), else what was not done
+  function refused(result, otherwise) {
+    return result.data && result.data.message ? window.Annotator.refusalText(result.data, result.status) : otherwise;
+  }
+
   function send(method, url, body) {
     var options = { method: method, credentials: "same-origin",
                     headers: { "X-CSRF-Token": csrf, "Accept": "application/json" } };
@@ -81,7 +86,7 @@
       claimButton.disabled = true;
       send("POST", api + "/claims", { selector: quote }).then(function (result) {
         if (result.ok) { window.location.reload(); return; }
-        say("claim-message", result.data.message || t("The claim was not saved."), true);
+        say("claim-message", refused(result, t("The claim was not saved.")), true);
       });
     });
   }
@@ -97,7 +102,7 @@
         function (result) {
           if (result.ok) { window.location.reload(); return; }
           button.disabled = false;
-          say("claim-message", result.data.message || t("The claim was not deleted."), true);
+          say("claim-message", refused(result, t("The claim was not deleted.")), true);
         });
     });
   });
@@ -115,7 +120,7 @@
       else { body.report_id = reportId; }
       send("POST", linksApi, body).then(function (result) {
         if (result.ok) { window.location.reload(); return; }
-        say("link-message", result.data.message || t("The link was not saved."), true);
+        say("link-message", refused(result, t("The link was not saved.")), true);
       });
     });
   });
@@ -125,7 +130,7 @@
       send("DELETE", linksApi + "/" + encodeURIComponent(button.dataset.link)).then(
         function (result) {
           if (result.ok) { window.location.reload(); return; }
-          say("link-message", result.data.message || t("The link was not removed."), true);
+          say("link-message", refused(result, t("The link was not removed.")), true);
         });
     });
   });
@@ -140,7 +145,7 @@
       send("POST", api + "/publish", {}).then(function (result) {
         if (result.ok) { window.location.reload(); return; }
         publishButton.disabled = false;
-        say("publish-message", result.data.message || t("Not published."), true);
+        say("publish-message", refused(result, t("Not published.")), true);
         var items = (result.data.details && result.data.details.annotations) || [];
         items.forEach(function (item) {
           var li = document.createElement("li");

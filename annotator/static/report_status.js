@@ -30,7 +30,7 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok) { window.location.reload(); return; }
         button.disabled = false;
-        say(data.message || t("The report was not withdrawn."));
+        say(data.message ? window.Annotator.refusalText(data, response.status) : t("The report was not withdrawn."));
       });
     }, function () {
       button.disabled = false;

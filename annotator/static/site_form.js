@@ -137,7 +137,7 @@
       summary.textContent = x === null || y === null
         ? t("Click the map to place the centre.")
         : t("A circle of %(radius)s m around %(where)s (lat, lon).", {
-          radius: r === null ? "?" : Math.round(r).toLocaleString("en"),
+          radius: r === null ? "?" : window.Annotator.figures.number(Math.round(r)),  // figures.js
           where: "\u2066" + y.toFixed(5) + "°, " + x.toFixed(5) + "°\u2069" });
     } else {
       summary.textContent = drawn

@@ -20,12 +20,13 @@ export function progressBar() {
     show(job) {
       const fraction = job.status === "done" ? 1 : Number(job.progress) || 0;
       bar.value = fraction;
-      bar.setAttribute("aria-valuetext", `${Math.round(fraction * 100)}%`);
+      const figure = window.Annotator.figures.percent(fraction); // the page's digits (figures.js)
+      bar.setAttribute("aria-valuetext", figure);
       root.dataset.status = job.status;
       const said = job.status === "failed" ? job.error || job.message : job.message;
       const percent = document.createElement("bdi");
       percent.dir = "ltr";
-      percent.textContent = `${Math.round(fraction * 100)}%`;
+      percent.textContent = figure;
       label.replaceChildren(percent, ` · ${statusWord(job.status)}`);
       if (said && said !== job.status) label.append(" · ", lineNode(said));
     },

@@ -3,7 +3,7 @@
 // under the file's name, size and date, so an interrupted upload -- a dropped connection, a
 // pause, a closed tab -- goes on from the last chunk the server has, never sending one twice.
 
-import { t } from "../i18n.js";
+import { refusalText, t } from "../i18n.js";
 
 const KEPT = "annotator.upload:";
 
@@ -51,7 +51,7 @@ export class ResumableUpload {
           this.received = body.details.offset; // someone else's view of the offset wins
           continue;
         }
-        throw new Error(body.message || t("the upload was refused (%(status)s)", { status: response.status }));
+        throw new Error(body.message ? refusalText(body, response.status) : t("the upload was refused (%(status)s)", { status: response.status }));
       }
       this.received = body.received;
       this.onProgress(this);
@@ -113,7 +113,7 @@ export class ResumableUpload {
       signal,
     });
     const body = await response.json();
-    if (!response.ok) throw new Error(body.message || t("the upload was refused (%(status)s)", { status: response.status }));
+    if (!response.ok) throw new Error(body.message ? refusalText(body, response.status) : t("the upload was refused (%(status)s)", { status: response.status }));
     this.id = body.id;
     this.received = body.received;
     localStorage.setItem(this.key, this.id);
