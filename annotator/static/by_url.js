@@ -2,8 +2,7 @@
 // an ingest job that copies then imports it (202), whose progress bar follows it here
 // (jobs/progress.js); the job's image is linked. Every text is set with textContent.
 import { followJob, progressBar } from "./jobs/progress.js";
-import { lineNode } from "./jobs/words.js";
-import { t } from "./i18n.js";
+import { refusal, t } from "./i18n.js";
 
 const root = document.getElementById("add-by-url");
 
@@ -69,7 +68,7 @@ if (root) {
       });
       const answer = await response.json().catch(() => ({}));
       if (!response.ok) {
-        say(answer.message ? lineNode(answer.message) : t("the import failed (HTTP %(status)s)", { status: response.status }), true);
+        say(answer.message ? refusal(answer, response.status) : t("the import failed (HTTP %(status)s)", { status: response.status }), true);
         return;
       }
       const bar = progressBar();
