@@ -31,7 +31,7 @@ from annotations.catalogue.sites import get_site
 from annotations.db import Database
 from annotator import metrics
 from imagery.georef.warp import Height
-from imagery.ingest import ImageFacts, sha256_file
+from imagery.ingest import ImageFacts
 from imagery.sandbox import Limits, ingest_isolated, remove_leftovers, workspace
 
 
@@ -41,6 +41,9 @@ class Upload:
 
     path: Path
     original_filename: str
+    #: its sha256 when already known (computed while it was received), else None: it is
+    #: then hashed while its COG is written
+    sha256: str | None = None
 
 
 def display_name(name: str) -> str:
@@ -110,36 +113,62 @@ def import_images(
             step = (index / len(uploads), f"ingesting {name} ({index + 1} of {len(uploads)})")
             if progress is not None:
                 progress(*step)
-            digest = sha256_file(upload.path)
-            with database.read() as session:
-                if find_by_sha256(session, digest) is not None or any(
-                    digest == seen for seen, _ in results
-                ):
-                    results.append((digest, None))
+            catalogued = functools.partial(_refuse_catalogued, database, results)
+            if upload.sha256 is not None:
+                try:
+                    catalogued(upload.sha256)
+                except _Catalogued:
+                    results.append((upload.sha256, None))
                     continue
             started = time.perf_counter()
-            outcome = "failed"
+            outcome: str | None = "failed"
             try:
+                # with no sha256 yet, the file is hashed while its COG is written, and a
+                # file already catalogued stops its ingest as soon as that is known
                 facts = ingest_isolated(
                     upload.path,
                     work,
                     original_filename=name,
-                    sha256=digest,
+                    sha256=upload.sha256,
                     captured=captured,
                     max_pixels=max_pixels,
                     limits=limits,
                     check=None if progress is None else functools.partial(progress, *step),
                     height=ground_height(height, dem),
+                    on_hashed=catalogued,
                 )
                 outcome = "ok"
+            except _Catalogued as known:
+                outcome = None
+                results.append((known.digest, None))
+                continue
             finally:
-                metrics.INGEST_SECONDS.labels(outcome).observe(time.perf_counter() - started)
-            results.append((digest, facts))
+                if outcome is not None:
+                    metrics.INGEST_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+            results.append((facts.sha256, facts))
         if progress is not None:
             progress(0.99, "recording in the catalogue")
         return _commit(database, store, results, provenance, sites, created_by)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class _Catalogued(Exception):
+    """The file is already in the catalogue, or earlier in the batch: not ingested again."""
+
+    def __init__(self, digest: str) -> None:
+        super().__init__(digest)
+        self.digest = digest
+
+
+def _refuse_catalogued(
+    database: Database, results: list[tuple[str, ImageFacts | None]], digest: str
+) -> None:
+    with database.read() as session:
+        if find_by_sha256(session, digest) is not None or any(
+            digest == seen for seen, _ in results
+        ):
+            raise _Catalogued(digest)
 
 
 def _commit(

@@ -31,6 +31,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
+import hashlib
 import io
 import logging
 import math
@@ -39,6 +40,7 @@ import os
 import pickle
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -58,6 +60,7 @@ import numpy as np
 from affine import Affine
 from pyproj import Transformer
 from rasterio.enums import Interleaving
+from rasterio.env import set_gdal_config
 
 from imagery.errors import ImageryError, ImageTooLarge, UnreadableImage
 from imagery.georef.warp import Height
@@ -68,6 +71,8 @@ log = logging.getLogger(__name__)
 
 #: names of the folders ingests work in, inside the store
 PREFIX = ".ingest-"
+#: how a COG written before its file's sha256 is known is named, until it is
+PROVISIONAL = "unhashed-"
 #: how often the parent looks at the child and calls its `check`
 POLL_S = 0.2
 #: a leftover whose name carries no pid (made before this scheme) goes after this long
@@ -226,24 +231,46 @@ def ingest_isolated(
     limits: Limits | None = None,
     check: Callable[[], None] | None = None,
     height: Height | None = None,
+    on_hashed: Callable[[str], None] | None = None,
 ) -> ImageFacts:
     """`imagery.ingest.ingest` of `path` in a child limited by `limits`; the COG is left in
     `work` (the caller moves it into the store). `check` is called while the child runs;
-    whatever it raises kills the child's process group at once and goes on up."""
+    whatever it raises kills the child's process group at once and goes on up.
+
+    With no `sha256`, the file is hashed in a thread of this process while the child writes
+    the COG (the one read overlapping the other, not a whole read before it: issue 12); the
+    child names its COG provisionally, and it is renamed `<sha256>.tif` here. `on_hashed` is
+    called with the sha256 as soon as it is known, the child perhaps still running: what it
+    raises stops the child as `check`'s does (a file already catalogued)."""
     limits = limits or Limits()
     name = original_filename or path.name
+    hashing = None if sha256 is not None else _Hashing(Path(path))
     job = {
         "path": str(Path(path).absolute()),
         "work": str(Path(work).absolute()),
         "name": name,
-        "sha256": sha256,
+        "sha256": sha256 or f"{PROVISIONAL}{secrets.token_hex(8)}",
         "captured": captured,
         "max_pixels": max_pixels,
         "height": height,  # the ground height for RPCs (imagery.georef.warp)
         "limits": limits,
         "parent": os.getpid(),
     }
-    payload, code = _run_child(job, name, limits, check)
+    if hashing is None:
+        return _answer(name, *_run_child(job, name, limits, check), limits)
+    hashing.start()
+    try:
+        facts = _answer(
+            name, *_run_child(job, name, limits, hashing.watching(check, on_hashed)), limits
+        )
+        return hashing.named(facts, Path(work).absolute() / f"{job['sha256']}.tif", on_hashed)
+    except BaseException:
+        hashing.stop()  # the ingest failed or was stopped: its hash is of no use
+        raise
+
+
+def _answer(name: str, payload: bytes | None, code: int | None, limits: Limits) -> ImageFacts:
+    """The facts the child sent, or its failure as an ImageryError (OSError: a full disk)."""
     if payload is None:
         error = _died(name, code, limits)
         logging.getLogger("imagery.ingest").warning("ingest of %s failed: %s", name, error)
@@ -251,6 +278,74 @@ def ingest_isolated(
     outcome, records = _Loader(io.BytesIO(payload)).load()
     _replay(records)
     return _result(name, outcome, limits)
+
+
+class _Hashing(threading.Thread):
+    """The sha256 of a file, read in 1 MiB chunks in a thread while the child writes its COG
+    (hashlib and file reads let go of the GIL, so this process still watches the child)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="ingest-sha256", daemon=True)
+        self.path = path
+        self.digest: str | None = None
+        self.error: OSError | None = None
+        self._stop_reading = threading.Event()
+        self._told = False
+
+    def run(self) -> None:
+        digest = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    if self._stop_reading.is_set():
+                        return
+                    digest.update(chunk)
+        except OSError as exc:
+            self.error = exc
+            return
+        self.digest = digest.hexdigest()
+
+    def stop(self) -> None:
+        """Stop reading at the next chunk (the thread then ends with no digest)."""
+        self._stop_reading.set()
+
+    def watching(
+        self, check: Callable[[], None] | None, on_hashed: Callable[[str], None] | None
+    ) -> Callable[[], None]:
+        """`check`, then `on_hashed` once, as soon as the hash is known."""
+
+        def watch() -> None:
+            if check is not None:
+                check()
+            if self.digest is not None and not self._told:
+                self._told = True
+                if on_hashed is not None:
+                    on_hashed(self.digest)
+
+        return watch
+
+    def named(
+        self, facts: ImageFacts, provisional: Path, on_hashed: Callable[[str], None] | None
+    ) -> ImageFacts:
+        """The facts and the COG under the file's sha256, once the hash has ended (the child
+        may have ended first); `on_hashed` told if it was not yet. The COG is removed if
+        that raises, or the file could not be read."""
+        try:
+            self.join()
+            if self.error is not None:
+                raise self.error
+            if self.digest is None or facts.cog_path != provisional:
+                raise UnreadableImage(f"the ingest of {facts.original_filename} went astray")
+            if not self._told:
+                self._told = True
+                if on_hashed is not None:
+                    on_hashed(self.digest)
+            final = provisional.with_name(f"{self.digest}.tif")
+            os.replace(provisional, final)
+        except BaseException:
+            provisional.unlink(missing_ok=True)
+            raise
+        return dataclasses.replace(facts, sha256=self.digest, cog_path=final)
 
 
 def read_header_isolated(path: Path, limits: Limits | None = None) -> dict[str, Any]:
@@ -528,6 +623,9 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     work = job["work"]
     os.environ.update(GDAL_CACHEMAX=str(limits.cache_mb), CPL_TMPDIR=work, TMPDIR=work)
+    # GDAL read GDAL_CACHEMAX once, in the forkserver's warm-up (its default: 5 % of the RAM,
+    # whatever the limit): set again here, in bytes
+    set_gdal_config("GDAL_CACHEMAX", limits.cache_mb * 2**20)
     tempfile.tempdir = work
     keep = _Keep()
     logger = logging.getLogger("imagery")

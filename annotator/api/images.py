@@ -193,7 +193,7 @@ def upload() -> tuple[Response, int, dict[str, str]]:
     workdir = Path(tempfile.mkdtemp(prefix="upload-", dir=tmp_root))
     try:
         # never trust the client's file names for a path: stored under our own names
-        uploads = [Upload(workdir / stored, name) for stored, name in save_parts(files, workdir)]
+        uploads = [Upload(workdir / f.stored, f.name, f.sha256) for f in save_parts(files, workdir)]
         user = current_user()
         results = import_images(
             database(),

@@ -11,11 +11,12 @@ cancelled or out of time), then ingests it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from annotations.catalogue.images import Provenance
 from annotations.jobs.running import JobContext, Runner
@@ -28,10 +29,21 @@ from annotator.jobs.story import STORY, run_story
 from imagery.remote.copy import fetch, file_name
 
 INGEST = "ingest"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class Received(NamedTuple):
+    """A file received into an ingest job's folder: its name there, the name the user knows
+    it by, and its sha256 when it was computed as the bytes were written (else the job
+    hashes it while its COG is written)."""
+
+    stored: str
+    name: str
+    sha256: str | None = None
 
 
 def ingest_params(
-    files: list[tuple[str, str]],
+    files: list[Received],
     provenance: Provenance,
     *,
     sites: tuple[str, ...],
@@ -43,7 +55,10 @@ def ingest_params(
     """An ingest job's parameters: (file name in the job's folder, name the user knows);
     or, for an import by URL, the `url` to copy first (at most `max_bytes`) and no files."""
     params: dict[str, Any] = {
-        "files": [{"path": path, "name": name} for path, name in files],
+        "files": [
+            {"path": stored, "name": name} | ({"sha256": sha256} if sha256 else {})
+            for stored, name, sha256 in files
+        ],
         "provenance": asdict(provenance),
         "sites": list(sites),
         "captured": None if captured is None else captured.isoformat(),
@@ -60,7 +75,7 @@ def run_ingest(
     params = context.params
     report = progress or context.progress
     uploads = [
-        Upload(_inside(context.folder, item["path"]), str(item["name"]))
+        Upload(_inside(context.folder, item["path"]), str(item["name"]), _sha256(item))
         for item in params.get("files", [])
     ]
     if params.get("url"):  # an import by URL: the copy is the first half of the bar
@@ -118,6 +133,12 @@ def ingest_result(results: list[Imported]) -> dict[str, Any]:
             for item in results
         ]
     }
+
+
+def _sha256(item: dict[str, Any]) -> str | None:
+    """The sha256 the request computed as it wrote the file, if it did."""
+    digest = item.get("sha256")
+    return digest if isinstance(digest, str) and _SHA256.fullmatch(digest) else None
 
 
 def _inside(folder: Path, name: str) -> Path:

@@ -5,6 +5,7 @@ Nothing is left behind when any step fails: no folder, no row, no message."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from annotations.uploads.sidecars import SidecarError, place
 from annotator.errors import RequestError
 from annotator.jobs.exports import EXPORT
 from annotator.jobs.imports import IMPORT, SOURCE, import_params
-from annotator.jobs.kinds import INGEST, ingest_params
+from annotator.jobs.kinds import INGEST, Received, ingest_params
 from annotator.jobs.setup import queue
 from annotator.jobs.story import STORY
 from annotator.services import database
@@ -60,21 +61,37 @@ def _create(session: Session, kind: str, owner: str, params: dict[str, Any], **g
         return records.create(session, kind, owner, params, per_user=_limit(), **given)
 
 
-#: puts a job's input files into its folder; returns (stored image name, the user's name)
-Receive = Callable[[Path], list[tuple[str, str]]]
+#: puts a job's input files into its folder; returns each image received
+Receive = Callable[[Path], list[Received]]
+CHUNK = 1 << 20
 
 
-def save_parts(files: list[FileStorage], folder: Path) -> list[tuple[str, str]]:
+def save_parts(files: list[FileStorage], folder: Path) -> list[Received]:
     """Save a multipart upload's files into `folder`, each sidecar next to its image under
-    our own names (annotations.uploads.sidecars); returns (stored name, user's name) per image."""
+    our own names (annotations.uploads.sidecars); returns each image with its sha256,
+    computed from the bytes as they are written (the ingest need not read it once more)."""
     try:
         placements = place([storage.filename or "" for storage in files])
     except SidecarError as exc:
         raise RequestError(str(exc), status=422, code="invalid") from None
+    digests: dict[int, str] = {}
     for placement in placements:
         for index, stored in placement.stored_names().items():
-            files[index].save(folder / stored)
-    return [(placement.stored, placement.name) for placement in placements]
+            digests[index] = save_hashed(files[index], folder / stored)
+    return [
+        Received(placement.stored, placement.name, digests.get(placement.index))
+        for placement in placements
+    ]
+
+
+def save_hashed(storage: FileStorage, target: Path) -> str:
+    """`storage.save(target)`, and the sha256 of what was written."""
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        while chunk := storage.stream.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
 
 
 def start_ingest(

@@ -19,6 +19,7 @@ from annotator.api.contract import operation
 from annotator.auth import actor, role_required
 from annotator.errors import RequestError
 from annotator.intake import ingest_limits
+from annotator.jobs.kinds import Received
 from annotator.jobs.models import JobOut
 from annotator.jobs.start import start_ingest_from
 from annotator.upload.models import Header, UploadIngest, UploadOut, UploadStart
@@ -199,11 +200,11 @@ def ingest(body: UploadIngest) -> tuple[Response, int, dict[str, str]]:
     except SidecarError as error:
         raise RequestError(str(error), status=422, code="invalid") from None
 
-    def receive(folder: Path) -> list[tuple[str, str]]:
+    def receive(folder: Path) -> list[Received]:
         for placement in placements:
             for index, stored in placement.stored_names().items():
                 store.take(owner, uploads[index].id, folder / stored)
-        return [(placement.stored, placement.name) for placement in placements]
+        return [Received(placement.stored, placement.name) for placement in placements]
 
     provenance = Provenance(
         provider=body.provider or None,
