@@ -3,7 +3,7 @@
 // it, then the finished file's download link (only its owner may read it). Text is set with
 // textContent: a job's error may quote anything.
 import { followJob, progressBar } from "./jobs/progress.js";
-import { isolate, lineNode } from "./jobs/words.js";
+import { lineNode, named, slot } from "./jobs/words.js";
 import { t } from "./i18n.js";
 
 function start(form, button) {
@@ -37,7 +37,8 @@ function start(form, button) {
           link.className = "export-download";
           link.href = download;
           link.download = String(job.result.name || "");
-          link.textContent = t("download %(name)s (%(num)s annotations)", { name: isolate(job.result.name), num: job.result.count });
+          const said = t("download %(name)s (%(num)s annotations)", { name: slot("name"), num: job.result.count });
+          link.append(named(said, { name: job.result.name }));
           place.append(" ", link);
         },
       });

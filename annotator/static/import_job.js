@@ -3,7 +3,7 @@
 // images it made annotations on, or the job's error. Every text is set with textContent: file names,
 // labels and errors may hold anything.
 import { followJob, progressBar } from "./jobs/progress.js";
-import { isolate, lineNode } from "./jobs/words.js";
+import { bdi, lineNode } from "./jobs/words.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("import-job");
@@ -32,16 +32,23 @@ function showReport(end, report) {
   table.className = "import-counts";
   table.append(body);
   const source = report.source || {};
+  const facts = document.createElement("p"); // the file's name and format: data, in <bdi>
+  const features = t("%(num)s features", { num: source.features });
+  facts.append(bdi(source.name), " · ", bdi(source.format), ` · ${features}`);
   end.replaceChildren(
     text("h2", t("Imported: %(num)s made", { num: report.created })),
-    text("p", [isolate(source.name), source.format, t("%(num)s features", { num: source.features })].join(" · ")),
+    facts,
     table,
   );
   const labels = Object.entries(report.by_label || {});
   if (labels.length) {
     const list = document.createElement("ul");
     list.className = "by-label";
-    for (const [label, count] of labels) list.append(text("li", `${count} × ${isolate(label)}`));
+    for (const [label, count] of labels) {
+      const item = text("li", `${count} × `);
+      item.append(bdi(label));
+      list.append(item);
+    }
     end.append(text("h3", t("By label")), list);
   }
   const images = Object.keys(report.by_image || {});

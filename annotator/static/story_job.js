@@ -3,7 +3,7 @@
 // bar (jobs/progress.js) follows it, then the file's download link (its owner's only, while
 // the report is still theirs to see). Text is set with textContent: errors may quote anything.
 import { followJob, progressBar } from "./jobs/progress.js";
-import { isolate, lineNode } from "./jobs/words.js";
+import { lineNode, named, slot } from "./jobs/words.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("story-jobs");
@@ -43,7 +43,7 @@ function start(button, place) {
           link.className = "story-download";
           link.href = download;
           link.download = String(job.result.name || "");
-          link.textContent = t("download %(name)s", { name: isolate(job.result.name) });
+          link.append(named(t("download %(name)s", { name: slot("name") }), { name: job.result.name }));
           line.append(" ", link);
         },
       });

@@ -142,7 +142,8 @@ function drawList() {
     row.dataset.index = String(index);
     if (index === state.selected) row.classList.add("selected");
     if (fit && index === fit.worst) row.classList.add("worst");
-    const residual = fit ? `${fit.residuals_m[index].toFixed(2)} ${t("m")}` : "…";
+    const metres = t("m");
+    const residual = fit ? `${fit.residuals_m[index].toFixed(2)} ${metres}` : "…";
     row.append(
       cell(String(index + 1)),
       cell(`${pair.px.toFixed(1)}, ${pair.py.toFixed(1)}`, null, "ltr"),
@@ -297,7 +298,8 @@ function fillCaptures(wanted) {
   for (const capture of site ? site.captures : []) {
     const option = document.createElement("option");
     option.value = capture.id;
-    option.textContent = `${capture.captured ? capture.captured.slice(0, 10) : t("undated")} · ${capture.name}`;
+    const when = capture.captured ? capture.captured.slice(0, 10) : t("undated");
+    option.textContent = `${when} · ${capture.name}`;
     select.append(option);
   }
   const ids = site ? site.captures.map((c) => c.id) : [];

@@ -4,7 +4,7 @@
 // georeference job, whose bar (jobs/progress.js) is followed to the link of the capture it
 // made. Text only: messages and names are set with textContent.
 import { followJob, progressBar } from "../jobs/progress.js";
-import { isolate, leftToRight, lineNode } from "../jobs/words.js";
+import { bdi, leftToRight, lineNode, named, slot } from "../jobs/words.js";
 import { t } from "../i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -83,7 +83,7 @@ function ended(data, csrf, job) {
     const link = document.createElement("a");
     link.id = "georef-capture";
     link.href = image.page;
-    link.textContent = t("Open the placed capture (%(name)s)", { name: isolate(image.name) });
+    link.append(named(t("Open the placed capture (%(name)s)", { name: slot("name") }), { name: image.name }));
     made.append(link);
     if (data.history) listVersions({ ...data, history: `/api/v1/images/${image.id}/georeference` }, csrf);
   }
@@ -113,8 +113,7 @@ export async function listVersions(data, csrf) {
     const method = METHODS[version.method] ? METHODS[version.method]() : version.method;
     const points = t("%(num)s points", { num: version.points });
     const comma = t(", ");
-    item.append(link, document.createTextNode(
-      ` · ${method}${comma}${points}${rmse} · ${isolate(version.placed_by || "?")} · ${when}`));
+    item.append(link, ` · ${method}${comma}${points}${rmse} · `, bdi(version.placed_by || "?"), ` · ${when}`);
     if (version.image === history.image) item.classList.add("current");
     list.append(item);
   }

@@ -3,7 +3,7 @@
 // and Cancel; the form above starts an ingest job (POST /api/v1/images?async=1) and follows it.
 import { followJob, progressBar } from "./progress.js";
 import { resultCell } from "./results.js";
-import { kindWord, lineNode, statusWord } from "./words.js";
+import { bdi, kindWord, lineNode, statusWord } from "./words.js";
 import { t } from "../i18n.js";
 
 const root = document.getElementById("jobs");
@@ -67,8 +67,9 @@ function draw(job) {
   cells[0].dir = "ltr";
   cells[1].dataset.kind = job.kind;
   if (withOwner) {
-    cells.push(el("td", "job-owner", job.owner));
-    cells[cells.length - 1].dir = "auto";
+    const owner = el("td", "job-owner");
+    owner.append(bdi(job.owner)); // a user's name: data
+    cells.push(owner);
   }
   const progress = el("td", "job-bar");
   progress.appendChild(bar.element);

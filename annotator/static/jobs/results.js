@@ -6,7 +6,7 @@
 // Links go to this app only (paths starting with one "/"); all text is set with textContent.
 
 import { t } from "../i18n.js";
-import { isolate, leftToRight, lineNode } from "./words.js";
+import { bdi, leftToRight, lineNode, named, slot } from "./words.js";
 
 const { el } = window.Annotator; // common.js
 
@@ -56,7 +56,8 @@ function exported(cell, job, me) {
   const result = job.result;
   const kept = Date.parse(result.expires_at) > Date.now();
   if (job.owner === me && kept && local(result.download)) {
-    const a = link(result.download, t("Download %(name)s", { name: result.name }));
+    const a = link(result.download, "");
+    a.append(named(t("Download %(name)s", { name: slot("name") }), { name: result.name }));
     a.className = "job-download";
     a.download = String(result.name || "");
     const until = leftToRight(`${String(result.expires_at).slice(0, 16).replace("T", " ")} UTC`);
@@ -65,9 +66,14 @@ function exported(cell, job, me) {
       : t("kept until %(when)s", { when: until });
     cell.append(a, el("span", "muted", ` · ${kept}`));
   } else if (!kept) {
-    cell.append(el("span", "muted job-removed", t("%(name)s: removed (kept for a while only); export again", { name: isolate(result.name) })));
+    const removed = el("span", "muted job-removed");
+    removed.append(named(t("%(name)s: removed (kept for a while only); export again", { name: slot("name") }), { name: result.name }));
+    cell.append(removed);
   } else {
-    cell.append(el("span", "muted", t("%(name)s (%(owner)s's file)", { name: isolate(result.name), owner: isolate(job.owner) })));
+    const theirs = el("span", "muted");
+    const said = t("%(name)s (%(owner)s's file)", { name: slot("name"), owner: slot("owner") });
+    theirs.append(named(said, { name: result.name, owner: job.owner }));
+    cell.append(theirs);
   }
 }
 

@@ -62,7 +62,8 @@ function showList() {
     note.className = "add-file-note muted";
     const size = t("%(num)s MB", { num: (upload.file.size / 1048576).toFixed(1) });
     const state = upload.complete ? t("received") : upload === sending ? t("sending") : upload.error || t("waiting");
-    note.textContent = ` · ${owner ? t("sidecar of %(name)s", { name: owner }) : t("image")} · ${size} · ${state}`;
+    const role = owner ? t("sidecar of %(name)s", { name: owner }) : t("image");
+    note.textContent = ` · ${role} · ${size} · ${state}`;
     item.dataset.state = upload.complete ? "received" : "open";
     item.append(name, note);
     if (upload.complete && PICTURE.test(upload.file.name) && root.dataset.georeference) {
