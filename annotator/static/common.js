@@ -15,7 +15,9 @@
       var found = Object.prototype.hasOwnProperty.call(strings, text) ? strings[text] : text;
       if (!values) return found;
       return found.replace(/%\((\w+)\)s/g, function (whole, name) {
-        return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+        if (!Object.prototype.hasOwnProperty.call(values, name)) return whole;
+        var value = values[name];  // a number in the page's digits (figures.js); text as it is
+        return typeof value === "number" && window.Annotator.figures ? window.Annotator.figures.digits(String(value)) : String(value);
       });
     },
     el: function (tag, className, text) {

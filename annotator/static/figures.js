@@ -11,6 +11,7 @@
 //   figures.percent(0.425)      "43%"              a fraction 0..1, whole percent
 //   figures.moment(iso)         "2024-12-13 08:21 UTC"   (ar: "13 ديسمبر 2024، 08:21 UTC")
 //   figures.day(iso)            "2024-12-13"             (ar: "13 ديسمبر 2024")
+//   figures.digits("12 of 40")  "12 of 40"         (ar, arabic-indic: "١٢ of ٤٠") as is, digits only
 //   figures.coordinate(35.4, 6) "35.400000"        always Latin, no grouping
 // Annotator.moment (common.js) is this moment from here on, so every script's timestamps follow.
 (function () {
@@ -72,13 +73,19 @@
     return day(iso) + "\u060c " + p.hour + ":" + p.minute + " UTC";
   }
 
+  // the digits of `text` as the page writes them (the server's `digits` filter): for counts
+  // in sentences; t("%(num)s saved", {num: 3}) passes numbers through it (common.js, i18n.js)
+  function digits(text) {
+    return arabicIndic ? String(text).replace(/[0-9]/g, function (d) { return "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669".charAt(Number(d)); }) : String(text);
+  }
+
   function coordinate(value, decimals) {
     return typeof value === "number" ? value.toFixed(decimals) : String(value);
   }
 
   A.figures = {
     locale: locale, number: number, percent: percent, moment: moment, day: day,
-    coordinate: coordinate
+    digits: digits, coordinate: coordinate
   };
   A.moment = moment;
 })();

@@ -29,6 +29,9 @@ export function refusalText(body, status) { return window.Annotator.refusalText(
 export function t(text, values) {
   const found = Object.prototype.hasOwnProperty.call(strings, text) ? strings[text] : text;
   if (!values) return found;
-  return found.replace(/%\((\w+)\)s/g, (whole, name) =>
-    Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole);
+  return found.replace(/%\((\w+)\)s/g, (whole, name) => {
+    if (!Object.prototype.hasOwnProperty.call(values, name)) return whole;
+    const value = values[name]; // a number in the page's digits (figures.js); text as it is
+    return typeof value === "number" && window.Annotator.figures ? window.Annotator.figures.digits(String(value)) : String(value);
+  });
 }

@@ -60,9 +60,12 @@ def server_wrote(app: Flask, language: str) -> dict[str, Any]:
         }
 
 
-SCRIPT = """([numbers, when]) => {
+SCRIPT = """async ([numbers, when]) => {
   const f = window.Annotator.figures;
+  const i18n = await import("/static/i18n.js");
+  const values = { num: 12, text: "35.5" }, said = "%(num)s and %(text)s";
   return {
+    sentences: [window.Annotator.t(said, values), i18n.t(said, values)],
     numbers: numbers.map(([v, d]) => d === null ? f.number(v) : f.number(v, d)),
     moment: window.Annotator.moment(when), day: f.day(when),
     coordinate: f.coordinate(35.4123456, 6), percent: f.percent(0.425),
@@ -98,6 +101,8 @@ def test_figures_in_arabic_are_the_servers(
     assert ("١٣" in shown["day"]) is indic and ("13" in shown["day"]) is not indic
     assert ("٤٣" in shown["percent"]) is indic
     assert shown["coordinate"] == "35.412346"  # coordinates stay Latin
+    # a number given to t() is written in the page's digits, text as it is (common.js, i18n.js)
+    assert shown["sentences"] == [("١٢" if indic else "12") + " and 35.5"] * 2
     assert problems == []
     context.close()
 
@@ -109,6 +114,7 @@ def test_figures_in_english_stay_as_they_were(app: Flask, live: str, browser: An
     assert shown["moment"] == "2024-12-13 08:21 UTC" == server_wrote(app, "en")["moment"]
     assert shown["numbers"] == server_wrote(app, "en")["numbers"]
     assert shown["percent"] == "43%" and shown["day"] == "2024-12-13"
+    assert shown["sentences"] == ["12 and 35.5"] * 2
     assert problems == []
     context.close()
 
