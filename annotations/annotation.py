@@ -8,7 +8,6 @@ the actor's role, the version the actor last saw, and append a revision.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,12 +21,12 @@ import orjson
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Connection, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from annotations.catalogue.images import Image, get_image
 from annotations.catalogue.users import Role
-from annotations.db import Base, BoundingBox, UTCDateTime, utcnow
+from annotations.db import Base, BoundingBox, UTCDateTime, new_ids, utcnow
 from annotations.errors import AnnotationError, InvalidInput, NotFound
 from annotations.feature import AnnotationInput
 from annotations.geometry import geojson_texts
@@ -331,7 +330,7 @@ def create_many(
     now = utcnow()
     made: list[str] = []
     items = list(items)
-    with _spatial_index_after(session, len(items) >= SPATIAL_INDEX_AFTER):
+    with _indexes_after(session, len(items)):
         for start in range(0, len(items), batch):
             made += _insert_many(session, items[start : start + batch], images, actor, now)
             if after_batch is not None:
@@ -350,16 +349,47 @@ _RTREE_TRIGGER = "annotations_rtree_insert"
 BULK_CACHE_KB = 256 * 1024
 
 
+#: SQLite's indexes of a table that gets at least as many new rows as it holds are made
+#: again once the rows are in (a sort), rather than filled row by row in random order (the
+#: ids and keys are random): about a fifth of the SQL time of a first import
+LATE_INDEX_TABLES = ("annotations", "revisions")
+
+
 @contextmanager
-def _spatial_index_after(session: Session, wanted: bool) -> Iterator[None]:
-    """On SQLite, new annotations' boxes go into the R*Tree in one statement once they are
-    all inserted: the insert trigger is dropped and made again, inside the caller's
-    transaction, so another connection never sees it missing (a failure rolls it back).
-    The connection's page cache is `BULK_CACHE_KB` meanwhile."""
+def _indexes_after(session: Session, new_rows: int) -> Iterator[None]:
+    """On SQLite, for `new_rows` >= `SPATIAL_INDEX_AFTER`: new annotations' boxes go into
+    the R*Tree in one statement once they are all inserted, and the indexes of a table
+    that gets at least as many rows as it has are made again after them
+    (`LATE_INDEX_TABLES`): the trigger and the indexes are dropped and made again inside
+    the caller's transaction, so another connection never sees them missing (a failure
+    rolls it back; a unique index that no longer holds fails the transaction). The
+    connection's page cache is `BULK_CACHE_KB` meanwhile."""
     connection = session.connection()
-    if not wanted or connection.dialect.name != "sqlite":
+    if new_rows < SPATIAL_INDEX_AFTER or connection.dialect.name != "sqlite":
         yield
         return
+    late: list[str] = []
+    for table in LATE_INDEX_TABLES:
+        held = connection.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table}")  # noqa: S608
+        if new_rows >= held.scalar_one():
+            indexes = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (table,),
+            ).all()
+            for name, sql in indexes:
+                connection.exec_driver_sql(f'DROP INDEX "{name}"')
+                late.append(sql)
+    with _spatial_index_after(connection):
+        yield
+        for sql in late:  # a failure above leaves them to the rollback
+            connection.exec_driver_sql(sql)
+
+
+@contextmanager
+def _spatial_index_after(connection: Connection) -> Iterator[None]:
+    """New annotations' boxes go into the R*Tree in one statement once they are all
+    inserted (see `_indexes_after`)."""
     trigger = connection.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (_RTREE_TRIGGER,)
     ).scalar()
@@ -497,16 +527,6 @@ def _insert_many(
     insert_columns(session, Annotation.__tablename__, count, columns)
     record_creations(session, created, actor.name, now)
     return ids
-
-
-def new_ids(count: int) -> list[str]:
-    """`uuid.uuid4().hex` of `count` new ids, made at once: 16 random bytes each from the
-    OS, with the version (4) and variant bits set as `uuid.uuid4` sets them."""
-    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    text = raw.tobytes().hex()
-    return [text[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
 def _check_footprints(

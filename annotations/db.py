@@ -7,12 +7,14 @@ failing half-way with "database is locked".
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, DateTime, Engine, Float, and_, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -75,6 +77,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_ids(count: int) -> list[str]:
+    """`uuid.uuid4().hex` of `count` new ids, made at once: 16 random bytes each from the
+    OS, with the version (4) and variant bits set as `uuid.uuid4` sets them."""
+    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    digits = raw.tobytes().hex()
+    return [digits[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
 def make_engine(url: str) -> Engine:
