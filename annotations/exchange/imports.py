@@ -37,7 +37,14 @@ from annotations.db import Database
 from annotations.errors import AlreadyExists, AnnotationError, InvalidInput
 from annotations.exchange.batch import files
 from annotations.exchange.batch.collector import collector_paused
-from annotations.exchange.batch.geometries import checked, geometry_array, normalise_many, one_parts
+from annotations.exchange.batch.geometries import (
+    POLYGON,
+    TYPE_NAMES,
+    checked,
+    geometry_array,
+    normalise_many,
+    one_parts,
+)
 from annotations.exchange.batch.known import already_made
 from annotations.exchange.batch.lookups import stored_annotations, stored_keys
 from annotations.exchange.batch.properties import QuickInputs
@@ -429,6 +436,13 @@ def _plan_batch(
         geometries, [features[i].properties.get("image_id") for i in candidates]
     )
     ok, normalised = checked(geometries)
+    kinds = shapely.get_type_id(normalised)  # -1 where not ok
+    polygons = np.flatnonzero(kinds == POLYGON)
+    exteriors = np.zeros(len(normalised), dtype=np.int64)
+    exteriors[polygons] = shapely.get_num_coordinates(
+        shapely.get_exterior_ring(normalised[polygons])
+    )
+    kind_names, exterior_points = [TYPE_NAMES.get(k) for k in kinds.tolist()], exteriors.tolist()
     for slot, position in enumerate(candidates):
         image_id = places[slot]
         if image_id is None or not ok[slot]:
@@ -441,7 +455,9 @@ def _plan_batch(
                 value_ = given.get(SHORT_NAMES.get(name, name))
             if value_ is not None and value_ != "":
                 properties[name] = _decoded(name, value_)
-        outcomes[position] = quick.input(normalised[slot], properties)
+        outcomes[position] = quick.input(
+            normalised[slot], properties, kind_names[slot], exterior_points[slot]
+        )
     return [
         outcome
         if outcome is not None

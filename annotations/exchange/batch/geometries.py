@@ -17,6 +17,15 @@ from annotations.geometry import MAX_VERTICES, PRECISION, normalise
 POINT, LINESTRING, POLYGON, MULTIPOINT, MULTILINESTRING, MULTIPOLYGON = 0, 1, 3, 4, 5, 6
 ACCEPTED = (POINT, LINESTRING, POLYGON, MULTIPOINT, MULTILINESTRING, MULTIPOLYGON)
 MULTIS = (MULTIPOINT, MULTILINESTRING, MULTIPOLYGON)
+#: `geom_type` of each of them
+TYPE_NAMES = {
+    POINT: "Point",
+    LINESTRING: "LineString",
+    POLYGON: "Polygon",
+    MULTIPOINT: "MultiPoint",
+    MULTILINESTRING: "MultiLineString",
+    MULTIPOLYGON: "MultiPolygon",
+}
 
 
 def geometry_array(values: list[object]) -> np.ndarray:

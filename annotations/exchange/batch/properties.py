@@ -25,6 +25,16 @@ from annotations.feature import (
 )
 from annotations.times import parse_time
 
+#: `default_shape` of a geometry of each type (any other type: ask `default_shape`)
+DEFAULT_SHAPES = {
+    "Point": "point",
+    "MultiPoint": "point",
+    "LineString": "line",
+    "MultiLineString": "line",
+    "Polygon": "polygon",
+    "MultiPolygon": "polygon",
+}
+
 
 class QuickInputs:
     """Checks one label taxonomy's Features; remembers the attributes each label takes
@@ -34,22 +44,36 @@ class QuickInputs:
         self.labels = labels
         self._no_attributes: dict[str, dict[str, Any] | None] = {}
 
-    def input(self, geometry: BaseGeometry, properties: dict[str, Any]) -> AnnotationInput | None:
+    def input(
+        self,
+        geometry: BaseGeometry,
+        properties: dict[str, Any],
+        kind: str | None = None,
+        exterior_points: int | None = None,
+    ) -> AnnotationInput | None:
         """`properties` as `_plan_feature` gathers them: label (in the taxonomy), image_id,
-        and the known properties the file gives, without empty ones."""
+        and the known properties the file gives, without empty ones. The geometry's type
+        (`geom_type`) and, for a polygon, its exterior's number of positions may be given
+        (found on an array of geometries at once)."""
         label, image_id = properties["label"], properties["image_id"]
         if not isinstance(label, str) or not label or not isinstance(image_id, str):
             return None
-        shape = properties.get("shape", default_shape(geometry))
+        if kind is None:
+            kind = geometry.geom_type
+        shape = properties.get("shape")
+        if shape is None:
+            shape = DEFAULT_SHAPES.get(kind) or default_shape(geometry)
         if not isinstance(shape, str) or shape not in SHAPES:
             return None
-        if geometry.geom_type not in GEOMETRY_TYPES_BY_SHAPE[shape]:
+        if kind not in GEOMETRY_TYPES_BY_SHAPE[shape]:
             return None
-        if shape in QUADRILATERAL_SHAPES and not (
-            isinstance(geometry, shapely.Polygon)
-            and shapely.get_num_coordinates(geometry.exterior) == 5
-        ):
-            return None
+        if shape in QUADRILATERAL_SHAPES:
+            if kind != "Polygon" or not isinstance(geometry, shapely.Polygon):
+                return None
+            if exterior_points is None:
+                exterior_points = shapely.get_num_coordinates(geometry.exterior)
+            if exterior_points != 5:
+                return None
         confidence = properties.get("confidence", "probable")
         count = properties.get("count", 1)
         if confidence not in CONFIDENCES or type(count) is not int or not 1 <= count <= COUNT_MAX:
