@@ -522,6 +522,17 @@ def _replay(records: object) -> None:
         logging.getLogger(str(logger)).log(int(level), "%s", message, extra=dict(extra))
 
 
+def prepare() -> None:
+    """Start the forkserver the children are forked from, GDAL imported and warmed up, now
+    rather than at the first ingest (a job worker calls this as it starts, in a thread: an
+    upload's job then starts its child at once; issue 12)."""
+    _context()
+    try:
+        forkserver.ensure_running()
+    except Exception:  # the first ingest tries again, and says what fails
+        log.exception("the ingest processes' forkserver could not be started")
+
+
 def _context() -> ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", "imagery.sandbox"])

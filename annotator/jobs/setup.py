@@ -26,6 +26,7 @@ from annotator.config import ConfigError
 from annotator.intake import INGEST_SETTINGS
 from annotator.jobs import api, page, supervisor
 from annotator.jobs.kinds import KINDS
+from imagery.sandbox import prepare
 
 _QUEUE = "annotator.jobs"
 
@@ -92,6 +93,7 @@ def run_worker(app: Flask, threads: int | None = None, parent: int | None = None
     print(f"job worker {os.getpid()}: {count} thread(s), jobs from {where}", file=sys.stderr)
     if parent is not None:
         threading.Thread(target=_stop_with, args=(parent,), daemon=True).start()
+    threading.Thread(target=prepare, name="forkserver", daemon=True).start()
     jobs.run_worker(count)
 
 
