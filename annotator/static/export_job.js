@@ -3,8 +3,8 @@
 // it, then the finished file's download link (only its owner may read it). Text is set with
 // textContent: a job's error may quote anything.
 import { followJob, progressBar } from "./jobs/progress.js";
-import { lineNode, named, slot } from "./jobs/words.js";
-import { t } from "./i18n.js";
+import { named, slot } from "./jobs/words.js";
+import { refusal, t } from "./i18n.js";
 
 function start(form, button) {
   const place = form.querySelector(".export-job");
@@ -21,7 +21,7 @@ function start(form, button) {
     .then((response) => response.json().then((data) => ({ ok: response.status === 202, data })))
     .then(({ ok, data }) => {
       if (!ok) {
-        say(data.message ? lineNode(data.message) : t("the export could not be started"));
+        say(data.message ? refusal(data) : t("the export could not be started"));
         button.disabled = false;
         return;
       }

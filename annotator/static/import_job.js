@@ -4,7 +4,7 @@
 // labels and errors may hold anything.
 import { followJob, progressBar } from "./jobs/progress.js";
 import { bdi, lineNode } from "./jobs/words.js";
-import { t } from "./i18n.js";
+import { refusal, t } from "./i18n.js";
 
 const root = document.getElementById("import-job");
 
@@ -79,7 +79,7 @@ function cancelButton(end) {
         if (ok) return;
         button.disabled = false;
         const said = text("p", "", "message");
-        said.append(data.message ? lineNode(data.message) : t("the job could not be cancelled"));
+        said.append(data.message ? refusal(data) : t("the job could not be cancelled"));
         end.replaceChildren(said);
       })
       .catch(() => {

@@ -3,8 +3,8 @@
 // bar (jobs/progress.js) follows it, then the file's download link (its owner's only, while
 // the report is still theirs to see). Text is set with textContent: errors may quote anything.
 import { followJob, progressBar } from "./jobs/progress.js";
-import { lineNode, named, slot } from "./jobs/words.js";
-import { t } from "./i18n.js";
+import { named, slot } from "./jobs/words.js";
+import { refusal, t } from "./i18n.js";
 
 const root = document.getElementById("story-jobs");
 
@@ -27,7 +27,7 @@ function start(button, place) {
     .then((response) => response.json().then((data) => ({ ok: response.status === 202, data })))
     .then(({ ok, data }) => {
       if (!ok) {
-        say(data.message ? lineNode(data.message) : t("the job could not be started"));
+        say(data.message ? refusal(data) : t("the job could not be started"));
         button.disabled = false;
         return;
       }

@@ -7,7 +7,9 @@
 // value shown is set with textContent.
 import { fromPixel, numbered, pictureMap, previewLayer, referenceMap, showReference, toPixel } from "./maps.js";
 import { listVersions, save, send } from "./save.js";
-import { t } from "../i18n.js";
+import { refusalText, t } from "../i18n.js";
+
+const { figures } = window.Annotator; // figures.js: the page's digits
 
 const data = JSON.parse(document.getElementById("georef-data").textContent);
 const csrf = document.getElementById("georef-csrf").value;
@@ -143,7 +145,7 @@ function drawList() {
     if (index === state.selected) row.classList.add("selected");
     if (fit && index === fit.worst) row.classList.add("worst");
     const metres = t("m");
-    const residual = fit ? `${fit.residuals_m[index].toFixed(2)} ${metres}` : "…";
+    const residual = fit ? `${figures.number(fit.residuals_m[index], 2)} ${metres}` : "…";
     row.append(
       cell(String(index + 1)),
       cell(`${pair.px.toFixed(1)}, ${pair.py.toFixed(1)}`, null, "ltr"),
@@ -177,7 +179,7 @@ function drawMethods() {
   } else if (state.fit) {
     const exact = state.fit.method === "tps";
     rmse.textContent = exact ? t("RMSE: exact at each point (thin plate spline)")
-      : t("RMSE %(rmse)s m · worst #%(num)s", { rmse: state.fit.rmse_m.toFixed(2), num: state.fit.worst + 1 });
+      : t("RMSE %(rmse)s m · worst #%(num)s", { rmse: figures.number(state.fit.rmse_m, 2), num: state.fit.worst + 1 });
     rmse.dataset.rmse = String(state.fit.rmse_m);
   } else {
     rmse.textContent = t("RMSE: fitting…");
@@ -235,7 +237,7 @@ async function refit() {
   const answer = await response.json();
   if (ask !== asked) return;
   if (!response.ok) {
-    drawWarnings([answer.message || t("The points were refused (%(status)s).", { status: response.status })]);
+    drawWarnings([answer.message ? refusalText(answer, response.status) : t("The points were refused (%(status)s).", { status: response.status })]);
     preview.clear();
     return;
   }

@@ -5,7 +5,9 @@
 // made. Text only: messages and names are set with textContent.
 import { followJob, progressBar } from "../jobs/progress.js";
 import { bdi, leftToRight, lineNode, named, slot } from "../jobs/words.js";
-import { t } from "../i18n.js";
+import { refusal, t } from "../i18n.js";
+
+const { figures } = window.Annotator; // figures.js: the page's digits
 
 const $ = (id) => document.getElementById(id);
 
@@ -55,7 +57,7 @@ export async function save(data, csrf, chosen) {
   const response = await send(data.save, csrf, data.upload ? newPicture(data, chosen) : again(chosen));
   const answer = await response.json();
   if (response.status !== 202) {
-    say(answer.message ? lineNode(answer.message) : t("The placement was refused (%(status)s).", { status: response.status }));
+    say(answer.message ? refusal(answer, response.status) : t("The placement was refused (%(status)s).", { status: response.status }));
     button.disabled = false;
     return;
   }
@@ -77,7 +79,7 @@ function ended(data, csrf, job) {
   const image = ((job.result && job.result.images) || [])[0];
   const placed = (job.result && job.result.georeference) || {};
   say(typeof placed.rmse_m === "number" && placed.method !== "tps"
-    ? t("Placed by %(num)s control points, RMSE %(rmse)s m.", { num: placed.gcps.length, rmse: placed.rmse_m.toFixed(2) })
+    ? t("Placed by %(num)s control points, RMSE %(rmse)s m.", { num: placed.gcps.length, rmse: figures.number(placed.rmse_m, 2) })
     : t("Placed."));
   if (image) {
     const link = document.createElement("a");
@@ -108,7 +110,7 @@ export async function listVersions(data, csrf) {
     const link = document.createElement("a");
     link.href = `/images/${encodeURIComponent(version.image)}`;
     link.textContent = t("version %(num)s", { num: version.version });
-    const rmse = typeof version.rmse_m === "number" ? t(", RMSE %(rmse)s m", { rmse: version.rmse_m.toFixed(2) }) : "";
+    const rmse = typeof version.rmse_m === "number" ? t(", RMSE %(rmse)s m", { rmse: figures.number(version.rmse_m, 2) }) : "";
     const when = leftToRight((version.placed_at || "").slice(0, 16).replace("T", " "));
     const method = METHODS[version.method] ? METHODS[version.method]() : version.method;
     const points = t("%(num)s points", { num: version.points });

@@ -3,8 +3,8 @@
 // and Cancel; the form above starts an ingest job (POST /api/v1/images?async=1) and follows it.
 import { followJob, progressBar } from "./progress.js";
 import { resultCell } from "./results.js";
-import { bdi, kindWord, lineNode, statusWord } from "./words.js";
-import { t } from "../i18n.js";
+import { bdi, kindWord, statusWord } from "./words.js";
+import { refusal, t } from "../i18n.js";
 
 const root = document.getElementById("jobs");
 const list = document.getElementById("jobs-list");
@@ -41,7 +41,7 @@ function cancel(job, button) {
   button.disabled = true;
   send("DELETE", jobUrl(job.id)).then(({ ok, data }) => {
     if (!ok) {
-      say(data.message ? lineNode(data.message) : t("the job could not be cancelled"), true);
+      say(data.message ? refusal(data) : t("the job could not be cancelled"), true);
       button.disabled = false;
       return;
     }
@@ -113,7 +113,7 @@ document.getElementById("ingest-form").addEventListener("submit", (event) => {
   say(t("Sending…"));
   send("POST", root.dataset.ingest, form).then(({ ok, data }) => {
     if (!ok) {
-      say(data.message ? lineNode(data.message) : t("the files could not be sent"), true);
+      say(data.message ? refusal(data) : t("the files could not be sent"), true);
       return;
     }
     say(t("Received: the ingest runs in the background."));

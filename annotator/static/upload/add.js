@@ -5,7 +5,9 @@
 // uploads before one started). Text only: every file name and message is set as textContent.
 import { ResumableUpload } from "./chunks.js";
 import { followJob, progressBar } from "../jobs/progress.js";
-import { t } from "../i18n.js";
+import { refusalText, t } from "../i18n.js";
+
+const { figures } = window.Annotator; // figures.js: the page's digits
 
 const root = document.getElementById("add-imagery");
 const SIDECAR = /^(\.[A-Za-z0-9]{1,5})?(\.msk|\.aux\.xml|\.tfw|\.tifw|\.tiffw|\.wld|\.prj|\.rpb|\.imd|\.xml|\.til|\.dim)$|^_rpc\.txt$/i;
@@ -60,7 +62,7 @@ function showList() {
     name.dir = "auto";
     const note = document.createElement("span");
     note.className = "add-file-note muted";
-    const size = t("%(num)s MB", { num: (upload.file.size / 1048576).toFixed(1) });
+    const size = t("%(num)s MB", { num: figures.number(upload.file.size / 1048576, 1) });
     const state = upload.complete ? t("received") : upload === sending ? t("sending") : upload.error || t("waiting");
     const role = owner ? t("sidecar of %(name)s", { name: owner }) : t("image");
     note.textContent = ` · ${role} · ${size} · ${state}`;
@@ -83,7 +85,7 @@ function showBytes() {
   const done = uploads.reduce((sum, u) => sum + u.received, 0);
   const fraction = total ? done / total : 0;
   $("add-upload-bar").value = fraction;
-  $("add-upload-label").textContent = `${Math.floor(fraction * 100)}%`;
+  $("add-upload-label").textContent = figures.percent(Math.floor(fraction * 100) / 100);
   $("add-upload-bar").dataset.state = uploads.length && uploads.every((u) => u.complete) ? "done" : "open";
 }
 
@@ -188,7 +190,7 @@ async function startIngest() {
   });
   const answer = await response.json();
   if (response.status !== 202) {
-    say(answer.message || t("The ingest was refused (%(status)s).", { status: response.status }));
+    say(answer.message ? refusalText(answer, response.status) : t("The ingest was refused (%(status)s).", { status: response.status }));
     $("add-start").disabled = false;
     return;
   }
