@@ -18,7 +18,7 @@ from annotator.cli.language import chosen, in_language, translated
 #: what stays Latin in Arabic help: the commands' names, formats and software's names
 COMMANDS = {"annotator", "images", "import", "backup", "demo", "export", "init", "keys"}
 COMMANDS |= {"publish", "restore", "serve", "sites", "tokens", "users", "verify", "worker", "add"}
-KEPT = COMMANDS | {"GeoTIFF", "COG", "JPEG", "NITF", "URL", "http", "https", "s3", "bucket"}
+KEPT = COMMANDS | {"GeoTIFF", "COG", "JPEG", "NITF", "http", "https", "s3", "bucket"}
 KEPT |= {"key", "AWS_", "ISO", "TIFF", "RPC", "ANNOTATOR_DEM", "WGS", "GeoJSON", "GeoPackage"}
 KEPT |= {"Shapefile", "Ed25519", "REPORT", "BUNDLE", "PNG", "SVG", "sha256", "PATH", "gunicorn"}
 KEPT |= {"Ctrl", "C", "tar", "float"}  # click's name of the option's type, as in the metavar FLOAT
