@@ -1,8 +1,11 @@
-"""The figure's own words (caption, credits, scale bar, north arrow) in the report's language.
+"""The story outputs' own words in the report's language: the figure's (caption, credits, scale
+bar, north arrow) and the story map's (legend, popups, layer names, Leaflet's controls).
 
-One small table, kept here in one place until the interface's gettext catalogues can hold it:
-English, and Arabic for the newsrooms that cover Syria in Arabic. A report in any other language
-gets English. Dates and numbers stay in Latin digits, as coordinates and measures do.
+One small table, so that the figure and the map credit a capture in the same words: English,
+and Arabic for the newsrooms that cover Syria in Arabic (its terms as docs/glossary-ar.md has
+them). A report in any other language gets English. Dates and numbers stay in Latin digits, as
+coordinates and measures do. The table lives here, not in the interface's gettext catalogues,
+because a story output follows the report's language, not the reader's, and is made with no app.
 """
 
 from __future__ import annotations
@@ -31,6 +34,36 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "coarsened": "Positions coarsened: {how}.",
         "synthetic": "Synthetic demo imagery: not a real capture.",
         "placed": "Placed by {count} control points, RMSE {rmse} m",
+        # the story map's words
+        "confidence": "Confidence: {confidence}",
+        "confirmed": "confirmed",
+        "probable": "probable",
+        "possible": "possible",
+        "captured_at": "Captured: {date}",
+        "supports": "Supports",
+        "contradicts": "Contradicts",
+        "context": "Context for",
+        "whole_report": "the report as a whole",
+        "legend": "Legend and credits",
+        "annotations_on": "Annotations on {date}",
+        "image_on": "Image {date}",
+        "synthetic_alt": "{name} (synthetic demo imagery)",
+        "left_off": "The imagery is left off this map so that it cannot show exact positions.",
+        "merged_one": "1 annotation marked the same object as another on the same capture: "
+        "each object is drawn and counted once.",
+        "merged_many": "{count} annotations marked the same object as another on the same "
+        "capture: each object is drawn and counted once.",
+        "published": "Evidence published {date} by {name}.",
+        "placed_by": "Placed by {how}",
+        "zoom_in": "Zoom in",
+        "zoom_out": "Zoom out",
+        "layers": "Layers",
+        "close": "Close popup",
+        "leaflet": "A JavaScript library for interactive maps",
+        "foot": "ft",
+        "mile": "mi",
+        "quote_open": "\u201c",
+        "quote_close": "\u201d",
     },
     "ar": {
         "metre": "م",
@@ -51,6 +84,35 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "coarsened": "المواقع مقرّبة: {how}.",
         "synthetic": "صور اصطناعية للعرض: ليست التقاطًا حقيقيًا.",
         "placed": "نقاط التحكم: {count}، خطأ التموضع (RMSE): {rmse} م",
+        "confidence": "درجة الثقة: {confidence}",
+        "confirmed": "مؤكَّد",
+        "probable": "مرجَّح",
+        "possible": "محتمَل",
+        "captured_at": "تاريخ الالتقاط: {date}",
+        "supports": "يدعم",
+        "contradicts": "يناقض",
+        "context": "يضع في سياق",
+        "whole_report": "التقرير ككل",
+        "legend": "المفتاح والإسناد",
+        "annotations_on": "التعليقات التوضيحية بتاريخ {date}",
+        "image_on": "صورة بتاريخ {date}",
+        "synthetic_alt": "{name} (صور اصطناعية للعرض)",
+        "left_off": "حُذفت الصور من هذه الخريطة كي لا تكشف المواقع الدقيقة.",
+        "merged_one": "تعليق توضيحي واحد عُلِّم على أنه الجسم نفسه الذي يمثّله تعليق آخر على "
+        "اللقطة نفسها: يُرسم كل جسم ويُحسب مرة واحدة.",
+        "merged_many": "عُلِّمت {count} من التعليقات التوضيحية على أنها الجسم نفسه الذي يمثّله "
+        "تعليق آخر على اللقطة نفسها: يُرسم كل جسم ويُحسب مرة واحدة.",
+        "published": "نشر {name} الأدلة بتاريخ {date}.",
+        "placed_by": "التموضع: {how}",
+        "zoom_in": "تكبير",
+        "zoom_out": "تصغير",
+        "layers": "الطبقات",
+        "close": "إغلاق النافذة المنبثقة",
+        "leaflet": "مكتبة JavaScript للخرائط التفاعلية",
+        "foot": "قدم",
+        "mile": "ميل",
+        "quote_open": "«",
+        "quote_close": "»",
     },
 }
 

@@ -43,9 +43,11 @@ from annotations.newsroom.credits import (
     placement,
 )
 from annotations.newsroom.evidence import Evidence, EvidenceAnnotation, EvidenceImage
-from annotations.newsroom.figure import merged_away
+from annotations.newsroom.figure import credit_lines, merged_away
+from annotations.newsroom.figure_words import figure_language, right_to_left, word
 from imagery.crop import map_crop
 from imagery.figure import FONTS_DIR
+from imagery.georef.placement import metres
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "annotator" / "static" / "vendor" / "leaflet"
 #: Imagery shown around the annotations, on each side: this share of their extent, at least
@@ -53,7 +55,12 @@ LEAFLET_DIR = Path(__file__).resolve().parents[2] / "annotator" / "static" / "ve
 CONTEXT_SHARE = 1.0
 MIN_CONTEXT_M = 150.0
 METRES_PER_DEGREE = 111_320.0
-STANCE_WORDS = {"supports": "Supports", "contradicts": "Contradicts", "context": "Context for"}
+STANCES = frozenset({"supports", "contradicts", "context"})
+CONFIDENCES = frozenset({"confirmed", "probable", "possible"})
+#: Leaflet's own words (its controls' titles, the scale bar's units) that STORY_SCRIPT puts in
+#: the report's language when it is not English
+CONTROL_WORDS: tuple[str, ...] = ("zoom_in", "zoom_out", "layers", "close", "leaflet")
+CONTROL_WORDS += ("metre", "kilometre", "foot", "mile")
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
 #: Placeholders that folium renders as they are and `_fill` replaces afterwards.
 TITLE_MARK = "annotator-story-title-0f3c"
@@ -69,22 +76,24 @@ ARABIC_RANGE = (
 
 _templates = Environment(autoescape=True)
 POPUP = _templates.from_string(
-    """<div class="evidence-popup"><strong dir="auto">{{ a.label_name }}</strong>
-<div>Confidence: {{ a.confidence }}</div>
-<div>Captured: {{ captured }}{% if image.provider %} &middot; {{ image.provider }}{% endif %}</div>
+    """<div class="evidence-popup"{% if rtl %} dir="rtl" lang="{{ language }}"{% endif
+ %}><strong dir="auto">{{ a.label_name }}</strong>
+<div>{{ confidence }}</div>
+<div>{{ captured }}{% if image.provider %} &middot; <span dir="auto">{{ image.provider
+ }}</span>{% endif %}</div>
 {% if placed %}<div class="evidence-placement">{{ placed }}</div>{% endif %}
 {% for stance, quote, note in links %}<div class="evidence-claim"><em>{{ stance }}</em>
-{% if quote %}&ldquo;<span class="evidence-quote" dir="auto"{% if lang %} lang="{{ lang }}"{% endif
- %}>{{ quote }}</span>&rdquo;{% else %}the report as a whole{% endif %}
+{% if quote %}{{ opening }}<span class="evidence-quote" dir="auto"{% if lang %} lang="{{ lang }}"{%
+ endif %}>{{ quote }}</span>{{ closing }}{% else %}{{ whole }}{% endif %}
 {% if note %}<span class="evidence-note">(<span dir="auto">{{ note }}</span>)</span>{% endif
  %}</div>{% endfor %}
 </div>"""
 )
 PANEL = _templates.from_string(
-    """<div class="story-panel">
+    """<div class="story-panel"{% if rtl %} dir="rtl" lang="{{ language }}"{% endif %}>
 <div class="story-title" dir="auto">{% if url %}<a href="{{ url }}" target="_blank"
  rel="noopener">{{ title }}</a>{% else %}{{ title }}{% endif %}</div>
-<details class="story-details" open><summary>Legend and credits</summary>
+<details class="story-details" open><summary>{{ legend_words }}</summary>
 <ul class="story-legend">{% for name, colour in legend %}<li><span class="story-swatch"
  style="border-color: {{ colour }}; background: {{ colour }}40"></span><span dir="auto">{{ name
  }}</span></li>{% endfor %}
@@ -103,9 +112,9 @@ STYLE = """<style>
 .story-swatch { display: inline-block; width: 12px; height: 12px; border: 2px solid;
   margin-right: 6px; vertical-align: -2px; }
 .story-credit { color: #333; font-size: 11px; }
-.evidence-popup { font: 13px/1.4 "Noto Naskh Arabic", system-ui, sans-serif; max-width: 20rem; }
+.evidence-popup { font: 13px/1.4 "Noto Naskh Arabic", system-ui, sans-serif; max-width: 26rem; }
 .evidence-claim { margin-top: 4px; }
-.evidence-note { color: #555; }
+.evidence-note { color: #555; display: block; }
 .story-details > summary { cursor: pointer; color: #333; font-size: 11px; }
 .story-details[open] > summary { margin-bottom: 3px; }
 .leaflet-control-attribution { font-size: 11px; }
@@ -134,7 +143,7 @@ STORY_SCRIPT = """(function () {
         pointToLayer: function (feature, latlng) {
           return L.circleMarker(latlng, {radius: 6, color: a.colour, fill: true});
         }
-      }).bindPopup(a.popup).addTo(group);
+      }).bindPopup(a.popup, {maxWidth: 420}).addTo(group);
     });
     overlays[capture.name] = group.addTo(map);
   });
@@ -143,6 +152,38 @@ STORY_SCRIPT = """(function () {
   var details = document.querySelector(".story-details");
   if (details && small) { details.open = false; }
   L.control.layers(null, overlays, {collapsed: small}).addTo(map);
+  var words = data.words;  // a report not in English: Leaflet's own words in its language
+  if (!words) { return; }
+  var container = map.getContainer();
+  // the layer list and the credits read in the report's direction (the map itself does not)
+  [".leaflet-control-layers", ".leaflet-control-attribution"].forEach(function (selector) {
+    var node = container.querySelector(selector);
+    if (node && data.rtl) { node.dir = "rtl"; }
+  });
+  [[".leaflet-control-zoom-in", words.zoom_in], [".leaflet-control-zoom-out", words.zoom_out],
+   [".leaflet-control-layers-toggle", words.layers]].forEach(function (pair) {
+    var node = container.querySelector(pair[0]);
+    if (node) { node.title = pair[1]; node.setAttribute("aria-label", pair[1]); }
+  });
+  map.on("popupopen", function (event) {
+    var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) { close.title = words.close; close.setAttribute("aria-label", words.close); }
+  });
+  var control = map.attributionControl;
+  if (control && control.options.prefix) {
+    control.setPrefix(String(control.options.prefix).replace(/title="[^"]*"/, function () {
+      return 'title="' + words.leaflet.replace(/[&"<>]/g, "") + '"';
+    }));
+  }
+  var units = {m: words.metre, km: words.kilometre, ft: words.foot, mi: words.mile};
+  var scaled = L.Control.Scale.prototype._updateScale;
+  L.Control.Scale.prototype._updateScale = function (scale, text, ratio) {
+    var parts = String(text).split(" ");
+    var words = parts[0] + " " + (units[parts[1]] || parts[1] || "");
+    // the figure first, then its unit, as Arabic reads (a right-to-left isolate)
+    scaled.call(this, scale, data.rtl ? "\u2067" + words + "\u2069" : words, ratio);
+  };
+  map.fire("move");
 })();"""
 #: a map frame narrower or lower than this (CSS pixels) starts with its legend folded
 UNFOLDED_MIN = (1000, 700)
@@ -164,7 +205,13 @@ def story_map_html(evidence: Evidence) -> str:
     name = story.get_name()
     if not MAP_NAME.match(name) or skeleton.count(BODY_MARK) != 1:
         raise RuntimeError("folium's page no longer has the shape this module fills in")
-    data = {"captures": [_capture(evidence, image, shown) for image, shown in _by_image(evidence)]}
+    language = figure_language(evidence.report.language)
+    data: dict[str, Any] = {
+        "captures": [_capture(evidence, image, shown) for image, shown in _by_image(evidence)]
+    }
+    if language != "en":  # Leaflet's own words in the report's language
+        data["words"] = {key: word(language, key) for key in CONTROL_WORDS}
+        data["rtl"] = right_to_left(language)
     body = (
         _panel(evidence)
         + '\n<script type="application/json" id="story-data">'
@@ -218,22 +265,55 @@ def arabic_font_face() -> str:
 
 
 def popup_html(evidence: Evidence, annotation: EvidenceAnnotation) -> str:
-    """What a click on the annotation shows; every piece of user text escaped."""
+    """What a click on the annotation shows, in the report's language; every piece of user
+    text escaped."""
+    language = figure_language(evidence.report.language)
     image = evidence.image(annotation.image_id)
     links = []
     for link in annotation.links:
         quote = evidence.claim(link.claim_id).exact if link.claim_id is not None else None
-        links.append((STANCE_WORDS.get(link.stance, link.stance), quote, link.note))
+        stance = word(language, link.stance) if link.stance in STANCES else link.stance
+        links.append((stance, quote, link.note))
+    confidence = annotation.confidence
+    if confidence in CONFIDENCES:
+        confidence = word(language, confidence)
     # a claim quotes the report: in its language (an Arabic quote is never set in italics)
-    placed = placement(image)
     return POPUP.render(
         a=annotation,
         image=image,
-        captured=capture_date(image),
-        placed=placed and placed[0].upper() + placed[1:],
+        confidence=word(language, "confidence", confidence=confidence),
+        captured=word(language, "captured_at", date=capture_date(image))
+        if image.captured_at
+        else _date(image, language),
+        placed=_placed(image, language),
         links=links,
         lang=evidence.report.language,
+        language=language,
+        rtl=right_to_left(language),
+        whole=word(language, "whole_report"),
+        opening=word(language, "quote_open"),
+        closing=word(language, "quote_close"),
     )
+
+
+def _date(image: EvidenceImage, language: str) -> str:
+    """The capture's date (2024-12-13 08:21 UTC, as every output writes it), or that it is
+    not known, in the report's language."""
+    return capture_date(image) if image.captured_at else word(language, "date_unknown")
+
+
+def _placed(image: EvidenceImage, language: str) -> str | None:
+    """How the capture was placed ("Placed by 6 control points, RMSE 3.2 m"), or None when
+    it is a north-up capture."""
+    placed = placement(image)
+    if not placed:
+        return None
+    if language == "en":
+        return placed[0].upper() + placed[1:]
+    if image.placement_error_m is not None and image.placement_points:
+        rmse = metres(image.placement_error_m)
+        return word(language, "placed", count=image.placement_points, rmse=rmse)
+    return word(language, "placed_by", how=placed.removeprefix("placed by "))
 
 
 def _capture(
@@ -243,9 +323,10 @@ def _capture(
 
     When the report coarsens its coordinates the imagery is left out: placed at its true
     position, the picture would show every object exactly where coarsening hides it."""
+    language = figure_language(evidence.report.language)
     return {
-        "name": str(escape(f"Annotations on {capture_date(image)}")),
-        "image": None if evidence.coarsening else _image(image, annotations),
+        "name": str(escape(word(language, "annotations_on", date=_date(image, language)))),
+        "image": None if evidence.coarsening else _image(evidence, image, annotations),
         "annotations": [
             {
                 "feature": {
@@ -262,7 +343,9 @@ def _capture(
     }
 
 
-def _image(image: EvidenceImage, annotations: list[EvidenceAnnotation]) -> dict[str, Any]:
+def _image(
+    evidence: Evidence, image: EvidenceImage, annotations: list[EvidenceAnnotation]
+) -> dict[str, Any]:
     """The capture cut around these annotations (with some context), as an embedded overlay."""
     west, south, east, north = _bounds(annotations)
     shrink = max(math.cos(math.radians((south + north) / 2)), 0.01)  # a degree of longitude
@@ -273,39 +356,60 @@ def _image(image: EvidenceImage, annotations: list[EvidenceAnnotation]) -> dict[
         (west - margin_lon, south - margin_lat, east + margin_lon, north + margin_lat),
         image.gsd_m,
     )
-    name = f"Image {capture_date(image)}" + (f", {image.provider}" if image.provider else "")
+    language = figure_language(evidence.report.language)
+    name = word(language, "image_on", date=_date(image, language))
+    if image.provider:
+        name += word(language, "list") + image.provider
+    alt = word(language, "synthetic_alt", name=name) if image.synthetic else name
     return {
         "url": "data:image/webp;base64," + base64.b64encode(crop.webp()).decode("ascii"),
         "bounds": [[s, w], [n, e]],
         "name": str(escape(name)),  # Leaflet's layer list and attribution set innerHTML
-        "attribution": str(escape(image_credit(image))),
-        "alt": f"{name} (synthetic demo imagery)" if image.synthetic else name,  # a DOM property
+        "attribution": str(escape(_credit(evidence, image, language))),
+        "alt": alt,  # a DOM property
     }
 
 
+def _credit(evidence: Evidence, image: EvidenceImage, language: str) -> str:
+    """The capture's credit line, in the same words as the figure's."""
+    return image_credit(image) if language == "en" else credit_lines(evidence, image, language)[0]
+
+
 def _panel(evidence: Evidence) -> str:
+    language = figure_language(evidence.report.language)
     legend: dict[str, str] = {}
     for annotation in evidence.annotations:
         colour = label_colour(annotation)
         legend.setdefault(annotation.label_name, colour)
     images = [image for image, _ in _by_image(evidence)]
-    credits = [image_credit(image) for image in images] + evidence_notes(evidence, images)
+    credits = [_credit(evidence, image, language) for image in images]
+    if language == "en":
+        credits += evidence_notes(evidence, images)
+    else:
+        if evidence.coarsening:
+            credits.append(word(language, "coarsened", how=evidence.coarsening))
+        if any(image.synthetic for image in images):
+            credits.append(word(language, "synthetic"))
     published = evidence.published_at.strftime("%Y-%m-%d")
     if evidence.coarsening:
-        credits.append("The imagery is left off this map so that it cannot show exact positions.")
+        credits.append(word(language, "left_off"))
     merged = len(evidence.annotations) - sum(len(shown) for _, shown in _by_image(evidence))
     if merged:
-        credits.append(
-            f"{merged} annotation{'' if merged == 1 else 's'} marked the same object as another "
-            "on the same capture: each object is drawn and counted once."
-        )
-    credits.append(f"Evidence published {published} by {evidence.published_by}.")
+        one = merged == 1
+        credits.append(word(language, "merged_one" if one else "merged_many", count=merged))
+    credits.append(word(language, "published", date=published, name=evidence.published_by))
     url = (
         evidence.report.url if evidence.report.url and SAFE_URL.match(evidence.report.url) else None
     )
     return str(
         PANEL.render(
-            title=evidence.report.title, url=url, legend=list(legend.items()), credits=credits
+            title=evidence.report.title,
+            url=url,
+            legend=list(legend.items()),
+            credits=credits,
+            legend_words=word(language, "legend"),
+            rtl=right_to_left(language),
+            language=language,
         )
     )
 

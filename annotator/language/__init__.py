@@ -15,7 +15,7 @@ from flask_babel import Babel
 
 from annotator.language import catalogues, choice, formats, gis, routes, words
 from annotator.language.choice import LANGUAGES
-from annotator.language.form_errors import form_error
+from annotator.language.form_errors import form_error, problem_line
 
 
 def init_app(app: Flask) -> None:
@@ -37,7 +37,9 @@ def init_app(app: Flask) -> None:
         confidence_name=words.confidence_name,
         report_status_name=words.report_status_name,
         stance_name=words.stance_name,
+        language_name=words.language_name,
         form_error=form_error,
+        problem_line=problem_line,
         script_strings=_script_strings,
     )
     formats.init_app(app)

@@ -3,7 +3,10 @@ that `make messages` extracts them (the stored value never changes)."""
 
 from __future__ import annotations
 
+from babel import Locale, UnknownLocaleError
 from flask_babel import gettext
+
+from annotator.language import choice
 
 
 def role_name(role: str) -> str:
@@ -98,3 +101,26 @@ def stance_name(stance: str) -> str:
         "context": gettext("context"),
     }
     return names.get(stance, stance)
+
+
+def size_words(kind: str, figures: str) -> str:
+    """A measured size as the review queue writes it ("73.3 x 68.9 m (length x span)"), the
+    figures kept left to right (a left-to-right isolate) on a right-to-left page."""
+    if choice.direction() == "rtl":
+        figures = f"\u2066{figures}\u2069"
+    sizes = {
+        "length_span": gettext("%(figures)s m (length \u00d7 span)"),
+        "sides": gettext("%(figures)s m (sides)"),
+        "long": gettext("%(figures)s m long"),
+    }
+    return sizes[kind] % {"figures": figures}
+
+
+def language_name(code: str) -> str:
+    """A report's language (its BCP 47 code, "ar") by its name in the reader's language
+    (العربية, Arabic), from Babel's locale data; a code Babel does not know, as it is."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(choice.current())
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    return name or code

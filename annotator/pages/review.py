@@ -20,6 +20,7 @@ from annotations.review import MAX_BATCH
 from annotations.search import Filters, search
 from annotator import services
 from annotator.auth import current_user, login_required
+from annotator.language.words import size_words
 from annotator.services import database
 from imagery.crop import read_crop
 from imagery.display import Display
@@ -192,8 +193,8 @@ def size(measurements: dict[str, Any], reference: Reference | None) -> str:
     if first is not None and second is not None:
         if reference is not None:
             length, span = reference.orient(first, second)
-            return f"{length:.1f}{BY}{span:.1f} m (length{BY}span)"
-        return f"{max(first, second):.1f}{BY}{min(first, second):.1f} m (sides)"
+            return size_words("length_span", f"{length:.1f}{BY}{span:.1f}")
+        return size_words("sides", f"{max(first, second):.1f}{BY}{min(first, second):.1f}")
     if first is not None:
-        return f"{first:.1f} m long"
+        return size_words("long", f"{first:.1f}")
     return ""

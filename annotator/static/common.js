@@ -28,7 +28,7 @@
     },
     moment: function (iso) {
       var when = iso ? new Date(iso) : null;
-      if (!when || isNaN(when.getTime())) return "date unknown";
+      if (!when || isNaN(when.getTime())) return window.Annotator.t("date unknown");
       return when.toISOString().slice(0, 16).replace("T", " ") + " UTC";
     }
   };

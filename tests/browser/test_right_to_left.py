@@ -178,7 +178,11 @@ def test_story_map_from_a_file_shows_arabic_in_order_with_its_font(
         # the parentheses around the Arabic note stay around it, in Arabic order inside
         assert_right_to_left(page, ".evidence-note span", ["الأنف", "13", "ديسمبر"])
         lefts = page.evaluate(LEFT_OF, [".evidence-note", ["(", "الأنف", ")"]])
-        assert lefts[0] < lefts[1] < lefts[2], "the note sits inside its parentheses"
+        # the popup of an Arabic report reads right to left: "(" opens on the right
+        assert (
+            page.locator(".evidence-popup").evaluate("e => getComputedStyle(e).direction") == "rtl"
+        )
+        assert lefts[0] > lefts[1] > lefts[2], "the note sits inside its parentheses"
         assert page.evaluate("document.fonts.check('13px \"Noto Naskh Arabic\"', 'عربي')")
         assert page.evaluate(
             "document.fonts.ready.then(() => [...document.fonts].some("

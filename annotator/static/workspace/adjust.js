@@ -64,12 +64,13 @@
   };
 
   function describe(v) {
-    var words = [];
-    if (v.brightness) words.push("brightness " + (v.brightness > 0 ? "+" : "") + v.brightness);
-    if (v.contrast) words.push("contrast " + (v.contrast > 0 ? "+" : "") + v.contrast);
-    if (v.gamma !== 1) words.push("gamma " + v.gamma.toFixed(1));
-    if (v.sharpen) words.push("sharpen " + v.sharpen);
-    return words.length ? words.join(", ") : window.Annotator.t("as captured");
+    var t = window.Annotator.t, words = [];
+    function signed(n) { return AW.ltr((n > 0 ? "+" : "") + n); }
+    if (v.brightness) words.push(t("brightness %(value)s", { value: signed(v.brightness) }));
+    if (v.contrast) words.push(t("contrast %(value)s", { value: signed(v.contrast) }));
+    if (v.gamma !== 1) words.push(t("gamma %(value)s", { value: v.gamma.toFixed(1) }));
+    if (v.sharpen) words.push(t("sharpen %(value)s", { value: v.sharpen }));
+    return words.length ? words.join(t(", ")) : t("as captured");
   }
 
   function apply() {

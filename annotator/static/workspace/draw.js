@@ -11,6 +11,20 @@
     templineStyle: { color: "#ffd400" }, hintlineStyle: { color: "#ffd400", dashArray: "5 5" },
     pathOptions: { color: "#ffd400", weight: 2 }
   };
+  // Geoman's own words (the tooltip that follows the mouse while drawing) in the page's language
+  var language = document.documentElement.lang || "en";
+  if (language !== "en" && map.pm.setLang) {
+    var place = t("Click to place the point");
+    map.pm.setLang(language, {
+      tooltips: {
+        placeMarker: place, placeCircleMarker: place, placeMarkerTouch: t("Tap the map to place the point"),
+        firstVertex: t("Click to place the first vertex"), continueLine: t("Click to continue drawing"),
+        finishLine: t("Click any existing vertex to finish"), finishPoly: t("Click the first vertex to finish"),
+        finishRect: t("Click to finish")
+      },
+      actions: { finish: t("Finish"), cancel: t("Cancel"), removeLastVertex: t("Remove the last vertex") }
+    }, "en");
+  }
   var editRenderer = L.svg({ padding: 0.2 });
   var tool = null, working = null, rotated = null, editing = null, byKeys = false;
   var IDLE = document.getElementById("mode").textContent;  // the page's own hint, shown again on Esc

@@ -7,7 +7,7 @@
 // opens with that warning shown. Text only (textContent): labels and ids are user data.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   var panel = document.getElementById("duplicate-panel");
   var list = document.getElementById("duplicate-warnings");
   var same = document.getElementById("same-object");
@@ -15,13 +15,20 @@
 
   function labelOf(id) {
     var other = AW.items.get(id);
-    return other ? AW.labelName(other.feature.properties.label) : "another annotation";
+    return other ? AW.labelName(other.feature.properties.label) : t("another annotation");
   }
 
   function measure(warning) {
-    if (typeof warning.iou === "number") return "overlaps this one by " + Math.round(warning.iou * 100) + "% (IoU)";
-    if (typeof warning.distance_m === "number") return "is " + warning.distance_m.toFixed(1) + " m from this one";
-    return "this one was copied onto";
+    var label = labelOf(warning.annotation);
+    if (typeof warning.iou === "number") {
+      return t("Possible duplicate: %(label)s on this image that overlaps this one by %(percent)s (IoU).",
+               { label: label, percent: AW.ltr(Math.round(warning.iou * 100) + "%") });
+    }
+    if (typeof warning.distance_m === "number") {
+      return t("Possible duplicate: %(label)s on this image that is %(distance)s from this one.",
+               { label: label, distance: AW.ltr(warning.distance_m.toFixed(1)) + " " + AW.unit.m });
+    }
+    return t("Possible duplicate: %(label)s on this image that this one was copied onto.", { label: label });
   }
 
   function button(text, className, onClick, disabled) {
@@ -33,12 +40,12 @@
   }
 
   function act(item, method, body, done) {
-    AW.setState(item, "saving", "saving…");
+    AW.setState(item, "saving", t("saving…"));
     return AW.request(method, AW.annotationUrl(item.id, "/same-as"), body, AW.etagOf(item.feature))
       .then(function (answer) {
         if (!answer.ok) {
           AW.setState(item, "saved", "");
-          AW.emit("mode", "Not changed: " + answer.message);
+          AW.emit("mode", t("Not changed: %(reason)s", { reason: answer.message }));
           render(AW.selected());
           return;
         }
@@ -52,15 +59,15 @@
   function markSame(item, warning) {
     act(item, "POST", { annotation: warning.annotation }, function (saved) {
       delete warnings[saved.id];
-      AW.emit("mode", "Marked the same object as the " + labelOf(saved.feature.properties.same_as) +
-        ": it is counted once.");
+      AW.emit("mode", t("Marked the same object as the %(label)s: it is counted once.",
+                        { label: labelOf(saved.feature.properties.same_as) }));
       render(AW.selected());
     });
   }
 
   function dismiss(item, warning) {
     warnings[item.id] = (warnings[item.id] || []).filter(function (w) { return w !== warning; });
-    AW.emit("mode", "Kept as different objects.");
+    AW.emit("mode", t("Kept as different objects."));
     render(item);
   }
 
@@ -78,26 +85,25 @@
     shown.forEach(function (warning) {
       var row = AW.el("li", "duplicate-warning");
       row.dataset.annotation = warning.annotation;
-      row.appendChild(AW.el("p", null, "Possible duplicate: " + labelOf(warning.annotation) +
-        " on this image that " + measure(warning) + "."));
+      row.appendChild(AW.el("p", null, measure(warning)));
       var actions = AW.el("div", "duplicate-actions");
-      actions.appendChild(button("Same object as this one", "same-object-yes",
+      actions.appendChild(button(t("Same object as this one"), "same-object-yes",
         function () { markSame(item, warning); }, locked));
-      actions.appendChild(button("Different objects", "same-object-no",
+      actions.appendChild(button(t("Different objects"), "same-object-no",
         function () { dismiss(item, warning); }));
-      actions.appendChild(button("Show it", "same-object-show",
+      actions.appendChild(button(t("Show it"), "same-object-show",
         function () { showOther(warning.annotation); }));
       row.appendChild(actions);
       list.appendChild(row);
     });
     if (target) {
-      same.appendChild(AW.el("p", null, "The same object as the " + labelOf(target) +
-        " beside it: counted once, with it."));
+      same.appendChild(AW.el("p", null, t("The same object as the %(label)s beside it: counted once, with it.",
+                                          { label: labelOf(target) })));
       var undo = AW.el("div", "duplicate-actions");
-      undo.appendChild(button("Show it", "same-object-show", function () { showOther(target); }));
-      undo.appendChild(button("Count separately", "same-object-clear", function () {
+      undo.appendChild(button(t("Show it"), "same-object-show", function () { showOther(target); }));
+      undo.appendChild(button(t("Count separately"), "same-object-clear", function () {
         act(item, "DELETE", undefined, function (saved) {
-          AW.emit("mode", "Counted as its own object again.");
+          AW.emit("mode", t("Counted as its own object again."));
           render(saved);
         });
       }, locked));

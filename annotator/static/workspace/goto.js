@@ -48,7 +48,7 @@
       asking = false;
       cursor.dataset.asking = "";
       if (format === "mgrs") {
-        cursor.textContent = answer.ok ? "MGRS " + (answer.data.mgrs || "none here") : "MGRS: " + answer.message;
+        cursor.textContent = answer.ok ? "MGRS " + (answer.data.mgrs || t("none here")) : "MGRS: " + answer.message;
       }
       askMgrs();  // the position the mouse reached meanwhile
     });
@@ -57,9 +57,9 @@
   function show(ll) {
     if (format === "mgrs") { wanted = ll; askMgrs(); return; }
     if (format === "dms") {
-      cursor.textContent = "lat " + dmsOf(ll.lat, "NS") + "  lon " + dmsOf(ll.lng, "EW");
+      cursor.textContent = t("lat %(lat)s  lon %(lon)s", { lat: dmsOf(ll.lat, "NS"), lon: dmsOf(ll.lng, "EW") });
     } else {
-      cursor.textContent = "lat " + ll.lat.toFixed(6) + "\u00b0  lon " + ll.lng.toFixed(6) + "\u00b0";
+      cursor.textContent = t("lat %(lat)s  lon %(lon)s", { lat: ll.lat.toFixed(6) + "\u00b0", lon: ll.lng.toFixed(6) + "\u00b0" });
     }
   }
   var last = null;

@@ -7,14 +7,20 @@
 // everything is saved, nothing asks.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   var notes = document.getElementById("field-notes");
   var leaving = false;  // the analyst has already said yes to leaving
 
+  var UNLABELLED = {
+    point: t("unlabelled point"), box: t("unlabelled box"), "rotated-box": t("unlabelled rotated box"),
+    polygon: t("unlabelled polygon"), line: t("unlabelled line"), shape: t("unlabelled shape")
+  };
+
   function describe(item) {
     var p = item.feature.properties;
-    var what = p.label ? AW.labelName(p.label) : "unlabelled " + String(p.shape || "shape").replace("-", " ");
-    return what + " (" + (item.state === "saved" ? "note not saved" : item.state) + ")";
+    var what = p.label ? AW.labelName(p.label) : UNLABELLED[p.shape] || UNLABELLED.shape;
+    var state = item.state === "saved" ? t("note not saved") : AW.statusWord(item.state);
+    return t("%(what)s (%(state)s)", { what: what, state: state });
   }
 
   // What leaving now would lose, in words; empty when everything is saved.
@@ -27,7 +33,7 @@
         notes.value !== (item.feature.properties.notes || "");
       if (item.isNew || item.state !== "saved" || noteTyped) lost.push(describe(item));
     });
-    if (AW.drawingStarted && AW.drawingStarted()) lost.push("the shape being drawn");
+    if (AW.drawingStarted && AW.drawingStarted()) lost.push(t("the shape being drawn"));
     return lost;
   };
 
@@ -39,9 +45,12 @@
   if (notes) notes.addEventListener("input", refresh);
 
   function question(lost) {
-    var shown = lost.slice(0, 5).join("; ") + (lost.length > 5 ? "; and " + (lost.length - 5) + " more" : "");
-    return (lost.length === 1 ? "1 change is" : lost.length + " changes are") + " not saved: " + shown +
-      ". Leave this page and lose " + (lost.length === 1 ? "it" : "them") + "?";
+    var shown = lost.slice(0, 5).join(t("; ")) +
+      (lost.length > 5 ? t("; and %(count)s more", { count: lost.length - 5 }) : "");
+    return lost.length === 1
+      ? t("1 change is not saved: %(list)s. Leave this page and lose it?", { list: shown })
+      : t("%(count)s changes are not saved: %(list)s. Leave this page and lose them?",
+          { count: lost.length, list: shown });
   }
 
   window.addEventListener("beforeunload", function (event) {

@@ -50,7 +50,8 @@
       if (!answer.ok) {
         from.push(step);
         refreshButtons();
-        AW.emit("mode", "Could not " + verb + ": " + answer.message);
+        var why = { why: answer.message };
+        AW.emit("mode", verb === "undo" ? t("Could not undo: %(why)s", why) : t("Could not redo: %(why)s", why));
         return;
       }
       to.push(step);
@@ -60,7 +61,7 @@
       if (feature.properties.deleted) { if (AW.selectedId === item.id) AW.select(null); }
       else AW.select(item.id, false);  // show what came back
       AW.emit("changed", item);
-      AW.emit("mode", verb === "undo" ? "Undone (the server keeps the record)." : "Redone.");
+      AW.emit("mode", verb === "undo" ? t("Undone (the server keeps the record).") : t("Redone."));
     });
   }
 

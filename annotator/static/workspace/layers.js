@@ -4,7 +4,7 @@
 // cost the editor nothing.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   L.PM.setOptIn(true);
   AW.items = new Map();
   AW.labels = {};
@@ -22,7 +22,7 @@
 
   AW.labelName = function (labelId) {
     var label = labelId && AW.labels[labelId];
-    return label ? label.name : labelId || "no label";
+    return label ? label.name : labelId || t("no label");
   };
 
   function style(item) {
@@ -96,7 +96,7 @@
                     created_by: AW.data.user, image_id: AW.data.id }
     };
     var item = { id: id, feature: feature, state: "unsaved", isNew: true,
-                 message: "not saved yet: pick a label, then Save (Enter)" };
+                 message: t("not saved yet: pick a label, then Save (Enter)") };
     AW.items.set(id, item);
     AW.redraw(item);
     return item;

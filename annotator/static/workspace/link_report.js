@@ -4,7 +4,7 @@
 // things, not ids). User text is only ever set with textContent.
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator && window.Annotator.t;
   var panel = document.getElementById("link-report-panel");
   if (!AW || !panel) { return; }
   var el = function (id) { return document.getElementById(id); };
@@ -17,6 +17,12 @@
   var annotationId = null; // the selected annotation
   var asked = 0;
 
+  var STATUS = { draft: t("draft"), published: t("published"), withdrawn: t("withdrawn") };
+  // on a right-to-left page a title or a quote keeps its own direction inside the sentence
+  // (a first strong isolate, as dir="auto")
+  var RTL = document.documentElement.dir === "rtl";
+  function isolate(text) { return RTL ? "\u2068" + text + "\u2069" : text; }
+
   function say(text, isError) {
     message.textContent = text;
     message.classList.toggle("error", Boolean(isError));
@@ -26,7 +32,7 @@
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
-          if (!response.ok) { throw new Error(body.message || "status " + response.status); }
+          if (!response.ok) { throw new Error(body.message || t("the server answered %(status)s", { status: response.status })); }
           return body;
         });
       });
@@ -34,11 +40,11 @@
 
   function reset() {
     report = null;
-    chosen.textContent = "no report chosen";
+    chosen.textContent = t("no report chosen");
     claim.textContent = "";
     var whole = document.createElement("option");
     whole.value = "";
-    whole.textContent = "the report as a whole";
+    whole.textContent = t("the report as a whole");
     claim.appendChild(whole);
     claim.disabled = true;
     submit.disabled = true;
@@ -61,7 +67,7 @@
       button.dir = "auto";
       var status = document.createElement("span");
       status.className = "badge status-" + r.status;
-      status.textContent = r.status;
+      status.textContent = STATUS[r.status] || r.status;
       button.appendChild(document.createTextNode(" "));
       button.appendChild(status);
       li.appendChild(button);
@@ -70,7 +76,7 @@
     if (reports && found.length === 0) {
       var none = document.createElement("li");
       none.className = "muted";
-      none.textContent = reports.length ? "No report's title has these words." : "There are no reports yet.";
+      none.textContent = reports.length ? t("No report's title has these words.") : t("There are no reports yet.");
       results.appendChild(none);
     }
   }
@@ -79,21 +85,21 @@
     var ticket = ++asked;
     report = (reports || []).filter(function (r) { return r.id === id; })[0] || null;
     if (!report) { return; }
-    chosen.textContent = "Report: \u201c" + report.title + "\u201d";
+    chosen.textContent = t("Report: “%(title)s”", { title: isolate(report.title) });
     results.textContent = "";
     getJSON(panel.dataset.claims.replace("REPORT_ID", String(id))).then(function (body) {
       if (ticket !== asked) { return; }
       body.claims.forEach(function (c) {
         var option = document.createElement("option");
         option.value = String(c.id);
-        option.textContent = "\u201c" + (c.exact.length > 80 ? c.exact.slice(0, 79) + "\u2026" : c.exact) + "\u201d";
+        option.textContent = t("“%(quote)s”", { quote: isolate(c.exact.length > 80 ? c.exact.slice(0, 79) + "\u2026" : c.exact) });
         option.dir = "auto";
         claim.appendChild(option);
       });
       claim.disabled = false;
       submit.disabled = false;
     }, function (error) {
-      say("The report's claims could not be read: " + error.message, true);
+      say(t("The report's claims could not be read: %(reason)s", { reason: error.message }), true);
     });
   }
 
@@ -102,7 +108,7 @@
     getJSON(panel.dataset.reports).then(function (body) {
       reports = body.reports;
       listReports();
-    }, function (error) { say("The reports could not be read: " + error.message, true); });
+    }, function (error) { say(t("The reports could not be read: %(reason)s", { reason: error.message }), true); });
     search.focus();
   });
   search.addEventListener("input", function () { reset(); listReports(); });
@@ -118,11 +124,11 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (!report || !annotationId) { say("Choose a report first.", true); return; }
+    if (!report || !annotationId) { say(t("Choose a report first."), true); return; }
     var body = { annotation_id: annotationId, stance: stance.value, note: note.value };
     if (claim.value) { body.claim_id = Number(claim.value); } else { body.report_id = report.id; }
     var target = claim.value ? claim.options[claim.selectedIndex].textContent
-                             : "\u201c" + report.title + "\u201d";
+                             : t("“%(quote)s”", { quote: isolate(report.title) });
     submit.disabled = true;
     fetch(panel.dataset.links, {
       method: "POST",
@@ -133,13 +139,13 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
         submit.disabled = false;
-        if (!response.ok) { say(answer.message || "The link was not made.", true); return; }
-        say("Linked: it " + stance.options[stance.selectedIndex].textContent + " " + target + ".");
+        if (!response.ok) { say(answer.message || t("The link was not made."), true); return; }
+        say(t("Linked: it %(stance)s %(target)s.", { stance: stance.options[stance.selectedIndex].textContent, target: target }));
         note.value = "";
       });
     }, function () {
       submit.disabled = false;
-      say("The server could not be reached; the link was not made.", true);
+      say(t("The server could not be reached; the link was not made."), true);
     });
   });
 

@@ -16,7 +16,8 @@
   // `capital` for one that starts a sentence ("In review").
   var t = window.Annotator.t;
   var WORDS = { draft: t("draft"), in_review: t("in review"), approved: t("approved"),
-                rejected: t("rejected"), unsaved: t("unsaved"), deleted: t("deleted") };
+                rejected: t("rejected"), unsaved: t("unsaved"), deleted: t("deleted"),
+                saving: t("saving"), conflict: t("conflict"), saved: t("saved") };
   AW.statusWord = function (status, capital) {
     var word = WORDS[status] || String(status || "").replace(/_/g, " ");
     return capital ? word.charAt(0).toUpperCase() + word.slice(1) : word;

@@ -11,7 +11,7 @@
 // "current" (the values are the newest shape's) or "unmeasurable" (the shape so far has no size).
 (function () {
   "use strict";
-  var AW = window.AW;
+  var AW = window.AW, t = window.Annotator.t;
   var MIN_GAP = 100;
   var panel = document.getElementById("measure-panel");
   var values = document.getElementById("measure-values");
@@ -21,31 +21,46 @@
 
   function mark(state) { panel.dataset.measure = state; }
 
-  function metres(value) {
+  // Figures stay left to right inside a right-to-left page: "73.2 × 69.1" isolated (LRI ... PDI,
+  // as <bdi dir="ltr">) so its numbers are not reordered, the unit after it in the page's words.
+  var RTL = document.documentElement.dir === "rtl";
+  AW.ltr = function (text) { return RTL ? "\u2066" + text + "\u2069" : String(text); };
+  AW.unit = { m: t("m"), km: t("km"), m2: t("m²"), km2: t("km²") };
+  AW.metresText = function (value) {
     if (value === undefined || value === null) return "—";
-    return value >= 1000 ? (value / 1000).toFixed(2) + " km" : value.toFixed(1) + " m";
-  }
+    return value >= 1000 ? AW.ltr((value / 1000).toFixed(2)) + " " + AW.unit.km
+      : AW.ltr(value.toFixed(1)) + " " + AW.unit.m;
+  };
+  // The readout's row names, by the English key placement.js also matches on.
+  var NAMES = {
+    "length × span": t("length × span"), sides: t("sides"), area: t("area"),
+    "long axis": t("long axis"), length: t("length"), point: t("point"),
+    tolerance: t("tolerance"), placement: t("placement"), shape: t("shape")
+  };
+  AW.measureName = function (key) { return NAMES[key] || key; };
 
   function show(result) {
     var m = result.measurements || {};
     var rows = [];
+    var ltr = AW.ltr, unit = AW.unit;
     if (m.area_m2) {
       if (result.aircraft) {
-        rows.push(["length × span", result.aircraft.length_m.toFixed(1) + " × " + result.aircraft.span_m.toFixed(1) + " m"]);
+        rows.push(["length × span", ltr(result.aircraft.length_m.toFixed(1) + " × " + result.aircraft.span_m.toFixed(1)) + " " + unit.m]);
       }
-      rows.push(["sides", m.length_m.toFixed(1) + " × " + m.width_m.toFixed(1) + " m"]);
-      rows.push(["area", m.area_m2 >= 1e6 ? (m.area_m2 / 1e6).toFixed(3) + " km²" : Math.round(m.area_m2) + " m²"]);
-      if (m.heading_deg !== undefined) rows.push(["long axis", m.heading_deg.toFixed(0) + "°"]);
+      rows.push(["sides", ltr(m.length_m.toFixed(1) + " × " + m.width_m.toFixed(1)) + " " + unit.m]);
+      rows.push(["area", m.area_m2 >= 1e6 ? ltr((m.area_m2 / 1e6).toFixed(3)) + " " + unit.km2 : ltr(Math.round(m.area_m2)) + " " + unit.m2]);
+      if (m.heading_deg !== undefined) rows.push(["long axis", ltr(m.heading_deg.toFixed(0) + "°")]);
     } else if (m.length_m !== undefined) {
-      rows.push(["length", metres(m.length_m)]);
+      rows.push(["length", AW.metresText(m.length_m)]);
     } else {
-      rows.push(["point", "no size"]);
+      rows.push(["point", t("no size")]);
     }
-    rows.push(["tolerance", "± " + result.tolerance_m + " m (2 px at " + result.gsd_m + " m)"]);
+    rows.push(["tolerance", t("± %(tolerance)s m (2 px at %(gsd)s m)",
+                              { tolerance: ltr(result.tolerance_m), gsd: ltr(result.gsd_m) })]);
     if (AW.withPlacement) rows = AW.withPlacement(result, rows);  // "± N m" (placement.js)
     var nodes = [];
     rows.forEach(function (row) {
-      nodes.push(AW.el("dt", null, row[0]));
+      nodes.push(AW.el("dt", null, AW.measureName(row[0])));
       nodes.push(AW.el("dd", "value", row[1]));
     });
     values.replaceChildren.apply(values, nodes);
@@ -58,9 +73,10 @@
       swatch.style.background = c.colour;
       button.appendChild(swatch);
       button.appendChild(AW.el("span", "name", c.name));
-      button.appendChild(AW.el("span", "ref muted", c.length_m + " × " + c.span_m + " m"));
-      button.appendChild(AW.el("span", "score", c.fits ? "fits" : "off by " + c.score.toFixed(1) + "×tol"));
-      button.title = "use this label";
+      button.appendChild(AW.el("span", "ref muted", ltr(c.length_m + " × " + c.span_m) + " " + unit.m));
+      button.appendChild(AW.el("span", "score", c.fits ? t("fits")
+        : t("off by %(times)s×tol", { times: ltr(c.score.toFixed(1)) })));
+      button.title = t("use this label");
       button.disabled = !AW.data.can_edit;
       button.addEventListener("click", function () { AW.chooseLabel(c.label); });
       li.appendChild(button);
@@ -71,7 +87,7 @@
   }
 
   function empty(note) {
-    values.replaceChildren.apply(values, note ? [AW.el("dt", null, "shape"), AW.el("dd", "value", note)] : []);
+    values.replaceChildren.apply(values, note ? [AW.el("dt", null, NAMES.shape), AW.el("dd", "value", note)] : []);
     candidates.replaceChildren();
   }
 
@@ -148,7 +164,7 @@
       inFlight = false;
       if (mine === generation) {  // not cleared meanwhile
         if (answer.ok) show(answer.data);
-        else empty("not measured: " + answer.message);
+        else empty(t("not measured: %(reason)s", { reason: answer.message }));
         mark(key === newestKey ? "current" : "pending");
       }
       pump();
@@ -158,7 +174,7 @@
   // Show the measurements of `geometry` (a GeoJSON geometry as it would be saved).
   AW.measure = function (geometry) {
     if (!AW.measurable(geometry)) {
-      AW.clearMeasure(geometry ? "no size yet" : null);
+      AW.clearMeasure(geometry ? t("no size yet") : null);
       if (geometry) mark("unmeasurable");
       return;
     }

@@ -52,11 +52,16 @@
 
   function showLabel(labelId) {
     chosen.querySelector(".swatch").style.background = AW.colour(labelId);
-    chosen.querySelector(".name").textContent = labelId ? AW.labelName(labelId) + " (" + labelId + ")" : t("no label yet");
+    var name = chosen.querySelector(".name");
+    name.textContent = labelId ? AW.labelName(labelId) + " (" + labelId + ")" : t("no label yet");
+    name.dir = labelId ? "auto" : "";  // the taxonomy's words, in its own language
   }
 
   function attributeInput(name, spec, value, item) {
-    var wrap = AW.el("label", "attribute", name.replace(/_/g, " ") + (spec.unit ? " (" + spec.unit + ")" : ""));
+    var wrap = AW.el("label", "attribute");
+    var words = AW.el("span", null, name.replace(/_/g, " ") + (spec.unit ? " (" + spec.unit + ")" : ""));
+    words.dir = "auto";  // the taxonomy's words, in its own language
+    wrap.appendChild(words);
     var input;
     if (spec.type === "enum") {
       input = document.createElement("select");

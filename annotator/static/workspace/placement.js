@@ -15,29 +15,33 @@
     return String(Number(value.toFixed(2)));
   };
 
-  function plusMinus(error, unit) { return " ± " + AW.errorText(error) + " " + unit; }
+  function plusMinus(error, unit) { return " ± " + AW.ltr(AW.errorText(error)) + " " + unit; }
 
   // rows: [[name, text], ...] as measure.js builds them; returns them with the error added.
   AW.withPlacement = function (result, rows) {
     var error = result.placement_error_m;
     if (typeof error !== "number" || !isFinite(error) || error <= 0) return rows;
+    var t = window.Annotator.t;
     var m = result.measurements || {};
     var gsd = result.gsd_m;
     return rows.map(function (row) {
       var name = row[0], text = row[1];
       if (name === "length × span" || name === "sides" || name === "length") {
-        return [name, text + plusMinus(error, "m")];
+        return [name, text + plusMinus(error, AW.unit.m)];
       }
       if (name === "area" && m.length_m && m.width_m) {
         var spread = (m.length_m + m.width_m) * error;
-        var area = spread >= 1e5 ? AW.errorText(spread / 1e6) + " km²" : Math.round(spread) + " m²";
+        var area = spread >= 1e5 ? AW.ltr(AW.errorText(spread / 1e6)) + " " + AW.unit.km2
+          : AW.ltr(Math.round(spread)) + " " + AW.unit.m2;
         return [name, text + " ± " + area];
       }
       if (name === "tolerance") {
-        return [name, "± " + result.tolerance_m + " m (2 px at " + gsd + " m + placement RMSE " +
-                AW.errorText(error) + " m)"];
+        return [name, t("± %(tolerance)s m (2 px at %(gsd)s m + placement RMSE %(rmse)s m)", {
+          tolerance: AW.ltr(result.tolerance_m), gsd: AW.ltr(gsd), rmse: AW.ltr(AW.errorText(error))
+        })];
       }
       return row;
-    }).concat([["placement", "RMSE " + AW.errorText(error) + " m: each size may be off by about this much"]]);
+    }).concat([["placement", t("RMSE %(rmse)s m: each size may be off by about this much",
+                               { rmse: AW.ltr(AW.errorText(error)) })]]);
   };
 })();

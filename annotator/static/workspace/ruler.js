@@ -48,12 +48,13 @@
     return { metres: metres, bearing: (bearing + 360) % 360 };
   };
 
-  AW.distanceText = function (metres) {
-    return metres < 1000 ? metres.toFixed(1) + " m" : (metres / 1000).toFixed(2) + " km";  // as Measure
+  AW.distanceText = function (metres) {  // as Measure, the figures left to right (measure.js)
+    return metres < 1000 ? AW.ltr(metres.toFixed(1)) + " " + AW.unit.m
+      : AW.ltr((metres / 1000).toFixed(2)) + " " + AW.unit.km;
   };
 
   function bearingText(degrees) {
-    return ("00" + degrees.toFixed(1)).slice(-5) + "\u00b0";
+    return AW.ltr(("00" + degrees.toFixed(1)).slice(-5) + "\u00b0");
   }
 
   // The newest point on the map (its leg too, from the one before); the readout says the rest.
@@ -82,9 +83,11 @@
     else if (points.length === 1) text = t("Ruler: click the next point.");
     else {
       var last = legs[legs.length - 1];
-      text = "Last leg " + AW.distanceText(last.metres) + ", bearing " + bearingText(last.bearing) +
-        (legs.length > 1 ? "; total " + AW.distanceText(total) + " over " + legs.length + " legs" : "") +
-        ". Esc clears.";
+      var values = { leg: AW.distanceText(last.metres), bearing: bearingText(last.bearing),
+                     total: AW.distanceText(total), legs: AW.ltr(legs.length) };
+      text = legs.length > 1
+        ? t("Last leg %(leg)s, bearing %(bearing)s; total %(total)s over %(legs)s legs. Esc clears.", values)
+        : t("Last leg %(leg)s, bearing %(bearing)s. Esc clears.", values);
     }
     readout.textContent = text;
     readout.dataset.totalMetres = String(total);

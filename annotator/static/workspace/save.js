@@ -83,7 +83,7 @@
     AW.setState(item, "saving", t("deleting…"));
     AW.request("DELETE", AW.annotationUrl(item.id), undefined, AW.etagOf(item.feature)).then(function (answer) {
       if (!answer.ok) {
-        AW.setState(item, "unsaved", "not deleted: " + answer.message);
+        AW.setState(item, "unsaved", t("not deleted: %(why)s", { why: answer.message }));
         if (answer.status === 412 && answer.data && answer.data.details) {
           AW.conflict(item, answer.data.details.current);
         }
@@ -93,7 +93,7 @@
       AW.record({ kind: "delete", id: item.id });
       AW.select(null);
       AW.emit("changed", item);
-      AW.emit("mode", "Deleted (Ctrl+Z brings it back).");
+      AW.emit("mode", t("Deleted (Ctrl+Z brings it back)."));
     });
   };
 
@@ -102,13 +102,17 @@
   var theirsOutline = null;
   var open = null;
 
+  var CONFIDENCE = { confirmed: t("confirmed"), probable: t("probable"), possible: t("possible") };
+
   function describe(list, feature) {
     var p = feature.properties;
     var rows = [
-      ["label", AW.labelName(p.label)], ["confidence", p.confidence], ["count", p.count],
-      ["notes", p.notes || "—"], ["status", AW.statusWord(p.status)]
+      [t("label"), AW.labelName(p.label)], [t("confidence"), CONFIDENCE[p.confidence] || p.confidence],
+      [t("count"), p.count], [t("notes"), p.notes || "—"], [t("status"), AW.statusWord(p.status)]
     ];
-    if (p.updated_by) rows.push(["changed by", p.updated_by + " at " + AW.moment(p.updated_at)]);
+    if (p.updated_by) {
+      rows.push([t("changed by"), t("%(name)s at %(when)s", { name: p.updated_by, when: AW.moment(p.updated_at) })]);
+    }
     var nodes = [];
     rows.forEach(function (row) {
       nodes.push(AW.el("dt", null, row[0]));
@@ -128,10 +132,10 @@
     open = { item: item, theirs: theirs };
     describe(document.getElementById("conflict-mine"), item.feature);
     describe(document.getElementById("conflict-theirs"), theirs);
-    document.getElementById("conflict-version").textContent = "(version " + theirs.properties.version + ")";
+    document.getElementById("conflict-version").textContent = t("(version %(version)s)", { version: theirs.properties.version });
     document.getElementById("conflict-text").textContent =
-      "You edited version " + item.feature.properties.version + "; the server has version " +
-      theirs.properties.version + ". Keep yours (it replaces theirs, which stays in the history) or take theirs.";
+      t("You edited version %(mine)s; the server has version %(theirs)s. Keep yours (it replaces theirs, which stays in the history) or take theirs.",
+        { mine: item.feature.properties.version, theirs: theirs.properties.version });
     if (theirsOutline) AW.map.removeLayer(theirsOutline);
     theirsOutline = L.geoJSON(theirs, {
       pmIgnore: true, interactive: false,
@@ -156,8 +160,10 @@
     AW.emit("select", AW.selected());
   });
   dialog.addEventListener("cancel", function () {
-    if (open) AW.setState(open.item, "unsaved", "not saved: it conflicts with version " +
-      open.theirs.properties.version + "; save again to choose");
+    if (open) {
+      AW.setState(open.item, "unsaved", t("not saved: it conflicts with version %(version)s; save again to choose",
+                                          { version: open.theirs.properties.version }));
+    }
     close();
   });
 })();

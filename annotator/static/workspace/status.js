@@ -97,7 +97,8 @@
     refresh(item);
     saved(item).then(function (ok) {
       if (!ok || item.state !== "saved") {
-        throw new Error("save it first (" + (item.message || "it is not saved") + ")");
+        var reason = item.message || t("it is not saved");
+        throw new Error(t("save it first (%(reason)s)", { reason: reason }));
       }
       return AW.request("POST", AW.annotationUrl(item.id, "/status"), { status: target },
                         AW.etagOf(item.feature));
