@@ -48,6 +48,21 @@ def annotation_names(
     session: Session, annotations: list[Annotation], labels: Any
 ) -> dict[str, str]:
     """Each annotation as 'the <label> on the <date> <site> capture', in two queries."""
+    parts = annotation_parts(session, annotations, labels)
+    return {annotation_id: named(*found) for annotation_id, found in parts.items()}
+
+
+def named(label: str, day: str | None, site: str) -> str:
+    """'the <label> on the <date> <site> capture' from annotation_parts' three."""
+    place = f" {site}" if site else ""
+    return f"the {label} on the {day or 'undated'}{place} capture"
+
+
+def annotation_parts(
+    session: Session, annotations: list[Annotation], labels: Any
+) -> dict[str, tuple[str, str | None, str]]:
+    """Each annotation's label name, capture day (None: undated) and site names, for a page
+    that names it in another language."""
     image_ids = list({a.image_id for a in annotations})
     captured = dict(
         session.execute(select(Image.id, Image.captured_at).where(Image.id.in_(image_ids))).all()
@@ -64,12 +79,9 @@ def annotation_names(
     found = {}
     for annotation in annotations:
         when = captured.get(annotation.image_id) or annotation.observed_at
-        day = when.date().isoformat() if when is not None else "undated"
+        day = when.date().isoformat() if when is not None else None
         site = " / ".join(sites.get(annotation.image_id, []))
-        place = f" {site}" if site else ""
-        found[annotation.id] = (
-            f"the {label_name(labels, annotation.label)} on the {day}{place} capture"
-        )
+        found[annotation.id] = (label_name(labels, annotation.label), day, site)
     return found
 
 

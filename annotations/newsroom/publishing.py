@@ -47,7 +47,12 @@ from annotations.newsroom.evidence import (
 )
 from annotations.newsroom.figure import merged_away
 from annotations.newsroom.links import Link, linked_annotations, reports_by_annotation
-from annotations.newsroom.naming import annotation_names, report_name, status_problem
+from annotations.newsroom.naming import (
+    annotation_parts,
+    named,
+    report_name,
+    status_problem,
+)
 from annotations.newsroom.reports import Claim, Report, claims_of, iso
 from imagery.georef.placement import placement_error_m, placement_points, placement_text
 
@@ -97,7 +102,8 @@ def problems(session: Session, report: Report, labels: Any = None) -> list[dict[
         for a in linked_annotations(session, report.id)
         if a.deleted_at is not None or a.status != "approved"
     ]
-    names = annotation_names(session, wrong, labels)
+    parts = annotation_parts(session, wrong, labels)
+    names = {annotation_id: named(*found) for annotation_id, found in parts.items()}
     return [
         {
             "annotation_id": annotation.id,
@@ -109,6 +115,10 @@ def problems(session: Session, report: Report, labels: Any = None) -> list[dict[
             else f"not approved (status {annotation.status})",
             "name": names[annotation.id],
             "words": status_problem(annotation),
+            # the name's parts, for a page that says it in another language
+            "label_name": parts[annotation.id][0],
+            "day": parts[annotation.id][1],
+            "site": parts[annotation.id][2],
         }
         for annotation in wrong
     ]

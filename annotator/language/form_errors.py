@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from annotator.language.choice import current
-from annotator.language.formats import number
+from annotator.language.formats import day, number
 
 Saying = Callable[[re.Match[str]], str]
 
@@ -101,3 +102,32 @@ def form_error(message: str) -> Markup:
             return escape(saying(found))
     lead = escape(gettext("Not saved:"))
     return Markup('{} <bdi dir="ltr" lang="en">{}</bdi>').format(lead, message)
+
+
+def problem_line(problem: dict[str, Any]) -> Markup:
+    """A linked annotation that keeps a report from being published, as the report page lists
+    it (publishing.problems): "The Antonov An-124 on the 2024-12-13 Hmeimim capture is a
+    draft: submit and approve it." in English, the same sentence in the reader's language."""
+    if current() == "en":
+        name = str(problem["name"])
+        return escape(f"{name[:1].upper()}{name[1:]} {problem['words']}.")
+    label = Markup("<bdi>{}</bdi>").format(problem["label_name"])
+    when = day(problem["day"], gettext("undated"))
+    # the translations are trusted text; the names and words are escaped into them
+    named: dict[str, Any] = {"label": label, "date": when}
+    if problem["site"]:
+        named["site"] = Markup("<bdi>{}</bdi>").format(problem["site"])
+        name = escape(gettext("the %(label)s on the %(date)s %(site)s capture")) % named
+    else:
+        name = escape(gettext("the %(label)s on the %(date)s capture")) % named
+    problems = {
+        "draft": gettext("is a draft: submit and approve it"),
+        "in_review": gettext("is in review: approve it"),
+        "rejected": gettext("was rejected: fix it, then approve it"),
+    }
+    words = (
+        gettext("was deleted: unlink it")
+        if problem["deleted"]
+        else problems.get(problem["status"], problem["status"])
+    )
+    return escape(gettext("%(name)s %(problem)s.")) % {"name": name, "problem": words}

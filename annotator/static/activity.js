@@ -44,6 +44,9 @@
     });
   }
 
+  // user text inside a sentence: in its own <bdi>, so its direction does not spill
+  function quoted(text) { return el("bdi", null, text); }
+
   function subject(entry) {
     var s = entry.subject, span = el("span", "subject");
     if (s.type === "annotation" && s.image_id) {
@@ -55,14 +58,20 @@
       return span;
     }
     if (s.type === "claim" && document.getElementById("claim-" + s.id)) {
-      var c = el("a", null, s.text ? t("claim \u201c%(text)s\u201d", { text: s.text }) : t("a claim"));
+      var c = el("a");
+      if (s.text) sentence(c, t("claim \u201c%(text)s\u201d"), { text: quoted(s.text) });
+      else c.textContent = t("a claim");
       c.href = "#claim-" + s.id;
       span.appendChild(c);
       return span;
     }
     var kind = KINDS[s.type] || s.type;
-    span.textContent = s.text ? t("%(kind)s \u201c%(text)s\u201d", { kind: kind, text: s.text })
-      : (s.type === "annotation" ? t("an annotation") : kind);
+    if (s.text) {
+      sentence(span, t("%(kind)s \u201c%(text)s\u201d"),
+               { kind: document.createTextNode(kind), text: quoted(s.text) });
+    } else {
+      span.textContent = s.type === "annotation" ? t("an annotation") : kind;
+    }
     return span;
   }
 
@@ -73,7 +82,9 @@
     li.appendChild(document.createTextNode(" "));
     var template = Object.prototype.hasOwnProperty.call(SENTENCES, entry.verb)
       ? SENTENCES[entry.verb] : "%(actor)s " + entry.verb.replace(/%/g, "") + " %(subject)s";
-    sentence(li, template, { actor: el("strong", "actor", entry.actor), subject: subject(entry) });
+    var actor = el("strong", "actor");
+    actor.appendChild(el("bdi", null, entry.actor));  // a name: its own direction
+    sentence(li, template, { actor: actor, subject: subject(entry) });
     if (entry.comment) {
       var said = el("q", "activity-comment", entry.comment);
       said.dir = "auto";

@@ -73,7 +73,9 @@
         var li = el("li", "comment");
         li.dataset.comment = String(comment.id);
         var meta = el("p", "comment-meta");
-        meta.appendChild(el("strong", "author", comment.author));
+        var author = el("strong", "author");
+        author.appendChild(el("bdi", null, comment.author));  // a name: its own direction
+        meta.appendChild(author);
         meta.appendChild(document.createTextNode(" · " + moment(comment.created_at)));
         li.appendChild(meta);
         if (comment.withdrawn_at) {

@@ -95,7 +95,9 @@
     var line = el("p", "inbox-line");
     line.appendChild(el("time", "muted", moment(item.at)));
     line.appendChild(document.createTextNode(" "));
-    sentence(line, SAYS[item.kind](item), { actor: el("strong", "actor", item.actor), what: where(item) });
+    var actor = el("strong", "actor");
+    actor.appendChild(el("bdi", null, item.actor));  // a name: its own direction
+    sentence(line, SAYS[item.kind](item), { actor: actor, what: where(item) });
     li.appendChild(line);
     if (item.comment) {
       var said = el("blockquote", "inbox-comment", item.comment);

@@ -136,6 +136,22 @@
   });
 
   // ---- publishing
+  var PROBLEMS = { draft: t("is a draft: submit and approve it"), in_review: t("is in review: approve it"),
+                   rejected: t("was rejected: fix it, then approve it") };
+
+  // a linked annotation that keeps the report from publication, as report.html lists it; its
+  // label and site are names, isolated (\u2068 ... \u2069) inside the sentence
+  function problemLine(item) {
+    if (!item.name) { return item.annotation_id; }
+    if ((document.documentElement.lang || "en") === "en") { return item.name + " " + item.words; }
+    var named = { label: "\u2068" + item.label_name + "\u2069", date: item.day || t("undated"),
+                  site: "\u2068" + item.site + "\u2069" };
+    var name = item.site ? t("the %(label)s on the %(date)s %(site)s capture", named)
+      : t("the %(label)s on the %(date)s capture", named);
+    var problem = item.deleted ? t("was deleted: unlink it") : PROBLEMS[item.status] || item.status;
+    return t("%(name)s %(problem)s.", { name: name, problem: problem });
+  }
+
   var publishButton = document.getElementById("publish");
   if (publishButton) {
     publishButton.addEventListener("click", function () {
@@ -149,7 +165,7 @@
         var items = (result.data.details && result.data.details.annotations) || [];
         items.forEach(function (item) {
           var li = document.createElement("li");
-          li.textContent = item.name ? item.name + " " + item.words : item.annotation_id;
+          li.textContent = problemLine(item);
           li.dataset.annotation = item.annotation_id;
           list.appendChild(li);
         });

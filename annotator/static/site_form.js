@@ -28,6 +28,18 @@
       .addTo(map);
   }
   L.control.scale({ metric: true, imperial: false, maxWidth: 160 }).addTo(map);
+  // Geoman's own words (its two buttons and the tooltip that follows the mouse) in the page's language
+  var language = document.documentElement.lang || "en";
+  if (language !== "en" && map.pm.setLang) {
+    map.pm.setLang(language, {
+      tooltips: {
+        firstVertex: t("Click to place the first vertex"), continueLine: t("Click to continue drawing"),
+        finishPoly: t("Click the first vertex to finish"), finishRect: t("Click to finish")
+      },
+      actions: { finish: t("Finish"), cancel: t("Cancel"), removeLastVertex: t("Remove the last vertex") },
+      buttonTitles: { drawPolyButton: t("Draw a polygon"), drawRectButton: t("Draw a rectangle") }
+    }, "en");
+  }
   startView();  // layers are added to a map that has its view
   var context = L.featureGroup().addTo(map);
   data.captures.forEach(function (capture) {

@@ -105,6 +105,9 @@ def test_unapproved_evidence_is_refused_with_the_list_of_items(domain: World) ->
                     "problem": problem[a.id],
                     "name": names[a.id],
                     "words": words[a.id],
+                    "label_name": domain.labels.get(a.label).name,
+                    "day": "2024-12-13",
+                    "site": "Hmeimim",
                 }
                 for a in wrong
             ]

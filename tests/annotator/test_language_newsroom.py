@@ -46,9 +46,17 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         renamed = room.call("PATCH", f"/api/v1/sites/{slug}", "analyst", json={"name": SITE})
         assert renamed.status_code == 200, renamed.get_json()
         approved = room.annotation("approved")
-        room.annotation("in_review", offset_m=60)
-        report = room.report(title="طائرتان في القاعدة", text="هبطت طائرتان.", language="ar")
-        room.claim(report["id"], exact="هبطت طائرتان")
+        waiting = room.annotation("in_review", offset_m=60)
+        report = room.report(
+            title="طائرتان في القاعدة",
+            text="هبطت طائرتان.",
+            language="ar",
+            outlet="صحيفة المثال",
+            authors=["ر. خليل"],
+        )
+        claim = room.claim(report["id"], exact="هبطت طائرتان")
+        linked = room.link(annotation_id=waiting["id"], claim_id=claim["id"])
+        assert linked.status_code == 201, linked.get_json()
         event = room.call(
             "POST",
             "/api/v1/events",
@@ -105,6 +113,13 @@ def arabic_page(
 def test_the_reports_and_events_pages_in_arabic(app: Flask) -> None:
     editor, _ = arabic_client(app, "editor")  # editors see "New report" and "New event"
     listed = arabic_page(editor, "/reports")
+    # the report: its evidence still in review keeps it from publication, said in Arabic
+    # (the page is test_language's; its links name the taxonomy's labels, deployment data)
+    shown = editor.get(f"/reports/{app.config['TEST_REPORT']}").get_data(as_text=True)
+    problems = re.search(r'<div class="problems">.*?</div>', shown, re.S)
+    assert problems is not None and "لا يزال قيد المراجعة: اعتمده." in problems[0]
+    assert RTL in shown and english_left(problems[0]) == []
+    assert "<bdi>Antonov An-124 Ruslan</bdi> في لقطة 13 ديسمبر 2024 من" in problems[0]
     assert "تقرير جديد" in listed and ">مسودة</span>" in listed
     arabic_page(editor, f"/reports/{app.config['TEST_REPORT']}/edit", kept=frozenset(FORMATS))
     arabic_page(editor, "/reports/new", kept=frozenset(FORMATS))
