@@ -2,6 +2,7 @@
 // an ingest job that copies then imports it (202), whose progress bar follows it here
 // (jobs/progress.js); the job's image is linked. Every text is set with textContent.
 import { followJob, progressBar } from "./jobs/progress.js";
+import { placementNode } from "./jobs/words.js";
 import { refusal, t } from "./i18n.js";
 
 const root = document.getElementById("add-by-url");
@@ -40,12 +41,8 @@ if (root) {
       link,
     );
     if (image.georeferencing) {
-      // how it was placed: imagery's English sentence, as the server wrote it
-      const placed = document.createElement("bdi");
-      placed.dir = "ltr";
-      placed.lang = "en";
-      placed.textContent = image.georeferencing.text;
-      message.append(" (", placed, ")");
+      // how it was placed, in the page's language where imagery's sentence is known here
+      message.append(" (", placementNode(image.georeferencing.text), ")");
     }
   };
 

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from annotations.catalogue.images import Provenance
 from annotator import services
 from annotator.intake import Upload, import_images
+from annotator.language.gis import placement_words
 from annotator.upload.api import chunks
 from tests.annotator.test_language import KEPT
 from tests.browser.conftest import open_signed_in, serving
@@ -35,6 +36,15 @@ VIEWPORT = {"width": 1366, "height": 768}
 PIXELS = [(80.0, 60.0), (440.0, 70.0), (420.0, 330.0)]
 PICTURE = "صورة صحفية.jpg"
 SCREENSHOTS = ROOT / "docs" / "screenshots" / "ar"
+#: imagery's sentences of how an image was placed (imagery/georef)
+PLACED = (
+    "placed by 6 control points, RMSE 3.2 m",
+    "placed by 12 control points, a thin plate spline exact at each (no RMSE)",
+    "GCP polynomial 2, RMS 0.41 m (10 points)",
+    "GCP thin plate spline, exact at its 14 points (RMS 0 m)",
+    "RPC, constant height 120 m",
+    "rotated geotransform, warped north-up",
+)
 #: kept in Latin letters in Arabic too (docs/glossary-ar.md), as the workspace's readouts do
 ABBREVIATIONS = {"RMSE"}
 
@@ -164,7 +174,7 @@ def test_the_jobs_page_in_arabic_after_its_scripts_ran(
 def test_the_control_point_editor_in_arabic_after_its_scripts_ran(
     world: tuple[Flask, str, Press, str], browser: Any
 ) -> None:
-    _, url, press, upload = world
+    app, url, press, upload = world
     page = browser.new_page(viewport=VIEWPORT)
     problems = watch_console(page)
     with screenshot_on_failure(page, "georeference-arabic"):
@@ -191,6 +201,16 @@ def test_the_control_point_editor_in_arabic_after_its_scripts_ran(
         assert options[0] == "أفيني (3 نقاط أو أكثر)"
         # the picture's file name is data, in the <title> where no <bdi> can mark it
         assert english_seen(page, PICTURE) == []
+        # how an image was placed reads the same in scripts (jobs/words.js) as on the pages
+        source = page.locator("script[src*='georeference/editor.js']").get_attribute("src")
+        words = (source or "").replace("georeference/editor.js", "jobs/words.js")
+        for sentence in PLACED:
+            shown = page.evaluate(
+                "([url, text]) => import(url).then((m) => m.placementNode(text).textContent)",
+                [words, sentence],
+            )
+            with app.test_request_context("/", headers={"Accept-Language": "ar"}):
+                assert shown == placement_words(sentence), sentence
         page.screenshot(path=str(SCREENSHOTS / "georeference-editor.png"))
     page.close()
     assert problems == [], problems

@@ -91,6 +91,39 @@ const LINES = [
   [/^placing (?<name>.+) by (\d+) control points$/, (m) => t("placing %(name)s by %(num)s control points", { name: N, num: m[2] })],
 ];
 
+// How an image was placed, imagery's English sentence (annotator/language/gis.py reads the
+// same shapes for the pages) in the page's language; another sentence, or any on an English
+// page, as the server wrote it.
+const PLACEMENTS = [
+  [/^(\d+) control points?, a thin plate spline exact at each \(no RMSE\)$/,
+    (m) => t("placed by %(num)s control points, a thin plate spline exact at each (no RMSE)", { num: m[1] })],
+  [/^(\d+) control points?, RMSE ([\d.]+) m$/,
+    (m) => t("placed by %(num)s control points, RMSE %(rmse)s m", { num: m[1], rmse: m[2] })],
+  [/^control points, RMSE ([\d.]+) m$/, (m) => t("placed by control points, RMSE %(rmse)s m", { rmse: m[1] })],
+  [/^GCP thin plate spline, exact at its (\d+) points \(RMS (\S+) m\)$/,
+    (m) => t("placed by the file's %(num)s control points, a thin plate spline exact at each", { num: m[1] })],
+  [/^GCP polynomial (\d+), RMS (\S+) m \((\d+) points\)$/,
+    (m) => t("placed by the file's %(num)s control points, polynomial of order %(order)s, RMS %(rms)s m", { num: m[3], order: m[1], rms: m[2] })],
+  [/^RPC, constant height (\S+) m(?: \((.*)\))?$/,
+    (m) => t("placed by RPC, at a constant ground height of %(height)s m", { height: m[1] })],
+  [/^rotated geotransform, warped north-up$/, () => t("placed by a rotated geotransform, warped north-up")],
+];
+
+export function placementNode(text) {
+  const rest = String(text || "").replace(/^placed by /, "").trim();
+  if (language !== "en") {
+    for (const [pattern, words] of PLACEMENTS) {
+      const found = rest.match(pattern);
+      if (found) return document.createTextNode(words(found));
+    }
+  }
+  const own = document.createElement("bdi");
+  own.dir = "ltr";
+  own.lang = "en";
+  own.textContent = String(text || "");
+  return own;
+}
+
 // A node for a job's line (its status line, or why it ended): its words here, the names in
 // it in <bdi>; a line of a shape not known here (an error's detail), or any line on an
 // English page, as the server wrote it (not English: in an English <bdi>, left to right).
