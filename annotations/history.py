@@ -167,7 +167,8 @@ def _values(
     ordered: list[Any] = []
     for name in names:
         column = columns[name]
-        processor = table.c[name].type.bind_processor(dialect)
+        # a column the models leave out (schema.UNMODELLED_COLUMNS) is written as given
+        processor = table.c[name].type.bind_processor(dialect) if name in table.c else None
         if isinstance(column, Same):
             value = column.value if processor is None else processor(column.value)
             ordered.append(repeat(_as_stored(value, sqlite), count))

@@ -17,6 +17,7 @@ from annotations.annotation import SPATIAL_INDEX_AFTER, Annotation
 from annotations.db import new_ids
 from annotations.history import Revision
 from annotator import services
+from tests.annotations.test_import_whole_again import whole_features
 from tests.annotations.test_imports import (
     INSIDE,
     atlanta,
@@ -93,3 +94,32 @@ def test_a_bulk_import_leaves_every_index_whole(atlanta: tuple[Flask, str], tmp_
     # importing them again makes nothing new
     again = import_path(app, tmp_path / "many.geojson")
     assert (again["created"], again["already_imported"]) == (0, count)
+
+
+#: on PostGIS, annotations whose `geom` is not exactly the geometry of their GeoJSON text
+UNLIKE_THEIR_TEXT = (
+    "SELECT count(*) FROM annotations WHERE geom IS NULL OR ST_SRID(geom) <> 4326 "
+    "OR ST_AsBinary(geom) <> ST_AsBinary(ST_GeomFromGeoJSON(geometry_geojson))"
+)
+
+
+@pytest.mark.parametrize("database_url", ["postgis"], indirect=True)
+def test_on_postgis_an_import_writes_each_geometry_as_its_text_says(
+    atlanta: tuple[Flask, str], tmp_path: Path
+) -> None:
+    """The COPY gives `geom` (EWKB of the same geometry), which the trigger keeps on an
+    insert; an edit of the text still makes it again from the text."""
+    app, _ = atlanta
+    database = services.database(app)
+    report = import_path(app, write_geojson(tmp_path / "kinds.geojson", whole_features()))
+    assert report["created"] == 11
+    with database.write() as session:
+        kinds = session.execute(text("SELECT DISTINCT GeometryType(geom) FROM annotations"))
+        assert {row[0] for row in kinds} >= {"POINT", "LINESTRING", "POLYGON", "MULTIPOLYGON"}
+        assert session.execute(text(UNLIKE_THEIR_TEXT)).scalar() == 0
+        moved = '{"type":"Point","coordinates":[-84.478,33.638]}'
+        session.execute(
+            text("UPDATE annotations SET geometry_geojson = :g WHERE id = :id"),
+            {"g": moved, "id": session.scalar(select(Annotation.id).limit(1))},
+        )
+        assert session.execute(text(UNLIKE_THEIR_TEXT)).scalar() == 0

@@ -71,7 +71,7 @@ class QuickInputs:
             if kind != "Polygon" or not isinstance(geometry, shapely.Polygon):
                 return None
             if exterior_points is None:
-                exterior_points = shapely.get_num_coordinates(geometry.exterior)
+                exterior_points = int(shapely.get_num_coordinates(geometry.exterior))
             if exterior_points != 5:
                 return None
         confidence = properties.get("confidence", "probable")
