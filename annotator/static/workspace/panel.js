@@ -47,7 +47,7 @@
     var p = item.feature.properties;
     stateLine.textContent = item.state === "saved"
       ? t("saved · version %(version)s · %(status)s", { version: p.version, status: AW.statusWord(p.status) })
-      : item.message || item.state;
+      : item.message || AW.statusWord(item.state);
   }
 
   function showLabel(labelId) {
