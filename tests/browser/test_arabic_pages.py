@@ -116,6 +116,9 @@ def test_every_page_reads_in_arabic_after_its_scripts(demo: Demo, browser: Any) 
         page.locator("#annotation-list button").first.click()
         page.wait_for_selector("#measure-panel[data-measure=current]")
         page.wait_for_selector("#measure-values dd")
+        # the sizes' figures stay left to right (an isolate), their unit is Arabic
+        sizes = page.locator("#measure-values dd").all_text_contents()
+        assert any("\u2066" in size and size.endswith(" م") for size in sizes), sizes
         map_box = page.locator("#map").bounding_box()
         assert map_box is not None
         page.keyboard.press("Escape")
@@ -133,7 +136,7 @@ def test_every_page_reads_in_arabic_after_its_scripts(demo: Demo, browser: Any) 
         page.click("button[data-tool=polygon]")  # Geoman's own tooltip follows the mouse
         page.mouse.move(map_box["x"] + 500, map_box["y"] + 300)
         page.mouse.move(map_box["x"] + 520, map_box["y"] + 310)
-        page.wait_for_selector(".leaflet-tooltip")
+        expect(page.locator(".leaflet-tooltip", has_text="انقر")).to_have_count(1)  # Geoman's
         left["workspace, drawing"] = english_on(page, data)
         page.keyboard.press("Escape")
         page.keyboard.press("?")
@@ -160,6 +163,8 @@ def test_every_page_reads_in_arabic_after_its_scripts(demo: Demo, browser: Any) 
         reader.goto(f"{demo.url}{embed}")
         reader.wait_for_selector("path.leaflet-interactive")
         assert reader.locator(".story-panel").get_attribute("dir") == "rtl"
+        assert reader.get_attribute(".leaflet-control-zoom-in", "title") == "تكبير"
+        assert reader.inner_text(".leaflet-control-scale-line >> nth=0").endswith("م\u2069")
         reader.locator("path.leaflet-interactive").first.click(force=True)
         reader.wait_for_selector(".evidence-popup")
         expect(reader.locator(".leaflet-popup")).to_have_css("opacity", "1")  # faded in
