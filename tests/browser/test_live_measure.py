@@ -114,15 +114,16 @@ def readout(page: Any) -> dict[str, str]:
 
 
 def shown_as(page: Any, stored: dict[str, float]) -> dict[str, str]:
-    """The stored measurements written as the panel writes them (the page's own toFixed)."""
+    """The stored measurements written as the panel writes them (the page's own figures.js)."""
     return page.evaluate(
         """m => {
-          const metres = v => v >= 1000 ? (v / 1000).toFixed(2) + " km" : v.toFixed(1) + " m";
+          const n = window.Annotator.figures.number;
+          const metres = v => v >= 1000 ? n(v / 1000, 2) + " km" : n(v, 1) + " m";
           if (m.area_m2) return {
-            sides: m.length_m.toFixed(1) + " \u00d7 " + m.width_m.toFixed(1) + " m",
-            area: m.area_m2 >= 1e6 ? (m.area_m2 / 1e6).toFixed(3) + " km\u00b2"
-                                   : Math.round(m.area_m2) + " m\u00b2",
-            "long axis": m.heading_deg.toFixed(0) + "\u00b0"};
+            sides: n(m.length_m, 1) + " \u00d7 " + n(m.width_m, 1) + " m",
+            area: m.area_m2 >= 1e6 ? n(m.area_m2 / 1e6, 3) + " km\u00b2"
+                                   : n(Math.round(m.area_m2)) + " m\u00b2",
+            "long axis": n(m.heading_deg, 0) + "\u00b0"};
           return {length: metres(m.length_m)};
         }""",
         stored,

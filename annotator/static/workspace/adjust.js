@@ -68,7 +68,7 @@
     function signed(n) { return AW.ltr((n > 0 ? "+" : "") + n); }
     if (v.brightness) words.push(t("brightness %(value)s", { value: signed(v.brightness) }));
     if (v.contrast) words.push(t("contrast %(value)s", { value: signed(v.contrast) }));
-    if (v.gamma !== 1) words.push(t("gamma %(value)s", { value: v.gamma.toFixed(1) }));
+    if (v.gamma !== 1) words.push(t("gamma %(value)s", { value: window.Annotator.figures.number(v.gamma, 1) }));
     if (v.sharpen) words.push(t("sharpen %(value)s", { value: v.sharpen }));
     return words.length ? words.join(t(", ")) : t("as captured");
   }
@@ -84,7 +84,7 @@
     if (container) container.style.filter = css;
     Object.keys(inputs).forEach(function (name) {
       var output = inputs[name].parentNode.querySelector("output");
-      if (output) output.textContent = name === "gamma" ? v.gamma.toFixed(1) : String(v[name]);
+      if (output) output.textContent = name === "gamma" ? window.Annotator.figures.number(v.gamma, 1) : window.Annotator.figures.digits(String(v[name]));
     });
     document.getElementById("adjust-state").textContent = describe(v);
     document.body.dataset.adjust = css;

@@ -63,5 +63,6 @@
 
   // Elements with text only, and the one way a time is written: common.js, as every page.
   AW.moment = window.Annotator.moment;
+  AW.figure = window.Annotator.figures.number;  // a measure in the page's digits (figures.js)
   AW.el = window.Annotator.el;
 })();

@@ -22,11 +22,11 @@
     var label = labelOf(warning.annotation);
     if (typeof warning.iou === "number") {
       return t("Possible duplicate: %(label)s on this image that overlaps this one by %(percent)s (IoU).",
-               { label: label, percent: AW.ltr(Math.round(warning.iou * 100) + "%") });
+               { label: label, percent: AW.ltr(window.Annotator.figures.percent(warning.iou)) });
     }
     if (typeof warning.distance_m === "number") {
       return t("Possible duplicate: %(label)s on this image that is %(distance)s from this one.",
-               { label: label, distance: AW.ltr(warning.distance_m.toFixed(1)) + " " + AW.unit.m });
+               { label: label, distance: AW.ltr(AW.figure(warning.distance_m, 1)) + " " + AW.unit.m });
     }
     return t("Possible duplicate: %(label)s on this image that this one was copied onto.", { label: label });
   }

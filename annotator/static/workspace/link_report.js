@@ -32,7 +32,7 @@
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
-          if (!response.ok) { throw new Error(body.message || t("the server answered %(status)s", { status: response.status })); }
+          if (!response.ok) { throw new Error(body.message ? window.Annotator.refusalText(body, response.status) : t("the server answered %(status)s", { status: response.status })); }
           return body;
         });
       });
@@ -139,7 +139,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
         submit.disabled = false;
-        if (!response.ok) { say(answer.message || t("The link was not made."), true); return; }
+        if (!response.ok) { say(answer.message ? window.Annotator.refusalText(answer, response.status) : t("The link was not made."), true); return; }
         say(t("Linked: it %(stance)s %(target)s.", { stance: stance.options[stance.selectedIndex].textContent, target: target }));
         note.value = "";
       });

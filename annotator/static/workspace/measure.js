@@ -28,8 +28,8 @@
   AW.unit = { m: t("m"), km: t("km"), m2: t("m²"), km2: t("km²") };
   AW.metresText = function (value) {
     if (value === undefined || value === null) return "—";
-    return value >= 1000 ? AW.ltr((value / 1000).toFixed(2)) + " " + AW.unit.km
-      : AW.ltr(value.toFixed(1)) + " " + AW.unit.m;
+    return value >= 1000 ? AW.ltr(AW.figure(value / 1000, 2)) + " " + AW.unit.km
+      : AW.ltr(AW.figure(value, 1)) + " " + AW.unit.m;
   };
   // The readout's row names, by the English key placement.js also matches on.
   var NAMES = {
@@ -45,18 +45,18 @@
     var ltr = AW.ltr, unit = AW.unit;
     if (m.area_m2) {
       if (result.aircraft) {
-        rows.push(["length × span", ltr(result.aircraft.length_m.toFixed(1) + " × " + result.aircraft.span_m.toFixed(1)) + " " + unit.m]);
+        rows.push(["length × span", ltr(AW.figure(result.aircraft.length_m, 1) + " × " + AW.figure(result.aircraft.span_m, 1)) + " " + unit.m]);
       }
-      rows.push(["sides", ltr(m.length_m.toFixed(1) + " × " + m.width_m.toFixed(1)) + " " + unit.m]);
-      rows.push(["area", m.area_m2 >= 1e6 ? ltr((m.area_m2 / 1e6).toFixed(3)) + " " + unit.km2 : ltr(Math.round(m.area_m2)) + " " + unit.m2]);
-      if (m.heading_deg !== undefined) rows.push(["long axis", ltr(m.heading_deg.toFixed(0) + "°")]);
+      rows.push(["sides", ltr(AW.figure(m.length_m, 1) + " × " + AW.figure(m.width_m, 1)) + " " + unit.m]);
+      rows.push(["area", m.area_m2 >= 1e6 ? ltr(AW.figure(m.area_m2 / 1e6, 3)) + " " + unit.km2 : ltr(AW.figure(Math.round(m.area_m2))) + " " + unit.m2]);
+      if (m.heading_deg !== undefined) rows.push(["long axis", ltr(AW.figure(m.heading_deg, 0) + "°")]);
     } else if (m.length_m !== undefined) {
       rows.push(["length", AW.metresText(m.length_m)]);
     } else {
       rows.push(["point", t("no size")]);
     }
     rows.push(["tolerance", t("± %(tolerance)s m (2 px at %(gsd)s m)",
-                              { tolerance: ltr(result.tolerance_m), gsd: ltr(result.gsd_m) })]);
+                              { tolerance: ltr(AW.figure(result.tolerance_m)), gsd: ltr(AW.figure(result.gsd_m)) })]);
     if (AW.withPlacement) rows = AW.withPlacement(result, rows);  // "± N m" (placement.js)
     var nodes = [];
     rows.forEach(function (row) {
@@ -75,7 +75,7 @@
       button.appendChild(AW.el("span", "name", c.name));
       button.appendChild(AW.el("span", "ref muted", ltr(c.length_m + " × " + c.span_m) + " " + unit.m));
       button.appendChild(AW.el("span", "score", c.fits ? t("fits")
-        : t("off by %(times)s×tol", { times: ltr(c.score.toFixed(1)) })));
+        : t("off by %(times)s×tol", { times: ltr(AW.figure(c.score, 1)) })));
       button.title = t("use this label");
       button.disabled = !AW.data.can_edit;
       button.addEventListener("click", function () { AW.chooseLabel(c.label); });

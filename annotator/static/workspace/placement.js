@@ -10,9 +10,9 @@
 
   // The RMSE to the precision it deserves: 0.85, 3.2, 12 (as placement.py's `metres`).
   AW.errorText = function (value) {
-    if (value >= 10) return value.toFixed(0);
-    if (value >= 1) return String(Number(value.toFixed(1)));
-    return String(Number(value.toFixed(2)));
+    if (value >= 10) return AW.figure(value, 0);  // in the page's digits (figures.js)
+    if (value >= 1) return AW.figure(Number(value.toFixed(1)));
+    return AW.figure(Number(value.toFixed(2)));
   };
 
   function plusMinus(error, unit) { return " ± " + AW.ltr(AW.errorText(error)) + " " + unit; }
@@ -32,12 +32,12 @@
       if (name === "area" && m.length_m && m.width_m) {
         var spread = (m.length_m + m.width_m) * error;
         var area = spread >= 1e5 ? AW.ltr(AW.errorText(spread / 1e6)) + " " + AW.unit.km2
-          : AW.ltr(Math.round(spread)) + " " + AW.unit.m2;
+          : AW.ltr(AW.figure(Math.round(spread))) + " " + AW.unit.m2;
         return [name, text + " ± " + area];
       }
       if (name === "tolerance") {
         return [name, t("± %(tolerance)s m (2 px at %(gsd)s m + placement RMSE %(rmse)s m)", {
-          tolerance: AW.ltr(result.tolerance_m), gsd: AW.ltr(gsd), rmse: AW.ltr(AW.errorText(error))
+          tolerance: AW.ltr(AW.figure(result.tolerance_m)), gsd: AW.ltr(AW.figure(gsd)), rmse: AW.ltr(AW.errorText(error))
         })];
       }
       return row;

@@ -49,12 +49,12 @@
   };
 
   AW.distanceText = function (metres) {  // as Measure, the figures left to right (measure.js)
-    return metres < 1000 ? AW.ltr(metres.toFixed(1)) + " " + AW.unit.m
-      : AW.ltr((metres / 1000).toFixed(2)) + " " + AW.unit.km;
+    return metres < 1000 ? AW.ltr(AW.figure(metres, 1)) + " " + AW.unit.m
+      : AW.ltr(AW.figure(metres / 1000, 2)) + " " + AW.unit.km;
   };
 
   function bearingText(degrees) {
-    return AW.ltr(("00" + degrees.toFixed(1)).slice(-5) + "\u00b0");
+    return AW.ltr(window.Annotator.figures.digits(("00" + degrees.toFixed(1)).slice(-5)) + "\u00b0");
   }
 
   // The newest point on the map (its leg too, from the one before); the readout says the rest.
