@@ -24,6 +24,14 @@ from tests.browser.screens import watch_console
 from tests.conftest import _app_with_users, make_app, write_geotiff
 
 WHEN = "2024-12-13T08:21:00Z"
+#: Latin digits and point -> Arabic-Indic digits and the Arabic decimal separator (U+066B)
+INDIC = {ord(d): 0x0660 + int(d) for d in "0123456789"} | {ord("."): 0x066B}
+
+
+def indic(text: str) -> str:
+    return text.translate(INDIC)
+
+
 NUMBERS = [(1234.5, None), (0.125, None), (3.14159, 2), (2500000, None), (7, 0)]
 
 
@@ -151,4 +159,31 @@ def test_a_refusal_in_the_workspace(app: Flask, live: str, browser: Any, languag
         assert got["message"] == english == got["text"] and got["bdi"] is None
     refused = [p for p in problems if "/api/v1/sites" in p or "403 (FORBIDDEN)" in p]
     assert len(refused) == 2 and problems == refused  # the one refusal asked for, nothing else
+    context.close()
+
+
+def test_the_workspace_writes_its_measures_in_the_pages_digits(
+    app: Flask, live: str, browser: Any
+) -> None:
+    """With ANNOTATOR_ARABIC_DIGITS=arabic-indic the workspace's readouts (Measure, the ruler,
+    the placement's ± RMSE) come through figures.js: Arabic-Indic digits, isolated left to
+    right, the unit in Arabic after them."""
+    app.config["ARABIC_DIGITS"] = "arabic-indic"
+    try:
+        context, page, problems = page_in(browser, live, "ar")
+        open_signed_in(page, live, f"/images/{app.config['TEST_IMAGE_ID']}", "viewer")
+        page.wait_for_function("typeof (window.AW || {}).errorText === 'function'")
+        shown = page.evaluate(
+            "() => [AW.metresText(1234.5), AW.metresText(73.25), AW.distanceText(512.34),"
+            " AW.errorText(3.25), AW.errorText(12.4)]"
+        )
+    finally:
+        app.config["ARABIC_DIGITS"] = "latin"
+    assert (
+        shown[0] == f"\u2066{indic('1.23')}\u2069 كم"
+        and shown[1] == f"\u2066{indic('73.3')}\u2069 م"
+    )
+    assert shown[2] == f"\u2066{indic('512.3')}\u2069 م"
+    assert shown[3] in (indic("3.3"), indic("3.2")) and shown[4] == indic("12")
+    assert problems == []
     context.close()
