@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from annotations.annotation import Annotation
+from annotations.catalogue.sites import list_sites
 from annotations.catalogue.users import Role
 from annotations.errors import AnnotationError
 from annotations.newsroom import events, publishing, reports
@@ -149,7 +150,8 @@ def show(report_id: str) -> str:
 def event_index() -> str:
     with database().read() as session:
         found = [(e, events.site_slug(session, e)) for e in events.list_events(session)]
-        return render_template("events.html", events=found)
+        names = {site.slug: site.name for site in list_sites(session)}
+        return render_template("events.html", events=found, site_names=names)
 
 
 @bp.get("/events/<event_id>")
@@ -167,6 +169,7 @@ def event(event_id: str) -> str:
             "event.html",
             event=found,
             site=events.site_slug(session, found),
+            site_names={site.slug: site.name for site in list_sites(session)},
             members=members,
             summary=events.summary(session, found),
             links=links,

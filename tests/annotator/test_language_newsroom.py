@@ -124,9 +124,10 @@ def test_the_reports_and_events_pages_in_arabic(app: Flask) -> None:
     arabic_page(editor, f"/reports/{app.config['TEST_REPORT']}/edit", kept=frozenset(FORMATS))
     arabic_page(editor, "/reports/new", kept=frozenset(FORMATS))
     events = arabic_page(editor, "/events")
-    assert "حدث جديد" in events and "جسر جوي" in events
+    assert "حدث جديد" in events and "جسر جوي" in events and SITE in events
     event = arabic_page(editor, f"/events/{app.config['TEST_EVENT']}")
     assert "تعليق توضيحي واحد." in event and "لقطات الموقع خلال الفترة" in event
+    assert f'dir="auto">{SITE}</a> · من 12 ديسمبر 2024 إلى 14 ديسمبر 2024' in event
     assert "13 ديسمبر 2024" in event  # the day through Babel, in Arabic
     form = arabic_page(editor, f"/events/{app.config['TEST_EVENT']}/edit")
     assert 'name="annotation"' in form and "معتمَد" in form  # a candidate's status, in Arabic
