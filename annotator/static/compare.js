@@ -9,8 +9,26 @@
   var CONFIDENCE = { confirmed: "confirmed", probable: "probable", possible: "possible" };
   function statusWord(status) { return STATUS[status] ? t(STATUS[status]) : String(status).replace("_", " "); }
   function confidenceWord(value) { return CONFIDENCE[value] ? t(CONFIDENCE[value]) : String(value); }
-  // a name or an id kept apart from the sentence around it (its own direction)
-  function isolate(text) { return document.documentElement.lang === "en" ? String(text) : "\u2068" + text + "\u2069"; }
+  // a label's or a user's name as an element of its own: data, in its own direction
+  function bdi(text) {
+    var own = document.createElement("bdi");
+    own.textContent = String(text);
+    return own;
+  }
+  // names for a t() sentence: `slots` go in as its values, `fill` makes the sentence a node
+  // with each name in its own <bdi>
+  function named(values) {
+    var slots = {};
+    Object.keys(values).forEach(function (key) { slots[key] = "\u0000" + key + "\u0000"; });
+    return { slots: slots, fill: function (said) {
+      var fragment = document.createDocumentFragment();
+      said.split("\u0000").forEach(function (part, index) {
+        if (index % 2 === 0) { if (part) { fragment.appendChild(document.createTextNode(part)); } }
+        else { fragment.appendChild(bdi(values[part])); }
+      });
+      return fragment;
+    } };
+  }
   var SIDES = ["left", "right"];
   var message = document.getElementById("message");
   var layers = {};  // side -> L.GeoJSON of its annotations
@@ -27,8 +45,9 @@
     document.body.dataset.across180 = "yes";
   }
 
-  function say(text, isError) {
-    message.textContent = text;
+  function say(text, isError) {  // text, or a node of text with names in <bdi>
+    message.textContent = "";
+    message.append(text);
     message.classList.toggle("error", Boolean(isError));
   }
 
@@ -72,18 +91,19 @@
     var box = document.createElement("div");
     box.className = "annotation-popup";
     var title = document.createElement("strong");
-    title.textContent = p.label_name || p.label;
-    title.dir = "auto";
+    title.appendChild(bdi(p.label_name || p.label));
     box.appendChild(title);
     var facts = document.createElement("span");
-    facts.textContent = statusWord(p.status) + " · " + confidenceWord(p.confidence) + " · " +
-      t("by %(name)s", { name: isolate(p.created_by) }) +
-      (p.count > 1 ? " · " + t("count %(num)s", { num: p.count }) : "");
+    var author = named({ name: p.created_by });
+    facts.appendChild(document.createTextNode(statusWord(p.status) + " · " + confidenceWord(p.confidence) + " · "));
+    facts.appendChild(author.fill(t("by %(name)s", author.slots)));
+    if (p.count > 1) { facts.appendChild(document.createTextNode(" · " + t("count %(num)s", { num: p.count }))); }
     box.appendChild(facts);
     if (p.derived_from) {
       var from = document.createElement("div");
       from.className = "muted";
-      from.textContent = t("copied from annotation %(id)s", { id: isolate(p.derived_from) });
+      var source = named({ id: p.derived_from });
+      from.appendChild(source.fill(t("copied from annotation %(id)s", source.slots)));
       box.appendChild(from);
     }
     if (p.notes) {
@@ -156,8 +176,8 @@
       var button = document.createElement("button");
       button.type = "button";
       button.dataset.annotationId = path.feature.id;
-      button.textContent = isolate(p.label_name || p.label) + " · " + statusWord(p.status);
-      button.dir = "auto";
+      button.appendChild(bdi(p.label_name || p.label));
+      button.appendChild(document.createTextNode(" · " + statusWord(p.status)));
       button.addEventListener("click", function () { focusOn(side, path); });
       item.appendChild(button);
       list.appendChild(item);
@@ -201,12 +221,12 @@
   function warnOfDuplicates(target, copied) {
     var found = (copied.warnings || [])[0];
     if (!found) { return; }
-    var label = isolate(found.label_name || found.label);
+    var label = named({ label: found.label_name || found.label });
     var said = copied.warnings.length > 1
       ? t("Possible duplicate: that capture has a %(label)s there already (and %(num)s more).",
-        { label: label, num: copied.warnings.length - 1 })
-      : t("Possible duplicate: that capture has a %(label)s there already.", { label: label });
-    message.appendChild(document.createTextNode(" " + said + " "));
+        { label: label.slots.label, num: copied.warnings.length - 1 })
+      : t("Possible duplicate: that capture has a %(label)s there already.", label.slots);
+    message.appendChild(label.fill(" " + said + " "));
     var link = document.createElement("a");
     link.className = "duplicate-link";
     link.href = data.workspace.replace("IMAGE_ID", encodeURIComponent(data[target].id)) +
@@ -234,7 +254,9 @@
       }
       layers[target].addData(onMap(target, result.body));
       showCount(target);
-      say(t("Copied to %(date)s as a new draft (%(id)s), linked to the original.", { date: dateOf(target), id: isolate(result.body.id) }));
+      var made = named({ id: result.body.id });
+      say(made.fill(t("Copied to %(date)s as a new draft (%(id)s), linked to the original.",
+        { date: dateOf(target), id: made.slots.id })));
       warnOfDuplicates(target, result.body);
       document.body.dataset.lastCopy = result.body.id;
     }).catch(function (error) {

@@ -136,6 +136,9 @@ def started(answer: Any) -> str:
 
 
 def in_arabic(page: Any) -> None:
+    """The switcher to Arabic (kept as the user's setting: a later sign-in is in Arabic)."""
+    if page.locator("html").get_attribute("lang") == "ar":
+        return
     page.click(".language-switch button[value=ar]")
     page.wait_for_selector("html[lang=ar][dir=rtl]")
     page.wait_for_load_state("networkidle")  # the page's own requests end before the next
@@ -212,5 +215,49 @@ def test_the_control_point_editor_in_arabic_after_its_scripts_ran(
             with app.test_request_context("/", headers={"Accept-Language": "ar"}):
                 assert shown == placement_words(sentence), sentence
         page.screenshot(path=str(SCREENSHOTS / "georeference-editor.png"))
+    page.close()
+    assert problems == [], problems
+
+
+def test_the_compare_view_in_arabic_after_its_script_ran(
+    world: tuple[Flask, str, Press, str], browser: Any
+) -> None:
+    """Two captures side by side, an analyst's annotation (notes in Arabic) on the left one:
+    its popup (status, confidence, author, "Still there on") and both lists read in Arabic,
+    the names in <bdi>."""
+    app, url, _, _ = world
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token_for(app, 'analyst')}"}
+    images = client.get("/api/v1/images", headers=headers).get_json()["images"]
+    ids = {image["original_filename"]: image["id"] for image in images}
+    left, right = ids["لقطة مرجعية.tif"], ids["مشهد.tif"]
+    image = client.get(f"/api/v1/images/{left}", headers=headers).get_json()
+    centre = np.mean(image["footprint"]["coordinates"][0][:-1], axis=0).tolist()
+    label = client.get("/api/v1/labels", headers=headers).get_json()
+    label_id = (label["labels"] if isinstance(label, dict) else label)[0]["id"]
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": centre},
+        "properties": {"image_id": left, "label": label_id, "notes": "قرب المدرج"},
+    }
+    assert client.post("/api/v1/annotations", json=feature, headers=headers).status_code == 201
+    page = browser.new_page(viewport=VIEWPORT)
+    problems = watch_console(page)
+    with screenshot_on_failure(page, "compare-arabic"):
+        open_signed_in(page, url, "/", "analyst")
+        in_arabic(page)
+        page.goto(f"{url}/compare?left={left}&right={right}&mode=side")
+        page.wait_for_selector("body[data-left-annotations=loaded]", state="attached")
+        page.wait_for_selector("body[data-right-annotations=loaded]", state="attached")
+        assert page.locator("#map-left").get_attribute("aria-label") == "اللقطة اليسرى"
+        assert page.locator(".compare-maps").get_attribute("dir") == "ltr"
+        assert page.locator("#left-count").inner_text() == "تعليق توضيحي واحد"
+        page.locator("path.annotation-left").first.click(force=True)
+        popup = page.wait_for_selector(".annotation-popup")
+        assert "بواسطة analyst" in popup.inner_text()
+        copy = page.locator(".annotation-popup button.copy-to-other")
+        assert copy.inner_text().startswith("ما زال موجودًا في ")
+        page.click(".compare-list summary")
+        assert english_seen(page) == []
     page.close()
     assert problems == [], problems
