@@ -12,6 +12,7 @@
 //   figures.moment(iso)         "2024-12-13 08:21 UTC"   (ar: "13 ديسمبر 2024، 08:21 UTC")
 //   figures.day(iso)            "2024-12-13"             (ar: "13 ديسمبر 2024")
 //   figures.digits("12 of 40")  "12 of 40"         (ar, arabic-indic: "١٢ of ٤٠") as is, digits only
+//   figures.written("1,234.5")  "1,234.5"          a figure as the server wrote it (arabic-indic: "١٬٢٣٤٫٥")
 //   figures.coordinate(35.4, 6) "35.400000"        always Latin, no grouping
 // Annotator.moment (common.js) is this moment from here on, so every script's timestamps follow.
 (function () {
@@ -79,13 +80,18 @@
     return arabicIndic ? String(text).replace(/[0-9]/g, function (d) { return "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669".charAt(Number(d)); }) : String(text);
   }
 
+  // a figure the server already wrote ("1,234", "0.85") in the page's digits and separators
+  function written(text) {
+    return arabicIndic ? digits(text).replace(/,/g, "\u066c").replace(/\./g, "\u066b") : String(text);
+  }
+
   function coordinate(value, decimals) {
     return typeof value === "number" ? value.toFixed(decimals) : String(value);
   }
 
   A.figures = {
     locale: locale, number: number, percent: percent, moment: moment, day: day,
-    digits: digits, coordinate: coordinate
+    digits: digits, written: written, coordinate: coordinate
   };
   A.moment = moment;
 })();

@@ -24,8 +24,8 @@ from tests.browser.screens import watch_console
 from tests.conftest import _app_with_users, make_app, write_geotiff
 
 WHEN = "2024-12-13T08:21:00Z"
-#: Latin digits and point -> Arabic-Indic digits and the Arabic decimal separator (U+066B)
-INDIC = {ord(d): 0x0660 + int(d) for d in "0123456789"} | {ord("."): 0x066B}
+#: Latin digits, point and comma -> Arabic-Indic digits and separators (U+066B, U+066C)
+INDIC = {ord(d): 0x0660 + int(d) for d in "0123456789"} | {ord("."): 0x066B, ord(","): 0x066C}
 
 
 def indic(text: str) -> str:
@@ -71,9 +71,12 @@ def server_wrote(app: Flask, language: str) -> dict[str, Any]:
 SCRIPT = """async ([numbers, when]) => {
   const f = window.Annotator.figures;
   const i18n = await import("/static/i18n.js");
+  const words = await import("/static/jobs/words.js");
   const values = { num: 12, text: "35.5" }, said = "%(num)s and %(text)s";
   return {
     sentences: [window.Annotator.t(said, values), i18n.t(said, values)],
+    lines: [words.lineNode("checked 1,234 of 5,000 features").textContent,
+            words.placementNode("placed by 6 control points, RMSE 0.85 m").textContent],
     numbers: numbers.map(([v, d]) => d === null ? f.number(v) : f.number(v, d)),
     moment: window.Annotator.moment(when), day: f.day(when),
     coordinate: f.coordinate(35.4123456, 6), percent: f.percent(0.425),
@@ -111,6 +114,14 @@ def test_figures_in_arabic_are_the_servers(
     assert shown["coordinate"] == "35.412346"  # coordinates stay Latin
     # a number given to t() is written in the page's digits, text as it is (common.js, i18n.js)
     assert shown["sentences"] == [("١٢" if indic else "12") + " and 35.5"] * 2
+    # a job's line and a placement keep the server's figures, in the page's digits
+
+    def written(text: str) -> str:
+        return text.translate(INDIC) if indic else text
+
+    assert written("1,234") in shown["lines"][0] and written("5,000") in shown["lines"][0]
+    assert written("0.85") in shown["lines"][1] and written("6") in shown["lines"][1]
+    assert "checked" not in shown["lines"][0]  # the line itself is in Arabic
     assert problems == []
     context.close()
 
@@ -123,6 +134,7 @@ def test_figures_in_english_stay_as_they_were(app: Flask, live: str, browser: An
     assert shown["numbers"] == server_wrote(app, "en")["numbers"]
     assert shown["percent"] == "43%" and shown["day"] == "2024-12-13"
     assert shown["sentences"] == ["12 and 35.5"] * 2
+    assert shown["lines"][0] == "checked 1,234 of 5,000 features"
     assert problems == []
     context.close()
 

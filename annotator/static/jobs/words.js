@@ -109,12 +109,18 @@ const PLACEMENTS = [
   [/^rotated geotransform, warped north-up$/, () => t("placed by a rotated geotransform, warped north-up")],
 ];
 
+// the figures a matched line quotes in the page's digits (figures.js); names (m.groups) as they are
+function inDigits(found) {
+  const figure = (part, i) => (i > 0 && /^[\d.,]+$/.test(part || "") ? window.Annotator.figures.written(part) : part);
+  return Object.assign(Array.from(found, figure), { groups: found.groups });
+}
+
 export function placementNode(text) {
   const rest = String(text || "").replace(/^placed by /, "").trim();
   if (language !== "en") {
     for (const [pattern, words] of PLACEMENTS) {
       const found = rest.match(pattern);
-      if (found) return document.createTextNode(words(found));
+      if (found) return document.createTextNode(words(inDigits(found)));
     }
   }
   const own = document.createElement("bdi");
@@ -132,7 +138,7 @@ export function lineNode(text) {
   if (language === "en") return document.createTextNode(line);
   for (const [pattern, words] of LINES) {
     const found = line.match(pattern);
-    if (found) return named(words(found), { name: found.groups ? found.groups.name : "" });
+    if (found) return named(words(inDigits(found)), { name: found.groups ? found.groups.name : "" });
   }
   const own = document.createElement("bdi");
   own.dir = "ltr";
