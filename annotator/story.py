@@ -36,6 +36,18 @@ FIGURE_DEFAULT_PX = 2400
 FIGURE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
+#: the story outputs' drawing, raised whenever what a publication's map, figure or bundle looks
+#: like changes (a language, a credit, a control): outputs cached, and ETags handed out, before
+#: an upgrade are then made again instead of served as they were drawn (a publication's evidence
+#: never changes, the code that draws it may)
+DRAWING = 2
+
+
+def kept_name(publication: Publication, what: str) -> str:
+    """The output cache's name for one of a publication's outputs, in this drawing."""
+    return f"{publication.sha256}-d{DRAWING}-{what}"
+
+
 def signing_key() -> SigningKey:
     """The server's bundle-signing key (made in the data folder the first time)."""
     return stored_key(Path(current_app.config["SIGNING_KEY_FILE"]))
@@ -113,7 +125,7 @@ def cached_map(publication: Publication, evidence: Evidence) -> str:
     """The map, made once per publication (its sha256) by whichever request comes first; the
     others wait for it, so every request gets the same bytes."""
     data, _ = output_cache().get_or_make(
-        f"{publication.sha256}-map.html", lambda: map_html(evidence).encode("utf-8")
+        kept_name(publication, "map.html"), lambda: map_html(evidence).encode("utf-8")
     )
     return data.decode("utf-8")
 
@@ -136,7 +148,7 @@ def map_response(
 ) -> Response:
     html = cached_map(publication, evidence)
     response = Response(html, mimetype="text/html")
-    response.set_etag(publication.sha256)
+    response.set_etag(kept_name(publication, "map"))
     response.headers["Content-Security-Policy"] = map_policy(html, frame_ancestors)
     if download:
         name = _named(publication, evidence, "map.html")
@@ -160,7 +172,7 @@ def figure_response(
     chosen = "" if ids is None else "-" + _sha256(",".join(ids).encode())[:16]
     if caption:
         chosen += "-c" + _sha256(caption.encode())[:16]
-    name = f"{publication.sha256}-{width}x{height or 'auto'}{chosen}.{fmt}"
+    name = kept_name(publication, f"{width}x{height or 'auto'}{chosen}.{fmt}")
 
     def draw() -> bytes:
         with drawing_slot():
@@ -219,7 +231,7 @@ def drawing_slot() -> Iterator[None]:
 def bundle_response(publication: Publication, evidence: Evidence) -> Response:
     """The bundle signed with the server's key, made once per publication and key."""
     key = signing_key()
-    name = f"{publication.sha256}-bundle-{key.fingerprint()[:16]}.zip"
+    name = kept_name(publication, f"bundle-{key.fingerprint()[:16]}.zip")
     data, hit = output_cache().get_or_make(name, lambda: bundle_bytes(evidence, key))
     response = _cached(Response(data, mimetype="application/zip"), data, hit)
     name = _named(publication, evidence, "evidence.zip")

@@ -55,7 +55,7 @@ def test_a_figure_is_made_once_per_publication_and_size(room: Newsroom) -> None:
     again = room.call("GET", f"{base}/figure.png?width=640", "viewer")
     assert again.status_code == 200 and again.headers["X-Cache"] == "hit"
     assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
-    kept = cache_folder(room.app) / f"{publication['sha256']}-640xauto.png"
+    kept = cache_folder(room.app) / f"{publication['sha256']}-d{story.DRAWING}-640xauto.png"
     assert kept.read_bytes() == first.data
     assert Image.open(io.BytesIO(again.data)).size[0] == 640
     # another size, format or choice of annotations is another entry
@@ -72,6 +72,28 @@ def test_a_figure_is_made_once_per_publication_and_size(room: Newsroom) -> None:
     assert len(names) == 5 and all(n.startswith(str(publication["sha256"])) for n in names)
     # the cache never lets anyone past the report's own checks
     assert room.app.test_client().get(f"{base}/figure.png?width=640").status_code == 401
+
+
+def test_outputs_drawn_before_an_upgrade_are_drawn_again(
+    sqlite_room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publication never changes, the code drawing it may (an Arabic map's words): outputs
+    cached, and the map's ETag handed out, under an older drawing are not served again."""
+    base, _ = published(sqlite_room)
+    figure = sqlite_room.call("GET", f"{base}/figure.png?width=320")
+    old_map = sqlite_room.call("GET", f"{base}/map.html")
+    assert figure.headers["X-Cache"] == "miss" and old_map.status_code == 200
+    assert sqlite_room.call("GET", f"{base}/figure.png?width=320").headers["X-Cache"] == "hit"
+    monkeypatch.setattr(story, "DRAWING", story.DRAWING + 1)
+    assert sqlite_room.call("GET", f"{base}/figure.png?width=320").headers["X-Cache"] == "miss"
+    again = sqlite_room.call(
+        "GET", f"{base}/map.html", headers={"If-None-Match": old_map.headers["ETag"]}
+    )
+    assert again.status_code == 200 and again.headers["ETag"] != old_map.headers["ETag"]
+    kept = {p.name for p in cache_folder(sqlite_room.app).iterdir()}
+    assert {f"{n}-map.html" for n in ("d" + str(story.DRAWING - 1), "d" + str(story.DRAWING))} <= {
+        name.split("-", 1)[1] for name in kept
+    }
 
 
 def test_a_new_publication_gets_its_own_figures(sqlite_room: Newsroom) -> None:
@@ -228,7 +250,7 @@ def test_concurrent_first_requests_for_a_map_all_get_it_whole(sqlite_room: Newsr
         thread.join()
     assert [status for status, _ in answers] == [200] * 6
     assert len({data for _, data in answers}) == 1
-    kept = cache_folder(room.app) / f"{publication['sha256']}-map.html"
+    kept = cache_folder(room.app) / f"{publication['sha256']}-d{story.DRAWING}-map.html"
     assert kept.read_bytes() == answers[0][1]
     assert not [p for p in cache_folder(room.app).iterdir() if p.name.startswith(".tmp")]
 
