@@ -124,6 +124,23 @@ def test_every_marked_string_has_its_arabic() -> None:
     assert set(CONVERTED) <= marked
 
 
+#: templates with no words of their own (data attributes for scripts, and includes)
+WORDLESS = ("_report_discussion.html",)
+
+
+def test_every_template_is_in_arabic() -> None:
+    """Every template is converted (its strings marked, its page rendered in Arabic by a test
+    here, in test_language_newsroom.py or test_language_imagery.py) or has no words at all: a
+    new template fails here until it is one or the other."""
+    templates = {path.name for path in (ROOT / "templates").glob("*.html")}
+    assert templates - set(CONVERTED) - set(WORDLESS) == set()
+    assert set(CONVERTED) | set(WORDLESS) <= templates  # no name kept after its file went
+    for name in WORDLESS:
+        source = (ROOT / "templates" / name).read_text(encoding="utf-8")
+        text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}|<[^>]*>", " ", source, flags=re.S)
+        assert re.findall(r"[A-Za-z]{2,}", text) == [], name
+
+
 class Words(HTMLParser):
     """The words a reader sees: text (not in script, style or code, nor marked dir="ltr" as
     coordinates and addresses are, nor user text in <bdi>) and the title, alt, placeholder and
