@@ -64,11 +64,11 @@ function draw(job) {
   tr.dataset.status = job.status;
   bar.show(job);
   const cells = [el("td", "job-when", moment(job.created_at)), el("td", "job-kind", kindWord(job.kind))];
-  cells[0].dir = "ltr";
   cells[1].dataset.kind = job.kind;
   if (withOwner) {
     const owner = el("td", "job-owner");
     owner.append(bdi(job.owner)); // a user's name: data
+    owner.style.whiteSpace = "nowrap"; // a Latin name in a narrow column, unbroken
     cells.push(owner);
   }
   const progress = el("td", "job-bar");
