@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.annotator.test_language import KEPT
+from tests.browser.arabic import english_left_on
 from tests.browser.conftest import open_signed_in
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.browser.test_workspace import Demo, served_demo, wait_for_annotations
@@ -26,36 +27,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "ar
 #: names an Arabic page may show besides test_language's: the map library and its language,
 #: the error measures, formats (HTML, zip) and the hash (sha256)
 ALLOWED = KEPT | {"Leaflet", "JavaScript", "RMSE", "IoU", "HTML", "zip", "sha"}
-
-#: [where, word] for each English word a reader meets on the page, `data` (user text) left out
-ENGLISH_LEFT = """([allowed, data]) => {
-  const found = [];
-  const words = (text) => {
-    for (const value of data) text = text.split(value).join(" ");
-    return (text.match(/[A-Za-z]{2,}/g) || []).filter((word) => !allowed.includes(word));
-  };
-  const where = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-    (typeof el.className === "string" && el.className ? "." + el.className.split(" ")[0] : "");
-  // figures and addresses (dir=ltr, but not the map's container), user text, keys, code
-  const skipped = "script, style, code, kbd, bdi, svg, [dir=auto], [lang=en], " +
-    "[dir=ltr]:not(.leaflet-container)";
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const el = walker.currentNode.parentElement;
-    if (!el || el.closest(skipped) || !el.checkVisibility()) continue;
-    const text = walker.currentNode.textContent;
-    for (const word of words(text)) found.push([where(el) + " " + text.trim().slice(0, 40), word]);
-  }
-  for (const el of document.body.querySelectorAll("[title], [aria-label], [placeholder], [alt]")) {
-    if (el.closest("[dir=auto], [lang=en], [dir=ltr]:not(.leaflet-container)")) continue;
-    if (!el.checkVisibility()) continue;
-    for (const name of ["title", "aria-label", "placeholder", "alt"]) {
-      const value = el.getAttribute(name);
-      if (value) for (const word of words(value)) found.push([where(el) + "@" + name, word]);
-    }
-  }
-  return found;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +61,7 @@ def user_text(demo: Demo) -> list[str]:
 
 
 def english_on(page: Any, data: list[str]) -> list[tuple[str, str]]:
-    return [tuple(pair) for pair in page.evaluate(ENGLISH_LEFT, [sorted(ALLOWED), data])]
+    return english_left_on(page, data, ALLOWED)
 
 
 @pytest.mark.browser

@@ -17,42 +17,16 @@ from flask import Flask
 
 from annotations.catalogue.images import Provenance
 from tests.annotator.test_language import KEPT
+from tests.browser.arabic import english_left_on
 from tests.browser.conftest import open_signed_in
 from tests.browser.screens import screenshot_on_failure, watch_console
 from tests.newsroom import Newsroom, newsroom
 
 SITE = "مدرج حميميم"
-#: [where, word] for each English word a reader meets, `data` (user text) taken out first
-ENGLISH_LEFT = """([allowed, data]) => {
-  const found = [];
-  const words = (text) => {
-    for (const value of data) text = text.split(value).join(" ");
-    return (text.match(/[A-Za-z]{2,}/g) || []).filter((word) => !allowed.includes(word));
-  };
-  const where = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-    (typeof el.className === "string" && el.className ? "." + el.className.split(" ")[0] : "");
-  const skipped = "script, style, code, kbd, bdi, svg, [dir=auto], [lang=en], " +
-    "[dir=ltr]:not(.leaflet-container)";
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const el = walker.currentNode.parentElement;
-    if (!el || el.closest(skipped) || !el.checkVisibility()) continue;
-    for (const word of words(walker.currentNode.textContent)) found.push([where(el), word]);
-  }
-  for (const el of document.body.querySelectorAll("[title], [aria-label], [placeholder], [alt]")) {
-    if (el.closest(skipped) || !el.checkVisibility()) continue;
-    for (const name of ["title", "aria-label", "placeholder", "alt"]) {
-      const value = el.getAttribute(name);
-      if (value) for (const word of words(value)) found.push([where(el) + "@" + name, word]);
-    }
-  }
-  return found;
-}"""
 
 
 def english_on(page: Any, data: list[str]) -> list[tuple[str, str]]:
-    found = page.evaluate(ENGLISH_LEFT, [sorted(KEPT | {"Leaflet"}), data])
-    return [(str(where), str(word)) for where, word in found]
+    return english_left_on(page, data, KEPT | {"Leaflet"})
 
 
 def newsroom_in_arabic(app: Flask, geotiff: Path) -> tuple[Newsroom, str, int]:
