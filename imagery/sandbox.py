@@ -5,9 +5,10 @@ parent (a gunicorn worker, a job consumer, the command line), that would take th
 process down with it. So `ingest_isolated` hands the child only paths and numbers, and the
 child sets its own limits before it reads the file:
 
-- memory: RLIMIT_AS (address space, no cgroup needed), with GDAL's block cache set to a
-  quarter of it (GDAL_CACHEMAX) and two malloc arenas, so the cache and the thread arenas
-  fit under the limit and an over-large read fails cleanly instead;
+- memory: RLIMIT_AS (address space, no cgroup needed), with GDAL's block cache set to an
+  eighth of it (GDAL_CACHEMAX: 512 MB of the default 4 GB) and two malloc arenas, so the
+  cache and the thread arenas fit under the limit and an over-large read fails cleanly
+  instead;
 - CPU: RLIMIT_CPU (the kernel sends SIGXCPU at the limit, SIGKILL two seconds later);
 - wall time: the parent kills the child's process group after `Limits.wall_s`, or at once
   when its `check` raises (a job cancelled, or past its kind's time limit).
@@ -99,7 +100,10 @@ class Limits:
 
     @property
     def cache_mb(self) -> int:
-        return max(16, self.memory_mb // 4)
+        """GDAL's block cache: an eighth of the memory. A quarter (1 GB) took the child of a
+        2-gigapixel ingest to 1,879 MB resident, over issue 12's 1.5 GB; an eighth, 1,060 MB
+        (docs/benchmarks.md, "Ingest at scale")."""
+        return max(16, self.memory_mb // 8)
 
 
 #: what reading a file's header for the upload form may use (read_header_isolated)
