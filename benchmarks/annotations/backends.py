@@ -60,9 +60,12 @@ def prepare(backend: Backend, sources: list[Path]) -> None:
     """A fresh data folder (and database) with the bench user, a token and the images."""
     log(f"{backend.title}: annotator init, users add, tokens create, images import")
     shutil.rmtree(backend.data_dir, ignore_errors=True)
-    backend.cli("init")
-    backend.cli("users", "add", USER, "--role", "analyst", "--password-stdin", stdin=PASSWORD)
-    backend.token = backend.cli.token(USER)
+    *_, token = backend.cli.batch(  # one process: the app's import paid once
+        (("init",), None),
+        (("users", "add", USER, "--role", "analyst", "--password-stdin"), PASSWORD),
+        (("tokens", "create", USER), None),
+    )
+    backend.token = backend.cli.token_of(token)
     started = time.perf_counter()
     payload = json.loads(
         backend.cli(

@@ -42,7 +42,7 @@ class Scale:
 FULL = Scale()
 SMOKE = Scale(
     count=1000,
-    sites=4,
+    sites=2,
     query_target=20,
     warm_boxes=2,
     naive_boxes=2,

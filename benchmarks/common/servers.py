@@ -133,6 +133,43 @@ class Annotator:
             raise RuntimeError(f"annotator {' '.join(args[:3])} failed: {result.stderr.strip()}")
         return result.stdout
 
+    def batch(self, *commands: tuple[tuple[str, ...], str | None]) -> list[str]:
+        """Several commands, (args, stdin) each, one after the other in one process (see
+        benchmarks.common.cli_batch: the app's import paid once): each one's standard output,
+        or RuntimeError with the standard error of the first that failed. A `users add` of a
+        user who exists already is not a failure (as in `add_user`)."""
+        result = subprocess.run(
+            [str(APP_BIN / "python"), "-m", "benchmarks.common.cli_batch"],
+            env=self.env(),
+            input=json.dumps(
+                [
+                    [list(args), stdin, "exists already" if args[:2] == ("users", "add") else None]
+                    for args, stdin in commands
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+            cwd=ROOT,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"annotator set-up failed: {result.stderr.strip()[-2000:]}")
+        outputs: list[dict[str, Any]] = json.loads(result.stdout)
+        for (args, _), output in zip(commands, outputs, strict=False):
+            if output["code"] != 0:
+                raise RuntimeError(
+                    f"annotator {' '.join(args[:3])} failed: {output['stderr'].strip()}"
+                )
+        if len(outputs) != len(commands):
+            raise RuntimeError(f"annotator set-up ran {len(outputs)} of {len(commands)} commands")
+        return [output["stdout"] for output in outputs]
+
+    @staticmethod
+    def token_of(output: str) -> str:
+        """The token in the output of `tokens create`."""
+        return output.strip().splitlines()[-1].strip()
+
     def add_user(self, name: str, password: str, role: str) -> None:
         """The user, unless it exists already."""
         added = self.run("users", "add", name, "--role", role, "--password-stdin", stdin=password)
@@ -140,7 +177,7 @@ class Annotator:
             raise RuntimeError(f"annotator users add failed: {added.stderr.strip()}")
 
     def token(self, name: str) -> str:
-        return self("tokens", "create", name).strip().splitlines()[-1].strip()
+        return self.token_of(self("tokens", "create", name))
 
 
 @dataclass
