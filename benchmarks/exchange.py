@@ -2,7 +2,7 @@
 pyogrio writing the same GeoDataFrame straight to disk (the floor).
 
 `make bench-exchange` (and `make bench`) runs it (`python -m benchmarks.exchange`) with the
-app's venv; `--smoke` exports 300 annotations on 4 sites to a GeoPackage (a file) and a
+app's venv; `--smoke` exports 300 annotations on 2 sites to a GeoPackage (a file) and a
 Shapefile (a folder), against their floors, and imports the GeoPackage back. It:
 
 1. writes the 100 synthetic captures of benchmarks.annotations (50 sites x 2) and imports
@@ -62,7 +62,7 @@ SIZES = (100_000, 1_000_000)
 FORMATS = ("geojson", "gpkg", "shp", "kml", "kmz", "csv", "fgb", "stac")
 SMOKE_SIZES = (300,)
 SMOKE_FORMATS = ("gpkg", "shp")
-SMOKE_SITES = 4
+SMOKE_SITES = 2
 TARGET_TIME_RATIO = 1.5
 TARGET_RSS_RATIO = 1.5
 
