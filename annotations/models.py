@@ -5,7 +5,7 @@ from annotations.catalogue.images import Image
 from annotations.catalogue.sites import Site, SiteImage
 from annotations.catalogue.users import ApiToken, BrowserSession, User
 from annotations.discussion.tables import Comment, InboxRead, Mention
-from annotations.exchange.batch.files import ImportedFile
+from annotations.exchange.batch.tables import ImportedFile
 from annotations.history import Change, Revision
 from annotations.jobs.tables import Job
 from annotations.newsroom.events import Event, EventAnnotation

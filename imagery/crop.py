@@ -21,7 +21,6 @@ from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
-from rio_tiler.io import Reader
 
 from imagery import encode
 from imagery.display import Display
@@ -84,6 +83,8 @@ def read_crop(
     display: Display | None = None,
 ) -> Crop:
     """`bounds` of the image in `crs`, as exactly `width` x `height` RGBA pixels."""
+    from rio_tiler.io import Reader  # when first used: it costs every command half a second
+
     display = display or display_of(path)
     try:
         with _quiet(), Reader(str(path)) as reader:

@@ -25,9 +25,11 @@ their own). The environment variables reach any child process as well.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import re
 import threading
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any
 
@@ -158,24 +160,60 @@ def go_offline() -> list[str]:
     os.environ.update(OFFLINE_SETTINGS)
     # load both GDALs (pyogrio's and rasterio's may differ) and register their drivers
     # now, so that the drivers removed below are not registered again afterwards
-    import pyogrio  # noqa: F401
     import pyproj.network
     import rasterio
 
+    _load_pyogrio_gdal()
     with rasterio.Env():
         pass
     pyproj.network.set_network_enabled(active=False)
     with _lock:
+        skip = os.environ.get("GDAL_SKIP", "").replace(",", " ").split()
         for path in gdal_libraries():
             if path not in _offline_libraries:
-                _offline_libraries[path] = _offline(ctypes.CDLL(path))
-        # for a GDALAllRegister still to come (in this process or a child): only names
-        # every library knows, since GDAL warns about a name it cannot find
+                library = ctypes.CDLL(path)
+                library.GDALAllRegister()  # pyogrio's library is loaded but not registered
+                _offline_libraries[path] = _offline(library)
+                # a GDALAllRegister still to come in this process (pyogrio's, when first
+                # imported) skips every driver removed from this library
+                _, _, found = _offline_libraries[path]
+                library.CPLSetConfigOption.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+                library.CPLSetConfigOption(
+                    b"GDAL_SKIP", " ".join(dict.fromkeys(skip + found)).encode()
+                )
+        # for a GDALAllRegister in a child: only names every library knows, since GDAL
+        # warns about a name it cannot find
         removed = [set(found) for _, _, found in _offline_libraries.values()]
-        skip = os.environ.get("GDAL_SKIP", "").replace(",", " ").split()
         common = [d for d in NETWORK_DRIVERS if removed and all(d in r for r in removed)]
         os.environ["GDAL_SKIP"] = " ".join(dict.fromkeys(skip + common))
         return sorted(_offline_libraries)
+
+
+def _load_pyogrio_gdal() -> None:
+    """Map pyogrio's GDAL library into the process without importing pyogrio, whose package
+    imports geopandas and pandas (a second of every process's start, wanted only by an
+    import or an export of annotations). A wheel of pyogrio brings its own GDAL and its
+    data files: its extension module is loaded as a plain shared library, which brings the
+    GDAL it is linked with, and GDAL_DATA is set in that library as pyogrio's own start sets
+    it (GDAL looks for its files where GDAL_DATA was when drivers were first registered).
+    pyogrio, imported later, gets that very library (the loader maps a library once),
+    already offline. Any other pyogrio is imported, as it is."""
+    spec = importlib.util.find_spec("pyogrio")
+    locations = (spec.submodule_search_locations or []) if spec is not None else []
+    folder = Path(locations[0]) if locations else None
+    data = folder / "gdal_data" if folder else None
+    found = [folder / f"_ogr{suffix}" for suffix in EXTENSION_SUFFIXES] if folder else []
+    extension = next((path for path in found if path.is_file()), None)
+    if extension is None or data is None or not data.is_dir():
+        import pyogrio  # noqa: F401
+
+        return
+    mapped = set(gdal_libraries())
+    ctypes.CDLL(str(extension))
+    for path in set(gdal_libraries()) - mapped:  # pyogrio's own GDAL
+        library = ctypes.CDLL(path)
+        library.CPLSetConfigOption.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        library.CPLSetConfigOption(b"GDAL_DATA", str(data.resolve()).encode())
 
 
 def gdal_libraries() -> list[str]:

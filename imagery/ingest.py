@@ -32,8 +32,6 @@ from pyproj import Geod, Transformer
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.vrt import WarpedVRT
-from rio_cogeo.cogeo import cog_translate
-from rio_cogeo.profiles import cog_profiles
 from shapely.geometry import mapping
 
 from imagery.colours import low_range_stretch
@@ -303,6 +301,9 @@ def write_cog(
     destination: Path,
     overviews: Literal["average", "nearest"] = "average",
 ) -> None:
+    from rio_cogeo.cogeo import cog_translate  # when first used: it loads rio-tiler's models
+    from rio_cogeo.profiles import cog_profiles
+
     # ZSTD in 256-pixel blocks: a tile touches few small blocks, and ZSTD inflates several
     # times faster than DEFLATE (measured in docs/benchmarks.md); lossless either way.
     profile = dict(cog_profiles.get("deflate"))

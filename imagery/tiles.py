@@ -12,17 +12,15 @@ import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import rasterio
-from morecantile import Tile
-from morecantile import tms as tile_matrix_sets
 from pyproj import Transformer
 from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
-from rio_tiler.io import Reader
 
 from imagery import encode as encoders
 from imagery.colours import apply_palette, palette
@@ -31,9 +29,11 @@ from imagery.errors import BadTileAddress, TileOutsideImage
 from imagery.footprint import lonlat_boxes
 from imagery.ingest import mask_kind, stretch_range
 
+if TYPE_CHECKING:
+    from morecantile import TileMatrixSet
+
 TILE_SIZE = 256
 MAX_ZOOM = 30
-WEB_MERCATOR = tile_matrix_sets.get("WebMercatorQuad")
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 #: Bumped whenever rendering changes, so cached tiles and ETags change with it.
 RENDER_VERSION = "2"
@@ -54,6 +54,23 @@ class TileSetInfo:
     bounds: tuple[float, float, float, float]
     minzoom: int
     maxzoom: int
+
+
+@cache
+def web_mercator() -> TileMatrixSet:
+    """morecantile's Web Mercator grid, loaded when first needed: morecantile and rio-tiler
+    cost a command or a web worker that draws no tile half a second to import."""
+    from morecantile import tms
+
+    return tms.get("WebMercatorQuad")
+
+
+def mercator_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """A tile's west, south, east and north in Web Mercator metres."""
+    from morecantile import Tile
+
+    west, south, east, north = web_mercator().xy_bounds(Tile(x, y, z))
+    return west, south, east, north
 
 
 def check_address(z: int, x: int, y: int) -> None:
@@ -190,7 +207,7 @@ class OpenImage:
         return np.asarray(cols).reshape(gx.shape), np.asarray(rows).reshape(gx.shape)
 
     def intersects(self, z: int, x: int, y: int) -> bool:
-        west, south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
+        west, south, east, north = mercator_bounds(z, x, y)
         return any(
             west < right and east > left and south < top and north > bottom
             for left, bottom, right, top in self.mercator_boxes
@@ -200,7 +217,7 @@ class OpenImage:
         self, z: int, x: int, y: int, bands: tuple[int, ...]
     ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] | None:
         """Return (bands x 256 x 256 data, 256 x 256 uint8 mask) or None if outside."""
-        west, _south, east, north = WEB_MERCATOR.xy_bounds(Tile(x, y, z))
+        west, _south, east, north = mercator_bounds(z, x, y)
         ticks = self._ticks * ((east - west) / TILE_SIZE)
         gx, gy = np.meshgrid(west + ticks, north - ticks)
         cols_g, rows_g = self._to_pixels(gx, gy)
@@ -367,9 +384,11 @@ def tileset_info(path: str) -> TileSetInfo:
     """Geographic bounds and the zoom range rio-tiler derives from the resolution; an
     image across the antimeridian has its east past 180 degrees (179.5..180.5), as a web
     map (Leaflet, which wraps its tiles) shows it in one piece."""
+    from rio_tiler.io import Reader
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with Reader(path, tms=WEB_MERCATOR) as reader:
+        with Reader(path, tms=web_mercator()) as reader:
             west, south, east, north = reader.get_geographic_bounds("EPSG:4326")
             boxes = lonlat_boxes(reader.dataset)
             if len(boxes) == 2:  # across 180 degrees: one box on a map, its east past 180
@@ -394,16 +413,18 @@ def _zooms(dataset: Any, latitude: float) -> tuple[int, int]:
         metres = abs(dataset.transform.a) * 111_319.49 * stretch
     else:
         metres = abs(dataset.transform.a) * dataset.crs.linear_units_factor[1]
-    maxzoom = int(WEB_MERCATOR.zoom_for_res(metres / stretch))
+    maxzoom = int(web_mercator().zoom_for_res(metres / stretch))
     span = max(dataset.width, dataset.height) / TILE_SIZE
     return max(0, maxzoom - math.ceil(math.log2(max(span, 1.0)))), maxzoom
 
 
 def thumbnail(source: TileSource, max_size: int = 256) -> bytes:
     """A small PNG of the whole image, read from its coarsest useful overview."""
+    from rio_tiler.io import Reader
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with Reader(source.path, tms=WEB_MERCATOR) as reader:
+        with Reader(source.path, tms=web_mercator()) as reader:
             image = reader.preview(indexes=source.display.bands, max_size=max_size)
             lookup = palette(reader.dataset)
     data = image.array.data

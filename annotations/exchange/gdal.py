@@ -12,14 +12,12 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
-from pyogrio.raw import write_arrow
 
 from annotations.exchange.columns import COLUMNS, SHORT_NAMES, field_mapping_text
 from annotations.exchange.selection import Batch, Selection, batches
@@ -27,14 +25,14 @@ from annotations.exchange.spec import Format
 from annotations.exchange.spreadsheet import csv_text, neutralise_batch
 from annotations.exchange.styles import SYMBOLS, qml
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow and pyogrio (which loads pandas and geopandas) are imported by the functions that
+# write: a command or a web worker that exports nothing starts without them.
+
 WGS84 = "OGC:CRS84"  # lon/lat order by definition, as RFC 7946 has it
 LAYER = "annotations"
-_ARROW_KIND = {
-    "text": pa.string(),
-    "integer": pa.int32(),
-    "real": pa.float64(),
-    "time": pa.timestamp("ms", tz="UTC"),
-}
 #: Shapefile geometry families: one layer (.shp) each
 SHAPEFILE_LAYERS = {
     "Point": "points",
@@ -69,13 +67,28 @@ SHAPEFILE_TYPES = {
 }
 
 
+@cache
+def _arrow_kinds() -> dict[str, pa.DataType]:
+    import pyarrow as pa
+
+    return {
+        "text": pa.string(),
+        "integer": pa.int32(),
+        "real": pa.float64(),
+        "time": pa.timestamp("ms", tz="UTC"),
+    }
+
+
 def schema(
     *, times_as_text: bool = False, short_names: bool = False, centroid: bool = False
 ) -> pa.Schema:
+    import pyarrow as pa
+
+    kinds = _arrow_kinds()
     fields = [
         pa.field(
             SHORT_NAMES[c.name] if short_names else c.name,
-            pa.string() if times_as_text and c.kind == "time" else _ARROW_KIND[c.kind],
+            pa.string() if times_as_text and c.kind == "time" else kinds[c.kind],
         )
         for c in COLUMNS
     ]
@@ -97,6 +110,8 @@ def record_batch(
     centroid: bool = False,
     times_as_text: bool = False,
 ) -> pa.RecordBatch:
+    import pyarrow as pa
+
     if geometry is None:
         geometry = geometries(batch)
     arrays: list[Any] = []
@@ -116,6 +131,9 @@ def record_batch(
 
 def write_gdal(selection: Selection, fmt: Format, target: Path) -> int:
     """One layer, every geometry type, streamed into the format's GDAL driver."""
+    import pyarrow as pa
+    from pyogrio.raw import write_arrow
+
     centroid, as_text = fmt.centroid, fmt.times_as_text
     target_schema = schema(centroid=centroid, times_as_text=as_text)
     written = 0
@@ -155,6 +173,9 @@ def write_gdal(selection: Selection, fmt: Format, target: Path) -> int:
 def cut_for_dbf(table: pa.Table, cut: list[tuple[str, str, int]]) -> pa.Table:
     """Text longer than a DBF field holds (254 bytes) cut at a character boundary, never in
     the middle of a UTF-8 sequence; each cut value noted in `cut` as (id, field, bytes)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ids = table.column("id")
     for index, name in enumerate(table.column_names):
         column = table.column(index)
@@ -204,6 +225,9 @@ class _LayerWriter:
             yield batch
 
     def _run(self, target_schema: pa.Schema, options: dict[str, Any]) -> None:
+        import pyarrow as pa
+        from pyogrio.raw import write_arrow
+
         try:
             reader = pa.RecordBatchReader.from_batches(target_schema, self._batches())
             write_arrow(reader, options.pop("path"), **options)
@@ -231,6 +255,8 @@ def write_shapefile(selection: Selection, fmt: Format, target: Path) -> int:
     """A zip of one Shapefile per geometry type (points, multipoints, lines, polygons), each
     with .prj and .cpg (UTF-8), plus fields.txt mapping the long column names to DBF's, and
     truncated.csv listing every text value cut to the DBF's 254 bytes."""
+    import pyarrow as pa
+
     folder = target.with_name(target.name + ".parts")
     folder.mkdir()
     target_schema = schema(times_as_text=True, short_names=True)

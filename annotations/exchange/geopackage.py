@@ -22,9 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import shapely
-from pyogrio.raw import write_arrow
 
 from annotations.exchange.gdal import LAYER, geometries, record_batch, schema
 from annotations.exchange.selection import Selection, batches
@@ -52,6 +50,9 @@ def layer_name(family: str) -> str:
 
 
 def write_geopackage(selection: Selection, fmt: Format, target: Path) -> int:
+    import pyarrow as pa  # here, not at the top: only an export needs it (and pyogrio)
+    from pyogrio.raw import write_arrow
+
     folder = target.with_name(target.name + ".parts")
     folder.mkdir()
     target_schema = schema()

@@ -22,14 +22,12 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-import pyogrio
-import pyogrio.raw
 import shapely
-from pyogrio import errors as ogr_errors
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
@@ -51,16 +49,6 @@ from annotations.exchange.safety import (
 from annotations.exchange.tables import delimited, flatgeobuf, geoparquet
 from annotations.exchange.tables.layer import Layer
 
-GDAL_ERRORS: tuple[type[Exception], ...] = (
-    ogr_errors.DataSourceError,
-    ogr_errors.DataLayerError,
-    ogr_errors.CRSError,
-    ogr_errors.FeatureError,
-    ogr_errors.FieldError,
-    ogr_errors.GeometryError,
-    RuntimeError,
-    ValueError,
-)
 CRS84 = CRS.from_user_input("OGC:CRS84")
 STYLES_TABLE = "layer_styles"
 SHP_MAGIC = b"\x00\x00\x27\x0a"
@@ -587,12 +575,33 @@ def _mixed_crs(data: dict[str, Any]) -> dict[int, str]:
     return found
 
 
+@cache
+def gdal_errors() -> tuple[type[Exception], ...]:
+    """What pyogrio raises for a file GDAL cannot read. pyogrio is imported by the functions
+    that read with it: it loads pandas and geopandas, which a command or a web worker that
+    imports nothing should not wait for."""
+    from pyogrio import errors as ogr_errors
+
+    return (
+        ogr_errors.DataSourceError,
+        ogr_errors.DataLayerError,
+        ogr_errors.CRSError,
+        ogr_errors.FeatureError,
+        ogr_errors.FieldError,
+        ogr_errors.GeometryError,
+        RuntimeError,
+        ValueError,
+    )
+
+
 def _spatial_layers(path: Path, name: str, keep_empty: bool = True) -> list[str]:
+    import pyogrio
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             layers = pyogrio.list_layers(path)
-    except GDAL_ERRORS as exc:
+    except gdal_errors() as exc:
         raise UnreadableSource(f"{name} cannot be read: {_gdal_message(exc, path, name)}") from exc
     # QGIS's table of layer styles (in our GeoPackage too) is no features, nor is it in a
     # copy that turned it into a KML folder of placemarks without geometry
@@ -613,11 +622,13 @@ def _read_layer(
     problem: str | None = None,
     per_feature: dict[int, str] | None = None,
 ) -> None:
+    import pyogrio.raw
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             meta, fids, wkb, values = pyogrio.raw.read(path, layer=layer, return_fids=True)
-    except GDAL_ERRORS as exc:
+    except gdal_errors() as exc:
         raise UnreadableSource(
             f"{source.name}: the layer {label} cannot be read "
             f"({_gdal_message(exc, path, source.name)}); is the "

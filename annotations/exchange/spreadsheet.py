@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: a text cell starting with one of these is a formula to a spreadsheet
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_STARTS = pa.array(FORMULA_START, pa.string())
 
 
 def neutralise(value: str) -> str:
@@ -34,12 +34,16 @@ def neutralise(value: str) -> str:
 
 def neutralise_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Every text column of `batch` neutralised (vectorised); other columns as they are."""
+    import pyarrow as pa  # here, not at the top: a CSV cell needs only `neutralise`
+    import pyarrow.compute as pc
+
+    starts = pa.array(FORMULA_START, pa.string())
     arrays = []
     for column in batch.columns:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             # the first character looked up in a set: twice as fast as a regular expression
             first = pc.utf8_slice_codeunits(column, 0, 1)
-            risky = pc.fill_null(pc.is_in(first, value_set=_STARTS.cast(column.type)), False)
+            risky = pc.fill_null(pc.is_in(first, value_set=starts.cast(column.type)), False)
             if pc.any(risky).as_py():
                 quoted = pc.binary_join_element_wise(pa.scalar("'", column.type), column, "")
                 column = pc.if_else(risky, quoted, column)

@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import folium
 from jinja2 import Environment
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import escape
@@ -192,6 +191,8 @@ UNFOLDED_MIN = (1000, 700)
 def story_map_html(evidence: Evidence) -> str:
     if not evidence.annotations:
         raise InvalidInput("the report's evidence has no annotations to put on a map")
+    import folium  # when first used: with pandas under it, it costs a second to import
+
     story = folium.Map(tiles=None, control_scale=True, max_zoom=22, zoom_start=16)
     story.default_js, story.default_css = [], []  # no CDN: Leaflet is inlined below
     page = story.get_root()

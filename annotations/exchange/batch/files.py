@@ -22,36 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Index, Integer, LargeBinary, String, Text, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from annotations.catalogue.images import list_images
-from annotations.db import Base, UTCDateTime, utcnow
+from annotations.exchange.batch.tables import ImportedFile
 from annotations.labels.taxonomy import Taxonomy
 
 #: formats whose SHA-256 does not cover every byte the import reads
 NOT_REMEMBERED = ("stac",)
-
-
-class ImportedFile(Base):
-    __tablename__ = "imported_files"
-    __table_args__ = (
-        Index("ix_imported_files_sha256_fingerprint", "sha256", "fingerprint", unique=True),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    features: Mapped[int] = mapped_column(Integer)
-    #: the import report's "source" summary and label field, as the plan gave them
-    summary_json: Mapped[str] = mapped_column(Text)
-    #: the import keys of all its features, as 32-byte digests one after another
-    keys: Mapped[bytes] = mapped_column(LargeBinary)
-    imported_by: Mapped[str] = mapped_column(String(80))
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def fingerprint(

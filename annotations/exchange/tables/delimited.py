@@ -20,15 +20,19 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import shapely
 
 from annotations.exchange.safety import UnreadableSource
 from annotations.exchange.tables.layer import LON_LAT, Layer, objects
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow is imported by the functions that read a table: `sniff` and a command or a web
+# worker that reads no CSV start without it
 
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "wkt_geom")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -149,6 +153,9 @@ def _geometry_columns(header: list[str], name: str) -> tuple[str, ...]:
 
 def _table(path: Path, name: str, header: list[str], delimiter: str) -> pa.Table:
     """Every cell as text (or null when empty), the header row skipped."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     try:
         return pacsv.read_csv(
             path,
@@ -201,6 +208,9 @@ def _numbers(
     column: pa.ChunkedArray, name: str, decimal_comma: bool, faults: dict[int, str]
 ) -> np.ndarray:
     """The column's numbers (NaN where empty); a cell that is not a number is a fault."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     text = pc.utf8_trim_whitespace(column)
     if decimal_comma:
         text = pc.replace_substring(text, ",", ".")
@@ -228,6 +238,8 @@ def _numbers(
 
 def _restored(column: pa.ChunkedArray) -> np.ndarray:
     """Text cells as written: the quote our CSV export puts before a formula taken off."""
+    import pyarrow.compute as pc
+
     quoted = pc.fill_null(pc.match_substring_regex(column, _NEUTRALISED), False)
     if pc.any(quoted).as_py():
         column = pc.if_else(quoted, pc.utf8_slice_codeunits(column, 1), column)

@@ -22,11 +22,9 @@ import json
 import math
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS
 
@@ -35,6 +33,13 @@ from annotations.exchange.safety import SourceTooLarge, UnreadableSource, refuse
 from annotations.exchange.selection import Selection, batches
 from annotations.exchange.spec import Format
 from annotations.exchange.tables.layer import LON_LAT, Layer, objects
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+# pyarrow is imported by the functions that read and write: `sniff` and a command or a web
+# worker that imports and exports nothing start without it
 
 MAGIC = b"PAR1"
 VERSION = "1.1.0"
@@ -75,6 +80,9 @@ def sniff(head: bytes) -> bool:
 
 
 def read(path: Path, name: str, max_bytes: int) -> Layer:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
@@ -118,6 +126,8 @@ def read(path: Path, name: str, max_bytes: int) -> Layer:
 def _rows(parquet: pq.ParquetFile, name: str, max_bytes: int) -> pa.Table:
     """Every row, read in batches while what they take in memory stays within `max_bytes`
     (a footer can understate it: a column of one value repeated is a few bytes on disk)."""
+    import pyarrow as pa
+
     held: list[pa.RecordBatch] = []
     size = 0
     try:
@@ -189,6 +199,8 @@ def _crs(column: dict[str, Any], name: str) -> str | None:
 
 def _wkb(array: pa.Array, encoding: str, name: str) -> np.ndarray:
     """The geometry column as WKB (None where null), whatever its encoding."""
+    import pyarrow as pa
+
     if encoding == "wkb":
         if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
             raise UnreadableSource(f"{name}: its WKB geometry column holds {array.type}")
@@ -218,6 +230,8 @@ def _wkb(array: pa.Array, encoding: str, name: str) -> np.ndarray:
 
 def _coordinates(inner: Any, name: str) -> np.ndarray:
     """x and y (any z or m left out) from GeoArrow's separated or interleaved coordinates."""
+    import pyarrow as pa
+
     if pa.types.is_struct(inner.type):
         parts = inner.flatten()
         return np.column_stack([np.asarray(p.to_numpy(zero_copy_only=False)) for p in parts[:2]])
@@ -236,6 +250,8 @@ def _short(exc: BaseException) -> str:
 
 def row_schema() -> pa.Schema:
     """The export's columns, the geometry as `geoarrow.wkb`, and the bbox covering."""
+    import pyarrow as pa
+
     base = schema()
     crs = json.dumps({"crs": LON_LAT, "crs_type": "authority_code"})
     geometry = pa.field(
@@ -260,6 +276,9 @@ def geo_metadata(types: set[str], bounds: list[float] | None) -> dict[str, Any]:
 
 
 def write_geoparquet(selection: Selection, fmt: Format, target: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     parts = target.with_name(target.name + ".parts")
     parts.mkdir()
     spill = parts / "rows.arrows"
