@@ -301,7 +301,7 @@ def write_cog(
     destination: Path,
     overviews: Literal["average", "nearest"] = "average",
 ) -> None:
-    from rio_cogeo.cogeo import cog_translate  # when first used: it loads rio-tiler's models
+    from rio_cogeo.cogeo import cog_translate  # when first used: it loads morecantile's models
     from rio_cogeo.profiles import cog_profiles
 
     # ZSTD in 256-pixel blocks: a tile touches few small blocks, and ZSTD inflates several
