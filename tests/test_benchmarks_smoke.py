@@ -278,3 +278,30 @@ def test_georeference(tmp_path: Path) -> None:
     # every preview and residuals request answered 200 (the benchmark checks each)
     preview = r"\| `POST /api/v1/georeference/preview` \([0-9]+ px WebP\) \| [0-9.]+ ms"
     assert re.search(preview, part), part
+
+
+def test_setup_batch(tmp_path: Path) -> None:
+    """The set-up commands a benchmark runs in one process (benchmarks.common.cli_batch; the
+    smoke runs above use its outputs): a user who exists already is no failure (as
+    `add_user`), and the first command that fails is named and stops the ones after it."""
+    import sqlite3
+
+    from benchmarks.common.servers import Annotator
+
+    def adding(name: str) -> tuple[tuple[str, ...], str]:
+        return ("users", "add", name, "--role", "viewer", "--password-stdin"), "a long password"
+
+    cli = Annotator(tmp_path / "instance")
+    with pytest.raises(RuntimeError, match=r"annotator tokens create nobody failed: .*nobody"):
+        cli.batch(
+            (("init",), None),
+            adding("bench"),
+            adding("bench"),
+            (("tokens", "create", "nobody"), None),
+            adding("later"),
+        )
+    con = sqlite3.connect(tmp_path / "instance" / "annotator.db")
+    try:
+        assert [name for (name,) in con.execute("SELECT name FROM users")] == ["bench"]
+    finally:
+        con.close()
