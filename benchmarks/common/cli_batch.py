@@ -26,7 +26,10 @@ def run(commands: list[tuple[list[str], str | None, str | None]]) -> list[dict[s
     results: list[dict[str, Any]] = []
     for args, stdin, tolerated in commands:
         result = CliRunner().invoke(annotator, args, input=stdin, prog_name="annotator")
-        stderr = result.stderr
+        try:
+            stderr = result.stderr
+        except ValueError:  # click before 8.2 mixes it into the output
+            stderr = result.output
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             info = result.exc_info
             stderr += "".join(traceback.format_exception(*info)) if info else repr(result.exception)
