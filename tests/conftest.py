@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import shutil
@@ -179,12 +180,26 @@ def _app_with_users(application: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder with `annotator demo` loaded once per session (the synthetic Hmeimim
-    scene and its 16 reference annotations; not the sample rasters) and the test users."""
+def demo_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A data folder with `annotator demo` loaded once per run (the synthetic Hmeimim
+    scene and its 16 reference annotations; not the sample rasters) and the test users.
+    Tests copy it, never change it. Under pytest-xdist the first worker to ask makes it
+    in the run's own folder, under a lock, and the others wait for it and share it."""
+    if worker_id == "master":
+        return _demo_folder(tmp_path_factory.mktemp("demo-template") / "instance")
+    shared = tmp_path_factory.getbasetemp().parent / "demo-template"
+    with open(shared.with_name("demo-template.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "made").exists():
+            shutil.rmtree(shared, ignore_errors=True)  # a worker that died half-way
+            _demo_folder(shared / "instance")
+            (shared / "made").touch()
+    return shared / "instance"
+
+
+def _demo_folder(folder: Path) -> Path:
     from annotator.demo.loader import load_demo
 
-    folder = tmp_path_factory.mktemp("demo-template") / "instance"
     application = create_app({"DATA_DIR": str(folder), "SECRET_KEY": "test-secret",
                               "SAMPLE_DATA_DIR": str(folder / "no-samples")})  # fmt: skip
     for _ in _app_with_users(application):
