@@ -5,10 +5,11 @@ parent (a gunicorn worker, a job consumer, the command line), that would take th
 process down with it. So `ingest_isolated` hands the child only paths and numbers, and the
 child sets its own limits before it reads the file:
 
-- memory: RLIMIT_AS (address space, no cgroup needed), with GDAL's block cache set to an
-  eighth of it (GDAL_CACHEMAX: 512 MB of the default 4 GB) and two malloc arenas, so the
-  cache and the thread arenas fit under the limit and an over-large read fails cleanly
-  instead;
+- memory: RLIMIT_AS (address space, no cgroup needed), with GDAL's block cache set to
+  seven thirty-seconds of it (GDAL_CACHEMAX: 896 MB of the default 4 GB), two malloc arenas
+  and a fixed mmap threshold (blocks of 128 kB or more are mapped, and given back when
+  freed), so the cache and the thread arenas fit under the limit and an over-large read fails
+  cleanly instead;
 - CPU: RLIMIT_CPU (the kernel sends SIGXCPU at the limit, SIGKILL two seconds later);
 - wall time: the parent kills the child's process group after `Limits.wall_s`, or at once
   when its `check` raises (a job cancelled, or past its kind's time limit).
@@ -33,6 +34,7 @@ import ctypes
 import ctypes.util
 import dataclasses
 import hashlib
+import importlib.machinery
 import io
 import logging
 import math
@@ -88,6 +90,11 @@ MAX_RATIO = 1000
 RATIO_FROM_MB = 256
 _PR_SET_PDEATHSIG = 1
 _M_ARENA_MAX = -8
+_M_MMAP_THRESHOLD = -3
+#: allocations from this size up are mapped, and unmapped when freed: GDAL's cached blocks
+#: (196 kB for 256 x 256 RGB) go back to the system when evicted instead of staying in the
+#: heap (glibc raises its threshold after the first such free, up to 32 MB, unless fixed)
+MMAP_THRESHOLD = 128 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,10 +107,12 @@ class Limits:
 
     @property
     def cache_mb(self) -> int:
-        """GDAL's block cache: an eighth of the memory. A quarter (1 GB) took the child of a
-        2-gigapixel ingest to 1,879 MB resident, over issue 12's 1.5 GB; an eighth, 1,060 MB
-        (docs/benchmarks.md, "Ingest at scale")."""
-        return max(16, self.memory_mb // 8)
+        """GDAL's block cache: seven thirty-seconds of the memory (896 MB of 4 GB). With a
+        quarter (1 GB) and glibc's sliding mmap threshold the child of a 2-gigapixel ingest
+        reached 1,879 MB resident, over issue 12's 1.5 GB; with an eighth (512 MB) 1,060 MB,
+        but 1.2x `rio cogeo create`'s time. A fixed mmap threshold (`_child`) gives freed
+        blocks back: 1 GB then peaked at 1,480 MB (docs/benchmarks.md, "Ingest at scale")."""
+        return max(16, self.memory_mb * 7 // 32)
 
 
 #: what reading a file's header for the upload form may use (read_header_isolated)
@@ -539,8 +548,40 @@ def prepare() -> None:
 
 def _context() -> ForkServerContext:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "imagery.sandbox"])
+    context.set_forkserver_preload(["imagery.sandbox"])
+    main = sys.modules["__main__"]
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    path = getattr(main, "__file__", None)
+    if name is not None:
+        os.environ[_MAIN_ENV] = f"name:{name}"
+    elif path is not None:
+        os.environ[_MAIN_ENV] = f"path:{os.path.normpath(os.path.abspath(path))}"
     return context
+
+
+#: how the forkserver learns the main module of the process that starts it (see _as_main)
+_MAIN_ENV = "ANNOTATOR_SANDBOX_MAIN"
+
+
+def _as_main() -> None:
+    """In the forkserver: make its `__main__` pass for the starting process's own, so that a
+    child does not run that process's main script again before it ingests.
+
+    multiprocessing sends each child the parent's main module (its path, for a console
+    script such as `annotator`), and the child runs it again as `__mp_main__` unless its
+    own `__main__` already is that module. The forkserver was meant to have run it once
+    for all its children, but Python 3.11's forkserver never receives the path (it asks
+    for a `main_path` that `get_preparation_data` names `init_main_from_path`), so every
+    child of `annotator images import`, or of a job worker, imported the whole app again:
+    some 3 s of CPU and 100 MB each. A child needs nothing from it: its target and
+    arguments are imagery's own."""
+    main = os.environ.pop(_MAIN_ENV, "")
+    kind, _, value = main.partition(":")
+    module = sys.modules["__main__"]
+    if kind == "path":
+        module.__file__ = value
+    elif kind == "name":
+        module.__spec__ = importlib.machinery.ModuleSpec(value, None)
 
 
 def _about_memory(exc: BaseException) -> bool:
@@ -630,6 +671,7 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     libc.mallopt(_M_ARENA_MAX, 2)
+    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     _let_the_forkserver_go()
     threading.Thread(target=_watch, args=(job["parent"],), daemon=True).start()
     address = limits.memory_mb * 2**20
@@ -682,5 +724,6 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
 
 
 if _in_the_forkserver():
+    _as_main()
     with contextlib.suppress(Exception):
         _warm_up()

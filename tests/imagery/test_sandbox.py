@@ -137,3 +137,48 @@ def test_the_upload_forms_header_is_read_in_a_child_under_limits(tmp_path: Path)
     assert cramped["sensor"] is None and cramped["width"] == 30
     assert read_header_isolated(tmp_path / "gone.tif") == nothing_found()  # the child failed
     assert resource.getrlimit(resource.RLIMIT_AS) == before
+
+
+MAIN_SCRIPT = """
+import sys
+from pathlib import Path
+
+with open(sys.argv[1], "a") as runs:  # each run of this script as a module adds a line
+    runs.write(__name__ + "\\n")
+
+if __name__ == "__main__":
+    from imagery.sandbox import ingest_isolated
+
+    facts = ingest_isolated(Path(sys.argv[2]), Path(sys.argv[3]))
+    print(facts.width, facts.height)
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_the_child_does_not_run_the_main_script_again(tmp_path: Path, how: str) -> None:
+    """An ingest's child is forked from the forkserver and needs nothing of the main module
+    of the process that asked for it. multiprocessing would run that module again in every
+    child (a console script such as `annotator`: the whole app imported again, seconds of
+    CPU per image) unless the forkserver stands in for it: the script's body runs once, in
+    its own process, whether it was started by path or with `python -m`."""
+    from tests.conftest import write_geotiff
+
+    (tmp_path / "ingest_main.py").write_text(MAIN_SCRIPT)
+    source = write_geotiff(tmp_path / "scene.tif")
+    runs, work = tmp_path / "runs.txt", tmp_path / "work"
+    work.mkdir()
+    launch = [str(tmp_path / "ingest_main.py")] if how == "script" else ["-m", "ingest_main"]
+    root = Path(__file__).resolve().parents[2]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(root), str(tmp_path)])}
+    done = subprocess.run(
+        [sys.executable, *launch, str(runs), str(source), str(work)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["400", "300"]
+    assert runs.read_text().splitlines() == ["__main__"]
