@@ -6,10 +6,9 @@ process down with it. So `ingest_isolated` hands the child only paths and number
 child sets its own limits before it reads the file:
 
 - memory: RLIMIT_AS (address space, no cgroup needed), with GDAL's block cache set to
-  seven thirty-seconds of it (GDAL_CACHEMAX: 896 MB of the default 4 GB), two malloc arenas
-  and a fixed mmap threshold (blocks of 128 kB or more are mapped, and given back when
-  freed), so the cache and the thread arenas fit under the limit and an over-large read fails
-  cleanly instead;
+  seven thirty-seconds of it (GDAL_CACHEMAX: 896 MB of the default 4 GB) and at most eight
+  malloc arenas (64 MB of address space each), so the cache and the thread arenas fit
+  under the limit and an over-large read fails cleanly instead;
 - CPU: RLIMIT_CPU (the kernel sends SIGXCPU at the limit, SIGKILL two seconds later);
 - wall time: the parent kills the child's process group after `Limits.wall_s`, or at once
   when its `check` raises (a job cancelled, or past its kind's time limit).
@@ -90,11 +89,13 @@ MAX_RATIO = 1000
 RATIO_FROM_MB = 256
 _PR_SET_PDEATHSIG = 1
 _M_ARENA_MAX = -8
-_M_MMAP_THRESHOLD = -3
-#: allocations from this size up are mapped, and unmapped when freed: GDAL's cached blocks
-#: (196 kB for 256 x 256 RGB) go back to the system when evicted instead of staying in the
-#: heap (glibc raises its threshold after the first such free, up to 32 MB, unless fixed)
-MMAP_THRESHOLD = 128 * 1024
+#: malloc arenas in an ingest's child: one a thread (its few threads: the reader and
+#: GDAL's compressors), as glibc would choose, with a bound on their address space. With
+#: two a 2-gigapixel ingest and a 1 GB cache reached 1,879 MB resident; mapping every block
+#: instead (a fixed 128 kB mmap threshold) kept 896 MB of cache at 1,436 MB but took 1.49x
+#: `rio cogeo create`'s time (page faults, and unmapping under threads). Measured on a
+#: quiet machine, docs/benchmarks.md, "Ingest at scale"
+ARENAS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,11 +108,10 @@ class Limits:
 
     @property
     def cache_mb(self) -> int:
-        """GDAL's block cache: seven thirty-seconds of the memory (896 MB of 4 GB). With a
-        quarter (1 GB) and glibc's sliding mmap threshold the child of a 2-gigapixel ingest
-        reached 1,879 MB resident, over issue 12's 1.5 GB; with an eighth (512 MB) 1,060 MB,
-        but 1.2x `rio cogeo create`'s time. A fixed mmap threshold (`_child`) gives freed
-        blocks back: 1 GB then peaked at 1,480 MB (docs/benchmarks.md, "Ingest at scale")."""
+        """GDAL's block cache: seven thirty-seconds of the memory (896 MB of 4 GB). For a
+        2-gigapixel ingest, an eighth took 1.2x `rio cogeo create`'s time (which has 5 % of
+        this machine's 24 GB); a quarter came to 1.01-1.09x but 1,690-1,700 MB resident,
+        over issue 12's 1.5 GB (see ARENAS)."""
         return max(16, self.memory_mb * 7 // 32)
 
 
@@ -670,8 +670,7 @@ def _child(conn: Connection, job: dict[str, Any]) -> None:
     os.setpgid(0, 0)
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    libc.mallopt(_M_ARENA_MAX, 2)
-    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    libc.mallopt(_M_ARENA_MAX, ARENAS)
     _let_the_forkserver_go()
     threading.Thread(target=_watch, args=(job["parent"],), daemon=True).start()
     address = limits.memory_mb * 2**20
