@@ -79,6 +79,8 @@ def test_every_page_reads_in_arabic_after_its_scripts(demo: Demo, browser: Any) 
 
         page.click("h2 a[href^='/sites/']")
         page.wait_for_selector("li.capture")
+        # its activity fetched and written (and no request of it left to be cut short)
+        page.wait_for_selector("#activity-list li, #activity-empty:not([hidden])")
         left["site"] = english_on(page, data)
 
         # the workspace: an annotation selected (its panel and measurements), the ruler used
