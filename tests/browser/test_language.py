@@ -84,6 +84,7 @@ def test_the_switcher_turns_the_pages_to_arabic_and_back(
         assert brand_x(page) < WIDTH / 2
         page.click(".language-switch button[value=ar]")
         page.wait_for_selector("html[lang=ar][dir=rtl]")
+        page.wait_for_load_state("load")  # its scripts loaded, none cut short by the sign-in
         assert page.url == f"{live_server}/login"
         assert page.locator("h1").inner_text() == "تسجيل الدخول"
         page.fill("input[name=name]", "analyst")
@@ -154,6 +155,7 @@ def test_the_switcher_turns_the_pages_to_arabic_and_back(
         # English again, kept for the user: the brand back on the left
         page.click(".language-switch button[value=en]")
         page.wait_for_selector("html[lang=en][dir=ltr]")
+        page.wait_for_load_state("load")
         assert page.url == f"{live_server}/sites/hmeimim"
         assert page.locator("p.crumbs a").inner_text() == "Sites"
         assert brand_x(page) < WIDTH / 2
