@@ -34,6 +34,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.vrt import WarpedVRT
 from shapely.geometry import mapping
 
+from imagery.cog import write_cog
 from imagery.colours import low_range_stretch
 from imagery.display import Display
 from imagery.errors import (
@@ -64,8 +65,6 @@ TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 SUPPORTED_DTYPES = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64"}
 DATE_TAGS = ("TIFFTAG_DATETIME", "ACQUISITION_DATETIME", "ACQUISITIONDATETIME", "DATETIME")
 GEOD = Geod(ellps="WGS84")
-#: Internal tile size of stored COGs, the size of a map tile.
-BLOCK_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -294,32 +293,6 @@ def overview_resampling(dataset: rasterio.DatasetReader) -> Literal["average", "
     # room for the 256 x 256 pixels one value of the coarsest overview may sum
     limit = min(float(np.finfo(d).max) for d in floats) / 2**16
     return "nearest" if finite.size and float(finite.max()) > limit else "average"
-
-
-def write_cog(
-    source: rasterio.DatasetReader | WarpedVRT,
-    destination: Path,
-    overviews: Literal["average", "nearest"] = "average",
-) -> None:
-    from rio_cogeo.cogeo import cog_translate  # when first used: it loads morecantile's models
-    from rio_cogeo.profiles import cog_profiles
-
-    # ZSTD in 256-pixel blocks: a tile touches few small blocks, and ZSTD inflates several
-    # times faster than DEFLATE (measured in docs/benchmarks.md); lossless either way.
-    profile = dict(cog_profiles.get("deflate"))
-    profile.update(compress="ZSTD", zstd_level=9, blockxsize=BLOCK_SIZE, blockysize=BLOCK_SIZE)
-    profile["predictor"] = 2 if np.dtype(source.dtypes[0]).kind in "iu" else 3
-    profile["BIGTIFF"] = "IF_SAFER"
-    cog_translate(
-        source,
-        str(destination),
-        profile,
-        overview_resampling=overviews,
-        in_memory=False,
-        quiet=True,
-        use_cog_driver=False,
-        config={"GDAL_NUM_THREADS": "ALL_CPUS", "GDAL_TIFF_OVR_BLOCKSIZE": str(BLOCK_SIZE)},
-    )
 
 
 def ingest(

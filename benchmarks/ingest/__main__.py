@@ -23,7 +23,7 @@ from benchmarks.ingest.scale import compare, peer
 from benchmarks.ingest.source import scene
 
 #: (scale scene side, HTTP scene side, tile scene side, tile window s, scale rounds)
-FULL = (44_720, 12_000, 4_096, 20.0, 1)
+FULL = (44_720, 12_000, 4_096, 20.0, 3)
 SMOKE = (600, 400, 512, 2.0, 1)
 TIME_RATIO, RSS_MB, HTTP_RATIO = 1.0, 1536, 1.5
 BUSY_CAP_S = 3600.0  # tiles are fetched while the upload's job runs, at most this long

@@ -34,19 +34,34 @@ def watch_origin(page: Any, origin: str) -> list[str]:
 
 
 def watch_console(page: Any) -> list[str]:
-    """Console errors, failed requests and 4xx/5xx answers the page sees."""
+    """Console errors, failed requests and 4xx/5xx answers the page sees.
+
+    A request the page's own next navigation cut short (the reader clicked on before every
+    script or fetch of the page they left had ended: `net::ERR_ABORTED`, as a browser does to
+    the document it leaves) is no failure; the same abort with no later navigation is."""
     problems: list[str] = []
+    navigations = [0]  # main-frame navigations begun so far
+    begun: dict[Any, int] = {}  # request -> navigations begun when it was sent
+
+    def sent(request: Any) -> None:
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            navigations[0] += 1
+        begun[request] = navigations[0]
+
+    def failed(request: Any) -> None:
+        failure = request.failure or ""
+        left = navigations[0] > begun.pop(request, navigations[0])
+        # a download ends its navigation as aborted: that is the browser saving it
+        download = "/api/v1/exports?" in request.url
+        if "ERR_ABORTED" in failure and (left or download):
+            return
+        problems.append(f"failed {request.url}: {failure}")
+
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    # a download ends its navigation as aborted: that is the browser saving it, no failure
-    page.on(
-        "requestfailed",
-        lambda r: (
-            None
-            if "/api/v1/exports?" in r.url and "ERR_ABORTED" in (r.failure or "")
-            else problems.append(f"failed {r.url}: {r.failure}")
-        ),
-    )
+    page.on("request", sent)
+    page.on("requestfinished", lambda r: begun.pop(r, None))
+    page.on("requestfailed", failed)
     page.on(
         "response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None
     )
